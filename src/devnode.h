@@ -1,0 +1,123 @@
+/*
+ * devnode: the context of norikv-devnode, a NoriKV-compatible node set for
+ * development and tests. One struct owns the whole process state (nodes, shards,
+ * store, caches, faults, counters); every module works on it from the loop thread.
+ * Nothing here is shared with the sidecar.
+ */
+#ifndef NORIKV_DEVNODE_H
+#define NORIKV_DEVNODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <grpc/grpc.h>
+
+#include "dn_table.h"
+#include "evgrpc.h"
+
+#define DN_KEY_LIMIT 1024u
+#define DN_VALUE_LIMIT 1048576u
+#define DN_MAX_NODES 64
+
+/* How a node that does not lead a shard says so. */
+typedef enum { DN_NL_UNAVAILABLE, DN_NL_FAILED_PRECONDITION } dn_not_leader_style;
+/* Which trailer carries the leader hint, and in what form. */
+typedef enum { DN_HINT_NONE, DN_HINT_LEADER_HINT, DN_HINT_X_NORIKV_LEADER } dn_hint_key;
+typedef enum { DN_HINT_ADDR, DN_HINT_RAFT_ID } dn_hint_form;
+/* The whole cluster in every view, or each node's own partial view as the real server sends. */
+typedef enum { DN_VIEW_CLUSTER, DN_VIEW_PER_NODE } dn_view_style;
+
+typedef struct dn_opts {
+    int nodes;
+    int base_port;
+    const char *host;
+    uint32_t total_shards;
+    const char *control_path;
+    bool idem_per_node;
+    dn_not_leader_style not_leader;
+    dn_hint_key hint_key;
+    dn_hint_form hint_form;
+    bool missing_not_found;
+    dn_view_style view;
+    int view_interval_ms;
+    int election_ms;
+    int fresh_shard_ms;
+    bool vector;
+    uint64_t seed;
+} dn_opts;
+
+typedef struct dn_version {
+    uint64_t term, index;
+} dn_version;
+
+struct dn_srv;
+
+typedef struct dn_node {
+    int index;      /* 0-based; users see index + 1 */
+    char id[16];    /* "node1" */
+    char addr[64];  /* "127.0.0.1:9001" */
+    int port;
+    bool alive;
+    uint64_t epoch;  /* own epoch counter in the per-node view style; restarts at revive */
+    dn_table *idem;  /* idempotency cache when it is per node */
+    int latency_ms;
+    double fail_rate;
+    grpc_status_code fail_status;
+    uint64_t calls;
+    struct dn_srv *srv; /* the gRPC server, NULL while down */
+} dn_node;
+
+typedef struct dn_shard {
+    int leader;          /* node index, -1 while electing */
+    int64_t touched_ms;  /* first request, 0 never touched */
+    uint64_t raft_index; /* last applied log index */
+} dn_shard;
+
+typedef struct dn_counters {
+    uint64_t puts_applied, deletes_applied, idempotent_replays, duplicate_applies;
+    uint64_t calls, not_leader, faults_failed, replies_lost, unimplemented;
+    uint64_t vector_writes_applied, watch_views_sent;
+} dn_counters;
+
+typedef struct devnode {
+    dn_opts o;
+    struct event_base *base;
+    evgrpc *eg;
+    dn_node nodes[DN_MAX_NODES];
+    dn_shard *shards;
+    uint64_t epoch;       /* cluster epoch, cluster view style */
+    dn_table *kv;         /* key -> dn_entry */
+    dn_table *idem;       /* cluster-wide idempotency cache: key -> dn_version */
+    dn_table *history;    /* key -> hashes of every value applied to it */
+    dn_table *vindex;     /* namespace -> dn_vns */
+    dn_table *videm;      /* vector idempotency cache */
+    uint64_t vraft_index; /* the vector group's log index */
+    double lose_rate;
+    uint64_t rng;
+    dn_counters st;
+    struct event *tick;      /* view pushes */
+    struct event *election;  /* leaderless shards get a leader when it fires */
+    struct event *sigterm, *sigint;
+    struct dn_control *control;
+    int servers_stopping;
+    bool shutting_down;
+} devnode;
+
+/* What a handler answers: a status with its message, an OK payload, a trailer. */
+typedef struct dn_reply {
+    grpc_status_code status;
+    char message[320];
+    grpc_byte_buffer *payload;
+    const char *trailer_key;
+    char trailer[96];
+} dn_reply;
+
+void dn_reply_error(dn_reply *r, grpc_status_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A uniform double in [0, 1) from the process's generator. */
+double dn_random(devnode *d);
+
+#endif

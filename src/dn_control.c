@@ -1,0 +1,371 @@
+/*
+ * dn_control: the control socket. Owns the listener, its connections and the socket
+ * file. Commands act through dn_cluster and dn_server; "kill" answers only once the
+ * node's port is closed, so a test can rely on it at once. A client that goes away
+ * while waiting is freed when the wait ends.
+ */
+#include "dn_control.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "dn_cluster.h"
+#include "dn_kv.h"
+#include "dn_server.h"
+#include "pbgrpc.h"
+
+#define CONTROL_LINE_MAX 512
+
+typedef struct ctl_conn ctl_conn;
+
+typedef struct dn_control {
+    struct evconnlistener *listener;
+    char *path;
+    ctl_conn *conns;
+} dn_control;
+
+struct ctl_conn {
+    devnode *d;
+    ctl_conn *next, *prev;
+    struct bufferevent *bev;
+    bool waiting; /* an answer is pending; input is not read meanwhile */
+    bool gone;    /* the client closed while we waited */
+};
+
+static void conn_unlink(ctl_conn *c)
+{
+    dn_control *ctl = c->d->control;
+
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else if (ctl != NULL && ctl->conns == c)
+        ctl->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+}
+
+static void conn_free(ctl_conn *c)
+{
+    conn_unlink(c);
+    if (c->bev != NULL)
+        bufferevent_free(c->bev);
+    free(c);
+}
+
+static void answer(ctl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void answer(ctl_conn *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+    va_end(ap);
+    evbuffer_add(bufferevent_get_output(c->bev), "\n", 1);
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+
+    if (s == NULL || *s == '\0')
+        return false;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_rate(const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    if (s == NULL || *s == '\0')
+        return false;
+    v = strtod(s, &end);
+    if (*end != '\0' || !(v >= 0 && v <= 1))
+        return false;
+    *out = v;
+    return true;
+}
+
+static void on_readable(struct bufferevent *bev, void *arg);
+
+static void kill_done(void *arg)
+{
+    ctl_conn *c = arg;
+
+    c->waiting = false;
+    if (c->gone) {
+        conn_free(c);
+        return;
+    }
+    answer(c, "OK");
+    on_readable(c->bev, c); /* commands that arrived meanwhile */
+}
+
+static void print_stats(ctl_conn *c)
+{
+    devnode *d = c->d;
+    const dn_counters *st = &d->st;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+
+    evbuffer_add_printf(out,
+                        "OK {\"puts_applied\":%" PRIu64 ",\"deletes_applied\":%" PRIu64
+                        ",\"idempotent_replays\":%" PRIu64 ",\"duplicate_applies\":%" PRIu64
+                        ",\"calls\":%" PRIu64 ",\"not_leader\":%" PRIu64
+                        ",\"faults_failed\":%" PRIu64 ",\"replies_lost\":%" PRIu64
+                        ",\"unimplemented\":%" PRIu64 ",\"vector_writes_applied\":%" PRIu64
+                        ",\"watch_views_sent\":%" PRIu64 ",\"keys\":%zu,\"epoch\":%" PRIu64
+                        ",\"nodes\":[",
+                        st->puts_applied, st->deletes_applied, st->idempotent_replays,
+                        st->duplicate_applies, st->calls, st->not_leader, st->faults_failed,
+                        st->replies_lost, st->unimplemented, st->vector_writes_applied,
+                        st->watch_views_sent, dn_table_count(d->kv), d->epoch);
+    for (int i = 0; i < d->o.nodes; i++) {
+        const dn_node *n = &d->nodes[i];
+        uint32_t leads = 0;
+        for (uint32_t s = 0; s < d->o.total_shards; s++)
+            leads += d->shards[s].leader == i;
+        evbuffer_add_printf(out,
+                            "%s{\"node\":%d,\"addr\":\"%s\",\"alive\":%s,\"calls\":%" PRIu64
+                            ",\"leader_of\":%" PRIu32 "}",
+                            i ? "," : "", i + 1, n->addr, n->alive ? "true" : "false", n->calls,
+                            leads);
+    }
+    evbuffer_add_printf(out, "]}\n");
+}
+
+static void clear_faults(devnode *d)
+{
+    for (int i = 0; i < d->o.nodes; i++) {
+        d->nodes[i].latency_ms = 0;
+        d->nodes[i].fail_rate = 0;
+    }
+    d->lose_rate = 0;
+}
+
+/* Node number from a word: 1..N, or 0 for all when all_ok. */
+static bool parse_node(devnode *d, const char *s, bool all_ok, long *n)
+{
+    return parse_long(s, all_ok ? 0 : 1, d->o.nodes, n);
+}
+
+static void run(ctl_conn *c, char *line)
+{
+    devnode *d = c->d;
+    char *argv[6];
+    int argc = 0;
+    long n, v;
+    double rate;
+    grpc_status_code code;
+    dn_node *node;
+
+    for (char *tok = strtok(line, " \t\r"); tok != NULL && argc < 6; tok = strtok(NULL, " \t\r"))
+        argv[argc++] = tok;
+    if (argc == 0)
+        return;
+#define ARG(i) (argc > (i) ? argv[i] : NULL)
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        answer(c, __VA_ARGS__);                                                                    \
+        return;                                                                                    \
+    } while (0)
+    if (strcmp(argv[0], "kill") == 0 && argc == 2) {
+        if (!parse_node(d, ARG(1), false, &n))
+            FAIL("ERR usage: kill N (N = 1..%d)", d->o.nodes);
+        node = &d->nodes[n - 1];
+        if (!node->alive)
+            FAIL("ERR node %ld is already down", n);
+        c->waiting = true;
+        dn_cluster_node_down(d, node);
+        dn_server_stop(d, node, kill_done, c);
+    } else if (strcmp(argv[0], "revive") == 0 && argc == 2) {
+        if (!parse_node(d, ARG(1), false, &n))
+            FAIL("ERR usage: revive N (N = 1..%d)", d->o.nodes);
+        node = &d->nodes[n - 1];
+        if (node->alive)
+            FAIL("ERR node %ld is up", n);
+        if (dn_server_stopping(node))
+            FAIL("ERR node %ld is still shutting down", n);
+        if (dn_server_start(d, node) != 0)
+            FAIL("ERR node %ld cannot listen on %s", n, node->addr);
+        dn_kv_node_restarted(d, node);
+        dn_cluster_node_up(d, node);
+        answer(c, "OK");
+    } else if (strcmp(argv[0], "move") == 0 && argc == 3) {
+        if (!parse_long(ARG(1), 0, (long)d->o.total_shards - 1, &v) ||
+            !parse_node(d, ARG(2), false, &n))
+            FAIL("ERR usage: move SHARD N (SHARD < %u, N = 1..%d)",
+                          d->o.total_shards, d->o.nodes);
+        if (dn_cluster_move(d, (uint32_t)v, &d->nodes[n - 1]) != 0)
+            FAIL("ERR node %ld is down", n);
+        answer(c, "OK");
+    } else if (strcmp(argv[0], "latency") == 0 && argc == 3) {
+        if (!parse_node(d, ARG(1), true, &n) || !parse_long(ARG(2), 0, 3600000, &v))
+            FAIL("ERR usage: latency N MS (N = 0 for all nodes)");
+        for (int i = 0; i < d->o.nodes; i++)
+            if (n == 0 || n == i + 1)
+                d->nodes[i].latency_ms = (int)v;
+        answer(c, "OK");
+    } else if (strcmp(argv[0], "fail") == 0 && argc == 4) {
+        if (!parse_node(d, ARG(1), true, &n) || !parse_rate(ARG(2), &rate) ||
+            !pbgrpc_status_parse(ARG(3), &code) || code == GRPC_STATUS_OK)
+            FAIL("ERR usage: fail N RATE STATUS (N = 0 for all, RATE 0..1, STATUS "
+                             "a gRPC code name such as UNAVAILABLE)");
+        for (int i = 0; i < d->o.nodes; i++) {
+            if (n == 0 || n == i + 1) {
+                d->nodes[i].fail_rate = rate;
+                d->nodes[i].fail_status = code;
+            }
+        }
+        answer(c, "OK");
+    } else if (strcmp(argv[0], "lose-reply") == 0 && argc == 2) {
+        if (!parse_rate(ARG(1), &rate))
+            FAIL("ERR usage: lose-reply RATE (0..1)");
+        d->lose_rate = rate;
+        answer(c, "OK");
+    } else if (strcmp(argv[0], "clear") == 0 && argc == 1) {
+        clear_faults(d);
+        answer(c, "OK");
+    } else if (strcmp(argv[0], "leader") == 0 && argc == 2) {
+        if (!parse_long(ARG(1), 0, (long)d->o.total_shards - 1, &v))
+            FAIL("ERR usage: leader SHARD (SHARD < %u)", d->o.total_shards);
+        answer(c, "OK %d", d->shards[v].leader + 1); /* 0 while electing */
+    } else if (strcmp(argv[0], "stats") == 0 && argc == 1) {
+        print_stats(c);
+    } else if (strcmp(argv[0], "help") == 0 && argc == 1) {
+        answer(c, "OK commands: kill N, revive N, move SHARD N, latency N MS, "
+                  "fail N RATE STATUS, lose-reply RATE, clear, leader SHARD, stats, help");
+    } else {
+        answer(c, "ERR unknown command or wrong arguments: %s (try help)", argv[0]);
+    }
+#undef ARG
+#undef FAIL
+}
+
+static void on_readable(struct bufferevent *bev, void *arg)
+{
+    ctl_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t len;
+    char *line;
+
+    while (!c->waiting && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+        run(c, line);
+        free(line);
+    }
+    if (!c->waiting && evbuffer_get_length(in) > CONTROL_LINE_MAX) {
+        answer(c, "ERR line too long");
+        evbuffer_drain(in, evbuffer_get_length(in));
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    ctl_conn *c = arg;
+
+    (void)bev;
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+        return;
+    if (c->waiting) {
+        c->gone = true;
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+        return;
+    }
+    conn_free(c);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
+{
+    devnode *d = arg;
+    ctl_conn *c = calloc(1, sizeof(*c));
+
+    (void)l;
+    (void)sa;
+    (void)len;
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    c->d = d;
+    c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        close(fd);
+        free(c);
+        return;
+    }
+    bufferevent_setcb(c->bev, on_readable, NULL, on_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->next = d->control->conns;
+    if (c->next != NULL)
+        c->next->prev = c;
+    d->control->conns = c;
+}
+
+int dn_control_open(devnode *d, const char *path)
+{
+    struct sockaddr_un sun;
+    dn_control *ctl;
+
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        fprintf(stderr, "norikv-devnode: control socket path too long: %s\n", path);
+        return -1;
+    }
+    ctl = calloc(1, sizeof(*ctl));
+    if (ctl == NULL)
+        return -1;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, path);
+    unlink(path);
+    ctl->listener = evconnlistener_new_bind(d->base, on_accept, d,
+                                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+                                            (struct sockaddr *)&sun, sizeof(sun));
+    if (ctl->listener == NULL) {
+        fprintf(stderr, "norikv-devnode: cannot listen on %s: %s\n", path, strerror(errno));
+        free(ctl);
+        return -1;
+    }
+    ctl->path = strdup(path);
+    d->control = ctl;
+    return 0;
+}
+
+void dn_control_close(devnode *d)
+{
+    dn_control *ctl = d->control;
+
+    if (ctl == NULL)
+        return;
+    evconnlistener_free(ctl->listener);
+    while (ctl->conns != NULL) {
+        ctl_conn *c = ctl->conns;
+        conn_unlink(c);
+        if (c->waiting)
+            c->gone = true; /* freed when its wait ends */
+        else
+            conn_free(c);
+    }
+    if (ctl->path != NULL)
+        unlink(ctl->path);
+    free(ctl->path);
+    free(ctl);
+    d->control = NULL;
+}

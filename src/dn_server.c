@@ -1,0 +1,536 @@
+/*
+ * dn_server: per-node gRPC servers for the devnode. Owns each node's grpc_server, the
+ * call objects (requested, delayed, replying) and the WatchCluster streams. A server
+ * object lives until its shutdown completed and its last call was freed; every call
+ * takes a reference. Must never block the loop: latency faults are timers.
+ */
+#include "dn_server.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/grpc_security.h>
+
+#include "dn_cluster.h"
+#include "dn_kv.h"
+#include "dn_vector.h"
+#include "norikv.pb-c.h"
+#include "pbgrpc.h"
+
+typedef void dn_handler(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);
+
+enum { F_WRITE = 1, F_VECTOR = 2, F_STREAM = 4 };
+
+typedef struct method {
+    const char *path;
+    const ProtobufCMessageDescriptor *req;
+    dn_handler *fn;
+    unsigned flags;
+    int backlog; /* requests kept outstanding */
+} method;
+
+static const method methods[] = {
+    {"/norikv.v1.Kv/Put", &norikv__v1__put_request__descriptor, dn_kv_put, F_WRITE, 64},
+    {"/norikv.v1.Kv/Get", &norikv__v1__get_request__descriptor, dn_kv_get, 0, 64},
+    {"/norikv.v1.Kv/Delete", &norikv__v1__delete_request__descriptor, dn_kv_delete, F_WRITE, 32},
+    {"/norikv.v1.Meta/WatchCluster", &norikv__v1__cluster_view__descriptor, NULL, F_STREAM, 8},
+    {"/norikv.v1.Admin/TransferShard", &norikv__v1__shard_info__descriptor,
+     dn_admin_transfer_shard, 0, 4},
+    {"/norikv.v1.Vector/CreateIndex", &norikv__v1__create_vector_index_request__descriptor,
+     dn_vector_create, F_WRITE | F_VECTOR, 4},
+    {"/norikv.v1.Vector/DropIndex", &norikv__v1__drop_vector_index_request__descriptor,
+     dn_vector_drop, F_WRITE | F_VECTOR, 4},
+    {"/norikv.v1.Vector/Insert", &norikv__v1__vector_insert_request__descriptor, dn_vector_insert,
+     F_WRITE | F_VECTOR, 16},
+    {"/norikv.v1.Vector/Delete", &norikv__v1__vector_delete_request__descriptor, dn_vector_delete,
+     F_WRITE | F_VECTOR, 8},
+    {"/norikv.v1.Vector/Search", &norikv__v1__vector_search_request__descriptor, dn_vector_search,
+     F_VECTOR, 16},
+    {"/norikv.v1.Vector/Get", &norikv__v1__vector_get_request__descriptor, dn_vector_get, F_VECTOR,
+     8},
+};
+
+#define NMETHODS ((int)(sizeof(methods) / sizeof(methods[0])))
+#define GENERIC (-1)
+#define GENERIC_BACKLOG 4
+
+typedef struct call call;
+typedef struct watch watch;
+
+typedef struct dn_srv {
+    devnode *d;
+    dn_node *node;
+    grpc_server *server;
+    void *handles[NMETHODS];
+    evgrpc_tag on_shutdown;
+    void (*stopped)(void *arg); /* called once the port is closed and calls are done */
+    void *stopped_arg;
+    int refs; /* 1 for the server until its shutdown completes, 1 per call object */
+    bool stopping;
+    call *delayed; /* calls held by a latency fault */
+    watch *watches;
+} dn_srv;
+
+struct call {
+    evgrpc_tag on_new, on_done;
+    dn_srv *srv;
+    int m; /* index into methods, or GENERIC */
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array md;
+    grpc_byte_buffer *payload;
+    grpc_call_details details; /* GENERIC only */
+    dn_reply reply;
+    grpc_metadata trailer;
+    grpc_slice status_details;
+    int cancelled;
+    struct event *timer;
+    call *next_delayed, *prev_delayed;
+};
+
+struct watch {
+    evgrpc_tag on_send, on_close;
+    dn_srv *srv;
+    grpc_call *call;
+    grpc_byte_buffer *sending;
+    int cancelled;
+    int refs; /* one per outstanding batch */
+    bool sent_md, busy, stale, closed;
+    watch *next, *prev;
+};
+
+static void srv_unref(dn_srv *s)
+{
+    if (--s->refs > 0)
+        return;
+    if (s->node->srv == s)
+        s->node->srv = NULL;
+    free(s);
+}
+
+void dn_reply_error(dn_reply *r, grpc_status_code code, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->status = code;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof(r->message), fmt, ap);
+    va_end(ap);
+}
+
+/* ---- requested calls ---------------------------------------------------------------- */
+
+static void on_new_call(evgrpc_tag *tag, bool ok);
+static void on_reply_done(evgrpc_tag *tag, bool ok);
+
+static void request_call(dn_srv *s, int m)
+{
+    grpc_completion_queue *cq = evgrpc_cq(s->d->eg);
+    call *c = calloc(1, sizeof(*c));
+    grpc_call_error err;
+
+    if (c == NULL)
+        return;
+    c->on_new.done = on_new_call;
+    c->on_done.done = on_reply_done;
+    c->srv = s;
+    c->m = m;
+    grpc_metadata_array_init(&c->md);
+    s->refs++;
+    if (m == GENERIC) {
+        grpc_call_details_init(&c->details);
+        err = grpc_server_request_call(s->server, &c->call, &c->details, &c->md, cq, cq,
+                                       &c->on_new);
+    } else {
+        err = grpc_server_request_registered_call(s->server, s->handles[m], &c->call,
+                                                  &c->deadline, &c->md, &c->payload, cq, cq,
+                                                  &c->on_new);
+    }
+    if (err != GRPC_CALL_OK) {
+        grpc_metadata_array_destroy(&c->md);
+        if (m == GENERIC)
+            grpc_call_details_destroy(&c->details);
+        free(c);
+        srv_unref(s);
+    }
+}
+
+static void call_free(call *c)
+{
+    dn_srv *s = c->srv;
+
+    if (c->call != NULL)
+        grpc_call_unref(c->call);
+    grpc_metadata_array_destroy(&c->md);
+    if (c->m == GENERIC)
+        grpc_call_details_destroy(&c->details);
+    if (c->payload != NULL)
+        grpc_byte_buffer_destroy(c->payload);
+    if (c->reply.payload != NULL)
+        grpc_byte_buffer_destroy(c->reply.payload);
+    if (c->timer != NULL)
+        event_free(c->timer);
+    free(c);
+    srv_unref(s);
+}
+
+static void send_reply(call *c)
+{
+    grpc_op ops[4], *op = ops;
+    grpc_call_error err;
+
+    memset(ops, 0, sizeof(ops));
+    c->status_details = grpc_slice_from_copied_string(c->reply.message);
+    op->op = GRPC_OP_SEND_INITIAL_METADATA;
+    op++;
+    if (c->reply.status == GRPC_STATUS_OK && c->reply.payload != NULL) {
+        op->op = GRPC_OP_SEND_MESSAGE;
+        op->data.send_message.send_message = c->reply.payload;
+        op++;
+    }
+    op->op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    op->data.send_status_from_server.status = c->reply.status;
+    op->data.send_status_from_server.status_details = &c->status_details;
+    if (c->reply.trailer_key != NULL) {
+        c->trailer.key = grpc_slice_from_static_string(c->reply.trailer_key);
+        c->trailer.value = grpc_slice_from_copied_string(c->reply.trailer);
+        op->data.send_status_from_server.trailing_metadata_count = 1;
+        op->data.send_status_from_server.trailing_metadata = &c->trailer;
+    }
+    op++;
+    op->op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    op->data.recv_close_on_server.cancelled = &c->cancelled;
+    op++;
+    err = grpc_call_start_batch(c->call, ops, (size_t)(op - ops), &c->on_done, NULL);
+    if (err != GRPC_CALL_OK)
+        on_reply_done(&c->on_done, false);
+}
+
+static void on_reply_done(evgrpc_tag *tag, bool ok)
+{
+    call *c = (call *)((char *)tag - offsetof(call, on_done));
+
+    (void)ok;
+    grpc_slice_unref(c->status_details);
+    if (c->reply.trailer_key != NULL)
+        grpc_slice_unref(c->trailer.value);
+    call_free(c);
+}
+
+static void process(call *c)
+{
+    devnode *d = c->srv->d;
+    dn_node *n = c->srv->node;
+    const method *m;
+    ProtobufCMessage *req;
+
+    c->reply.status = GRPC_STATUS_OK;
+    if (c->m == GENERIC) {
+        d->st.unimplemented++;
+        c->reply.status = GRPC_STATUS_UNIMPLEMENTED;
+        send_reply(c);
+        return;
+    }
+    m = &methods[c->m];
+    if (n->fail_rate > 0 && dn_random(d) < n->fail_rate) {
+        d->st.faults_failed++;
+        dn_reply_error(&c->reply, n->fail_status, "injected fault");
+        send_reply(c);
+        return;
+    }
+    req = pbgrpc_unpack(c->payload, m->req);
+    if (req == NULL) {
+        dn_reply_error(&c->reply, GRPC_STATUS_INTERNAL, "failed to decode Protobuf message");
+        send_reply(c);
+        return;
+    }
+    m->fn(d, n, req, &c->reply);
+    protobuf_c_message_free_unpacked(req, NULL);
+    if (c->reply.status == GRPC_STATUS_OK && (m->flags & F_WRITE) && d->lose_rate > 0 &&
+        dn_random(d) < d->lose_rate) {
+        d->st.replies_lost++;
+        dn_reply_error(&c->reply, GRPC_STATUS_UNAVAILABLE, "reply lost (injected fault)");
+    }
+    send_reply(c);
+}
+
+static void delayed_unlink(call *c)
+{
+    if (c->prev_delayed != NULL)
+        c->prev_delayed->next_delayed = c->next_delayed;
+    else
+        c->srv->delayed = c->next_delayed;
+    if (c->next_delayed != NULL)
+        c->next_delayed->prev_delayed = c->prev_delayed;
+    c->next_delayed = c->prev_delayed = NULL;
+}
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+    call *c = arg;
+
+    (void)fd;
+    (void)what;
+    delayed_unlink(c);
+    process(c);
+}
+
+static void start_watch(call *c);
+
+static void on_new_call(evgrpc_tag *tag, bool ok)
+{
+    call *c = (call *)((char *)tag - offsetof(call, on_new));
+    dn_srv *s = c->srv;
+    dn_node *n = s->node;
+    devnode *d = s->d;
+
+    if (!ok) { /* the server is shutting down */
+        call_free(c);
+        return;
+    }
+    if (!s->stopping)
+        request_call(s, c->m);
+    n->calls++;
+    d->st.calls++;
+    if (c->m != GENERIC && (methods[c->m].flags & F_STREAM)) {
+        start_watch(c);
+        return;
+    }
+    if (n->latency_ms > 0 && !s->stopping) {
+        struct timeval tv = {n->latency_ms / 1000, (n->latency_ms % 1000) * 1000};
+        c->timer = evtimer_new(d->base, on_delay, c);
+        if (c->timer != NULL && evtimer_add(c->timer, &tv) == 0) {
+            c->next_delayed = s->delayed;
+            if (s->delayed != NULL)
+                s->delayed->prev_delayed = c;
+            s->delayed = c;
+            return;
+        }
+    }
+    process(c);
+}
+
+/* ---- WatchCluster streams ----------------------------------------------------------- */
+
+static void watch_unref(watch *w)
+{
+    dn_srv *s = w->srv;
+
+    if (--w->refs > 0)
+        return;
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        s->watches = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    grpc_call_unref(w->call);
+    free(w);
+    srv_unref(s);
+}
+
+static void watch_send(watch *w, grpc_byte_buffer *view)
+{
+    grpc_op ops[2], *op = ops;
+
+    if (w->closed || w->srv->stopping)
+        return;
+    if (w->busy) {
+        w->stale = true; /* send the newest view when this one is out */
+        return;
+    }
+    memset(ops, 0, sizeof(ops));
+    if (!w->sent_md) {
+        op->op = GRPC_OP_SEND_INITIAL_METADATA;
+        op++;
+        w->sent_md = true;
+    }
+    w->sending = view != NULL ? grpc_byte_buffer_copy(view)
+                              : dn_cluster_view(w->srv->d, w->srv->node);
+    if (w->sending == NULL)
+        return;
+    op->op = GRPC_OP_SEND_MESSAGE;
+    op->data.send_message.send_message = w->sending;
+    op++;
+    w->busy = true;
+    w->refs++;
+    if (grpc_call_start_batch(w->call, ops, (size_t)(op - ops), &w->on_send, NULL) != GRPC_CALL_OK)
+        w->on_send.done(&w->on_send, false);
+}
+
+static void on_watch_send(evgrpc_tag *tag, bool ok)
+{
+    watch *w = (watch *)((char *)tag - offsetof(watch, on_send));
+
+    grpc_byte_buffer_destroy(w->sending);
+    w->sending = NULL;
+    w->busy = false;
+    if (ok)
+        w->srv->d->st.watch_views_sent++;
+    else
+        w->closed = true;
+    if (w->stale && !w->closed) {
+        w->stale = false;
+        watch_send(w, NULL);
+    }
+    watch_unref(w);
+}
+
+static void on_watch_close(evgrpc_tag *tag, bool ok)
+{
+    watch *w = (watch *)((char *)tag - offsetof(watch, on_close));
+
+    (void)ok;
+    w->closed = true;
+    watch_unref(w);
+}
+
+/* The call object hands its grpc_call over to a watch and goes away. */
+static void start_watch(call *c)
+{
+    dn_srv *s = c->srv;
+    watch *w = calloc(1, sizeof(*w));
+    grpc_op op;
+
+    if (w == NULL) {
+        dn_reply_error(&c->reply, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        send_reply(c);
+        return;
+    }
+    w->on_send.done = on_watch_send;
+    w->on_close.done = on_watch_close;
+    w->srv = s;
+    w->call = c->call;
+    c->call = NULL;
+    s->refs++;
+    w->next = s->watches;
+    if (s->watches != NULL)
+        s->watches->prev = w;
+    s->watches = w;
+    call_free(c);
+
+    memset(&op, 0, sizeof(op));
+    op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    op.data.recv_close_on_server.cancelled = &w->cancelled;
+    w->refs = 1;
+    if (grpc_call_start_batch(w->call, &op, 1, &w->on_close, NULL) != GRPC_CALL_OK) {
+        w->closed = true;
+        watch_unref(w);
+        return;
+    }
+    watch_send(w, NULL); /* the first view at once */
+}
+
+void dn_server_push_views(devnode *d)
+{
+    grpc_byte_buffer *shared = NULL;
+
+    if (d->shutting_down)
+        return;
+    for (int i = 0; i < d->o.nodes; i++) {
+        dn_srv *s = d->nodes[i].srv;
+        if (s == NULL || s->stopping || s->watches == NULL)
+            continue;
+        /* One packed view serves every stream unless each node has its own. */
+        if (d->o.view == DN_VIEW_PER_NODE || shared == NULL) {
+            if (shared != NULL)
+                grpc_byte_buffer_destroy(shared);
+            shared = dn_cluster_view(d, s->node);
+        }
+        for (watch *w = s->watches; w != NULL; w = w->next)
+            watch_send(w, shared);
+    }
+    if (shared != NULL)
+        grpc_byte_buffer_destroy(shared);
+}
+
+/* ---- server lifecycle --------------------------------------------------------------- */
+
+static void on_shutdown(evgrpc_tag *tag, bool ok)
+{
+    dn_srv *s = (dn_srv *)((char *)tag - offsetof(dn_srv, on_shutdown));
+    devnode *d = s->d;
+
+    (void)ok;
+    grpc_server_destroy(s->server);
+    s->server = NULL;
+    if (s->stopped != NULL)
+        s->stopped(s->stopped_arg);
+    if (--d->servers_stopping == 0 && d->shutting_down)
+        event_base_loopbreak(d->base);
+    srv_unref(s);
+}
+
+int dn_server_start(devnode *d, dn_node *n)
+{
+    grpc_arg arg = {GRPC_ARG_INTEGER, GRPC_ARG_ALLOW_REUSEPORT, {.integer = 0}};
+    grpc_channel_args args = {1, &arg};
+    grpc_server_credentials *creds;
+    dn_srv *s;
+    int port;
+
+    if (n->srv != NULL)
+        return -1;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return -1;
+    s->d = d;
+    s->node = n;
+    s->refs = 1;
+    s->on_shutdown.done = on_shutdown;
+    s->server = grpc_server_create(&args, NULL);
+    for (int m = 0; m < NMETHODS; m++) {
+        if ((methods[m].flags & F_VECTOR) && !d->o.vector)
+            continue; /* left to the generic handler: UNIMPLEMENTED, as the real server */
+        s->handles[m] = grpc_server_register_method(s->server, methods[m].path, NULL,
+                                                    GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+    }
+    grpc_server_register_completion_queue(s->server, evgrpc_cq(d->eg), NULL);
+    creds = grpc_insecure_server_credentials_create();
+    port = grpc_server_add_http2_port(s->server, n->addr, creds);
+    grpc_server_credentials_release(creds);
+    if (port == 0) {
+        fprintf(stderr, "norikv-devnode: %s: cannot listen on %s\n", n->id, n->addr);
+        grpc_server_destroy(s->server);
+        free(s);
+        return -1;
+    }
+    grpc_server_start(s->server);
+    n->srv = s;
+    for (int m = 0; m < NMETHODS; m++)
+        for (int k = 0; s->handles[m] != NULL && k < methods[m].backlog; k++)
+            request_call(s, m);
+    for (int k = 0; k < GENERIC_BACKLOG; k++)
+        request_call(s, GENERIC);
+    return 0;
+}
+
+bool dn_server_stopping(const dn_node *n)
+{
+    return n->srv != NULL && n->srv->stopping;
+}
+
+void dn_server_stop(devnode *d, dn_node *n, void (*stopped)(void *arg), void *arg)
+{
+    dn_srv *s = n->srv;
+
+    if (s == NULL || s->stopping)
+        return;
+    s->stopping = true;
+    s->stopped = stopped;
+    s->stopped_arg = arg;
+    d->servers_stopping++;
+    grpc_server_shutdown_and_notify(s->server, evgrpc_cq(d->eg), &s->on_shutdown);
+    grpc_server_cancel_all_calls(s->server);
+    /* Calls held by a latency fault answer now; their clients see the node go away. */
+    while (s->delayed != NULL) {
+        call *c = s->delayed;
+        delayed_unlink(c);
+        event_del(c->timer);
+        dn_reply_error(&c->reply, GRPC_STATUS_UNAVAILABLE, "node shutting down");
+        send_reply(c);
+    }
+}

@@ -1,0 +1,151 @@
+/*
+ * evgrpc: the completion-queue thread and its eventfd handoff to the libevent loop.
+ * Owns the completion queue, the thread and a swap buffer of completions. The thread
+ * only appends under a mutex and signals on the empty -> non-empty edge, so a burst of
+ * completions costs one wakeup. Callbacks run on the loop thread, never on the cq thread.
+ */
+#include "evgrpc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <grpc/support/time.h>
+
+typedef struct {
+    evgrpc_tag *tag;
+    bool ok;
+} completion;
+
+typedef struct {
+    completion *items;
+    size_t len, cap;
+} completion_vec;
+
+struct evgrpc {
+    grpc_completion_queue *cq;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    completion_vec pending; /* filled by the cq thread, under lock */
+    completion_vec running; /* swapped out and dispatched by the loop thread */
+    int efd;
+    struct event *ev;
+};
+
+static void vec_push(completion_vec *v, evgrpc_tag *tag, bool ok)
+{
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        completion *items = realloc(v->items, cap * sizeof(*items));
+        if (items == NULL)
+            abort(); /* nothing sane to do: a lost completion leaks a call forever */
+        v->items = items;
+        v->cap = cap;
+    }
+    v->items[v->len].tag = tag;
+    v->items[v->len].ok = ok;
+    v->len++;
+}
+
+static void *cq_thread(void *arg)
+{
+    evgrpc *eg = arg;
+    const uint64_t one = 1;
+
+    for (;;) {
+        grpc_event e = grpc_completion_queue_next(eg->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (e.type == GRPC_QUEUE_SHUTDOWN)
+            break;
+        if (e.type != GRPC_OP_COMPLETE)
+            continue;
+        pthread_mutex_lock(&eg->lock);
+        bool was_empty = eg->pending.len == 0;
+        vec_push(&eg->pending, e.tag, e.success != 0);
+        pthread_mutex_unlock(&eg->lock);
+        if (was_empty && write(eg->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+            abort();
+    }
+    return NULL;
+}
+
+static void dispatch(evgrpc *eg)
+{
+    completion_vec tmp;
+
+    pthread_mutex_lock(&eg->lock);
+    tmp = eg->pending;
+    eg->pending = eg->running;
+    eg->pending.len = 0;
+    pthread_mutex_unlock(&eg->lock);
+
+    for (size_t i = 0; i < tmp.len; i++)
+        tmp.items[i].tag->done(tmp.items[i].tag, tmp.items[i].ok);
+    tmp.len = 0;
+    eg->running = tmp;
+}
+
+static void on_eventfd(evutil_socket_t fd, short what, void *arg)
+{
+    uint64_t n;
+
+    (void)what;
+    if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        return;
+    dispatch(arg);
+}
+
+evgrpc *evgrpc_new(struct event_base *base)
+{
+    evgrpc *eg = calloc(1, sizeof(*eg));
+
+    if (eg == NULL)
+        return NULL;
+    eg->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (eg->efd < 0)
+        goto fail;
+    eg->ev = event_new(base, eg->efd, EV_READ | EV_PERSIST, on_eventfd, eg);
+    if (eg->ev == NULL || event_add(eg->ev, NULL) != 0)
+        goto fail;
+    pthread_mutex_init(&eg->lock, NULL);
+    eg->cq = grpc_completion_queue_create_for_next(NULL);
+    if (pthread_create(&eg->thread, NULL, cq_thread, eg) != 0) {
+        grpc_completion_queue_destroy(eg->cq);
+        pthread_mutex_destroy(&eg->lock);
+        goto fail;
+    }
+    return eg;
+fail:
+    if (eg->ev != NULL)
+        event_free(eg->ev);
+    if (eg->efd >= 0)
+        close(eg->efd);
+    free(eg);
+    return NULL;
+}
+
+grpc_completion_queue *evgrpc_cq(evgrpc *eg)
+{
+    return eg->cq;
+}
+
+void evgrpc_free(evgrpc *eg)
+{
+    if (eg == NULL)
+        return;
+    grpc_completion_queue_shutdown(eg->cq);
+    pthread_join(eg->thread, NULL);
+    /* Callbacks may free objects but must start no new batches now. */
+    while (eg->pending.len > 0)
+        dispatch(eg);
+    grpc_completion_queue_destroy(eg->cq);
+    event_free(eg->ev);
+    close(eg->efd);
+    pthread_mutex_destroy(&eg->lock);
+    free(eg->pending.items);
+    free(eg->running.items);
+    free(eg);
+}
