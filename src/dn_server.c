@@ -357,6 +357,7 @@ static void watch_send(watch *w, grpc_byte_buffer *view)
     op++;
     w->busy = true;
     w->refs++;
+    w->srv->d->st.watch_views_sent++;
     if (grpc_call_start_batch(w->call, ops, (size_t)(op - ops), &w->on_send, NULL) != GRPC_CALL_OK)
         w->on_send.done(&w->on_send, false);
 }
@@ -368,9 +369,7 @@ static void on_watch_send(evgrpc_tag *tag, bool ok)
     grpc_byte_buffer_destroy(w->sending);
     w->sending = NULL;
     w->busy = false;
-    if (ok)
-        w->srv->d->st.watch_views_sent++;
-    else
+    if (!ok)
         w->closed = true;
     if (w->stale && !w->closed) {
         w->stale = false;

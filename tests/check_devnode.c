@@ -1,0 +1,1511 @@
+/*
+ * check_devnode: pins norikv-devnode to the real NoriKV server's behaviour, one case per
+ * row of NORIKV-PROTOCOL.md §1.4-§1.12 and §2.1 the devnode models, plus cluster mode,
+ * WatchCluster, vectors, every control-socket fault and a clean shutdown. Each test
+ * starts its own devnode on free loopback ports and talks to it over real gRPC.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <grpc/grpc.h>
+
+#include "pbgrpc.h"
+#include "route.h"
+#include "testnode.h"
+
+static tn_proc dn;
+static grpc_channel *ch[4]; /* ch[1..3]: nodes */
+
+static void start(int nodes, const char *extra)
+{
+    grpc_init();
+    ck_assert_msg(tn_start(&dn, nodes, extra) == 0, "devnode did not start");
+    for (int i = 1; i <= nodes && i < 4; i++)
+        ch[i] = tn_channel(&dn, i);
+}
+
+static void stop(void)
+{
+    for (int i = 1; i < 4; i++) {
+        if (ch[i] != NULL)
+            grpc_channel_destroy(ch[i]);
+        ch[i] = NULL;
+    }
+    ck_assert_int_eq(tn_stop(&dn), 0);
+    grpc_shutdown();
+}
+
+#define ASSERT_STATUS(r, code, msg)                                                                \
+    do {                                                                                           \
+        ck_assert_msg((r)->status == (code), "status %s (%s), expected %s",                        \
+                      pbgrpc_status_name((r)->status), (r)->details, pbgrpc_status_name(code));    \
+        if ((msg) != NULL)                                                                         \
+            ck_assert_str_eq((r)->details, (const char *)(msg));                                   \
+    } while (0)
+
+#define ASSERT_OK(r) ASSERT_STATUS(r, GRPC_STATUS_OK, NULL)
+
+static char *repeat(char c, size_t n)
+{
+    char *s = malloc(n + 1);
+
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+static Norikv__V1__Version put_ok(grpc_channel *c, const char *key, const char *value,
+                                  const char *idem)
+{
+    tn_result r;
+    Norikv__V1__Version v = NORIKV__V1__VERSION__INIT;
+
+    tn_put(c, key, value, idem, NULL, 0, &r);
+    ASSERT_OK(&r);
+    ck_assert_ptr_nonnull(TN_PUT(&r)->version);
+    v.term = TN_PUT(&r)->version->term;
+    v.index = TN_PUT(&r)->version->index;
+    tn_result_free(&r);
+    return v;
+}
+
+static void assert_value(grpc_channel *c, const char *key, const char *value)
+{
+    tn_result r;
+
+    tn_get(c, key, NULL, &r);
+    ASSERT_OK(&r);
+    if (value == NULL) {
+        ck_assert_msg(TN_GET(&r)->version == NULL, "%s should be missing", key);
+        ck_assert_uint_eq(TN_GET(&r)->value.len, 0);
+    } else {
+        ck_assert_msg(TN_GET(&r)->version != NULL, "%s should exist", key);
+        ck_assert_uint_eq(TN_GET(&r)->value.len, strlen(value));
+        ck_assert_mem_eq(TN_GET(&r)->value.data, value, strlen(value));
+    }
+    tn_result_free(&r);
+}
+
+/* ==== Kv/Put (§1.4), Kv/Get (§1.5), Kv/Delete (§1.6) on one node ======================== */
+
+START_TEST(put_then_get_returns_value_and_version)
+{
+    tn_result r;
+    Norikv__V1__Version v;
+
+    start(1, NULL);
+    v = put_ok(ch[1], "user:1", "alice", NULL);
+    ck_assert_uint_eq(v.term, 0); /* term is always 0 on the real server (§1.7) */
+    ck_assert_uint_eq(v.index, 1);
+    tn_get(ch[1], "user:1", NULL, &r);
+    ASSERT_OK(&r);
+    ck_assert_uint_eq(TN_GET(&r)->value.len, 5);
+    ck_assert_mem_eq(TN_GET(&r)->value.data, "alice", 5);
+    ck_assert_ptr_nonnull(TN_GET(&r)->version);
+    /* Get's version equals Put's on a fresh shard, so CAS with it works (§1.7) */
+    ck_assert_uint_eq(TN_GET(&r)->version->term, v.term);
+    ck_assert_uint_eq(TN_GET(&r)->version->index, v.index);
+    ck_assert_uint_eq(TN_GET(&r)->n_meta, 0); /* meta maps are always empty (§1.12) */
+    tn_result_free(&r);
+    tn_put(ch[1], "user:1", "bob", NULL, NULL, 0, &r);
+    ck_assert_uint_eq(TN_PUT(&r)->n_meta, 0);
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(put_key_size_limit)
+{
+    tn_result r;
+    char *big = repeat('k', 1025), *max = repeat('k', 1024);
+
+    start(1, NULL);
+    tn_put(ch[1], big, "v", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Key size 1025 exceeds limit 1024");
+    tn_result_free(&r);
+    tn_get(ch[1], big, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Key size 1025 exceeds limit 1024");
+    tn_result_free(&r);
+    tn_del(ch[1], big, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Key size 1025 exceeds limit 1024");
+    tn_result_free(&r);
+    put_ok(ch[1], max, "v", NULL);
+    assert_value(ch[1], max, "v");
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 1);
+    free(big);
+    free(max);
+    stop();
+}
+END_TEST
+
+START_TEST(put_value_size_limit)
+{
+    tn_result r;
+    char *big = repeat('v', 1048577), *max = repeat('v', 1048576);
+
+    start(1, NULL);
+    tn_put(ch[1], "big", big, NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Value size 1048577 exceeds limit 1048576");
+    tn_result_free(&r);
+    assert_value(ch[1], "big", NULL);
+    put_ok(ch[1], "big", max, NULL);
+    assert_value(ch[1], "big", max);
+    free(big);
+    free(max);
+    stop();
+}
+END_TEST
+
+START_TEST(message_over_4mib_is_resource_exhausted)
+{
+    tn_result r;
+    char *huge = repeat('h', 5 << 20);
+
+    start(1, NULL);
+    tn_put(ch[1], "huge", huge, NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_RESOURCE_EXHAUSTED, NULL);
+    tn_result_free(&r);
+    free(huge);
+    stop();
+}
+END_TEST
+
+START_TEST(empty_key_is_accepted)
+{
+    start(1, NULL);
+    put_ok(ch[1], "", "empty-key-value", NULL);
+    assert_value(ch[1], "", "empty-key-value");
+    stop();
+}
+END_TEST
+
+START_TEST(missing_key_is_ok_without_version)
+{
+    start(1, NULL);
+    assert_value(ch[1], "never-written", NULL);
+    stop();
+}
+END_TEST
+
+START_TEST(empty_value_has_a_version)
+{
+    tn_result r;
+
+    start(1, NULL);
+    put_ok(ch[1], "empty", "", NULL);
+    tn_get(ch[1], "empty", NULL, &r);
+    ASSERT_OK(&r);
+    ck_assert_uint_eq(TN_GET(&r)->value.len, 0);
+    ck_assert_ptr_nonnull(TN_GET(&r)->version); /* only the version tells it from missing */
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(versions_count_per_shard)
+{
+    char a[64], b[64];
+    uint32_t sa, sb;
+    Norikv__V1__Version v;
+
+    start(1, NULL);
+    snprintf(a, sizeof(a), "ver-a");
+    sa = route_shard(a, strlen(a), 1024);
+    for (int i = 0;; i++) { /* a key of another shard */
+        snprintf(b, sizeof(b), "ver-b-%d", i);
+        if ((sb = route_shard(b, strlen(b), 1024)) != sa)
+            break;
+    }
+    ck_assert_uint_eq(put_ok(ch[1], a, "1", NULL).index, 1);
+    ck_assert_uint_eq(put_ok(ch[1], a, "2", NULL).index, 2);
+    ck_assert_uint_eq(put_ok(ch[1], b, "1", NULL).index, 1); /* its own shard's log */
+    v = put_ok(ch[1], a, "3", NULL);
+    ck_assert_uint_eq(v.term, 0);
+    ck_assert_uint_eq(v.index, 3);
+    stop();
+}
+END_TEST
+
+START_TEST(ttl_expires_and_zero_means_none)
+{
+    tn_result r;
+
+    start(1, NULL);
+    tn_put(ch[1], "ttl", "short", NULL, NULL, 300, &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    put_ok(ch[1], "forever", "v", NULL); /* ttl_ms 0 */
+    assert_value(ch[1], "ttl", "short");
+    usleep(450 * 1000);
+    assert_value(ch[1], "ttl", NULL);
+    assert_value(ch[1], "forever", "v");
+    stop();
+}
+END_TEST
+
+START_TEST(idempotent_put_replays_cached_version)
+{
+    tn_result r;
+    Norikv__V1__Version v1;
+
+    start(1, NULL);
+    v1 = put_ok(ch[1], "idem", "first", "req-1");
+    tn_put(ch[1], "idem", "second", "req-1", NULL, 0, &r);
+    ASSERT_OK(&r);
+    ck_assert_uint_eq(TN_PUT(&r)->version->index, v1.index);
+    tn_result_free(&r);
+    assert_value(ch[1], "idem", "first"); /* nothing written */
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 1);
+    ck_assert_uint_eq(tn_stat(&dn, "idempotent_replays"), 1);
+    stop();
+}
+END_TEST
+
+START_TEST(idempotency_key_is_not_scoped_by_key)
+{
+    Norikv__V1__Version v1, v2;
+
+    start(1, NULL);
+    v1 = put_ok(ch[1], "scope-a", "a", "shared-req");
+    v2 = put_ok(ch[1], "scope-b", "b", "shared-req");
+    ck_assert_uint_eq(v2.index, v1.index);
+    assert_value(ch[1], "scope-b", NULL); /* the second key was never written */
+    stop();
+}
+END_TEST
+
+START_TEST(idempotency_cache_shared_by_put_and_delete)
+{
+    tn_result r;
+    Norikv__V1__Version v;
+
+    start(1, NULL);
+    v = put_ok(ch[1], "shared", "v", "op-1");
+    tn_del(ch[1], "shared", "op-1", &r);
+    ASSERT_OK(&r);
+    ck_assert(TN_DEL(&r)->tombstoned);
+    ck_assert_uint_eq(TN_DEL(&r)->version->index, v.index); /* the Put's version */
+    tn_result_free(&r);
+    assert_value(ch[1], "shared", "v"); /* and nothing deleted */
+    ck_assert_uint_eq(tn_stat(&dn, "deletes_applied"), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(idempotency_hit_comes_before_cas)
+{
+    tn_result r;
+    Norikv__V1__Version v, wrong = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 7, 7};
+
+    start(1, NULL);
+    v = put_ok(ch[1], "order", "v", "op-cas");
+    tn_put(ch[1], "order", "w", "op-cas", &wrong, 0, &r);
+    ASSERT_OK(&r); /* a hit answers before the CAS check would fail */
+    ck_assert_uint_eq(TN_PUT(&r)->version->index, v.index);
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(only_successes_are_cached)
+{
+    tn_result r;
+    Norikv__V1__Version any = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 0, 1};
+
+    start(1, NULL);
+    tn_put(ch[1], "fails-first", "v", "op-x", &any, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION, "CAS failed: key does not exist");
+    tn_result_free(&r);
+    put_ok(ch[1], "fails-first", "v", "op-x"); /* the failure was not cached */
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 1);
+    ck_assert_uint_eq(tn_stat(&dn, "idempotent_replays"), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(cas_matching_version_writes)
+{
+    tn_result r;
+    Norikv__V1__Version v;
+
+    start(1, NULL);
+    v = put_ok(ch[1], "cas", "1", NULL);
+    tn_put(ch[1], "cas", "2", NULL, &v, 0, &r);
+    ASSERT_OK(&r);
+    ck_assert_uint_eq(TN_PUT(&r)->version->index, v.index + 1);
+    tn_result_free(&r);
+    assert_value(ch[1], "cas", "2");
+    stop();
+}
+END_TEST
+
+START_TEST(cas_version_mismatch_message)
+{
+    tn_result r;
+    Norikv__V1__Version wrong = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 0, 99};
+
+    start(1, NULL);
+    put_ok(ch[1], "cas-mm", "1", NULL);
+    tn_put(ch[1], "cas-mm", "2", NULL, &wrong, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION,
+                  "Version mismatch: expected term=0 index=99, got term=0 index=1");
+    tn_result_free(&r);
+    assert_value(ch[1], "cas-mm", "1");
+    stop();
+}
+END_TEST
+
+START_TEST(cas_zero_version_is_a_condition_not_absence)
+{
+    tn_result r;
+    Norikv__V1__Version zero = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 0, 0};
+
+    start(1, NULL);
+    put_ok(ch[1], "cas-zero", "1", NULL);
+    tn_put(ch[1], "cas-zero", "2", NULL, &zero, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION,
+                  "Version mismatch: expected term=0 index=0, got term=0 index=1");
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(cas_missing_deleted_or_expired_key)
+{
+    tn_result r;
+    Norikv__V1__Version v = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 0, 1};
+
+    start(1, NULL);
+    tn_put(ch[1], "cas-none", "x", NULL, &v, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION, "CAS failed: key does not exist");
+    tn_result_free(&r);
+
+    v = put_ok(ch[1], "cas-del", "x", NULL);
+    tn_del(ch[1], "cas-del", NULL, &r);
+    tn_result_free(&r);
+    tn_put(ch[1], "cas-del", "y", NULL, &v, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION, "CAS failed: key does not exist");
+    tn_result_free(&r);
+
+    tn_put(ch[1], "cas-ttl", "x", NULL, NULL, 100, &r);
+    v.index = TN_PUT(&r)->version->index;
+    tn_result_free(&r);
+    usleep(200 * 1000);
+    tn_put(ch[1], "cas-ttl", "y", NULL, &v, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION, "CAS failed: key does not exist");
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(delete_always_tombstones)
+{
+    tn_result r;
+    Norikv__V1__Version v;
+
+    start(1, NULL);
+    v = put_ok(ch[1], "del", "x", NULL);
+    tn_del(ch[1], "del", NULL, &r);
+    ASSERT_OK(&r);
+    ck_assert(TN_DEL(&r)->tombstoned);
+    ck_assert_uint_eq(TN_DEL(&r)->version->term, 0);
+    ck_assert_uint_eq(TN_DEL(&r)->version->index, v.index + 1); /* a log entry of its own */
+    tn_result_free(&r);
+    assert_value(ch[1], "del", NULL);
+    tn_del(ch[1], "del", NULL, &r); /* already gone: still tombstoned=true */
+    ASSERT_OK(&r);
+    ck_assert(TN_DEL(&r)->tombstoned);
+    tn_result_free(&r);
+    ck_assert_uint_eq(tn_stat(&dn, "deletes_applied"), 2);
+    stop();
+}
+END_TEST
+
+START_TEST(delete_if_match_is_ignored)
+{
+    Norikv__V1__DeleteRequest req = NORIKV__V1__DELETE_REQUEST__INIT;
+    Norikv__V1__Version wrong = NORIKV__V1__VERSION__INIT;
+    tn_result r;
+
+    start(1, NULL);
+    put_ok(ch[1], "del-cas", "x", NULL);
+    wrong.index = 999;
+    req.key.data = (uint8_t *)"del-cas";
+    req.key.len = 7;
+    req.if_match = &wrong;
+    tn_call(ch[1], "/norikv.v1.Kv/Delete", &req.base, &norikv__v1__delete_response__descriptor,
+            5000, &r);
+    ASSERT_OK(&r);
+    ck_assert(TN_DEL(&r)->tombstoned);
+    tn_result_free(&r);
+    assert_value(ch[1], "del-cas", NULL);
+    stop();
+}
+END_TEST
+
+static const char *const accepted_levels[] = {"", "strong", "eventual", "bounded_staleness"};
+static const char *const rejected_levels[] = {"lease", "linearizable", "stale_ok", "STRONG"};
+
+START_TEST(consistency_levels_the_server_accepts)
+{
+    tn_result r;
+
+    start(1, NULL);
+    put_ok(ch[1], "cons", "v", NULL);
+    for (size_t i = 0; i < 4; i++) {
+        tn_get(ch[1], "cons", accepted_levels[i], &r);
+        ASSERT_OK(&r);
+        ck_assert_ptr_nonnull(TN_GET(&r)->version);
+        tn_result_free(&r);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "Unknown consistency level: %s", rejected_levels[i]);
+        tn_get(ch[1], "cons", rejected_levels[i], &r);
+        ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, want);
+        tn_result_free(&r);
+    }
+    stop();
+}
+END_TEST
+
+static void assert_unimplemented(const char *path)
+{
+    Norikv__V1__ShardInfo req = NORIKV__V1__SHARD_INFO__INIT;
+    tn_result r;
+
+    /* Answered at once: a hang would end in DEADLINE_EXCEEDED at 3 s. */
+    tn_call(ch[1], path, &req.base, &norikv__v1__shard_info__descriptor, 3000, &r);
+    ck_assert_msg(r.status == GRPC_STATUS_UNIMPLEMENTED, "%s: %s", path,
+                  pbgrpc_status_name(r.status));
+    tn_result_free(&r);
+}
+
+START_TEST(unserved_methods_are_unimplemented_at_once)
+{
+    start(1, NULL);
+    assert_unimplemented("/norikv.v1.Admin/SnapshotShard");
+    assert_unimplemented("/norikv.v1.Raft/RequestVote");
+    assert_unimplemented("/norikv.v1.Raft/AppendEntries");
+    assert_unimplemented("/norikv.v1.Nope/Nothing");
+    ck_assert_uint_ge(tn_stat(&dn, "unimplemented"), 4);
+    stop();
+}
+END_TEST
+
+START_TEST(no_vector_switch_answers_unimplemented)
+{
+    Norikv__V1__VectorSearchRequest req = NORIKV__V1__VECTOR_SEARCH_REQUEST__INIT;
+    float q[2] = {1, 2};
+    tn_result r;
+
+    start(1, "--no-vector");
+    req.namespace_ = "ns";
+    req.n_query = 2;
+    req.query = q;
+    req.k = 1;
+    tn_call(ch[1], "/norikv.v1.Vector/Search", &req.base,
+            &norikv__v1__vector_search_response__descriptor, 3000, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNIMPLEMENTED, NULL);
+    tn_result_free(&r);
+    put_ok(ch[1], "still-kv", "v", NULL);
+    stop();
+}
+END_TEST
+
+START_TEST(missing_key_not_found_switch)
+{
+    tn_result r;
+
+    start(1, "--missing-key not-found");
+    tn_get(ch[1], "absent", NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_NOT_FOUND, "key not found");
+    tn_result_free(&r);
+    put_ok(ch[1], "present", "v", NULL);
+    assert_value(ch[1], "present", "v");
+    stop();
+}
+END_TEST
+
+/* ==== cluster mode ======================================================================== */
+
+/* A key whose shard node `node` leads at start (round-robin over 3 nodes). */
+static const char *key_on(char *buf, size_t len, const char *prefix, int node)
+{
+    return tn_key_for_node(buf, len, prefix, node, 3, 1024);
+}
+
+START_TEST(non_leader_answers_not_leader_without_hint)
+{
+    char key[64];
+    tn_result r;
+    Norikv__V1__Version v;
+
+    start(3, NULL);
+    key_on(key, sizeof(key), "nl", 2);
+    ck_assert_int_eq(tn_leader(&dn, route_shard(key, strlen(key), 1024)), 2);
+    tn_put(ch[1], key, "v", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    ck_assert_ptr_null(tn_trailer(&r, "leader-hint")); /* the real server sends none */
+    ck_assert_ptr_null(tn_trailer(&r, "x-norikv-leader"));
+    tn_result_free(&r);
+    for (size_t i = 0; i < 4; i++) { /* every read takes the leader path, eventual too */
+        tn_get(ch[3], key, accepted_levels[i], &r);
+        ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+        tn_result_free(&r);
+    }
+    tn_del(ch[1], key, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    tn_result_free(&r);
+
+    v = put_ok(ch[2], key, "v", NULL);
+    tn_put(ch[1], key, "w", NULL, &v, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER: CAS requires leader");
+    tn_result_free(&r);
+    assert_value(ch[2], key, "v");
+    ck_assert_uint_ge(tn_stat(&dn, "not_leader"), 7);
+    stop();
+}
+END_TEST
+
+START_TEST(idempotency_hit_answers_even_on_a_follower)
+{
+    char key[64];
+    tn_result r;
+    Norikv__V1__Version v;
+
+    start(3, NULL);
+    key_on(key, sizeof(key), "idem-f", 1);
+    v = put_ok(ch[1], key, "v", "req-follower");
+    tn_put(ch[2], key, "v", "req-follower", NULL, 0, &r);
+    ASSERT_OK(&r); /* the cache is checked before leadership, as on the server */
+    ck_assert_uint_eq(TN_PUT(&r)->version->index, v.index);
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+static void check_hint(const char *opts, const char *trailer, bool raft_form)
+{
+    char key[64], want[64];
+    uint32_t shard;
+    tn_result r;
+
+    start(3, opts);
+    key_on(key, sizeof(key), "hint", 3);
+    shard = route_shard(key, strlen(key), 1024);
+    if (raft_form)
+        snprintf(want, sizeof(want), "node3-shard%u", shard);
+    else
+        snprintf(want, sizeof(want), "127.0.0.1:%d", dn.base_port + 2);
+    tn_put(ch[1], key, "v", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    ck_assert_ptr_nonnull(tn_trailer(&r, trailer));
+    ck_assert_str_eq(tn_trailer(&r, trailer), want);
+    tn_result_free(&r);
+    stop();
+}
+
+START_TEST(hint_leader_hint_addr)
+{
+    check_hint("--leader-hint leader-hint --hint-form addr", "leader-hint", false);
+}
+END_TEST
+
+START_TEST(hint_leader_hint_raft)
+{
+    check_hint("--leader-hint leader-hint --hint-form raft", "leader-hint", true);
+}
+END_TEST
+
+START_TEST(hint_x_norikv_leader_addr)
+{
+    check_hint("--leader-hint x-norikv-leader", "x-norikv-leader", false);
+}
+END_TEST
+
+START_TEST(hint_x_norikv_leader_raft)
+{
+    check_hint("--leader-hint x-norikv-leader --hint-form raft", "x-norikv-leader", true);
+}
+END_TEST
+
+START_TEST(not_leader_failed_precondition_flavour)
+{
+    char key[64], want[64];
+    tn_result r;
+
+    start(3, "--not-leader failed-precondition");
+    key_on(key, sizeof(key), "fp", 2);
+    snprintf(want, sizeof(want), "NOT_LEADER: 127.0.0.1:%d", dn.base_port + 1);
+    tn_put(ch[1], key, "v", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION, want);
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(fresh_shard_elects_before_serving)
+{
+    char key[64];
+    tn_result r;
+
+    start(3, "--fresh-shard-ms 300");
+    key_on(key, sizeof(key), "fresh", 1);
+    tn_put(ch[1], key, "v", NULL, NULL, 0, &r); /* even the leader, while it is elected */
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    tn_result_free(&r);
+    usleep(400 * 1000);
+    put_ok(ch[1], key, "v", NULL);
+    stop();
+}
+END_TEST
+
+static void assert_full_view(const Norikv__V1__ClusterView *v, int nodes_up)
+{
+    ck_assert_uint_eq(v->n_nodes, (size_t)nodes_up);
+    ck_assert_uint_eq(v->n_shards, 1024);
+    for (size_t s = 0; s < v->n_shards; s++) {
+        int leaders = 0;
+        ck_assert_uint_eq(v->shards[s]->id, s);
+        ck_assert_uint_eq(v->shards[s]->n_replicas, (size_t)nodes_up);
+        for (size_t k = 0; k < v->shards[s]->n_replicas; k++) {
+            const Norikv__V1__ShardReplica *rep = v->shards[s]->replicas[k];
+            if (rep->leader) {
+                char want[16];
+                leaders++;
+                snprintf(want, sizeof(want), "node%d", tn_leader(&dn, (uint32_t)s));
+                if (s % 97 == 0) /* the control socket agrees, on a sample */
+                    ck_assert_str_eq(rep->node_id, want);
+            }
+        }
+        ck_assert_int_eq(leaders, 1);
+    }
+}
+
+START_TEST(view_lists_every_node_and_leader)
+{
+    tn_watch w;
+    Norikv__V1__ClusterView *v;
+
+    start(3, NULL);
+    ck_assert_int_eq(tn_watch_open(ch[2], &w, 10000), 0);
+    v = tn_watch_next(&w, 900); /* the first view at once, not after the first tick */
+    ck_assert_ptr_nonnull(v);
+    for (int i = 0; i < 3; i++) {
+        char addr[32], id[16];
+        snprintf(addr, sizeof(addr), "127.0.0.1:%d", dn.base_port + i);
+        snprintf(id, sizeof(id), "node%d", i + 1);
+        ck_assert_str_eq(v->nodes[i]->id, id);
+        ck_assert_str_eq(v->nodes[i]->addr, addr);
+    }
+    assert_full_view(v, 3);
+    for (size_t s = 0; s < 9; s++) /* round-robin at start */
+        for (size_t k = 0; k < 3; k++)
+            if (v->shards[s]->replicas[k]->leader)
+                ck_assert_uint_eq(k, s % 3);
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    tn_watch_close(&w);
+    stop();
+}
+END_TEST
+
+START_TEST(watch_epochs_increase)
+{
+    tn_watch w;
+    Norikv__V1__ClusterView *v;
+    uint64_t last = 0;
+
+    start(1, "--view-interval-ms 100");
+    ck_assert_int_eq(tn_watch_open(ch[1], &w, 10000), 0);
+    for (int i = 0; i < 5; i++) {
+        v = tn_watch_next(&w, 2000);
+        ck_assert_ptr_nonnull(v);
+        ck_assert_uint_gt(v->epoch, last);
+        last = v->epoch;
+        protobuf_c_message_free_unpacked(&v->base, NULL);
+    }
+    ck_assert_uint_ge(tn_stat(&dn, "watch_views_sent"), 5);
+    tn_watch_close(&w);
+    stop();
+}
+END_TEST
+
+START_TEST(per_node_view_has_the_real_server_quirks)
+{
+    tn_watch w;
+    Norikv__V1__ClusterView *v;
+    char key[64], self[32], peer[32];
+    uint32_t shard;
+    tn_result r;
+
+    start(3, "--view per-node");
+    key_on(key, sizeof(key), "quirk", 2);
+    shard = route_shard(key, strlen(key), 1024);
+    put_ok(ch[2], key, "v", NULL); /* instantiates the shard */
+    tn_put(ch[2], key, "v2", NULL, NULL, 0, &r);
+    tn_result_free(&r);
+    ck_assert_int_eq(tn_watch_open(ch[2], &w, 10000), 0);
+    v = tn_watch_next(&w, 2000);
+    ck_assert_ptr_nonnull(v);
+    snprintf(self, sizeof(self), "0.0.0.0:%d", dn.base_port + 1);
+    snprintf(peer, sizeof(peer), "127.0.0.1:%d", dn.base_port + 1000); /* node1's SWIM port */
+    ck_assert_uint_eq(v->n_nodes, 3);
+    ck_assert_str_eq(v->nodes[1]->addr, self);
+    ck_assert_str_eq(v->nodes[1]->role, "unknown");
+    ck_assert_str_eq(v->nodes[0]->addr, peer);
+    ck_assert_str_eq(v->nodes[0]->role, "follower");
+    /* shard 0 and the touched shard only, each with node2 as the only replica */
+    ck_assert_uint_eq(v->n_shards, 2);
+    for (size_t s = 0; s < v->n_shards; s++) {
+        ck_assert_uint_eq(v->shards[s]->n_replicas, 1);
+        ck_assert_str_eq(v->shards[s]->replicas[0]->node_id, "node2");
+        ck_assert(v->shards[s]->replicas[0]->leader == (v->shards[s]->id == shard));
+    }
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    tn_watch_close(&w);
+    stop();
+}
+END_TEST
+
+/* A retry of a write whose leader moved: de-duplicated by the cluster-wide cache, applied
+ * again with per-node caches (as the real server, which then double-applies). */
+static void retry_after_move(const char *opts, bool deduplicated)
+{
+    char key[64];
+    uint32_t shard;
+    tn_result r;
+
+    start(3, opts);
+    key_on(key, sizeof(key), "move-retry", 1);
+    shard = route_shard(key, strlen(key), 1024);
+    put_ok(ch[1], key, "unique-value-1", "retry-1");
+    tn_control_ok(&dn, "move %u 2", shard);
+    tn_put(ch[2], key, "unique-value-1", "retry-1", NULL, 0, &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), deduplicated ? 1 : 2);
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), deduplicated ? 0 : 1);
+    stop();
+}
+
+START_TEST(idempotency_cluster_wide_survives_leader_move)
+{
+    retry_after_move(NULL, true);
+}
+END_TEST
+
+START_TEST(idempotency_per_node_does_not)
+{
+    retry_after_move("--idempotency node", false);
+}
+END_TEST
+
+START_TEST(admin_transfer_shard_moves_leadership)
+{
+    Norikv__V1__ShardInfo req = NORIKV__V1__SHARD_INFO__INIT, *resp;
+    Norikv__V1__ShardReplica rep = NORIKV__V1__SHARD_REPLICA__INIT, *reps[1] = {&rep};
+    char key[64];
+    tn_result r;
+
+    start(3, NULL);
+    key_on(key, sizeof(key), "transfer", 1);
+    req.id = route_shard(key, strlen(key), 1024);
+    rep.node_id = "node3";
+    rep.leader = true;
+    req.n_replicas = 1;
+    req.replicas = reps;
+    tn_call(ch[1], "/norikv.v1.Admin/TransferShard", &req.base,
+            &norikv__v1__shard_info__descriptor, 5000, &r);
+    ASSERT_OK(&r);
+    resp = (Norikv__V1__ShardInfo *)r.msg;
+    ck_assert_uint_eq(resp->id, req.id);
+    ck_assert_str_eq(resp->replicas[0]->node_id, "node3");
+    tn_result_free(&r);
+    ck_assert_int_eq(tn_leader(&dn, req.id), 3);
+    put_ok(ch[3], key, "v", NULL);
+
+    rep.node_id = "node9";
+    tn_call(ch[1], "/norikv.v1.Admin/TransferShard", &req.base,
+            &norikv__v1__shard_info__descriptor, 5000, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Unknown node node9");
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+/* ==== control-socket faults ================================================================ */
+
+START_TEST(kill_refuses_connections_and_reelects)
+{
+    char key[64];
+    uint32_t shard;
+    tn_result r;
+    tn_watch w;
+    Norikv__V1__ClusterView *v;
+    uint64_t epoch;
+
+    start(3, "--election-ms 1500");
+    key_on(key, sizeof(key), "kill", 1);
+    shard = route_shard(key, strlen(key), 1024);
+    put_ok(ch[1], key, "before", NULL);
+    ck_assert_int_eq(tn_watch_open(ch[2], &w, 20000), 0);
+    v = tn_watch_next(&w, 2000);
+    epoch = v->epoch;
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+
+    tn_control_ok(&dn, "kill 1");
+    tn_get(ch[1], key, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, NULL); /* connection refused */
+    tn_result_free(&r);
+    ck_assert_int_eq(tn_leader(&dn, shard), 0); /* electing */
+    tn_get(ch[2], key, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    tn_result_free(&r);
+    /* the view drops node1 and moves on */
+    v = tn_watch_next(&w, 2000);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_gt(v->epoch, epoch);
+    ck_assert_uint_eq(v->n_nodes, 2);
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+
+    int leader = 0;
+    for (int i = 0; i < 200 && leader == 0; i++) { /* elected within a bounded wait */
+        usleep(50 * 1000);
+        leader = tn_leader(&dn, shard);
+    }
+    ck_assert(leader == 2 || leader == 3);
+    assert_value(ch[leader], key, "before"); /* committed writes survive the node */
+    put_ok(ch[leader], key, "after", NULL);
+    tn_watch_close(&w);
+
+    char *err = tn_control(&dn, "kill 1");
+    ck_assert_str_eq(err, "ERR node 1 is already down");
+    free(err);
+    stop();
+}
+END_TEST
+
+START_TEST(revive_serves_again_leading_nothing)
+{
+    char key[64];
+    uint32_t shard;
+    tn_result r;
+
+    start(3, "--election-ms 50");
+    key_on(key, sizeof(key), "revive", 1);
+    shard = route_shard(key, strlen(key), 1024);
+    tn_control_ok(&dn, "kill 1");
+    usleep(150 * 1000);
+    tn_control_ok(&dn, "revive 1");
+    tn_put(ch[1], key, "v", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    tn_result_free(&r);
+    tn_control_ok(&dn, "move %u 1", shard);
+    put_ok(ch[1], key, "v", NULL);
+    stop();
+}
+END_TEST
+
+START_TEST(move_redirects_a_shard)
+{
+    char key[64];
+    uint32_t shard;
+    tn_result r;
+
+    start(3, NULL);
+    key_on(key, sizeof(key), "move", 1);
+    shard = route_shard(key, strlen(key), 1024);
+    tn_control_ok(&dn, "move %u 3", shard);
+    ck_assert_int_eq(tn_leader(&dn, shard), 3);
+    put_ok(ch[3], key, "v", NULL);
+    tn_put(ch[1], key, "v", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(latency_beyond_deadline)
+{
+    Norikv__V1__GetRequest req = NORIKV__V1__GET_REQUEST__INIT;
+    tn_result r;
+
+    start(1, NULL);
+    req.key.data = (uint8_t *)"slow";
+    req.key.len = 4;
+    tn_control_ok(&dn, "latency 1 400");
+    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 100,
+            &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_DEADLINE_EXCEEDED, NULL);
+    tn_result_free(&r);
+    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 3000,
+            &r);
+    ASSERT_OK(&r); /* slow, not broken */
+    tn_result_free(&r);
+    tn_control_ok(&dn, "latency 0 0");
+    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 200,
+            &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(fail_all_then_a_fraction_then_clear)
+{
+    tn_result r;
+    int failed = 0;
+
+    start(1, "--seed 7");
+    tn_control_ok(&dn, "fail 0 1 INTERNAL");
+    tn_get(ch[1], "f", NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INTERNAL, "injected fault");
+    tn_result_free(&r);
+    tn_control_ok(&dn, "fail 1 0.5 UNAVAILABLE");
+    for (int i = 0; i < 200; i++) {
+        tn_get(ch[1], "f", NULL, &r);
+        if (r.status != GRPC_STATUS_OK) {
+            ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "injected fault");
+            failed++;
+        }
+        tn_result_free(&r);
+    }
+    ck_assert_int_gt(failed, 50); /* about half: 200 draws of a fair coin */
+    ck_assert_int_lt(failed, 150);
+    ck_assert_uint_eq(tn_stat(&dn, "faults_failed"), (uint64_t)failed + 1);
+    tn_control_ok(&dn, "clear");
+    for (int i = 0; i < 20; i++) {
+        tn_get(ch[1], "f", NULL, &r);
+        ASSERT_OK(&r);
+        tn_result_free(&r);
+    }
+    stop();
+}
+END_TEST
+
+START_TEST(lost_reply_then_idempotent_retry_applies_once)
+{
+    tn_result r;
+    Norikv__V1__Version v;
+
+    start(1, NULL);
+    tn_control_ok(&dn, "lose-reply 1");
+    tn_put(ch[1], "lost", "unique-1", "write-1", NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "reply lost (injected fault)");
+    tn_result_free(&r);
+    tn_control_ok(&dn, "lose-reply 0");
+    assert_value(ch[1], "lost", "unique-1"); /* it was applied */
+    v = put_ok(ch[1], "lost", "unique-1", "write-1");
+    ck_assert_uint_eq(v.index, 1); /* the retry gets the first apply's version */
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 1);
+    ck_assert_uint_eq(tn_stat(&dn, "idempotent_replays"), 1);
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), 0);
+    ck_assert_uint_eq(tn_stat(&dn, "replies_lost"), 1);
+    stop();
+}
+END_TEST
+
+START_TEST(lost_reply_retried_without_key_is_counted_twice)
+{
+    tn_result r;
+
+    start(1, NULL);
+    tn_control_ok(&dn, "lose-reply 1");
+    tn_put(ch[1], "lost2", "unique-2", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, NULL);
+    tn_result_free(&r);
+    tn_control_ok(&dn, "clear");
+    put_ok(ch[1], "lost2", "unique-2", NULL);
+    /* what the counter exists to catch: the same write applied twice */
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), 1);
+    put_ok(ch[1], "lost2", "unique-3", NULL);
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), 1);
+    stop();
+}
+END_TEST
+
+START_TEST(control_rejects_bad_commands)
+{
+    static const char *const bad[][2] = {
+        {"kill 4", "ERR usage: kill N (N = 1..3)"},
+        {"kill 0", "ERR usage: kill N (N = 1..3)"},
+        {"move 1024 1", "ERR usage: move SHARD N (SHARD < 1024, N = 1..3)"},
+        {"latency 1 -5", "ERR usage: latency N MS (N = 0 for all nodes)"},
+        {"lose-reply 1.5", "ERR usage: lose-reply RATE (0..1)"},
+        {"revive 2", "ERR node 2 is up"},
+        {"explode", "ERR unknown command or wrong arguments: explode (try help)"},
+    };
+    char *a;
+
+    start(3, NULL);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        a = tn_control(&dn, "%s", bad[i][0]);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_str_eq(a, bad[i][1]);
+        free(a);
+    }
+    a = tn_control(&dn, "fail 1 0.5 NOT_A_CODE");
+    ck_assert(strncmp(a, "ERR usage: fail N RATE STATUS", 29) == 0);
+    free(a);
+    a = tn_control(&dn, "stats");
+    ck_assert(strncmp(a, "OK {", 4) == 0);
+    ck_assert_ptr_nonnull(strstr(a, "\"puts_applied\":0"));
+    ck_assert_ptr_nonnull(strstr(a, "\"deletes_applied\":0"));
+    ck_assert_ptr_nonnull(strstr(a, "\"idempotent_replays\":0"));
+    ck_assert_ptr_nonnull(strstr(a, "\"duplicate_applies\":0"));
+    free(a);
+    stop();
+}
+END_TEST
+
+/* ==== vectors ============================================================================== */
+
+static void vcreate(grpc_channel *c, const char *ns, uint32_t dims, int distance, bool created)
+{
+    Norikv__V1__CreateVectorIndexRequest req = NORIKV__V1__CREATE_VECTOR_INDEX_REQUEST__INIT;
+    tn_result r;
+
+    req.namespace_ = (char *)ns;
+    req.dimensions = dims;
+    req.distance = distance;
+    tn_call(c, "/norikv.v1.Vector/CreateIndex", &req.base,
+            &norikv__v1__create_vector_index_response__descriptor, 5000, &r);
+    ASSERT_OK(&r);
+    ck_assert(((Norikv__V1__CreateVectorIndexResponse *)r.msg)->created == created);
+    tn_result_free(&r);
+}
+
+static void vinsert(grpc_channel *c, const char *ns, const char *id, float *v, size_t n,
+                    tn_result *r)
+{
+    Norikv__V1__VectorInsertRequest req = NORIKV__V1__VECTOR_INSERT_REQUEST__INIT;
+
+    req.namespace_ = (char *)ns;
+    req.id = (char *)id;
+    req.n_vector = n;
+    req.vector = v;
+    tn_call(c, "/norikv.v1.Vector/Insert", &req.base,
+            &norikv__v1__vector_insert_response__descriptor, 5000, r);
+}
+
+static void vsearch(grpc_channel *c, const char *ns, float *q, size_t n, uint32_t k, bool with,
+                    const char *consistency, tn_result *r)
+{
+    Norikv__V1__VectorSearchRequest req = NORIKV__V1__VECTOR_SEARCH_REQUEST__INIT;
+
+    req.namespace_ = (char *)ns;
+    req.n_query = n;
+    req.query = q;
+    req.k = k;
+    req.include_vectors = with;
+    if (consistency != NULL)
+        req.consistency = (char *)consistency;
+    tn_call(c, "/norikv.v1.Vector/Search", &req.base,
+            &norikv__v1__vector_search_response__descriptor, 5000, r);
+}
+
+#define VSEARCH(r) ((Norikv__V1__VectorSearchResponse *)(r)->msg)
+
+/* Three points, searched from q = (1, 0): the expected ids in order and distances. */
+static float p_a[2] = {1, 0}, p_b[2] = {0, 2}, p_c[2] = {-3, 0}, q10[2] = {1, 0};
+
+static void load_points(const char *ns, int distance)
+{
+    tn_result r;
+
+    vcreate(ch[1], ns, 2, distance, true);
+    vinsert(ch[1], ns, "a", p_a, 2, &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    vinsert(ch[1], ns, "b", p_b, 2, &r);
+    tn_result_free(&r);
+    vinsert(ch[1], ns, "c", p_c, 2, &r);
+    tn_result_free(&r);
+}
+
+static void assert_matches(const char *ns, const char *const *ids, const float *dist)
+{
+    tn_result r;
+    Norikv__V1__VectorSearchResponse *s;
+
+    vsearch(ch[1], ns, q10, 2, 10, false, NULL, &r);
+    ASSERT_OK(&r);
+    s = VSEARCH(&r);
+    ck_assert_uint_eq(s->n_matches, 3);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(s->matches[i]->id, ids[i]);
+        ck_assert_float_eq_tol(s->matches[i]->distance, dist[i], 1e-5);
+        ck_assert_uint_eq(s->matches[i]->n_vector, 0); /* not asked for */
+    }
+    tn_result_free(&r);
+}
+
+START_TEST(vector_euclidean_search)
+{
+    static const char *const ids[] = {"a", "b", "c"};
+    static const float dist[] = {0.0f, 2.2360680f, 4.0f}; /* sqrt, not squared */
+
+    start(1, NULL);
+    load_points("euc", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN);
+    assert_matches("euc", ids, dist);
+    stop();
+}
+END_TEST
+
+START_TEST(vector_cosine_search)
+{
+    static const char *const ids[] = {"a", "b", "c"};
+    static const float dist[] = {0.0f, 1.0f, 2.0f}; /* 1 - cos */
+
+    start(1, NULL);
+    load_points("cos", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE);
+    assert_matches("cos", ids, dist);
+    stop();
+}
+END_TEST
+
+START_TEST(vector_inner_product_search)
+{
+    static const char *const ids[] = {"a", "b", "c"};
+    static const float dist[] = {-1.0f, 0.0f, 3.0f}; /* -(a.b) */
+
+    start(1, NULL);
+    load_points("ip", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_INNER_PRODUCT);
+    assert_matches("ip", ids, dist);
+    stop();
+}
+END_TEST
+
+START_TEST(vector_k_and_include_vectors)
+{
+    tn_result r;
+    Norikv__V1__VectorSearchResponse *s;
+
+    start(1, NULL);
+    load_points("kv", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN);
+    vsearch(ch[1], "kv", q10, 2, 2, true, "eventual", &r);
+    ASSERT_OK(&r);
+    s = VSEARCH(&r);
+    ck_assert_uint_eq(s->n_matches, 2); /* truncated to k */
+    ck_assert_str_eq(s->matches[1]->id, "b");
+    ck_assert_uint_eq(s->matches[1]->n_vector, 2);
+    ck_assert_float_eq(s->matches[1]->vector[0], 0.0f);
+    ck_assert_float_eq(s->matches[1]->vector[1], 2.0f);
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(vector_get_delete_drop)
+{
+    Norikv__V1__VectorGetRequest get = NORIKV__V1__VECTOR_GET_REQUEST__INIT;
+    Norikv__V1__VectorDeleteRequest del = NORIKV__V1__VECTOR_DELETE_REQUEST__INIT;
+    Norikv__V1__DropVectorIndexRequest drop = NORIKV__V1__DROP_VECTOR_INDEX_REQUEST__INIT;
+    Norikv__V1__VectorGetResponse *g;
+    tn_result r;
+
+    start(1, NULL);
+    load_points("gdd", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE);
+    vcreate(ch[1], "gdd", 2, NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE, false);
+    get.namespace_ = "gdd";
+    get.id = "b";
+    tn_call(ch[1], "/norikv.v1.Vector/Get", &get.base,
+            &norikv__v1__vector_get_response__descriptor, 5000, &r);
+    ASSERT_OK(&r);
+    g = (Norikv__V1__VectorGetResponse *)r.msg;
+    ck_assert(g->found);
+    ck_assert_uint_eq(g->n_vector, 2);
+    ck_assert_float_eq(g->vector[1], 2.0f);
+    tn_result_free(&r);
+
+    del.namespace_ = "gdd";
+    del.id = "b";
+    tn_call(ch[1], "/norikv.v1.Vector/Delete", &del.base,
+            &norikv__v1__vector_delete_response__descriptor, 5000, &r);
+    ASSERT_OK(&r);
+    ck_assert(((Norikv__V1__VectorDeleteResponse *)r.msg)->deleted);
+    tn_result_free(&r);
+    tn_call(ch[1], "/norikv.v1.Vector/Get", &get.base,
+            &norikv__v1__vector_get_response__descriptor, 5000, &r);
+    ASSERT_OK(&r); /* a missing id is found=false, never NOT_FOUND */
+    ck_assert(!((Norikv__V1__VectorGetResponse *)r.msg)->found);
+    tn_result_free(&r);
+
+    drop.namespace_ = "gdd";
+    tn_call(ch[1], "/norikv.v1.Vector/DropIndex", &drop.base,
+            &norikv__v1__drop_vector_index_response__descriptor, 5000, &r);
+    ASSERT_OK(&r);
+    ck_assert(((Norikv__V1__DropVectorIndexResponse *)r.msg)->dropped);
+    tn_result_free(&r);
+    vsearch(ch[1], "gdd", q10, 2, 1, false, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_NOT_FOUND, "Vector namespace 'gdd' not found");
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(vector_validation_messages)
+{
+    Norikv__V1__CreateVectorIndexRequest c = NORIKV__V1__CREATE_VECTOR_INDEX_REQUEST__INIT;
+    float three[3] = {1, 2, 3};
+    char *long_id = repeat('i', 513);
+    tn_result r;
+
+    start(1, NULL);
+    c.namespace_ = "";
+    c.dimensions = 2;
+    c.distance = NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE;
+    tn_call(ch[1], "/norikv.v1.Vector/CreateIndex", &c.base,
+            &norikv__v1__create_vector_index_response__descriptor, 5000, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Namespace cannot be empty");
+    tn_result_free(&r);
+    c.namespace_ = "v";
+    c.dimensions = 0;
+    tn_call(ch[1], "/norikv.v1.Vector/CreateIndex", &c.base,
+            &norikv__v1__create_vector_index_response__descriptor, 5000, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Dimensions must be between 1 and 4096");
+    tn_result_free(&r);
+    c.dimensions = 2;
+    c.distance = NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_UNSPECIFIED;
+    tn_call(ch[1], "/norikv.v1.Vector/CreateIndex", &c.base,
+            &norikv__v1__create_vector_index_response__descriptor, 5000, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Distance function must be specified");
+    tn_result_free(&r);
+
+    vcreate(ch[1], "v", 2, NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN, true);
+    vinsert(ch[1], "v", "", three, 2, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Vector ID cannot be empty");
+    tn_result_free(&r);
+    vinsert(ch[1], "v", long_id, three, 2, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Vector ID size 513 exceeds limit 512");
+    tn_result_free(&r);
+    vinsert(ch[1], "v", "x", three, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Vector cannot be empty");
+    tn_result_free(&r);
+    vinsert(ch[1], "v", "x", three, 3, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Vector dimension mismatch: expected 2, got 3");
+    tn_result_free(&r);
+    vinsert(ch[1], "nope", "x", three, 2, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_NOT_FOUND, "Vector namespace 'nope' not found");
+    tn_result_free(&r);
+    vsearch(ch[1], "v", three, 2, 0, false, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "k must be greater than 0");
+    tn_result_free(&r);
+    vsearch(ch[1], "v", three, 2, 1, false, "lease", &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Unknown consistency level: lease");
+    tn_result_free(&r);
+    free(long_id);
+    stop();
+}
+END_TEST
+
+START_TEST(vector_writes_need_the_group_leader)
+{
+    tn_result r;
+    char want[32];
+
+    start(3, NULL); /* the vector group follows shard 0, led by node1 */
+    vcreate(ch[1], "lead", 2, NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN, true);
+    snprintf(want, sizeof(want), "127.0.0.1:%d", dn.base_port);
+    vinsert(ch[2], "lead", "a", p_a, 2, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION, "Not leader");
+    ck_assert_str_eq(tn_trailer(&r, "x-norikv-leader"), want);
+    tn_result_free(&r);
+    vinsert(ch[1], "lead", "a", p_a, 2, &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    vsearch(ch[2], "lead", q10, 2, 1, false, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER: strong consistency requires leader");
+    ck_assert_str_eq(tn_trailer(&r, "x-norikv-leader"), want);
+    tn_result_free(&r);
+    vsearch(ch[2], "lead", q10, 2, 1, false, "eventual", &r);
+    ASSERT_OK(&r);
+    ck_assert_uint_eq(VSEARCH(&r)->n_matches, 1);
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+/* ==== shutdown ============================================================================= */
+
+typedef struct held_call {
+    grpc_completion_queue *cq;
+    grpc_call *call;
+    grpc_metadata_array md;
+    grpc_status_code status;
+    grpc_slice details;
+    grpc_byte_buffer *send, *recv;
+} held_call;
+
+/* Starts a Get that the devnode will hold (latency) and returns without waiting. */
+static void hold_call(held_call *h, grpc_channel *c)
+{
+    Norikv__V1__GetRequest req = NORIKV__V1__GET_REQUEST__INIT;
+    grpc_op ops[5];
+
+    memset(h, 0, sizeof(*h));
+    req.key.data = (uint8_t *)"held";
+    req.key.len = 4;
+    h->send = pbgrpc_pack(&req.base);
+    h->cq = grpc_completion_queue_create_for_pluck(NULL);
+    grpc_metadata_array_init(&h->md);
+    h->call = grpc_channel_create_call(c, NULL, 0, h->cq,
+                                       grpc_slice_from_static_string("/norikv.v1.Kv/Get"), NULL,
+                                       pbgrpc_deadline_ms(60000), NULL);
+    memset(ops, 0, sizeof(ops));
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = h->send;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_MESSAGE;
+    ops[3].data.recv_message.recv_message = &h->recv;
+    ops[4].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[4].data.recv_status_on_client.trailing_metadata = &h->md;
+    ops[4].data.recv_status_on_client.status = &h->status;
+    ops[4].data.recv_status_on_client.status_details = &h->details;
+    ck_assert_int_eq(grpc_call_start_batch(h->call, ops, 5, (void *)1, NULL), GRPC_CALL_OK);
+}
+
+static grpc_status_code finish_held(held_call *h)
+{
+    grpc_completion_queue_pluck(h->cq, (void *)1, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    if (h->recv != NULL)
+        grpc_byte_buffer_destroy(h->recv);
+    grpc_byte_buffer_destroy(h->send);
+    grpc_slice_unref(h->details);
+    grpc_metadata_array_destroy(&h->md);
+    grpc_call_unref(h->call);
+    grpc_completion_queue_shutdown(h->cq);
+    while (grpc_completion_queue_pluck(h->cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
+               .type != GRPC_QUEUE_SHUTDOWN)
+        ;
+    grpc_completion_queue_destroy(h->cq);
+    return h->status;
+}
+
+START_TEST(sigterm_with_calls_and_watch_in_flight_exits_cleanly)
+{
+    held_call h;
+    tn_watch w;
+    Norikv__V1__ClusterView *v;
+    int status;
+
+    grpc_init();
+    ck_assert_int_eq(tn_start(&dn, 3, NULL), 0);
+    for (int i = 1; i <= 3; i++)
+        ch[i] = tn_channel(&dn, i);
+    put_ok(ch[1], tn_key_for_node((char[64]){0}, 64, "sd", 1, 3, 1024), "v", "sd-1");
+    ck_assert_int_eq(tn_watch_open(ch[2], &w, 60000), 0);
+    v = tn_watch_next(&w, 30000);
+    ck_assert_ptr_nonnull(v);
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    tn_control_ok(&dn, "latency 3 30000");
+    hold_call(&h, ch[3]);
+    usleep(300 * 1000); /* let it arrive and be held */
+
+    status = tn_stop(&dn);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "devnode exit status %d",
+                  status);
+    ck_assert_int_ne(finish_held(&h), GRPC_STATUS_OK);
+    ck_assert_int_ne(tn_watch_close(&w), GRPC_STATUS_OK);
+    for (int i = 1; i <= 3; i++) {
+        grpc_channel_destroy(ch[i]);
+        ch[i] = NULL;
+    }
+    grpc_shutdown();
+}
+END_TEST
+
+/* ==== suite ================================================================================ */
+
+static Suite *devnode_suite(void)
+{
+    Suite *s = suite_create("devnode");
+    TCase *kv = tcase_create("kv"), *cl = tcase_create("cluster"), *fa = tcase_create("faults"),
+          *ve = tcase_create("vector"), *sd = tcase_create("shutdown");
+
+    tcase_add_test(kv, put_then_get_returns_value_and_version);
+    tcase_add_test(kv, put_key_size_limit);
+    tcase_add_test(kv, put_value_size_limit);
+    tcase_add_test(kv, message_over_4mib_is_resource_exhausted);
+    tcase_add_test(kv, empty_key_is_accepted);
+    tcase_add_test(kv, missing_key_is_ok_without_version);
+    tcase_add_test(kv, empty_value_has_a_version);
+    tcase_add_test(kv, versions_count_per_shard);
+    tcase_add_test(kv, ttl_expires_and_zero_means_none);
+    tcase_add_test(kv, idempotent_put_replays_cached_version);
+    tcase_add_test(kv, idempotency_key_is_not_scoped_by_key);
+    tcase_add_test(kv, idempotency_cache_shared_by_put_and_delete);
+    tcase_add_test(kv, idempotency_hit_comes_before_cas);
+    tcase_add_test(kv, only_successes_are_cached);
+    tcase_add_test(kv, cas_matching_version_writes);
+    tcase_add_test(kv, cas_version_mismatch_message);
+    tcase_add_test(kv, cas_zero_version_is_a_condition_not_absence);
+    tcase_add_test(kv, cas_missing_deleted_or_expired_key);
+    tcase_add_test(kv, delete_always_tombstones);
+    tcase_add_test(kv, delete_if_match_is_ignored);
+    tcase_add_test(kv, consistency_levels_the_server_accepts);
+    tcase_add_test(kv, unserved_methods_are_unimplemented_at_once);
+    tcase_add_test(kv, no_vector_switch_answers_unimplemented);
+    tcase_add_test(kv, missing_key_not_found_switch);
+
+    tcase_add_test(cl, non_leader_answers_not_leader_without_hint);
+    tcase_add_test(cl, idempotency_hit_answers_even_on_a_follower);
+    tcase_add_test(cl, hint_leader_hint_addr);
+    tcase_add_test(cl, hint_leader_hint_raft);
+    tcase_add_test(cl, hint_x_norikv_leader_addr);
+    tcase_add_test(cl, hint_x_norikv_leader_raft);
+    tcase_add_test(cl, not_leader_failed_precondition_flavour);
+    tcase_add_test(cl, fresh_shard_elects_before_serving);
+    tcase_add_test(cl, view_lists_every_node_and_leader);
+    tcase_add_test(cl, watch_epochs_increase);
+    tcase_add_test(cl, per_node_view_has_the_real_server_quirks);
+    tcase_add_test(cl, idempotency_cluster_wide_survives_leader_move);
+    tcase_add_test(cl, idempotency_per_node_does_not);
+    tcase_add_test(cl, admin_transfer_shard_moves_leadership);
+
+    tcase_add_test(fa, kill_refuses_connections_and_reelects);
+    tcase_add_test(fa, revive_serves_again_leading_nothing);
+    tcase_add_test(fa, move_redirects_a_shard);
+    tcase_add_test(fa, latency_beyond_deadline);
+    tcase_add_test(fa, fail_all_then_a_fraction_then_clear);
+    tcase_add_test(fa, lost_reply_then_idempotent_retry_applies_once);
+    tcase_add_test(fa, lost_reply_retried_without_key_is_counted_twice);
+    tcase_add_test(fa, control_rejects_bad_commands);
+
+    tcase_add_test(ve, vector_euclidean_search);
+    tcase_add_test(ve, vector_cosine_search);
+    tcase_add_test(ve, vector_inner_product_search);
+    tcase_add_test(ve, vector_k_and_include_vectors);
+    tcase_add_test(ve, vector_get_delete_drop);
+    tcase_add_test(ve, vector_validation_messages);
+    tcase_add_test(ve, vector_writes_need_the_group_leader);
+
+    tcase_add_test(sd, sigterm_with_calls_and_watch_in_flight_exits_cleanly);
+    tcase_set_timeout(sd, 300); /* under valgrind */
+
+    suite_add_tcase(s, kv);
+    suite_add_tcase(s, cl);
+    suite_add_tcase(s, fa);
+    suite_add_tcase(s, ve);
+    suite_add_tcase(s, sd);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(devnode_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
