@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +165,10 @@ static int parse_args(int argc, char **argv, dn_opts *o)
     int c, w;
 
     while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
-        const char *name = c >= 256 ? long_opts[c - OPT_NODES].name : "";
+        const char *name = "";
+        for (const struct option *lo = long_opts; lo->name != NULL; lo++)
+            if (lo->val == c)
+                name = lo->name;
         switch (c) {
         case 'h':
             fputs(usage, stdout);

@@ -193,8 +193,8 @@ static void run(ctl_conn *c, char *line)
         if (!node->alive)
             FAIL("ERR node %ld is already down", n);
         c->waiting = true;
+        dn_server_stop(d, node, kill_done, c); /* first: no view goes out on the dying node */
         dn_cluster_node_down(d, node);
-        dn_server_stop(d, node, kill_done, c);
     } else if (strcmp(argv[0], "revive") == 0 && argc == 2) {
         if (!parse_node(d, ARG(1), false, &n))
             FAIL("ERR usage: revive N (N = 1..%d)", d->o.nodes);

@@ -237,12 +237,12 @@ START_TEST(ttl_expires_and_zero_means_none)
     tn_result r;
 
     start(1, NULL);
-    tn_put(ch[1], "ttl", "short", NULL, NULL, 300, &r);
+    tn_put(ch[1], "ttl", "short", NULL, NULL, 1000, &r);
     ASSERT_OK(&r);
     tn_result_free(&r);
     put_ok(ch[1], "forever", "v", NULL); /* ttl_ms 0 */
     assert_value(ch[1], "ttl", "short");
-    usleep(450 * 1000);
+    usleep(1200 * 1000);
     assert_value(ch[1], "ttl", NULL);
     assert_value(ch[1], "forever", "v");
     stop();
@@ -656,12 +656,12 @@ START_TEST(fresh_shard_elects_before_serving)
     char key[64];
     tn_result r;
 
-    start(3, "--fresh-shard-ms 300");
+    start(3, "--fresh-shard-ms 1000");
     key_on(key, sizeof(key), "fresh", 1);
     tn_put(ch[1], key, "v", NULL, NULL, 0, &r); /* even the leader, while it is elected */
     ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
     tn_result_free(&r);
-    usleep(400 * 1000);
+    usleep(1200 * 1000);
     put_ok(ch[1], key, "v", NULL);
     stop();
 }
@@ -694,9 +694,9 @@ START_TEST(view_lists_every_node_and_leader)
     tn_watch w;
     Norikv__V1__ClusterView *v;
 
-    start(3, NULL);
+    start(3, "--view-interval-ms 600000");
     ck_assert_int_eq(tn_watch_open(ch[2], &w, 10000), 0);
-    v = tn_watch_next(&w, 900); /* the first view at once, not after the first tick */
+    v = tn_watch_next(&w, 5000); /* at once: the first tick is ten minutes away */
     ck_assert_ptr_nonnull(v);
     for (int i = 0; i < 3; i++) {
         char addr[32], id[16];
@@ -807,6 +807,28 @@ START_TEST(idempotency_per_node_does_not)
 }
 END_TEST
 
+START_TEST(idempotency_per_node_is_lost_on_restart)
+{
+    char key[64];
+    uint32_t shard;
+    tn_result r;
+
+    start(3, "--idempotency node --election-ms 50");
+    key_on(key, sizeof(key), "restart", 1);
+    shard = route_shard(key, strlen(key), 1024);
+    put_ok(ch[1], key, "unique-restart", "req-restart");
+    tn_control_ok(&dn, "kill 1");
+    tn_control_ok(&dn, "revive 1");
+    tn_control_ok(&dn, "move %u 1", shard);
+    tn_put(ch[1], key, "unique-restart", "req-restart", NULL, 0, &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 2); /* the cache died with the node */
+    ck_assert_uint_eq(tn_stat(&dn, "idempotent_replays"), 0);
+    stop();
+}
+END_TEST
+
 START_TEST(admin_transfer_shard_moves_leadership)
 {
     Norikv__V1__ShardInfo req = NORIKV__V1__SHARD_INFO__INIT, *resp;
@@ -851,7 +873,7 @@ START_TEST(kill_refuses_connections_and_reelects)
     Norikv__V1__ClusterView *v;
     uint64_t epoch;
 
-    start(3, "--election-ms 1500");
+    start(3, "--election-ms 3000");
     key_on(key, sizeof(key), "kill", 1);
     shard = route_shard(key, strlen(key), 1024);
     put_ok(ch[1], key, "before", NULL);
@@ -902,7 +924,9 @@ START_TEST(revive_serves_again_leading_nothing)
     key_on(key, sizeof(key), "revive", 1);
     shard = route_shard(key, strlen(key), 1024);
     tn_control_ok(&dn, "kill 1");
-    usleep(150 * 1000);
+    for (int i = 0; i < 200 && tn_leader(&dn, shard) == 0; i++)
+        usleep(20 * 1000); /* the election is over before node 1 comes back */
+    ck_assert_int_ne(tn_leader(&dn, shard), 0);
     tn_control_ok(&dn, "revive 1");
     tn_put(ch[1], key, "v", NULL, NULL, 0, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
@@ -950,7 +974,7 @@ START_TEST(latency_beyond_deadline)
     ASSERT_OK(&r); /* slow, not broken */
     tn_result_free(&r);
     tn_control_ok(&dn, "latency 0 0");
-    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 200,
+    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 2000,
             &r);
     ASSERT_OK(&r);
     tn_result_free(&r);
@@ -1079,6 +1103,7 @@ static void vcreate(grpc_channel *c, const char *ns, uint32_t dims, int distance
             &norikv__v1__create_vector_index_response__descriptor, 5000, &r);
     ASSERT_OK(&r);
     ck_assert(((Norikv__V1__CreateVectorIndexResponse *)r.msg)->created == created);
+    ck_assert_uint_eq(((Norikv__V1__CreateVectorIndexResponse *)r.msg)->n_meta, 0);
     tn_result_free(&r);
 }
 
@@ -1246,6 +1271,41 @@ START_TEST(vector_get_delete_drop)
     tn_result_free(&r);
     vsearch(ch[1], "gdd", q10, 2, 1, false, NULL, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_NOT_FOUND, "Vector namespace 'gdd' not found");
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(vector_idempotent_insert_applies_once)
+{
+    Norikv__V1__VectorInsertRequest req = NORIKV__V1__VECTOR_INSERT_REQUEST__INIT;
+    Norikv__V1__VectorInsertResponse *ins;
+    float other[2] = {9, 9};
+    uint64_t writes;
+    tn_result r;
+
+    start(1, NULL);
+    vcreate(ch[1], "vi", 2, NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN, true);
+    writes = tn_stat(&dn, "vector_writes_applied");
+    req.namespace_ = "vi";
+    req.id = "a";
+    req.n_vector = 2;
+    req.vector = p_a;
+    req.idempotency_key = "vec-req-1";
+    for (int i = 0; i < 2; i++) {
+        tn_call(ch[1], "/norikv.v1.Vector/Insert", &req.base,
+                &norikv__v1__vector_insert_response__descriptor, 5000, &r);
+        ASSERT_OK(&r);
+        ins = (Norikv__V1__VectorInsertResponse *)r.msg;
+        ck_assert(ins->inserted);
+        ck_assert_ptr_nonnull(ins->version);
+        tn_result_free(&r);
+        req.vector = other; /* the replay must not write this */
+    }
+    ck_assert_uint_eq(tn_stat(&dn, "vector_writes_applied"), writes + 1);
+    ck_assert_uint_eq(tn_stat(&dn, "idempotent_replays"), 1);
+    vsearch(ch[1], "vi", q10, 2, 1, true, NULL, &r);
+    ck_assert_float_eq(VSEARCH(&r)->matches[0]->vector[0], 1.0f);
     tn_result_free(&r);
     stop();
 }
@@ -1469,6 +1529,7 @@ static Suite *devnode_suite(void)
     tcase_add_test(cl, per_node_view_has_the_real_server_quirks);
     tcase_add_test(cl, idempotency_cluster_wide_survives_leader_move);
     tcase_add_test(cl, idempotency_per_node_does_not);
+    tcase_add_test(cl, idempotency_per_node_is_lost_on_restart);
     tcase_add_test(cl, admin_transfer_shard_moves_leadership);
 
     tcase_add_test(fa, kill_refuses_connections_and_reelects);
@@ -1485,11 +1546,18 @@ static Suite *devnode_suite(void)
     tcase_add_test(ve, vector_inner_product_search);
     tcase_add_test(ve, vector_k_and_include_vectors);
     tcase_add_test(ve, vector_get_delete_drop);
+    tcase_add_test(ve, vector_idempotent_insert_applies_once);
     tcase_add_test(ve, vector_validation_messages);
     tcase_add_test(ve, vector_writes_need_the_group_leader);
 
     tcase_add_test(sd, sigterm_with_calls_and_watch_in_flight_exits_cleanly);
-    tcase_set_timeout(sd, 300); /* under valgrind */
+
+    /* generous bounds: the same cases run with the devnode under valgrind */
+    tcase_set_timeout(kv, 120);
+    tcase_set_timeout(cl, 120);
+    tcase_set_timeout(fa, 120);
+    tcase_set_timeout(ve, 120);
+    tcase_set_timeout(sd, 300);
 
     suite_add_tcase(s, kv);
     suite_add_tcase(s, cl);
