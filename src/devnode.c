@@ -389,7 +389,7 @@ int main(int argc, char **argv)
         rc = 0;
     }
     teardown(&d);
-    grpc_shutdown();
+    grpc_shutdown_blocking();
     libevent_global_shutdown();
     return rc;
 }

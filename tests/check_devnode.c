@@ -38,7 +38,7 @@ static void stop(void)
         ch[i] = NULL;
     }
     ck_assert_int_eq(tn_stop(&dn), 0);
-    grpc_shutdown();
+    grpc_shutdown_blocking();
 }
 
 #define ASSERT_STATUS(r, code, msg)                                                                \
@@ -1479,7 +1479,7 @@ START_TEST(sigterm_with_calls_and_watch_in_flight_exits_cleanly)
         grpc_channel_destroy(ch[i]);
         ch[i] = NULL;
     }
-    grpc_shutdown();
+    grpc_shutdown_blocking();
 }
 END_TEST
 

@@ -49,7 +49,7 @@ START_TEST(test_put_request_round_trip)
     ck_assert_ptr_null(back->if_match);
     protobuf_c_message_free_unpacked(&back->base, NULL);
     grpc_byte_buffer_destroy(bb);
-    grpc_shutdown();
+    grpc_shutdown_blocking();
 }
 END_TEST
 
@@ -80,7 +80,7 @@ START_TEST(test_get_response_presence_and_map)
     ck_assert_str_eq(back->meta[0]->value, "node1");
     protobuf_c_message_free_unpacked(&back->base, NULL);
     grpc_byte_buffer_destroy(bb);
-    grpc_shutdown();
+    grpc_shutdown_blocking();
 }
 END_TEST
 
@@ -127,7 +127,7 @@ START_TEST(test_multi_slice_and_floats)
     ck_assert_ptr_null(pbgrpc_unpack(bb, &norikv__v1__vector_search_request__descriptor));
     grpc_byte_buffer_destroy(bb);
     ck_assert_ptr_null(pbgrpc_unpack(NULL, &norikv__v1__get_request__descriptor));
-    grpc_shutdown();
+    grpc_shutdown_blocking();
 }
 END_TEST
 
@@ -152,7 +152,7 @@ START_TEST(test_metadata_lookup)
     ck_assert_mem_eq(v, "127.0.0.1:9002", 14);
     ck_assert_ptr_null(pbgrpc_md_find(&arr, "leader", NULL));
     ck_assert_ptr_null(pbgrpc_md_find(&arr, "x-norikv-leader", NULL));
-    grpc_shutdown();
+    grpc_shutdown_blocking();
 }
 END_TEST
 

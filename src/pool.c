@@ -1,0 +1,229 @@
+/*
+ * pool: node table and channels. Owns every grpc_channel the client opens. Channels of
+ * one node use a local subchannel pool so that each is its own HTTP/2 connection;
+ * reconnect backoff comes from channel args. Health is counted per node: after
+ * POOL_DOWN_AFTER consecutive failures the node is down, and one probe call is let
+ * through when its pause ends (the pause doubles up to probe_max_ms while probes fail).
+ */
+#include "pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/grpc_security.h>
+
+static const char *const method_paths[POOL_M_COUNT] = {
+    [POOL_M_PUT] = "/norikv.v1.Kv/Put",
+    [POOL_M_GET] = "/norikv.v1.Kv/Get",
+    [POOL_M_DELETE] = "/norikv.v1.Kv/Delete",
+    [POOL_M_WATCH] = "/norikv.v1.Meta/WatchCluster",
+    [POOL_M_VCREATE] = "/norikv.v1.Vector/CreateIndex",
+    [POOL_M_VDROP] = "/norikv.v1.Vector/DropIndex",
+    [POOL_M_VINSERT] = "/norikv.v1.Vector/Insert",
+    [POOL_M_VDELETE] = "/norikv.v1.Vector/Delete",
+    [POOL_M_VSEARCH] = "/norikv.v1.Vector/Search",
+    [POOL_M_VGET] = "/norikv.v1.Vector/Get",
+};
+
+struct pool {
+    pool_config cfg;
+    pool_node **nodes;
+    int count, cap;
+};
+
+pool *pool_new(const pool_config *cfg)
+{
+    pool *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return NULL;
+    p->cfg = *cfg;
+    if (p->cfg.channels_per_node < 1)
+        p->cfg.channels_per_node = 1;
+    return p;
+}
+
+static void node_free(pool_node *n)
+{
+    for (int i = 0; i < n->nchannels; i++)
+        grpc_channel_destroy(n->channels[i]);
+    free(n->channels);
+    free(n->handles);
+    free(n);
+}
+
+void pool_free(pool *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->count; i++)
+        node_free(p->nodes[i]);
+    free(p->nodes);
+    free(p);
+}
+
+int pool_find(const pool *p, const char *addr)
+{
+    for (int i = 0; i < p->count; i++)
+        if (strcmp(p->nodes[i]->addr, addr) == 0)
+            return i;
+    return -1;
+}
+
+int pool_add(pool *p, const char *addr, bool seed)
+{
+    int i = pool_find(p, addr);
+    pool_node *n;
+
+    if (i >= 0) {
+        p->nodes[i]->seed |= seed;
+        return i;
+    }
+    if (addr[0] == '\0' || strlen(addr) >= POOL_ADDR_MAX)
+        return -1;
+    if (p->count == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 8;
+        pool_node **nodes = realloc(p->nodes, (size_t)cap * sizeof(*nodes));
+        if (nodes == NULL)
+            return -1;
+        p->nodes = nodes;
+        p->cap = cap;
+    }
+    n = calloc(1, sizeof(*n));
+    if (n == NULL)
+        return -1;
+    n->channels = calloc((size_t)p->cfg.channels_per_node, sizeof(*n->channels));
+    n->handles = calloc((size_t)p->cfg.channels_per_node * POOL_M_COUNT, sizeof(*n->handles));
+    if (n->channels == NULL || n->handles == NULL) {
+        node_free(n);
+        return -1;
+    }
+    n->index = p->count;
+    snprintf(n->addr, sizeof(n->addr), "%s", addr);
+    n->seed = seed;
+    p->nodes[p->count++] = n;
+    return n->index;
+}
+
+int pool_count(const pool *p)
+{
+    return p->count;
+}
+
+pool_node *pool_node_at(pool *p, int index)
+{
+    return index >= 0 && index < p->count ? p->nodes[index] : NULL;
+}
+
+static bool open_channel(pool *p, pool_node *n)
+{
+    grpc_arg args[4] = {
+        {GRPC_ARG_INTEGER, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, {.integer = 1}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+         {.integer = p->cfg.connect_backoff_initial_ms}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+         {.integer = p->cfg.connect_backoff_initial_ms}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+         {.integer = p->cfg.connect_backoff_max_ms}},
+    };
+    grpc_channel_args chargs = {4, args};
+    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    grpc_channel *ch = grpc_channel_create(n->addr, creds, &chargs);
+    int k = n->nchannels;
+
+    grpc_channel_credentials_release(creds);
+    if (ch == NULL)
+        return false;
+    n->channels[k] = ch;
+    for (int m = 0; m < POOL_M_COUNT; m++)
+        n->handles[k * POOL_M_COUNT + m] = grpc_channel_register_call(ch, method_paths[m], NULL,
+                                                                      NULL);
+    n->nchannels++;
+    return true;
+}
+
+grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq,
+                     gpr_timespec deadline)
+{
+    pool_node *n = pool_node_at(p, node);
+    int k;
+
+    if (n == NULL)
+        return NULL;
+    k = (int)(n->next++ % (unsigned)p->cfg.channels_per_node);
+    /* Channels open lazily, in order, as the cursor first reaches them. */
+    if (k >= n->nchannels && !open_channel(p, n))
+        k = 0;
+    if (n->nchannels == 0)
+        return NULL;
+    if (k >= n->nchannels)
+        k = n->nchannels - 1;
+    n->calls++;
+    return grpc_channel_create_registered_call(n->channels[k], NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                               n->handles[k * POOL_M_COUNT + m], deadline, NULL);
+}
+
+bool pool_usable(pool *p, int node, int64_t now_ms)
+{
+    pool_node *n = pool_node_at(p, node);
+
+    if (n == NULL)
+        return false;
+    return !n->down || (!n->probing && now_ms >= n->down_until);
+}
+
+void pool_begin_call(pool *p, int node, int64_t now_ms)
+{
+    pool_node *n = pool_node_at(p, node);
+
+    if (n != NULL && n->down && now_ms >= n->down_until)
+        n->probing = true;
+}
+
+void pool_success(pool *p, int node)
+{
+    pool_node *n = pool_node_at(p, node);
+
+    if (n == NULL)
+        return;
+    n->fails = 0;
+    n->down = false;
+    n->probing = false;
+    n->pause_ms = 0;
+}
+
+void pool_failure(pool *p, int node, int64_t now_ms)
+{
+    pool_node *n = pool_node_at(p, node);
+
+    if (n == NULL)
+        return;
+    n->failures++;
+    n->fails++;
+    if (n->down) {
+        /* a failed probe: wait longer before the next */
+        n->probing = false;
+        n->pause_ms = n->pause_ms * 2 > p->cfg.probe_max_ms ? p->cfg.probe_max_ms : n->pause_ms * 2;
+        n->down_until = now_ms + n->pause_ms;
+    } else if (n->fails >= POOL_DOWN_AFTER) {
+        n->down = true;
+        n->marked_down++;
+        n->pause_ms = p->cfg.probe_initial_ms;
+        n->down_until = now_ms + n->pause_ms;
+    }
+}
+
+int pool_active_connections(const pool *p)
+{
+    int total = 0;
+
+    for (int i = 0; i < p->count; i++)
+        total += p->nodes[i]->nchannels;
+    return total;
+}
+
+int pool_channels_per_node(const pool *p)
+{
+    return p->cfg.channels_per_node;
+}
