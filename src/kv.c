@@ -57,6 +57,7 @@ struct kv_op {
     bool safe;      /* may run twice: a read, or a write with an idempotency key */
     int64_t deadline;
     int attempts, redirects, node;
+    bool prefer_leader; /* a non-leader said no: the cached leader is worth a try, down or not */
     char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
     /* the attempt in flight */
     grpc_call *call;
@@ -329,8 +330,10 @@ static int choose_node(kv_op *op, int avoid)
     int n = pool_count(c->pool), leader = topo_leader(c->topo, op->group), start;
     int64_t now = now_ms();
 
-    if (leader >= 0 && leader != avoid && pool_usable(c->pool, leader, now))
+    if (leader >= 0 && leader != avoid && (op->prefer_leader || pool_usable(c->pool, leader, now))) {
+        op->prefer_leader = false;
         return leader;
+    }
     start = avoid >= 0 ? avoid + 1 : (int)(op->group % (uint32_t)c->nseeds);
     for (int k = 0; k < n; k++) {
         int i = (start + k) % n;
@@ -494,6 +497,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
             return;
         }
         topo_forget_leader(c->topo, op->group, node);
+        op->prefer_leader = true;
         back_off(op, v.err, node);
         return;
     case RETRY_BACKOFF:
