@@ -56,7 +56,7 @@ struct kv_op {
     uint32_t group; /* shard, or total_shards for the vector group */
     bool safe;      /* may run twice: a read, or a write with an idempotency key */
     int64_t deadline;
-    int attempts, redirects, node;
+    int attempts, redirects, node, channel;
     bool prefer_leader; /* a non-leader said no: the cached leader is worth a try, down or not */
     char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
     /* the attempt in flight */
@@ -363,7 +363,7 @@ static bool attempt(kv_op *op)
     deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                             gpr_time_from_millis(op->deadline - now, GPR_TIMESPAN));
     pool_begin_call(c->pool, op->node, now);
-    op->call = pool_call(c->pool, op->node, op->m, evgrpc_cq(c->eg), deadline);
+    op->call = pool_call(c->pool, op->node, op->m, evgrpc_cq(c->eg), deadline, &op->channel);
     if (op->call == NULL) {
         finish_error(op, KV_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE, "cannot open a channel to %s",
                      pool_node_at(c->pool, op->node)->addr);
@@ -501,8 +501,13 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         back_off(op, v.err, node);
         return;
     case RETRY_BACKOFF:
-        if (v.node_fault)
+        /* UNAVAILABLE from a server we are connected to (a lost reply, a failing store) is
+         * no sign of a dead node; refused or broken connections and hangs are. */
+        if (v.node_fault && (op->status == GRPC_STATUS_DEADLINE_EXCEEDED ||
+                             !pool_channel_ready(c->pool, node, op->channel)))
             pool_failure(c->pool, node, now_ms());
+        else
+            pool_success(c->pool, node);
         attempt_cleanup(op);
         /* Retry where it failed unless that node is now down: a lost reply is best retried
          * where the idempotency cache has it. */

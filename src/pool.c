@@ -144,7 +144,7 @@ static bool open_channel(pool *p, pool_node *n)
 }
 
 grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq,
-                     gpr_timespec deadline)
+                     gpr_timespec deadline, int *channel)
 {
     pool_node *n = pool_node_at(p, node);
     int k;
@@ -160,8 +160,19 @@ grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq
     if (k >= n->nchannels)
         k = n->nchannels - 1;
     n->calls++;
+    if (channel != NULL)
+        *channel = k;
     return grpc_channel_create_registered_call(n->channels[k], NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                                n->handles[k * POOL_M_COUNT + m], deadline, NULL);
+}
+
+bool pool_channel_ready(pool *p, int node, int channel)
+{
+    pool_node *n = pool_node_at(p, node);
+
+    if (n == NULL || channel < 0 || channel >= n->nchannels)
+        return false;
+    return grpc_channel_check_connectivity_state(n->channels[channel], 0) == GRPC_CHANNEL_READY;
 }
 
 bool pool_usable(pool *p, int node, int64_t now_ms)

@@ -66,9 +66,13 @@ int pool_find(const pool *p, const char *addr);
 int pool_count(const pool *p);
 pool_node *pool_node_at(pool *p, int index);
 
-/* A new call to method on node, on the next of its channels (created if need be). */
+/* A new call to method on node, on the next of its channels (created if need be); the
+ * channel's number goes to *channel when not NULL. */
 grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq,
-                     gpr_timespec deadline);
+                     gpr_timespec deadline, int *channel);
+/* Whether that channel is connected: a call that failed on a connected channel was
+ * answered by the server, which says nothing against the node's health. */
+bool pool_channel_ready(pool *p, int node, int channel);
 
 /* Whether a call may go to node now: it is up, or down with a probe due (then the
  * caller's call is the probe). */

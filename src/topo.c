@@ -258,7 +258,7 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
 {
     const char *seeds[64], *via = pool_node_at(t->pool, w->node)->addr;
     size_t ns = seed_addrs(t, seeds, 64);
-    topo_node *nodes = calloc(v->n_nodes + 1, sizeof(*nodes));
+    topo_node *nodes = calloc(v->n_nodes + 1, sizeof(*nodes)), *old_nodes = NULL;
     int *index = calloc(v->n_nodes + 1, sizeof(*index));
     topo_leader_change *changes = NULL;
     const char **added = NULL, **removed = NULL;
@@ -344,7 +344,8 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
     t->epoch = v->epoch;
     t->view_shards = v->n_shards;
     t->views++;
-    free(t->nodes);
+    /* the old node list lives until the listeners are told: removed[] points into it */
+    old_nodes = t->nodes;
     t->nodes = nodes;
     t->n_nodes = nn;
     nodes = NULL;
@@ -362,6 +363,7 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
                 t->listeners[i].fn(&ev, t->listeners[i].arg);
     }
 out:
+    free(old_nodes);
     free(nodes);
     free(index);
     free(changes);
@@ -486,7 +488,7 @@ static void start_watch(topo *t)
     grpc_metadata_array_init(&w->initial);
     grpc_metadata_array_init(&w->trailing);
     w->call = pool_call(t->pool, node, POOL_M_WATCH, evgrpc_cq(t->eg),
-                        gpr_inf_future(GPR_CLOCK_REALTIME));
+                        gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     w->refs = 1;
     if (w->call == NULL) {
         watch_unref(w);

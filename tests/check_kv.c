@@ -790,6 +790,8 @@ END_TEST
 typedef struct load {
     const char *tag;
     int total, concurrency, issued, acked, failed;
+    int stop_at;  /* the loop returns to the test when this many have ended */
+    bool reached;
     char keys[LOAD_MAX][40];
     char values[LOAD_MAX][48];
     bool ok[LOAD_MAX];
@@ -824,6 +826,10 @@ static void load_done(const kv_result *r, void *arg)
             l->failure_kinds[l->n_failure_kinds++] = r->err;
         snprintf(l->last_failure, sizeof(l->last_failure), "%s: %s", kv_err_name(r->err),
                  r->message);
+    }
+    if (l->acked + l->failed >= l->stop_at && !l->reached) {
+        l->reached = true;
+        event_base_loopbreak(base);
     }
     load_next(l);
 }
@@ -869,11 +875,10 @@ static bool load_finished(load *l)
 /* Runs the loop until `count` operations have ended. */
 static void load_until(load *l, int count)
 {
-    int64_t until = mono_ms() + 60000;
-
+    l->stop_at = count;
+    l->reached = l->acked + l->failed >= count;
     load_next(l);
-    while (l->acked + l->failed < count && mono_ms() < until)
-        settle(10);
+    run_until(&l->reached, 60000);
     ck_assert_msg(l->acked + l->failed >= count, "load stalled at %d of %d", l->acked + l->failed,
                   count);
 }
