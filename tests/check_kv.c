@@ -610,6 +610,58 @@ START_TEST(watch_resubscribes_to_another_seed)
 }
 END_TEST
 
+START_TEST(stats_reflect_what_happened)
+{
+    char key[32];
+    kv_version stale = {0, 999};
+    kv_stats st;
+    uint64_t node_calls = 0;
+
+    start(3, NULL);
+    await_view(3);
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "stats-%d", i);
+        ASSERT_OK(put(key, "v", NULL, NULL, 0));
+        ASSERT_OK(get(key, KV_STALE_OK));
+    }
+    ASSERT_ERR(put("stats-0", "w", NULL, &stale, 0), KV_ERR_VERSION_MISMATCH);
+    kv_get_stats(kv, &st);
+    ck_assert_uint_eq(st.ops, 21);
+    ck_assert_uint_eq(st.ops_ok, 20);
+    ck_assert_uint_eq(st.ops_failed, 1);
+    ck_assert_uint_eq(st.failed_by_err[KV_ERR_VERSION_MISMATCH], 1);
+    ck_assert_uint_eq(st.inflight, 0);
+    ck_assert_uint_eq(st.attempts, 21); /* every call went straight to its leader */
+    ck_assert_uint_eq(st.retries, 0);
+    ck_assert_uint_eq(st.attempt_status[GRPC_STATUS_OK], 20);
+    ck_assert_uint_eq(st.attempt_status[GRPC_STATUS_FAILED_PRECONDITION], 1);
+    /* router and topology */
+    ck_assert_int_eq(st.total_nodes, 3);
+    ck_assert_uint_eq(st.total_shards, 1024);
+    ck_assert_uint_eq(st.cached_leaders, 1024);
+    ck_assert(st.has_view);
+    ck_assert_uint_ge(st.epoch, 1);
+    ck_assert_uint_eq(st.view_nodes, 3);
+    ck_assert_uint_eq(st.view_shards, 1024);
+    ck_assert_uint_ge(st.watch_streams, 1);
+    /* pool: at most channels_per_node channels per node, opened as needed */
+    ck_assert_int_eq(st.max_connections_per_node, 2);
+    ck_assert_int_ge(st.channels_open, 3);
+    ck_assert_int_le(st.channels_open, 6);
+    ck_assert_int_ge(st.active_connections, 3);
+    for (int i = 0; i < kv_node_count(kv); i++) {
+        kv_node_info ni;
+        kv_node_get(kv, i, &ni);
+        ck_assert(ni.seed);
+        ck_assert(!ni.down);
+        ck_assert_int_le(ni.channels, 2);
+        node_calls += ni.calls;
+    }
+    ck_assert_uint_eq(node_calls, st.attempts + st.watch_streams);
+    stop();
+}
+END_TEST
+
 /* ==== vectors ============================================================================= */
 
 START_TEST(vector_operations)
@@ -1055,6 +1107,7 @@ static Suite *kv_suite(void)
 
     tcase_add_test(tp, topology_events_on_kill_and_revive);
     tcase_add_test(tp, watch_resubscribes_to_another_seed);
+    tcase_add_test(tp, stats_reflect_what_happened);
 
     tcase_add_test(ve, vector_operations);
     tcase_add_test(ve, vectors_unsupported_by_the_cluster);
