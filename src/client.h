@@ -1,0 +1,101 @@
+/*
+ * client: one application connection. Reads and parses requests, keeps them in order,
+ * runs them under the ordering rule (consecutive reads overlap; a write or a change of
+ * connection state waits for everything before it and is waited for), sends replies in
+ * request order, written once per loop pass, and pauses reading while its backlog is
+ * high. A client that goes away with operations in flight detaches them.
+ */
+#ifndef NORIKV_CLIENT_H
+#define NORIKV_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+
+#include "kv.h"
+#include "resp.h"
+#include "sidecar.h"
+
+struct cmd_def;
+typedef struct req req;
+
+struct client {
+    sidecar *s;
+    uint64_t id;
+    int fd;
+    char addr[64];
+    bool unix_socket;
+    struct event *rev, *wev;
+    resp_parser *parser;
+    char *qbuf; /* bytes read and not parsed yet */
+    size_t qlen, qcap;
+    req *head, *tail;
+    int nreqs;
+    struct evbuffer *out;
+    int proto;
+    bool authenticated;
+    char *name;
+    char lib_name[64], lib_ver[64];
+    kv_consistency consistency;
+    bool reading;       /* the read event is armed */
+    bool close_after;   /* close once the output is written (QUIT, protocol error, kill) */
+    bool protocol_error;
+    bool in_flush;
+    bool linked; /* in the sidecar's client list */
+    bool advancing, advance_again;
+    client *next, *prev, *flush_next;
+    int64_t created_ms, last_active_ms;
+    uint64_t commands;
+    const char *last_cmd;
+};
+
+typedef enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE } req_state;
+
+/* One key of a multi-key command. */
+typedef struct req_part {
+    req *r;
+    int i;      /* the key's argument index */
+    kv_op *op;  /* in flight, NULL once its callback ran */
+    bool found;
+    char *value;
+    size_t len;
+} req_part;
+
+struct req {
+    req *next;
+    client *c;
+    resp_arg *argv;
+    int argc;
+    const struct cmd_def *cmd;
+    int cmd_index;
+    req_state state;
+    struct evbuffer *reply;
+    /* operations in flight on the cluster, detached if the client goes; each callback
+     * clears its slot first thing */
+    kv_op *op;
+    req_part *parts;
+    int nparts, pending;
+    void *scratch; /* the command's own state, freed with the request */
+    int64_t start_us;
+    bool failed;
+};
+
+void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket);
+void client_free(client *c);
+/* The request has its reply: send what can be sent, start what can start. */
+void req_done(req *r);
+/* Close a client at once (CLIENT KILL, shutdown); its operations are detached. */
+void client_kill(client *c);
+/* Write every pending reply now (the loop pass is ending). */
+void client_flush_all(sidecar *s);
+/* Reading resumes if it was paused and the client can take more. */
+void client_resume_all(sidecar *s);
+/* The CLIENT INFO / CLIENT LIST line. */
+void client_describe(const client *c, struct evbuffer *out);
+
+/* QUIT: what was queued after r never runs, and the connection closes after r's reply. */
+void client_drop_after(req *r);
+
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * cmd: the command table, the one source of dispatch, arity checks, flags, COMMAND,
+ * COMMAND COUNT/INFO/DOCS/LIST and the README's command table. Handlers live in
+ * cmd_conn.c (connection and introspection) and cmd_data.c (data, on the cluster).
+ */
+#ifndef NORIKV_CMD_H
+#define NORIKV_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "client.h"
+
+typedef void cmd_proc(req *r);
+
+enum cmd_flag {
+    CMD_READ = 1 << 0,     /* reads the cluster: may overlap other reads */
+    CMD_WRITE = 1 << 1,    /* writes the cluster: runs alone, in order */
+    CMD_LOCAL = 1 << 2,    /* answered by the sidecar */
+    CMD_STATE = 1 << 3,    /* changes the connection: runs alone, in order */
+    CMD_NOAUTH = 1 << 4,   /* allowed before AUTH */
+    CMD_FAST = 1 << 5,
+    CMD_REFUSED = 1 << 6,  /* NoriKV cannot do it faithfully: always refused with why */
+    CMD_LOADING = 1 << 7,  /* allowed while the sidecar drains */
+};
+
+typedef struct cmd_arg {
+    const char *name;
+    const char *type; /* key, string, integer, double, pure-token, oneof, block */
+    const char *token;
+    unsigned flags;   /* CMD_ARG_* */
+    const struct cmd_arg *sub; /* oneof / block members, ending with {NULL} */
+} cmd_arg;
+
+#define CMD_ARG_OPTIONAL 1u
+#define CMD_ARG_MULTIPLE 2u
+
+typedef struct cmd_def {
+    const char *name; /* upper case; "CLIENT|SETNAME" for subcommands */
+    int arity;        /* N: exactly N words; -N: at least N */
+    unsigned flags;
+    int first_key, last_key, key_step;
+    cmd_proc *proc;
+    const char *group;
+    const char *since;
+    const char *complexity;
+    const char *summary;
+    const cmd_arg *args;
+    const struct cmd_def *subs; /* NULL-named entry ends the list */
+    const char *refusal;        /* CMD_REFUSED: the reason, as sent */
+} cmd_def;
+
+/* The command (or subcommand) a request names, or NULL; no side effects. */
+const cmd_def *cmd_find(const resp_arg *argv, int argc, int *index);
+/* Whether the request may run now (known, arity, authentication, not refused); when not,
+ * the error is the request's reply. */
+bool cmd_check(req *r);
+size_t cmd_count(void);
+const cmd_def *cmd_at(size_t i);
+
+/* COMMAND, COMMAND COUNT/INFO/DOCS/LIST. */
+void cmd_command(req *r);
+/* Prints the README's command table (markdown). */
+void cmd_print_markdown(FILE *f);
+
+/* Handlers, by module. */
+cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_reset, cmd_hello, cmd_auth, cmd_select, cmd_client,
+    cmd_info, cmd_config, cmd_time, cmd_refuse, cmd_nori_consistency, cmd_nori_shard,
+    cmd_nori_topology, cmd_nori_stats;
+cmd_proc cmd_get, cmd_set, cmd_setex, cmd_psetex, cmd_del, cmd_exists, cmd_mget, cmd_mset,
+    cmd_nori_put, cmd_nori_get, cmd_nori_del;
+
+/* Reply helpers for handlers: into r's reply buffer, in the client's protocol. */
+struct evbuffer *reply(req *r);
+void reply_error(req *r, const char *text);
+void reply_errorf(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The RESP error for a failed cluster operation (DESIGN §4). */
+void reply_kv_error(req *r, const kv_result *res, const kv_version *expected);
+
+/* Whole-number argument parsing with Redis' error text. */
+bool arg_ll(req *r, int i, long long *out);
+
+#endif
