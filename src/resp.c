@@ -166,9 +166,12 @@ static enum line_result take_line(resp_parser *p, const char *buf, size_t len, s
     size_t avail = len - *pos;
     size_t room = RESP_INLINE_MAX - p->line_len;
     size_t scan = avail < room + 1 ? avail : room + 1;
-    const char *nl = memchr(start, '\n', scan);
+    const char *nl;
     size_t k;
 
+    if (avail == 0)
+        return LINE_MORE;
+    nl = memchr(start, '\n', scan);
     if (nl == NULL) {
         if (avail > room)
             return LINE_TOO_BIG;
@@ -440,6 +443,8 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
             case LINE_OOM: return fail(p, ERR_OOM, pos, used, err);
             case LINE_DONE: break;
             }
+            if (n > 0 && line[n - 1] == '\r')
+                n--;
             e = inline_request(p, lim, line, n);
             line_done(p);
             if (e != NULL)
