@@ -1,11 +1,13 @@
 /*
- * log: one line per message on stderr with a systemd priority prefix ("<3>" ...), which
- * journald turns into the record's priority and a terminal shows as is. Never allocates.
+ * log: one line per message on stderr: with a systemd priority prefix ("<3>" ...) when
+ * stderr is the journal, which turns it into the record's priority, and with the level
+ * in words on a terminal. Never allocates.
  */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -26,7 +28,10 @@ int log_level_parse(const char *name)
 void log_write(log_level level, const char *fmt, ...)
 {
     char line[1024];
-    int n = snprintf(line, sizeof(line), "<%d>norikv-sidecar: ", priorities[level]);
+    /* journald reads "<N>" as the priority; a terminal should see plain text */
+    int n = getenv("JOURNAL_STREAM") != NULL
+                ? snprintf(line, sizeof(line), "<%d>norikv-sidecar: ", priorities[level])
+                : snprintf(line, sizeof(line), "norikv-sidecar: %s: ", names[level]);
     va_list ap;
 
     va_start(ap, fmt);
