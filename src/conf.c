@@ -971,9 +971,9 @@ static bool glob_one(const char *p, char ch, size_t *len)
 }
 
 /* Every element but '*' matches exactly one character, so on a mismatch it is enough to
- * let the last '*' swallow one more character: time stays linear in each of pattern and
- * name, whatever a client sends to CONFIG GET (Redis' recursive matcher needed a cap on
- * nesting, CVE-2022-36021). */
+ * let the last '*' swallow one more character and retry from there: time is bounded by
+ * the product of the two lengths whatever a client sends to CONFIG GET, where Redis'
+ * recursive matcher needed a cap on nesting (CVE-2022-36021). */
 bool conf_glob(const char *pattern, const char *name)
 {
     const char *p = pattern, *s = name, *star_p = NULL, *star_s = NULL;
