@@ -145,9 +145,16 @@ typedef struct conf_entry {
     const char *help;
 } conf_entry;
 
-#define CONF_ENTRY(section, key, type, min, max, def, reload, help)                                \
-    {#section "." #key, sizeof(#section) - 1,        CONF_##type, (min), (max), (def),             \
-     (reload),          offsetof(conf, section.key), (help)},
+#define CONF_ENTRY(sec_, key_, type_, min_, max_, def_, reload_, help_)                            \
+    {.name = #sec_ "." #key_,                                                                      \
+     .seclen = sizeof(#sec_) - 1,                                                                  \
+     .type = CONF_##type_,                                                                         \
+     .min = (min_),                                                                                \
+     .max = (max_),                                                                                \
+     .def = (def_),                                                                                \
+     .reloadable = (reload_),                                                                      \
+     .offset = offsetof(conf, sec_.key_),                                                          \
+     .help = (help_)},
 static const conf_entry entries[] = {CONF_TABLE(CONF_ENTRY)};
 #define CONF_N (sizeof(entries) / sizeof(entries[0]))
 
@@ -155,7 +162,7 @@ static const char *const conf_levels[] = {"error", "warning", "notice", "info", 
 #define CONF_NLEVELS (sizeof(conf_levels) / sizeof(conf_levels[0]))
 
 /* The cluster client keeps each node address in a 128-byte slot (POOL_ADDR_MAX) and
- * remembers at most 64 seeds; longer addresses would be dropped there without a word. */
+ * would drop a longer one without a word; likewise seeds beyond 64, hence nodes' bounds. */
 #define CONF_NODE_ADDR_MAX 127
 
 #define CONF_KIB 1024LL
@@ -284,10 +291,10 @@ static bool host_char(char ch)
     return isalnum((unsigned char)ch) || ch == '.' || ch == '-' || ch == '_';
 }
 
-/* Inside brackets: an IPv6 address, maybe with a %zone. */
+/* Inside brackets: an IPv6 address, maybe with a %zone (which may hold any host character). */
 static bool v6_char(char ch)
 {
-    return isxdigit((unsigned char)ch) || ch == ':' || ch == '.' || ch == '%' || host_char(ch);
+    return ch == ':' || ch == '%' || host_char(ch);
 }
 
 /* One "host:port" or "[v6]:port" of n bytes; false with why. The cluster client splits
@@ -311,7 +318,7 @@ static bool check_node(const char *a, size_t n, char *why, size_t whylen)
             if (!v6_char(*p))
                 break;
         }
-        if (close == a + 1 || p < close) {
+        if (p < close || memchr(a, ':', (size_t)(close - a)) == NULL) {
             snprintf(why, whylen, "'%.*s' has no IPv6 address between its brackets", (int)n, a);
             return false;
         }
@@ -422,7 +429,7 @@ static int replace_string(conf *c, const conf_entry *e, const char *value, char 
 /* Parses value for e and stores it in c; c is untouched when it fails. */
 static int set_entry(conf *c, const conf_entry *e, const char *value, char *err, size_t errlen)
 {
-    char why[256] = "";
+    char why[512] = "";
     long long n = 0;
     bool ok = false, b = false;
     const char *level = NULL;
@@ -535,8 +542,8 @@ static void expectation(const conf_entry *e, char *buf, size_t len)
         snprintf(buf, len, "expected yes or no (or true/false, on/off, 1/0)");
         break;
     case CONF_MODE:
-        snprintf(buf, len, "expected octal permission bits from %04llo to %04llo, such as 0660",
-                 e->min, e->max);
+        snprintf(buf, len, "expected octal permission bits from %04llo to %04llo, such as %s",
+                 (unsigned long long)e->min, (unsigned long long)e->max, e->def);
         break;
     }
 }
@@ -675,6 +682,7 @@ typedef struct load_ctx {
     bool line_ended; /* the last read reached the end of its line */
     bool indented;   /* the current line starts with a blank */
     int err_line;    /* where this module found the first error, 0: none yet */
+    int read_errno;  /* why the last read failed, for "cannot read" */
     char *err;
     size_t errlen;
 } load_ctx;
@@ -704,8 +712,11 @@ static char *read_line(char *buf, int size, void *arg)
     load_ctx *x = arg;
     size_t n;
 
-    if (fgets(buf, size, x->f) == NULL)
+    errno = 0;
+    if (fgets(buf, size, x->f) == NULL) {
+        x->read_errno = errno;
         return NULL;
+    }
     if (x->line_ended) {
         x->line++;
         x->indented = buf[0] == ' ' || buf[0] == '\t';
@@ -789,7 +800,7 @@ int conf_load_file(conf *c, const char *path, char *err, size_t errlen)
     x.c = &work;
     rc = ini_parse_stream(read_line, &x, handle_pair, &x);
     if (ferror(x.f)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(x.read_errno));
         rc = -1;
     } else if (rc == -2) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -960,9 +971,9 @@ static bool glob_one(const char *p, char ch, size_t *len)
 }
 
 /* Every element but '*' matches exactly one character, so on a mismatch it is enough to
- * let the last '*' swallow one more character: time stays linear in each of pattern and
- * name, whatever a client sends to CONFIG GET (Redis' recursive matcher needed a cap on
- * nesting, CVE-2022-36021). */
+ * let the last '*' swallow one more character and retry from there: time is bounded by
+ * the product of the two lengths whatever a client sends to CONFIG GET, where Redis'
+ * recursive matcher needed a cap on nesting (CVE-2022-36021). */
 bool conf_glob(const char *pattern, const char *name)
 {
     const char *p = pattern, *s = name, *star_p = NULL, *star_s = NULL;
