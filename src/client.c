@@ -488,6 +488,15 @@ void client_resume_all(sidecar *s)
 void client_describe(const client *c, struct evbuffer *out)
 {
     int64_t now = sidecar_now_ms();
+    char cmd[64] = "NULL";
+
+    if (c->last_cmd != NULL) {
+        size_t i;
+        for (i = 0; c->last_cmd[i] != '\0' && i + 1 < sizeof(cmd); i++)
+            cmd[i] = (char)(c->last_cmd[i] >= 'A' && c->last_cmd[i] <= 'Z' ? c->last_cmd[i] | 0x20
+                                                                          : c->last_cmd[i]);
+        cmd[i] = '\0';
+    }
 
     evbuffer_add_printf(out,
                         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 "
@@ -497,6 +506,6 @@ void client_describe(const client *c, struct evbuffer *out)
                         (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-",
                         c->fd, c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
                         (long long)((now - c->last_active_ms) / 1000), c->qlen, c->qcap - c->qlen,
-                        evbuffer_get_length(c->out), c->last_cmd ? c->last_cmd : "NULL",
+                        evbuffer_get_length(c->out), cmd,
                         c->proto, c->lib_name, c->lib_ver, c->nreqs);
 }
