@@ -214,26 +214,27 @@ static bool strip_cr(const char *line, size_t *n)
     return true;
 }
 
+/*
+ * Room for one more argument. Doubling keeps a long request from reallocating per argument;
+ * a multibulk's announced count (want_total, 0 for inline) caps the growth but is never
+ * trusted for a bigger allocation up front, since it costs the client nothing to announce.
+ */
 static bool argv_reserve(resp_parser *p, int want_total)
 {
+    int cap = p->argv_cap ? p->argv_cap : 8;
+    resp_arg *na;
+
     if (p->argc < p->argv_cap)
         return true;
-    {
-        int cap = p->argv_cap ? p->argv_cap : 8;
-        resp_arg *na;
-
-        while (cap <= p->argc)
-            cap = cap > INT_MAX / 2 ? INT_MAX : cap * 2;
-        /* A multibulk says how many will come: never grow past that, nor trust it to
-         * preallocate more than a doubling would. */
-        if (want_total > p->argc && cap > want_total)
-            cap = want_total;
-        na = realloc(p->argv, (size_t)cap * sizeof(*na));
-        if (na == NULL)
-            return false;
-        p->argv = na;
-        p->argv_cap = cap;
-    }
+    while (cap <= p->argc)
+        cap = cap > INT_MAX / 2 ? INT_MAX : cap * 2;
+    if (want_total > p->argc && cap > want_total)
+        cap = want_total;
+    na = realloc(p->argv, (size_t)cap * sizeof(*na));
+    if (na == NULL)
+        return false;
+    p->argv = na;
+    p->argv_cap = cap;
     return true;
 }
 
