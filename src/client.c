@@ -41,8 +41,13 @@ static void mark_flush(client *c)
 
 static void arm_read(client *c, bool on)
 {
+    const conf *cf = &c->s->cfg;
+
     if (on == c->reading)
         return;
+    if (!on && (c->nreqs >= cf->sidecar.max_pending ||
+                (long)evbuffer_get_length(c->out) > cf->sidecar.reply_backlog))
+        c->s->st.client_query_pauses++;
     c->reading = on;
     if (on)
         event_add(c->rev, NULL);
