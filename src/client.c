@@ -162,6 +162,16 @@ void client_drop_after(req *r)
     c->qlen = 0; /* and nothing more is read */
 }
 
+static void append(client *c, req *r)
+{
+    if (c->tail != NULL)
+        c->tail->next = r;
+    else
+        c->head = r;
+    c->tail = r;
+    c->nreqs++;
+}
+
 static void enqueue(client *c, resp_arg *argv, int argc)
 {
     req *r = calloc(1, sizeof(*r));
@@ -175,12 +185,7 @@ static void enqueue(client *c, resp_arg *argv, int argc)
     r->argv = argv;
     r->argc = argc;
     r->cmd = cmd_find(argv, argc, &r->cmd_index);
-    if (c->tail != NULL)
-        c->tail->next = r;
-    else
-        c->head = r;
-    c->tail = r;
-    c->nreqs++;
+    append(c, r);
 }
 
 /* A finished request that carries only an error: used for protocol errors. */
@@ -196,12 +201,7 @@ static void enqueue_error(client *c, const char *text)
     r->reply = evbuffer_new();
     resp_add_error(r->reply, text);
     c->s->st.total_error_replies++;
-    if (c->tail != NULL)
-        c->tail->next = r;
-    else
-        c->head = r;
-    c->tail = r;
-    c->nreqs++;
+    append(c, r);
 }
 
 static unsigned req_flags(const req *r)

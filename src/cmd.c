@@ -577,7 +577,7 @@ static const cmd_def *find_top(const char *name)
     return NULL;
 }
 
-static void reply_help(req *r, const char *const *lines)
+void reply_help(req *r, const char *const *lines)
 {
     size_t n = 0;
 

@@ -74,6 +74,8 @@ cmd_proc cmd_get, cmd_set, cmd_setex, cmd_psetex, cmd_del, cmd_exists, cmd_mget,
 struct evbuffer *reply(req *r);
 void reply_error(req *r, const char *text);
 void reply_errorf(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A HELP subcommand's lines (NULL-terminated) as an array of simple strings. */
+void reply_help(req *r, const char *const *lines);
 /* The RESP error for a failed cluster operation (DESIGN §4). */
 void reply_kv_error(req *r, const kv_result *res, const kv_version *expected);
 

@@ -327,12 +327,7 @@ void cmd_client(req *r)
     } else if (strcmp(sub, "KILL") == 0) {
         client_kill_cmd(r);
     } else {
-        size_t n = 0;
-        while (help[n] != NULL)
-            n++;
-        resp_add_array(reply(r), (long)n);
-        for (size_t i = 0; i < n; i++)
-            resp_add_simple(reply(r), help[i]);
+        reply_help(r, help);
     }
     req_done(r);
 }
@@ -365,11 +360,13 @@ void cmd_config(req *r)
     long n = 0;
 
     if (strcmp(r->cmd->name, "CONFIG|HELP") == 0) {
-        resp_add_array(reply(r), 3);
-        resp_add_simple(reply(r), "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-        resp_add_simple(reply(r), "GET <pattern> [<pattern> ...]");
-        resp_add_simple(reply(r), "    Return the values of the parameters matching the patterns "
-                                  "(read-only: the sidecar is configured by its file).");
+        static const char *const help[] = {
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern> [<pattern> ...]",
+            "    Return the values of the parameters matching the patterns (read-only: the "
+            "sidecar is configured by its file).",
+            NULL};
+        reply_help(r, help);
         req_done(r);
         return;
     }
