@@ -520,17 +520,17 @@ static void add_arg_docs(struct evbuffer *b, int proto, const cmd_arg *args)
         const cmd_arg *a = &args[i];
         int fields = 2 + (a->token != NULL) + (a->flags != 0) + (a->sub != NULL);
         resp_add_map(b, proto, fields);
-        resp_add_simple(b, "name");
+        resp_add_bulk_str(b, "name");
         resp_add_bulk_str(b, a->name);
-        resp_add_simple(b, "type");
+        resp_add_bulk_str(b, "type");
         resp_add_bulk_str(b, a->type);
         if (a->token != NULL) {
-            resp_add_simple(b, "token");
+            resp_add_bulk_str(b, "token");
             resp_add_bulk_str(b, a->token);
         }
         if (a->flags != 0) {
             int nf = ((a->flags & OPT) != 0) + ((a->flags & MULTI) != 0);
-            resp_add_simple(b, "flags");
+            resp_add_bulk_str(b, "flags");
             resp_add_array(b, nf);
             if (a->flags & OPT)
                 resp_add_simple(b, "optional");
@@ -538,7 +538,7 @@ static void add_arg_docs(struct evbuffer *b, int proto, const cmd_arg *args)
                 resp_add_simple(b, "multiple");
         }
         if (a->sub != NULL) {
-            resp_add_simple(b, "arguments");
+            resp_add_bulk_str(b, "arguments");
             add_arg_docs(b, proto, a->sub);
         }
     }
@@ -549,18 +549,18 @@ static void add_docs(struct evbuffer *b, int proto, const cmd_def *d)
     size_t nsubs = count_subs(d);
 
     resp_add_map(b, proto, 5 + (nsubs > 0));
-    resp_add_simple(b, "summary");
+    resp_add_bulk_str(b, "summary");
     resp_add_bulk_str(b, d->summary);
-    resp_add_simple(b, "since");
+    resp_add_bulk_str(b, "since");
     resp_add_bulk_str(b, d->since);
-    resp_add_simple(b, "group");
+    resp_add_bulk_str(b, "group");
     resp_add_bulk_str(b, d->group);
-    resp_add_simple(b, "complexity");
+    resp_add_bulk_str(b, "complexity");
     resp_add_bulk_str(b, d->complexity);
-    resp_add_simple(b, "arguments");
+    resp_add_bulk_str(b, "arguments");
     add_arg_docs(b, proto, d->args);
     if (nsubs > 0) {
-        resp_add_simple(b, "subcommands");
+        resp_add_bulk_str(b, "subcommands");
         resp_add_map(b, proto, (long)nsubs);
         for (size_t i = 0; i < nsubs; i++) {
             add_lower_bulk(b, d->subs[i].name);
