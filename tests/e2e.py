@@ -1300,6 +1300,57 @@ def raw_disconnect_in_flight():
     keep.close()
 
 
+@test
+def raw_half_close_gets_replies():
+    # A client that sends its commands and shuts down its sending side (printf ... | nc -U)
+    # still gets every reply, as from Redis, before the server closes.
+    k = key("halfclose")
+    with E.sc.conn() as c:
+        c.send(encode("SET", k, "hc") + encode("GET", k) + b"PING\r\n")
+        c.s.shutdown(socket.SHUT_WR)
+        got = c.rest_until_close(10)
+    eq(got, b"+OK\r\n$2\r\nhc\r\n+PONG\r\n", "replies to SET, GET, PING sent before a half-close")
+
+
+@test
+def raw_refused_multi_runs_nothing():
+    # MULTI is refused; a client that pipelines MULTI, commands, EXEC (redis-py, ioredis and
+    # go-redis all do) sees EXEC fail and takes the transaction as not done, so the commands
+    # it queued must not take effect either.
+    k = key("multi")
+    with E.sc.conn() as c:
+        c.send(encode("MULTI") + encode("SET", k, "queued") + encode("EXEC"))
+        first = c.reply()
+        eq(first, "ERR MULTI is not supported: NoriKV has no transactions across keys", "MULTI")
+        replies = [c.reply(), c.reply()]
+        check(isinstance(replies[1], Error), "EXEC to fail", replies)
+    eq(E.sc.client().get(k), None, "the key SET inside the refused MULTI (replies %r)" % replies)
+
+
+@test
+def info_commandstats():
+    c = E.sc.client()
+    before = _cmdstat(c, "get")
+    k = key("cmdstat")
+    c.get(k)
+    c.get(k)
+    try:
+        c.execute_command("GET")
+    except redis.ResponseError:
+        pass
+    after = _cmdstat(c, "get")
+    delta = dict((f, after.get(f, 0) - before.get(f, 0)) for f in ("calls", "rejected_calls"))
+    # as Redis counts them: a command refused before it runs (arity) is a rejected call,
+    # not a call
+    eq(delta, {"calls": 2, "rejected_calls": 1},
+       "cmdstat_get changes after two GETs and one GET of the wrong arity")
+
+
+def _cmdstat(c, name):
+    v = c.info("commandstats").get("cmdstat_" + name, {})
+    return v if isinstance(v, dict) else {}
+
+
 # ---- auth ----
 
 def auth_sidecar():
@@ -1664,6 +1715,82 @@ def daemon_sigterm_with_idle_client():
             eq(c.rest_until_close(2), b"", "the idle client's connection closed")
         except OSError:
             pass
+
+
+@test
+def daemon_sigterm_drains_in_flight():
+    t = Sidecar("drain-sidecar", E.dn)
+    k = key("drain")
+    try:
+        with t.conn() as c:
+            eq(c.cmd("SET", k, "drained"), "OK", "SET")
+            E.dn.control("latency 0 1200")
+            c.send(encode("GET", k))
+            time.sleep(0.3)  # the GET is held by the cluster
+            t0 = time.monotonic()
+            t.proc.send_signal(signal.SIGTERM)
+            got = c.rest_until_close(8)
+            eq(got, b"$7\r\ndrained\r\n", "the reply to the GET in flight at SIGTERM, then close")
+            rc = t.proc.wait(8)
+            _procs.remove(t.proc)
+            eq(rc, 0, "exit status after the drain (%.2f s)" % (time.monotonic() - t0))
+    finally:
+        E.dn.control("clear")
+        stop(t.proc)
+
+
+@test
+def daemon_sighup_reloads():
+    conf = os.path.join(_tmp, "hup.conf")
+    sock = os.path.join(_tmp, "hup.sock")
+
+    def write(password):
+        with open(conf, "w") as f:
+            f.write("[sidecar]\nlisten = %s\nrequirepass = %s\n[cluster]\nnodes = %s\n" %
+                    (sock, password, E.dn.nodes))
+    write("")
+    p = spawn([SIDECAR, "-c", conf], os.path.join(_tmp, "hup.log"))
+    try:
+        wait_for(lambda: Conn(sock).cmd("PING") == "PONG", 15, "the sidecar with -c to serve")
+        write("hup-secret")
+        p.send_signal(signal.SIGHUP)
+
+        def needs_auth():
+            with Conn(sock) as c:
+                return c.cmd("GET", "k") == "NOAUTH Authentication required."
+        wait_for(needs_auth, 5, "requirepass from the re-read file (SIGHUP) to apply")
+        with Conn(sock) as c:
+            eq(c.cmd("AUTH", "hup-secret"), "OK", "AUTH with the new password")
+        check(p.poll() is None, "the sidecar to keep running after SIGHUP", p.returncode)
+    finally:
+        stop(p)
+
+
+@test
+def daemon_tcp_port_and_idle_timeout():
+    port = next(x for x in (random.randint(20000, 32000) for _ in range(50)) if _port_free(x))
+    t = Sidecar("tcp-sidecar", E.dn, "--sidecar.port=%d" % port, "--sidecar.timeout=1")
+    try:
+        r = run([REDIS_CLI, "-h", "127.0.0.1", "-p", str(port), "PING"])
+        cli_ok(r, "PONG\n", "redis-cli -h 127.0.0.1 -p <sidecar.port> PING")
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        with s:
+            s.sendall(b"PING\r\n")
+            eq(s.recv(100), b"+PONG\r\n", "PING over TCP")
+        with t.conn() as c:
+            eq(c.cmd("PING"), "PONG", "PING")
+            t0 = time.monotonic()
+            got = c.rest_until_close(6)
+            took = time.monotonic() - t0
+        eq(got, b"", "nothing sent to the idle client before closing")
+        check(0.9 <= took <= 4.0, "an idle client closed 1 s (sidecar.timeout=1) after its last "
+              "command, within 4 s", "%.2f s" % took)
+        with t.conn() as c:  # a busy client is not cut
+            for _ in range(6):
+                eq(c.cmd("PING"), "PONG", "PING every 0.4 s")
+                time.sleep(0.4)
+    finally:
+        stop(t.proc)
 
 
 @test
