@@ -193,7 +193,8 @@ def _short(v, n=600):
 
 def check(cond, expected, got):
     if not cond:
-        raise Fail("expected %s; got %s" % (expected, _short(got if isinstance(got, str) else repr(got))))
+        got = got if isinstance(got, str) else repr(got)
+        raise Fail("expected %s; got %s" % (expected, _short(got)))
 
 
 def eq(got, want, what):
@@ -714,7 +715,8 @@ def cli_nori_put_ifmatch_mismatch():
 def cli_nori_put_ifmatch_missing():
     k = key("nori_ifmatch_missing")
     cli_ok(E.sc.cli("NORI.PUT", k, "v", "IFMATCH", "0", "5"),
-           "VERSIONMISMATCH expected 0:5, key does not exist\n\n", "NORI.PUT IFMATCH on a missing key")
+           "VERSIONMISMATCH expected 0:5, key does not exist\n\n",
+           "NORI.PUT IFMATCH on a missing key")
     cli_ok(E.sc.cli("EXISTS", k), "0\n", "EXISTS after the refused CAS")
 
 
@@ -727,7 +729,8 @@ def cli_nori_shard():
     shard, addr = int(m.group(1)), m.group(2)
     check(0 <= shard < 1024, "a shard in [0, 1024)", shard)
     node = int(E.dn.control("leader %d" % shard))
-    eq(addr, E.dn.addrs[node - 1], "NORI.SHARD's leader vs the devnode's leader of shard %d" % shard)
+    eq(addr, E.dn.addrs[node - 1],
+       "NORI.SHARD's leader vs the devnode's leader of shard %d" % shard)
     cli_ok(E.sc.cli("NORI.SHARD", k), r.out, "NORI.SHARD again (stable)")
 
 
@@ -1120,6 +1123,25 @@ def py_pipeline_write_then_read():
 
 
 @test
+def py_pipeline_beyond_max_pending():
+    # 6000 commands in one pipeline: more than max_pending (1024) requests wait at once, so
+    # the sidecar pauses reading this client and resumes; every reply still comes, in order.
+    c = E.sc.client()
+    p = c.pipeline(transaction=False)
+    for i in range(3000):
+        k = key("deep", "%d" % (i % 700))
+        p.set(k, "d%d" % i)
+        p.get(k)
+    t0 = time.monotonic()
+    got = p.execute()
+    bad = [(i, got[2 * i], got[2 * i + 1]) for i in range(3000)
+           if got[2 * i] is not True or got[2 * i + 1] != b"d%d" % i]
+    check(len(got) == 6000 and not bad, "6000 replies in order, each GET its SET's value",
+          "%d replies, wrong: %r" % (len(got), bad[:5]))
+    check(time.monotonic() - t0 < 30, "the pipeline within 30 s", time.monotonic() - t0)
+
+
+@test
 def py_parallel_connections():
     nthreads, nops = 20, 200
     errors, done = [], []
@@ -1414,7 +1436,8 @@ def auth_hello3():
                                                     "already authenticated"),
               "HELLO 3 without AUTH refused with NOAUTH", r)
         r = c.cmd("HELLO", "3", "AUTH", "default", "wrong")
-        check(isinstance(r, Error) and r.startswith("WRONGPASS"), "HELLO 3 AUTH wrong: WRONGPASS", r)
+        check(isinstance(r, Error) and r.startswith("WRONGPASS"), "HELLO 3 AUTH wrong: WRONGPASS",
+              r)
         r = c.cmd("HELLO", "3", "AUTH", "default", "secret", "SETNAME", "h3")
         check(isinstance(r, dict) and r.get("proto") == 3 and r.get("server") == b"norikv-sidecar",
               "a RESP3 map with proto 3", r)
@@ -1874,7 +1897,10 @@ def daemon_sighup_reloads():
     write("")
     p = spawn([SIDECAR, "-c", conf], os.path.join(_tmp, "hup.log"))
     try:
-        wait_for(lambda: Conn(sock).cmd("PING") == "PONG", 15, "the sidecar with -c to serve")
+        def serves():
+            with Conn(sock) as c:
+                return c.cmd("PING") == "PONG"
+        wait_for(serves, 15, "the sidecar with -c to serve")
         write("hup-secret")
         p.send_signal(signal.SIGHUP)
 
