@@ -43,6 +43,8 @@ static void arm_read(client *c, bool on)
 {
     const conf *cf = &c->s->cfg;
 
+    if (c->eof)
+        on = false;
     if (on == c->reading)
         return;
     if (!on && (c->nreqs >= cf->sidecar.max_pending ||
@@ -86,7 +88,8 @@ static bool write_out(client *c)
         return false;
     }
     event_del(c->wev);
-    if (c->close_after && c->nreqs == 0) {
+    /* After EOF, what is left unparsed once the queue is empty is an incomplete request. */
+    if ((c->close_after || c->eof) && c->nreqs == 0) {
         client_free(c);
         return false;
     }
@@ -95,13 +98,24 @@ static bool write_out(client *c)
 
 static void parse_more(client *c);
 
+/* Takes more from a client that was held back, once it can take more. */
+static void resume(client *c)
+{
+    if (!can_take_more(c))
+        return;
+    if (c->parse_blocked)
+        parse_more(c); /* requests already read come first */
+    else
+        arm_read(c, true);
+}
+
 static void after_write(client *c)
 {
     long backlog = (long)evbuffer_get_length(c->out);
 
     /* Resume below half the backlog limit, so a paused client does not flap. */
     if (!c->reading && backlog <= c->s->cfg.sidecar.reply_backlog / 2)
-        parse_more(c);
+        resume(c);
 }
 
 void client_flush_all(sidecar *s)
@@ -226,6 +240,14 @@ static void start(req *r)
     c->last_cmd = r->cmd != NULL ? r->cmd->name : NULL;
     c->s->st.total_commands_processed++;
     if (!cmd_check(r)) {
+        r->rejected = true;
+        req_done(r);
+        return;
+    }
+    if (c->refused_multi && !(r->cmd->flags & CMD_TX)) {
+        /* What a client queued in a transaction must not run outside one. */
+        reply_error(r, "ERR command not run: MULTI is not supported (NoriKV has no "
+                       "transactions across keys); send EXEC or DISCARD");
         req_done(r);
         return;
     }
@@ -240,10 +262,14 @@ void req_done(req *r)
     r->state = REQ_DONE;
     if (r->cmd_index >= 0) {
         cmd_stat *cs = &st->cmds[r->cmd_index];
-        cs->calls++;
-        cs->usec += (uint64_t)(sidecar_now_us() - r->start_us);
-        if (r->failed)
-            cs->failed_calls++;
+        if (r->rejected) {
+            cs->rejected_calls++;
+        } else {
+            cs->calls++;
+            cs->usec += (uint64_t)(sidecar_now_us() - r->start_us);
+            if (r->failed)
+                cs->failed_calls++;
+        }
     }
     if (r->failed)
         st->total_error_replies++;
@@ -298,8 +324,8 @@ static void advance(client *c)
     if (moved)
         mark_flush(c);
     /* Room may have opened for more requests. */
-    if (!c->reading && can_take_more(c))
-        parse_more(c);
+    if (!c->reading)
+        resume(c);
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
@@ -308,41 +334,57 @@ static void parse_more(client *c)
 {
     const conf *cf = &c->s->cfg;
     resp_limits lim;
-    size_t pos = 0, used;
+    size_t pos, used;
     resp_arg *argv;
     int argc;
     const char *err;
 
+    if (c->parsing) { /* called back from advance(): the loop below goes round again */
+        c->parse_again = true;
+        return;
+    }
     lim.max_bulk = (size_t)cf->sidecar.max_bulk;
     lim.max_args = cf->sidecar.max_args;
     lim.max_request = (size_t)cf->sidecar.query_buffer_limit;
-    while (can_take_more(c) && pos < c->qlen) {
-        lim.restricted = needs_auth(c);
-        resp_status st = resp_parse(c->parser, &lim, c->qbuf + pos, c->qlen - pos, &used, &argv,
-                                    &argc, &err);
-        pos += used;
-        if (st == RESP_AGAIN)
-            break;
-        if (st == RESP_ERROR) {
-            char text[256];
-            snprintf(text, sizeof(text), "ERR %s", err);
-            enqueue_error(c, text);
-            c->protocol_error = true;
-            c->close_after = true;
-            c->s->st.protocol_errors++;
-            log_info("client %llu (%s): %s; closing", (unsigned long long)c->id, c->addr, err);
-            pos = c->qlen;
-            break;
+    c->parsing = true;
+    do {
+        c->parse_again = false;
+        c->parse_blocked = false;
+        pos = 0;
+        while (pos < c->qlen) {
+            if (!can_take_more(c)) {
+                c->parse_blocked = true; /* resumed when the queue or the backlog shrinks */
+                break;
+            }
+            lim.restricted = needs_auth(c);
+            resp_status st = resp_parse(c->parser, &lim, c->qbuf + pos, c->qlen - pos, &used,
+                                        &argv, &argc, &err);
+            pos += used;
+            if (st == RESP_AGAIN)
+                break;
+            if (st == RESP_ERROR) {
+                char text[256];
+                snprintf(text, sizeof(text), "ERR %s", err);
+                enqueue_error(c, text);
+                c->protocol_error = true;
+                c->close_after = true;
+                c->s->st.protocol_errors++;
+                log_info("client %llu (%s): %s; closing", (unsigned long long)c->id, c->addr,
+                         err);
+                pos = c->qlen;
+                break;
+            }
+            enqueue(c, argv, argc);
         }
-        enqueue(c, argv, argc);
-    }
-    if (pos > 0) {
-        memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
-        c->qlen -= pos;
-    }
-    arm_read(c, can_take_more(c));
-    if (!c->advancing)
-        advance(c);
+        if (pos > 0) {
+            memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
+            c->qlen -= pos;
+        }
+        arm_read(c, can_take_more(c));
+        if (!c->advancing)
+            advance(c);
+    } while (c->parse_again);
+    c->parsing = false;
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -384,7 +426,17 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
-    client_free(c); /* EOF or a broken connection */
+    if (n < 0) {
+        client_free(c); /* a broken connection */
+        return;
+    }
+    /* EOF: the peer may only have closed its side (printf ... | nc -U): what it sent
+     * still runs and is answered, then the connection closes. */
+    c->eof = true;
+    arm_read(c, false);
+    parse_more(c);
+    if (c->nreqs == 0 && evbuffer_get_length(c->out) == 0)
+        client_free(c);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
@@ -486,8 +538,8 @@ void client_kill(client *c)
 void client_resume_all(sidecar *s)
 {
     for (client *c = s->clients; c != NULL; c = c->next)
-        if (!c->reading && can_take_more(c))
-            parse_more(c);
+        if (!c->reading)
+            resume(c);
 }
 
 void client_describe(const client *c, struct evbuffer *out)

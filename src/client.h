@@ -41,9 +41,14 @@ struct client {
     bool reading;       /* the read event is armed */
     bool close_after;   /* close once the output is written (QUIT, protocol error, kill) */
     bool protocol_error;
+    bool eof;           /* the peer closed its side: finish what it sent, then close */
+    bool refused_multi; /* after a refused MULTI: nothing runs until EXEC or DISCARD */
     bool in_flush;
     bool linked; /* in the sidecar's client list */
     bool advancing, advance_again;
+    bool parsing;       /* inside parse_more */
+    bool parse_again;   /* advance() made room while parsing: parse once more */
+    bool parse_blocked; /* requests wait in qbuf until the queue or backlog shrinks */
     client *next, *prev, *flush_next;
     int64_t created_ms, last_active_ms;
     uint64_t commands;
@@ -79,6 +84,7 @@ struct req {
     void *scratch; /* the command's own state, freed with the request */
     int64_t start_us;
     bool failed;
+    bool rejected; /* refused before running (arity, auth, ...): counted apart */
 };
 
 void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket);

@@ -158,9 +158,9 @@ static const cmd_def table[] = {
       "Returns the server's liveliness response.", a_message_opt),
     C("ECHO", 2, LOCAL_FAST, 0, 0, 0, cmd_echo, "connection", "1.0.0", "O(1)",
       "Returns the given string.", a_message),
-    C("QUIT", -1, CMD_STATE | CMD_NOAUTH | CMD_LOADING, 0, 0, 0, cmd_quit, "connection",
+    C("QUIT", -1, CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX, 0, 0, 0, cmd_quit, "connection",
       "1.0.0", "O(1)", "Closes the connection once every earlier reply is sent.", a_none),
-    C("RESET", 1, CMD_STATE | CMD_NOAUTH | CMD_LOADING, 0, 0, 0, cmd_reset, "connection",
+    C("RESET", 1, CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX, 0, 0, 0, cmd_reset, "connection",
       "6.2.0", "O(1)", "Resets the connection: protocol 2, no name, not authenticated.",
       a_none),
     C("HELLO", -1, CMD_STATE | CMD_NOAUTH | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_hello,
@@ -245,7 +245,15 @@ static const cmd_def table[] = {
     R("FLUSHALL", -1, "NoriKV has no way to drop every key", a_none),
     R("TTL", 2, "NoriKV does not expose a key's remaining time to live", a_key),
     R("PTTL", 2, "NoriKV does not expose a key's remaining time to live", a_key),
-    R("MULTI", 1, "NoriKV has no transactions across keys", a_none),
+    C("MULTI", 1, CMD_STATE | CMD_FAST | CMD_TX, 0, 0, 0, cmd_multi, "transactions", "1.2.0",
+      "O(1)",
+      "Not available: NoriKV has no transactions across keys. Refused; what follows is not "
+      "run until EXEC or DISCARD.",
+      a_none),
+    C("EXEC", 1, CMD_STATE | CMD_TX, 0, 0, 0, cmd_exec, "transactions", "1.2.0", "O(1)",
+      "Ends a refused MULTI with EXECABORT: nothing queued ran.", a_none),
+    C("DISCARD", 1, CMD_STATE | CMD_FAST | CMD_TX, 0, 0, 0, cmd_discard, "transactions",
+      "2.0.0", "O(1)", "Ends a refused MULTI.", a_none),
     R("WATCH", -2, "NoriKV has no transactions across keys", a_keys),
 };
 
@@ -434,6 +442,38 @@ bool arg_ll(req *r, int i, long long *out)
         return false;
     }
     return true;
+}
+
+void cmd_multi(req *r)
+{
+    if (r->c->refused_multi) {
+        reply_error(r, "ERR MULTI calls can not be nested");
+    } else {
+        reply_error(r, "ERR MULTI is not supported: NoriKV has no transactions across keys");
+        r->c->refused_multi = true;
+    }
+    req_done(r);
+}
+
+void cmd_exec(req *r)
+{
+    if (r->c->refused_multi)
+        reply_error(r, "EXECABORT Transaction discarded because MULTI is not supported: NoriKV "
+                       "has no transactions across keys");
+    else
+        reply_error(r, "ERR EXEC without MULTI");
+    r->c->refused_multi = false;
+    req_done(r);
+}
+
+void cmd_discard(req *r)
+{
+    if (r->c->refused_multi)
+        resp_add_simple(reply(r), "OK");
+    else
+        reply_error(r, "ERR DISCARD without MULTI");
+    r->c->refused_multi = false;
+    req_done(r);
 }
 
 void cmd_refuse(req *r)

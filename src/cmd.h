@@ -22,6 +22,7 @@ enum cmd_flag {
     CMD_FAST = 1 << 5,
     CMD_REFUSED = 1 << 6,  /* NoriKV cannot do it faithfully: always refused with why */
     CMD_LOADING = 1 << 7,  /* allowed while the sidecar drains */
+    CMD_TX = 1 << 8,       /* runs after a refused MULTI (the others are not run) */
 };
 
 typedef struct cmd_arg {
@@ -64,6 +65,7 @@ void cmd_command(req *r);
 void cmd_print_markdown(FILE *f);
 
 /* Handlers, by module. */
+cmd_proc cmd_multi, cmd_exec, cmd_discard;
 cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_reset, cmd_hello, cmd_auth, cmd_select, cmd_client,
     cmd_info, cmd_config, cmd_time, cmd_refuse, cmd_nori_consistency, cmd_nori_shard,
     cmd_nori_topology, cmd_nori_stats;

@@ -57,6 +57,7 @@ struct kv_op {
     bool safe;      /* may run twice: a read, or a write with an idempotency key */
     int64_t deadline;
     int attempts, redirects, node, channel;
+    int avoid;          /* the node not to retry on (it said NOT_LEADER), -1 for none */
     bool prefer_leader; /* a non-leader said no: the cached leader is worth a try, down or not */
     char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
     /* the attempt in flight */
@@ -399,6 +400,8 @@ static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    /* Chosen now, not when the wait began: a view that arrived meanwhile names the leader. */
+    op->node = choose_node(op, op->avoid);
     (void)attempt(op);
 }
 
@@ -422,13 +425,13 @@ static void back_off(kv_op *op, kv_err err, int avoid)
         return;
     }
     c->retries++;
-    op->node = choose_node(op, avoid);
+    op->avoid = avoid;
     if (op->timer == NULL)
         op->timer = evtimer_new(c->base, on_backoff_done, op);
     tv.tv_sec = (time_t)(delay / 1000);
     tv.tv_usec = (suseconds_t)((delay % 1000) * 1000);
     if (op->timer == NULL || evtimer_add(op->timer, &tv) != 0)
-        (void)attempt(op);
+        on_backoff_done(-1, 0, op);
 }
 
 static const char *leader_hint(const grpc_metadata_array *md, size_t *len)
@@ -660,6 +663,7 @@ static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescript
     op->cb = cb;
     op->arg = arg;
     op->safe = true;
+    op->avoid = -1;
     op->tag.done = on_attempt_done;
     op->details = grpc_empty_slice();
     grpc_metadata_array_init(&op->initial);

@@ -328,6 +328,11 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
             nchanges++;
         }
     }
+    /* A node the view lists again after it was gone is back: let calls reach it now
+     * rather than after its probe pause. */
+    for (size_t i = 0; i < nn; i++)
+        if (t->has_view && !in_nodes(t->nodes, t->n_nodes, nodes[i].addr))
+            pool_success(t->pool, index[i]);
     if (listeners) {
         for (size_t i = 0; i < nn; i++)
             if (!in_nodes(t->nodes, t->n_nodes, nodes[i].addr))
