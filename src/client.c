@@ -120,16 +120,16 @@ static void after_write(client *c)
 
 void client_flush_all(sidecar *s)
 {
-    client *c = s->flush_list;
+    client *c;
 
-    s->flush_list = NULL;
-    while (c != NULL) {
-        client *next = c->flush_next;
+    /* One at a time off the list: what a flush runs (CLIENT KILL resumed from a paused
+     * client) may free another client, which then leaves the list itself. */
+    while ((c = s->flush_list) != NULL) {
+        s->flush_list = c->flush_next;
         c->in_flush = false;
         c->flush_next = NULL;
         if (write_out(c))
             after_write(c);
-        c = next;
     }
 }
 
