@@ -56,8 +56,22 @@ static const char usage[] =
     "Exit status: 0 done, 1 not found, 2 usage error, 3 the operation failed.\n";
 
 enum {
-    O_NODES = 256, O_SHARDS, O_TIMEOUT, O_CHANNELS, O_NO_WATCH, O_TTL, O_IDEM, O_IF_MATCH,
-    O_CONSISTENCY, O_TYPE, O_WITH_VECTORS, O_OPS, O_CONCURRENCY, O_MIX, O_VALUE_SIZE, O_KEYS,
+    O_NODES = 256,
+    O_SHARDS,
+    O_TIMEOUT,
+    O_CHANNELS,
+    O_NO_WATCH,
+    O_TTL,
+    O_IDEM,
+    O_IF_MATCH,
+    O_CONSISTENCY,
+    O_TYPE,
+    O_WITH_VECTORS,
+    O_OPS,
+    O_CONCURRENCY,
+    O_MIX,
+    O_VALUE_SIZE,
+    O_KEYS,
 };
 
 static const struct option long_opts[] = {
@@ -227,8 +241,8 @@ static void on_del(const kv_result *r, void *arg)
 
     if (failed(c, r))
         return;
-    printf("%s %" PRIu64 ":%" PRIu64 "\n", r->tombstoned ? "tombstoned" : "absent",
-           r->version.term, r->version.index);
+    printf("%s %" PRIu64 ":%" PRIu64 "\n", r->tombstoned ? "tombstoned" : "absent", r->version.term,
+           r->version.index);
     stop(c, 0);
 }
 
@@ -317,11 +331,10 @@ static void print_topology(cli *c)
             const char *a = kv_shard_leader(c->kv, s);
             leads += a != NULL && strcmp(a, nodes[i].addr) == 0;
         }
-        printf("node %s %s %s leads %u shards\n", nodes[i].id, nodes[i].addr, nodes[i].role,
-               leads);
+        printf("node %s %s %s leads %u shards\n", nodes[i].id, nodes[i].addr, nodes[i].role, leads);
     }
-    printf("shards %zu listed, %zu with a known leader, of %u\n", st.view_shards,
-           st.cached_leaders, st.total_shards);
+    printf("shards %zu listed, %zu with a known leader, of %u\n", st.view_shards, st.cached_leaders,
+           st.total_shards);
 }
 
 static void print_stats(cli *c)
@@ -337,8 +350,8 @@ static void print_stats(cli *c)
         kv_node_get(c->kv, i, &ni);
         printf("%s{\"addr\":\"%s\",\"id\":\"%s\",\"seed\":%s,\"down\":%s,\"channels\":%d,"
                "\"calls\":%" PRIu64 ",\"failures\":%" PRIu64 "}",
-               i ? "," : "", ni.addr, ni.id, ni.seed ? "true" : "false",
-               ni.down ? "true" : "false", ni.channels, ni.calls, ni.failures);
+               i ? "," : "", ni.addr, ni.id, ni.seed ? "true" : "false", ni.down ? "true" : "false",
+               ni.channels, ni.calls, ni.failures);
     }
     printf("]},\"router\":{\"total_nodes\":%d,\"total_shards\":%u,\"cached_leaders\":%zu},",
            st.total_nodes, st.total_shards, st.cached_leaders);
@@ -353,8 +366,7 @@ static void print_stats(cli *c)
     printf("\"retries\":{\"ops\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
            ",\"attempts\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"redirects\":%" PRIu64
            ",\"not_leader\":%" PRIu64 "}}\n",
-           st.ops, st.ops_ok, st.ops_failed, st.attempts, st.retries, st.redirects,
-           st.not_leader);
+           st.ops, st.ops_ok, st.ops_failed, st.attempts, st.retries, st.redirects, st.not_leader);
 }
 
 /* Waits until the first view arrived (or the timeout), then prints. */
@@ -556,7 +568,8 @@ static int run_bench(cli *c)
 
 static int need(int argc, int want, const char *cmd)
 {
-    return argc == want ? 0 : fail_usage("%s takes %d argument%s", cmd, want - 1, want == 2 ? "" : "s");
+    return argc == want ? 0
+                        : fail_usage("%s takes %d argument%s", cmd, want - 1, want == 2 ? "" : "s");
 }
 
 static void quiet_grpc(gpr_log_func_args *args)
@@ -580,8 +593,14 @@ static int run(cli *c, int argc, char **argv)
     if (strcmp(cmd, "put") == 0) {
         if (need(argc, 3, cmd))
             return 2;
-        kv_put_args a = {argv[1], strlen(argv[1]), argv[2], strlen(argv[2]), c->ttl_ms, c->idem,
-                         c->has_if_match ? &c->if_match : NULL, 0};
+        kv_put_args a = {argv[1],
+                         strlen(argv[1]),
+                         argv[2],
+                         strlen(argv[2]),
+                         c->ttl_ms,
+                         c->idem,
+                         c->has_if_match ? &c->if_match : NULL,
+                         0};
         if (kv_put(c->kv, &a, on_put, c) == NULL && c->done)
             return c->exit_code;
     } else if (strcmp(cmd, "get") == 0) {

@@ -357,8 +357,8 @@ static void parse_more(client *c)
                 break;
             }
             lim.restricted = needs_auth(c);
-            resp_status st = resp_parse(c->parser, &lim, c->qbuf + pos, c->qlen - pos, &used,
-                                        &argv, &argc, &err);
+            resp_status st = resp_parse(c->parser, &lim, c->qbuf + pos, c->qlen - pos, &used, &argv,
+                                        &argc, &err);
             pos += used;
             if (st == RESP_AGAIN)
                 break;
@@ -369,8 +369,7 @@ static void parse_more(client *c)
                 c->protocol_error = true;
                 c->close_after = true;
                 c->s->st.protocol_errors++;
-                log_info("client %llu (%s): %s; closing", (unsigned long long)c->id, c->addr,
-                         err);
+                log_info("client %llu (%s): %s; closing", (unsigned long long)c->id, c->addr, err);
                 pos = c->qlen;
                 break;
             }
@@ -551,18 +550,18 @@ void client_describe(const client *c, struct evbuffer *out)
         size_t i;
         for (i = 0; c->last_cmd[i] != '\0' && i + 1 < sizeof(cmd); i++)
             cmd[i] = (char)(c->last_cmd[i] >= 'A' && c->last_cmd[i] <= 'Z' ? c->last_cmd[i] | 0x20
-                                                                          : c->last_cmd[i]);
+                                                                           : c->last_cmd[i]);
         cmd[i] = '\0';
     }
 
-    evbuffer_add_printf(out,
-                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 "
-                        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
-                        "tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
-                        "lib-ver=%s pending=%d\n",
-                        (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-",
-                        c->fd, c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
-                        (long long)((now - c->last_active_ms) / 1000), c->qlen, c->qcap - c->qlen,
-                        evbuffer_get_length(c->out), cmd,
-                        c->proto, c->lib_name, c->lib_ver, c->nreqs);
+    evbuffer_add_printf(
+        out,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 "
+        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
+        "tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
+        "lib-ver=%s pending=%d\n",
+        (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
+        c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
+        (long long)((now - c->last_active_ms) / 1000), c->qlen, c->qcap - c->qlen,
+        evbuffer_get_length(c->out), cmd, c->proto, c->lib_name, c->lib_ver, c->nreqs);
 }

@@ -38,8 +38,8 @@ struct client {
     char *name;
     char lib_name[64], lib_ver[64];
     kv_consistency consistency;
-    bool reading;       /* the read event is armed */
-    bool close_after;   /* close once the output is written (QUIT, protocol error, kill) */
+    bool reading;     /* the read event is armed */
+    bool close_after; /* close once the output is written (QUIT, protocol error, kill) */
     bool protocol_error;
     bool eof;           /* the peer closed its side: finish what it sent, then close */
     bool refused_multi; /* after a refused MULTI: nothing runs until EXEC or DISCARD */
@@ -60,8 +60,8 @@ typedef enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE } req_state;
 /* One key of a multi-key command. */
 typedef struct req_part {
     req *r;
-    int i;      /* the key's argument index */
-    kv_op *op;  /* in flight, NULL once its callback ran */
+    int i;     /* the key's argument index */
+    kv_op *op; /* in flight, NULL once its callback ran */
     bool found;
     char *value;
     size_t len;
@@ -102,6 +102,5 @@ void client_describe(const client *c, struct evbuffer *out);
 
 /* QUIT: what was queued after r never runs, and the connection closes after r's reply. */
 void client_drop_after(req *r);
-
 
 #endif

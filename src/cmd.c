@@ -12,8 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* clang-format off */
 #define END {NULL, NULL, NULL, 0, NULL}
-#define OPT CMD_ARG_OPTIONAL
+/* clang-format on */
+#define OPT   CMD_ARG_OPTIONAL
 #define MULTI CMD_ARG_MULTIPLE
 
 /* ---- arguments, for COMMAND DOCS and the README -------------------------------------- */
@@ -24,12 +26,10 @@ static const cmd_arg a_keys[] = {{"key", "key", NULL, MULTI, NULL}, END};
 static const cmd_arg a_message_opt[] = {{"message", "string", NULL, OPT, NULL}, END};
 static const cmd_arg a_message[] = {{"message", "string", NULL, 0, NULL}, END};
 static const cmd_arg a_index[] = {{"index", "integer", NULL, 0, NULL}, END};
-static const cmd_arg a_auth[] = {{"username", "string", NULL, OPT, NULL},
-                                 {"password", "string", NULL, 0, NULL},
-                                 END};
-static const cmd_arg a_hello_auth[] = {{"username", "string", NULL, 0, NULL},
-                                       {"password", "string", NULL, 0, NULL},
-                                       END};
+static const cmd_arg a_auth[] = {
+    {"username", "string", NULL, OPT, NULL}, {"password", "string", NULL, 0, NULL}, END};
+static const cmd_arg a_hello_auth[] = {
+    {"username", "string", NULL, 0, NULL}, {"password", "string", NULL, 0, NULL}, END};
 static const cmd_arg a_hello_opts[] = {{"protover", "integer", NULL, 0, NULL},
                                        {"auth", "block", "AUTH", OPT, a_hello_auth},
                                        {"clientname", "string", "SETNAME", OPT, NULL},
@@ -53,13 +53,11 @@ static const cmd_arg a_psetex[] = {{"key", "key", NULL, 0, NULL},
                                    {"milliseconds", "integer", NULL, 0, NULL},
                                    {"value", "string", NULL, 0, NULL},
                                    END};
-static const cmd_arg a_kv_pair[] = {{"key", "key", NULL, 0, NULL},
-                                    {"value", "string", NULL, 0, NULL},
-                                    END};
+static const cmd_arg a_kv_pair[] = {
+    {"key", "key", NULL, 0, NULL}, {"value", "string", NULL, 0, NULL}, END};
 static const cmd_arg a_mset[] = {{"data", "block", NULL, MULTI, a_kv_pair}, END};
-static const cmd_arg a_version[] = {{"term", "integer", NULL, 0, NULL},
-                                    {"index", "integer", NULL, 0, NULL},
-                                    END};
+static const cmd_arg a_version[] = {
+    {"term", "integer", NULL, 0, NULL}, {"index", "integer", NULL, 0, NULL}, END};
 static const cmd_arg a_nori_put[] = {{"key", "key", NULL, 0, NULL},
                                      {"value", "string", NULL, 0, NULL},
                                      {"ttl-ms", "integer", "TTL", OPT, NULL},
@@ -70,26 +68,23 @@ static const cmd_arg a_level[] = {{"lease", "pure-token", "LEASE", 0, NULL},
                                   {"linearizable", "pure-token", "LINEARIZABLE", 0, NULL},
                                   {"stale_ok", "pure-token", "STALE_OK", 0, NULL},
                                   END};
-static const cmd_arg a_nori_get[] = {{"key", "key", NULL, 0, NULL},
-                                     {"level", "oneof", "CONSISTENCY", OPT, a_level},
-                                     END};
+static const cmd_arg a_nori_get[] = {
+    {"key", "key", NULL, 0, NULL}, {"level", "oneof", "CONSISTENCY", OPT, a_level}, END};
 static const cmd_arg a_nori_del[] = {{"key", "key", NULL, 0, NULL},
                                      {"idempotency-key", "string", "IDEMPOTENCY", OPT, NULL},
                                      {"version", "block", "IFMATCH", OPT, a_version},
                                      END};
 static const cmd_arg a_nori_consistency[] = {{"level", "oneof", NULL, OPT, a_level}, END};
 static const cmd_arg a_name[] = {{"connection-name", "string", NULL, 0, NULL}, END};
-static const cmd_arg a_setinfo_attr[] = {{"libname", "string", "LIB-NAME", 0, NULL},
-                                         {"libver", "string", "LIB-VER", 0, NULL},
-                                         END};
+static const cmd_arg a_setinfo_attr[] = {
+    {"libname", "string", "LIB-NAME", 0, NULL}, {"libver", "string", "LIB-VER", 0, NULL}, END};
 static const cmd_arg a_setinfo[] = {{"attr", "oneof", NULL, 0, a_setinfo_attr}, END};
 static const cmd_arg a_kill_filter[] = {{"ip:port", "string", NULL, 0, NULL},
                                         {"client-id", "integer", "ID", 0, NULL},
                                         {"ip:port", "string", "ADDR", 0, NULL},
                                         END};
 static const cmd_arg a_kill[] = {{"filter", "oneof", NULL, 0, a_kill_filter}, END};
-static const cmd_arg a_command_names[] = {{"command-name", "string", NULL, OPT | MULTI, NULL},
-                                          END};
+static const cmd_arg a_command_names[] = {{"command-name", "string", NULL, OPT | MULTI, NULL}, END};
 static const cmd_arg a_pattern[] = {{"parameter", "string", NULL, MULTI, NULL}, END};
 static const cmd_arg a_scan[] = {{"cursor", "integer", NULL, 0, NULL}, END};
 static const cmd_arg a_pattern_one[] = {{"pattern", "pattern", NULL, 0, NULL}, END};
@@ -97,26 +92,26 @@ static const cmd_arg a_pattern_one[] = {{"pattern", "pattern", NULL, 0, NULL}, E
 /* ---- the table ---------------------------------------------------------------------- */
 
 #define LOCAL_FAST (CMD_LOCAL | CMD_FAST)
-#define C(name, arity, flags, fk, lk, step, proc, group, since, cx, summary, args)               \
-    {name, arity, flags, fk, lk, step, proc, group, since, cx, summary, args, NULL, NULL}
+#define C(name, arity, flags, fk, lk, step, proc, group, since, cx, summary, args)                 \
+    {                                                                                              \
+        name, arity, flags, fk, lk, step, proc, group, since, cx, summary, args, NULL, NULL        \
+    }
 
 static const cmd_def client_subs[] = {
     C("CLIENT|ID", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "5.0.0", "O(1)",
       "Returns the unique client ID of the connection.", a_none),
     C("CLIENT|GETNAME", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "2.6.9", "O(1)",
       "Returns the name of the connection.", a_none),
-    C("CLIENT|SETNAME", 3, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client, "connection", "2.6.9",
-      "O(1)", "Sets the connection name.", a_name),
-    C("CLIENT|SETINFO", 4, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client, "connection", "7.2.0",
-      "O(1)", "Sets information specific to the client or connection.", a_setinfo),
+    C("CLIENT|SETNAME", 3, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client, "connection", "2.6.9", "O(1)",
+      "Sets the connection name.", a_name),
+    C("CLIENT|SETINFO", 4, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client, "connection", "7.2.0", "O(1)",
+      "Sets information specific to the client or connection.", a_setinfo),
     C("CLIENT|INFO", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "6.2.0", "O(1)",
       "Returns information about the connection.", a_none),
     C("CLIENT|LIST", -2, CMD_LOCAL, 0, 0, 0, cmd_client, "connection", "2.4.0",
-      "O(N) where N is the number of client connections",
-      "Lists open connections.", a_none),
+      "O(N) where N is the number of client connections", "Lists open connections.", a_none),
     C("CLIENT|KILL", -3, CMD_STATE, 0, 0, 0, cmd_client, "connection", "2.4.0",
-      "O(N) where N is the number of client connections", "Terminates open connections.",
-      a_kill),
+      "O(N) where N is the number of client connections", "Terminates open connections.", a_kill),
     C("CLIENT|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "5.0.0", "O(1)",
       "Returns helpful text about the different subcommands.", a_none),
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
@@ -132,8 +127,7 @@ static const cmd_def command_subs[] = {
       "O(N) where N is the number of commands to look up",
       "Returns documentary information about one, multiple or all commands.", a_command_names),
     C("COMMAND|LIST", -2, CMD_LOCAL, 0, 0, 0, cmd_command, "server", "7.0.0",
-      "O(N) where N is the total number of commands", "Returns a list of command names.",
-      a_none),
+      "O(N) where N is the total number of commands", "Returns a list of command names.", a_none),
     C("COMMAND|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_command, "server", "5.0.0", "O(1)",
       "Returns helpful text about the different subcommands.", a_none),
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
@@ -149,8 +143,10 @@ static const cmd_def config_subs[] = {
 };
 
 #define R(name, arity, reason, args)                                                               \
-    {name, arity, CMD_REFUSED | CMD_LOCAL, 0, 0, 0, cmd_refuse, "generic", "-", "-",             \
-     "Not available: " reason, args, NULL, "ERR " name " is not supported: " reason}
+    {                                                                                              \
+        name, arity, CMD_REFUSED | CMD_LOCAL, 0, 0, 0, cmd_refuse, "generic", "-", "-",            \
+            "Not available: " reason, args, NULL, "ERR " name " is not supported: " reason         \
+    }
 
 static const cmd_def table[] = {
     /* connection and introspection, answered by the sidecar */
@@ -161,16 +157,15 @@ static const cmd_def table[] = {
     C("QUIT", -1, CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX, 0, 0, 0, cmd_quit, "connection",
       "1.0.0", "O(1)", "Closes the connection once every earlier reply is sent.", a_none),
     C("RESET", 1, CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX, 0, 0, 0, cmd_reset, "connection",
-      "6.2.0", "O(1)", "Resets the connection: protocol 2, no name, not authenticated.",
-      a_none),
+      "6.2.0", "O(1)", "Resets the connection: protocol 2, no name, not authenticated.", a_none),
     C("HELLO", -1, CMD_STATE | CMD_NOAUTH | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_hello,
       "connection", "6.0.0", "O(1)", "Handshakes: protocol version, authentication, name.",
       a_hello),
-    C("AUTH", -2, CMD_STATE | CMD_NOAUTH | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_auth,
-      "connection", "1.0.0", "O(N) where N is the number of passwords defined for the user",
+    C("AUTH", -2, CMD_STATE | CMD_NOAUTH | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_auth, "connection",
+      "1.0.0", "O(N) where N is the number of passwords defined for the user",
       "Authenticates the connection.", a_auth),
-    C("SELECT", 2, CMD_STATE | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_select, "connection",
-      "1.0.0", "O(1)", "Selects the database: NoriKV has one, 0.", a_index),
+    C("SELECT", 2, CMD_STATE | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_select, "connection", "1.0.0",
+      "O(1)", "Selects the database: NoriKV has one, 0.", a_index),
     {"CLIENT", -2, CMD_LOCAL, 0, 0, 0, cmd_client, "connection", "2.4.0", "Depends on subcommand.",
      "A container for client connection commands.", a_none, client_subs, NULL},
     {"COMMAND", -1, CMD_LOCAL | CMD_LOADING, 0, 0, 0, cmd_command, "server", "2.8.13",
@@ -214,8 +209,7 @@ static const cmd_def table[] = {
 
     /* NoriKV-native commands */
     C("NORI.PUT", -3, CMD_WRITE, 1, 1, 1, cmd_nori_put, "norikv", "0.1.0", "O(1)",
-      "Writes a key with NoriKV's options; returns the new version [term, index].",
-      a_nori_put),
+      "Writes a key with NoriKV's options; returns the new version [term, index].", a_nori_put),
     C("NORI.GET", -2, CMD_READ | CMD_FAST, 1, 1, 1, cmd_nori_get, "norikv", "0.1.0", "O(1)",
       "Reads a key at a consistency level; returns [value, term, index] or nil.", a_nori_get),
     C("NORI.DEL", -2, CMD_WRITE, 1, 1, 1, cmd_nori_del, "norikv", "0.1.0", "O(1)",
@@ -223,8 +217,7 @@ static const cmd_def table[] = {
       "ignores IFMATCH on deletes).",
       a_nori_del),
     C("NORI.SHARD", 2, LOCAL_FAST, 1, 1, 1, cmd_nori_shard, "norikv", "0.1.0", "O(1)",
-      "Returns a key's shard and the address of the node that leads it (nil if unknown).",
-      a_key),
+      "Returns a key's shard and the address of the node that leads it (nil if unknown).", a_key),
     C("NORI.TOPOLOGY", 1, CMD_LOCAL, 0, 0, 0, cmd_nori_topology, "norikv", "0.1.0",
       "O(N) where N is the number of shards",
       "Returns the cluster view: epoch, nodes, and each shard's leader.", a_none),
@@ -252,8 +245,8 @@ static const cmd_def table[] = {
       a_none),
     C("EXEC", 1, CMD_STATE | CMD_TX, 0, 0, 0, cmd_exec, "transactions", "1.2.0", "O(1)",
       "Ends a refused MULTI with EXECABORT: nothing queued ran.", a_none),
-    C("DISCARD", 1, CMD_STATE | CMD_FAST | CMD_TX, 0, 0, 0, cmd_discard, "transactions",
-      "2.0.0", "O(1)", "Ends a refused MULTI.", a_none),
+    C("DISCARD", 1, CMD_STATE | CMD_FAST | CMD_TX, 0, 0, 0, cmd_discard, "transactions", "2.0.0",
+      "O(1)", "Ends a refused MULTI.", a_none),
     R("WATCH", -2, "NoriKV has no transactions across keys", a_keys),
 };
 
@@ -324,8 +317,7 @@ bool cmd_check(req *r)
                      r->argc > 0 ? r->argv[0].ptr : "", args);
         return false;
     }
-    if (!c->authenticated && c->s->cfg.sidecar.requirepass[0] != '\0' &&
-        !(d->flags & CMD_NOAUTH)) {
+    if (!c->authenticated && c->s->cfg.sidecar.requirepass[0] != '\0' && !(d->flags & CMD_NOAUTH)) {
         reply_error(r, "NOAUTH Authentication required.");
         return false;
     }
@@ -632,12 +624,19 @@ void cmd_command(req *r)
 {
     static const char *const help[] = {
         "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "(no subcommand)", "    Return details about all commands.", "COUNT",
-        "    Return the total number of commands.", "INFO [<command-name> ...]",
+        "(no subcommand)",
+        "    Return details about all commands.",
+        "COUNT",
+        "    Return the total number of commands.",
+        "INFO [<command-name> ...]",
         "    Return details about the given commands, or all of them.",
         "DOCS [<command-name> ...]",
         "    Return documentation details about the given commands, or all of them.",
-        "LIST", "    Return a list of all command names.", "HELP", "    Print this help.", NULL};
+        "LIST",
+        "    Return a list of all command names.",
+        "HELP",
+        "    Print this help.",
+        NULL};
     struct evbuffer *b = reply(r);
     int proto = r->c->proto;
     const char *sub = r->argc >= 2 ? r->argv[1].ptr : NULL;

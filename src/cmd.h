@@ -14,22 +14,22 @@
 typedef void cmd_proc(req *r);
 
 enum cmd_flag {
-    CMD_READ = 1 << 0,     /* reads the cluster: may overlap other reads */
-    CMD_WRITE = 1 << 1,    /* writes the cluster: runs alone, in order */
-    CMD_LOCAL = 1 << 2,    /* answered by the sidecar */
-    CMD_STATE = 1 << 3,    /* changes the connection: runs alone, in order */
-    CMD_NOAUTH = 1 << 4,   /* allowed before AUTH */
+    CMD_READ = 1 << 0,   /* reads the cluster: may overlap other reads */
+    CMD_WRITE = 1 << 1,  /* writes the cluster: runs alone, in order */
+    CMD_LOCAL = 1 << 2,  /* answered by the sidecar */
+    CMD_STATE = 1 << 3,  /* changes the connection: runs alone, in order */
+    CMD_NOAUTH = 1 << 4, /* allowed before AUTH */
     CMD_FAST = 1 << 5,
-    CMD_REFUSED = 1 << 6,  /* NoriKV cannot do it faithfully: always refused with why */
-    CMD_LOADING = 1 << 7,  /* allowed while the sidecar drains */
-    CMD_TX = 1 << 8,       /* runs after a refused MULTI (the others are not run) */
+    CMD_REFUSED = 1 << 6, /* NoriKV cannot do it faithfully: always refused with why */
+    CMD_LOADING = 1 << 7, /* allowed while the sidecar drains */
+    CMD_TX = 1 << 8,      /* runs after a refused MULTI (the others are not run) */
 };
 
 typedef struct cmd_arg {
     const char *name;
     const char *type; /* key, string, integer, double, pure-token, oneof, block */
     const char *token;
-    unsigned flags;   /* CMD_ARG_* */
+    unsigned flags;            /* CMD_ARG_* */
     const struct cmd_arg *sub; /* oneof / block members, ending with {NULL} */
 } cmd_arg;
 

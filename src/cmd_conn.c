@@ -271,16 +271,25 @@ void cmd_client(req *r)
 {
     static const char *const help[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GETNAME", "    Return the name of the current connection.",
-        "ID", "    Return the ID of the current connection.",
-        "INFO", "    Return information about the current client connection.",
-        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
         "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, SKIPME (YES|NO).",
-        "LIST", "    Return information about client connections.",
-        "SETINFO <option> <value>", "    Set client meta attr: LIB-NAME, LIB-VER.",
-        "SETNAME <name>", "    Assign the name <name> to the current connection.",
-        "HELP", "    Print this help.", NULL};
+        "LIST",
+        "    Return information about client connections.",
+        "SETINFO <option> <value>",
+        "    Set client meta attr: LIB-NAME, LIB-VER.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "HELP",
+        "    Print this help.",
+        NULL};
     client *c = r->c;
     const char *sub = strchr(r->cmd->name, '|') + 1;
     struct evbuffer *text;
@@ -308,8 +317,7 @@ void cmd_client(req *r)
         if (dst == NULL)
             reply_errorf(r, "ERR Unrecognized option '%.128s'", attr);
         else if (!printable_word(&r->argv[3]))
-            reply_errorf(r, "ERR %s cannot contain spaces, newlines or special characters.",
-                         attr);
+            reply_errorf(r, "ERR %s cannot contain spaces, newlines or special characters.", attr);
         else {
             snprintf(dst, sizeof(c->lib_name), "%s", r->argv[3].ptr);
             resp_add_simple(reply(r), "OK");
@@ -350,7 +358,9 @@ void cmd_info(req *r)
 
 /* Names clients such as redis-benchmark ask for, with what holds for the sidecar. */
 static const char *const compat[][2] = {
-    {"save", ""}, {"appendonly", "no"}, {"databases", "1"},
+    {"save", ""},
+    {"appendonly", "no"},
+    {"databases", "1"},
 };
 
 void cmd_config(req *r)
@@ -419,8 +429,9 @@ void cmd_nori_consistency(req *r)
     } else if (r->argc > 2) {
         reply_error(r, "ERR wrong number of arguments for 'nori.consistency' command");
     } else if (!kv_consistency_parse(r->argv[1].ptr, &level)) {
-        reply_errorf(r, "ERR unknown consistency level '%.64s': expected lease, linearizable or "
-                        "stale_ok",
+        reply_errorf(r,
+                     "ERR unknown consistency level '%.64s': expected lease, linearizable or "
+                     "stale_ok",
                      r->argv[1].ptr);
     } else {
         r->c->consistency = level;

@@ -75,8 +75,14 @@ static void put_with_ttl(req *r, int key, int value, int64_t ttl_ms, bool expire
         r->op = kv_del(kv, &d, on_ok, r);
         return;
     }
-    kv_put_args a = {r->argv[key].ptr, r->argv[key].len, r->argv[value].ptr, r->argv[value].len,
-                     (uint64_t)ttl_ms, NULL, NULL, 0};
+    kv_put_args a = {r->argv[key].ptr,
+                     r->argv[key].len,
+                     r->argv[value].ptr,
+                     r->argv[value].len,
+                     (uint64_t)ttl_ms,
+                     NULL,
+                     NULL,
+                     0};
     r->op = kv_put(kv, &a, on_ok, r);
 }
 
@@ -97,8 +103,9 @@ void cmd_set(req *r)
             return;
         }
         if (strcasecmp(opt, "XX") == 0 || strcasecmp(opt, "GET") == 0) {
-            reply_errorf(r, "ERR SET %s is not supported yet: it needs a compare-and-swap loop "
-                            "that this sidecar version does not have",
+            reply_errorf(r,
+                         "ERR SET %s is not supported yet: it needs a compare-and-swap loop "
+                         "that this sidecar version does not have",
                          opt);
             req_done(r);
             return;
@@ -306,8 +313,14 @@ void cmd_mset(req *r)
     for (int k = 0; k < n; k++) {
         req_part *p = &r->parts[k];
         p->i = 1 + 2 * k;
-        kv_put_args a = {r->argv[p->i].ptr, r->argv[p->i].len, r->argv[p->i + 1].ptr,
-                         r->argv[p->i + 1].len, 0, NULL, NULL, 0};
+        kv_put_args a = {r->argv[p->i].ptr,
+                         r->argv[p->i].len,
+                         r->argv[p->i + 1].ptr,
+                         r->argv[p->i + 1].len,
+                         0,
+                         NULL,
+                         NULL,
+                         0};
         p->op = kv_put(r->c->s->kv, &a, on_mset, p);
     }
 }
@@ -419,8 +432,9 @@ static bool parse_nori_opts(req *r, int from, const char *allowed, nori_opts *o)
             i += 2;
         } else if (known && strcasecmp(opt, "CONSISTENCY") == 0 && i + 1 < r->argc) {
             if (!kv_consistency_parse(r->argv[++i].ptr, &o->level)) {
-                reply_errorf(r, "ERR unknown consistency level '%.64s': expected lease, "
-                                "linearizable or stale_ok",
+                reply_errorf(r,
+                             "ERR unknown consistency level '%.64s': expected lease, "
+                             "linearizable or stale_ok",
                              r->argv[i].ptr);
                 return false;
             }
@@ -471,8 +485,14 @@ void cmd_nori_put(req *r)
     x->has_expected = o.has_version;
     x->expected = o.version;
     r->scratch = x;
-    kv_put_args a = {r->argv[1].ptr, r->argv[1].len, r->argv[2].ptr, r->argv[2].len,
-                     (uint64_t)o.ttl, o.idem, o.has_version ? &o.version : NULL, 0};
+    kv_put_args a = {r->argv[1].ptr,
+                     r->argv[1].len,
+                     r->argv[2].ptr,
+                     r->argv[2].len,
+                     (uint64_t)o.ttl,
+                     o.idem,
+                     o.has_version ? &o.version : NULL,
+                     0};
     r->op = kv_put(r->c->s->kv, &a, on_nori_put, r);
 }
 
@@ -529,7 +549,6 @@ void cmd_nori_del(req *r)
         req_done(r);
         return;
     }
-    kv_del_args a = {r->argv[1].ptr, r->argv[1].len, o.idem, o.has_version ? &o.version : NULL,
-                     0};
+    kv_del_args a = {r->argv[1].ptr, r->argv[1].len, o.idem, o.has_version ? &o.version : NULL, 0};
     r->op = kv_del(r->c->s->kv, &a, on_nori_del, r);
 }

@@ -13,17 +13,17 @@
 
 typedef struct conf {
     struct {
-        char *listen;           /* Unix socket path */
-        int unix_mode;          /* permission bits of the socket file (octal in files) */
-        int port;               /* loopback TCP port, 0: none */
+        char *listen;  /* Unix socket path */
+        int unix_mode; /* permission bits of the socket file (octal in files) */
+        int port;      /* loopback TCP port, 0: none */
         int max_clients;
-        char *requirepass;      /* "" : no password */
-        long max_bulk;          /* bytes */
+        char *requirepass; /* "" : no password */
+        long max_bulk;     /* bytes */
         long max_args;
         long query_buffer_limit; /* bytes of one request's arguments together */
-        long reply_backlog;     /* bytes of unsent replies above which reading pauses */
-        long max_pending;       /* requests queued per client above which reading pauses */
-        int timeout;            /* seconds an idle client may stay, 0: forever */
+        long reply_backlog;      /* bytes of unsent replies above which reading pauses */
+        long max_pending;        /* requests queued per client above which reading pauses */
+        int timeout;             /* seconds an idle client may stay, 0: forever */
     } sidecar;
     struct {
         char *nodes;
@@ -39,7 +39,7 @@ typedef struct conf {
         int jitter_ms;
     } retry;
     struct {
-        char *level;            /* error, warning, notice, info, debug */
+        char *level; /* error, warning, notice, info, debug */
     } log;
 } conf;
 
@@ -56,7 +56,7 @@ int conf_validate(const conf *c, char *err, size_t errlen);
 
 /* The table, for CONFIG GET, INFO and listings: entries 0 .. conf_count()-1. */
 size_t conf_count(void);
-const char *conf_name(size_t i);  /* "sidecar.listen" */
+const char *conf_name(size_t i); /* "sidecar.listen" */
 const char *conf_help(size_t i);
 const char *conf_default(size_t i);
 bool conf_reloadable(size_t i);

@@ -17,9 +17,9 @@
 #include "dn_table.h"
 #include "evgrpc.h"
 
-#define DN_KEY_LIMIT 1024u
+#define DN_KEY_LIMIT   1024u
 #define DN_VALUE_LIMIT 1048576u
-#define DN_MAX_NODES 64
+#define DN_MAX_NODES   64
 
 /* How a node that does not lead a shard says so. */
 typedef enum { DN_NL_UNAVAILABLE, DN_NL_FAILED_PRECONDITION } dn_not_leader_style;
@@ -55,13 +55,13 @@ typedef struct dn_version {
 struct dn_srv;
 
 typedef struct dn_node {
-    int index;      /* 0-based; users see index + 1 */
-    char id[16];    /* "node1" */
-    char addr[64];  /* "127.0.0.1:9001" */
+    int index;     /* 0-based; users see index + 1 */
+    char id[16];   /* "node1" */
+    char addr[64]; /* "127.0.0.1:9001" */
     int port;
     bool alive;
-    uint64_t epoch;  /* own epoch counter in the per-node view style; restarts at revive */
-    dn_table *idem;  /* idempotency cache when it is per node */
+    uint64_t epoch; /* own epoch counter in the per-node view style; restarts at revive */
+    dn_table *idem; /* idempotency cache when it is per node */
     int latency_ms;
     double fail_rate;
     grpc_status_code fail_status;
@@ -97,8 +97,8 @@ typedef struct devnode {
     double lose_rate;
     uint64_t rng;
     dn_counters st;
-    struct event *tick;      /* view pushes */
-    struct event *election;  /* leaderless shards get a leader when it fires */
+    struct event *tick;     /* view pushes */
+    struct event *election; /* leaderless shards get a leader when it fires */
     struct event *sigterm, *sigint;
     struct dn_control *control;
     int servers_stopping;

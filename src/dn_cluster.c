@@ -101,8 +101,7 @@ bool dn_cluster_hint(const devnode *d, uint32_t shard, char *buf, size_t len)
     return true;
 }
 
-bool dn_cluster_leads(devnode *d, const dn_node *n, uint32_t shard, const char *reason,
-                      dn_reply *r)
+bool dn_cluster_leads(devnode *d, const dn_node *n, uint32_t shard, const char *reason, dn_reply *r)
 {
     dn_shard *s = &d->shards[shard];
     int64_t now = pbgrpc_now_ms();
@@ -233,8 +232,8 @@ static grpc_byte_buffer *cluster_view(devnode *d)
     view.shards = shard_ptrs;
 
     /* Every shard needs its own pointer array; one allocation for all of them. */
-    Norikv__V1__ShardReplica **all = calloc((size_t)d->o.total_shards * (size_t)(nup ? nup : 1),
-                                            sizeof(*all));
+    Norikv__V1__ShardReplica **all =
+        calloc((size_t)d->o.total_shards * (size_t)(nup ? nup : 1), sizeof(*all));
     if (all == NULL)
         goto out;
     for (uint32_t s = 0; s < d->o.total_shards; s++) {

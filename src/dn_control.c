@@ -125,18 +125,16 @@ static void print_stats(ctl_conn *c)
     const dn_counters *st = &d->st;
     struct evbuffer *out = bufferevent_get_output(c->bev);
 
-    evbuffer_add_printf(out,
-                        "OK {\"puts_applied\":%" PRIu64 ",\"deletes_applied\":%" PRIu64
-                        ",\"idempotent_replays\":%" PRIu64 ",\"duplicate_applies\":%" PRIu64
-                        ",\"calls\":%" PRIu64 ",\"not_leader\":%" PRIu64
-                        ",\"faults_failed\":%" PRIu64 ",\"replies_lost\":%" PRIu64
-                        ",\"unimplemented\":%" PRIu64 ",\"vector_writes_applied\":%" PRIu64
-                        ",\"watch_views_sent\":%" PRIu64 ",\"keys\":%zu,\"epoch\":%" PRIu64
-                        ",\"nodes\":[",
-                        st->puts_applied, st->deletes_applied, st->idempotent_replays,
-                        st->duplicate_applies, st->calls, st->not_leader, st->faults_failed,
-                        st->replies_lost, st->unimplemented, st->vector_writes_applied,
-                        st->watch_views_sent, dn_table_count(d->kv), d->epoch);
+    evbuffer_add_printf(
+        out,
+        "OK {\"puts_applied\":%" PRIu64 ",\"deletes_applied\":%" PRIu64
+        ",\"idempotent_replays\":%" PRIu64 ",\"duplicate_applies\":%" PRIu64 ",\"calls\":%" PRIu64
+        ",\"not_leader\":%" PRIu64 ",\"faults_failed\":%" PRIu64 ",\"replies_lost\":%" PRIu64
+        ",\"unimplemented\":%" PRIu64 ",\"vector_writes_applied\":%" PRIu64
+        ",\"watch_views_sent\":%" PRIu64 ",\"keys\":%zu,\"epoch\":%" PRIu64 ",\"nodes\":[",
+        st->puts_applied, st->deletes_applied, st->idempotent_replays, st->duplicate_applies,
+        st->calls, st->not_leader, st->faults_failed, st->replies_lost, st->unimplemented,
+        st->vector_writes_applied, st->watch_views_sent, dn_table_count(d->kv), d->epoch);
     for (int i = 0; i < d->o.nodes; i++) {
         const dn_node *n = &d->nodes[i];
         uint32_t leads = 0;
@@ -211,8 +209,7 @@ static void run(ctl_conn *c, char *line)
     } else if (strcmp(argv[0], "move") == 0 && argc == 3) {
         if (!parse_long(ARG(1), 0, (long)d->o.total_shards - 1, &v) ||
             !parse_node(d, ARG(2), false, &n))
-            FAIL("ERR usage: move SHARD N (SHARD < %u, N = 1..%d)",
-                          d->o.total_shards, d->o.nodes);
+            FAIL("ERR usage: move SHARD N (SHARD < %u, N = 1..%d)", d->o.total_shards, d->o.nodes);
         if (dn_cluster_move(d, (uint32_t)v, &d->nodes[n - 1]) != 0)
             FAIL("ERR node %ld is down", n);
         answer(c, "OK");
@@ -227,7 +224,7 @@ static void run(ctl_conn *c, char *line)
         if (!parse_node(d, ARG(1), true, &n) || !parse_rate(ARG(2), &rate) ||
             !pbgrpc_status_parse(ARG(3), &code) || code == GRPC_STATUS_OK)
             FAIL("ERR usage: fail N RATE STATUS (N = 0 for all, RATE 0..1, STATUS "
-                             "a gRPC code name such as UNAVAILABLE)");
+                 "a gRPC code name such as UNAVAILABLE)");
         for (int i = 0; i < d->o.nodes; i++) {
             if (n == 0 || n == i + 1) {
                 d->nodes[i].fail_rate = rate;

@@ -210,12 +210,11 @@ void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
             return;
         }
         if (e->version.term != req->if_match->term || e->version.index != req->if_match->index) {
-            dn_reply_error(r, GRPC_STATUS_FAILED_PRECONDITION,
-                           "Version mismatch: expected term=%llu index=%llu, got term=%llu index=%llu",
-                           (unsigned long long)req->if_match->term,
-                           (unsigned long long)req->if_match->index,
-                           (unsigned long long)e->version.term,
-                           (unsigned long long)e->version.index);
+            dn_reply_error(
+                r, GRPC_STATUS_FAILED_PRECONDITION,
+                "Version mismatch: expected term=%llu index=%llu, got term=%llu index=%llu",
+                (unsigned long long)req->if_match->term, (unsigned long long)req->if_match->index,
+                (unsigned long long)e->version.term, (unsigned long long)e->version.index);
             return;
         }
     }
@@ -321,8 +320,7 @@ void dn_admin_transfer_shard(devnode *d, dn_node *n, const ProtobufCMessage *msg
     }
     for (size_t i = 0; i < req->n_replicas && to == NULL; i++) {
         const char *id = req->replicas[i]->node_id;
-        if (req->replicas[i]->leader &&
-            (to = dn_cluster_node_by_name(d, id, strlen(id))) == NULL) {
+        if (req->replicas[i]->leader && (to = dn_cluster_node_by_name(d, id, strlen(id))) == NULL) {
             dn_reply_error(r, GRPC_STATUS_INVALID_ARGUMENT, "Unknown node %s", id);
             return;
         }

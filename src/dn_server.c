@@ -37,8 +37,8 @@ static const method methods[] = {
     {"/norikv.v1.Kv/Get", &norikv__v1__get_request__descriptor, dn_kv_get, 0, 64},
     {"/norikv.v1.Kv/Delete", &norikv__v1__delete_request__descriptor, dn_kv_delete, F_WRITE, 32},
     {"/norikv.v1.Meta/WatchCluster", &norikv__v1__cluster_view__descriptor, NULL, F_STREAM, 8},
-    {"/norikv.v1.Admin/TransferShard", &norikv__v1__shard_info__descriptor,
-     dn_admin_transfer_shard, 0, 4},
+    {"/norikv.v1.Admin/TransferShard", &norikv__v1__shard_info__descriptor, dn_admin_transfer_shard,
+     0, 4},
     {"/norikv.v1.Vector/CreateIndex", &norikv__v1__create_vector_index_request__descriptor,
      dn_vector_create, F_WRITE | F_VECTOR, 4},
     {"/norikv.v1.Vector/DropIndex", &norikv__v1__drop_vector_index_request__descriptor,
@@ -53,8 +53,8 @@ static const method methods[] = {
      8},
 };
 
-#define NMETHODS ((int)(sizeof(methods) / sizeof(methods[0])))
-#define GENERIC (-1)
+#define NMETHODS        ((int)(sizeof(methods) / sizeof(methods[0])))
+#define GENERIC         (-1)
 #define GENERIC_BACKLOG 4
 
 typedef struct call call;
@@ -142,12 +142,11 @@ static void request_call(dn_srv *s, int m)
     s->refs++;
     if (m == GENERIC) {
         grpc_call_details_init(&c->details);
-        err = grpc_server_request_call(s->server, &c->call, &c->details, &c->md, cq, cq,
-                                       &c->on_new);
+        err =
+            grpc_server_request_call(s->server, &c->call, &c->details, &c->md, cq, cq, &c->on_new);
     } else {
-        err = grpc_server_request_registered_call(s->server, s->handles[m], &c->call,
-                                                  &c->deadline, &c->md, &c->payload, cq, cq,
-                                                  &c->on_new);
+        err = grpc_server_request_registered_call(s->server, s->handles[m], &c->call, &c->deadline,
+                                                  &c->md, &c->payload, cq, cq, &c->on_new);
     }
     if (err != GRPC_CALL_OK) {
         grpc_metadata_array_destroy(&c->md);
@@ -348,8 +347,8 @@ static void watch_send(watch *w, grpc_byte_buffer *view)
         op++;
         w->sent_md = true;
     }
-    w->sending = view != NULL ? grpc_byte_buffer_copy(view)
-                              : dn_cluster_view(w->srv->d, w->srv->node);
+    w->sending =
+        view != NULL ? grpc_byte_buffer_copy(view) : dn_cluster_view(w->srv->d, w->srv->node);
     if (w->sending == NULL)
         return;
     op->op = GRPC_OP_SEND_MESSAGE;

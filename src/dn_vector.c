@@ -180,8 +180,8 @@ static bool dims_match(const vns *ns, size_t n, dn_reply *r)
 {
     if (n == ns->dims)
         return true;
-    dn_reply_error(r, GRPC_STATUS_INVALID_ARGUMENT, "Vector dimension mismatch: expected %u, got %zu",
-                   ns->dims, n);
+    dn_reply_error(r, GRPC_STATUS_INVALID_ARGUMENT,
+                   "Vector dimension mismatch: expected %u, got %zu", ns->dims, n);
     return false;
 }
 
@@ -221,7 +221,8 @@ void dn_vector_create(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_re
         if (ns == NULL || (ns->vectors = dn_table_new(free_plain)) == NULL) {
             free(ns);
             dn_table_del(d->vindex, req->namespace_, strlen(req->namespace_));
-            dn_reply_error(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "Failed to create index: out of memory");
+            dn_reply_error(r, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                           "Failed to create index: out of memory");
             return;
         }
         ns->dims = req->dimensions;

@@ -11,8 +11,8 @@
 #include "devnode.h"
 
 #define DN_VEC_NAMESPACE_LIMIT 256u
-#define DN_VEC_ID_LIMIT 512u
-#define DN_VEC_DIM_LIMIT 4096u
+#define DN_VEC_ID_LIMIT        512u
+#define DN_VEC_DIM_LIMIT       4096u
 
 int dn_vector_init(devnode *d);
 void dn_vector_free(devnode *d);

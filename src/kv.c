@@ -26,7 +26,7 @@
 #include "topo.h"
 
 #define MAX_REDIRECTS 5 /* immediate hint-following per operation, before backing off */
-#define MAX_SEEDS 64
+#define MAX_SEEDS     64
 
 struct kv_client {
     struct event_base *base;
@@ -144,7 +144,8 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     }
     c->pool = pool_new(&pc);
     list = strdup(cfg->nodes != NULL ? cfg->nodes : "");
-    for (char *tok = strtok_r(list, ", ", &save); c->pool && tok; tok = strtok_r(NULL, ", ", &save)) {
+    for (char *tok = strtok_r(list, ", ", &save); c->pool && tok;
+         tok = strtok_r(NULL, ", ", &save)) {
         char host[POOL_ADDR_MAX];
         int port;
         if (!topo_split_addr(tok, host, sizeof(host), &port)) {
@@ -179,9 +180,9 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
         memcpy(rnd, &t, 8);
         memcpy(rnd + 8, &c, sizeof(c) < 8 ? sizeof(c) : 8);
     }
-    snprintf(c->idem_prefix, sizeof(c->idem_prefix), "nk%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x",
-             rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9],
-             rnd[10], rnd[11]);
+    snprintf(c->idem_prefix, sizeof(c->idem_prefix),
+             "nk%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+             rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10], rnd[11]);
     memcpy(&c->rng, rnd + 8, 8);
     c->rng |= 1;
     return c;
@@ -331,7 +332,8 @@ static int choose_node(kv_op *op, int avoid)
     int n = pool_count(c->pool), leader = topo_leader(c->topo, op->group), start;
     int64_t now = now_ms();
 
-    if (leader >= 0 && leader != avoid && (op->prefer_leader || pool_usable(c->pool, leader, now))) {
+    if (leader >= 0 && leader != avoid &&
+        (op->prefer_leader || pool_usable(c->pool, leader, now))) {
         op->prefer_leader = false;
         return leader;
     }
@@ -357,8 +359,8 @@ static bool attempt(kv_op *op)
 
     if (now >= op->deadline) {
         finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
-                     "deadline of %d ms passed after %d attempts%s%s",
-                     c->cfg.timeout_ms, op->attempts, op->last[0] ? "; last: " : "", op->last);
+                     "deadline of %d ms passed after %d attempts%s%s", c->cfg.timeout_ms,
+                     op->attempts, op->last[0] ? "; last: " : "", op->last);
         return false;
     }
     deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
@@ -420,8 +422,8 @@ static void back_off(kv_op *op, kv_err err, int avoid)
     delay = retry_delay_ms(&c->cfg.retry, op->attempts, rand01(c));
     if (now + delay >= op->deadline) {
         finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
-                     "deadline of %d ms would pass before attempt %d; last: %s",
-                     c->cfg.timeout_ms, op->attempts + 1, op->last);
+                     "deadline of %d ms would pass before attempt %d; last: %s", c->cfg.timeout_ms,
+                     op->attempts + 1, op->last);
         return;
     }
     c->retries++;
@@ -536,8 +538,8 @@ static void deliver(kv_op *op)
     }
     if (msg == NULL) {
         attempt_cleanup(op);
-        finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL,
-                     "undecodable response from %s", pool_node_at(op->c->pool, op->node)->addr);
+        finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "undecodable response from %s",
+                     pool_node_at(op->c->pool, op->node)->addr);
         return;
     }
     switch (op->m) {
@@ -878,8 +880,8 @@ kv_op *kv_vinsert(kv_client *c, const kv_vinsert_args *a, kv_callback *cb, void 
         bad = check_dims(a->dims);
     if (bad != NULL)
         return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VINSERT, &norikv__v1__vector_insert_response__descriptor, cb,
-                        arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
+    if ((op = vector_op(c, POOL_M_VINSERT, &norikv__v1__vector_insert_response__descriptor, cb, arg,
+                        a->timeout_ms, a->idempotency_key, true)) == NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
@@ -899,8 +901,8 @@ kv_op *kv_vdelete(kv_client *c, const kv_vdelete_args *a, kv_callback *cb, void 
         bad = check_id(a->id);
     if (bad != NULL)
         return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VDELETE, &norikv__v1__vector_delete_response__descriptor, cb,
-                        arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
+    if ((op = vector_op(c, POOL_M_VDELETE, &norikv__v1__vector_delete_response__descriptor, cb, arg,
+                        a->timeout_ms, a->idempotency_key, true)) == NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
@@ -920,8 +922,8 @@ kv_op *kv_vsearch(kv_client *c, const kv_vsearch_args *a, kv_callback *cb, void 
         return reject(cb, arg, "%s", bad);
     if (a->k == 0)
         return reject(cb, arg, "k must be greater than 0");
-    if ((op = vector_op(c, POOL_M_VSEARCH, &norikv__v1__vector_search_response__descriptor, cb,
-                        arg, a->timeout_ms, NULL, false)) == NULL)
+    if ((op = vector_op(c, POOL_M_VSEARCH, &norikv__v1__vector_search_response__descriptor, cb, arg,
+                        a->timeout_ms, NULL, false)) == NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.n_query = a->dims;

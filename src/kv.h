@@ -18,11 +18,11 @@
 
 #include "retry.h"
 
-#define KV_KEY_LIMIT 1024u
-#define KV_VALUE_LIMIT 1048576u
-#define KV_NAMESPACE_LIMIT 256u
-#define KV_VECTOR_ID_LIMIT 512u
-#define KV_VECTOR_DIM_LIMIT 4096u
+#define KV_KEY_LIMIT             1024u
+#define KV_VALUE_LIMIT           1048576u
+#define KV_NAMESPACE_LIMIT       256u
+#define KV_VECTOR_ID_LIMIT       512u
+#define KV_VECTOR_DIM_LIMIT      4096u
 #define KV_IDEMPOTENCY_KEY_LIMIT 256u
 
 typedef struct kv_config {

@@ -19,10 +19,10 @@ void log_write(log_level level, const char *fmt, ...) __attribute__((format(prin
         if ((level) <= log_current)                                                                \
             log_write((level), __VA_ARGS__);                                                       \
     } while (0)
-#define log_error(...) log_at(LOG_ERROR, __VA_ARGS__)
+#define log_error(...)   log_at(LOG_ERROR, __VA_ARGS__)
 #define log_warning(...) log_at(LOG_WARNING, __VA_ARGS__)
-#define log_notice(...) log_at(LOG_NOTICE, __VA_ARGS__)
-#define log_info(...) log_at(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)
+#define log_notice(...)  log_at(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...)    log_at(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)   log_at(LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -120,11 +120,14 @@ static bool open_channel(pool *p, pool_node *n)
 {
     grpc_arg args[4] = {
         {GRPC_ARG_INTEGER, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, {.integer = 1}},
-        {GRPC_ARG_INTEGER, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+        {GRPC_ARG_INTEGER,
+         GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
          {.integer = p->cfg.connect_backoff_initial_ms}},
-        {GRPC_ARG_INTEGER, GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+        {GRPC_ARG_INTEGER,
+         GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
          {.integer = p->cfg.connect_backoff_initial_ms}},
-        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+        {GRPC_ARG_INTEGER,
+         GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
          {.integer = p->cfg.connect_backoff_max_ms}},
     };
     grpc_channel_args chargs = {4, args};
@@ -137,8 +140,8 @@ static bool open_channel(pool *p, pool_node *n)
         return false;
     n->channels[k] = ch;
     for (int m = 0; m < POOL_M_COUNT; m++)
-        n->handles[k * POOL_M_COUNT + m] = grpc_channel_register_call(ch, method_paths[m], NULL,
-                                                                      NULL);
+        n->handles[k * POOL_M_COUNT + m] =
+            grpc_channel_register_call(ch, method_paths[m], NULL, NULL);
     n->nchannels++;
     return true;
 }

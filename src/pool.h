@@ -28,7 +28,7 @@ typedef enum pool_method {
     POOL_M_COUNT
 } pool_method;
 
-#define POOL_ADDR_MAX 128
+#define POOL_ADDR_MAX   128
 #define POOL_DOWN_AFTER 3 /* consecutive failures */
 
 typedef struct pool_node {

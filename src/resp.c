@@ -285,11 +285,11 @@ static const char *split_one(const char *s, const char *end, char *out, size_t *
     size_t n = 0;
 
 #define AT(q) ((q) < end ? *(q) : '\0')
-#define PUT(c)                                                                              \
-    do {                                                                                    \
-        if (out != NULL)                                                                    \
-            out[n] = (c);                                                                   \
-        n++;                                                                                \
+#define PUT(c)                                                                                     \
+    do {                                                                                           \
+        if (out != NULL)                                                                           \
+            out[n] = (c);                                                                          \
+        n++;                                                                                       \
     } while (0)
     for (;;) {
         char c = AT(s);
@@ -305,12 +305,23 @@ static const char *split_one(const char *s, const char *end, char *out, size_t *
                 char e = s[1];
 
                 switch (e) {
-                case 'n': e = '\n'; break;
-                case 'r': e = '\r'; break;
-                case 't': e = '\t'; break;
-                case 'b': e = '\b'; break;
-                case 'a': e = '\a'; break;
-                default: break;
+                case 'n':
+                    e = '\n';
+                    break;
+                case 'r':
+                    e = '\r';
+                    break;
+                case 't':
+                    e = '\t';
+                    break;
+                case 'b':
+                    e = '\b';
+                    break;
+                case 'a':
+                    e = '\a';
+                    break;
+                default:
+                    break;
                 }
                 PUT(e);
                 s += 2;
@@ -365,8 +376,7 @@ static const char *split_one(const char *s, const char *end, char *out, size_t *
 }
 
 /* Splits a whole inline line into p->argv; an empty line leaves argc at 0. */
-static const char *inline_request(resp_parser *p, const resp_limits *lim, const char *s,
-                                  size_t len)
+static const char *inline_request(resp_parser *p, const resp_limits *lim, const char *s, size_t len)
 {
     const char *end = s + len;
 
@@ -401,8 +411,7 @@ static const char *inline_request(resp_parser *p, const resp_limits *lim, const 
 
 /* ---- the state machine ---------------------------------------------------------------- */
 
-static resp_status hand_over(resp_parser *p, size_t pos, size_t *used, resp_arg **argv,
-                             int *argc)
+static resp_status hand_over(resp_parser *p, size_t pos, size_t *used, resp_arg **argv, int *argc)
 {
     *argv = p->argv;
     *argc = p->argc;
@@ -439,10 +448,14 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
 
         case PS_INLINE:
             switch (take_line(p, buf, len, &pos, &line, &n)) {
-            case LINE_MORE: goto again;
-            case LINE_TOO_BIG: return fail(p, ERR_TOO_BIG_INLINE, pos, used, err);
-            case LINE_OOM: return fail(p, ERR_OOM, pos, used, err);
-            case LINE_DONE: break;
+            case LINE_MORE:
+                goto again;
+            case LINE_TOO_BIG:
+                return fail(p, ERR_TOO_BIG_INLINE, pos, used, err);
+            case LINE_OOM:
+                return fail(p, ERR_OOM, pos, used, err);
+            case LINE_DONE:
+                break;
             }
             if (n > 0 && line[n - 1] == '\r')
                 n--;
@@ -457,10 +470,14 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
 
         case PS_COUNT:
             switch (take_line(p, buf, len, &pos, &line, &n)) {
-            case LINE_MORE: goto again;
-            case LINE_TOO_BIG: return fail(p, ERR_TOO_BIG_COUNT, pos, used, err);
-            case LINE_OOM: return fail(p, ERR_OOM, pos, used, err);
-            case LINE_DONE: break;
+            case LINE_MORE:
+                goto again;
+            case LINE_TOO_BIG:
+                return fail(p, ERR_TOO_BIG_COUNT, pos, used, err);
+            case LINE_OOM:
+                return fail(p, ERR_OOM, pos, used, err);
+            case LINE_DONE:
+                break;
             }
             if (!strip_cr(line, &n) || !parse_ll(line, n, &v)) {
                 line_done(p);
@@ -493,10 +510,14 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
             char *arg;
 
             switch (take_line(p, buf, len, &pos, &line, &n)) {
-            case LINE_MORE: goto again;
-            case LINE_TOO_BIG: return fail(p, ERR_TOO_BIG_BULKLEN, pos, used, err);
-            case LINE_OOM: return fail(p, ERR_OOM, pos, used, err);
-            case LINE_DONE: break;
+            case LINE_MORE:
+                goto again;
+            case LINE_TOO_BIG:
+                return fail(p, ERR_TOO_BIG_BULKLEN, pos, used, err);
+            case LINE_OOM:
+                return fail(p, ERR_OOM, pos, used, err);
+            case LINE_DONE:
+                break;
             }
             if (!strip_cr(line, &n) || !parse_ll(line, n, &v) || v < 0) {
                 line_done(p);
@@ -684,7 +705,7 @@ void resp_add_error(struct evbuffer *b, const char *text)
  * (prefix '-') or as a bulk string. vsnprintf's NUL lands where the CRLF then goes.
  */
 __attribute__((format(printf, 3, 0))) static void add_formatted(struct evbuffer *b, bool error,
-                                                                 const char *fmt, va_list ap)
+                                                                const char *fmt, va_list ap)
 {
     char h[32];
     size_t hn;

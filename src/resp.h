@@ -13,9 +13,9 @@
 
 #include <event2/buffer.h>
 
-#define RESP_INLINE_MAX (64 * 1024)   /* an inline request or a length line, at most */
-#define RESP_BIG_ARG (32 * 1024)      /* bulks from this size may be read straight in */
-#define RESP_RESTRICTED_ARGS 10       /* before AUTH, when a password is set */
+#define RESP_INLINE_MAX      (64 * 1024) /* an inline request or a length line, at most */
+#define RESP_BIG_ARG         (32 * 1024) /* bulks from this size may be read straight in */
+#define RESP_RESTRICTED_ARGS 10          /* before AUTH, when a password is set */
 #define RESP_RESTRICTED_BULK (16 * 1024)
 
 /* One argument: ptr holds len bytes followed by a NUL (not counted), so text arguments
@@ -26,10 +26,10 @@ typedef struct resp_arg {
 } resp_arg;
 
 typedef struct resp_limits {
-    size_t max_bulk;     /* a longer bulk: "invalid bulk length" */
-    long max_args;       /* more arguments: "invalid multibulk length" */
-    size_t max_request;  /* all arguments of one request together, in bytes */
-    bool restricted;     /* not authenticated yet: RESP_RESTRICTED_* apply */
+    size_t max_bulk;    /* a longer bulk: "invalid bulk length" */
+    long max_args;      /* more arguments: "invalid multibulk length" */
+    size_t max_request; /* all arguments of one request together, in bytes */
+    bool restricted;    /* not authenticated yet: RESP_RESTRICTED_* apply */
 } resp_limits;
 
 typedef enum resp_status {
@@ -71,7 +71,8 @@ void resp_argv_free(resp_arg *argv, int argc);
 void resp_add_simple(struct evbuffer *b, const char *s);
 /* text is "CODE message", e.g. "ERR unknown command"; CR and LF in it become spaces. */
 void resp_add_error(struct evbuffer *b, const char *text);
-void resp_add_errorf(struct evbuffer *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void resp_add_errorf(struct evbuffer *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void resp_add_int(struct evbuffer *b, long long v);
 void resp_add_bulk(struct evbuffer *b, const void *p, size_t len);
 void resp_add_bulk_str(struct evbuffer *b, const char *s);

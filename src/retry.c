@@ -20,18 +20,30 @@ void retry_config_default(retry_config *rc)
 const char *kv_err_name(kv_err e)
 {
     switch (e) {
-    case KV_OK: return "OK";
-    case KV_ERR_INVALID: return "INVALID";
-    case KV_ERR_VERSION_MISMATCH: return "VERSIONMISMATCH";
-    case KV_ERR_KEY_MISSING: return "KEYMISSING";
-    case KV_ERR_NOT_FOUND: return "NOTFOUND";
-    case KV_ERR_EXISTS: return "EXISTS";
-    case KV_ERR_UNAVAILABLE: return "UNAVAILABLE";
-    case KV_ERR_TIMEOUT: return "TIMEOUT";
-    case KV_ERR_NOT_SUPPORTED: return "NOTSUPPORTED";
-    case KV_ERR_TOO_LARGE: return "TOOLARGE";
-    case KV_ERR_INTERNAL: return "INTERNAL";
-    case KV_ERR_CANCELLED: return "CANCELLED";
+    case KV_OK:
+        return "OK";
+    case KV_ERR_INVALID:
+        return "INVALID";
+    case KV_ERR_VERSION_MISMATCH:
+        return "VERSIONMISMATCH";
+    case KV_ERR_KEY_MISSING:
+        return "KEYMISSING";
+    case KV_ERR_NOT_FOUND:
+        return "NOTFOUND";
+    case KV_ERR_EXISTS:
+        return "EXISTS";
+    case KV_ERR_UNAVAILABLE:
+        return "UNAVAILABLE";
+    case KV_ERR_TIMEOUT:
+        return "TIMEOUT";
+    case KV_ERR_NOT_SUPPORTED:
+        return "NOTSUPPORTED";
+    case KV_ERR_TOO_LARGE:
+        return "TOOLARGE";
+    case KV_ERR_INTERNAL:
+        return "INTERNAL";
+    case KV_ERR_CANCELLED:
+        return "CANCELLED";
     }
     return "UNKNOWN";
 }

@@ -19,10 +19,10 @@ typedef struct retry_config {
     int jitter_ms;        /* uniform [0, jitter] added to each delay */
 } retry_config;
 
-#define RETRY_DEFAULT_MAX_ATTEMPTS 10
+#define RETRY_DEFAULT_MAX_ATTEMPTS     10
 #define RETRY_DEFAULT_INITIAL_DELAY_MS 100
-#define RETRY_DEFAULT_MAX_DELAY_MS 5000
-#define RETRY_DEFAULT_JITTER_MS 100
+#define RETRY_DEFAULT_MAX_DELAY_MS     5000
+#define RETRY_DEFAULT_JITTER_MS        100
 
 void retry_config_default(retry_config *rc);
 
@@ -34,11 +34,11 @@ typedef enum kv_err {
     KV_ERR_KEY_MISSING,      /* CAS: the key does not exist */
     KV_ERR_NOT_FOUND,        /* a named thing does not exist (vector namespace, ...) */
     KV_ERR_EXISTS,
-    KV_ERR_UNAVAILABLE,      /* no node could serve it within the attempts */
-    KV_ERR_TIMEOUT,          /* the operation's deadline passed */
-    KV_ERR_NOT_SUPPORTED,    /* the cluster lacks the feature (UNIMPLEMENTED) */
-    KV_ERR_TOO_LARGE,        /* a message over the transport's limit */
-    KV_ERR_INTERNAL,         /* the server failed and a retry was not safe or did not help */
+    KV_ERR_UNAVAILABLE,   /* no node could serve it within the attempts */
+    KV_ERR_TIMEOUT,       /* the operation's deadline passed */
+    KV_ERR_NOT_SUPPORTED, /* the cluster lacks the feature (UNIMPLEMENTED) */
+    KV_ERR_TOO_LARGE,     /* a message over the transport's limit */
+    KV_ERR_INTERNAL,      /* the server failed and a retry was not safe or did not help */
     KV_ERR_CANCELLED,
 } kv_err;
 

@@ -99,9 +99,12 @@ static int load_config(conf *c, const cli_opts *o, char *err, size_t errlen)
 static int parse_args(int argc, char **argv, cli_opts *o)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
-        {"print-config", no_argument, NULL, 'P'}, {"commands", no_argument, NULL, 'M'},
+        {"config", required_argument, NULL, 'c'},
+        {"test", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"print-config", no_argument, NULL, 'P'},
+        {"commands", no_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -144,8 +147,9 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "norikv-sidecar: unexpected argument '%s' (keys are set as "
-                        "--section.key=value)\n",
+        fprintf(stderr,
+                "norikv-sidecar: unexpected argument '%s' (keys are set as "
+                "--section.key=value)\n",
                 argv[optind]);
         return -1;
     }
@@ -154,8 +158,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
 
 /* ---- listening ---------------------------------------------------------------------- */
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int len, void *arg)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
 {
     sidecar *s = arg;
     char addr[64];
@@ -245,8 +249,7 @@ static int open_listeners(sidecar *s)
         s->tcp_listener = evconnlistener_new_bind(s->base, on_accept, s, flags, 511,
                                                   (struct sockaddr *)&in, sizeof(in));
         if (s->tcp_listener == NULL) {
-            log_error("cannot listen on 127.0.0.1:%d: %s", s->cfg.sidecar.port,
-                      strerror(errno));
+            log_error("cannot listen on 127.0.0.1:%d: %s", s->cfg.sidecar.port, strerror(errno));
             return -1;
         }
         evconnlistener_set_error_cb(s->tcp_listener, on_listen_error);

@@ -26,8 +26,8 @@ typedef struct sidecar {
     const char *config_file;
     kv_client *kv;
     struct evconnlistener *unix_listener, *tcp_listener;
-    client *clients;       /* every connected client */
-    client *flush_list;    /* clients with replies to write this loop pass */
+    client *clients;    /* every connected client */
+    client *flush_list; /* clients with replies to write this loop pass */
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;

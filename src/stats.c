@@ -21,28 +21,28 @@
 
 /* section, name, value (from kv_stats *k), help */
 #define KV_STATS_TABLE(X)                                                                          \
-    X(pool, active_connections, k->active_connections, "gRPC channels connected now")            \
-    X(pool, channels_open, k->channels_open, "gRPC channels opened so far")                       \
-    X(pool, max_connections_per_node, k->max_connections_per_node, "channels per node, at most")  \
-    X(pool, nodes_marked_down, k->nodes_marked_down, "times a node was marked down")              \
-    X(router, total_nodes, k->total_nodes, "nodes known: seeds and learned")                      \
-    X(router, total_shards, k->total_shards, "shards keys hash into")                             \
-    X(router, cached_leaders, k->cached_leaders, "shards whose leader is known")                  \
-    X(topology, current_epoch, k->epoch, "epoch of the current view (0 before any)")              \
-    X(topology, total_nodes, k->view_nodes, "nodes in the current view")                          \
-    X(topology, total_shards, k->view_shards, "shards the current view lists")                    \
-    X(topology, cached_leaders, k->cached_leaders, "shards whose leader is known")                \
-    X(topology, views, k->views, "views received")                                                \
-    X(topology, watch_streams, k->watch_streams, "WatchCluster streams opened")                   \
-    X(topology, watch_failures, k->watch_failures, "streams that ended in failure")               \
-    X(topology, events, k->topology_events, "topology change events")                             \
-    X(retries, operations, k->ops, "cluster operations started")                                  \
-    X(retries, succeeded, k->ops_ok, "operations that succeeded")                                 \
-    X(retries, failed, k->ops_failed, "operations that failed")                                   \
-    X(retries, in_flight, k->inflight, "operations in flight now")                                \
-    X(retries, attempts, k->attempts, "gRPC calls made")                                          \
-    X(retries, retries, k->retries, "attempts after a backoff")                                   \
-    X(retries, redirects, k->redirects, "attempts sent straight to a hinted leader")              \
+    X(pool, active_connections, k->active_connections, "gRPC channels connected now")              \
+    X(pool, channels_open, k->channels_open, "gRPC channels opened so far")                        \
+    X(pool, max_connections_per_node, k->max_connections_per_node, "channels per node, at most")   \
+    X(pool, nodes_marked_down, k->nodes_marked_down, "times a node was marked down")               \
+    X(router, total_nodes, k->total_nodes, "nodes known: seeds and learned")                       \
+    X(router, total_shards, k->total_shards, "shards keys hash into")                              \
+    X(router, cached_leaders, k->cached_leaders, "shards whose leader is known")                   \
+    X(topology, current_epoch, k->epoch, "epoch of the current view (0 before any)")               \
+    X(topology, total_nodes, k->view_nodes, "nodes in the current view")                           \
+    X(topology, total_shards, k->view_shards, "shards the current view lists")                     \
+    X(topology, cached_leaders, k->cached_leaders, "shards whose leader is known")                 \
+    X(topology, views, k->views, "views received")                                                 \
+    X(topology, watch_streams, k->watch_streams, "WatchCluster streams opened")                    \
+    X(topology, watch_failures, k->watch_failures, "streams that ended in failure")                \
+    X(topology, events, k->topology_events, "topology change events")                              \
+    X(retries, operations, k->ops, "cluster operations started")                                   \
+    X(retries, succeeded, k->ops_ok, "operations that succeeded")                                  \
+    X(retries, failed, k->ops_failed, "operations that failed")                                    \
+    X(retries, in_flight, k->inflight, "operations in flight now")                                 \
+    X(retries, attempts, k->attempts, "gRPC calls made")                                           \
+    X(retries, retries, k->retries, "attempts after a backoff")                                    \
+    X(retries, redirects, k->redirects, "attempts sent straight to a hinted leader")               \
     X(retries, not_leader, k->not_leader, "NOT_LEADER answers")
 
 int stats_init(stats *st)
@@ -91,8 +91,8 @@ static void section_kv(sidecar *s, struct evbuffer *out, const char *name)
             evbuffer_add_printf(out,
                                 "node%d:addr=%s,id=%s,seed=%d,down=%d,connected=%d,channels=%d,"
                                 "calls=%" PRIu64 ",failures=%" PRIu64 "\r\n",
-                                i, ni.addr, ni.id[0] ? ni.id : "-", ni.seed, ni.down,
-                                ni.connected, ni.channels, ni.calls, ni.failures);
+                                i, ni.addr, ni.id[0] ? ni.id : "-", ni.seed, ni.down, ni.connected,
+                                ni.channels, ni.calls, ni.failures);
         }
     }
     if (strcmp(name, "retries") == 0) {
@@ -115,25 +115,24 @@ void stats_info(sidecar *s, const char *asked, struct evbuffer *out)
     kv_stats ks;
 
     if (wants(asked, "server", true)) {
-        evbuffer_add_printf(out,
-                            "# Server\r\n"
-                            "redis_version:%s\r\n"
-                            "norikv_sidecar_version:%s\r\n"
-                            "redis_mode:standalone\r\n"
-                            "os:Linux\r\n"
-                            "process_id:%ld\r\n"
-                            "tcp_port:%d\r\n"
-                            "unix_socket:%s\r\n"
-                            "uptime_in_seconds:%lld\r\n"
-                            "uptime_in_days:%lld\r\n"
-                            "config_file:%s\r\n"
-                            "loading:0\r\n"
-                            "\r\n",
-                            SIDECAR_REDIS_VERSION, PACKAGE_VERSION, (long)getpid(),
-                            s->cfg.sidecar.port, s->cfg.sidecar.listen,
-                            (long long)((now - s->started_ms) / 1000),
-                            (long long)((now - s->started_ms) / 86400000),
-                            s->config_file ? s->config_file : "");
+        evbuffer_add_printf(
+            out,
+            "# Server\r\n"
+            "redis_version:%s\r\n"
+            "norikv_sidecar_version:%s\r\n"
+            "redis_mode:standalone\r\n"
+            "os:Linux\r\n"
+            "process_id:%ld\r\n"
+            "tcp_port:%d\r\n"
+            "unix_socket:%s\r\n"
+            "uptime_in_seconds:%lld\r\n"
+            "uptime_in_days:%lld\r\n"
+            "config_file:%s\r\n"
+            "loading:0\r\n"
+            "\r\n",
+            SIDECAR_REDIS_VERSION, PACKAGE_VERSION, (long)getpid(), s->cfg.sidecar.port,
+            s->cfg.sidecar.listen, (long long)((now - s->started_ms) / 1000),
+            (long long)((now - s->started_ms) / 86400000), s->config_file ? s->config_file : "");
     }
     if (wants(asked, "clients", true)) {
         evbuffer_add_printf(out,
@@ -227,6 +226,7 @@ void stats_status_line(sidecar *s, char *buf, size_t len)
     kv_stats ks;
 
     kv_get_stats(s->kv, &ks);
-    snprintf(buf, len, "%d clients, %" PRIu64 " commands/s, view epoch %" PRIu64 ", %zu/%u leaders known",
+    snprintf(buf, len,
+             "%d clients, %" PRIu64 " commands/s, view epoch %" PRIu64 ", %zu/%u leaders known",
              s->nclients, s->st.ops_per_sec, ks.epoch, ks.cached_leaders, ks.total_shards);
 }

@@ -15,7 +15,7 @@
 #define STATS_TABLE(X)                                                                             \
     X(total_connections_received, "client connections accepted")                                   \
     X(rejected_connections, "connections refused at max_clients")                                  \
-    X(total_commands_processed, "commands executed, local or on the cluster")                     \
+    X(total_commands_processed, "commands executed, local or on the cluster")                      \
     X(total_error_replies, "error replies sent")                                                   \
     X(protocol_errors, "connections closed after a protocol error")                                \
     X(keyspace_hits, "keys read that existed")                                                     \

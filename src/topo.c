@@ -17,8 +17,8 @@
 #include "pbgrpc.h"
 
 #define RESUBSCRIBE_INITIAL_MS 1000
-#define RESUBSCRIBE_MAX_MS 30000
-#define MAX_LISTENERS 8
+#define RESUBSCRIBE_MAX_MS     30000
+#define MAX_LISTENERS          8
 
 typedef struct watch watch;
 
@@ -547,7 +547,7 @@ static void schedule_resubscribe(topo *t)
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
 topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
-              bool watch_cluster)
+               bool watch_cluster)
 {
     topo *t = calloc(1, sizeof(*t));
 

@@ -41,8 +41,8 @@ typedef void topo_listener(const topo_event *ev, void *arg);
 typedef struct topo_stats {
     bool has_view;
     uint64_t epoch;
-    size_t nodes;         /* in the current view */
-    size_t shards;        /* shards the current view lists */
+    size_t nodes;  /* in the current view */
+    size_t shards; /* shards the current view lists */
     size_t cached_leaders;
     uint64_t views, streams, stream_failures, events;
 } topo_stats;
@@ -55,7 +55,7 @@ typedef struct topo_node {
 } topo_node;
 
 topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
-              bool watch_cluster);
+               bool watch_cluster);
 /* Cancels the stream; the stream object frees itself when its batches complete. */
 void topo_free(topo *t);
 

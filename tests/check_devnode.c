@@ -301,7 +301,8 @@ END_TEST
 START_TEST(idempotency_hit_comes_before_cas)
 {
     tn_result r;
-    Norikv__V1__Version v, wrong = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 7, 7};
+    Norikv__V1__Version v,
+        wrong = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 7, 7};
 
     start(1, NULL);
     v = put_ok(ch[1], "order", "v", "op-cas");
@@ -843,8 +844,8 @@ START_TEST(admin_transfer_shard_moves_leadership)
     rep.leader = true;
     req.n_replicas = 1;
     req.replicas = reps;
-    tn_call(ch[1], "/norikv.v1.Admin/TransferShard", &req.base,
-            &norikv__v1__shard_info__descriptor, 5000, &r);
+    tn_call(ch[1], "/norikv.v1.Admin/TransferShard", &req.base, &norikv__v1__shard_info__descriptor,
+            5000, &r);
     ASSERT_OK(&r);
     resp = (Norikv__V1__ShardInfo *)r.msg;
     ck_assert_uint_eq(resp->id, req.id);
@@ -854,8 +855,8 @@ START_TEST(admin_transfer_shard_moves_leadership)
     put_ok(ch[3], key, "v", NULL);
 
     rep.node_id = "node9";
-    tn_call(ch[1], "/norikv.v1.Admin/TransferShard", &req.base,
-            &norikv__v1__shard_info__descriptor, 5000, &r);
+    tn_call(ch[1], "/norikv.v1.Admin/TransferShard", &req.base, &norikv__v1__shard_info__descriptor,
+            5000, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_INVALID_ARGUMENT, "Unknown node node9");
     tn_result_free(&r);
     stop();
@@ -965,17 +966,14 @@ START_TEST(latency_beyond_deadline)
     req.key.data = (uint8_t *)"slow";
     req.key.len = 4;
     tn_control_ok(&dn, "latency 1 400");
-    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 100,
-            &r);
+    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 100, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_DEADLINE_EXCEEDED, NULL);
     tn_result_free(&r);
-    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 3000,
-            &r);
+    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 3000, &r);
     ASSERT_OK(&r); /* slow, not broken */
     tn_result_free(&r);
     tn_control_ok(&dn, "latency 0 0");
-    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 2000,
-            &r);
+    tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 2000, &r);
     ASSERT_OK(&r);
     tn_result_free(&r);
     stop();
@@ -1241,8 +1239,8 @@ START_TEST(vector_get_delete_drop)
     vcreate(ch[1], "gdd", 2, NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE, false);
     get.namespace_ = "gdd";
     get.id = "b";
-    tn_call(ch[1], "/norikv.v1.Vector/Get", &get.base,
-            &norikv__v1__vector_get_response__descriptor, 5000, &r);
+    tn_call(ch[1], "/norikv.v1.Vector/Get", &get.base, &norikv__v1__vector_get_response__descriptor,
+            5000, &r);
     ASSERT_OK(&r);
     g = (Norikv__V1__VectorGetResponse *)r.msg;
     ck_assert(g->found);
@@ -1257,8 +1255,8 @@ START_TEST(vector_get_delete_drop)
     ASSERT_OK(&r);
     ck_assert(((Norikv__V1__VectorDeleteResponse *)r.msg)->deleted);
     tn_result_free(&r);
-    tn_call(ch[1], "/norikv.v1.Vector/Get", &get.base,
-            &norikv__v1__vector_get_response__descriptor, 5000, &r);
+    tn_call(ch[1], "/norikv.v1.Vector/Get", &get.base, &norikv__v1__vector_get_response__descriptor,
+            5000, &r);
     ASSERT_OK(&r); /* a missing id is found=false, never NOT_FOUND */
     ck_assert(!((Norikv__V1__VectorGetResponse *)r.msg)->found);
     tn_result_free(&r);
@@ -1443,8 +1441,9 @@ static grpc_status_code finish_held(held_call *h)
     grpc_metadata_array_destroy(&h->md);
     grpc_call_unref(h->call);
     grpc_completion_queue_shutdown(h->cq);
-    while (grpc_completion_queue_pluck(h->cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
-               .type != GRPC_QUEUE_SHUTDOWN)
+    while (
+        grpc_completion_queue_pluck(h->cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+        GRPC_QUEUE_SHUTDOWN)
         ;
     grpc_completion_queue_destroy(h->cq);
     return h->status;
@@ -1471,8 +1470,7 @@ START_TEST(sigterm_with_calls_and_watch_in_flight_exits_cleanly)
     usleep(300 * 1000); /* let it arrive and be held */
 
     status = tn_stop(&dn);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "devnode exit status %d",
-                  status);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "devnode exit status %d", status);
     ck_assert_int_ne(finish_held(&h), GRPC_STATUS_OK);
     ck_assert_int_ne(tn_watch_close(&w), GRPC_STATUS_OK);
     for (int i = 1; i <= 3; i++) {

@@ -547,7 +547,7 @@ START_TEST(topology_events_on_kill_and_revive)
     topo_subscribe(kv_topology(kv), on_topology, &e);
     await_view(3);
     ck_assert_int_ge(e.count, 1);
-    ck_assert_uint_eq(e.added, 3);    /* the first view adds every node */
+    ck_assert_uint_eq(e.added, 3);      /* the first view adds every node */
     ck_assert_uint_eq(e.changes, 1024); /* and names every shard's leader */
     memset(&e, 0, sizeof(e));
 
@@ -842,7 +842,7 @@ END_TEST
 typedef struct load {
     const char *tag;
     int total, concurrency, issued, acked, failed;
-    int stop_at;  /* the loop returns to the test when this many have ended */
+    int stop_at; /* the loop returns to the test when this many have ended */
     bool reached;
     char keys[LOAD_MAX][40];
     char values[LOAD_MAX][48];
@@ -894,8 +894,8 @@ static void load_next(load *l)
         arg[0] = l;
         arg[1] = (void *)(intptr_t)i;
         l->t0[i] = mono_ms();
-        kv_put_args a = {l->keys[i], strlen(l->keys[i]), l->values[i], strlen(l->values[i]), 0,
-                         NULL, NULL, 0};
+        kv_put_args a = {
+            l->keys[i], strlen(l->keys[i]), l->values[i], strlen(l->values[i]), 0, NULL, NULL, 0};
         kv_put(kv, &a, load_done, arg);
     }
 }
@@ -959,8 +959,9 @@ static void load_verify(load *l, bool all_must_succeed)
         snprintf(key, sizeof(key), "%s-after-%d", l->tag, i);
         ASSERT_OK(put(key, key, NULL, NULL, 0));
     }
-    fprintf(stderr, "%s: %d writes acknowledged, %d failed, %" PRIu64 " applied, %" PRIu64
-                    " applied twice, %" PRIu64 " idempotent replays\n",
+    fprintf(stderr,
+            "%s: %d writes acknowledged, %d failed, %" PRIu64 " applied, %" PRIu64
+            " applied twice, %" PRIu64 " idempotent replays\n",
             l->tag, l->acked, l->failed, tn_stat(&dn, "puts_applied"),
             tn_stat(&dn, "duplicate_applies"), tn_stat(&dn, "idempotent_replays"));
 }

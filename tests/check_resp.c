@@ -18,10 +18,10 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* For the inner loops: every ck_assert records a checkpoint (a write to the runner), which
  * would make a byte-by-byte feed of a big input crawl. */
-#define REQUIRE(cond)                                                                       \
-    do {                                                                                    \
-        if (!(cond))                                                                        \
-            ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond);                           \
+#define REQUIRE(cond)                                                                              \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond);                                  \
     } while (0)
 #define S(lit) lit, sizeof(lit) - 1
 
@@ -74,8 +74,7 @@ static size_t next_end(split_kind kind, size_t at, unsigned *seed, size_t off, s
 }
 
 /* Feeds in as kind says; returns the rendered outcome (malloc'd). */
-static char *run(const char *in, size_t len, const resp_limits *lim, split_kind kind,
-                 size_t at)
+static char *run(const char *in, size_t len, const resp_limits *lim, split_kind kind, size_t at)
 {
     resp_parser *p = resp_parser_new();
     char *out = NULL;
@@ -124,8 +123,8 @@ done:
 }
 
 /* Every way of splitting in must agree with feeding it whole, and with want. */
-static void check_all_splits(const char *name, const char *in, size_t len,
-                             const resp_limits *lim, const char *want, bool every_offset)
+static void check_all_splits(const char *name, const char *in, size_t len, const resp_limits *lim,
+                             const char *want, bool every_offset)
 {
     char *got = run(in, len, lim, SPLIT_WHOLE, 0);
 
@@ -147,8 +146,8 @@ static void check_all_splits(const char *name, const char *in, size_t len,
     for (size_t seed = 0; seed < 8; seed++) {
         got = run(in, len, lim, SPLIT_RANDOM, seed);
         if (strcmp(got, want) != 0)
-            ck_abort_msg("%s: random pieces (seed %zu) gave \"%s\", expected \"%s\"", name,
-                         seed, got, want);
+            ck_abort_msg("%s: random pieces (seed %zu) gave \"%s\", expected \"%s\"", name, seed,
+                         got, want);
         free(got);
     }
 }
@@ -165,8 +164,7 @@ typedef struct parse_row {
 
 static const parse_row good[] = {
     {"multibulk", S("*1\r\n$4\r\nPING\r\n"), NULL, "PING;"},
-    {"multibulk set", S("*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n"), NULL,
-     "SET|key|value;"},
+    {"multibulk set", S("*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n"), NULL, "SET|key|value;"},
     {"inline crlf", S("PING\r\n"), NULL, "PING;"},
     {"inline lf", S("set k v\n"), NULL, "set|k|v;"},
     {"inline whitespace", S("  set \t k   v  \r\n"), NULL, "set|k|v;"},
@@ -208,8 +206,9 @@ static const parse_row good[] = {
     {"max_request is per request",
      S("*2\r\n$10\r\n0123456789\r\n$6\r\n012345\r\n*2\r\n$10\r\n0123456789\r\n$6\r\n012345\r\n"),
      &lim_small, "0123456789|012345;0123456789|012345;"},
-    {"restricted 10 args", S("*10\r\n$1\r\n0\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n"
-                             "$1\r\n5\r\n$1\r\n6\r\n$1\r\n7\r\n$1\r\n8\r\n$1\r\n9\r\n"),
+    {"restricted 10 args",
+     S("*10\r\n$1\r\n0\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n"
+       "$1\r\n5\r\n$1\r\n6\r\n$1\r\n7\r\n$1\r\n8\r\n$1\r\n9\r\n"),
      &lim_restricted, "0|1|2|3|4|5|6|7|8|9;"},
     {"restricted 10 inline args", S("0 1 2 3 4 5 6 7 8 9\r\n"), &lim_restricted,
      "0|1|2|3|4|5|6|7|8|9;"},
@@ -223,8 +222,8 @@ static const parse_row bad[] = {
      "!Protocol error: invalid multibulk length"},
     {"redis wrong multibulk payload header", S("*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n"), NULL,
      "!Protocol error: expected '$', got 'f'"},
-    {"redis negative multibulk payload length", S("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$-10\r\n"),
-     NULL, "!Protocol error: invalid bulk length"},
+    {"redis negative multibulk payload length", S("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$-10\r\n"), NULL,
+     "!Protocol error: invalid bulk length"},
     {"redis out of range multibulk payload length",
      S("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$2000000000\r\n"), NULL,
      "!Protocol error: invalid bulk length"},
@@ -346,12 +345,12 @@ static const big_row bigs[] = {
      "!Protocol error: too big inline request"},
     {"count line over the limit", S("*"), '1', RESP_INLINE_MAX + 1, S(""), NULL,
      "!Protocol error: too big mbulk count string"},
-    {"count line at the limit is just invalid", S("*"), '1', RESP_INLINE_MAX - 1, S("\r\n"),
-     NULL, "!Protocol error: invalid multibulk length"},
+    {"count line at the limit is just invalid", S("*"), '1', RESP_INLINE_MAX - 1, S("\r\n"), NULL,
+     "!Protocol error: invalid multibulk length"},
     {"bulk length line over the limit", S("*1\r\n$"), '1', RESP_INLINE_MAX + 1, S(""), NULL,
      "!Protocol error: too big bulk count string"},
-    {"restricted bulk at the limit", S("*1\r\n$16384\r\n"), 'x', RESP_RESTRICTED_BULK,
-     S("\r\n"), &lim_restricted, "=FILL;"},
+    {"restricted bulk at the limit", S("*1\r\n$16384\r\n"), 'x', RESP_RESTRICTED_BULK, S("\r\n"),
+     &lim_restricted, "=FILL;"},
     {"big bulk", S("*1\r\n$100000\r\n"), 'x', 100000, S("\r\n"), NULL, "=FILL;"},
     {"inline under restricted bulk limit", S(""), 'b', RESP_RESTRICTED_BULK + 1, S("\r\n"),
      &lim_restricted, "!Protocol error: invalid bulk length"},
@@ -391,13 +390,11 @@ START_TEST(test_flood_fails_early)
     const char *err;
 
     in[0] = '*';
-    ck_assert_int_eq(resp_parse(p, &lim_default, in, len, &used, &argv, &argc, &err),
-                     RESP_ERROR);
+    ck_assert_int_eq(resp_parse(p, &lim_default, in, len, &used, &argv, &argc, &err), RESP_ERROR);
     ck_assert_str_eq(err, "Protocol error: too big mbulk count string");
     ck_assert_uint_le(used, RESP_INLINE_MAX + 2);
     /* fed again anyway: the same answer, nothing consumed */
-    ck_assert_int_eq(resp_parse(p, &lim_default, "\r\n", 2, &used, &argv, &argc, &err),
-                     RESP_ERROR);
+    ck_assert_int_eq(resp_parse(p, &lim_default, "\r\n", 2, &used, &argv, &argc, &err), RESP_ERROR);
     ck_assert_str_eq(err, "Protocol error: too big mbulk count string");
     ck_assert_uint_eq(used, 0);
     resp_parser_free(p);
@@ -450,8 +447,7 @@ START_TEST(test_free_partial)
     for (size_t k = 0; k <= sizeof(in) - 1; k++) {
         resp_parser *p = resp_parser_new();
 
-        ck_assert_int_eq(resp_parse(p, &lim_default, in, k, &used, &argv, &argc, &err),
-                         RESP_AGAIN);
+        ck_assert_int_eq(resp_parse(p, &lim_default, in, k, &used, &argv, &argc, &err), RESP_AGAIN);
         resp_parser_free(p);
     }
     resp_parser_free(NULL);
@@ -478,12 +474,11 @@ START_TEST(test_bulk_window)
         data[i] = (char)(i * 7 + i / 251);
     ck_assert(!resp_bulk_window(p, &dst, &want)); /* nothing in progress */
     /* a small bulk is never offered */
-    ck_assert_int_eq(resp_parse(p, &lim_default, head, 17, &used, &argv, &argc, &err),
-                     RESP_AGAIN);
+    ck_assert_int_eq(resp_parse(p, &lim_default, head, 17, &used, &argv, &argc, &err), RESP_AGAIN);
     ck_assert(!resp_bulk_window(p, &dst, &want));
-    ck_assert_int_eq(resp_parse(p, &lim_default, head + 17, sizeof(head) - 1 - 17, &used,
-                                &argv, &argc, &err),
-                     RESP_AGAIN);
+    ck_assert_int_eq(
+        resp_parse(p, &lim_default, head + 17, sizeof(head) - 1 - 17, &used, &argv, &argc, &err),
+        RESP_AGAIN);
     ck_assert(resp_bulk_window(p, &dst, &want));
     ck_assert_uint_eq(want, big);
     for (size_t s = 0; s < N(steps); s++) {
@@ -513,8 +508,7 @@ START_TEST(test_bulk_window)
     resp_bulk_commit(p, 10);
     /* complete: no window any more, only the CRLF is missing */
     ck_assert(!resp_bulk_window(p, &dst, &want));
-    ck_assert_int_eq(resp_parse(p, &lim_default, "\r", 1, &used, &argv, &argc, &err),
-                     RESP_AGAIN);
+    ck_assert_int_eq(resp_parse(p, &lim_default, "\r", 1, &used, &argv, &argc, &err), RESP_AGAIN);
     ck_assert_int_eq(resp_parse(p, &lim_default, "\nPING\r\n", 7, &used, &argv, &argc, &err),
                      RESP_OK);
     ck_assert_uint_eq(used, 1);
@@ -577,14 +571,26 @@ static void expect(struct evbuffer *b, const char *want, size_t len)
     char *s = (char *)evbuffer_pullup(b, -1);
 
     ck_assert_msg(got == len && (len == 0 || memcmp(s, want, len) == 0),
-                  "reply \"%.*s\" (%zu bytes), expected \"%.*s\" (%zu bytes)", (int)got,
-                  s ? s : "", got, (int)len, want, len);
+                  "reply \"%.*s\" (%zu bytes), expected \"%.*s\" (%zu bytes)", (int)got, s ? s : "",
+                  got, (int)len, want, len);
     evbuffer_drain(b, got);
 }
 
 typedef enum {
-    OP_SIMPLE, OP_ERROR, OP_INT, OP_BULK, OP_BULK_STR, OP_NULL, OP_NULL_ARRAY, OP_ARRAY,
-    OP_MAP, OP_SET, OP_PUSH, OP_BOOL, OP_DOUBLE, OP_VERBATIM,
+    OP_SIMPLE,
+    OP_ERROR,
+    OP_INT,
+    OP_BULK,
+    OP_BULK_STR,
+    OP_NULL,
+    OP_NULL_ARRAY,
+    OP_ARRAY,
+    OP_MAP,
+    OP_SET,
+    OP_PUSH,
+    OP_BOOL,
+    OP_DOUBLE,
+    OP_VERBATIM,
 } reply_op;
 
 typedef struct reply_row {
@@ -645,19 +651,45 @@ static const reply_row replies[] = {
 static void add_reply(struct evbuffer *b, const reply_row *r, int proto)
 {
     switch (r->op) {
-    case OP_SIMPLE: resp_add_simple(b, r->s); break;
-    case OP_ERROR: resp_add_error(b, r->s); break;
-    case OP_INT: resp_add_int(b, r->n); break;
-    case OP_BULK: resp_add_bulk(b, r->s, r->slen); break;
-    case OP_BULK_STR: resp_add_bulk_str(b, r->s); break;
-    case OP_NULL: resp_add_null(b, proto); break;
-    case OP_NULL_ARRAY: resp_add_null_array(b, proto); break;
-    case OP_ARRAY: resp_add_array(b, (long)r->n); break;
-    case OP_MAP: resp_add_map(b, proto, (long)r->n); break;
-    case OP_SET: resp_add_set(b, proto, (long)r->n); break;
-    case OP_PUSH: resp_add_push(b, proto, (long)r->n); break;
-    case OP_BOOL: resp_add_bool(b, proto, r->n != 0); break;
-    case OP_DOUBLE: resp_add_double(b, proto, r->d); break;
+    case OP_SIMPLE:
+        resp_add_simple(b, r->s);
+        break;
+    case OP_ERROR:
+        resp_add_error(b, r->s);
+        break;
+    case OP_INT:
+        resp_add_int(b, r->n);
+        break;
+    case OP_BULK:
+        resp_add_bulk(b, r->s, r->slen);
+        break;
+    case OP_BULK_STR:
+        resp_add_bulk_str(b, r->s);
+        break;
+    case OP_NULL:
+        resp_add_null(b, proto);
+        break;
+    case OP_NULL_ARRAY:
+        resp_add_null_array(b, proto);
+        break;
+    case OP_ARRAY:
+        resp_add_array(b, (long)r->n);
+        break;
+    case OP_MAP:
+        resp_add_map(b, proto, (long)r->n);
+        break;
+    case OP_SET:
+        resp_add_set(b, proto, (long)r->n);
+        break;
+    case OP_PUSH:
+        resp_add_push(b, proto, (long)r->n);
+        break;
+    case OP_BOOL:
+        resp_add_bool(b, proto, r->n != 0);
+        break;
+    case OP_DOUBLE:
+        resp_add_double(b, proto, r->d);
+        break;
     case OP_VERBATIM:
         resp_add_verbatim(b, proto, memchr(r->s, '\r', r->slen) ? "mkd" : "txt", r->s, r->slen);
         break;

@@ -31,16 +31,15 @@ static const verdict_row table[] = {
      false},
     {GRPC_STATUS_FAILED_PRECONDITION, "NOT_LEADER: 127.0.0.1:9002", false, RETRY_NOT_LEADER,
      KV_ERR_UNAVAILABLE, false},
-    {GRPC_STATUS_FAILED_PRECONDITION, "Not the leader. Try mock-leader-2", false,
-     RETRY_NOT_LEADER, KV_ERR_UNAVAILABLE, false},
+    {GRPC_STATUS_FAILED_PRECONDITION, "Not the leader. Try mock-leader-2", false, RETRY_NOT_LEADER,
+     KV_ERR_UNAVAILABLE, false},
     /* connection failures: always retried, and they count against the node */
     {GRPC_STATUS_UNAVAILABLE, "failed to connect to all addresses", false, RETRY_BACKOFF,
      KV_ERR_UNAVAILABLE, true},
     {GRPC_STATUS_UNAVAILABLE, "Cancelling all calls", false, RETRY_BACKOFF, KV_ERR_UNAVAILABLE,
      true},
     /* ambiguous outcomes: retried only when a second execution is harmless */
-    {GRPC_STATUS_DEADLINE_EXCEEDED, "Deadline Exceeded", true, RETRY_BACKOFF, KV_ERR_TIMEOUT,
-     true},
+    {GRPC_STATUS_DEADLINE_EXCEEDED, "Deadline Exceeded", true, RETRY_BACKOFF, KV_ERR_TIMEOUT, true},
     {GRPC_STATUS_DEADLINE_EXCEEDED, "Deadline Exceeded", false, RETRY_FAIL, KV_ERR_TIMEOUT, true},
     {GRPC_STATUS_INTERNAL, "Put failed: CommitTimeout { elapsed_ms: 5000 }", true, RETRY_BACKOFF,
      KV_ERR_INTERNAL, false},
@@ -60,8 +59,8 @@ static const verdict_row table[] = {
      false},
     {GRPC_STATUS_ALREADY_EXISTS, "", true, RETRY_FAIL, KV_ERR_EXISTS, false},
     {GRPC_STATUS_UNIMPLEMENTED, "", true, RETRY_FAIL, KV_ERR_NOT_SUPPORTED, false},
-    {GRPC_STATUS_RESOURCE_EXHAUSTED, "message larger than max", true, RETRY_FAIL,
-     KV_ERR_TOO_LARGE, false},
+    {GRPC_STATUS_RESOURCE_EXHAUSTED, "message larger than max", true, RETRY_FAIL, KV_ERR_TOO_LARGE,
+     false},
     {GRPC_STATUS_PERMISSION_DENIED, "", true, RETRY_FAIL, KV_ERR_INTERNAL, false},
 };
 
@@ -129,13 +128,13 @@ typedef struct map_row {
 static const char *const seeds[] = {"127.0.0.1:7447", "127.0.0.1:7448", "10.0.0.9:7447"};
 
 static const map_row maps[] = {
-    {"127.0.0.1:7448", "127.0.0.1:7447", "127.0.0.1:7448"},  /* already a seed */
-    {"0.0.0.0:7447", "127.0.0.1:7447", "127.0.0.1:7447"},    /* bind address of the sender */
-    {"0.0.0.0:7448", "127.0.0.1:7447", "127.0.0.1:7448"},    /* unspecified host, known port */
+    {"127.0.0.1:7448", "127.0.0.1:7447", "127.0.0.1:7448"}, /* already a seed */
+    {"0.0.0.0:7447", "127.0.0.1:7447", "127.0.0.1:7447"},   /* bind address of the sender */
+    {"0.0.0.0:7448", "127.0.0.1:7447", "127.0.0.1:7448"},   /* unspecified host, known port */
     {"[::]:7447", "10.0.0.9:7447", "10.0.0.9:7447"},
-    {"127.0.0.1:8448", "127.0.0.1:7447", "127.0.0.1:7448"},  /* SWIM port of seed 2 */
-    {"10.0.0.9:8447", "127.0.0.1:7447", "10.0.0.9:7447"},    /* SWIM port of seed 3 */
-    {"127.0.0.2:9000", "127.0.0.1:7447", "127.0.0.2:9000"},  /* a node we did not know */
+    {"127.0.0.1:8448", "127.0.0.1:7447", "127.0.0.1:7448"}, /* SWIM port of seed 2 */
+    {"10.0.0.9:8447", "127.0.0.1:7447", "10.0.0.9:7447"},   /* SWIM port of seed 3 */
+    {"127.0.0.2:9000", "127.0.0.1:7447", "127.0.0.2:9000"}, /* a node we did not know */
     {"0.0.0.0:9000", "127.0.0.5:7447", "127.0.0.5:9000"},
     {"garbage", "127.0.0.1:7447", NULL},
     {"0.0.0.0:7447", "not-an-address", NULL},

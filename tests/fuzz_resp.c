@@ -18,12 +18,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);                       \
-            abort();                                                                        \
-        }                                                                                   \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);                             \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static const resp_limits limit_sets[4] = {
@@ -108,8 +108,7 @@ static void feed(record *r, const resp_limits *lim, const uint8_t *in, size_t le
             int argc;
             size_t used;
 
-            st = resp_parse(p, lim, (const char *)in + off, end - off, &used, &argv, &argc,
-                            &err);
+            st = resp_parse(p, lim, (const char *)in + off, end - off, &used, &argv, &argc, &err);
             if (st == RESP_OK) {
                 CHECK(used > 0 && used <= end - off);
                 take_request(r, lim, argv, argc);

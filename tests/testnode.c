@@ -395,9 +395,9 @@ int tn_watch_open(grpc_channel *ch, tn_watch *w, int timeout_ms)
     w->cq = grpc_completion_queue_create_for_pluck(NULL);
     grpc_metadata_array_init(&w->initial);
     grpc_metadata_array_init(&w->trailers);
-    w->call = grpc_channel_create_call(ch, NULL, 0, w->cq,
-                                       grpc_slice_from_static_string("/norikv.v1.Meta/WatchCluster"),
-                                       NULL, pbgrpc_deadline_ms(timeout_ms), NULL);
+    w->call = grpc_channel_create_call(
+        ch, NULL, 0, w->cq, grpc_slice_from_static_string("/norikv.v1.Meta/WatchCluster"), NULL,
+        pbgrpc_deadline_ms(timeout_ms), NULL);
     memset(ops, 0, sizeof(ops));
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
@@ -459,8 +459,9 @@ grpc_status_code tn_watch_close(tn_watch *w)
     grpc_metadata_array_destroy(&w->trailers);
     grpc_call_unref(w->call);
     grpc_completion_queue_shutdown(w->cq);
-    while (grpc_completion_queue_pluck(w->cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
-               .type != GRPC_QUEUE_SHUTDOWN)
+    while (
+        grpc_completion_queue_pluck(w->cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+        GRPC_QUEUE_SHUTDOWN)
         ;
     grpc_completion_queue_destroy(w->cq);
     return status;
