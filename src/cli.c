@@ -209,7 +209,8 @@ static bool failed(cli *c, const kv_result *r)
     return true;
 }
 
-static void on_put(const kv_result *r, void *arg)
+/* put and vinsert: the new version */
+static void on_version(const kv_result *r, void *arg)
 {
     cli *c = arg;
 
@@ -269,16 +270,6 @@ static void on_vdrop(const kv_result *r, void *arg)
 static void on_vdelete(const kv_result *r, void *arg)
 {
     on_flag(r, arg, "deleted", "absent");
-}
-
-static void on_vinsert(const kv_result *r, void *arg)
-{
-    cli *c = arg;
-
-    if (failed(c, r))
-        return;
-    printf("%" PRIu64 ":%" PRIu64 "\n", r->version.term, r->version.index);
-    stop(c, 0);
 }
 
 static void on_vsearch(const kv_result *r, void *arg)
@@ -601,7 +592,7 @@ static int run(cli *c, int argc, char **argv)
                          c->idem,
                          c->has_if_match ? &c->if_match : NULL,
                          0};
-        if (kv_put(c->kv, &a, on_put, c) == NULL && c->done)
+        if (kv_put(c->kv, &a, on_version, c) == NULL && c->done)
             return c->exit_code;
     } else if (strcmp(cmd, "get") == 0) {
         if (need(argc, 2, cmd))
@@ -645,7 +636,7 @@ static int run(cli *c, int argc, char **argv)
         if ((vec = parse_floats(argv[3], &dims)) == NULL)
             return fail_usage("the vector must be numbers separated by commas");
         kv_vinsert_args a = {argv[1], argv[2], vec, dims, c->idem, 0};
-        if (kv_vinsert(c->kv, &a, on_vinsert, c) == NULL && c->done) {
+        if (kv_vinsert(c->kv, &a, on_version, c) == NULL && c->done) {
             free(vec);
             return c->exit_code;
         }
