@@ -56,6 +56,7 @@ struct kv_op {
     uint32_t group; /* shard, or total_shards for the vector group */
     bool safe;      /* may run twice: a read, or a write with an idempotency key */
     int64_t deadline;
+    int timeout_ms; /* what the deadline was set from, for messages */
     int attempts, redirects, node, channel;
     int avoid;          /* the node not to retry on (it said NOT_LEADER), -1 for none */
     bool prefer_leader; /* a non-leader said no: the cached leader is worth a try, down or not */
@@ -359,7 +360,7 @@ static bool attempt(kv_op *op)
 
     if (now >= op->deadline) {
         finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
-                     "deadline of %d ms passed after %d attempts%s%s", c->cfg.timeout_ms,
+                     "deadline of %d ms passed after %d attempts%s%s", op->timeout_ms,
                      op->attempts, op->last[0] ? "; last: " : "", op->last);
         return false;
     }
@@ -422,7 +423,7 @@ static void back_off(kv_op *op, kv_err err, int avoid)
     delay = retry_delay_ms(&c->cfg.retry, op->attempts, rand01(c));
     if (now + delay >= op->deadline) {
         finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
-                     "deadline of %d ms would pass before attempt %d; last: %s", c->cfg.timeout_ms,
+                     "deadline of %d ms would pass before attempt %d; last: %s", op->timeout_ms,
                      op->attempts + 1, op->last);
         return;
     }
@@ -670,7 +671,8 @@ static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescript
     op->details = grpc_empty_slice();
     grpc_metadata_array_init(&op->initial);
     grpc_metadata_array_init(&op->trailing);
-    op->deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : c->cfg.timeout_ms);
+    op->timeout_ms = timeout_ms > 0 ? timeout_ms : c->cfg.timeout_ms;
+    op->deadline = now_ms() + op->timeout_ms;
     return op;
 }
 
