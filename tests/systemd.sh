@@ -1,0 +1,111 @@
+#!/bin/sh
+# The sidecar under systemd's protocols, without systemd running: the notify socket gets
+# READY=1, STATUS=, RELOADING=1 on SIGHUP and STOPPING=1 on SIGTERM; and with socket
+# activation (systemd-socket-activate) it serves the socket it is handed and leaves the
+# socket file alone when it exits. Loopback and Unix sockets only.
+command -v systemd-socket-activate >/dev/null 2>&1 ||
+    { echo "systemd-socket-activate not installed (Debian: systemd): skipped"; exit 77; }
+command -v redis-cli >/dev/null 2>&1 || { echo "redis-cli not installed: skipped"; exit 77; }
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+DEVNODE=${NORIKV_DEVNODE:-./norikv-devnode}
+SIDECAR=${NORIKV_SIDECAR:-./norikv-sidecar}
+dir=$(mktemp -d /tmp/norikv-systemd.XXXXXX)
+devnode= activator=
+cleanup() {
+    [ -n "$activator" ] && kill "$activator" 2>/dev/null
+    [ -n "$devnode" ] && kill "$devnode" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    base=$(( (($$ * 17 + attempt * 7919) % 30000) + 20000 ))
+    "$DEVNODE" --nodes 1 --base-port "$base" > "$dir/devnode.out" 2>&1 &
+    devnode=$!
+    for i in $(seq 1 100); do
+        grep -q 'ready on' "$dir/devnode.out" && break
+        kill -0 "$devnode" 2>/dev/null || break
+        sleep 0.05
+    done
+    grep -q 'ready on' "$dir/devnode.out" && break
+    wait "$devnode" 2>/dev/null
+    devnode=
+done
+[ -n "$devnode" ] || { echo "devnode did not start"; exit 1; }
+nodes=127.0.0.1:$base
+
+pass=0 fail=0
+verdict() { # ok? name detail
+    if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else
+        echo "FAIL $2: $3"
+        fail=$((fail + 1))
+    fi
+}
+
+# 1. sd_notify: a datagram socket collects what the sidecar says, across a reload and a stop.
+timeout 60 "$PY" - "$SIDECAR" "$dir" "$nodes" > "$dir/notify.out" 2>&1 <<'PYEOF'
+import os, signal, socket, subprocess, sys, time
+sidecar, d, nodes = sys.argv[1:4]
+path = os.path.join(d, "notify.sock")
+rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+rx.bind(path)
+rx.settimeout(10)
+env = dict(os.environ, NOTIFY_SOCKET=path)
+p = subprocess.Popen([sidecar, "--sidecar.listen=" + os.path.join(d, "n.sock"),
+                      "--cluster.nodes=" + nodes], env=env,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seen = []
+def until(word):
+    while True:
+        msg = rx.recv(4096).decode()
+        seen.append(msg)
+        if word in msg:
+            return msg
+try:
+    ready = until("READY=1")
+    print("ready", "STATUS=" in ready)
+    until("STATUS=")              # the once-a-second status line
+    p.send_signal(signal.SIGHUP)
+    until("RELOADING=1")
+    print("reloading")
+    until("READY=1")
+    print("ready-again")
+    p.send_signal(signal.SIGTERM)
+    until("STOPPING=1")
+    print("stopping")
+    print("exit", p.wait(timeout=10))
+finally:
+    if p.poll() is None:
+        p.kill()
+PYEOF
+for word in "ready True" reloading ready-again stopping "exit 0"; do
+    grep -q "^$word\$" "$dir/notify.out"
+    verdict $? "notify $word" "$(cat "$dir/notify.out")"
+done
+
+# 2. socket activation: systemd-socket-activate holds the socket and starts the sidecar on
+# the first connection, handing it over (fd 3).
+act=$dir/act.sock
+systemd-socket-activate -l "$act" "$SIDECAR" --sidecar.listen="$dir/unused.sock" \
+    --cluster.nodes="$nodes" > "$dir/activate.out" 2>&1 &
+activator=$!
+for i in $(seq 1 100); do [ -S "$act" ] && break; sleep 0.05; done
+got=$(timeout 20 redis-cli -s "$act" ping 2>&1)
+[ "$got" = PONG ]
+verdict $? "activated ping" "$got"
+got=$(timeout 20 redis-cli -s "$act" set activated yes 2>&1; timeout 20 redis-cli -s "$act" get activated 2>&1)
+[ "$got" = "OK
+yes" ]
+verdict $? "activated set/get" "$got"
+[ ! -e "$dir/unused.sock" ]
+verdict $? "activated binds nothing itself" "$(ls "$dir")"
+grep -q "serving the socket systemd passed" "$dir/activate.out"
+verdict $? "activated says so" "$(cat "$dir/activate.out")"
+kill -TERM "$activator" 2>/dev/null
+wait "$activator" 2>/dev/null
+activator=
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
