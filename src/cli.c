@@ -209,6 +209,18 @@ static bool failed(cli *c, const kv_result *r)
     return true;
 }
 
+/* Gets: an error, or no such key or vector (exit status 1), ends the command here. */
+static bool failed_or_missing(cli *c, const kv_result *r)
+{
+    if (failed(c, r))
+        return true;
+    if (r->found)
+        return false;
+    fprintf(stderr, "norikv-cli: not found\n");
+    stop(c, 1);
+    return true;
+}
+
 /* put and vinsert: the new version */
 static void on_version(const kv_result *r, void *arg)
 {
@@ -224,13 +236,8 @@ static void on_get(const kv_result *r, void *arg)
 {
     cli *c = arg;
 
-    if (failed(c, r))
+    if (failed_or_missing(c, r))
         return;
-    if (!r->found) {
-        fprintf(stderr, "norikv-cli: not found\n");
-        stop(c, 1);
-        return;
-    }
     fwrite(r->value, 1, r->value_len, stdout);
     putchar('\n');
     stop(c, 0);
@@ -294,13 +301,8 @@ static void on_vget(const kv_result *r, void *arg)
 {
     cli *c = arg;
 
-    if (failed(c, r))
+    if (failed_or_missing(c, r))
         return;
-    if (!r->found) {
-        fprintf(stderr, "norikv-cli: not found\n");
-        stop(c, 1);
-        return;
-    }
     print_floats(r->vector, r->dims);
     putchar('\n');
     stop(c, 0);
