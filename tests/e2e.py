@@ -920,6 +920,33 @@ def client_commands_raw():
 
 
 @test
+def client_kill_and_reset():
+    with E.sc.conn() as c, E.sc.conn() as victim, E.sc.conn() as third:
+        vid = victim.cmd("CLIENT", "ID")
+        tid = third.cmd("CLIENT", "ID")
+        eq(c.cmd("CLIENT", "KILL", "ID", str(vid)), 1, "CLIENT KILL ID of another client")
+        try:
+            got = victim.cmd("PING")
+            raise Fail("the killed connection to be closed; PING answered %r" % (got,))
+        except (EOFError, ConnectionError, OSError):
+            pass
+        eq(c.cmd("CLIENT", "KILL", "ID", str(vid)), 0, "CLIENT KILL ID of a gone client")
+        eq(c.cmd("CLIENT", "KILL", "127.0.0.1:1"), "ERR No such client",
+           "CLIENT KILL of an unknown address (old form)")
+        eq(third.cmd("PING"), "PONG", "other clients are untouched")
+        eq(c.cmd("CLIENT", "KILL", "ID", str(tid), "SKIPME", "yes"), 1, "CLIENT KILL ... SKIPME yes")
+        # RESET: protocol 2 again, no name, default consistency
+        c.cmd("HELLO", "3")
+        c.cmd("CLIENT", "SETNAME", "before-reset")
+        c.cmd("NORI.CONSISTENCY", "stale_ok")
+        eq(c.cmd("RESET"), "RESET", "RESET")
+        eq(c.cmd("CLIENT", "GETNAME"), None, "no name after RESET")
+        eq(c.cmd("NORI.CONSISTENCY"), b"lease", "default consistency after RESET")
+        c.send(encode("GET", key("reset-missing")))
+        eq(c._line(), b"$-1", "RESP2 null after RESET")
+
+
+@test
 def cli_select():
     cli_ok(E.sc.cli("SELECT", "0"), "OK\n", "SELECT 0")
     cli_ok(E.sc.cli("SELECT", "1"), "ERR DB index is out of range\n\n", "SELECT 1")
