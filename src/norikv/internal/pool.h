@@ -1,0 +1,90 @@
+/*
+ * pool: the NoriKV nodes the client knows and its gRPC channels to them.
+ * Each node gets channels_per_node channels, created on first use, each with its own
+ * connection and registered method handles; calls spread round-robin over them. A node
+ * that keeps failing is marked down and probed with one call at a time after a growing
+ * pause, not hammered. Loop thread only.
+ */
+#ifndef NORIKV_POOL_H
+#define NORIKV_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <grpc/grpc.h>
+
+#include "kv.h"
+
+typedef enum pool_method {
+    POOL_M_PUT,
+    POOL_M_GET,
+    POOL_M_DELETE,
+    POOL_M_WATCH,
+    POOL_M_VCREATE,
+    POOL_M_VDROP,
+    POOL_M_VINSERT,
+    POOL_M_VDELETE,
+    POOL_M_VSEARCH,
+    POOL_M_VGET,
+    POOL_M_COUNT
+} pool_method;
+
+#define POOL_ADDR_MAX   KV_ADDR_MAX
+#define POOL_DOWN_AFTER 3 /* consecutive failures */
+
+typedef struct pool_node {
+    int index;
+    char addr[POOL_ADDR_MAX];
+    bool seed;
+    int nchannels; /* created so far */
+    grpc_channel **channels;
+    void **handles; /* [channel * POOL_M_COUNT + method] */
+    unsigned next;  /* round-robin cursor */
+    int fails;      /* consecutive */
+    bool down;
+    bool probing;       /* a probe call is out */
+    int64_t down_until; /* ms, monotonic: next probe */
+    int64_t pause_ms;   /* grows while probes fail */
+    uint64_t calls, failures, marked_down;
+} pool_node;
+
+typedef struct pool pool;
+
+typedef struct pool_config {
+    int channels_per_node;
+    int connect_backoff_initial_ms;
+    int connect_backoff_max_ms;
+    int probe_initial_ms; /* first pause once a node is marked down */
+    int probe_max_ms;
+} pool_config;
+
+pool *pool_new(const pool_config *cfg);
+void pool_free(pool *p);
+
+/* The node with this address, added when new; -1 when the address is unusable. */
+int pool_add(pool *p, const char *addr, bool seed);
+int pool_find(const pool *p, const char *addr);
+int pool_count(const pool *p);
+pool_node *pool_node_at(pool *p, int index);
+
+/* A new call to method on node, on the next of its channels (created if need be); the
+ * channel's number goes to *channel when not NULL. */
+grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq,
+                     gpr_timespec deadline, int *channel);
+/* Whether that channel is connected: a call that failed on a connected channel was
+ * answered by the server, which says nothing against the node's health. */
+bool pool_channel_ready(pool *p, int node, int channel);
+
+/* Whether a call may go to node now: it is up, or down with a probe due (then the
+ * caller's call is the probe). */
+bool pool_usable(pool *p, int node, int64_t now_ms);
+void pool_begin_call(pool *p, int node, int64_t now_ms);
+void pool_success(pool *p, int node);
+void pool_failure(pool *p, int node, int64_t now_ms);
+
+/* Channels open across all nodes. */
+int pool_active_connections(const pool *p);
+int pool_channels_per_node(const pool *p);
+
+#endif

@@ -1,0 +1,626 @@
+/*
+ * topo: the WatchCluster stream and the cluster view. Owns the leader cache (one entry
+ * per shard, plus one for the vector group), the current view's node list, the ids the
+ * views gave each pool node, and the stream object. The stream holds a reference per
+ * outstanding batch and outlives topo_free until its last completion arrives.
+ */
+#include "topo.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/support/time.h>
+
+#include "norikv.pb-c.h"
+#include "pbgrpc.h"
+
+#define RESUBSCRIBE_INITIAL_MS 1000
+#define RESUBSCRIBE_MAX_MS     30000
+#define MAX_LISTENERS          8
+
+typedef struct watch watch;
+
+struct topo {
+    struct event_base *base;
+    evgrpc *eg;
+    pool *pool;
+    uint32_t total_shards;
+    bool watch_enabled;
+    int *leader; /* total_shards + 1 entries: the last is the vector group */
+    size_t cached;
+    /* the current view */
+    bool has_view;
+    uint64_t epoch;
+    kv_view_node *nodes;
+    size_t n_nodes;
+    size_t view_shards;
+    /* the id views gave each pool node, indexed like the pool */
+    char (*ids)[64];
+    int ids_cap;
+    /* the stream */
+    watch *w;
+    int next_seed;
+    int64_t backoff_ms;
+    struct event *resubscribe;
+    struct {
+        topo_listener *fn;
+        void *arg;
+    } listeners[MAX_LISTENERS];
+    uint64_t views, streams, stream_failures, events;
+};
+
+struct watch {
+    topo *t; /* NULL once topo is gone */
+    int node;
+    grpc_call *call;
+    evgrpc_tag on_start, on_msg, on_status;
+    grpc_metadata_array initial, trailing;
+    grpc_byte_buffer *send, *recv;
+    grpc_status_code status;
+    grpc_slice details;
+    int refs;
+    bool got_view;
+    uint64_t last_epoch;
+};
+
+/* ---- pure helpers ------------------------------------------------------------------- */
+
+bool topo_split_addr(const char *addr, char *host, size_t hostlen, int *port)
+{
+    const char *colon;
+    size_t hlen;
+    char *end;
+    long p;
+
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (close == NULL || close[1] != ':')
+            return false;
+        colon = close + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (colon == NULL || memchr(addr, ':', (size_t)(colon - addr)) != NULL)
+            return false; /* a bare IPv6 address needs brackets */
+    }
+    hlen = (size_t)(colon - addr);
+    if (hlen >= hostlen)
+        return false;
+    p = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535)
+        return false;
+    memcpy(host, addr, hlen);
+    host[hlen] = '\0';
+    *port = (int)p;
+    return true;
+}
+
+static bool unspecified_host(const char *h)
+{
+    return h[0] == '\0' || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "[::]") == 0 ||
+           strcmp(h, "::") == 0 || strcmp(h, "[::0]") == 0;
+}
+
+bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, size_t nseeds,
+                   char *out, size_t outlen)
+{
+    char host[POOL_ADDR_MAX], vhost[POOL_ADDR_MAX], shost[POOL_ADDR_MAX];
+    int port, vport, sport;
+
+    if (!topo_split_addr(addr, host, sizeof(host), &port))
+        return false;
+    if (unspecified_host(host)) {
+        if (via == NULL || !topo_split_addr(via, vhost, sizeof(vhost), &vport))
+            return false;
+        snprintf(host, sizeof(host), "%s", vhost);
+    }
+    for (size_t i = 0; i < nseeds; i++) {
+        if (!topo_split_addr(seeds[i], shost, sizeof(shost), &sport))
+            continue;
+        if (strcmp(host, shost) != 0)
+            continue;
+        if (port == sport || port == sport + 1000) { /* itself, or its SWIM address */
+            snprintf(out, outlen, "%s", seeds[i]);
+            return true;
+        }
+    }
+    if ((size_t)snprintf(out, outlen, "%s:%d", host, port) >= outlen)
+        return false;
+    return true;
+}
+
+void topo_raft_node_id(const char *hint, size_t len, char *out, size_t outlen)
+{
+    size_t n = len < outlen - 1 ? len : outlen - 1;
+    char *dash;
+
+    memcpy(out, hint, n);
+    out[n] = '\0';
+    /* strip a trailing "-shard<digits>" */
+    dash = strstr(out, "-shard");
+    if (dash != NULL && dash[6] != '\0') {
+        const char *d = dash + 6;
+        while (isdigit((unsigned char)*d))
+            d++;
+        if (*d == '\0')
+            *dash = '\0';
+    }
+}
+
+/* ---- leader cache ------------------------------------------------------------------- */
+
+int topo_leader(const topo *t, uint32_t shard)
+{
+    return shard <= t->total_shards ? t->leader[shard] : -1;
+}
+
+static void set_leader(topo *t, uint32_t shard, int node)
+{
+    if (t->leader[shard] < 0 && node >= 0)
+        t->cached++;
+    else if (t->leader[shard] >= 0 && node < 0)
+        t->cached--;
+    t->leader[shard] = node;
+}
+
+void topo_set_leader(topo *t, uint32_t shard, int node)
+{
+    if (shard <= t->total_shards)
+        set_leader(t, shard, node);
+}
+
+void topo_forget_leader(topo *t, uint32_t shard, int node)
+{
+    if (shard <= t->total_shards && t->leader[shard] == node)
+        set_leader(t, shard, -1);
+}
+
+uint32_t topo_total_shards(const topo *t)
+{
+    return t->total_shards;
+}
+
+const char *topo_node_id(const topo *t, int node)
+{
+    return node >= 0 && node < t->ids_cap ? t->ids[node] : "";
+}
+
+static void set_id(topo *t, int node, const char *id)
+{
+    if (node >= t->ids_cap) {
+        int cap = node + 16;
+        char(*ids)[64] = realloc(t->ids, (size_t)cap * sizeof(*ids));
+        if (ids == NULL)
+            return;
+        memset(ids + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*ids));
+        t->ids = ids;
+        t->ids_cap = cap;
+    }
+    snprintf(t->ids[node], sizeof(t->ids[node]), "%s", id);
+}
+
+/* Seed addresses, for address mapping. */
+static size_t seed_addrs(topo *t, const char **out, size_t max)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < pool_count(t->pool) && n < max; i++)
+        if (pool_node_at(t->pool, i)->seed)
+            out[n++] = pool_node_at(t->pool, i)->addr;
+    return n;
+}
+
+int topo_resolve_hint(topo *t, const char *hint, size_t len, int via)
+{
+    char buf[POOL_ADDR_MAX], mapped[POOL_ADDR_MAX], host[POOL_ADDR_MAX];
+    const char *seeds[64];
+    pool_node *vn = pool_node_at(t->pool, via);
+    int port;
+
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, hint, len);
+    buf[len] = '\0';
+    if (topo_split_addr(buf, host, sizeof(host), &port)) {
+        size_t ns = seed_addrs(t, seeds, 64);
+        if (!topo_map_addr(buf, vn ? vn->addr : NULL, seeds, ns, mapped, sizeof(mapped)))
+            return -1;
+        return pool_add(t->pool, mapped, false);
+    }
+    topo_raft_node_id(hint, len, buf, sizeof(buf));
+    for (int i = 0; i < t->ids_cap; i++)
+        if (t->ids[i][0] != '\0' && strcmp(t->ids[i], buf) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- views -------------------------------------------------------------------------- */
+
+static const Norikv__V1__ClusterNode *view_node_by_id(const Norikv__V1__ClusterView *v,
+                                                      const char *id)
+{
+    for (size_t i = 0; i < v->n_nodes; i++)
+        if (strcmp(v->nodes[i]->id, id) == 0)
+            return v->nodes[i];
+    return NULL;
+}
+
+static bool in_nodes(const kv_view_node *nodes, size_t n, const char *addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(nodes[i].addr, addr) == 0)
+            return true;
+    return false;
+}
+
+static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
+{
+    const char *seeds[64], *via = pool_node_at(t->pool, w->node)->addr;
+    size_t ns = seed_addrs(t, seeds, 64);
+    kv_view_node *nodes = calloc(v->n_nodes + 1, sizeof(*nodes)), *old_nodes = NULL;
+    int *index = calloc(v->n_nodes + 1, sizeof(*index));
+    kv_leader_change *changes = NULL;
+    const char **added = NULL, **removed = NULL;
+    size_t nn = 0, nchanges = 0, nadded = 0, nremoved = 0;
+    bool listeners = false;
+    kv_topology_event ev;
+
+    if (nodes == NULL || index == NULL)
+        goto out;
+    for (int i = 0; i < MAX_LISTENERS; i++)
+        listeners |= t->listeners[i].fn != NULL;
+
+    for (size_t i = 0; i < v->n_nodes; i++) {
+        const Norikv__V1__ClusterNode *vn = v->nodes[i];
+        char addr[POOL_ADDR_MAX];
+        int idx;
+        if (!topo_map_addr(vn->addr, via, seeds, ns, addr, sizeof(addr)))
+            continue;
+        if (in_nodes(nodes, nn, addr))
+            continue; /* two view entries for one dialable node */
+        idx = pool_add(t->pool, addr, false);
+        if (idx < 0)
+            continue;
+        set_id(t, idx, vn->id);
+        snprintf(nodes[nn].id, sizeof(nodes[nn].id), "%s", vn->id);
+        snprintf(nodes[nn].addr, sizeof(nodes[nn].addr), "%s", addr);
+        snprintf(nodes[nn].role, sizeof(nodes[nn].role), "%s", vn->role);
+        index[nn++] = idx;
+    }
+
+    if (listeners) {
+        changes = calloc(v->n_shards + 1, sizeof(*changes));
+        added = calloc(nn + 1, sizeof(*added));
+        removed = calloc(t->n_nodes + 1, sizeof(*removed));
+        if (changes == NULL || added == NULL || removed == NULL)
+            listeners = false;
+    }
+    for (size_t i = 0; i < v->n_shards; i++) {
+        const Norikv__V1__ShardInfo *s = v->shards[i];
+        int old, now = -1;
+        bool old_listed = false;
+        if (s->id >= t->total_shards)
+            continue;
+        old = t->leader[s->id];
+        for (size_t k = 0; k < s->n_replicas; k++) {
+            const Norikv__V1__ClusterNode *vn = view_node_by_id(v, s->replicas[k]->node_id);
+            int idx = -1;
+            for (size_t j = 0; vn != NULL && j < nn; j++)
+                if (strcmp(nodes[j].id, vn->id) == 0)
+                    idx = index[j];
+            if (idx >= 0 && idx == old)
+                old_listed = true;
+            if (s->replicas[k]->leader && idx >= 0)
+                now = idx;
+        }
+        /* No leader named: forget ours only if the view says it is not, or does not know it. */
+        if (now < 0 && old >= 0 && !old_listed &&
+            in_nodes(nodes, nn, pool_node_at(t->pool, old)->addr))
+            now = old;
+        if (now == old)
+            continue;
+        set_leader(t, s->id, now);
+        if (listeners) {
+            changes[nchanges].shard = s->id;
+            changes[nchanges].old_addr = old >= 0 ? pool_node_at(t->pool, old)->addr : NULL;
+            changes[nchanges].new_addr = now >= 0 ? pool_node_at(t->pool, now)->addr : NULL;
+            nchanges++;
+        }
+    }
+    /* A node the view lists again after it was gone is back: let calls reach it now
+     * rather than after its probe pause. */
+    for (size_t i = 0; i < nn; i++)
+        if (t->has_view && !in_nodes(t->nodes, t->n_nodes, nodes[i].addr))
+            pool_success(t->pool, index[i]);
+    if (listeners) {
+        for (size_t i = 0; i < nn; i++)
+            if (!in_nodes(t->nodes, t->n_nodes, nodes[i].addr))
+                added[nadded++] = nodes[i].addr;
+        for (size_t i = 0; i < t->n_nodes; i++)
+            if (!in_nodes(nodes, nn, t->nodes[i].addr))
+                removed[nremoved++] = t->nodes[i].addr;
+    }
+
+    ev.has_previous = t->has_view;
+    ev.previous_epoch = t->epoch;
+    ev.epoch = v->epoch;
+    t->has_view = true;
+    t->epoch = v->epoch;
+    t->view_shards = v->n_shards;
+    t->views++;
+    /* the old node list lives until the listeners are told: removed[] points into it */
+    old_nodes = t->nodes;
+    t->nodes = nodes;
+    t->n_nodes = nn;
+    nodes = NULL;
+
+    if (listeners && (nadded || nremoved || nchanges || !ev.has_previous)) {
+        ev.added = added;
+        ev.n_added = nadded;
+        ev.removed = removed;
+        ev.n_removed = nremoved;
+        ev.changes = changes;
+        ev.n_changes = nchanges;
+        t->events++;
+        for (int i = 0; i < MAX_LISTENERS; i++)
+            if (t->listeners[i].fn != NULL)
+                t->listeners[i].fn(&ev, t->listeners[i].arg);
+    }
+out:
+    free(old_nodes);
+    free(nodes);
+    free(index);
+    free(changes);
+    free(added);
+    free(removed);
+}
+
+/* ---- the stream --------------------------------------------------------------------- */
+
+static void schedule_resubscribe(topo *t);
+
+static void watch_unref(watch *w)
+{
+    if (--w->refs > 0)
+        return;
+    if (w->send != NULL)
+        grpc_byte_buffer_destroy(w->send);
+    if (w->recv != NULL)
+        grpc_byte_buffer_destroy(w->recv);
+    grpc_metadata_array_destroy(&w->initial);
+    grpc_metadata_array_destroy(&w->trailing);
+    grpc_slice_unref(w->details);
+    if (w->call != NULL)
+        grpc_call_unref(w->call);
+    free(w);
+}
+
+static bool arm_recv(watch *w)
+{
+    grpc_op op;
+
+    memset(&op, 0, sizeof(op));
+    op.op = GRPC_OP_RECV_MESSAGE;
+    op.data.recv_message.recv_message = &w->recv;
+    w->refs++;
+    if (grpc_call_start_batch(w->call, &op, 1, &w->on_msg, NULL) != GRPC_CALL_OK) {
+        w->refs--;
+        return false;
+    }
+    return true;
+}
+
+static void on_watch_start(evgrpc_tag *tag, bool ok)
+{
+    watch *w = (watch *)((char *)tag - offsetof(watch, on_start));
+
+    (void)ok;
+    watch_unref(w);
+}
+
+static void on_watch_msg(evgrpc_tag *tag, bool ok)
+{
+    watch *w = (watch *)((char *)tag - offsetof(watch, on_msg));
+    Norikv__V1__ClusterView *v;
+
+    if (!ok || w->recv == NULL || w->t == NULL) { /* the stream is over */
+        watch_unref(w);
+        return;
+    }
+    v = (Norikv__V1__ClusterView *)pbgrpc_unpack(w->recv, &norikv__v1__cluster_view__descriptor);
+    grpc_byte_buffer_destroy(w->recv);
+    w->recv = NULL;
+    if (v != NULL) {
+        /* Epochs are per node and restart with it: compare only within this stream. */
+        if (!w->got_view || v->epoch > w->last_epoch) {
+            w->got_view = true;
+            w->last_epoch = v->epoch;
+            w->t->backoff_ms = RESUBSCRIBE_INITIAL_MS;
+            apply_view(w->t, w, v);
+        }
+        protobuf_c_message_free_unpacked(&v->base, NULL);
+    }
+    if (!arm_recv(w))
+        grpc_call_cancel(w->call, NULL);
+    watch_unref(w);
+}
+
+static void on_watch_status(evgrpc_tag *tag, bool ok)
+{
+    watch *w = (watch *)((char *)tag - offsetof(watch, on_status));
+    topo *t = w->t;
+
+    (void)ok;
+    if (t != NULL) {
+        t->w = NULL;
+        if (w->status != GRPC_STATUS_OK || !w->got_view)
+            t->stream_failures++;
+        schedule_resubscribe(t);
+    }
+    watch_unref(w);
+}
+
+static int pick_seed(topo *t)
+{
+    int n = pool_count(t->pool);
+
+    for (int k = 0; k < n; k++) {
+        int i = (t->next_seed + k) % n;
+        if (pool_node_at(t->pool, i)->seed) {
+            t->next_seed = i + 1;
+            return i;
+        }
+    }
+    return n > 0 ? 0 : -1;
+}
+
+static void start_watch(topo *t)
+{
+    Norikv__V1__ClusterView empty = NORIKV__V1__CLUSTER_VIEW__INIT;
+    grpc_op ops[4];
+    watch *w;
+    int node = pick_seed(t);
+
+    if (node < 0 || (w = calloc(1, sizeof(*w))) == NULL)
+        return;
+    w->t = t;
+    w->node = node;
+    w->on_start.done = on_watch_start;
+    w->on_msg.done = on_watch_msg;
+    w->on_status.done = on_watch_status;
+    w->details = grpc_empty_slice();
+    grpc_metadata_array_init(&w->initial);
+    grpc_metadata_array_init(&w->trailing);
+    w->call = pool_call(t->pool, node, POOL_M_WATCH, evgrpc_cq(t->eg),
+                        gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    w->refs = 1;
+    if (w->call == NULL) {
+        watch_unref(w);
+        schedule_resubscribe(t);
+        return;
+    }
+    t->streams++;
+    t->w = w;
+    w->send = pbgrpc_pack(&empty.base);
+
+    memset(ops, 0, sizeof(ops));
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = w->send;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &w->initial;
+    if (grpc_call_start_batch(w->call, ops, 4, &w->on_start, NULL) != GRPC_CALL_OK) {
+        t->w = NULL;
+        watch_unref(w);
+        schedule_resubscribe(t);
+        return;
+    }
+    memset(ops, 0, sizeof(ops));
+    ops[0].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[0].data.recv_status_on_client.trailing_metadata = &w->trailing;
+    ops[0].data.recv_status_on_client.status = &w->status;
+    ops[0].data.recv_status_on_client.status_details = &w->details;
+    w->refs++;
+    if (grpc_call_start_batch(w->call, ops, 1, &w->on_status, NULL) != GRPC_CALL_OK)
+        w->refs--;
+    if (!arm_recv(w))
+        grpc_call_cancel(w->call, NULL);
+}
+
+static void on_resubscribe(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    start_watch(arg);
+}
+
+static void schedule_resubscribe(topo *t)
+{
+    struct timeval tv = {t->backoff_ms / 1000, (t->backoff_ms % 1000) * 1000};
+
+    evtimer_add(t->resubscribe, &tv);
+    t->backoff_ms = t->backoff_ms * 2 > RESUBSCRIBE_MAX_MS ? RESUBSCRIBE_MAX_MS : t->backoff_ms * 2;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
+               bool watch_cluster)
+{
+    topo *t = calloc(1, sizeof(*t));
+
+    if (t == NULL)
+        return NULL;
+    t->base = base;
+    t->eg = eg;
+    t->pool = p;
+    t->total_shards = total_shards;
+    t->watch_enabled = watch_cluster;
+    t->backoff_ms = RESUBSCRIBE_INITIAL_MS;
+    t->leader = malloc(((size_t)total_shards + 1) * sizeof(*t->leader));
+    t->resubscribe = evtimer_new(base, on_resubscribe, t);
+    if (t->leader == NULL || t->resubscribe == NULL) {
+        topo_free(t);
+        return NULL;
+    }
+    for (uint32_t s = 0; s <= total_shards; s++)
+        t->leader[s] = -1;
+    if (watch_cluster)
+        start_watch(t);
+    return t;
+}
+
+void topo_free(topo *t)
+{
+    if (t == NULL)
+        return;
+    if (t->w != NULL) {
+        t->w->t = NULL;
+        grpc_call_cancel(t->w->call, NULL);
+    }
+    if (t->resubscribe != NULL)
+        event_free(t->resubscribe);
+    free(t->leader);
+    free(t->nodes);
+    free(t->ids);
+    free(t);
+}
+
+int topo_subscribe(topo *t, topo_listener *fn, void *arg)
+{
+    for (int i = 0; i < MAX_LISTENERS; i++) {
+        if (t->listeners[i].fn == NULL) {
+            t->listeners[i].fn = fn;
+            t->listeners[i].arg = arg;
+            return i;
+        }
+    }
+    return -1;
+}
+
+void topo_unsubscribe(topo *t, int id)
+{
+    if (id >= 0 && id < MAX_LISTENERS)
+        t->listeners[id].fn = NULL;
+}
+
+void topo_get_stats(const topo *t, topo_stats *st)
+{
+    st->has_view = t->has_view;
+    st->epoch = t->epoch;
+    st->nodes = t->n_nodes;
+    st->shards = t->view_shards;
+    st->cached_leaders = t->cached;
+    st->views = t->views;
+    st->streams = t->streams;
+    st->stream_failures = t->stream_failures;
+    st->events = t->events;
+}
+
+const kv_view_node *topo_nodes(const topo *t, size_t *n)
+{
+    *n = t->n_nodes;
+    return t->has_view ? t->nodes : NULL;
+}

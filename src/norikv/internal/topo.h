@@ -1,0 +1,71 @@
+/*
+ * topo: the client's picture of the cluster. Watches Meta/WatchCluster on one stream
+ * (re-subscribed with backoff to the next seed when it ends), keeps the last good view,
+ * compares epochs only within one stream, maps undialable view addresses back to the
+ * seeds, caches shard leaders (from views, hints and successful calls) and tells
+ * subscribers what changed. Loop thread only.
+ */
+#ifndef NORIKV_TOPO_H
+#define NORIKV_TOPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "evgrpc.h"
+#include "kv.h"
+#include "pool.h"
+
+typedef struct topo topo;
+
+typedef kv_topology_listener topo_listener;
+
+typedef struct topo_stats {
+    bool has_view;
+    uint64_t epoch;
+    size_t nodes;  /* in the current view */
+    size_t shards; /* shards the current view lists */
+    size_t cached_leaders;
+    uint64_t views, streams, stream_failures, events;
+} topo_stats;
+
+topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
+               bool watch_cluster);
+/* Cancels the stream; the stream object frees itself when its batches complete. */
+void topo_free(topo *t);
+
+/* The cached leader of shard (a pool index), or -1. */
+int topo_leader(const topo *t, uint32_t shard);
+/* Learned from a hint or a successful call. */
+void topo_set_leader(topo *t, uint32_t shard, int node);
+/* node said NOT_LEADER without a hint: forget it as shard's leader. */
+void topo_forget_leader(topo *t, uint32_t shard, int node);
+/* The pool index a hint names ("host:port" or a Raft id "nodeK-shardN"), or -1. via is
+ * the node that sent the hint (for unspecified hosts). */
+int topo_resolve_hint(topo *t, const char *hint, size_t len, int via);
+
+int topo_subscribe(topo *t, topo_listener *fn, void *arg);
+void topo_unsubscribe(topo *t, int id);
+
+void topo_get_stats(const topo *t, topo_stats *st);
+/* The nodes of the current view (count in *n); NULL before any view. */
+const kv_view_node *topo_nodes(const topo *t, size_t *n);
+uint32_t topo_total_shards(const topo *t);
+/* The id views gave pool node `node`, "" if none. */
+const char *topo_node_id(const topo *t, int node);
+
+/* Pure helpers, exposed for tests. */
+
+/* Splits "host:port" / "[v6]:port"; false when it is not one. */
+bool topo_split_addr(const char *addr, char *host, size_t hostlen, int *port);
+/* A view address made dialable: an unspecified host (0.0.0.0, ::) becomes via's host; an
+ * address whose port is a seed's port + 1000 on the seed's host (a SWIM peer address) is
+ * that seed. False when nothing dialable can be made of it. */
+bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, size_t nseeds,
+                   char *out, size_t outlen);
+/* "nodeK-shardN" -> "nodeK"; other ids unchanged. */
+void topo_raft_node_id(const char *hint, size_t len, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,1057 @@
+/*
+ * kv: operations of the NoriKV cluster client. Owns the completion queue bridge, the
+ * pool, the topology and every operation in flight. An operation packs its request once,
+ * then runs attempts: pick a node (cached leader, else a deterministic seed, skipping
+ * nodes marked down), call, classify the outcome with the retry table, and either finish,
+ * follow a leader hint at once, or back off. One deadline bounds all attempts.
+ */
+#include "kv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
+#include <grpc/support/time.h>
+
+#include "clock.h"
+#include "norikv.pb-c.h"
+#include "pbgrpc.h"
+#include "pool.h"
+#include "retry.h"
+#include "route.h"
+#include "topo.h"
+
+#define MAX_REDIRECTS 5 /* immediate hint-following per operation, before backing off */
+#define MAX_SEEDS     64
+
+struct kv_client {
+    struct event_base *base;
+    kv_config cfg;
+    evgrpc *eg;
+    pool *pool;
+    topo *topo;
+    int nseeds;
+    kv_op *ops; /* in flight */
+    char idem_prefix[32];
+    uint64_t idem_counter;
+    uint64_t rng;
+    uint64_t ops_started, ops_ok, ops_failed, inflight;
+    uint64_t attempts, retries, redirects, not_leader;
+    uint64_t attempt_status[17];
+    uint64_t failed_by_err[KV_ERR_CANCELLED + 1];
+};
+
+struct kv_op {
+    kv_client *c; /* NULL once the client is gone */
+    kv_op *next, *prev;
+    pool_method m;
+    const ProtobufCMessageDescriptor *resp_desc;
+    kv_callback *cb;
+    void *arg;
+    grpc_byte_buffer *req;
+    uint32_t group; /* shard, or total_shards for the vector group */
+    bool safe;      /* may run twice: a read, or a write with an idempotency key */
+    int64_t deadline;
+    int timeout_ms; /* what the deadline was set from, for messages */
+    int attempts, redirects, node, channel;
+    int avoid;          /* the node not to retry on (it said NOT_LEADER), -1 for none */
+    bool prefer_leader; /* a non-leader said no: the cached leader is worth a try, down or not */
+    char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
+    /* the attempt in flight */
+    grpc_call *call;
+    evgrpc_tag tag;
+    grpc_metadata_array initial, trailing;
+    grpc_byte_buffer *send, *resp;
+    grpc_status_code status;
+    grpc_slice details;
+    struct event *timer;
+    /* the last failure, for the final message */
+    grpc_status_code last_status;
+    char last[192];
+};
+
+static double rand01(kv_client *c)
+{
+    c->rng ^= c->rng >> 12;
+    c->rng ^= c->rng << 25;
+    c->rng ^= c->rng >> 27;
+    return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+void kv_config_default(kv_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->nodes = "127.0.0.1:9001";
+    cfg->total_shards = ROUTE_DEFAULT_TOTAL_SHARDS;
+    cfg->timeout_ms = 5000;
+    cfg->channels_per_node = 2;
+    cfg->watch_cluster = true;
+    retry_config_default(&cfg->retry);
+}
+
+static const char *const level_names[] = {"lease", "linearizable", "stale_ok"};
+
+bool kv_consistency_parse(const char *s, kv_consistency *out)
+{
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(s, level_names[i]) == 0) {
+            *out = (kv_consistency)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *kv_consistency_name(kv_consistency c)
+{
+    return (unsigned)c < 3 ? level_names[c] : "lease";
+}
+
+const char *kv_consistency_wire(kv_consistency c)
+{
+    /* The server takes "" (strong), "strong", "eventual", "bounded_staleness" only:
+     * lease and linearizable reads both need the leader. */
+    return c == KV_STALE_OK ? "eventual" : "";
+}
+
+/* ---- client ------------------------------------------------------------------------- */
+
+kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen)
+{
+    kv_client *c = calloc(1, sizeof(*c));
+    pool_config pc = {cfg->channels_per_node, 100, 2000, 200, 5000};
+    uint8_t rnd[16];
+    char *list, *save = NULL;
+
+    if (c == NULL)
+        return NULL;
+    c->base = base;
+    c->cfg = *cfg;
+    if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
+        snprintf(err, errlen, "total_shards, timeout_ms and max_attempts must be positive");
+        free(c);
+        return NULL;
+    }
+    c->pool = pool_new(&pc);
+    list = strdup(cfg->nodes != NULL ? cfg->nodes : "");
+    for (char *tok = strtok_r(list, ", ", &save); c->pool && tok;
+         tok = strtok_r(NULL, ", ", &save)) {
+        char host[POOL_ADDR_MAX];
+        int port;
+        if (!topo_split_addr(tok, host, sizeof(host), &port)) {
+            snprintf(err, errlen, "bad node address '%s': expected host:port", tok);
+            free(list);
+            pool_free(c->pool);
+            free(c);
+            return NULL;
+        }
+        if (c->nseeds < MAX_SEEDS && pool_find(c->pool, tok) < 0) {
+            pool_add(c->pool, tok, true);
+            c->nseeds++;
+        }
+    }
+    free(list);
+    if (c->pool == NULL || c->nseeds == 0) {
+        snprintf(err, errlen, "no node addresses given");
+        pool_free(c->pool);
+        free(c);
+        return NULL;
+    }
+    c->eg = evgrpc_new(base);
+    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster) : NULL;
+    if (c->topo == NULL) {
+        snprintf(err, errlen, "cannot start the gRPC client");
+        kv_client_free(c);
+        return NULL;
+    }
+    /* Unique across restarts and across sidecars on one host: 96 random bits. */
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)clock_now_ms();
+        memcpy(rnd, &t, 8);
+        memcpy(rnd + 8, &c, sizeof(c) < 8 ? sizeof(c) : 8);
+    }
+    snprintf(c->idem_prefix, sizeof(c->idem_prefix),
+             "nk%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+             rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10], rnd[11]);
+    memcpy(&c->rng, rnd + 8, 8);
+    c->rng |= 1;
+    return c;
+}
+
+static void op_free(kv_op *op);
+
+void kv_client_free(kv_client *c)
+{
+    if (c == NULL)
+        return;
+    while (c->ops != NULL) {
+        kv_op *op = c->ops;
+        c->ops = op->next;
+        op->c = NULL;
+        op->cb = NULL;
+        if (op->call != NULL)
+            grpc_call_cancel(op->call, NULL); /* freed when its completion drains */
+        else
+            op_free(op);
+    }
+    topo_free(c->topo);
+    evgrpc_free(c->eg); /* runs the completions of cancelled calls */
+    pool_free(c->pool);
+    free(c);
+}
+
+const kv_view_node *kv_view_nodes(const kv_client *c, size_t *n)
+{
+    return topo_nodes(c->topo, n);
+}
+
+int kv_subscribe_topology(kv_client *c, kv_topology_listener *fn, void *arg)
+{
+    return topo_subscribe(c->topo, fn, arg);
+}
+
+void kv_unsubscribe_topology(kv_client *c, int id)
+{
+    topo_unsubscribe(c->topo, id);
+}
+
+const char *kv_status_name(int status)
+{
+    return pbgrpc_status_name((grpc_status_code)status);
+}
+
+static kv_log_fn *transport_log;
+
+/* gRPC's own lines go to the caller's log at their levels, not to a bare stderr. */
+static void on_grpc_log(gpr_log_func_args *args)
+{
+    if (transport_log != NULL)
+        transport_log(args->severity == GPR_LOG_SEVERITY_ERROR, args->message);
+}
+
+void kv_global_init(kv_log_fn *log)
+{
+    transport_log = log;
+    gpr_set_log_function(on_grpc_log);
+    grpc_init();
+}
+
+void kv_global_shutdown(void)
+{
+    grpc_shutdown_blocking();
+}
+
+uint32_t kv_shard(const kv_client *c, const void *key, size_t len)
+{
+    return route_shard(key, len, c->cfg.total_shards);
+}
+
+const char *kv_shard_leader(const kv_client *c, uint32_t shard)
+{
+    int n = topo_leader(c->topo, shard);
+    pool_node *pn = pool_node_at(c->pool, n);
+
+    return pn != NULL ? pn->addr : NULL;
+}
+
+/* ---- operations --------------------------------------------------------------------- */
+
+static void op_unlink(kv_op *op)
+{
+    kv_client *c = op->c;
+
+    if (c == NULL)
+        return;
+    if (op->prev != NULL)
+        op->prev->next = op->next;
+    else if (c->ops == op)
+        c->ops = op->next;
+    if (op->next != NULL)
+        op->next->prev = op->prev;
+    op->next = op->prev = NULL;
+}
+
+static void attempt_cleanup(kv_op *op)
+{
+    if (op->call != NULL) {
+        grpc_call_unref(op->call);
+        op->call = NULL;
+    }
+    grpc_metadata_array_destroy(&op->initial);
+    grpc_metadata_array_destroy(&op->trailing);
+    grpc_metadata_array_init(&op->initial);
+    grpc_metadata_array_init(&op->trailing);
+    if (op->send != NULL)
+        grpc_byte_buffer_destroy(op->send);
+    if (op->resp != NULL)
+        grpc_byte_buffer_destroy(op->resp);
+    op->send = op->resp = NULL;
+    grpc_slice_unref(op->details);
+    op->details = grpc_empty_slice();
+}
+
+static void op_free(kv_op *op)
+{
+    op_unlink(op);
+    attempt_cleanup(op);
+    grpc_metadata_array_destroy(&op->initial);
+    grpc_metadata_array_destroy(&op->trailing);
+    if (op->req != NULL)
+        grpc_byte_buffer_destroy(op->req);
+    if (op->timer != NULL)
+        event_free(op->timer);
+    free(op);
+}
+
+void kv_op_detach(kv_op *op)
+{
+    if (op != NULL)
+        op->cb = NULL;
+}
+
+static void finish(kv_op *op, kv_result *r)
+{
+    kv_client *c = op->c;
+
+    r->attempts = op->attempts;
+    r->redirects = op->redirects;
+    r->idempotency_key = op->idem[0] ? op->idem : NULL;
+    if (r->message == NULL)
+        r->message = "";
+    if (c != NULL) {
+        c->inflight--;
+        if (r->err == KV_OK) {
+            c->ops_ok++;
+        } else {
+            c->ops_failed++;
+            c->failed_by_err[r->err]++;
+        }
+    }
+    if (op->cb != NULL)
+        op->cb(r, op->arg);
+    op_free(op);
+}
+
+static void finish_error(kv_op *op, kv_err err, grpc_status_code status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void finish_error(kv_op *op, kv_err err, grpc_status_code status, const char *fmt, ...)
+{
+    kv_result r;
+    char msg[320];
+    va_list ap;
+
+    memset(&r, 0, sizeof(r));
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r.err = err;
+    r.status = status;
+    r.message = msg;
+    finish(op, &r);
+}
+
+/* The node for the next attempt: the cached leader unless it is to be avoided or down,
+ * else the seed the shard maps to (deterministic), else the next usable node after it. */
+static int choose_node(kv_op *op, int avoid)
+{
+    kv_client *c = op->c;
+    int n = pool_count(c->pool), leader = topo_leader(c->topo, op->group), start;
+    int64_t now = clock_now_ms();
+
+    if (leader >= 0 && leader != avoid &&
+        (op->prefer_leader || pool_usable(c->pool, leader, now))) {
+        op->prefer_leader = false;
+        return leader;
+    }
+    start = avoid >= 0 ? avoid + 1 : (int)(op->group % (uint32_t)c->nseeds);
+    for (int k = 0; k < n; k++) {
+        int i = (start + k) % n;
+        if (i != avoid && pool_usable(c->pool, i, now))
+            return i;
+    }
+    /* every node is down or avoided: try the one we would have started with */
+    return leader >= 0 && leader != avoid ? leader : start % n;
+}
+
+static void on_attempt_done(evgrpc_tag *tag, bool ok);
+
+/* Starts the next attempt; false when the operation ended instead (op is freed). */
+static bool attempt(kv_op *op)
+{
+    kv_client *c = op->c;
+    int64_t now = clock_now_ms();
+    grpc_op ops[6];
+    gpr_timespec deadline;
+
+    if (now >= op->deadline) {
+        finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
+                     "deadline of %d ms passed after %d attempts%s%s", op->timeout_ms,
+                     op->attempts, op->last[0] ? "; last: " : "", op->last);
+        return false;
+    }
+    deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                            gpr_time_from_millis(op->deadline - now, GPR_TIMESPAN));
+    pool_begin_call(c->pool, op->node, now);
+    op->call = pool_call(c->pool, op->node, op->m, evgrpc_cq(c->eg), deadline, &op->channel);
+    if (op->call == NULL) {
+        finish_error(op, KV_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE, "cannot open a channel to %s",
+                     pool_node_at(c->pool, op->node)->addr);
+        return false;
+    }
+    op->attempts++;
+    c->attempts++;
+    op->send = grpc_byte_buffer_copy(op->req);
+    memset(ops, 0, sizeof(ops));
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = op->send;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &op->initial;
+    ops[4].op = GRPC_OP_RECV_MESSAGE;
+    ops[4].data.recv_message.recv_message = &op->resp;
+    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[5].data.recv_status_on_client.trailing_metadata = &op->trailing;
+    ops[5].data.recv_status_on_client.status = &op->status;
+    ops[5].data.recv_status_on_client.status_details = &op->details;
+    if (grpc_call_start_batch(op->call, ops, 6, &op->tag, NULL) != GRPC_CALL_OK) {
+        attempt_cleanup(op);
+        finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "cannot start a gRPC call");
+        return false;
+    }
+    return true;
+}
+
+static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
+{
+    kv_op *op = arg;
+
+    (void)fd;
+    (void)what;
+    /* Chosen now, not when the wait began: a view that arrived meanwhile names the leader. */
+    op->node = choose_node(op, op->avoid);
+    (void)attempt(op);
+}
+
+/* Waits before the next attempt, or ends the operation when attempts or time run out. */
+static void back_off(kv_op *op, kv_err err, int avoid)
+{
+    kv_client *c = op->c;
+    int64_t delay, now = clock_now_ms();
+    struct timeval tv;
+
+    if (op->attempts >= c->cfg.retry.max_attempts) {
+        finish_error(op, err, op->last_status, "no success after %d attempts; last: %s",
+                     op->attempts, op->last);
+        return;
+    }
+    delay = retry_delay_ms(&c->cfg.retry, op->attempts, rand01(c));
+    if (now + delay >= op->deadline) {
+        finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
+                     "deadline of %d ms would pass before attempt %d; last: %s", op->timeout_ms,
+                     op->attempts + 1, op->last);
+        return;
+    }
+    c->retries++;
+    op->avoid = avoid;
+    if (op->timer == NULL)
+        op->timer = evtimer_new(c->base, on_backoff_done, op);
+    tv.tv_sec = (time_t)(delay / 1000);
+    tv.tv_usec = (suseconds_t)((delay % 1000) * 1000);
+    if (op->timer == NULL || evtimer_add(op->timer, &tv) != 0)
+        on_backoff_done(-1, 0, op);
+}
+
+static const char *leader_hint(const grpc_metadata_array *md, size_t *len)
+{
+    const char *h = pbgrpc_md_find(md, "leader-hint", len);
+
+    return h != NULL ? h : pbgrpc_md_find(md, "x-norikv-leader", len);
+}
+
+static void deliver(kv_op *op);
+
+static void on_attempt_done(evgrpc_tag *tag, bool ok)
+{
+    kv_op *op = (kv_op *)((char *)tag - offsetof(kv_op, tag));
+    kv_client *c = op->c;
+    char *details;
+    retry_verdict v;
+    size_t hlen;
+    const char *hint;
+    int node = op->node, to;
+
+    if (c == NULL) { /* the client is gone */
+        op_free(op);
+        return;
+    }
+    if (!ok) {
+        op->status = GRPC_STATUS_UNAVAILABLE;
+    }
+    details = grpc_slice_to_c_string(op->details);
+    c->attempt_status[(unsigned)op->status < 17 ? op->status : GRPC_STATUS_UNKNOWN]++;
+    /* A server answering NOT_FOUND for a missing key (Go/Java test servers) is a miss. */
+    if (op->status == GRPC_STATUS_NOT_FOUND && op->m == POOL_M_GET)
+        v = (retry_verdict){RETRY_DONE, KV_OK, false};
+    else
+        v = retry_classify(op->status, details, op->safe);
+    if (v.action != RETRY_DONE) {
+        snprintf(op->last, sizeof(op->last), "%s %s from %s", pbgrpc_status_name(op->status),
+                 details[0] ? details : "(no message)", pool_node_at(c->pool, node)->addr);
+        op->last_status = op->status;
+    }
+    gpr_free(details);
+
+    switch (v.action) {
+    case RETRY_DONE:
+        pool_success(c->pool, node);
+        topo_set_leader(c->topo, op->group, node); /* it served: it leads */
+        deliver(op);
+        return;
+    case RETRY_FAIL:
+        pool_success(c->pool, node);
+        attempt_cleanup(op);
+        finish_error(op, v.err, op->last_status, "%s", op->last);
+        return;
+    case RETRY_NOT_LEADER:
+        c->not_leader++;
+        pool_success(c->pool, node); /* it answered: the node is fine */
+        hint = leader_hint(&op->trailing, &hlen);
+        to = hint != NULL ? topo_resolve_hint(c->topo, hint, hlen, node) : -1;
+        attempt_cleanup(op);
+        if (to >= 0 && to != node && op->redirects < MAX_REDIRECTS) {
+            topo_set_leader(c->topo, op->group, to);
+            op->redirects++;
+            c->redirects++;
+            op->node = to;
+            (void)attempt(op);
+            return;
+        }
+        topo_forget_leader(c->topo, op->group, node);
+        op->prefer_leader = true;
+        back_off(op, v.err, node);
+        return;
+    case RETRY_BACKOFF:
+        /* UNAVAILABLE from a server we are connected to (a lost reply, a failing store) is
+         * no sign of a dead node; refused or broken connections and hangs are. */
+        if (v.node_fault && (op->status == GRPC_STATUS_DEADLINE_EXCEEDED ||
+                             !pool_channel_ready(c->pool, node, op->channel)))
+            pool_failure(c->pool, node, clock_now_ms());
+        else
+            pool_success(c->pool, node);
+        attempt_cleanup(op);
+        /* Retry where it failed unless that node is now down: a lost reply is best retried
+         * where the idempotency cache has it. */
+        back_off(op, v.err, -1);
+        return;
+    }
+}
+
+/* ---- results ------------------------------------------------------------------------ */
+
+static void deliver(kv_op *op)
+{
+    ProtobufCMessage *msg = pbgrpc_unpack(op->resp, op->resp_desc);
+    kv_match *matches = NULL;
+    kv_result r;
+
+    memset(&r, 0, sizeof(r));
+    r.status = op->status;
+    if (op->status == GRPC_STATUS_NOT_FOUND) { /* a Get miss, NOT_FOUND style */
+        attempt_cleanup(op);
+        finish(op, &r);
+        return;
+    }
+    if (msg == NULL) {
+        attempt_cleanup(op);
+        finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "undecodable response from %s",
+                     pool_node_at(op->c->pool, op->node)->addr);
+        return;
+    }
+    switch (op->m) {
+    case POOL_M_PUT: {
+        Norikv__V1__PutResponse *p = (void *)msg;
+        if ((r.has_version = p->version != NULL))
+            r.version = (kv_version){p->version->term, p->version->index};
+        break;
+    }
+    case POOL_M_GET: {
+        Norikv__V1__GetResponse *g = (void *)msg;
+        /* only the version tells a missing key from an empty value */
+        r.found = r.has_version = g->version != NULL;
+        if (r.found) {
+            r.version = (kv_version){g->version->term, g->version->index};
+            r.value = g->value.data;
+            r.value_len = g->value.len;
+        }
+        break;
+    }
+    case POOL_M_DELETE: {
+        Norikv__V1__DeleteResponse *d = (void *)msg;
+        r.tombstoned = d->tombstoned;
+        if ((r.has_version = d->version != NULL))
+            r.version = (kv_version){d->version->term, d->version->index};
+        break;
+    }
+    case POOL_M_VCREATE:
+        r.flag = ((Norikv__V1__CreateVectorIndexResponse *)msg)->created;
+        break;
+    case POOL_M_VDROP:
+        r.flag = ((Norikv__V1__DropVectorIndexResponse *)msg)->dropped;
+        break;
+    case POOL_M_VINSERT: {
+        Norikv__V1__VectorInsertResponse *v = (void *)msg;
+        r.flag = v->inserted;
+        if ((r.has_version = v->version != NULL))
+            r.version = (kv_version){v->version->term, v->version->index};
+        break;
+    }
+    case POOL_M_VDELETE:
+        r.flag = ((Norikv__V1__VectorDeleteResponse *)msg)->deleted;
+        break;
+    case POOL_M_VSEARCH: {
+        Norikv__V1__VectorSearchResponse *s = (void *)msg;
+        matches = calloc(s->n_matches + 1, sizeof(*matches));
+        if (matches == NULL)
+            break;
+        for (size_t i = 0; i < s->n_matches; i++) {
+            matches[i].id = s->matches[i]->id;
+            matches[i].distance = s->matches[i]->distance;
+            matches[i].vector = s->matches[i]->n_vector ? s->matches[i]->vector : NULL;
+            matches[i].dims = s->matches[i]->n_vector;
+        }
+        r.matches = matches;
+        r.n_matches = s->n_matches;
+        r.search_time_us = s->search_time_us;
+        break;
+    }
+    case POOL_M_VGET: {
+        Norikv__V1__VectorGetResponse *g = (void *)msg;
+        r.flag = r.found = g->found;
+        r.vector = g->n_vector ? g->vector : NULL;
+        r.dims = g->n_vector;
+        break;
+    }
+    default:
+        break;
+    }
+    attempt_cleanup(op);
+    finish(op, &r);
+    free(matches);
+    protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+/* ---- starting operations ------------------------------------------------------------ */
+
+static kv_op *reject(kv_callback *cb, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static kv_op *reject(kv_callback *cb, void *arg, const char *fmt, ...)
+{
+    kv_result r;
+    char msg[256];
+    va_list ap;
+
+    memset(&r, 0, sizeof(r));
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r.err = KV_ERR_INVALID;
+    r.status = GRPC_STATUS_INVALID_ARGUMENT;
+    r.message = msg;
+    if (cb != NULL)
+        cb(&r, arg);
+    return NULL;
+}
+
+/* The caller's idempotency key, or a new one: the same key goes with every retry of this
+ * write and with no other write. */
+static bool take_idem(kv_client *c, kv_op *op, const char *given)
+{
+    if (given != NULL && given[0] != '\0') {
+        if (strlen(given) > KV_IDEMPOTENCY_KEY_LIMIT)
+            return false;
+        snprintf(op->idem, sizeof(op->idem), "%s", given);
+    } else {
+        snprintf(op->idem, sizeof(op->idem), "%s-%llx", c->idem_prefix,
+                 (unsigned long long)++c->idem_counter);
+    }
+    return true;
+}
+
+static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
+                     kv_callback *cb, void *arg, int timeout_ms)
+{
+    kv_op *op = calloc(1, sizeof(*op));
+
+    if (op == NULL)
+        return NULL;
+    op->c = c;
+    op->m = m;
+    op->resp_desc = resp;
+    op->cb = cb;
+    op->arg = arg;
+    op->safe = true;
+    op->avoid = -1;
+    op->tag.done = on_attempt_done;
+    op->details = grpc_empty_slice();
+    grpc_metadata_array_init(&op->initial);
+    grpc_metadata_array_init(&op->trailing);
+    op->timeout_ms = timeout_ms > 0 ? timeout_ms : c->cfg.timeout_ms;
+    op->deadline = clock_now_ms() + op->timeout_ms;
+    return op;
+}
+
+static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
+{
+    op->req = pbgrpc_pack(req);
+    op->next = c->ops;
+    if (c->ops != NULL)
+        c->ops->prev = op;
+    c->ops = op;
+    c->ops_started++;
+    c->inflight++;
+    op->node = choose_node(op, -1);
+    return attempt(op) ? op : NULL;
+}
+
+#define KEY_CHECK(c, cb, arg, len)                                                                 \
+    do {                                                                                           \
+        if ((len) > KV_KEY_LIMIT)                                                                  \
+            return reject(cb, arg, "key of %zu bytes exceeds the limit of %u", (size_t)(len),      \
+                          KV_KEY_LIMIT);                                                           \
+    } while (0)
+
+static kv_op *oom(kv_callback *cb, void *arg)
+{
+    kv_result r;
+
+    memset(&r, 0, sizeof(r));
+    r.err = KV_ERR_INTERNAL;
+    r.status = GRPC_STATUS_RESOURCE_EXHAUSTED;
+    r.message = "out of memory";
+    if (cb != NULL)
+        cb(&r, arg);
+    return NULL;
+}
+
+kv_op *kv_put(kv_client *c, const kv_put_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__PutRequest req = NORIKV__V1__PUT_REQUEST__INIT;
+    Norikv__V1__Version v = NORIKV__V1__VERSION__INIT;
+    kv_op *op;
+
+    KEY_CHECK(c, cb, arg, a->key_len);
+    if (a->value_len > KV_VALUE_LIMIT)
+        return reject(cb, arg, "value of %zu bytes exceeds the limit of %u", a->value_len,
+                      KV_VALUE_LIMIT);
+    if ((op = op_new(c, POOL_M_PUT, &norikv__v1__put_response__descriptor, cb, arg,
+                     a->timeout_ms)) == NULL)
+        return oom(cb, arg);
+    if (!take_idem(c, op, a->idempotency_key)) {
+        op_free(op);
+        return reject(cb, arg, "idempotency key longer than %u bytes", KV_IDEMPOTENCY_KEY_LIMIT);
+    }
+    op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
+    req.key.data = (uint8_t *)a->key;
+    req.key.len = a->key_len;
+    req.value.data = (uint8_t *)a->value;
+    req.value.len = a->value_len;
+    req.ttl_ms = a->ttl_ms;
+    req.idempotency_key = op->idem;
+    if (a->if_match != NULL) { /* presence is the condition: {0, 0} is a real version */
+        v.term = a->if_match->term;
+        v.index = a->if_match->index;
+        req.if_match = &v;
+    }
+    return launch(c, op, &req.base);
+}
+
+kv_op *kv_get(kv_client *c, const kv_get_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__GetRequest req = NORIKV__V1__GET_REQUEST__INIT;
+    kv_op *op;
+
+    KEY_CHECK(c, cb, arg, a->key_len);
+    if ((op = op_new(c, POOL_M_GET, &norikv__v1__get_response__descriptor, cb, arg,
+                     a->timeout_ms)) == NULL)
+        return oom(cb, arg);
+    op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
+    req.key.data = (uint8_t *)a->key;
+    req.key.len = a->key_len;
+    req.consistency = (char *)kv_consistency_wire(a->consistency);
+    return launch(c, op, &req.base);
+}
+
+kv_op *kv_del(kv_client *c, const kv_del_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__DeleteRequest req = NORIKV__V1__DELETE_REQUEST__INIT;
+    Norikv__V1__Version v = NORIKV__V1__VERSION__INIT;
+    kv_op *op;
+
+    KEY_CHECK(c, cb, arg, a->key_len);
+    if ((op = op_new(c, POOL_M_DELETE, &norikv__v1__delete_response__descriptor, cb, arg,
+                     a->timeout_ms)) == NULL)
+        return oom(cb, arg);
+    if (!take_idem(c, op, a->idempotency_key)) {
+        op_free(op);
+        return reject(cb, arg, "idempotency key longer than %u bytes", KV_IDEMPOTENCY_KEY_LIMIT);
+    }
+    op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
+    req.key.data = (uint8_t *)a->key;
+    req.key.len = a->key_len;
+    req.idempotency_key = op->idem;
+    if (a->if_match != NULL) {
+        v.term = a->if_match->term;
+        v.index = a->if_match->index;
+        req.if_match = &v;
+    }
+    return launch(c, op, &req.base);
+}
+
+/* ---- vectors ------------------------------------------------------------------------ */
+
+static const char *check_ns(const char *ns)
+{
+    size_t len = ns != NULL ? strlen(ns) : 0;
+
+    if (len == 0)
+        return "namespace must not be empty";
+    if (len > KV_NAMESPACE_LIMIT)
+        return "namespace longer than 256 bytes";
+    return NULL;
+}
+
+static const char *check_id(const char *id)
+{
+    size_t len = id != NULL ? strlen(id) : 0;
+
+    if (len == 0)
+        return "vector id must not be empty";
+    if (len > KV_VECTOR_ID_LIMIT)
+        return "vector id longer than 512 bytes";
+    return NULL;
+}
+
+static const char *check_dims(size_t dims)
+{
+    if (dims == 0)
+        return "vector must not be empty";
+    if (dims > KV_VECTOR_DIM_LIMIT)
+        return "vector has more than 4096 dimensions";
+    return NULL;
+}
+
+static kv_op *vector_op(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
+                        kv_callback *cb, void *arg, int timeout_ms, const char *idem, bool write)
+{
+    kv_op *op = op_new(c, m, resp, cb, arg, timeout_ms);
+
+    if (op == NULL)
+        return oom(cb, arg);
+    op->group = c->cfg.total_shards; /* vector calls go to the vector group's leader */
+    if (write && !take_idem(c, op, idem)) {
+        op_free(op);
+        return reject(cb, arg, "idempotency key longer than %u bytes", KV_IDEMPOTENCY_KEY_LIMIT);
+    }
+    return op;
+}
+
+kv_op *kv_vcreate(kv_client *c, const kv_vcreate_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__CreateVectorIndexRequest req = NORIKV__V1__CREATE_VECTOR_INDEX_REQUEST__INIT;
+    const char *bad = check_ns(a->ns);
+    kv_op *op;
+
+    if (bad != NULL)
+        return reject(cb, arg, "%s", bad);
+    if (a->dims < 1 || a->dims > KV_VECTOR_DIM_LIMIT)
+        return reject(cb, arg, "dimensions must be between 1 and %u", KV_VECTOR_DIM_LIMIT);
+    if (a->distance < KV_DIST_EUCLIDEAN || a->distance > KV_DIST_INNER_PRODUCT)
+        return reject(cb, arg, "unknown distance function");
+    if ((op = vector_op(c, POOL_M_VCREATE, &norikv__v1__create_vector_index_response__descriptor,
+                        cb, arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
+        return NULL;
+    req.namespace_ = (char *)a->ns;
+    req.dimensions = a->dims;
+    req.distance = (Norikv__V1__DistanceFunction)a->distance;
+    req.index_type = (Norikv__V1__VectorIndexType)a->index_type;
+    req.idempotency_key = op->idem;
+    return launch(c, op, &req.base);
+}
+
+kv_op *kv_vdrop(kv_client *c, const kv_vdrop_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__DropVectorIndexRequest req = NORIKV__V1__DROP_VECTOR_INDEX_REQUEST__INIT;
+    const char *bad = check_ns(a->ns);
+    kv_op *op;
+
+    if (bad != NULL)
+        return reject(cb, arg, "%s", bad);
+    if ((op = vector_op(c, POOL_M_VDROP, &norikv__v1__drop_vector_index_response__descriptor, cb,
+                        arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
+        return NULL;
+    req.namespace_ = (char *)a->ns;
+    req.idempotency_key = op->idem;
+    return launch(c, op, &req.base);
+}
+
+kv_op *kv_vinsert(kv_client *c, const kv_vinsert_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__VectorInsertRequest req = NORIKV__V1__VECTOR_INSERT_REQUEST__INIT;
+    const char *bad = check_ns(a->ns);
+    kv_op *op;
+
+    if (bad == NULL)
+        bad = check_id(a->id);
+    if (bad == NULL)
+        bad = check_dims(a->dims);
+    if (bad != NULL)
+        return reject(cb, arg, "%s", bad);
+    if ((op = vector_op(c, POOL_M_VINSERT, &norikv__v1__vector_insert_response__descriptor, cb, arg,
+                        a->timeout_ms, a->idempotency_key, true)) == NULL)
+        return NULL;
+    req.namespace_ = (char *)a->ns;
+    req.id = (char *)a->id;
+    req.n_vector = a->dims;
+    req.vector = (float *)a->vector;
+    req.idempotency_key = op->idem;
+    return launch(c, op, &req.base);
+}
+
+kv_op *kv_vdelete(kv_client *c, const kv_vdelete_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__VectorDeleteRequest req = NORIKV__V1__VECTOR_DELETE_REQUEST__INIT;
+    const char *bad = check_ns(a->ns);
+    kv_op *op;
+
+    if (bad == NULL)
+        bad = check_id(a->id);
+    if (bad != NULL)
+        return reject(cb, arg, "%s", bad);
+    if ((op = vector_op(c, POOL_M_VDELETE, &norikv__v1__vector_delete_response__descriptor, cb, arg,
+                        a->timeout_ms, a->idempotency_key, true)) == NULL)
+        return NULL;
+    req.namespace_ = (char *)a->ns;
+    req.id = (char *)a->id;
+    req.idempotency_key = op->idem;
+    return launch(c, op, &req.base);
+}
+
+kv_op *kv_vsearch(kv_client *c, const kv_vsearch_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__VectorSearchRequest req = NORIKV__V1__VECTOR_SEARCH_REQUEST__INIT;
+    const char *bad = check_ns(a->ns);
+    kv_op *op;
+
+    if (bad == NULL)
+        bad = check_dims(a->dims);
+    if (bad != NULL)
+        return reject(cb, arg, "%s", bad);
+    if (a->k == 0)
+        return reject(cb, arg, "k must be greater than 0");
+    if ((op = vector_op(c, POOL_M_VSEARCH, &norikv__v1__vector_search_response__descriptor, cb, arg,
+                        a->timeout_ms, NULL, false)) == NULL)
+        return NULL;
+    req.namespace_ = (char *)a->ns;
+    req.n_query = a->dims;
+    req.query = (float *)a->query;
+    req.k = a->k;
+    req.include_vectors = a->include_vectors;
+    req.consistency = (char *)kv_consistency_wire(a->consistency);
+    return launch(c, op, &req.base);
+}
+
+kv_op *kv_vget(kv_client *c, const kv_vget_args *a, kv_callback *cb, void *arg)
+{
+    Norikv__V1__VectorGetRequest req = NORIKV__V1__VECTOR_GET_REQUEST__INIT;
+    const char *bad = check_ns(a->ns);
+    kv_op *op;
+
+    if (bad == NULL)
+        bad = check_id(a->id);
+    if (bad != NULL)
+        return reject(cb, arg, "%s", bad);
+    if ((op = vector_op(c, POOL_M_VGET, &norikv__v1__vector_get_response__descriptor, cb, arg,
+                        a->timeout_ms, NULL, false)) == NULL)
+        return NULL;
+    req.namespace_ = (char *)a->ns;
+    req.id = (char *)a->id;
+    req.consistency = (char *)kv_consistency_wire(a->consistency);
+    return launch(c, op, &req.base);
+}
+
+/* ---- statistics --------------------------------------------------------------------- */
+
+static bool channel_ready(grpc_channel *ch)
+{
+    return grpc_channel_check_connectivity_state(ch, 0) == GRPC_CHANNEL_READY;
+}
+
+void kv_get_stats(const kv_client *c, kv_stats *st)
+{
+    topo_stats ts;
+
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < pool_count(c->pool); i++) {
+        pool_node *n = pool_node_at(c->pool, i);
+        for (int k = 0; k < n->nchannels; k++)
+            st->active_connections += channel_ready(n->channels[k]);
+        st->nodes_marked_down += n->marked_down;
+    }
+    st->channels_open = pool_active_connections(c->pool);
+    st->max_connections_per_node = pool_channels_per_node(c->pool);
+    st->total_nodes = pool_count(c->pool);
+    st->total_shards = c->cfg.total_shards;
+    topo_get_stats(c->topo, &ts);
+    st->cached_leaders = ts.cached_leaders;
+    st->has_view = ts.has_view;
+    st->epoch = ts.epoch;
+    st->view_nodes = ts.nodes;
+    st->view_shards = ts.shards;
+    st->views = ts.views;
+    st->watch_streams = ts.streams;
+    st->watch_failures = ts.stream_failures;
+    st->topology_events = ts.events;
+    st->ops = c->ops_started;
+    st->ops_ok = c->ops_ok;
+    st->ops_failed = c->ops_failed;
+    st->inflight = c->inflight;
+    st->attempts = c->attempts;
+    st->retries = c->retries;
+    st->redirects = c->redirects;
+    st->not_leader = c->not_leader;
+    memcpy(st->attempt_status, c->attempt_status, sizeof(st->attempt_status));
+    memcpy(st->failed_by_err, c->failed_by_err, sizeof(st->failed_by_err));
+}
+
+int kv_node_count(const kv_client *c)
+{
+    return pool_count(c->pool);
+}
+
+void kv_node_get(const kv_client *c, int i, kv_node_info *info)
+{
+    pool_node *n = pool_node_at(c->pool, i);
+
+    memset(info, 0, sizeof(*info));
+    if (n == NULL)
+        return;
+    info->addr = n->addr;
+    info->id = topo_node_id(c->topo, i);
+    info->seed = n->seed;
+    info->down = n->down;
+    info->channels = n->nchannels;
+    for (int k = 0; k < n->nchannels; k++)
+        info->connected |= channel_ready(n->channels[k]);
+    info->calls = n->calls;
+    info->failures = n->failures;
+}

@@ -1,0 +1,307 @@
+/*
+ * kv: the NoriKV cluster client. An asynchronous API on a libevent loop for Put, Get,
+ * Delete and the vector operations, with everything an SDK does, done right: local
+ * validation, routing to shard leaders, redirects on NOT_LEADER from any hint form,
+ * retries with backoff under one deadline per operation, idempotency keys on every
+ * write, consistency levels the server accepts, statistics. No RESP, no config files.
+ * Every callback runs on the loop thread; pointers in a result live until it returns.
+ */
+#ifndef NORIKV_KV_H
+#define NORIKV_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#define KV_KEY_LIMIT             1024u
+#define KV_VALUE_LIMIT           1048576u
+#define KV_NAMESPACE_LIMIT       256u
+#define KV_VECTOR_ID_LIMIT       512u
+#define KV_VECTOR_DIM_LIMIT      4096u
+#define KV_IDEMPOTENCY_KEY_LIMIT 256u
+
+/* What a failed (or successful) operation means to the caller. */
+typedef enum kv_err {
+    KV_OK = 0,
+    KV_ERR_INVALID,          /* bad request: never retried */
+    KV_ERR_VERSION_MISMATCH, /* CAS: the key has another version */
+    KV_ERR_KEY_MISSING,      /* CAS: the key does not exist */
+    KV_ERR_NOT_FOUND,        /* a named thing does not exist (vector namespace, ...) */
+    KV_ERR_EXISTS,
+    KV_ERR_UNAVAILABLE,   /* no node could serve it within the attempts */
+    KV_ERR_TIMEOUT,       /* the operation's deadline passed */
+    KV_ERR_NOT_SUPPORTED, /* the cluster lacks the feature (UNIMPLEMENTED) */
+    KV_ERR_TOO_LARGE,     /* a message over the transport's limit */
+    KV_ERR_INTERNAL,      /* the server failed and a retry was not safe or did not help */
+    KV_ERR_CANCELLED,
+} kv_err;
+#define KV_ERR_COUNT (KV_ERR_CANCELLED + 1)
+
+const char *kv_err_name(kv_err e);
+
+/* gRPC status codes, 0 (OK) to 16 (UNAUTHENTICATED), as results and statistics carry them. */
+#define KV_STATUS_COUNT 17
+/* "OK", "CANCELLED", ..., "UNAUTHENTICATED"; "UNKNOWN" for anything else. */
+const char *kv_status_name(int status);
+
+typedef struct kv_retry_config {
+    int max_attempts;     /* total tries, the first included */
+    int initial_delay_ms; /* before the first retry */
+    int max_delay_ms;     /* cap of the exponential part */
+    int jitter_ms;        /* uniform [0, jitter] added to each delay */
+} kv_retry_config;
+
+#define KV_RETRY_DEFAULT_MAX_ATTEMPTS     10
+#define KV_RETRY_DEFAULT_INITIAL_DELAY_MS 100
+#define KV_RETRY_DEFAULT_MAX_DELAY_MS     5000
+#define KV_RETRY_DEFAULT_JITTER_MS        100
+
+/*
+ * The transport's process-wide state: kv_global_init once before the first client,
+ * kv_global_shutdown after the last is freed. log receives the transport's own messages
+ * (error: whether it is one); NULL drops them.
+ */
+typedef void kv_log_fn(bool error, const char *message);
+void kv_global_init(kv_log_fn *log);
+void kv_global_shutdown(void);
+
+typedef struct kv_config {
+    const char *nodes; /* seed addresses, "host:port,host:port" */
+    uint32_t total_shards;
+    int timeout_ms; /* per operation, across all its attempts */
+    int channels_per_node;
+    bool watch_cluster;
+    kv_retry_config retry;
+} kv_config;
+
+void kv_config_default(kv_config *cfg);
+
+typedef enum kv_consistency { KV_LEASE, KV_LINEARIZABLE, KV_STALE_OK } kv_consistency;
+bool kv_consistency_parse(const char *s, kv_consistency *out);
+const char *kv_consistency_name(kv_consistency c);
+/* What the server accepts for the level: "" (strong) or "eventual". */
+const char *kv_consistency_wire(kv_consistency c);
+
+typedef enum kv_distance {
+    KV_DIST_EUCLIDEAN = 1,
+    KV_DIST_COSINE = 2,
+    KV_DIST_INNER_PRODUCT = 3,
+} kv_distance;
+typedef enum kv_index_type { KV_INDEX_DEFAULT, KV_INDEX_BRUTE_FORCE, KV_INDEX_HNSW } kv_index_type;
+
+typedef struct kv_version {
+    uint64_t term, index;
+} kv_version;
+
+typedef struct kv_match {
+    const char *id;
+    float distance;
+    const float *vector; /* NULL unless asked for */
+    size_t dims;
+} kv_match;
+
+typedef struct kv_result {
+    kv_err err;
+    const char *message;     /* why it failed, the last cause included; "" when OK */
+    int status;              /* gRPC status code of the last attempt */
+    /* Get: found is false for a missing key (value empty, no version) */
+    bool found;
+    const uint8_t *value;
+    size_t value_len;
+    bool has_version;
+    kv_version version;
+    bool tombstoned; /* Delete */
+    /* vector: created, dropped, inserted, deleted, or found for VGet */
+    bool flag;
+    const float *vector;
+    size_t dims;
+    const kv_match *matches;
+    size_t n_matches;
+    uint64_t search_time_us;
+    /* how it went */
+    int attempts, redirects;
+    const char *idempotency_key; /* the key a write carried */
+} kv_result;
+
+typedef void kv_callback(const kv_result *r, void *arg);
+typedef struct kv_client kv_client;
+typedef struct kv_op kv_op;
+
+typedef struct kv_put_args {
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    uint64_t ttl_ms;             /* 0: none */
+    const char *idempotency_key; /* NULL: one is generated */
+    const kv_version *if_match;  /* NULL: unconditional */
+    int timeout_ms;              /* 0: the client's */
+} kv_put_args;
+
+typedef struct kv_get_args {
+    const void *key;
+    size_t key_len;
+    kv_consistency consistency;
+    int timeout_ms;
+} kv_get_args;
+
+typedef struct kv_del_args {
+    const void *key;
+    size_t key_len;
+    const char *idempotency_key;
+    const kv_version *if_match; /* sent, but today's server ignores it on Delete */
+    int timeout_ms;
+} kv_del_args;
+
+typedef struct kv_vcreate_args {
+    const char *ns;
+    uint32_t dims;
+    kv_distance distance;
+    kv_index_type index_type;
+    const char *idempotency_key;
+    int timeout_ms;
+} kv_vcreate_args;
+
+typedef struct kv_vdrop_args {
+    const char *ns;
+    const char *idempotency_key;
+    int timeout_ms;
+} kv_vdrop_args;
+
+typedef struct kv_vinsert_args {
+    const char *ns;
+    const char *id;
+    const float *vector;
+    size_t dims;
+    const char *idempotency_key;
+    int timeout_ms;
+} kv_vinsert_args;
+
+typedef struct kv_vdelete_args {
+    const char *ns;
+    const char *id;
+    const char *idempotency_key;
+    int timeout_ms;
+} kv_vdelete_args;
+
+typedef struct kv_vsearch_args {
+    const char *ns;
+    const float *query;
+    size_t dims;
+    uint32_t k;
+    bool include_vectors;
+    kv_consistency consistency;
+    int timeout_ms;
+} kv_vsearch_args;
+
+typedef struct kv_vget_args {
+    const char *ns;
+    const char *id;
+    kv_consistency consistency;
+    int timeout_ms;
+} kv_vget_args;
+
+/* NULL with a message in err when the configuration is unusable. */
+kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen);
+/* Cancels what is in flight (no callbacks), closes channels and the completion queue. */
+void kv_client_free(kv_client *c);
+
+/*
+ * Each starts an operation and returns its handle. Arguments are copied: they need not
+ * outlive the call. When the operation ends at once (local validation failed, no channel
+ * could be opened), cb runs before the function returns and the result is NULL.
+ */
+kv_op *kv_put(kv_client *c, const kv_put_args *a, kv_callback *cb, void *arg);
+kv_op *kv_get(kv_client *c, const kv_get_args *a, kv_callback *cb, void *arg);
+kv_op *kv_del(kv_client *c, const kv_del_args *a, kv_callback *cb, void *arg);
+kv_op *kv_vcreate(kv_client *c, const kv_vcreate_args *a, kv_callback *cb, void *arg);
+kv_op *kv_vdrop(kv_client *c, const kv_vdrop_args *a, kv_callback *cb, void *arg);
+kv_op *kv_vinsert(kv_client *c, const kv_vinsert_args *a, kv_callback *cb, void *arg);
+kv_op *kv_vdelete(kv_client *c, const kv_vdelete_args *a, kv_callback *cb, void *arg);
+kv_op *kv_vsearch(kv_client *c, const kv_vsearch_args *a, kv_callback *cb, void *arg);
+kv_op *kv_vget(kv_client *c, const kv_vget_args *a, kv_callback *cb, void *arg);
+
+/* The caller lost interest (its client went away): the operation runs to its end, but
+ * its callback is not called. */
+void kv_op_detach(kv_op *op);
+
+/* Routing, for tools: the shard of a key and the address of its cached leader (NULL). */
+uint32_t kv_shard(const kv_client *c, const void *key, size_t len);
+const char *kv_shard_leader(const kv_client *c, uint32_t shard);
+
+typedef struct kv_stats {
+    /* pool */
+    int active_connections; /* channels connected now */
+    int channels_open;
+    int max_connections_per_node;
+    /* router */
+    int total_nodes; /* known nodes, seeds and learned */
+    uint32_t total_shards;
+    size_t cached_leaders;
+    /* topology */
+    bool has_view;
+    uint64_t epoch;
+    size_t view_nodes, view_shards;
+    uint64_t views, watch_streams, watch_failures, topology_events;
+    /* operations */
+    uint64_t ops, ops_ok, ops_failed, inflight;
+    uint64_t attempts, retries, redirects, not_leader, nodes_marked_down;
+    uint64_t attempt_status[KV_STATUS_COUNT]; /* attempts by gRPC status code */
+    uint64_t failed_by_err[KV_ERR_COUNT];
+} kv_stats;
+
+void kv_get_stats(const kv_client *c, kv_stats *st);
+
+typedef struct kv_node_info {
+    const char *addr;
+    const char *id; /* as the view names it, "" if unknown */
+    bool seed, down, connected;
+    int channels;
+    uint64_t calls, failures;
+} kv_node_info;
+
+int kv_node_count(const kv_client *c);
+void kv_node_get(const kv_client *c, int i, kv_node_info *info);
+
+/* ---- the cluster view, for topology commands and events ---- */
+
+#define KV_ADDR_MAX 128
+
+/* A node of the current view, as clients should see it. */
+typedef struct kv_view_node {
+    char id[64];
+    char addr[KV_ADDR_MAX];
+    char role[32];
+} kv_view_node;
+
+/* The nodes of the current view (count in *n); NULL before any view. Valid until the next
+ * view arrives, that is until control returns to the loop. */
+const kv_view_node *kv_view_nodes(const kv_client *c, size_t *n);
+
+typedef struct kv_leader_change {
+    uint32_t shard;
+    const char *old_addr; /* NULL: none */
+    const char *new_addr; /* NULL: none */
+} kv_leader_change;
+
+/* What one new view changed. */
+typedef struct kv_topology_event {
+    bool has_previous;
+    uint64_t previous_epoch, epoch;
+    const char **added; /* node addresses */
+    size_t n_added;
+    const char **removed;
+    size_t n_removed;
+    const kv_leader_change *changes;
+    size_t n_changes;
+} kv_topology_event;
+
+typedef void kv_topology_listener(const kv_topology_event *ev, void *arg);
+
+/* fn runs on the loop thread after each view that changed something; the id unsubscribes. */
+int kv_subscribe_topology(kv_client *c, kv_topology_listener *fn, void *arg);
+void kv_unsubscribe_topology(kv_client *c, int id);
+
+#endif

@@ -1,0 +1,568 @@
+/*
+ * client: connection I/O and request scheduling. Owns the socket, the parser, the queue
+ * of requests and the output buffer of each client. Replies are moved into the output in
+ * request order and written by one flush per loop pass for every client that has some.
+ * Must never block on a client and never let one client's backlog stall the others.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "cmd.h"
+#include "log.h"
+
+#define READ_CHUNK (16 * 1024)
+
+static void on_read(evutil_socket_t fd, short what, void *arg);
+static void on_write(evutil_socket_t fd, short what, void *arg);
+static void advance(client *c);
+
+static bool needs_auth(const client *c)
+{
+    return !c->authenticated && c->s->cfg.sidecar.requirepass[0] != '\0';
+}
+
+/* ---- flushing ----------------------------------------------------------------------- */
+
+static void mark_flush(client *c)
+{
+    if (c->in_flush)
+        return;
+    c->in_flush = true;
+    c->flush_next = c->s->flush_list;
+    c->s->flush_list = c;
+    event_active(c->s->flush_ev, EV_WRITE, 0);
+}
+
+static void arm_read(client *c, bool on)
+{
+    const conf *cf = &c->s->cfg;
+
+    if (c->eof)
+        on = false;
+    if (on == c->reading)
+        return;
+    if (!on && (c->nreqs >= cf->sidecar.max_pending ||
+                (long)evbuffer_get_length(c->out) > cf->sidecar.reply_backlog))
+        c->s->st.client_query_pauses++;
+    c->reading = on;
+    if (on)
+        event_add(c->rev, NULL);
+    else
+        event_del(c->rev);
+}
+
+static bool can_take_more(const client *c)
+{
+    const conf *cf = &c->s->cfg;
+
+    if (c->close_after || c->protocol_error || c->s->draining)
+        return false;
+    if (c->nreqs >= cf->sidecar.max_pending)
+        return false;
+    if ((long)evbuffer_get_length(c->out) > cf->sidecar.reply_backlog)
+        return false;
+    /* Before AUTH one request at a time: the parser's limits depend on its outcome. */
+    return !(needs_auth(c) && c->nreqs > 0);
+}
+
+/* Writes what the output holds; false when the client was freed. */
+static bool write_out(client *c)
+{
+    while (evbuffer_get_length(c->out) > 0) {
+        int n = evbuffer_write(c->out, c->fd);
+        if (n > 0) {
+            c->s->st.total_net_output_bytes += (uint64_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(c->wev, NULL);
+            return true;
+        }
+        client_free(c); /* the peer is gone */
+        return false;
+    }
+    event_del(c->wev);
+    /* After EOF, what is left unparsed once the queue is empty is an incomplete request. */
+    if ((c->close_after || c->eof) && c->nreqs == 0) {
+        client_free(c);
+        return false;
+    }
+    return true;
+}
+
+static void parse_more(client *c);
+
+/* Takes more from a client that was held back, once it can take more. */
+static void resume(client *c)
+{
+    if (!can_take_more(c))
+        return;
+    if (c->parse_blocked)
+        parse_more(c); /* requests already read come first */
+    else
+        arm_read(c, true);
+}
+
+static void after_write(client *c)
+{
+    long backlog = (long)evbuffer_get_length(c->out);
+
+    /* Resume below half the backlog limit, so a paused client does not flap. */
+    if (!c->reading && backlog <= c->s->cfg.sidecar.reply_backlog / 2)
+        resume(c);
+}
+
+void client_flush_all(sidecar *s)
+{
+    client *c;
+
+    /* One at a time off the list: what a flush runs (CLIENT KILL resumed from a paused
+     * client) may free another client, which then leaves the list itself. */
+    while ((c = s->flush_list) != NULL) {
+        s->flush_list = c->flush_next;
+        c->in_flush = false;
+        c->flush_next = NULL;
+        if (write_out(c))
+            after_write(c);
+    }
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    client *c = arg;
+
+    (void)fd;
+    (void)what;
+    if (write_out(c))
+        after_write(c);
+}
+
+/* ---- requests ----------------------------------------------------------------------- */
+
+static void req_free(req *r)
+{
+    /* an operation still out finishes without telling us */
+    kv_op_detach(r->op);
+    for (int i = 0; i < r->nparts; i++) {
+        kv_op_detach(r->parts[i].op);
+        free(r->parts[i].value);
+    }
+    free(r->parts);
+    resp_argv_free(r->argv, r->argc);
+    if (r->reply != NULL)
+        evbuffer_free(r->reply);
+    free(r->scratch);
+    free(r);
+}
+
+void client_drop_after(req *r)
+{
+    client *c = r->c;
+
+    while (r->next != NULL) {
+        req *gone = r->next;
+        r->next = gone->next;
+        req_free(gone);
+        c->nreqs--;
+    }
+    c->tail = r;
+    c->close_after = true;
+    c->qlen = 0; /* and nothing more is read */
+}
+
+static void append(client *c, req *r)
+{
+    if (c->tail != NULL)
+        c->tail->next = r;
+    else
+        c->head = r;
+    c->tail = r;
+    c->nreqs++;
+}
+
+static void enqueue(client *c, resp_arg *argv, int argc)
+{
+    req *r = calloc(1, sizeof(*r));
+
+    if (r == NULL) {
+        resp_argv_free(argv, argc);
+        c->close_after = true;
+        return;
+    }
+    r->c = c;
+    r->argv = argv;
+    r->argc = argc;
+    r->cmd = cmd_find(argv, argc, &r->cmd_index);
+    append(c, r);
+}
+
+/* A finished request that carries only an error: used for protocol errors. */
+static void enqueue_error(client *c, const char *text)
+{
+    req *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return;
+    r->c = c;
+    r->state = REQ_DONE;
+    r->cmd_index = -1;
+    r->reply = evbuffer_new();
+    resp_add_error(r->reply, text);
+    c->s->st.total_error_replies++;
+    append(c, r);
+}
+
+static unsigned req_flags(const req *r)
+{
+    return r->cmd != NULL ? r->cmd->flags : CMD_LOCAL;
+}
+
+/* Reads and local commands may run beside other reads; writes and state changes run
+ * alone, after all before them, and before all after them. */
+static bool runs_alone(const req *r)
+{
+    return (req_flags(r) & (CMD_WRITE | CMD_STATE)) != 0;
+}
+
+static void start(req *r)
+{
+    client *c = r->c;
+
+    r->state = REQ_RUNNING;
+    r->start_us = clock_now_us();
+    c->commands++;
+    c->last_cmd = r->cmd != NULL ? r->cmd->name : NULL;
+    c->s->st.total_commands_processed++;
+    if (!cmd_check(r)) {
+        r->rejected = true;
+        req_done(r);
+        return;
+    }
+    if (c->refused_multi && !(r->cmd->flags & CMD_TX)) {
+        /* What a client queued in a transaction must not run outside one. */
+        reply_error(r, "ERR command not run: MULTI is not supported (NoriKV has no "
+                       "transactions across keys); send EXEC or DISCARD");
+        req_done(r);
+        return;
+    }
+    r->cmd->proc(r);
+}
+
+void req_done(req *r)
+{
+    client *c = r->c;
+    stats *st = &c->s->st;
+
+    r->state = REQ_DONE;
+    if (r->cmd_index >= 0) {
+        cmd_stat *cs = &st->cmds[r->cmd_index];
+        if (r->rejected) {
+            cs->rejected_calls++;
+        } else {
+            cs->calls++;
+            cs->usec += (uint64_t)(clock_now_us() - r->start_us);
+            if (r->failed)
+                cs->failed_calls++;
+        }
+    }
+    if (r->failed)
+        st->total_error_replies++;
+    if (c->advancing)
+        c->advance_again = true;
+    else
+        advance(c);
+}
+
+static void advance(client *c)
+{
+    bool moved = false;
+
+    c->advancing = true;
+    do {
+        c->advance_again = false;
+        /* Replies leave in request order. */
+        while (c->head != NULL && c->head->state == REQ_DONE) {
+            req *r = c->head;
+            c->head = r->next;
+            if (c->head == NULL)
+                c->tail = NULL;
+            c->nreqs--;
+            if (r->reply != NULL)
+                evbuffer_add_buffer(c->out, r->reply);
+            req_free(r);
+            moved = true;
+        }
+        /* Start what may start. */
+        for (req *r = c->head, *prev_unfinished = NULL; r != NULL; r = r->next) {
+            if (r->state == REQ_DONE)
+                continue;
+            if (r->state == REQ_RUNNING) {
+                if (runs_alone(r))
+                    break; /* everything after it waits */
+                prev_unfinished = r;
+                continue;
+            }
+            if (runs_alone(r) && prev_unfinished != NULL)
+                break;
+            start(r);
+            if (c->advance_again)
+                break; /* something finished: look again from the head */
+            if (r->state != REQ_DONE) {
+                if (runs_alone(r))
+                    break;
+                prev_unfinished = r;
+            }
+        }
+    } while (c->advance_again);
+    c->advancing = false;
+    if (moved)
+        mark_flush(c);
+    /* Room may have opened for more requests. */
+    if (!c->reading)
+        resume(c);
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+static void parse_more(client *c)
+{
+    const conf *cf = &c->s->cfg;
+    resp_limits lim;
+    size_t pos, used;
+    resp_arg *argv;
+    int argc;
+    const char *err;
+
+    if (c->parsing) { /* called back from advance(): the loop below goes round again */
+        c->parse_again = true;
+        return;
+    }
+    lim.max_bulk = (size_t)cf->sidecar.max_bulk;
+    lim.max_args = cf->sidecar.max_args;
+    lim.max_request = (size_t)cf->sidecar.query_buffer_limit;
+    c->parsing = true;
+    do {
+        c->parse_again = false;
+        c->parse_blocked = false;
+        pos = 0;
+        while (pos < c->qlen) {
+            if (!can_take_more(c)) {
+                c->parse_blocked = true; /* resumed when the queue or the backlog shrinks */
+                break;
+            }
+            lim.restricted = needs_auth(c);
+            resp_status st = resp_parse(c->parser, &lim, c->qbuf + pos, c->qlen - pos, &used, &argv,
+                                        &argc, &err);
+            pos += used;
+            if (st == RESP_AGAIN)
+                break;
+            if (st == RESP_ERROR) {
+                char text[256];
+                snprintf(text, sizeof(text), "ERR %s", err);
+                enqueue_error(c, text);
+                c->protocol_error = true;
+                c->close_after = true;
+                c->s->st.protocol_errors++;
+                log_info("client %llu (%s): %s; closing", (unsigned long long)c->id, c->addr, err);
+                pos = c->qlen;
+                break;
+            }
+            enqueue(c, argv, argc);
+        }
+        if (pos > 0) {
+            memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
+            c->qlen -= pos;
+        }
+        arm_read(c, can_take_more(c));
+        if (!c->advancing)
+            advance(c);
+    } while (c->parse_again);
+    c->parsing = false;
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    client *c = arg;
+    char *dst;
+    size_t want;
+    ssize_t n;
+
+    (void)what;
+    if (c->qlen == 0 && resp_bulk_window(c->parser, &dst, &want)) {
+        /* a big bulk goes straight where it belongs */
+        n = read(fd, dst, want);
+        if (n > 0) {
+            resp_bulk_commit(c->parser, (size_t)n);
+            c->s->st.total_net_input_bytes += (uint64_t)n;
+            c->last_active_ms = clock_now_ms();
+            return;
+        }
+    } else {
+        if (c->qcap - c->qlen < READ_CHUNK) {
+            size_t cap = c->qcap ? c->qcap * 2 : READ_CHUNK * 2;
+            char *q = realloc(c->qbuf, cap);
+            if (q == NULL) {
+                client_free(c);
+                return;
+            }
+            c->qbuf = q;
+            c->qcap = cap;
+        }
+        n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+        if (n > 0) {
+            c->qlen += (size_t)n;
+            c->s->st.total_net_input_bytes += (uint64_t)n;
+            c->last_active_ms = clock_now_ms();
+            parse_more(c);
+            return;
+        }
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n < 0) {
+        client_free(c); /* a broken connection */
+        return;
+    }
+    /* EOF: the peer may only have closed its side (printf ... | nc -U): what it sent
+     * still runs and is answered, then the connection closes. */
+    c->eof = true;
+    arm_read(c, false);
+    parse_more(c);
+    if (c->nreqs == 0 && evbuffer_get_length(c->out) == 0)
+        client_free(c);
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
+{
+    static const char full[] = "-ERR max number of clients reached\r\n";
+    client *c;
+
+    s->st.total_connections_received++;
+    if (s->nclients >= s->cfg.sidecar.max_clients || s->draining) {
+        s->st.rejected_connections++;
+        if (write(fd, full, sizeof(full) - 1) < 0)
+            log_debug("could not tell a refused client why");
+        close(fd);
+        return;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    c->s = s;
+    c->fd = fd;
+    c->id = ++s->next_client_id;
+    snprintf(c->addr, sizeof(c->addr), "%s", addr);
+    c->unix_socket = unix_socket;
+    c->proto = 2;
+    c->consistency = KV_LEASE;
+    c->created_ms = c->last_active_ms = clock_now_ms();
+    c->out = evbuffer_new();
+    c->parser = resp_parser_new();
+    c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
+    c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+    if (c->out == NULL || c->parser == NULL || c->rev == NULL || c->wev == NULL) {
+        client_free(c);
+        return;
+    }
+    evutil_make_socket_nonblocking(fd);
+    c->next = s->clients;
+    if (s->clients != NULL)
+        s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+    c->linked = true;
+    arm_read(c, true);
+}
+
+static void unlink_flush(client *c)
+{
+    client **pp = &c->s->flush_list;
+
+    while (*pp != NULL && *pp != c)
+        pp = &(*pp)->flush_next;
+    if (*pp == c)
+        *pp = c->flush_next;
+    c->in_flush = false;
+}
+
+void client_free(client *c)
+{
+    sidecar *s = c->s;
+
+    while (c->head != NULL) {
+        req *r = c->head;
+        c->head = r->next;
+        req_free(r);
+    }
+    if (c->in_flush)
+        unlink_flush(c);
+    if (c->linked) {
+        if (c->prev != NULL)
+            c->prev->next = c->next;
+        else
+            s->clients = c->next;
+        if (c->next != NULL)
+            c->next->prev = c->prev;
+        s->nclients--;
+    }
+    if (c->rev != NULL)
+        event_free(c->rev);
+    if (c->wev != NULL)
+        event_free(c->wev);
+    if (c->fd >= 0)
+        close(c->fd);
+    resp_parser_free(c->parser);
+    if (c->out != NULL)
+        evbuffer_free(c->out);
+    free(c->qbuf);
+    free(c->name);
+    free(c);
+}
+
+void client_kill(client *c)
+{
+    client_free(c);
+}
+
+void client_resume_all(sidecar *s)
+{
+    for (client *c = s->clients; c != NULL; c = c->next)
+        if (!c->reading)
+            resume(c);
+}
+
+void client_describe(const client *c, struct evbuffer *out)
+{
+    int64_t now = clock_now_ms();
+    char cmd[64] = "NULL";
+
+    if (c->last_cmd != NULL) {
+        size_t i;
+        for (i = 0; c->last_cmd[i] != '\0' && i + 1 < sizeof(cmd); i++)
+            cmd[i] = (char)(c->last_cmd[i] >= 'A' && c->last_cmd[i] <= 'Z' ? c->last_cmd[i] | 0x20
+                                                                           : c->last_cmd[i]);
+        cmd[i] = '\0';
+    }
+
+    evbuffer_add_printf(
+        out,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 "
+        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
+        "tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
+        "lib-ver=%s pending=%d\n",
+        (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
+        c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
+        (long long)((now - c->last_active_ms) / 1000), c->qlen, c->qcap - c->qlen,
+        evbuffer_get_length(c->out), cmd, c->proto, c->lib_name, c->lib_ver, c->nreqs);
+}

@@ -1,0 +1,502 @@
+/*
+ * cmd_conn: commands the sidecar answers itself: the connection (PING, ECHO, QUIT, RESET,
+ * HELLO, AUTH, SELECT, CLIENT), introspection (INFO, CONFIG GET, TIME) and the NoriKV
+ * views that need no call (NORI.SHARD, NORI.TOPOLOGY, NORI.STATS, NORI.CONSISTENCY).
+ * Replies and errors use Redis' wording wherever Redis has one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "cmd.h"
+
+static int proto_of(req *r)
+{
+    return r->c->proto;
+}
+
+void cmd_ping(req *r)
+{
+    if (r->argc == 1)
+        resp_add_simple(reply(r), "PONG");
+    else if (r->argc == 2)
+        resp_add_bulk(reply(r), r->argv[1].ptr, r->argv[1].len);
+    else
+        reply_error(r, "ERR wrong number of arguments for 'ping' command");
+    req_done(r);
+}
+
+void cmd_echo(req *r)
+{
+    resp_add_bulk(reply(r), r->argv[1].ptr, r->argv[1].len);
+    req_done(r);
+}
+
+void cmd_quit(req *r)
+{
+    resp_add_simple(reply(r), "OK");
+    client_drop_after(r);
+    req_done(r);
+}
+
+/* Password check that takes the same time however much of it matches. */
+static bool password_ok(const sidecar *s, const resp_arg *user, const resp_arg *pass)
+{
+    const char *want = s->cfg.sidecar.requirepass;
+    size_t wlen = strlen(want);
+    unsigned diff = (unsigned)(wlen ^ pass->len);
+
+    if (user != NULL && strcmp(user->ptr, "default") != 0)
+        return false;
+    for (size_t i = 0; i < pass->len; i++)
+        diff |= (unsigned char)pass->ptr[i] ^ (unsigned char)want[wlen ? i % wlen : 0];
+    return diff == 0;
+}
+
+static const char wrongpass[] = "WRONGPASS invalid username-password pair or user is disabled.";
+
+void cmd_auth(req *r)
+{
+    sidecar *s = r->c->s;
+    const resp_arg *user = r->argc == 3 ? &r->argv[1] : NULL;
+
+    if (r->argc > 3) {
+        reply_error(r, "ERR syntax error");
+    } else if (s->cfg.sidecar.requirepass[0] == '\0') {
+        reply_error(r, "ERR AUTH <password> called without any password configured for the "
+                       "default user. Are you sure your configuration is correct?");
+    } else if (!password_ok(s, user, &r->argv[r->argc - 1])) {
+        reply_error(r, wrongpass);
+    } else {
+        r->c->authenticated = true;
+        resp_add_simple(reply(r), "OK");
+    }
+    req_done(r);
+}
+
+/* Redis accepts names and library fields of printable characters without spaces. */
+static bool printable_word(const resp_arg *a)
+{
+    for (size_t i = 0; i < a->len; i++)
+        if (a->ptr[i] < '!' || a->ptr[i] > '~')
+            return false;
+    return true;
+}
+
+static void set_name(client *c, const resp_arg *a)
+{
+    free(c->name);
+    c->name = a->len > 0 ? strdup(a->ptr) : NULL;
+}
+
+void cmd_hello(req *r)
+{
+    client *c = r->c;
+    sidecar *s = c->s;
+    long long ver = c->proto;
+    const resp_arg *user = NULL, *pass = NULL, *name = NULL;
+    struct evbuffer *b;
+
+    if (r->argc >= 2) {
+        if (!arg_ll(r, 1, &ver)) {
+            evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
+            reply_error(r, "ERR Protocol version is not an integer or out of range");
+            req_done(r);
+            return;
+        }
+        if (ver < 2 || ver > 3) {
+            reply_error(r, "NOPROTO unsupported protocol version");
+            req_done(r);
+            return;
+        }
+    }
+    for (int i = 2; i < r->argc; i++) {
+        if (strcasecmp(r->argv[i].ptr, "AUTH") == 0 && i + 2 < r->argc) {
+            user = &r->argv[i + 1];
+            pass = &r->argv[i + 2];
+            i += 2;
+        } else if (strcasecmp(r->argv[i].ptr, "SETNAME") == 0 && i + 1 < r->argc) {
+            name = &r->argv[++i];
+        } else {
+            reply_errorf(r, "ERR Syntax error in HELLO option '%.128s'", r->argv[i].ptr);
+            req_done(r);
+            return;
+        }
+    }
+    if (pass != NULL) {
+        if (s->cfg.sidecar.requirepass[0] == '\0' ? strcmp(user->ptr, "default") != 0
+                                                  : !password_ok(s, user, pass)) {
+            reply_error(r, wrongpass);
+            req_done(r);
+            return;
+        }
+        c->authenticated = true;
+    }
+    if (!c->authenticated && s->cfg.sidecar.requirepass[0] != '\0') {
+        reply_error(r, "NOAUTH HELLO must be called with the client already authenticated, "
+                       "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                       "authenticate the client and select the RESP protocol version at the "
+                       "same time");
+        req_done(r);
+        return;
+    }
+    if (name != NULL) {
+        if (!printable_word(name)) {
+            reply_error(r, "ERR Client names cannot contain spaces, newlines or special "
+                           "characters.");
+            req_done(r);
+            return;
+        }
+        set_name(c, name);
+    }
+    c->proto = (int)ver;
+    b = reply(r);
+    resp_add_map(b, c->proto, 7);
+    resp_add_bulk_str(b, "server");
+    resp_add_bulk_str(b, "norikv-sidecar");
+    resp_add_bulk_str(b, "version");
+    resp_add_bulk_str(b, SIDECAR_REDIS_VERSION);
+    resp_add_bulk_str(b, "proto");
+    resp_add_int(b, c->proto);
+    resp_add_bulk_str(b, "id");
+    resp_add_int(b, (long long)c->id);
+    resp_add_bulk_str(b, "mode");
+    resp_add_bulk_str(b, "standalone");
+    resp_add_bulk_str(b, "role");
+    resp_add_bulk_str(b, "master");
+    resp_add_bulk_str(b, "modules");
+    resp_add_array(b, 0);
+    req_done(r);
+}
+
+void cmd_reset(req *r)
+{
+    client *c = r->c;
+
+    c->proto = 2;
+    free(c->name);
+    c->name = NULL;
+    c->consistency = KV_LEASE;
+    c->authenticated = false;
+    c->refused_multi = false;
+    resp_add_simple(reply(r), "RESET");
+    req_done(r);
+}
+
+void cmd_select(req *r)
+{
+    long long db;
+
+    if (arg_ll(r, 1, &db)) {
+        if (db != 0)
+            reply_error(r, "ERR DB index is out of range");
+        else
+            resp_add_simple(reply(r), "OK");
+    }
+    req_done(r);
+}
+
+static void reply_text(req *r, struct evbuffer *text)
+{
+    size_t len = evbuffer_get_length(text);
+
+    resp_add_verbatim(reply(r), proto_of(r), "txt", evbuffer_pullup(text, (ssize_t)len), len);
+}
+
+/* CLIENT KILL: the old form (an address, +OK) and filters (ID, ADDR, SKIPME; a count). */
+static void client_kill_cmd(req *r)
+{
+    client *self = r->c;
+    sidecar *s = self->s;
+    unsigned long long id = 0;
+    const char *addr = NULL;
+    bool skipme = true, old = r->argc == 3;
+    long long killed = 0;
+
+    if (old) {
+        addr = r->argv[2].ptr;
+    } else {
+        for (int i = 2; i < r->argc; i += 2) {
+            const char *opt = r->argv[i].ptr;
+            if (i + 1 >= r->argc) {
+                reply_error(r, "ERR syntax error");
+                return;
+            }
+            if (strcasecmp(opt, "ID") == 0) {
+                long long v;
+                if (!arg_ll(r, i + 1, &v) || v <= 0) {
+                    evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
+                    reply_error(r, "ERR client-id should be greater than 0");
+                    return;
+                }
+                id = (unsigned long long)v;
+            } else if (strcasecmp(opt, "ADDR") == 0) {
+                addr = r->argv[i + 1].ptr;
+            } else if (strcasecmp(opt, "SKIPME") == 0) {
+                skipme = strcasecmp(r->argv[i + 1].ptr, "no") != 0;
+            } else {
+                reply_errorf(r, "ERR syntax error");
+                return;
+            }
+        }
+    }
+    for (client *c = s->clients, *next; c != NULL; c = next) {
+        next = c->next;
+        if ((id && c->id != id) || (addr && strcmp(c->addr, addr) != 0))
+            continue;
+        if (c == self) {
+            if (skipme && !old)
+                continue;
+            self->close_after = true; /* after this reply */
+        } else {
+            client_kill(c);
+        }
+        killed++;
+    }
+    if (old) {
+        if (killed == 0)
+            reply_error(r, "ERR No such client");
+        else
+            resp_add_simple(reply(r), "OK");
+    } else {
+        resp_add_int(reply(r), killed);
+    }
+}
+
+void cmd_client(req *r)
+{
+    static const char *const help[] = {
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, SKIPME (YES|NO).",
+        "LIST",
+        "    Return information about client connections.",
+        "SETINFO <option> <value>",
+        "    Set client meta attr: LIB-NAME, LIB-VER.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "HELP",
+        "    Print this help.",
+        NULL};
+    client *c = r->c;
+    const char *sub = strchr(r->cmd->name, '|') + 1;
+    struct evbuffer *text;
+
+    if (strcmp(sub, "ID") == 0) {
+        resp_add_int(reply(r), (long long)c->id);
+    } else if (strcmp(sub, "GETNAME") == 0) {
+        if (c->name != NULL)
+            resp_add_bulk_str(reply(r), c->name);
+        else
+            resp_add_null(reply(r), c->proto);
+    } else if (strcmp(sub, "SETNAME") == 0) {
+        if (!printable_word(&r->argv[2])) {
+            reply_error(r, "ERR Client names cannot contain spaces, newlines or special "
+                           "characters.");
+        } else {
+            set_name(c, &r->argv[2]);
+            resp_add_simple(reply(r), "OK");
+        }
+    } else if (strcmp(sub, "SETINFO") == 0) {
+        const char *attr = r->argv[2].ptr;
+        char *dst = strcasecmp(attr, "LIB-NAME") == 0  ? c->lib_name
+                    : strcasecmp(attr, "LIB-VER") == 0 ? c->lib_ver
+                                                       : NULL;
+        if (dst == NULL)
+            reply_errorf(r, "ERR Unrecognized option '%.128s'", attr);
+        else if (!printable_word(&r->argv[3]))
+            reply_errorf(r, "ERR %s cannot contain spaces, newlines or special characters.", attr);
+        else {
+            snprintf(dst, sizeof(c->lib_name), "%s", r->argv[3].ptr);
+            resp_add_simple(reply(r), "OK");
+        }
+    } else if (strcmp(sub, "INFO") == 0) {
+        text = evbuffer_new();
+        client_describe(c, text);
+        reply_text(r, text);
+        evbuffer_free(text);
+    } else if (strcmp(sub, "LIST") == 0) {
+        text = evbuffer_new();
+        for (client *o = c->s->clients; o != NULL; o = o->next)
+            client_describe(o, text);
+        reply_text(r, text);
+        evbuffer_free(text);
+    } else if (strcmp(sub, "KILL") == 0) {
+        client_kill_cmd(r);
+    } else {
+        reply_help(r, help);
+    }
+    req_done(r);
+}
+
+void cmd_info(req *r)
+{
+    struct evbuffer *text = evbuffer_new();
+
+    if (r->argc == 1) {
+        stats_info(r->c->s, "default", text);
+    } else {
+        for (int i = 1; i < r->argc; i++)
+            stats_info(r->c->s, r->argv[i].ptr, text);
+    }
+    reply_text(r, text);
+    evbuffer_free(text);
+    req_done(r);
+}
+
+/* Names clients such as redis-benchmark ask for, with what holds for the sidecar. */
+static const char *const compat[][2] = {
+    {"save", ""},
+    {"appendonly", "no"},
+    {"databases", "1"},
+};
+
+void cmd_config(req *r)
+{
+    sidecar *s = r->c->s;
+    struct evbuffer *tmp;
+    char value[1024];
+    long n = 0;
+
+    if (strcmp(r->cmd->name, "CONFIG|HELP") == 0) {
+        static const char *const help[] = {
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern> [<pattern> ...]",
+            "    Return the values of the parameters matching the patterns (read-only: the "
+            "sidecar is configured by its file).",
+            NULL};
+        reply_help(r, help);
+        req_done(r);
+        return;
+    }
+    tmp = evbuffer_new();
+    for (size_t i = 0; i < conf_count(); i++) {
+        for (int p = 2; p < r->argc; p++) {
+            if (conf_glob(r->argv[p].ptr, conf_name(i))) {
+                conf_value(&s->cfg, i, value, sizeof(value));
+                resp_add_bulk_str(tmp, conf_name(i));
+                resp_add_bulk_str(tmp, value);
+                n++;
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < sizeof(compat) / sizeof(compat[0]); i++) {
+        for (int p = 2; p < r->argc; p++) {
+            if (conf_glob(r->argv[p].ptr, compat[i][0])) {
+                resp_add_bulk_str(tmp, compat[i][0]);
+                resp_add_bulk_str(tmp, compat[i][1]);
+                n++;
+                break;
+            }
+        }
+    }
+    resp_add_map(reply(r), proto_of(r), n);
+    evbuffer_add_buffer(reply(r), tmp);
+    evbuffer_free(tmp);
+    req_done(r);
+}
+
+void cmd_time(req *r)
+{
+    int64_t now = clock_unix_us();
+
+    resp_add_array(reply(r), 2);
+    resp_add_bulkf(reply(r), "%lld", (long long)(now / 1000000));
+    resp_add_bulkf(reply(r), "%lld", (long long)(now % 1000000));
+    req_done(r);
+}
+
+void cmd_nori_consistency(req *r)
+{
+    kv_consistency level;
+
+    if (r->argc == 1) {
+        resp_add_bulk_str(reply(r), kv_consistency_name(r->c->consistency));
+    } else if (r->argc > 2) {
+        reply_error(r, "ERR wrong number of arguments for 'nori.consistency' command");
+    } else if (!kv_consistency_parse(r->argv[1].ptr, &level)) {
+        reply_errorf(r,
+                     "ERR unknown consistency level '%.64s': expected lease, linearizable or "
+                     "stale_ok",
+                     r->argv[1].ptr);
+    } else {
+        r->c->consistency = level;
+        resp_add_simple(reply(r), "OK");
+    }
+    req_done(r);
+}
+
+void cmd_nori_shard(req *r)
+{
+    kv_client *kv = r->c->s->kv;
+    uint32_t shard = kv_shard(kv, r->argv[1].ptr, r->argv[1].len);
+    const char *leader = kv_shard_leader(kv, shard);
+
+    resp_add_array(reply(r), 2);
+    resp_add_int(reply(r), shard);
+    if (leader != NULL)
+        resp_add_bulk_str(reply(r), leader);
+    else
+        resp_add_null(reply(r), proto_of(r));
+    req_done(r);
+}
+
+void cmd_nori_topology(req *r)
+{
+    kv_client *kv = r->c->s->kv;
+    struct evbuffer *b = reply(r);
+    int proto = proto_of(r);
+    kv_stats st;
+    size_t n;
+    const kv_view_node *nodes = kv_view_nodes(kv, &n);
+
+    kv_get_stats(kv, &st);
+    resp_add_map(b, proto, 4);
+    resp_add_bulk_str(b, "epoch");
+    if (st.has_view)
+        resp_add_int(b, (long long)st.epoch);
+    else
+        resp_add_null(b, proto);
+    resp_add_bulk_str(b, "total_shards");
+    resp_add_int(b, st.total_shards);
+    resp_add_bulk_str(b, "nodes");
+    resp_add_array(b, (long)n);
+    for (size_t i = 0; i < n; i++) {
+        resp_add_map(b, proto, 3);
+        resp_add_bulk_str(b, "id");
+        resp_add_bulk_str(b, nodes[i].id);
+        resp_add_bulk_str(b, "addr");
+        resp_add_bulk_str(b, nodes[i].addr);
+        resp_add_bulk_str(b, "role");
+        resp_add_bulk_str(b, nodes[i].role);
+    }
+    resp_add_bulk_str(b, "shards");
+    resp_add_array(b, st.total_shards);
+    for (uint32_t s = 0; s < st.total_shards; s++) {
+        const char *leader = kv_shard_leader(kv, s);
+        resp_add_array(b, 2);
+        resp_add_int(b, s);
+        if (leader != NULL)
+            resp_add_bulk_str(b, leader);
+        else
+            resp_add_null(b, proto);
+    }
+    req_done(r);
+}
+
+void cmd_nori_stats(req *r)
+{
+    stats_nori(r->c->s, proto_of(r), reply(r));
+    req_done(r);
+}

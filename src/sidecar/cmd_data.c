@@ -1,0 +1,546 @@
+/*
+ * cmd_data: the data commands, each turned into NoriKV operations on the cluster client:
+ * GET, SET and its expiry forms, DEL/UNLINK, EXISTS, MGET, MSET and the NORI.* commands.
+ * Multi-key commands fan out concurrently and answer once every key is done, in request
+ * order. Never weakens a command silently: what NoriKV cannot do is refused.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "clock.h"
+
+static kv_consistency level_of(const req *r)
+{
+    return r->c->consistency;
+}
+
+/* ---- single-key commands ------------------------------------------------------------ */
+
+static void on_get(const kv_result *res, void *arg)
+{
+    req *r = arg;
+    stats *st = &r->c->s->st;
+
+    r->op = NULL;
+    if (res->err != KV_OK) {
+        reply_kv_error(r, res, NULL);
+    } else if (res->found) {
+        st->keyspace_hits++;
+        resp_add_bulk(reply(r), res->value, res->value_len);
+    } else {
+        st->keyspace_misses++;
+        resp_add_null(reply(r), r->c->proto);
+    }
+    req_done(r);
+}
+
+void cmd_get(req *r)
+{
+    kv_get_args a = {r->argv[1].ptr, r->argv[1].len, level_of(r), 0};
+
+    r->op = kv_get(r->c->s->kv, &a, on_get, r);
+}
+
+static void on_ok(const kv_result *res, void *arg)
+{
+    req *r = arg;
+
+    r->op = NULL;
+    if (res->err != KV_OK)
+        reply_kv_error(r, res, NULL);
+    else
+        resp_add_simple(reply(r), "OK");
+    req_done(r);
+}
+
+/* Puts key = value with ttl_ms (0: none); an expiry already past deletes the key, as
+ * Redis does, and still answers OK. */
+static void put_with_ttl(req *r, int key, int value, int64_t ttl_ms, bool expired)
+{
+    kv_client *kv = r->c->s->kv;
+
+    if (expired) {
+        kv_del_args d = {r->argv[key].ptr, r->argv[key].len, NULL, NULL, 0};
+        r->op = kv_del(kv, &d, on_ok, r);
+        return;
+    }
+    kv_put_args a = {r->argv[key].ptr,
+                     r->argv[key].len,
+                     r->argv[value].ptr,
+                     r->argv[value].len,
+                     (uint64_t)ttl_ms,
+                     NULL,
+                     NULL,
+                     0};
+    r->op = kv_put(kv, &a, on_ok, r);
+}
+
+void cmd_set(req *r)
+{
+    int64_t ttl = 0;
+    bool has_expiry = false, expired = false;
+
+    for (int i = 3; i < r->argc; i++) {
+        const char *opt = r->argv[i].ptr;
+        bool ex = strcasecmp(opt, "EX") == 0, px = strcasecmp(opt, "PX") == 0,
+             exat = strcasecmp(opt, "EXAT") == 0, pxat = strcasecmp(opt, "PXAT") == 0;
+        long long v;
+
+        if (strcasecmp(opt, "NX") == 0) {
+            reply_error(r, "ERR SET NX is not supported: NoriKV has no atomic put-if-absent");
+            req_done(r);
+            return;
+        }
+        if (strcasecmp(opt, "XX") == 0 || strcasecmp(opt, "GET") == 0) {
+            reply_errorf(r,
+                         "ERR SET %s is not supported yet: it needs a compare-and-swap loop "
+                         "that this sidecar version does not have",
+                         opt);
+            req_done(r);
+            return;
+        }
+        if (strcasecmp(opt, "KEEPTTL") == 0) {
+            reply_error(r, "ERR SET KEEPTTL is not supported: NoriKV does not expose a key's "
+                           "remaining time to live");
+            req_done(r);
+            return;
+        }
+        if (!(ex || px || exat || pxat) || has_expiry || i + 1 >= r->argc) {
+            reply_error(r, "ERR syntax error");
+            req_done(r);
+            return;
+        }
+        if (!arg_ll(r, ++i, &v)) {
+            req_done(r);
+            return;
+        }
+        if (v <= 0 || ((ex || exat) && v > INT64_MAX / 1000)) {
+            evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
+            reply_error(r, "ERR invalid expire time in 'set' command");
+            req_done(r);
+            return;
+        }
+        has_expiry = true;
+        if (ex)
+            ttl = v * 1000;
+        else if (px)
+            ttl = v;
+        else
+            ttl = (exat ? v * 1000 : v) - clock_unix_ms();
+        if ((exat || pxat) && ttl <= 0)
+            expired = true;
+    }
+    put_with_ttl(r, 1, 2, ttl, expired);
+}
+
+static void setex_common(req *r, long long unit_ms, const char *name)
+{
+    long long v;
+
+    if (!arg_ll(r, 2, &v)) {
+        req_done(r);
+        return;
+    }
+    if (v <= 0 || v > INT64_MAX / unit_ms) {
+        evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
+        reply_errorf(r, "ERR invalid expire time in '%s' command", name);
+        req_done(r);
+        return;
+    }
+    put_with_ttl(r, 1, 3, v * unit_ms, false);
+}
+
+void cmd_setex(req *r)
+{
+    setex_common(r, 1000, "setex");
+}
+
+void cmd_psetex(req *r)
+{
+    setex_common(r, 1, "psetex");
+}
+
+/* ---- fan-out commands --------------------------------------------------------------- */
+
+/* What a fan-out remembers besides its parts: the first error. */
+typedef struct fanout {
+    bool failed;
+    kv_result first_error; /* its message lives in error_text */
+    char error_text[512];
+} fanout;
+
+static fanout *fanout_new(req *r, int n)
+{
+    fanout *f = calloc(1, sizeof(*f));
+
+    r->parts = calloc((size_t)n, sizeof(*r->parts));
+    if (f == NULL || r->parts == NULL) {
+        free(f);
+        return NULL;
+    }
+    r->nparts = n;
+    r->pending = n;
+    r->scratch = f;
+    for (int k = 0; k < n; k++)
+        r->parts[k].r = r;
+    return f;
+}
+
+static void fanout_fail(fanout *f, const kv_result *res)
+{
+    if (f->failed)
+        return;
+    f->failed = true;
+    f->first_error = *res;
+    snprintf(f->error_text, sizeof(f->error_text), "%s", res->message);
+    f->first_error.message = f->error_text;
+}
+
+static bool oom(req *r)
+{
+    reply_error(r, "ERR out of memory");
+    req_done(r);
+    return false;
+}
+
+static void on_mget(const kv_result *res, void *arg)
+{
+    req_part *p = arg;
+    req *r = p->r;
+    fanout *f = r->scratch;
+    stats *st = &r->c->s->st;
+
+    p->op = NULL;
+    if (res->err != KV_OK) {
+        fanout_fail(f, res);
+    } else if (res->found) {
+        st->keyspace_hits++;
+        p->found = true;
+        p->len = res->value_len;
+        p->value = malloc(res->value_len + 1);
+        if (p->value != NULL && res->value_len > 0)
+            memcpy(p->value, res->value, res->value_len);
+    } else {
+        st->keyspace_misses++;
+    }
+    if (--r->pending > 0)
+        return;
+    if (f->failed) {
+        reply_kv_error(r, &f->first_error, NULL);
+    } else if (r->cmd->proc == cmd_exists) {
+        long long n = 0;
+        for (int i = 0; i < r->nparts; i++)
+            n += r->parts[i].found;
+        resp_add_int(reply(r), n);
+    } else {
+        resp_add_array(reply(r), r->nparts);
+        for (int i = 0; i < r->nparts; i++) {
+            if (r->parts[i].found)
+                resp_add_bulk(reply(r), r->parts[i].value, r->parts[i].len);
+            else
+                resp_add_null(reply(r), r->c->proto);
+        }
+    }
+    req_done(r);
+}
+
+static void read_keys(req *r)
+{
+    int n = r->argc - 1;
+    fanout *f = fanout_new(r, n);
+
+    if (f == NULL && !oom(r))
+        return;
+    for (int k = 0; k < n; k++) {
+        req_part *p = &r->parts[k];
+        p->i = k + 1;
+        kv_get_args a = {r->argv[p->i].ptr, r->argv[p->i].len, level_of(r), 0};
+        p->op = kv_get(r->c->s->kv, &a, on_mget, p);
+    }
+}
+
+void cmd_mget(req *r)
+{
+    read_keys(r);
+}
+
+void cmd_exists(req *r)
+{
+    read_keys(r);
+}
+
+static void on_mset(const kv_result *res, void *arg)
+{
+    req_part *p = arg;
+    req *r = p->r;
+    fanout *f = r->scratch;
+
+    p->op = NULL;
+    if (res->err != KV_OK)
+        fanout_fail(f, res);
+    if (--r->pending > 0)
+        return;
+    if (f->failed)
+        reply_kv_error(r, &f->first_error, NULL);
+    else
+        resp_add_simple(reply(r), "OK");
+    req_done(r);
+}
+
+void cmd_mset(req *r)
+{
+    int n = (r->argc - 1) / 2;
+    fanout *f;
+
+    if ((r->argc - 1) % 2 != 0) {
+        reply_error(r, "ERR wrong number of arguments for 'mset' command");
+        req_done(r);
+        return;
+    }
+    if ((f = fanout_new(r, n)) == NULL && !oom(r))
+        return;
+    for (int k = 0; k < n; k++) {
+        req_part *p = &r->parts[k];
+        p->i = 1 + 2 * k;
+        kv_put_args a = {r->argv[p->i].ptr,
+                         r->argv[p->i].len,
+                         r->argv[p->i + 1].ptr,
+                         r->argv[p->i + 1].len,
+                         0,
+                         NULL,
+                         NULL,
+                         0};
+        p->op = kv_put(r->c->s->kv, &a, on_mset, p);
+    }
+}
+
+/* DEL: NoriKV's Delete reports a tombstone whether or not the key existed, so each key is
+ * read first and counted if it was there, then deleted. */
+static void on_del_done(const kv_result *res, void *arg)
+{
+    req_part *p = arg;
+    req *r = p->r;
+    fanout *f = r->scratch;
+
+    p->op = NULL;
+    if (res->err != KV_OK)
+        fanout_fail(f, res);
+    if (--r->pending > 0)
+        return;
+    if (f->failed) {
+        reply_kv_error(r, &f->first_error, NULL);
+    } else {
+        long long n = 0;
+        for (int i = 0; i < r->nparts; i++)
+            n += r->parts[i].found;
+        resp_add_int(reply(r), n);
+    }
+    req_done(r);
+}
+
+static void on_del_read(const kv_result *res, void *arg)
+{
+    req_part *p = arg;
+    req *r = p->r;
+
+    p->op = NULL;
+    if (res->err != KV_OK) {
+        on_del_done(res, p);
+        return;
+    }
+    p->found = res->found;
+    kv_del_args d = {r->argv[p->i].ptr, r->argv[p->i].len, NULL, NULL, 0};
+    p->op = kv_del(r->c->s->kv, &d, on_del_done, p);
+}
+
+void cmd_del(req *r)
+{
+    int n = r->argc - 1;
+    fanout *f = fanout_new(r, n);
+
+    if (f == NULL && !oom(r))
+        return;
+    for (int k = 0; k < n; k++) {
+        req_part *p = &r->parts[k];
+        p->i = k + 1;
+        kv_get_args a = {r->argv[p->i].ptr, r->argv[p->i].len, KV_LINEARIZABLE, 0};
+        p->op = kv_get(r->c->s->kv, &a, on_del_read, p);
+    }
+}
+
+/* ---- NORI.* ------------------------------------------------------------------------- */
+
+typedef struct nori_opts {
+    bool has_ttl, has_version;
+    long long ttl;
+    const char *idem;
+    kv_version version;
+    kv_consistency level;
+} nori_opts;
+
+static bool parse_version(req *r, int i, kv_version *v)
+{
+    long long t, x;
+
+    if (!arg_ll(r, i, &t) || !arg_ll(r, i + 1, &x))
+        return false;
+    if (t < 0 || x < 0) {
+        evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
+        reply_error(r, "ERR IFMATCH takes a term and an index, both 0 or more");
+        return false;
+    }
+    v->term = (uint64_t)t;
+    v->index = (uint64_t)x;
+    return true;
+}
+
+/* Options from argument `from` on; allowed is a set of "TTL", "IDEMPOTENCY", "IFMATCH",
+ * "CONSISTENCY". Replies the error and returns false when they are wrong. */
+static bool parse_nori_opts(req *r, int from, const char *allowed, nori_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->level = level_of(r);
+    for (int i = from; i < r->argc; i++) {
+        const char *opt = r->argv[i].ptr;
+        bool known = strcasestr(allowed, opt) != NULL && r->argv[i].len >= 3;
+        if (known && strcasecmp(opt, "TTL") == 0 && i + 1 < r->argc) {
+            if (!arg_ll(r, ++i, &o->ttl))
+                return false;
+            if (o->ttl < 0) {
+                evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
+                reply_error(r, "ERR TTL takes milliseconds, 0 or more (0: no expiry)");
+                return false;
+            }
+            o->has_ttl = true;
+        } else if (known && strcasecmp(opt, "IDEMPOTENCY") == 0 && i + 1 < r->argc) {
+            o->idem = r->argv[++i].ptr;
+        } else if (known && strcasecmp(opt, "IFMATCH") == 0 && i + 2 < r->argc) {
+            if (!parse_version(r, i + 1, &o->version))
+                return false;
+            o->has_version = true;
+            i += 2;
+        } else if (known && strcasecmp(opt, "CONSISTENCY") == 0 && i + 1 < r->argc) {
+            if (!kv_consistency_parse(r->argv[++i].ptr, &o->level)) {
+                reply_errorf(r,
+                             "ERR unknown consistency level '%.64s': expected lease, "
+                             "linearizable or stale_ok",
+                             r->argv[i].ptr);
+                return false;
+            }
+        } else {
+            reply_error(r, "ERR syntax error");
+            return false;
+        }
+    }
+    return true;
+}
+
+typedef struct nori_ctx {
+    req *r;
+    bool has_expected;
+    kv_version expected;
+} nori_ctx;
+
+static void on_nori_put(const kv_result *res, void *arg)
+{
+    req *r = arg;
+    nori_ctx *x = r->scratch;
+
+    r->op = NULL;
+    if (res->err != KV_OK) {
+        reply_kv_error(r, res, x->has_expected ? &x->expected : NULL);
+    } else {
+        resp_add_array(reply(r), 2);
+        resp_add_int(reply(r), (long long)res->version.term);
+        resp_add_int(reply(r), (long long)res->version.index);
+    }
+    req_done(r);
+}
+
+void cmd_nori_put(req *r)
+{
+    nori_opts o;
+    nori_ctx *x;
+
+    if (!parse_nori_opts(r, 3, "TTL IDEMPOTENCY IFMATCH", &o)) {
+        req_done(r);
+        return;
+    }
+    if ((x = calloc(1, sizeof(*x))) == NULL) {
+        oom(r);
+        return;
+    }
+    x->r = r;
+    x->has_expected = o.has_version;
+    x->expected = o.version;
+    r->scratch = x;
+    kv_put_args a = {r->argv[1].ptr,
+                     r->argv[1].len,
+                     r->argv[2].ptr,
+                     r->argv[2].len,
+                     (uint64_t)o.ttl,
+                     o.idem,
+                     o.has_version ? &o.version : NULL,
+                     0};
+    r->op = kv_put(r->c->s->kv, &a, on_nori_put, r);
+}
+
+static void on_nori_get(const kv_result *res, void *arg)
+{
+    req *r = arg;
+    stats *st = &r->c->s->st;
+
+    r->op = NULL;
+    if (res->err != KV_OK) {
+        reply_kv_error(r, res, NULL);
+    } else if (!res->found) {
+        st->keyspace_misses++;
+        resp_add_null_array(reply(r), r->c->proto);
+    } else {
+        st->keyspace_hits++;
+        resp_add_array(reply(r), 3);
+        resp_add_bulk(reply(r), res->value, res->value_len);
+        resp_add_int(reply(r), (long long)res->version.term);
+        resp_add_int(reply(r), (long long)res->version.index);
+    }
+    req_done(r);
+}
+
+void cmd_nori_get(req *r)
+{
+    nori_opts o;
+
+    if (!parse_nori_opts(r, 2, "CONSISTENCY", &o)) {
+        req_done(r);
+        return;
+    }
+    kv_get_args a = {r->argv[1].ptr, r->argv[1].len, o.level, 0};
+    r->op = kv_get(r->c->s->kv, &a, on_nori_get, r);
+}
+
+static void on_nori_del(const kv_result *res, void *arg)
+{
+    req *r = arg;
+
+    r->op = NULL;
+    if (res->err != KV_OK)
+        reply_kv_error(r, res, NULL);
+    else
+        resp_add_int(reply(r), res->tombstoned ? 1 : 0);
+    req_done(r);
+}
+
+void cmd_nori_del(req *r)
+{
+    nori_opts o;
+
+    if (!parse_nori_opts(r, 2, "IDEMPOTENCY IFMATCH", &o)) {
+        req_done(r);
+        return;
+    }
+    kv_del_args a = {r->argv[1].ptr, r->argv[1].len, o.idem, o.has_version ? &o.version : NULL, 0};
+    r->op = kv_del(r->c->s->kv, &a, on_nori_del, r);
+}

@@ -1,0 +1,473 @@
+/*
+ * norikv-sidecar: the daemon. Reads the configuration, starts the cluster client,
+ * listens on the Unix socket (and, if asked, a loopback TCP port), serves clients until
+ * SIGTERM, then drains: stops accepting, lets what is in flight finish within a bound,
+ * and exits. Talks to systemd when run under it (READY, STATUS, RELOADING, STOPPING).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <systemd/sd-daemon.h>
+
+#include "client.h"
+#include "clock.h"
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "sidecar.h"
+
+#define DRAIN_MS 5000
+
+static const char usage[] =
+    "Usage: norikv-sidecar [-c FILE] [--section.key=value]... [-t]\n"
+    "Serves the Redis protocol on a local socket and runs every command on a NoriKV cluster:\n"
+    "routing to shard leaders, retries, idempotent writes, consistency levels, statistics.\n"
+    "\n"
+    "  -c, --config FILE   read the configuration from FILE (INI); without it, defaults\n"
+    "  --section.key=value override one key, e.g. --sidecar.listen=/tmp/nk.sock\n"
+    "                      --cluster.nodes=127.0.0.1:9001,127.0.0.1:9002\n"
+    "  -t, --test          check the configuration and exit (0: valid)\n"
+    "  --print-config      print the commented example configuration (every key, its\n"
+    "                      default and what it does) and exit\n"
+    "  --commands          print the command table (markdown) and exit\n"
+    "  -h, --help          this text\n"
+    "  -V, --version       the version\n"
+    "\n"
+    "Signals: SIGTERM or SIGINT drain and exit (a second one exits at once); SIGHUP\n"
+    "reloads the keys marked reloadable and logs the ones that need a restart.\n";
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+typedef struct cli_opts {
+    const char *file;
+    bool test;
+    int noverrides;
+    char **overrides; /* "section.key=value" */
+} cli_opts;
+
+static int load_config(conf *c, const cli_opts *o, char *err, size_t errlen)
+{
+    if (o->file != NULL && conf_load_file(c, o->file, err, errlen) != 0)
+        return -1;
+    for (int i = 0; i < o->noverrides; i++) {
+        char *eq = strchr(o->overrides[i], '=');
+        char name[128];
+        if (eq == NULL || (size_t)(eq - o->overrides[i]) >= sizeof(name)) {
+            snprintf(err, errlen, "--%s: expected --section.key=value", o->overrides[i]);
+            return -1;
+        }
+        memcpy(name, o->overrides[i], (size_t)(eq - o->overrides[i]));
+        name[eq - o->overrides[i]] = '\0';
+        if (conf_set(c, name, eq + 1, err, errlen) != 0)
+            return -1;
+    }
+    return conf_validate(c, err, errlen);
+}
+
+static int parse_args(int argc, char **argv, cli_opts *o)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"test", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"print-config", no_argument, NULL, 'P'},
+        {"commands", no_argument, NULL, 'M'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    o->overrides = calloc((size_t)argc + 1, sizeof(*o->overrides));
+    /* --section.key=value is not an option getopt knows: take those out first */
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '.') != NULL &&
+            strchr(argv[i], '=') != NULL && strchr(argv[i], '.') < strchr(argv[i], '=')) {
+            o->overrides[o->noverrides++] = argv[i] + 2;
+            memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+            argc--;
+            i--;
+        }
+    }
+    while ((c = getopt_long(argc, argv, "c:thV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->file = optarg;
+            break;
+        case 't':
+            o->test = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            exit(0);
+        case 'V':
+            printf("norikv-sidecar %s (Redis protocol %s)\n", PACKAGE_VERSION,
+                   SIDECAR_REDIS_VERSION);
+            exit(0);
+        case 'P':
+            conf_print_example(stdout);
+            exit(0);
+        case 'M':
+            cmd_print_markdown(stdout);
+            exit(0);
+        default:
+            fprintf(stderr, "Try 'norikv-sidecar --help' for more information.\n");
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr,
+                "norikv-sidecar: unexpected argument '%s' (keys are set as "
+                "--section.key=value)\n",
+                argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- listening ---------------------------------------------------------------------- */
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
+{
+    sidecar *s = arg;
+    char addr[64];
+
+    (void)l;
+    if (sa->sa_family == AF_INET && len >= (int)sizeof(struct sockaddr_in)) {
+        struct sockaddr_in *in = (struct sockaddr_in *)sa;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+        snprintf(addr, sizeof(addr), "%s:%d", ip, ntohs(in->sin_port));
+        client_accept(s, fd, addr, false);
+    } else {
+        /* Unix peers have no address; Redis shows the socket path with a port of 0 */
+        snprintf(addr, sizeof(addr), "%s:0", s->cfg.sidecar.listen);
+        client_accept(s, fd, addr, true);
+    }
+}
+
+static void on_listen_error(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    (void)arg;
+    log_warning("accept failed: %s", strerror(errno)); /* EMFILE and the like: keep going */
+}
+
+/* Refuses a path another live sidecar serves; a stale socket file is replaced. */
+static int claim_socket_path(const char *path)
+{
+    struct sockaddr_un sun;
+    int fd;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+        close(fd);
+        log_error("%s is served by another process: not taking it over", path);
+        return -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        log_error("cannot remove %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int open_listeners(sidecar *s)
+{
+    const unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
+    int n = sd_listen_fds(1);
+
+    if (n > 0) { /* socket activation: systemd holds the socket */
+        int fd = SD_LISTEN_FDS_START;
+        evutil_make_socket_nonblocking(fd); /* inherited blocking */
+        s->unix_listener = evconnlistener_new(s->base, on_accept, s, flags, 0, fd);
+        log_notice("serving the socket systemd passed (fd %d)", fd);
+    } else {
+        struct sockaddr_un sun;
+        mode_t old;
+        if (claim_socket_path(s->cfg.sidecar.listen) != 0)
+            return -1;
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s->cfg.sidecar.listen);
+        old = umask(0177); /* no window where the socket is wider open than configured */
+        s->unix_listener = evconnlistener_new_bind(s->base, on_accept, s, flags, 511,
+                                                   (struct sockaddr *)&sun, sizeof(sun));
+        umask(old);
+        if (s->unix_listener == NULL) {
+            log_error("cannot listen on %s: %s", s->cfg.sidecar.listen, strerror(errno));
+            return -1;
+        }
+        if (chmod(s->cfg.sidecar.listen, (mode_t)s->cfg.sidecar.unix_mode) != 0)
+            log_warning("cannot set mode %04o on %s: %s", s->cfg.sidecar.unix_mode,
+                        s->cfg.sidecar.listen, strerror(errno));
+    }
+    evconnlistener_set_error_cb(s->unix_listener, on_listen_error);
+    if (s->cfg.sidecar.port > 0) {
+        struct sockaddr_in in;
+        memset(&in, 0, sizeof(in));
+        in.sin_family = AF_INET;
+        in.sin_port = htons((uint16_t)s->cfg.sidecar.port);
+        in.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only, by design */
+        s->tcp_listener = evconnlistener_new_bind(s->base, on_accept, s, flags, 511,
+                                                  (struct sockaddr *)&in, sizeof(in));
+        if (s->tcp_listener == NULL) {
+            log_error("cannot listen on 127.0.0.1:%d: %s", s->cfg.sidecar.port, strerror(errno));
+            return -1;
+        }
+        evconnlistener_set_error_cb(s->tcp_listener, on_listen_error);
+    }
+    return 0;
+}
+
+static void close_listeners(sidecar *s)
+{
+    bool owned = sd_listen_fds(0) <= 0;
+
+    if (s->unix_listener != NULL) {
+        evconnlistener_free(s->unix_listener);
+        if (owned)
+            unlink(s->cfg.sidecar.listen);
+    }
+    if (s->tcp_listener != NULL)
+        evconnlistener_free(s->tcp_listener);
+    s->unix_listener = s->tcp_listener = NULL;
+}
+
+/* ---- the loop's own events ---------------------------------------------------------- */
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    client_flush_all(arg);
+}
+
+static bool drained(const sidecar *s)
+{
+    for (const client *c = s->clients; c != NULL; c = c->next)
+        if (c->nreqs > 0 || evbuffer_get_length(c->out) > 0)
+            return false;
+    return true;
+}
+
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    sidecar *s = arg;
+    int64_t now = clock_now_ms();
+    char status[256];
+
+    (void)fd;
+    (void)what;
+    stats_sample(s);
+    if (s->cfg.sidecar.timeout > 0) {
+        for (client *c = s->clients, *next; c != NULL; c = next) {
+            next = c->next;
+            if (c->nreqs == 0 && now - c->last_active_ms > (int64_t)s->cfg.sidecar.timeout * 1000)
+                client_kill(c);
+        }
+    }
+    if (s->draining && (drained(s) || now >= s->drain_deadline_ms)) {
+        event_base_loopbreak(s->base);
+        return;
+    }
+    stats_status_line(s, status, sizeof(status));
+    sd_notifyf(0, "STATUS=%s", status);
+}
+
+static void begin_drain(sidecar *s)
+{
+    s->draining = true;
+    s->drain_deadline_ms = clock_now_ms() + DRAIN_MS;
+    sd_notify(0, "STOPPING=1");
+    log_notice("draining: no new connections, finishing what is in flight");
+    close_listeners(s);
+    if (drained(s))
+        event_base_loopbreak(s->base);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+    sidecar *s = arg;
+
+    (void)what;
+    if (s->draining) {
+        log_notice("signal %d again: exiting now", (int)sig);
+        event_base_loopbreak(s->base);
+        return;
+    }
+    begin_drain(s);
+}
+
+static cli_opts opts_for_reload;
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    sidecar *s = arg;
+    conf fresh;
+    char err[512], a[1024], b[1024];
+    int changed = 0;
+
+    (void)sig;
+    (void)what;
+    sd_notify(0, "RELOADING=1");
+    if (conf_init(&fresh) != 0 || load_config(&fresh, &opts_for_reload, err, sizeof(err)) != 0) {
+        log_error("reload: %s; keeping the running configuration", err);
+        conf_free(&fresh);
+        sd_notify(0, "READY=1");
+        return;
+    }
+    for (size_t i = 0; i < conf_count(); i++) {
+        conf_value(&s->cfg, i, a, sizeof(a));
+        conf_value(&fresh, i, b, sizeof(b));
+        if (strcmp(a, b) == 0)
+            continue;
+        if (conf_reloadable(i)) {
+            char e2[256];
+            conf_set(&s->cfg, conf_name(i), b, e2, sizeof(e2));
+            changed++;
+        } else {
+            log_warning("reload: %s changed but needs a restart to take effect", conf_name(i));
+        }
+    }
+    {
+        int lvl = log_level_parse(s->cfg.log.level);
+        if (lvl >= 0)
+            log_current = (log_level)lvl;
+    }
+    conf_free(&fresh);
+    log_notice("reload: %d key%s changed", changed, changed == 1 ? "" : "s");
+    client_resume_all(s);
+    sd_notify(0, "READY=1");
+}
+
+/* The transport's own lines go to the log at their levels, not to a bare stderr. */
+static void transport_log(bool error, const char *message)
+{
+    if (error)
+        log_warning("grpc: %s", message);
+    else
+        log_debug("grpc: %s", message);
+}
+
+/* ---- main --------------------------------------------------------------------------- */
+
+static int run(sidecar *s)
+{
+    kv_config kc;
+    char err[512];
+    struct timeval second = {1, 0};
+
+    kv_config_default(&kc);
+    kc.nodes = s->cfg.cluster.nodes;
+    kc.total_shards = (uint32_t)s->cfg.cluster.total_shards;
+    kc.timeout_ms = s->cfg.cluster.timeout_ms;
+    kc.channels_per_node = s->cfg.cluster.channels_per_node;
+    kc.watch_cluster = s->cfg.cluster.watch_cluster;
+    kc.retry.max_attempts = s->cfg.retry.max_attempts;
+    kc.retry.initial_delay_ms = s->cfg.retry.initial_delay_ms;
+    kc.retry.max_delay_ms = s->cfg.retry.max_delay_ms;
+    kc.retry.jitter_ms = s->cfg.retry.jitter_ms;
+    s->kv = kv_client_new(s->base, &kc, err, sizeof(err));
+    if (s->kv == NULL) {
+        log_error("cluster client: %s", err);
+        return 1;
+    }
+    s->flush_ev = event_new(s->base, -1, 0, on_flush, s);
+    s->cron_ev = event_new(s->base, -1, EV_PERSIST, on_cron, s);
+    s->sigterm_ev = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
+    s->sigint_ev = evsignal_new(s->base, SIGINT, on_stop_signal, s);
+    s->sighup_ev = evsignal_new(s->base, SIGHUP, on_reload, s);
+    if (!s->flush_ev || !s->cron_ev || !s->sigterm_ev || !s->sigint_ev || !s->sighup_ev ||
+        event_add(s->cron_ev, &second) || event_add(s->sigterm_ev, NULL) ||
+        event_add(s->sigint_ev, NULL) || event_add(s->sighup_ev, NULL))
+        return 1;
+    if (open_listeners(s) != 0)
+        return 1;
+    log_notice("ready: clients on %s, cluster %s", s->cfg.sidecar.listen, s->cfg.cluster.nodes);
+    if (s->cfg.sidecar.port)
+        log_notice("also on 127.0.0.1:%d", s->cfg.sidecar.port);
+    sd_notify(0, "READY=1\nSTATUS=serving");
+    event_base_dispatch(s->base);
+    return 0;
+}
+
+static void teardown(sidecar *s)
+{
+    while (s->clients != NULL)
+        client_free(s->clients);
+    close_listeners(s);
+    kv_client_free(s->kv); /* cancels what is still out, drains the completion queue */
+    if (s->flush_ev)
+        event_free(s->flush_ev);
+    if (s->cron_ev)
+        event_free(s->cron_ev);
+    if (s->sigterm_ev)
+        event_free(s->sigterm_ev);
+    if (s->sigint_ev)
+        event_free(s->sigint_ev);
+    if (s->sighup_ev)
+        event_free(s->sighup_ev);
+}
+
+int main(int argc, char **argv)
+{
+    sidecar s;
+    char err[512];
+    int rc, lvl;
+
+    memset(&s, 0, sizeof(s));
+    if (conf_init(&s.cfg) != 0)
+        return 1;
+    if (parse_args(argc, argv, &opts_for_reload) != 0)
+        return 2;
+    if (load_config(&s.cfg, &opts_for_reload, err, sizeof(err)) != 0) {
+        fprintf(stderr, "norikv-sidecar: %s\n", err);
+        return 1;
+    }
+    if (opts_for_reload.test) {
+        printf("norikv-sidecar: configuration %s is valid\n",
+               opts_for_reload.file ? opts_for_reload.file : "(defaults)");
+        conf_free(&s.cfg);
+        free(opts_for_reload.overrides);
+        return 0;
+    }
+    lvl = log_level_parse(s.cfg.log.level);
+    log_current = lvl >= 0 ? (log_level)lvl : LOG_NOTICE;
+    s.config_file = opts_for_reload.file;
+    s.started_ms = clock_now_ms();
+    signal(SIGPIPE, SIG_IGN);
+    kv_global_init(transport_log);
+    s.base = event_base_new();
+    rc = s.base != NULL && stats_init(&s.st) == 0 ? run(&s) : 1;
+    log_notice("exiting");
+    teardown(&s);
+    stats_free(&s.st);
+    if (s.base != NULL)
+        event_base_free(s.base);
+    kv_global_shutdown();
+    libevent_global_shutdown();
+    conf_free(&s.cfg);
+    free(opts_for_reload.overrides);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * sidecar: the daemon's context, shared by its front-end modules (client connections,
+ * commands, statistics). One struct owns the loop, the configuration, the cluster client,
+ * the listeners, every client and the counters; there is no other global state.
+ */
+#ifndef NORIKV_SIDECAR_H
+#define NORIKV_SIDECAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "conf.h"
+#include "kv.h"
+#include "stats.h"
+
+#define SIDECAR_REDIS_VERSION "7.2.0" /* the Redis protocol level clients may assume */
+
+typedef struct client client;
+
+typedef struct sidecar {
+    struct event_base *base;
+    conf cfg;
+    const char *config_file;
+    kv_client *kv;
+    struct evconnlistener *unix_listener, *tcp_listener;
+    client *clients;    /* every connected client */
+    client *flush_list; /* clients with replies to write this loop pass */
+    struct event *flush_ev;
+    struct event *cron_ev; /* once a second: idle timeouts, rates, status */
+    struct event *sigterm_ev, *sigint_ev, *sighup_ev;
+    uint64_t next_client_id;
+    int nclients;
+    int64_t started_ms;
+    bool draining;
+    int64_t drain_deadline_ms;
+    stats st;
+} sidecar;
+
+#endif

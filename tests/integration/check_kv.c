@@ -1,0 +1,1137 @@
+/*
+ * check_kv: the NoriKV cluster client against a devnode cluster. Semantics of each
+ * operation, local validation, consistency translation, routing and redirects (every
+ * hint form), topology and its events, vectors, statistics, and faults injected through
+ * the control socket while a load of writes runs: kill and revive a leader, move
+ * leadership, lose replies after apply, latency beyond the deadline, a fraction of calls
+ * failing. Each fault test asserts what a user would: every acknowledged write reads
+ * back, no write was applied twice, what failed failed with the right error within its
+ * deadline, and the client works again afterwards.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <event2/event.h>
+
+#include "kv.h"
+#include "clock.h"
+#include "route.h"
+#include "testnode.h"
+
+static tn_proc dn;
+static struct event_base *base;
+static kv_client *kv;
+static kv_config cfg;
+static char seeds[256];
+
+static void new_client(void)
+{
+    char err[256];
+
+    kv = kv_client_new(base, &cfg, err, sizeof(err));
+    ck_assert_msg(kv != NULL, "client: %s", err);
+}
+
+/* A devnode with `nodes` nodes and its options; the client config starts at defaults
+ * and may be changed before new_client(). */
+static void start_cluster(int nodes, const char *opts)
+{
+    size_t off = 0;
+
+    kv_global_init(NULL);
+    ck_assert_msg(tn_start(&dn, nodes, opts) == 0, "devnode did not start");
+    for (int i = 0; i < nodes; i++)
+        off += (size_t)snprintf(seeds + off, sizeof(seeds) - off, "%s127.0.0.1:%d", i ? "," : "",
+                                dn.base_port + i);
+    base = event_base_new();
+    kv_config_default(&cfg);
+    cfg.nodes = seeds;
+}
+
+static void start(int nodes, const char *opts)
+{
+    start_cluster(nodes, opts);
+    new_client();
+}
+
+static void stop(void)
+{
+    kv_client_free(kv);
+    kv = NULL;
+    event_base_free(base);
+    ck_assert_int_eq(tn_stop(&dn), 0);
+    kv_global_shutdown();
+}
+
+/* ---- one operation at a time -------------------------------------------------------- */
+
+typedef struct outcome {
+    bool done;
+    kv_err err;
+    char msg[512];
+    bool found, has_version, tombstoned, flag;
+    char value[256];
+    size_t value_len;
+    kv_version version;
+    size_t n_matches;
+    char ids[8][32];
+    float dist[8];
+    size_t dims;
+    float vec[8];
+    int attempts, redirects;
+    int64_t t0, elapsed_ms;
+} outcome;
+
+static void on_outcome(const kv_result *r, void *arg)
+{
+    outcome *o = arg;
+
+    o->done = true;
+    o->elapsed_ms = clock_now_ms() - o->t0;
+    o->err = r->err;
+    snprintf(o->msg, sizeof(o->msg), "%s", r->message);
+    o->found = r->found;
+    o->has_version = r->has_version;
+    o->version = r->version;
+    o->tombstoned = r->tombstoned;
+    o->flag = r->flag;
+    o->value_len = r->value_len;
+    if (r->value_len > 0 && r->value_len < sizeof(o->value))
+        memcpy(o->value, r->value, r->value_len);
+    o->n_matches = r->n_matches;
+    for (size_t i = 0; i < r->n_matches && i < 8; i++) {
+        snprintf(o->ids[i], sizeof(o->ids[i]), "%s", r->matches[i].id);
+        o->dist[i] = r->matches[i].distance;
+    }
+    o->dims = r->dims;
+    for (size_t i = 0; i < r->dims && i < 8; i++)
+        o->vec[i] = r->vector[i];
+    o->attempts = r->attempts;
+    o->redirects = r->redirects;
+}
+
+static void on_guard(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    *(bool *)arg = true;
+}
+
+/* Runs the loop until *done or limit_ms passed; false on the limit. */
+static bool run_until(bool *done, int limit_ms)
+{
+    bool expired = false;
+    struct event *guard = evtimer_new(base, on_guard, &expired);
+    struct timeval tv = {limit_ms / 1000, (limit_ms % 1000) * 1000};
+
+    evtimer_add(guard, &tv);
+    while (!*done && !expired)
+        event_base_loop(base, EVLOOP_ONCE);
+    event_free(guard);
+    return *done;
+}
+
+static void settle(int ms)
+{
+    bool never = false;
+
+    run_until(&never, ms);
+}
+
+static void wait_outcome(outcome *o)
+{
+    ck_assert_msg(run_until(&o->done, 30000), "operation did not complete");
+}
+
+static outcome put(const char *key, const char *value, const char *idem, const kv_version *if_match,
+                   uint64_t ttl_ms)
+{
+    outcome o = {.t0 = clock_now_ms()};
+    kv_put_args a = {key, strlen(key), value, strlen(value), ttl_ms, idem, if_match, 0};
+
+    kv_put(kv, &a, on_outcome, &o);
+    wait_outcome(&o);
+    return o;
+}
+
+static outcome get(const char *key, kv_consistency level)
+{
+    outcome o = {.t0 = clock_now_ms()};
+    kv_get_args a = {key, strlen(key), level, 0};
+
+    kv_get(kv, &a, on_outcome, &o);
+    wait_outcome(&o);
+    return o;
+}
+
+static outcome del(const char *key, const char *idem)
+{
+    outcome o = {.t0 = clock_now_ms()};
+    kv_del_args a = {key, strlen(key), idem, NULL, 0};
+
+    kv_del(kv, &a, on_outcome, &o);
+    wait_outcome(&o);
+    return o;
+}
+
+#define ASSERT_OK(o) ck_assert_msg((o).err == KV_OK, "%s: %s", kv_err_name((o).err), (o).msg)
+#define ASSERT_ERR(o, e)                                                                           \
+    ck_assert_msg((o).err == (e), "got %s (%s), expected %s", kv_err_name((o).err), (o).msg,       \
+                  kv_err_name(e))
+
+static void assert_reads(const char *key, const char *value)
+{
+    outcome o = get(key, KV_LEASE);
+
+    ASSERT_OK(o);
+    ck_assert_msg(o.found, "%s not found", key);
+    ck_assert_uint_eq(o.value_len, strlen(value));
+    ck_assert_mem_eq(o.value, value, strlen(value));
+}
+
+/* Waits until the client has a view listing `nodes` nodes. */
+static void await_view(size_t nodes)
+{
+    kv_stats st;
+    int64_t until = clock_now_ms() + 10000;
+
+    do {
+        settle(20);
+        kv_get_stats(kv, &st);
+    } while ((!st.has_view || st.view_nodes != nodes) && clock_now_ms() < until);
+    ck_assert_msg(st.has_view && st.view_nodes == nodes, "no view of %zu nodes", nodes);
+}
+
+/* ==== operations ========================================================================== */
+
+START_TEST(put_get_delete_semantics)
+{
+    outcome o, g;
+
+    start(3, NULL);
+    o = put("user:1", "alice", NULL, NULL, 0);
+    ASSERT_OK(o);
+    ck_assert(o.has_version);
+    ck_assert_uint_eq(o.version.term, 0);
+    g = get("user:1", KV_LEASE);
+    ASSERT_OK(g);
+    ck_assert(g.found);
+    ck_assert_str_eq(g.value, "alice");
+    ck_assert_uint_eq(g.version.index, o.version.index);
+
+    g = get("user:none", KV_LEASE); /* missing: OK, not found, no version */
+    ASSERT_OK(g);
+    ck_assert(!g.found);
+    ck_assert(!g.has_version);
+
+    ASSERT_OK(put("user:empty", "", NULL, NULL, 0));
+    g = get("user:empty", KV_LEASE); /* an empty value is a value */
+    ASSERT_OK(g);
+    ck_assert(g.found);
+    ck_assert_uint_eq(g.value_len, 0);
+
+    o = del("user:1", NULL);
+    ASSERT_OK(o);
+    ck_assert(o.tombstoned);
+    ck_assert(o.has_version);
+    ck_assert(!get("user:1", KV_LEASE).found);
+    stop();
+}
+END_TEST
+
+START_TEST(consistency_levels_are_translated)
+{
+    start(3, NULL);
+    ASSERT_OK(put("cons", "v", NULL, NULL, 0));
+    /* the devnode, like the server, rejects "lease", "linearizable" and "stale_ok" */
+    for (int level = KV_LEASE; level <= KV_STALE_OK; level++) {
+        outcome g = get("cons", (kv_consistency)level);
+        ASSERT_OK(g);
+        ck_assert(g.found);
+    }
+    ck_assert_str_eq(kv_consistency_wire(KV_LEASE), "");
+    ck_assert_str_eq(kv_consistency_wire(KV_LINEARIZABLE), "");
+    ck_assert_str_eq(kv_consistency_wire(KV_STALE_OK), "eventual");
+    stop();
+}
+END_TEST
+
+START_TEST(cas_outcomes)
+{
+    outcome o;
+    kv_version v, stale = {0, 999};
+
+    start(3, NULL);
+    v = put("cas", "1", NULL, NULL, 0).version;
+    o = put("cas", "2", NULL, &v, 0);
+    ASSERT_OK(o);
+    o = put("cas", "3", NULL, &v, 0); /* v is stale now */
+    ASSERT_ERR(o, KV_ERR_VERSION_MISMATCH);
+    ck_assert_int_eq(o.attempts, 1); /* never retried */
+    ck_assert_ptr_nonnull(strstr(o.msg, "Version mismatch: expected term=0"));
+    o = put("cas-none", "x", NULL, &stale, 0);
+    ASSERT_ERR(o, KV_ERR_KEY_MISSING);
+    assert_reads("cas", "2");
+    stop();
+}
+END_TEST
+
+START_TEST(ttl_is_passed_through)
+{
+    start(1, NULL);
+    ASSERT_OK(put("ttl", "short", NULL, NULL, 300));
+    assert_reads("ttl", "short");
+    settle(500);
+    ck_assert(!get("ttl", KV_LEASE).found);
+    stop();
+}
+END_TEST
+
+START_TEST(local_validation_sends_nothing)
+{
+    char *big_key = calloc(1, 1026), *big_value = calloc(1, 1048578), *long_idem = calloc(1, 258);
+    outcome o = {0};
+    uint64_t calls;
+
+    start_cluster(1, NULL);
+    cfg.watch_cluster = false; /* no call but the ones under test */
+    new_client();
+    memset(big_key, 'k', 1025);
+    memset(big_value, 'v', 1048577);
+    memset(long_idem, 'i', 257);
+    calls = tn_stat(&dn, "calls");
+    kv_put_args a = {big_key, 1025, "v", 1, 0, NULL, NULL, 0};
+    ck_assert_ptr_null(kv_put(kv, &a, on_outcome, &o)); /* answered at once */
+    ck_assert(o.done);
+    ASSERT_ERR(o, KV_ERR_INVALID);
+    ck_assert_str_eq(o.msg, "key of 1025 bytes exceeds the limit of 1024");
+    memset(&o, 0, sizeof(o));
+    kv_put_args b = {"k", 1, big_value, 1048577, 0, NULL, NULL, 0};
+    ck_assert_ptr_null(kv_put(kv, &b, on_outcome, &o));
+    ASSERT_ERR(o, KV_ERR_INVALID);
+    ck_assert_str_eq(o.msg, "value of 1048577 bytes exceeds the limit of 1048576");
+    memset(&o, 0, sizeof(o));
+    kv_put_args c = {"k", 1, "v", 1, 0, long_idem, NULL, 0};
+    ck_assert_ptr_null(kv_put(kv, &c, on_outcome, &o));
+    ASSERT_ERR(o, KV_ERR_INVALID);
+    memset(&o, 0, sizeof(o));
+    kv_get_args g = {big_key, 1025, KV_LEASE, 0};
+    ck_assert_ptr_null(kv_get(kv, &g, on_outcome, &o));
+    ASSERT_ERR(o, KV_ERR_INVALID);
+    memset(&o, 0, sizeof(o));
+    float q[1] = {1};
+    kv_vsearch_args s = {"ns", q, 1, 0, false, KV_LEASE, 0};
+    ck_assert_ptr_null(kv_vsearch(kv, &s, on_outcome, &o));
+    ck_assert_str_eq(o.msg, "k must be greater than 0");
+    memset(&o, 0, sizeof(o));
+    kv_vinsert_args vi = {"", "id", q, 1, NULL, 0};
+    ck_assert_ptr_null(kv_vinsert(kv, &vi, on_outcome, &o));
+    ck_assert_str_eq(o.msg, "namespace must not be empty");
+    memset(&o, 0, sizeof(o));
+    kv_vcreate_args vc = {"ns", 4097, KV_DIST_COSINE, KV_INDEX_DEFAULT, NULL, 0};
+    ck_assert_ptr_null(kv_vcreate(kv, &vc, on_outcome, &o));
+    ck_assert_str_eq(o.msg, "dimensions must be between 1 and 4096");
+    /* the limits themselves are fine */
+    big_key[1024] = '\0';
+    ASSERT_OK(put(big_key, "v", NULL, NULL, 0));
+    ck_assert_uint_eq(tn_stat(&dn, "calls"), calls + 1);
+    free(big_key);
+    free(big_value);
+    free(long_idem);
+    stop();
+}
+END_TEST
+
+START_TEST(caller_idempotency_key_replays)
+{
+    outcome a, b;
+
+    start(3, NULL);
+    a = put("idem", "first", "app-req-1", NULL, 0);
+    b = put("idem", "second", "app-req-1", NULL, 0);
+    ASSERT_OK(b);
+    ck_assert_uint_eq(b.version.index, a.version.index);
+    assert_reads("idem", "first");
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 1);
+    stop();
+}
+END_TEST
+
+START_TEST(generated_idempotency_keys_are_per_write)
+{
+    start(3, NULL);
+    /* two writes of the same value are two writes: each has its own key */
+    ASSERT_OK(put("twice", "v", NULL, NULL, 0));
+    ASSERT_OK(put("twice", "v", NULL, NULL, 0));
+    ASSERT_OK(del("twice", NULL));
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 2);
+    ck_assert_uint_eq(tn_stat(&dn, "deletes_applied"), 1);
+    ck_assert_uint_eq(tn_stat(&dn, "idempotent_replays"), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(missing_key_not_found_flavour)
+{
+    outcome g;
+
+    start(1, "--missing-key not-found");
+    g = get("absent", KV_LEASE);
+    ASSERT_OK(g);
+    ck_assert(!g.found);
+    stop();
+}
+END_TEST
+
+/* ==== routing ============================================================================= */
+
+START_TEST(requests_go_straight_to_leaders)
+{
+    char key[32];
+
+    start(3, NULL);
+    await_view(3);
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof(key), "route-%d", i);
+        ASSERT_OK(put(key, "v", NULL, NULL, 0));
+    }
+    ck_assert_uint_eq(tn_stat(&dn, "not_leader"), 0);
+    kv_stats st;
+    kv_get_stats(kv, &st);
+    ck_assert_uint_eq(st.redirects, 0);
+    ck_assert_uint_eq(st.cached_leaders, 1024);
+    ck_assert_int_eq(st.total_nodes, 3);
+    stop();
+}
+END_TEST
+
+/* A shard's leader moves; the client learns it from the hint alone. */
+static void redirect_by_hint(const char *opts, bool watch)
+{
+    char key[64];
+    uint32_t shard;
+    outcome o;
+
+    start_cluster(3, opts);
+    cfg.watch_cluster = watch;
+    new_client();
+    if (watch)
+        await_view(3);
+    tn_key_for_node(key, sizeof(key), "hint", 2, 3, 1024);
+    shard = route_shard(key, strlen(key), 1024);
+    ASSERT_OK(put(key, "1", NULL, NULL, 0)); /* the client now knows node 2 leads it */
+    tn_control_ok(&dn, "move %u 3", shard);
+    o = put(key, "2", NULL, NULL, 0);
+    ASSERT_OK(o);
+    ck_assert_int_eq(o.redirects, 1);
+    ck_assert_int_eq(o.attempts, 2);
+    assert_reads(key, "2");
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 2);
+    stop();
+}
+
+START_TEST(redirect_leader_hint_addr)
+{
+    redirect_by_hint("--leader-hint leader-hint --hint-form addr", false);
+}
+END_TEST
+
+START_TEST(redirect_x_norikv_leader_addr)
+{
+    redirect_by_hint("--leader-hint x-norikv-leader --hint-form addr", false);
+}
+END_TEST
+
+/* Raft ids resolve through the ids views give; per-node views name every node but list
+ * only the watched node's own shards, so the moved shard is learned from the hint. */
+START_TEST(redirect_leader_hint_raft_id)
+{
+    redirect_by_hint("--leader-hint leader-hint --hint-form raft --view per-node", true);
+}
+END_TEST
+
+START_TEST(redirect_x_norikv_leader_raft_id)
+{
+    redirect_by_hint("--leader-hint x-norikv-leader --hint-form raft --view per-node", true);
+}
+END_TEST
+
+START_TEST(redirect_failed_precondition_flavour)
+{
+    redirect_by_hint("--not-leader failed-precondition --leader-hint leader-hint", false);
+}
+END_TEST
+
+START_TEST(no_hint_backs_off_and_finds_the_leader)
+{
+    char key[64];
+    uint32_t shard;
+    outcome o;
+
+    start_cluster(3, NULL);
+    cfg.watch_cluster = false; /* no view, no hint: only trying other nodes finds it */
+    new_client();
+    tn_key_for_node(key, sizeof(key), "nohint", 1, 3, 1024);
+    shard = route_shard(key, strlen(key), 1024);
+    ASSERT_OK(put(key, "1", NULL, NULL, 0));
+    tn_control_ok(&dn, "move %u 3", shard);
+    o = put(key, "2", NULL, NULL, 0);
+    ASSERT_OK(o);
+    ck_assert_int_ge(o.attempts, 2);
+    ck_assert_int_eq(o.redirects, 0);
+    assert_reads(key, "2");
+    stop();
+}
+END_TEST
+
+START_TEST(fresh_shard_election_is_waited_out)
+{
+    outcome o;
+
+    start(3, "--fresh-shard-ms 400");
+    o = put("fresh-key", "v", NULL, NULL, 0);
+    ASSERT_OK(o);
+    ck_assert_int_gt(o.attempts, 1);
+    ck_assert_uint_eq(tn_stat(&dn, "puts_applied"), 1);
+    stop();
+}
+END_TEST
+
+/* ==== topology ============================================================================ */
+
+typedef struct events {
+    int count;
+    size_t added, removed, changes;
+    bool has_previous;
+    char last_removed[64], last_added[64];
+} events;
+
+static void on_topology(const kv_topology_event *ev, void *arg)
+{
+    events *e = arg;
+
+    e->count++;
+    e->has_previous |= ev->has_previous;
+    e->added += ev->n_added;
+    e->removed += ev->n_removed;
+    e->changes += ev->n_changes;
+    if (ev->n_removed)
+        snprintf(e->last_removed, sizeof(e->last_removed), "%s", ev->removed[0]);
+    if (ev->n_added)
+        snprintf(e->last_added, sizeof(e->last_added), "%s", ev->added[0]);
+}
+
+START_TEST(topology_events_on_kill_and_revive)
+{
+    events e = {0};
+    char node3[32];
+    kv_stats st;
+    int64_t until;
+
+    start(3, "--election-ms 200");
+    kv_subscribe_topology(kv, on_topology, &e);
+    await_view(3);
+    ck_assert_int_ge(e.count, 1);
+    ck_assert_uint_eq(e.added, 3);      /* the first view adds every node */
+    ck_assert_uint_eq(e.changes, 1024); /* and names every shard's leader */
+    memset(&e, 0, sizeof(e));
+
+    snprintf(node3, sizeof(node3), "127.0.0.1:%d", dn.base_port + 2);
+    tn_control_ok(&dn, "kill 3");
+    await_view(2);
+    ck_assert_str_eq(e.last_removed, node3);
+    ck_assert(e.has_previous);
+    until = clock_now_ms() + 5000; /* after the election every shard has a leader again */
+    do {
+        settle(50);
+        kv_get_stats(kv, &st);
+    } while (st.cached_leaders < 1024 && clock_now_ms() < until);
+    ck_assert_uint_eq(st.cached_leaders, 1024);
+    ck_assert_uint_ge(e.changes, 341 * 2); /* node 3's shards: to nobody, then to others */
+
+    tn_control_ok(&dn, "revive 3");
+    await_view(3);
+    ck_assert_str_eq(e.last_added, node3);
+    stop();
+}
+END_TEST
+
+START_TEST(watch_resubscribes_to_another_seed)
+{
+    kv_stats st;
+    uint64_t views;
+    int64_t until;
+
+    /* per-node views: epochs are per node, so the new stream must not be compared with the
+     * old one's, and views list 0.0.0.0 and SWIM addresses that must map to the seeds */
+    start(3, "--view per-node --view-interval-ms 100");
+    await_view(3);
+    kv_get_stats(kv, &st);
+    views = st.views;
+    tn_control_ok(&dn, "kill 1"); /* the node the stream watches */
+    until = clock_now_ms() + 8000;
+    do {
+        settle(50);
+        kv_get_stats(kv, &st);
+    } while (st.watch_streams < 2 && clock_now_ms() < until);
+    ck_assert_uint_ge(st.watch_streams, 2);
+    until = clock_now_ms() + 3000;
+    uint64_t seen = st.views;
+    do {
+        settle(50);
+        kv_get_stats(kv, &st);
+    } while (st.views < seen + 3 && clock_now_ms() < until);
+    ck_assert_uint_ge(st.views, seen + 3); /* views flow again, though node2's epochs are its own */
+    ck_assert_uint_gt(st.views, views);
+    ck_assert_int_eq(kv_node_count(kv), 3); /* nothing undialable was added */
+    for (int i = 0; i < kv_node_count(kv); i++) {
+        kv_node_info ni;
+        kv_node_get(kv, i, &ni);
+        ck_assert_msg(strncmp(ni.addr, "127.0.0.1:", 10) == 0 &&
+                          atoi(ni.addr + 10) < dn.base_port + 3,
+                      "bad node %s", ni.addr);
+    }
+    stop();
+}
+END_TEST
+
+START_TEST(stats_reflect_what_happened)
+{
+    char key[32];
+    kv_version stale = {0, 999};
+    kv_stats st;
+    uint64_t node_calls = 0;
+
+    start(3, NULL);
+    await_view(3);
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "stats-%d", i);
+        ASSERT_OK(put(key, "v", NULL, NULL, 0));
+        ASSERT_OK(get(key, KV_STALE_OK));
+    }
+    ASSERT_ERR(put("stats-0", "w", NULL, &stale, 0), KV_ERR_VERSION_MISMATCH);
+    kv_get_stats(kv, &st);
+    ck_assert_uint_eq(st.ops, 21);
+    ck_assert_uint_eq(st.ops_ok, 20);
+    ck_assert_uint_eq(st.ops_failed, 1);
+    ck_assert_uint_eq(st.failed_by_err[KV_ERR_VERSION_MISMATCH], 1);
+    ck_assert_uint_eq(st.inflight, 0);
+    ck_assert_uint_eq(st.attempts, 21); /* every call went straight to its leader */
+    ck_assert_uint_eq(st.retries, 0);
+    ck_assert_uint_eq(st.attempt_status[GRPC_STATUS_OK], 20);
+    ck_assert_uint_eq(st.attempt_status[GRPC_STATUS_FAILED_PRECONDITION], 1);
+    /* router and topology */
+    ck_assert_int_eq(st.total_nodes, 3);
+    ck_assert_uint_eq(st.total_shards, 1024);
+    ck_assert_uint_eq(st.cached_leaders, 1024);
+    ck_assert(st.has_view);
+    ck_assert_uint_ge(st.epoch, 1);
+    ck_assert_uint_eq(st.view_nodes, 3);
+    ck_assert_uint_eq(st.view_shards, 1024);
+    ck_assert_uint_ge(st.watch_streams, 1);
+    /* pool: at most channels_per_node channels per node, opened as needed */
+    ck_assert_int_eq(st.max_connections_per_node, 2);
+    ck_assert_int_ge(st.channels_open, 3);
+    ck_assert_int_le(st.channels_open, 6);
+    ck_assert_int_ge(st.active_connections, 3);
+    for (int i = 0; i < kv_node_count(kv); i++) {
+        kv_node_info ni;
+        kv_node_get(kv, i, &ni);
+        ck_assert(ni.seed);
+        ck_assert(!ni.down);
+        ck_assert_int_le(ni.channels, 2);
+        node_calls += ni.calls;
+    }
+    ck_assert_uint_eq(node_calls, st.attempts + st.watch_streams);
+    stop();
+}
+END_TEST
+
+/* ==== vectors ============================================================================= */
+
+START_TEST(vector_operations)
+{
+    outcome o = {0};
+    float a[2] = {1, 0}, b[2] = {0, 2}, q[2] = {1, 0};
+
+    start(3, NULL); /* the vector group is led by node 1; the client starts elsewhere */
+    o.t0 = clock_now_ms();
+    kv_vcreate_args c = {"docs", 2, KV_DIST_EUCLIDEAN, KV_INDEX_DEFAULT, NULL, 0};
+    kv_vcreate(kv, &c, on_outcome, &o);
+    wait_outcome(&o);
+    ASSERT_OK(o);
+    ck_assert(o.flag);
+    ck_assert_int_eq(o.redirects, 1); /* FAILED_PRECONDITION "Not leader" + x-norikv-leader */
+    memset(&o, 0, sizeof(o));
+    kv_vinsert_args ia = {"docs", "a", a, 2, NULL, 0};
+    kv_vinsert(kv, &ia, on_outcome, &o);
+    wait_outcome(&o);
+    ASSERT_OK(o);
+    ck_assert_int_eq(o.redirects, 0); /* learned */
+    memset(&o, 0, sizeof(o));
+    kv_vinsert_args ib = {"docs", "b", b, 2, NULL, 0};
+    kv_vinsert(kv, &ib, on_outcome, &o);
+    wait_outcome(&o);
+    memset(&o, 0, sizeof(o));
+    kv_vsearch_args s = {"docs", q, 2, 5, false, KV_LEASE, 0};
+    kv_vsearch(kv, &s, on_outcome, &o);
+    wait_outcome(&o);
+    ASSERT_OK(o);
+    ck_assert_uint_eq(o.n_matches, 2);
+    ck_assert_str_eq(o.ids[0], "a");
+    ck_assert_str_eq(o.ids[1], "b");
+    ck_assert_float_eq_tol(o.dist[1], 2.2360680f, 1e-5);
+    memset(&o, 0, sizeof(o));
+    kv_vget_args g = {"docs", "b", KV_STALE_OK, 0};
+    kv_vget(kv, &g, on_outcome, &o);
+    wait_outcome(&o);
+    ASSERT_OK(o);
+    ck_assert(o.found);
+    ck_assert_uint_eq(o.dims, 2);
+    ck_assert_float_eq(o.vec[1], 2.0f);
+    memset(&o, 0, sizeof(o));
+    kv_vdelete_args d = {"docs", "b", NULL, 0};
+    kv_vdelete(kv, &d, on_outcome, &o);
+    wait_outcome(&o);
+    ck_assert(o.flag);
+    memset(&o, 0, sizeof(o));
+    kv_vget(kv, &g, on_outcome, &o);
+    wait_outcome(&o);
+    ASSERT_OK(o);
+    ck_assert(!o.found);
+    memset(&o, 0, sizeof(o));
+    kv_vdrop_args dr = {"docs", NULL, 0};
+    kv_vdrop(kv, &dr, on_outcome, &o);
+    wait_outcome(&o);
+    ck_assert(o.flag);
+    memset(&o, 0, sizeof(o));
+    kv_vsearch(kv, &s, on_outcome, &o);
+    wait_outcome(&o);
+    ASSERT_ERR(o, KV_ERR_NOT_FOUND);
+    stop();
+}
+END_TEST
+
+START_TEST(vectors_unsupported_by_the_cluster)
+{
+    outcome o = {0};
+    float q[2] = {1, 0};
+
+    start(1, "--no-vector");
+    kv_vsearch_args s = {"docs", q, 2, 5, false, KV_LEASE, 0};
+    kv_vsearch(kv, &s, on_outcome, &o);
+    wait_outcome(&o);
+    ASSERT_ERR(o, KV_ERR_NOT_SUPPORTED);
+    ck_assert_int_eq(o.attempts, 1);
+    stop();
+}
+END_TEST
+
+/* ==== deadlines, unavailability, teardown ================================================ */
+
+START_TEST(latency_beyond_deadline_times_out_in_time)
+{
+    outcome o;
+
+    start_cluster(1, NULL);
+    cfg.timeout_ms = 300;
+    new_client();
+    ASSERT_OK(put("slow", "v0", NULL, NULL, 0));
+    tn_control_ok(&dn, "latency 1 1500");
+    o = put("slow", "v1", NULL, NULL, 0);
+    ASSERT_ERR(o, KV_ERR_TIMEOUT);
+    ck_assert_int_le(o.elapsed_ms, 300 + 150);
+    o = get("slow", KV_LEASE);
+    ASSERT_ERR(o, KV_ERR_TIMEOUT);
+    ck_assert_int_le(o.elapsed_ms, 300 + 150);
+    tn_control_ok(&dn, "clear");
+    settle(1600); /* the held write lands; nothing applies twice */
+    ASSERT_OK(put("slow", "v2", NULL, NULL, 0));
+    assert_reads("slow", "v2");
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(unreachable_cluster_is_unavailable_after_the_attempts)
+{
+    outcome o;
+
+    start_cluster(1, NULL);
+    cfg.retry.max_attempts = 3;
+    new_client();
+    tn_control_ok(&dn, "kill 1");
+    o = put("nowhere", "v", NULL, NULL, 0);
+    ASSERT_ERR(o, KV_ERR_UNAVAILABLE);
+    ck_assert_int_eq(o.attempts, 3);
+    ck_assert_ptr_nonnull(strstr(o.msg, "no success after 3 attempts; last: UNAVAILABLE"));
+    ck_assert_int_le(o.elapsed_ms, cfg.timeout_ms);
+    stop();
+}
+END_TEST
+
+START_TEST(unreachable_cluster_times_out_with_default_retries)
+{
+    outcome o;
+
+    start_cluster(1, NULL);
+    cfg.timeout_ms = 1500;
+    new_client();
+    tn_control_ok(&dn, "kill 1");
+    o = put("nowhere", "v", NULL, NULL, 0);
+    ASSERT_ERR(o, KV_ERR_TIMEOUT);
+    ck_assert_int_le(o.elapsed_ms, 1500);
+    ck_assert_int_gt(o.attempts, 1);
+    ck_assert_ptr_nonnull(strstr(o.msg, "last: UNAVAILABLE"));
+    stop();
+}
+END_TEST
+
+static void never_called(const kv_result *r, void *arg)
+{
+    (void)r;
+    *(bool *)arg = true;
+}
+
+START_TEST(detached_and_in_flight_operations_are_cleaned_up)
+{
+    bool called = false;
+    kv_op *op;
+
+    start(1, NULL);
+    ASSERT_OK(put("warm", "v", NULL, NULL, 0));
+    tn_control_ok(&dn, "latency 1 300");
+    kv_put_args a = {"detached", 8, "v", 1, 0, NULL, NULL, 0};
+    op = kv_put(kv, &a, never_called, &called);
+    ck_assert_ptr_nonnull(op);
+    kv_op_detach(op);
+    settle(600); /* it completes; nobody is told */
+    ck_assert(!called);
+    assert_reads("detached", "v");
+    for (int i = 0; i < 10; i++) { /* still in flight when the client goes */
+        kv_put_args b = {"pending", 7, "v", 1, 0, NULL, NULL, 0};
+        ck_assert_ptr_nonnull(kv_put(kv, &b, never_called, &called));
+    }
+    kv_client_free(kv);
+    kv = NULL;
+    ck_assert(!called);
+    new_client();
+    stop();
+}
+END_TEST
+
+/* ==== faults under load =================================================================== */
+
+#define LOAD_MAX 4000
+
+typedef struct load {
+    const char *tag;
+    int total, concurrency, issued, acked, failed;
+    int stop_at; /* the loop returns to the test when this many have ended */
+    bool reached;
+    char keys[LOAD_MAX][40];
+    char values[LOAD_MAX][48];
+    bool ok[LOAD_MAX];
+    int64_t t0[LOAD_MAX];
+    int64_t worst_failure_ms;
+    kv_err failure_kinds[8];
+    int n_failure_kinds;
+    char last_failure[256];
+    uint32_t only_shard_mod; /* keys whose shard % 3 == this; 3 = any key */
+} load;
+
+static void load_next(load *l);
+
+static void load_done(const kv_result *r, void *arg)
+{
+    load *l = (load *)((void **)arg)[0];
+    int i = (int)(intptr_t)((void **)arg)[1];
+
+    free(arg);
+    if (r->err == KV_OK) {
+        l->ok[i] = true;
+        l->acked++;
+    } else {
+        int64_t took = clock_now_ms() - l->t0[i];
+        bool known = false;
+        l->failed++;
+        if (took > l->worst_failure_ms)
+            l->worst_failure_ms = took;
+        for (int k = 0; k < l->n_failure_kinds; k++)
+            known |= l->failure_kinds[k] == r->err;
+        if (!known && l->n_failure_kinds < 8)
+            l->failure_kinds[l->n_failure_kinds++] = r->err;
+        snprintf(l->last_failure, sizeof(l->last_failure), "%s: %s", kv_err_name(r->err),
+                 r->message);
+    }
+    if (l->acked + l->failed >= l->stop_at && !l->reached) {
+        l->reached = true;
+        event_base_loopbreak(base);
+    }
+    load_next(l);
+}
+
+static void load_next(load *l)
+{
+    while (l->issued < l->total && l->issued - l->acked - l->failed < l->concurrency) {
+        int i = l->issued++;
+        void **arg = malloc(2 * sizeof(void *));
+        arg[0] = l;
+        arg[1] = (void *)(intptr_t)i;
+        l->t0[i] = clock_now_ms();
+        kv_put_args a = {
+            l->keys[i], strlen(l->keys[i]), l->values[i], strlen(l->values[i]), 0, NULL, NULL, 0};
+        kv_put(kv, &a, load_done, arg);
+    }
+}
+
+static void load_init(load *l, const char *tag, int total, int concurrency, uint32_t shard_mod)
+{
+    memset(l, 0, sizeof(*l));
+    l->tag = tag;
+    l->total = total;
+    l->concurrency = concurrency;
+    l->only_shard_mod = shard_mod;
+    for (int i = 0, n = 0; i < total; n++) {
+        char key[40];
+        snprintf(key, sizeof(key), "%s-%d", tag, n);
+        if (shard_mod < 3 && route_shard(key, strlen(key), 1024) % 3 != shard_mod)
+            continue;
+        snprintf(l->keys[i], sizeof(l->keys[i]), "%s", key);
+        /* unique values: the devnode counts an equal (key, value) applied twice */
+        snprintf(l->values[i], sizeof(l->values[i]), "%s-value-%d-%ld", tag, i, (long)getpid());
+        i++;
+    }
+}
+
+static bool load_finished(load *l)
+{
+    return l->acked + l->failed == l->total;
+}
+
+/* Runs the loop until `count` operations have ended. */
+static void load_until(load *l, int count)
+{
+    l->stop_at = count;
+    l->reached = l->acked + l->failed >= count;
+    load_next(l);
+    run_until(&l->reached, 60000);
+    ck_assert_msg(l->acked + l->failed >= count, "load stalled at %d of %d", l->acked + l->failed,
+                  count);
+}
+
+/* What every fault test asserts at the end. */
+static void load_verify(load *l, bool all_must_succeed)
+{
+    load_until(l, l->total);
+    ck_assert(load_finished(l));
+    if (all_must_succeed)
+        ck_assert_msg(l->failed == 0, "%d writes failed; last %s", l->failed, l->last_failure);
+    for (int k = 0; k < l->n_failure_kinds; k++)
+        ck_assert_msg(l->failure_kinds[k] == KV_ERR_TIMEOUT ||
+                          l->failure_kinds[k] == KV_ERR_UNAVAILABLE,
+                      "a write failed with %s", kv_err_name(l->failure_kinds[k]));
+    ck_assert_int_le(l->worst_failure_ms, cfg.timeout_ms + 250);
+    /* every acknowledged write reads back */
+    for (int i = 0; i < l->total; i++)
+        if (l->ok[i])
+            assert_reads(l->keys[i], l->values[i]);
+    /* and none was applied twice */
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), 0);
+    /* the client works again */
+    for (int i = 0; i < 20; i++) {
+        char key[48];
+        snprintf(key, sizeof(key), "%s-after-%d", l->tag, i);
+        ASSERT_OK(put(key, key, NULL, NULL, 0));
+    }
+    fprintf(stderr,
+            "%s: %d writes acknowledged, %d failed, %" PRIu64 " applied, %" PRIu64
+            " applied twice, %" PRIu64 " idempotent replays\n",
+            l->tag, l->acked, l->failed, tn_stat(&dn, "puts_applied"),
+            tn_stat(&dn, "duplicate_applies"), tn_stat(&dn, "idempotent_replays"));
+}
+
+static load *L;
+
+START_TEST(fault_kill_and_revive_the_leader)
+{
+    start(3, "--election-ms 300");
+    await_view(3);
+    L = malloc(sizeof(*L));
+    load_init(L, "kill", 1500, 32, 0); /* every key in a shard node 1 leads */
+    load_until(L, 300);
+    tn_control_ok(&dn, "kill 1");
+    load_until(L, 900);
+    tn_control_ok(&dn, "revive 1");
+    load_verify(L, true);
+    free(L);
+    stop();
+}
+END_TEST
+
+START_TEST(fault_move_leadership_under_load)
+{
+    char key[40];
+
+    start(3, NULL);
+    await_view(3);
+    L = malloc(sizeof(*L));
+    load_init(L, "move", 1500, 32, 1); /* node 2's shards */
+    load_until(L, 200);
+    for (int i = 0; i < 40; i++) { /* move the shards of the first keys to node 3 */
+        snprintf(key, sizeof(key), "%s", L->keys[i]);
+        tn_control_ok(&dn, "move %u 3", route_shard(key, strlen(key), 1024));
+    }
+    load_until(L, 700);
+    for (int i = 0; i < 40; i++)
+        tn_control_ok(&dn, "move %u 1", route_shard(L->keys[i], strlen(L->keys[i]), 1024));
+    load_verify(L, true);
+    free(L);
+    stop();
+}
+END_TEST
+
+START_TEST(fault_lost_replies_are_retried_once)
+{
+    start(3, NULL);
+    await_view(3);
+    L = malloc(sizeof(*L));
+    load_init(L, "lose", 1200, 32, 3);
+    load_until(L, 100);
+    tn_control_ok(&dn, "lose-reply 0.3");
+    load_until(L, 1000);
+    tn_control_ok(&dn, "clear");
+    load_verify(L, true);
+    ck_assert_uint_gt(tn_stat(&dn, "replies_lost"), 100);
+    ck_assert_uint_ge(tn_stat(&dn, "idempotent_replays"), tn_stat(&dn, "replies_lost"));
+    free(L);
+    stop();
+}
+END_TEST
+
+START_TEST(fault_lost_replies_with_per_node_caches)
+{
+    start(3, "--idempotency node");
+    await_view(3);
+    L = malloc(sizeof(*L));
+    load_init(L, "lose-node", 800, 32, 3);
+    tn_control_ok(&dn, "lose-reply 0.3");
+    load_until(L, 700);
+    tn_control_ok(&dn, "clear");
+    load_verify(L, true); /* retries go back to the node whose cache has the write */
+    free(L);
+    stop();
+}
+END_TEST
+
+START_TEST(fault_latency_beyond_the_deadline)
+{
+    start_cluster(3, NULL);
+    cfg.timeout_ms = 400;
+    new_client();
+    await_view(3);
+    L = malloc(sizeof(*L));
+    load_init(L, "slow", 600, 16, 2); /* node 3's shards */
+    load_until(L, 100);
+    tn_control_ok(&dn, "latency 3 2000");
+    load_until(L, 300);
+    tn_control_ok(&dn, "clear");
+    load_verify(L, false);
+    ck_assert_int_gt(L->failed, 0); /* these could not succeed */
+    ck_assert_int_eq(L->n_failure_kinds, 1);
+    ck_assert_int_eq(L->failure_kinds[0], KV_ERR_TIMEOUT);
+    settle(2200); /* held writes land late: still nothing applied twice */
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), 0);
+    free(L);
+    stop();
+}
+END_TEST
+
+START_TEST(fault_fraction_of_calls_unavailable)
+{
+    start(3, "--seed 11");
+    await_view(3);
+    L = malloc(sizeof(*L));
+    load_init(L, "flaky", 1200, 32, 3);
+    tn_control_ok(&dn, "fail 0 0.3 UNAVAILABLE");
+    load_until(L, 1000);
+    tn_control_ok(&dn, "clear");
+    /* A write whose every attempt within the deadline drew a failure (0.3^6 each) may
+     * fail, as UNAVAILABLE or TIMEOUT; nearly all succeed. */
+    load_verify(L, false);
+    ck_assert_int_le(L->failed, 6);
+    ck_assert_uint_gt(tn_stat(&dn, "faults_failed"), 100);
+    free(L);
+    stop();
+}
+END_TEST
+
+static Suite *kv_suite(void)
+{
+    Suite *s = suite_create("kv");
+    TCase *ops = tcase_create("operations"), *rt = tcase_create("routing"),
+          *tp = tcase_create("topology"), *ve = tcase_create("vector"),
+          *dl = tcase_create("deadlines"), *fa = tcase_create("faults");
+
+    tcase_add_test(ops, put_get_delete_semantics);
+    tcase_add_test(ops, consistency_levels_are_translated);
+    tcase_add_test(ops, cas_outcomes);
+    tcase_add_test(ops, ttl_is_passed_through);
+    tcase_add_test(ops, local_validation_sends_nothing);
+    tcase_add_test(ops, caller_idempotency_key_replays);
+    tcase_add_test(ops, generated_idempotency_keys_are_per_write);
+    tcase_add_test(ops, missing_key_not_found_flavour);
+
+    tcase_add_test(rt, requests_go_straight_to_leaders);
+    tcase_add_test(rt, redirect_leader_hint_addr);
+    tcase_add_test(rt, redirect_x_norikv_leader_addr);
+    tcase_add_test(rt, redirect_leader_hint_raft_id);
+    tcase_add_test(rt, redirect_x_norikv_leader_raft_id);
+    tcase_add_test(rt, redirect_failed_precondition_flavour);
+    tcase_add_test(rt, no_hint_backs_off_and_finds_the_leader);
+    tcase_add_test(rt, fresh_shard_election_is_waited_out);
+
+    tcase_add_test(tp, topology_events_on_kill_and_revive);
+    tcase_add_test(tp, watch_resubscribes_to_another_seed);
+    tcase_add_test(tp, stats_reflect_what_happened);
+
+    tcase_add_test(ve, vector_operations);
+    tcase_add_test(ve, vectors_unsupported_by_the_cluster);
+
+    tcase_add_test(dl, latency_beyond_deadline_times_out_in_time);
+    tcase_add_test(dl, unreachable_cluster_is_unavailable_after_the_attempts);
+    tcase_add_test(dl, unreachable_cluster_times_out_with_default_retries);
+    tcase_add_test(dl, detached_and_in_flight_operations_are_cleaned_up);
+
+    tcase_add_test(fa, fault_kill_and_revive_the_leader);
+    tcase_add_test(fa, fault_move_leadership_under_load);
+    tcase_add_test(fa, fault_lost_replies_are_retried_once);
+    tcase_add_test(fa, fault_lost_replies_with_per_node_caches);
+    tcase_add_test(fa, fault_latency_beyond_the_deadline);
+    tcase_add_test(fa, fault_fraction_of_calls_unavailable);
+
+    TCase *all[] = {ops, rt, tp, ve, dl, fa};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        tcase_set_timeout(all[i], 120);
+        suite_add_tcase(s, all[i]);
+    }
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(kv_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,106 @@
+#!/bin/sh
+# norikv-sidecar under valgrind through a workout: redis-benchmark, every command family,
+# pipelines, a protocol error, a client leaving with operations in flight, then SIGTERM
+# with a client connected. Any definite, indirect or possible leak or memory error makes
+# valgrind exit 99 and this test fail.
+[ -n "${NORIKV_SANITIZERS:-}" ] && { echo "sanitizer build: valgrind skipped"; exit 77; }
+command -v valgrind >/dev/null 2>&1 || { echo "valgrind not installed: skipped"; exit 77; }
+command -v redis-cli >/dev/null 2>&1 || { echo "redis-cli not installed: skipped"; exit 77; }
+srcdir=${srcdir:-.}
+DEVNODE=${NORIKV_DEVNODE:-./norikv-devnode}
+SIDECAR=${NORIKV_SIDECAR:-./norikv-sidecar}
+dir=$(mktemp -d /tmp/norikv-vg.XXXXXX)
+sock=$dir/s.sock
+devnode= sidecar=
+cleanup() {
+    [ -n "$sidecar" ] && kill -9 "$sidecar" 2>/dev/null
+    [ -n "$devnode" ] && kill "$devnode" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    base=$(( (($$ * 13 + attempt * 7919) % 30000) + 20000 ))
+    "$DEVNODE" --nodes 3 --base-port "$base" > "$dir/devnode.out" 2>&1 &
+    devnode=$!
+    for i in $(seq 1 100); do
+        [ "$(grep -c 'ready on' "$dir/devnode.out")" -eq 3 ] && break
+        kill -0 "$devnode" 2>/dev/null || break
+        sleep 0.05
+    done
+    [ "$(grep -c 'ready on' "$dir/devnode.out")" -eq 3 ] && break
+    wait "$devnode" 2>/dev/null
+    devnode=
+done
+[ -n "$devnode" ] || { echo "devnode did not start"; exit 1; }
+
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+    --error-exitcode=99 --suppressions="$srcdir/tests/integration/valgrind.supp" \
+    "$SIDECAR" --sidecar.listen="$sock" \
+    --cluster.nodes="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))" \
+    > "$dir/sidecar.out" 2>&1 &
+sidecar=$!
+for i in $(seq 1 600); do
+    redis-cli -s "$sock" ping 2>/dev/null | grep -q PONG && break
+    sleep 0.1
+done
+
+pass=0 fail=0
+verdict() { # ok? name detail
+    if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else
+        echo "FAIL $2: $3"
+        fail=$((fail + 1))
+    fi
+}
+check() { # name expected command...
+    name=$1 want=$2
+    shift 2
+    got=$(timeout 60 "$@" 2>&1)
+    printf '%s' "$got" | grep -q -- "$want"
+    verdict $? "$name" "wanted '$want', got '$got'"
+}
+R="redis-cli -s $sock"
+check ping PONG $R ping
+check set OK $R set k1 v1
+check get v1 $R get k1
+check mset OK $R mset a 1 b 2 c 3
+check mget 2 $R mget a b c nope
+check del 3 $R del a b c
+check exists 1 $R exists k1 nope
+check setex OK $R setex t 100 v
+check nori-put 0 $R nori.put np v ttl 1000 idempotency r1
+check nori-get v $R nori.get np consistency stale_ok
+check nori-cas VERSIONMISMATCH $R nori.put np w ifmatch 0 999
+check nori-del 1 $R nori.del np
+check nori-topology epoch $R nori.topology
+check nori-stats active_connections $R nori.stats
+check info redis_version $R info all
+check command-docs summary $R command docs
+check command get $R command
+check hello proto $R -3 hello 3
+check client-list id= $R client list
+check refused 'not supported' $R dbsize
+check unknown 'unknown command' $R frob
+check benchmark 'requests per second' redis-benchmark -s "$sock" -n 2000 -c 20 -P 4 -t ping,set,get,mset -q
+printf 'PING\r\n*1\r\nfoo\r\n' | timeout 10 socat - "UNIX-CONNECT:$sock" > "$dir/proto.out" 2>&1
+grep -q "Protocol error: expected" "$dir/proto.out"
+verdict $? protocol-error "$(cat "$dir/proto.out")"
+# a client that leaves with 300 reads in flight
+i=0; while [ $i -lt 300 ]; do printf '*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n'; i=$((i + 1)); done |
+    timeout 10 socat -u - "UNIX-CONNECT:$sock"
+check after-leaver PONG $R ping
+# SIGTERM with a client connected: drain and exit 0
+redis-cli -s "$sock" -r 60 -i 0.5 ping > /dev/null 2>&1 &
+idle=$!
+sleep 0.5
+kill -TERM "$sidecar"
+status=0
+wait "$sidecar" || status=$?
+sidecar=
+kill "$idle" 2>/dev/null
+wait "$idle" 2>/dev/null
+[ "$status" -eq 0 ] || grep -v '^==[0-9]*== *$' "$dir/sidecar.out" | head -60
+verdict "$status" exit "valgrind/sidecar exited $status"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
