@@ -316,27 +316,22 @@ static void print_topology(cli *c)
     kv_stats st;
 
     kv_get_stats(c->kv, &st);
-    printf("epoch %" PRIu64 "\n", st.epoch);
+    printf("epoch %" PRIu64 "\n", st.topology_current_epoch);
     for (size_t i = 0; i < n; i++) {
         unsigned leads = 0;
-        for (uint32_t s = 0; s < st.total_shards; s++) {
+        for (uint32_t s = 0; s < st.router_total_shards; s++) {
             const char *a = kv_shard_leader(c->kv, s);
             leads += a != NULL && strcmp(a, nodes[i].addr) == 0;
         }
         printf("node %s %s %s leads %u shards\n", nodes[i].id, nodes[i].addr, nodes[i].role, leads);
     }
-    printf("shards %zu listed, %zu with a known leader, of %u\n", st.view_shards, st.cached_leaders,
-           st.total_shards);
+    printf("shards %" PRIu64 " listed, %" PRIu64 " with a known leader, of %" PRIu64 "\n",
+           st.topology_total_shards, st.router_cached_leaders, st.router_total_shards);
 }
 
-static void print_stats(cli *c)
+static void print_nodes_json(cli *c)
 {
-    kv_stats st;
-
-    kv_get_stats(c->kv, &st);
-    printf("{\"pool\":{\"active_connections\":%d,\"channels_open\":%d,"
-           "\"max_connections_per_node\":%d,\"nodes\":[",
-           st.active_connections, st.channels_open, st.max_connections_per_node);
+    printf(",\"nodes\":[");
     for (int i = 0; i < kv_node_count(c->kv); i++) {
         kv_node_info ni;
         kv_node_get(c->kv, i, &ni);
@@ -345,20 +340,34 @@ static void print_stats(cli *c)
                i ? "," : "", ni.addr, ni.id, ni.seed ? "true" : "false", ni.down ? "true" : "false",
                ni.channels, ni.calls, ni.failures);
     }
-    printf("]},\"router\":{\"total_nodes\":%d,\"total_shards\":%u,\"cached_leaders\":%zu},",
-           st.total_nodes, st.total_shards, st.cached_leaders);
-    printf("\"topology\":{\"current_epoch\":");
-    if (st.has_view)
-        printf("%" PRIu64, st.epoch);
-    else
-        printf("null");
-    printf(",\"total_nodes\":%zu,\"total_shards\":%zu,\"cached_leaders\":%zu,\"views\":%" PRIu64
-           ",\"streams\":%" PRIu64 "},",
-           st.view_nodes, st.view_shards, st.cached_leaders, st.views, st.watch_streams);
-    printf("\"retries\":{\"ops\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
-           ",\"attempts\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"redirects\":%" PRIu64
-           ",\"not_leader\":%" PRIu64 "}}\n",
-           st.ops, st.ops_ok, st.ops_failed, st.attempts, st.retries, st.redirects, st.not_leader);
+    printf("]");
+}
+
+/* The client's statistics as JSON, section by section from kv.h's table (the same names
+ * as the sidecar's NORI.STATS), with the pool's nodes. */
+static void print_stats(cli *c)
+{
+    kv_stats st;
+    const char *open = NULL, *sep = "{";
+
+    kv_get_stats(c->kv, &st);
+#define X(section, name, kind, help)                                                               \
+    if (open == NULL || strcmp(open, #section) != 0) {                                             \
+        if (open != NULL && strcmp(open, "pool") == 0)                                             \
+            print_nodes_json(c);                                                                   \
+        printf("%s%s\"%s\":{", open != NULL ? "}" : "", sep, #section);                             \
+        open = #section;                                                                           \
+        sep = ",";                                                                                 \
+    } else {                                                                                       \
+        putchar(',');                                                                              \
+    }                                                                                              \
+    if (&st.section##_##name == &st.topology_current_epoch && !st.has_view)                        \
+        printf("\"%s\":null", #name);                                                              \
+    else                                                                                           \
+        printf("\"%s\":%" PRIu64, #name, st.section##_##name);
+    KV_STATS_TABLE(X)
+#undef X
+    printf("}}\n");
 }
 
 /* Waits until the first view arrived (or the timeout), then prints. */

@@ -42,10 +42,7 @@ struct kv_client {
     char idem_prefix[32];
     uint64_t idem_counter;
     uint64_t rng;
-    uint64_t ops_started, ops_ok, ops_failed, inflight;
-    uint64_t attempts, retries, redirects, not_leader;
-    uint64_t attempt_status[17];
-    uint64_t failed_by_err[KV_ERR_CANCELLED + 1];
+    kv_stats st; /* the counters; gauges are filled in when asked */
 };
 
 struct kv_op {
@@ -167,7 +164,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
         return NULL;
     }
     c->eg = evgrpc_new(base);
-    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster) : NULL;
+    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster, &c->st) : NULL;
     if (c->topo == NULL) {
         snprintf(err, errlen, "cannot start the gRPC client");
         kv_client_free(c);
@@ -328,12 +325,12 @@ static void finish(kv_op *op, kv_result *r)
     if (r->message == NULL)
         r->message = "";
     if (c != NULL) {
-        c->inflight--;
+        c->st.retries_in_flight--;
         if (r->err == KV_OK) {
-            c->ops_ok++;
+            c->st.retries_succeeded++;
         } else {
-            c->ops_failed++;
-            c->failed_by_err[r->err]++;
+            c->st.retries_failed++;
+            c->st.failed_by_err[r->err]++;
         }
     }
     if (op->cb != NULL)
@@ -408,7 +405,7 @@ static bool attempt(kv_op *op)
         return false;
     }
     op->attempts++;
-    c->attempts++;
+    c->st.retries_attempts++;
     op->send = grpc_byte_buffer_copy(op->req);
     memset(ops, 0, sizeof(ops));
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -461,7 +458,7 @@ static void back_off(kv_op *op, kv_err err, int avoid)
                      op->attempts + 1, op->last);
         return;
     }
-    c->retries++;
+    c->st.retries_retries++;
     op->avoid = avoid;
     if (op->timer == NULL)
         op->timer = evtimer_new(c->base, on_backoff_done, op);
@@ -498,7 +495,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         op->status = GRPC_STATUS_UNAVAILABLE;
     }
     details = grpc_slice_to_c_string(op->details);
-    c->attempt_status[(unsigned)op->status < 17 ? op->status : GRPC_STATUS_UNKNOWN]++;
+    c->st.attempt_status[(unsigned)op->status < KV_STATUS_COUNT ? op->status : GRPC_STATUS_UNKNOWN]++;
     /* A server answering NOT_FOUND for a missing key (Go/Java test servers) is a miss. */
     if (op->status == GRPC_STATUS_NOT_FOUND && op->m == POOL_M_GET)
         v = (retry_verdict){RETRY_DONE, KV_OK, false};
@@ -523,7 +520,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         finish_error(op, v.err, op->last_status, "%s", op->last);
         return;
     case RETRY_NOT_LEADER:
-        c->not_leader++;
+        c->st.retries_not_leader++;
         pool_success(c->pool, node); /* it answered: the node is fine */
         hint = leader_hint(&op->trailing, &hlen);
         to = hint != NULL ? topo_resolve_hint(c->topo, hint, hlen, node) : -1;
@@ -531,7 +528,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         if (to >= 0 && to != node && op->redirects < MAX_REDIRECTS) {
             topo_set_leader(c->topo, op->group, to);
             op->redirects++;
-            c->redirects++;
+            c->st.retries_redirects++;
             op->node = to;
             (void)attempt(op);
             return;
@@ -717,8 +714,8 @@ static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
     if (c->ops != NULL)
         c->ops->prev = op;
     c->ops = op;
-    c->ops_started++;
-    c->inflight++;
+    c->st.retries_operations++;
+    c->st.retries_in_flight++;
     op->node = choose_node(op, -1);
     return attempt(op) ? op : NULL;
 }
@@ -998,39 +995,19 @@ static bool channel_ready(grpc_channel *ch)
 
 void kv_get_stats(const kv_client *c, kv_stats *st)
 {
-    topo_stats ts;
-
-    memset(st, 0, sizeof(*st));
+    *st = c->st;
     for (int i = 0; i < pool_count(c->pool); i++) {
         pool_node *n = pool_node_at(c->pool, i);
         for (int k = 0; k < n->nchannels; k++)
-            st->active_connections += channel_ready(n->channels[k]);
-        st->nodes_marked_down += n->marked_down;
+            st->pool_active_connections += channel_ready(n->channels[k]);
+        st->pool_nodes_marked_down += n->marked_down;
     }
-    st->channels_open = pool_active_connections(c->pool);
-    st->max_connections_per_node = pool_channels_per_node(c->pool);
-    st->total_nodes = pool_count(c->pool);
-    st->total_shards = c->cfg.total_shards;
-    topo_get_stats(c->topo, &ts);
-    st->cached_leaders = ts.cached_leaders;
-    st->has_view = ts.has_view;
-    st->epoch = ts.epoch;
-    st->view_nodes = ts.nodes;
-    st->view_shards = ts.shards;
-    st->views = ts.views;
-    st->watch_streams = ts.streams;
-    st->watch_failures = ts.stream_failures;
-    st->topology_events = ts.events;
-    st->ops = c->ops_started;
-    st->ops_ok = c->ops_ok;
-    st->ops_failed = c->ops_failed;
-    st->inflight = c->inflight;
-    st->attempts = c->attempts;
-    st->retries = c->retries;
-    st->redirects = c->redirects;
-    st->not_leader = c->not_leader;
-    memcpy(st->attempt_status, c->attempt_status, sizeof(st->attempt_status));
-    memcpy(st->failed_by_err, c->failed_by_err, sizeof(st->failed_by_err));
+    st->pool_channels_open = (uint64_t)pool_active_connections(c->pool);
+    st->pool_max_connections_per_node = (uint64_t)pool_channels_per_node(c->pool);
+    st->router_total_nodes = (uint64_t)pool_count(c->pool);
+    st->router_total_shards = c->cfg.total_shards;
+    topo_get_stats(c->topo, st);
+    st->router_cached_leaders = st->topology_cached_leaders;
 }
 
 int kv_node_count(const kv_client *c)

@@ -231,25 +231,47 @@ void kv_op_detach(kv_op *op);
 uint32_t kv_shard(const kv_client *c, const void *key, size_t len);
 const char *kv_shard_leader(const kv_client *c, uint32_t shard);
 
+/*
+ * The client's statistics, one table: INFO section, name, kind, help. It defines the
+ * fields of kv_stats (section_name) and is all the sidecar reads to render INFO's pool,
+ * router, topology and retries sections and NORI.STATS, so they cannot disagree.
+ * GAUGE is a level now, COUNTER only grows.
+ */
+#define KV_STATS_TABLE(X)                                                                          \
+    X(pool, active_connections, GAUGE, "gRPC channels connected now")                              \
+    X(pool, channels_open, GAUGE, "gRPC channels opened so far")                                   \
+    X(pool, max_connections_per_node, GAUGE, "channels per node, at most")                         \
+    X(pool, nodes_marked_down, COUNTER, "times a node was marked down")                            \
+    X(router, total_nodes, GAUGE, "nodes known: seeds and learned")                                \
+    X(router, total_shards, GAUGE, "shards keys hash into")                                        \
+    X(router, cached_leaders, GAUGE, "shards whose leader is known")                               \
+    X(topology, current_epoch, GAUGE, "epoch of the current view (0 before any)")                  \
+    X(topology, total_nodes, GAUGE, "nodes in the current view")                                   \
+    X(topology, total_shards, GAUGE, "shards the current view lists")                              \
+    X(topology, cached_leaders, GAUGE, "shards whose leader is known")                             \
+    X(topology, views, COUNTER, "views received")                                                  \
+    X(topology, watch_streams, COUNTER, "WatchCluster streams opened")                             \
+    X(topology, watch_failures, COUNTER, "streams that ended in failure")                          \
+    X(topology, events, COUNTER, "topology change events")                                         \
+    X(retries, operations, COUNTER, "cluster operations started")                                  \
+    X(retries, succeeded, COUNTER, "operations that succeeded")                                    \
+    X(retries, failed, COUNTER, "operations that failed")                                          \
+    X(retries, in_flight, GAUGE, "operations in flight now")                                       \
+    X(retries, attempts, COUNTER, "gRPC calls made")                                               \
+    X(retries, retries, COUNTER, "attempts after a backoff")                                       \
+    X(retries, redirects, COUNTER, "attempts sent straight to a hinted leader")                    \
+    X(retries, not_leader, COUNTER, "NOT_LEADER answers")
+
+/* The table's sections, in the order INFO and NORI.STATS show them. */
+#define KV_STATS_SECTIONS(X) X(pool) X(router) X(topology) X(retries)
+
 typedef struct kv_stats {
-    /* pool */
-    int active_connections; /* channels connected now */
-    int channels_open;
-    int max_connections_per_node;
-    /* router */
-    int total_nodes; /* known nodes, seeds and learned */
-    uint32_t total_shards;
-    size_t cached_leaders;
-    /* topology */
-    bool has_view;
-    uint64_t epoch;
-    size_t view_nodes, view_shards;
-    uint64_t views, watch_streams, watch_failures, topology_events;
-    /* operations */
-    uint64_t ops, ops_ok, ops_failed, inflight;
-    uint64_t attempts, retries, redirects, not_leader, nodes_marked_down;
+#define KV_STATS_FIELD(section, name, kind, help) uint64_t section##_##name;
+    KV_STATS_TABLE(KV_STATS_FIELD)
+#undef KV_STATS_FIELD
+    bool has_view; /* a view arrived: topology_current_epoch means something */
     uint64_t attempt_status[KV_STATUS_COUNT]; /* attempts by gRPC status code */
-    uint64_t failed_by_err[KV_ERR_COUNT];
+    uint64_t failed_by_err[KV_ERR_COUNT];     /* failed operations by error kind */
 } kv_stats;
 
 void kv_get_stats(const kv_client *c, kv_stats *st);

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "cmd.h"
+#include "info.h"
 
 static int proto_of(req *r)
 {
@@ -344,10 +345,10 @@ void cmd_info(req *r)
     struct evbuffer *text = evbuffer_new();
 
     if (r->argc == 1) {
-        stats_info(r->c->s, "default", text);
+        info_render(r->c->s, "default", text);
     } else {
         for (int i = 1; i < r->argc; i++)
-            stats_info(r->c->s, r->argv[i].ptr, text);
+            info_render(r->c->s, r->argv[i].ptr, text);
     }
     reply_text(r, text);
     evbuffer_free(text);
@@ -465,11 +466,11 @@ void cmd_nori_topology(req *r)
     resp_add_map(b, proto, 4);
     resp_add_bulk_str(b, "epoch");
     if (st.has_view)
-        resp_add_int(b, (long long)st.epoch);
+        resp_add_int(b, (long long)st.topology_current_epoch);
     else
         resp_add_null(b, proto);
     resp_add_bulk_str(b, "total_shards");
-    resp_add_int(b, st.total_shards);
+    resp_add_int(b, (long long)st.router_total_shards);
     resp_add_bulk_str(b, "nodes");
     resp_add_array(b, (long)n);
     for (size_t i = 0; i < n; i++) {
@@ -482,8 +483,8 @@ void cmd_nori_topology(req *r)
         resp_add_bulk_str(b, nodes[i].role);
     }
     resp_add_bulk_str(b, "shards");
-    resp_add_array(b, st.total_shards);
-    for (uint32_t s = 0; s < st.total_shards; s++) {
+    resp_add_array(b, (long)st.router_total_shards);
+    for (uint32_t s = 0; s < st.router_total_shards; s++) {
         const char *leader = kv_shard_leader(kv, s);
         resp_add_array(b, 2);
         resp_add_int(b, s);
@@ -497,6 +498,6 @@ void cmd_nori_topology(req *r)
 
 void cmd_nori_stats(req *r)
 {
-    stats_nori(r->c->s, proto_of(r), reply(r));
+    info_nori_stats(r->c->s, proto_of(r), reply(r));
     req_done(r);
 }

@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "config.h"
+#include "info.h"
 #include "log.h"
 #include "sidecar.h"
 
@@ -279,7 +280,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    stats_sample(s);
+    stats_sample(&s->st);
     if (s->cfg.sidecar.timeout > 0) {
         for (client *c = s->clients, *next; c != NULL; c = next) {
             next = c->next;
@@ -291,7 +292,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(s->base);
         return;
     }
-    stats_status_line(s, status, sizeof(status));
+    info_status_line(s, status, sizeof(status));
     sd_notifyf(0, "STATUS=%s", status);
 }
 
@@ -459,7 +460,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     kv_global_init(transport_log);
     s.base = event_base_new();
-    rc = s.base != NULL && stats_init(&s.st) == 0 ? run(&s) : 1;
+    stats_init(&s.st, cmd_count());
+    rc = s.base != NULL ? run(&s) : 1;
     log_notice("exiting");
     teardown(&s);
     stats_free(&s.st);

@@ -1,55 +1,19 @@
 /*
- * stats: INFO, NORI.STATS and the status line, generated from the counter tables. The
- * cluster client's figures come from one table (section, name, value, help) so INFO's
- * pool/router/topology/retries sections and NORI.STATS can never disagree.
+ * stats: the sidecar's own counters: setting up the per-command slots and the
+ * once-a-second rate sample. Counting itself is a plain increment where things happen;
+ * rendering them is info.c's job.
  */
 #include "stats.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
-#include "client.h"
-#include "clock.h"
-#include "config.h"
-#include "cmd.h"
-#include "resp.h"
-#include "sidecar.h"
+#include "xalloc.h"
 
-/* section, name, value (from kv_stats *k), help */
-#define KV_STATS_TABLE(X)                                                                          \
-    X(pool, active_connections, k->active_connections, "gRPC channels connected now")              \
-    X(pool, channels_open, k->channels_open, "gRPC channels opened so far")                        \
-    X(pool, max_connections_per_node, k->max_connections_per_node, "channels per node, at most")   \
-    X(pool, nodes_marked_down, k->nodes_marked_down, "times a node was marked down")               \
-    X(router, total_nodes, k->total_nodes, "nodes known: seeds and learned")                       \
-    X(router, total_shards, k->total_shards, "shards keys hash into")                              \
-    X(router, cached_leaders, k->cached_leaders, "shards whose leader is known")                   \
-    X(topology, current_epoch, k->epoch, "epoch of the current view (0 before any)")               \
-    X(topology, total_nodes, k->view_nodes, "nodes in the current view")                           \
-    X(topology, total_shards, k->view_shards, "shards the current view lists")                     \
-    X(topology, cached_leaders, k->cached_leaders, "shards whose leader is known")                 \
-    X(topology, views, k->views, "views received")                                                 \
-    X(topology, watch_streams, k->watch_streams, "WatchCluster streams opened")                    \
-    X(topology, watch_failures, k->watch_failures, "streams that ended in failure")                \
-    X(topology, events, k->topology_events, "topology change events")                              \
-    X(retries, operations, k->ops, "cluster operations started")                                   \
-    X(retries, succeeded, k->ops_ok, "operations that succeeded")                                  \
-    X(retries, failed, k->ops_failed, "operations that failed")                                    \
-    X(retries, in_flight, k->inflight, "operations in flight now")                                 \
-    X(retries, attempts, k->attempts, "gRPC calls made")                                           \
-    X(retries, retries, k->retries, "attempts after a backoff")                                    \
-    X(retries, redirects, k->redirects, "attempts sent straight to a hinted leader")               \
-    X(retries, not_leader, k->not_leader, "NOT_LEADER answers")
-
-int stats_init(stats *st)
+void stats_init(stats *st, size_t ncmds)
 {
     memset(st, 0, sizeof(*st));
-    st->cmds = calloc(cmd_count(), sizeof(*st->cmds));
-    return st->cmds != NULL ? 0 : -1;
+    st->cmds = xcalloc(ncmds, sizeof(*st->cmds));
 }
 
 void stats_free(stats *st)
@@ -58,174 +22,9 @@ void stats_free(stats *st)
     st->cmds = NULL;
 }
 
-void stats_sample(sidecar *s)
+void stats_sample(stats *st)
 {
-    s->st.ops_per_sec = s->st.total_commands_processed - s->st.last_commands;
-    s->st.last_commands = s->st.total_commands_processed;
+    st->ops_per_sec = st->total_commands_processed - st->last_commands;
+    st->last_commands = st->total_commands_processed;
 }
 
-static bool wants(const char *asked, const char *section, bool in_default)
-{
-    if (strcasecmp(asked, "all") == 0 || strcasecmp(asked, "everything") == 0)
-        return true;
-    if (strcasecmp(asked, "default") == 0 || asked[0] == '\0')
-        return in_default;
-    return strcasecmp(asked, section) == 0;
-}
-
-static void section_kv(sidecar *s, struct evbuffer *out, const char *name)
-{
-    kv_stats ks, *k = &ks;
-
-    kv_get_stats(s->kv, k);
-    evbuffer_add_printf(out, "# %c%s\r\n", name[0] - 32, name + 1);
-#define X(sec, field, value, help)                                                                 \
-    if (strcmp(#sec, name) == 0)                                                                   \
-        evbuffer_add_printf(out, "%s:%" PRIu64 "\r\n", #field, (uint64_t)(value));
-    KV_STATS_TABLE(X)
-#undef X
-    if (strcmp(name, "pool") == 0) {
-        for (int i = 0; i < kv_node_count(s->kv); i++) {
-            kv_node_info ni;
-            kv_node_get(s->kv, i, &ni);
-            evbuffer_add_printf(out,
-                                "node%d:addr=%s,id=%s,seed=%d,down=%d,connected=%d,channels=%d,"
-                                "calls=%" PRIu64 ",failures=%" PRIu64 "\r\n",
-                                i, ni.addr, ni.id[0] ? ni.id : "-", ni.seed, ni.down, ni.connected,
-                                ni.channels, ni.calls, ni.failures);
-        }
-    }
-    if (strcmp(name, "retries") == 0) {
-        for (int code = 0; code < KV_STATUS_COUNT; code++)
-            if (k->attempt_status[code] > 0)
-                evbuffer_add_printf(out, "attempts_%s:%" PRIu64 "\r\n", kv_status_name(code),
-                                    k->attempt_status[code]);
-        for (int e = 1; e < KV_ERR_COUNT; e++)
-            if (k->failed_by_err[e] > 0)
-                evbuffer_add_printf(out, "failed_%s:%" PRIu64 "\r\n", kv_err_name((kv_err)e),
-                                    k->failed_by_err[e]);
-    }
-    evbuffer_add(out, "\r\n", 2);
-}
-
-void stats_info(sidecar *s, const char *asked, struct evbuffer *out)
-{
-    int64_t now = clock_now_ms();
-    kv_stats ks;
-
-    if (wants(asked, "server", true)) {
-        evbuffer_add_printf(
-            out,
-            "# Server\r\n"
-            "redis_version:%s\r\n"
-            "norikv_sidecar_version:%s\r\n"
-            "redis_mode:standalone\r\n"
-            "os:Linux\r\n"
-            "process_id:%ld\r\n"
-            "tcp_port:%d\r\n"
-            "unix_socket:%s\r\n"
-            "uptime_in_seconds:%lld\r\n"
-            "uptime_in_days:%lld\r\n"
-            "config_file:%s\r\n"
-            "loading:0\r\n"
-            "\r\n",
-            SIDECAR_REDIS_VERSION, PACKAGE_VERSION, (long)getpid(), s->cfg.sidecar.port,
-            s->cfg.sidecar.listen, (long long)((now - s->started_ms) / 1000),
-            (long long)((now - s->started_ms) / 86400000), s->config_file ? s->config_file : "");
-    }
-    if (wants(asked, "clients", true)) {
-        evbuffer_add_printf(out,
-                            "# Clients\r\n"
-                            "connected_clients:%d\r\n"
-                            "maxclients:%d\r\n"
-                            "blocked_clients:0\r\n"
-                            "\r\n",
-                            s->nclients, s->cfg.sidecar.max_clients);
-    }
-    if (wants(asked, "stats", true)) {
-        evbuffer_add_printf(out, "# Stats\r\n");
-#define X(name, help) evbuffer_add_printf(out, "%s:%" PRIu64 "\r\n", #name, s->st.name);
-        STATS_TABLE(X)
-#undef X
-        evbuffer_add_printf(out, "instantaneous_ops_per_sec:%" PRIu64 "\r\n\r\n",
-                            s->st.ops_per_sec);
-    }
-    if (wants(asked, "cluster", true)) {
-        kv_get_stats(s->kv, &ks);
-        /* cluster_enabled:0: clients must not switch to Redis Cluster mode; the sidecar
-         * routes to NoriKV's shards itself. */
-        evbuffer_add_printf(out,
-                            "# Cluster\r\n"
-                            "cluster_enabled:0\r\n"
-                            "norikv_nodes:%s\r\n"
-                            "norikv_view:%s\r\n"
-                            "norikv_epoch:%" PRIu64 "\r\n"
-                            "norikv_known_nodes:%d\r\n"
-                            "norikv_shards:%u\r\n"
-                            "norikv_cached_leaders:%zu\r\n"
-                            "\r\n",
-                            s->cfg.cluster.nodes, ks.has_view ? "yes" : "no", ks.epoch,
-                            ks.total_nodes, ks.total_shards, ks.cached_leaders);
-    }
-    static const char *const kv_sections[] = {"pool", "router", "topology", "retries"};
-    for (size_t i = 0; i < 4; i++)
-        if (wants(asked, kv_sections[i], false))
-            section_kv(s, out, kv_sections[i]);
-    if (wants(asked, "commandstats", false)) {
-        evbuffer_add_printf(out, "# Commandstats\r\n");
-        for (size_t i = 0; i < cmd_count(); i++) {
-            const cmd_stat *cs = &s->st.cmds[i];
-            char name[64];
-            size_t k;
-            if (cs->calls == 0)
-                continue;
-            for (k = 0; cmd_at(i)->name[k] && k + 1 < sizeof(name); k++)
-                name[k] = (char)(cmd_at(i)->name[k] | 0x20);
-            name[k] = '\0';
-            evbuffer_add_printf(out,
-                                "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
-                                ",usec_per_call=%.2f,rejected_calls=%" PRIu64
-                                ",failed_calls=%" PRIu64 "\r\n",
-                                name, cs->calls, cs->usec, (double)cs->usec / (double)cs->calls,
-                                cs->rejected_calls, cs->failed_calls);
-        }
-        evbuffer_add(out, "\r\n", 2);
-    }
-}
-
-void stats_nori(sidecar *s, int proto, struct evbuffer *out)
-{
-    kv_stats ks, *k = &ks;
-    static const char *const sections[] = {"pool", "router", "topology", "retries"};
-
-    kv_get_stats(s->kv, k);
-    resp_add_map(out, proto, 4);
-    for (size_t i = 0; i < 4; i++) {
-        long n = 0;
-#define X(sec, field, value, help) n += strcmp(#sec, sections[i]) == 0;
-        KV_STATS_TABLE(X)
-#undef X
-        resp_add_bulk_str(out, sections[i]);
-        resp_add_map(out, proto, n);
-#define X(sec, field, value, help)                                                                 \
-    if (strcmp(#sec, sections[i]) == 0) {                                                          \
-        resp_add_bulk_str(out, #field);                                                            \
-        if (strcmp(#field, "current_epoch") == 0 && !k->has_view)                                  \
-            resp_add_null(out, proto);                                                             \
-        else                                                                                       \
-            resp_add_int(out, (long long)(value));                                                 \
-    }
-        KV_STATS_TABLE(X)
-#undef X
-    }
-}
-
-void stats_status_line(sidecar *s, char *buf, size_t len)
-{
-    kv_stats ks;
-
-    kv_get_stats(s->kv, &ks);
-    snprintf(buf, len,
-             "%d clients, %" PRIu64 " commands/s, view epoch %" PRIu64 ", %zu/%u leaders known",
-             s->nclients, s->st.ops_per_sec, ks.epoch, ks.cached_leaders, ks.total_shards);
-}

@@ -1,15 +1,14 @@
 /*
- * stats: the sidecar's counters, from two tables: the front end's own (connections,
- * commands, bytes) and the cluster client's (pool, router, topology, retries). INFO,
- * NORI.STATS and the systemd status line are all generated from them. Counting is a
- * plain increment on the loop thread; reading costs nothing until someone asks.
+ * stats: the sidecar's own counters, from one table (connections, commands, bytes) plus
+ * one slot per command table entry. INFO, NORI.STATS and the systemd status line are
+ * rendered from it by info.c, the cluster client's figures from kv.h's table. Counting
+ * is a plain increment on the loop thread; reading costs nothing until someone asks.
  */
 #ifndef NORIKV_STATS_H
 #define NORIKV_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
-
-#include <event2/buffer.h>
 
 /* name, help */
 #define STATS_TABLE(X)                                                                             \
@@ -38,17 +37,9 @@ typedef struct stats {
     uint64_t ops_per_sec;
 } stats;
 
-struct sidecar;
-
-int stats_init(stats *st);
+/* ncmds: the size of the command table */
+void stats_init(stats *st, size_t ncmds);
 void stats_free(stats *st);
-void stats_sample(struct sidecar *s); /* once a second */
-
-/* The INFO text for section ("" or "default", "all", "everything", or one name). */
-void stats_info(struct sidecar *s, const char *section, struct evbuffer *out);
-/* NORI.STATS: a map of pool, router, topology, retries; proto 2 or 3. */
-void stats_nori(struct sidecar *s, int proto, struct evbuffer *out);
-/* One line for systemd's STATUS=. */
-void stats_status_line(struct sidecar *s, char *buf, size_t len);
+void stats_sample(stats *st); /* once a second */
 
 #endif

@@ -205,8 +205,8 @@ static void await_view(size_t nodes)
     do {
         settle(20);
         kv_get_stats(kv, &st);
-    } while ((!st.has_view || st.view_nodes != nodes) && clock_now_ms() < until);
-    ck_assert_msg(st.has_view && st.view_nodes == nodes, "no view of %zu nodes", nodes);
+    } while ((!st.has_view || st.topology_total_nodes != nodes) && clock_now_ms() < until);
+    ck_assert_msg(st.has_view && st.topology_total_nodes == nodes, "no view of %zu nodes", nodes);
 }
 
 /* ==== operations ========================================================================== */
@@ -405,9 +405,9 @@ START_TEST(requests_go_straight_to_leaders)
     ck_assert_uint_eq(tn_stat(&dn, "not_leader"), 0);
     kv_stats st;
     kv_get_stats(kv, &st);
-    ck_assert_uint_eq(st.redirects, 0);
-    ck_assert_uint_eq(st.cached_leaders, 1024);
-    ck_assert_int_eq(st.total_nodes, 3);
+    ck_assert_uint_eq(st.retries_redirects, 0);
+    ck_assert_uint_eq(st.router_cached_leaders, 1024);
+    ck_assert_uint_eq(st.router_total_nodes, 3);
     stop();
 }
 END_TEST
@@ -552,8 +552,8 @@ START_TEST(topology_events_on_kill_and_revive)
     do {
         settle(50);
         kv_get_stats(kv, &st);
-    } while (st.cached_leaders < 1024 && clock_now_ms() < until);
-    ck_assert_uint_eq(st.cached_leaders, 1024);
+    } while (st.router_cached_leaders < 1024 && clock_now_ms() < until);
+    ck_assert_uint_eq(st.router_cached_leaders, 1024);
     ck_assert_uint_ge(e.changes, 341 * 2); /* node 3's shards: to nobody, then to others */
 
     tn_control_ok(&dn, "revive 3");
@@ -574,22 +574,22 @@ START_TEST(watch_resubscribes_to_another_seed)
     start(3, "--view per-node --view-interval-ms 100");
     await_view(3);
     kv_get_stats(kv, &st);
-    views = st.views;
+    views = st.topology_views;
     tn_control_ok(&dn, "kill 1"); /* the node the stream watches */
     until = clock_now_ms() + 8000;
     do {
         settle(50);
         kv_get_stats(kv, &st);
-    } while (st.watch_streams < 2 && clock_now_ms() < until);
-    ck_assert_uint_ge(st.watch_streams, 2);
+    } while (st.topology_watch_streams < 2 && clock_now_ms() < until);
+    ck_assert_uint_ge(st.topology_watch_streams, 2);
     until = clock_now_ms() + 3000;
-    uint64_t seen = st.views;
+    uint64_t seen = st.topology_views;
     do {
         settle(50);
         kv_get_stats(kv, &st);
-    } while (st.views < seen + 3 && clock_now_ms() < until);
-    ck_assert_uint_ge(st.views, seen + 3); /* views flow again, though node2's epochs are its own */
-    ck_assert_uint_gt(st.views, views);
+    } while (st.topology_views < seen + 3 && clock_now_ms() < until);
+    ck_assert_uint_ge(st.topology_views, seen + 3); /* views flow again, though node2's epochs are its own */
+    ck_assert_uint_gt(st.topology_views, views);
     ck_assert_int_eq(kv_node_count(kv), 3); /* nothing undialable was added */
     for (int i = 0; i < kv_node_count(kv); i++) {
         kv_node_info ni;
@@ -618,29 +618,29 @@ START_TEST(stats_reflect_what_happened)
     }
     ASSERT_ERR(put("stats-0", "w", NULL, &stale, 0), KV_ERR_VERSION_MISMATCH);
     kv_get_stats(kv, &st);
-    ck_assert_uint_eq(st.ops, 21);
-    ck_assert_uint_eq(st.ops_ok, 20);
-    ck_assert_uint_eq(st.ops_failed, 1);
+    ck_assert_uint_eq(st.retries_operations, 21);
+    ck_assert_uint_eq(st.retries_succeeded, 20);
+    ck_assert_uint_eq(st.retries_failed, 1);
     ck_assert_uint_eq(st.failed_by_err[KV_ERR_VERSION_MISMATCH], 1);
-    ck_assert_uint_eq(st.inflight, 0);
-    ck_assert_uint_eq(st.attempts, 21); /* every call went straight to its leader */
-    ck_assert_uint_eq(st.retries, 0);
+    ck_assert_uint_eq(st.retries_in_flight, 0);
+    ck_assert_uint_eq(st.retries_attempts, 21); /* every call went straight to its leader */
+    ck_assert_uint_eq(st.retries_retries, 0);
     ck_assert_uint_eq(st.attempt_status[GRPC_STATUS_OK], 20);
     ck_assert_uint_eq(st.attempt_status[GRPC_STATUS_FAILED_PRECONDITION], 1);
     /* router and topology */
-    ck_assert_int_eq(st.total_nodes, 3);
-    ck_assert_uint_eq(st.total_shards, 1024);
-    ck_assert_uint_eq(st.cached_leaders, 1024);
+    ck_assert_uint_eq(st.router_total_nodes, 3);
+    ck_assert_uint_eq(st.router_total_shards, 1024);
+    ck_assert_uint_eq(st.router_cached_leaders, 1024);
     ck_assert(st.has_view);
-    ck_assert_uint_ge(st.epoch, 1);
-    ck_assert_uint_eq(st.view_nodes, 3);
-    ck_assert_uint_eq(st.view_shards, 1024);
-    ck_assert_uint_ge(st.watch_streams, 1);
+    ck_assert_uint_ge(st.topology_current_epoch, 1);
+    ck_assert_uint_eq(st.topology_total_nodes, 3);
+    ck_assert_uint_eq(st.topology_total_shards, 1024);
+    ck_assert_uint_ge(st.topology_watch_streams, 1);
     /* pool: at most channels_per_node channels per node, opened as needed */
-    ck_assert_int_eq(st.max_connections_per_node, 2);
-    ck_assert_int_ge(st.channels_open, 3);
-    ck_assert_int_le(st.channels_open, 6);
-    ck_assert_int_ge(st.active_connections, 3);
+    ck_assert_uint_eq(st.pool_max_connections_per_node, 2);
+    ck_assert_uint_ge(st.pool_channels_open, 3);
+    ck_assert_uint_le(st.pool_channels_open, 6);
+    ck_assert_uint_ge(st.pool_active_connections, 3);
     for (int i = 0; i < kv_node_count(kv); i++) {
         kv_node_info ni;
         kv_node_get(kv, i, &ni);
@@ -649,7 +649,7 @@ START_TEST(stats_reflect_what_happened)
         ck_assert_int_le(ni.channels, 2);
         node_calls += ni.calls;
     }
-    ck_assert_uint_eq(node_calls, st.attempts + st.watch_streams);
+    ck_assert_uint_eq(node_calls, st.retries_attempts + st.topology_watch_streams);
     stop();
 }
 END_TEST

@@ -48,7 +48,7 @@ struct topo {
         topo_listener *fn;
         void *arg;
     } listeners[MAX_LISTENERS];
-    uint64_t views, streams, stream_failures, events;
+    kv_stats *counters; /* the client's */
 };
 
 struct watch {
@@ -348,7 +348,7 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
     t->has_view = true;
     t->epoch = v->epoch;
     t->view_shards = v->n_shards;
-    t->views++;
+    t->counters->topology_views++;
     /* the old node list lives until the listeners are told: removed[] points into it */
     old_nodes = t->nodes;
     t->nodes = nodes;
@@ -362,7 +362,7 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
         ev.n_removed = nremoved;
         ev.changes = changes;
         ev.n_changes = nchanges;
-        t->events++;
+        t->counters->topology_events++;
         for (int i = 0; i < MAX_LISTENERS; i++)
             if (t->listeners[i].fn != NULL)
                 t->listeners[i].fn(&ev, t->listeners[i].arg);
@@ -455,7 +455,7 @@ static void on_watch_status(evgrpc_tag *tag, bool ok)
     if (t != NULL) {
         t->w = NULL;
         if (w->status != GRPC_STATUS_OK || !w->got_view)
-            t->stream_failures++;
+            t->counters->topology_watch_failures++;
         schedule_resubscribe(t);
     }
     watch_unref(w);
@@ -500,7 +500,7 @@ static void start_watch(topo *t)
         schedule_resubscribe(t);
         return;
     }
-    t->streams++;
+    t->counters->topology_watch_streams++;
     t->w = w;
     w->send = pbgrpc_pack(&empty.base);
 
@@ -547,7 +547,7 @@ static void schedule_resubscribe(topo *t)
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
 topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
-               bool watch_cluster)
+               bool watch_cluster, kv_stats *counters)
 {
     topo *t = calloc(1, sizeof(*t));
 
@@ -558,6 +558,7 @@ topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shar
     t->pool = p;
     t->total_shards = total_shards;
     t->watch_enabled = watch_cluster;
+    t->counters = counters;
     t->backoff_ms = RESUBSCRIBE_INITIAL_MS;
     t->leader = malloc(((size_t)total_shards + 1) * sizeof(*t->leader));
     t->resubscribe = evtimer_new(base, on_resubscribe, t);
@@ -606,17 +607,13 @@ void topo_unsubscribe(topo *t, int id)
         t->listeners[id].fn = NULL;
 }
 
-void topo_get_stats(const topo *t, topo_stats *st)
+void topo_get_stats(const topo *t, kv_stats *st)
 {
     st->has_view = t->has_view;
-    st->epoch = t->epoch;
-    st->nodes = t->n_nodes;
-    st->shards = t->view_shards;
-    st->cached_leaders = t->cached;
-    st->views = t->views;
-    st->streams = t->streams;
-    st->stream_failures = t->stream_failures;
-    st->events = t->events;
+    st->topology_current_epoch = t->epoch;
+    st->topology_total_nodes = t->n_nodes;
+    st->topology_total_shards = t->view_shards;
+    st->topology_cached_leaders = t->cached;
 }
 
 const kv_view_node *topo_nodes(const topo *t, size_t *n)

@@ -22,17 +22,9 @@ typedef struct topo topo;
 
 typedef kv_topology_listener topo_listener;
 
-typedef struct topo_stats {
-    bool has_view;
-    uint64_t epoch;
-    size_t nodes;  /* in the current view */
-    size_t shards; /* shards the current view lists */
-    size_t cached_leaders;
-    uint64_t views, streams, stream_failures, events;
-} topo_stats;
-
+/* counters is the client's statistics, where topo counts its views, streams and events. */
 topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
-               bool watch_cluster);
+               bool watch_cluster, kv_stats *counters);
 /* Cancels the stream; the stream object frees itself when its batches complete. */
 void topo_free(topo *t);
 
@@ -49,7 +41,8 @@ int topo_resolve_hint(topo *t, const char *hint, size_t len, int via);
 int topo_subscribe(topo *t, topo_listener *fn, void *arg);
 void topo_unsubscribe(topo *t, int id);
 
-void topo_get_stats(const topo *t, topo_stats *st);
+/* Fills the topology gauges of st, and has_view. */
+void topo_get_stats(const topo *t, kv_stats *st);
 /* The nodes of the current view (count in *n); NULL before any view. */
 const kv_view_node *topo_nodes(const topo *t, size_t *n);
 uint32_t topo_total_shards(const topo *t);

@@ -1,0 +1,193 @@
+/*
+ * info: what the sidecar tells about itself, rendered from the counter tables: INFO's
+ * sections (its own counters from stats.h, the cluster client's from kv.h's table),
+ * NORI.STATS and the one-line systemd status. Reads counters; never changes them.
+ */
+#include "info.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "cmd.h"
+#include "config.h"
+#include "resp.h"
+
+static const char *const kv_sections[] = {
+#define X(section) #section,
+    KV_STATS_SECTIONS(X)
+#undef X
+};
+#define NSECTIONS (sizeof(kv_sections) / sizeof(kv_sections[0]))
+
+static bool wants(const char *asked, const char *section, bool in_default)
+{
+    if (strcasecmp(asked, "all") == 0 || strcasecmp(asked, "everything") == 0)
+        return true;
+    if (strcasecmp(asked, "default") == 0 || asked[0] == '\0')
+        return in_default;
+    return strcasecmp(asked, section) == 0;
+}
+
+static void section_kv(sidecar *s, struct evbuffer *out, const char *name)
+{
+    kv_stats ks, *k = &ks;
+
+    kv_get_stats(s->kv, k);
+    evbuffer_add_printf(out, "# %c%s\r\n", name[0] - 32, name + 1);
+#define X(section, field, kind, help)                                                              \
+    if (strcmp(#section, name) == 0)                                                               \
+        evbuffer_add_printf(out, "%s:%" PRIu64 "\r\n", #field, k->section##_##field);
+    KV_STATS_TABLE(X)
+#undef X
+    if (strcmp(name, "pool") == 0) {
+        for (int i = 0; i < kv_node_count(s->kv); i++) {
+            kv_node_info ni;
+            kv_node_get(s->kv, i, &ni);
+            evbuffer_add_printf(out,
+                                "node%d:addr=%s,id=%s,seed=%d,down=%d,connected=%d,channels=%d,"
+                                "calls=%" PRIu64 ",failures=%" PRIu64 "\r\n",
+                                i, ni.addr, ni.id[0] ? ni.id : "-", ni.seed, ni.down, ni.connected,
+                                ni.channels, ni.calls, ni.failures);
+        }
+    }
+    if (strcmp(name, "retries") == 0) {
+        for (int code = 0; code < KV_STATUS_COUNT; code++)
+            if (k->attempt_status[code] > 0)
+                evbuffer_add_printf(out, "attempts_%s:%" PRIu64 "\r\n", kv_status_name(code),
+                                    k->attempt_status[code]);
+        for (int e = 1; e < KV_ERR_COUNT; e++)
+            if (k->failed_by_err[e] > 0)
+                evbuffer_add_printf(out, "failed_%s:%" PRIu64 "\r\n", kv_err_name((kv_err)e),
+                                    k->failed_by_err[e]);
+    }
+    evbuffer_add(out, "\r\n", 2);
+}
+
+void info_render(sidecar *s, const char *asked, struct evbuffer *out)
+{
+    int64_t now = clock_now_ms();
+    kv_stats ks;
+
+    if (wants(asked, "server", true)) {
+        evbuffer_add_printf(
+            out,
+            "# Server\r\n"
+            "redis_version:%s\r\n"
+            "norikv_sidecar_version:%s\r\n"
+            "redis_mode:standalone\r\n"
+            "os:Linux\r\n"
+            "process_id:%ld\r\n"
+            "tcp_port:%d\r\n"
+            "unix_socket:%s\r\n"
+            "uptime_in_seconds:%lld\r\n"
+            "uptime_in_days:%lld\r\n"
+            "config_file:%s\r\n"
+            "loading:0\r\n"
+            "\r\n",
+            SIDECAR_REDIS_VERSION, PACKAGE_VERSION, (long)getpid(), s->cfg.sidecar.port,
+            s->cfg.sidecar.listen, (long long)((now - s->started_ms) / 1000),
+            (long long)((now - s->started_ms) / 86400000), s->config_file ? s->config_file : "");
+    }
+    if (wants(asked, "clients", true)) {
+        evbuffer_add_printf(out,
+                            "# Clients\r\n"
+                            "connected_clients:%d\r\n"
+                            "maxclients:%d\r\n"
+                            "blocked_clients:0\r\n"
+                            "\r\n",
+                            s->nclients, s->cfg.sidecar.max_clients);
+    }
+    if (wants(asked, "stats", true)) {
+        evbuffer_add_printf(out, "# Stats\r\n");
+#define X(name, help) evbuffer_add_printf(out, "%s:%" PRIu64 "\r\n", #name, s->st.name);
+        STATS_TABLE(X)
+#undef X
+        evbuffer_add_printf(out, "instantaneous_ops_per_sec:%" PRIu64 "\r\n\r\n",
+                            s->st.ops_per_sec);
+    }
+    if (wants(asked, "cluster", true)) {
+        kv_get_stats(s->kv, &ks);
+        /* cluster_enabled:0: clients must not switch to Redis Cluster mode; the sidecar
+         * routes to NoriKV's shards itself. */
+        evbuffer_add_printf(out,
+                            "# Cluster\r\n"
+                            "cluster_enabled:0\r\n"
+                            "norikv_nodes:%s\r\n"
+                            "norikv_view:%s\r\n"
+                            "norikv_epoch:%" PRIu64 "\r\n"
+                            "norikv_known_nodes:%d\r\n"
+                            "norikv_shards:%u\r\n"
+                            "norikv_cached_leaders:%zu\r\n"
+                            "\r\n",
+                            s->cfg.cluster.nodes, ks.has_view ? "yes" : "no",
+                            ks.topology_current_epoch, (int)ks.router_total_nodes,
+                            (unsigned)ks.router_total_shards, (size_t)ks.router_cached_leaders);
+    }
+    for (size_t i = 0; i < NSECTIONS; i++)
+        if (wants(asked, kv_sections[i], false))
+            section_kv(s, out, kv_sections[i]);
+    if (wants(asked, "commandstats", false)) {
+        evbuffer_add_printf(out, "# Commandstats\r\n");
+        for (size_t i = 0; i < cmd_count(); i++) {
+            const cmd_stat *cs = &s->st.cmds[i];
+            char name[64];
+            size_t k;
+            if (cs->calls == 0)
+                continue;
+            for (k = 0; cmd_at(i)->name[k] && k + 1 < sizeof(name); k++)
+                name[k] = (char)(cmd_at(i)->name[k] | 0x20);
+            name[k] = '\0';
+            evbuffer_add_printf(out,
+                                "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
+                                ",usec_per_call=%.2f,rejected_calls=%" PRIu64
+                                ",failed_calls=%" PRIu64 "\r\n",
+                                name, cs->calls, cs->usec, (double)cs->usec / (double)cs->calls,
+                                cs->rejected_calls, cs->failed_calls);
+        }
+        evbuffer_add(out, "\r\n", 2);
+    }
+}
+
+void info_nori_stats(sidecar *s, int proto, struct evbuffer *out)
+{
+    kv_stats ks, *k = &ks;
+
+    kv_get_stats(s->kv, k);
+    resp_add_map(out, proto, (long)NSECTIONS);
+    for (size_t i = 0; i < NSECTIONS; i++) {
+        const char *name = kv_sections[i];
+        long n = 0;
+#define X(section, field, kind, help) n += strcmp(#section, name) == 0;
+        KV_STATS_TABLE(X)
+#undef X
+        resp_add_bulk_str(out, name);
+        resp_add_map(out, proto, n);
+#define X(section, field, kind, help)                                                              \
+    if (strcmp(#section, name) == 0) {                                                             \
+        resp_add_bulk_str(out, #field);                                                            \
+        if (&k->section##_##field == &k->topology_current_epoch && !k->has_view)                   \
+            resp_add_null(out, proto);                                                             \
+        else                                                                                       \
+            resp_add_int(out, (long long)k->section##_##field);                                    \
+    }
+        KV_STATS_TABLE(X)
+#undef X
+    }
+}
+
+void info_status_line(sidecar *s, char *buf, size_t len)
+{
+    kv_stats ks;
+
+    kv_get_stats(s->kv, &ks);
+    snprintf(buf, len,
+             "%d clients, %" PRIu64 " commands/s, view epoch %" PRIu64 ", %" PRIu64 "/%" PRIu64
+             " leaders known",
+             s->nclients, s->st.ops_per_sec, ks.topology_current_epoch, ks.router_cached_leaders,
+             ks.router_total_shards);
+}
