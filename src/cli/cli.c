@@ -19,6 +19,7 @@
 #include "config.h"
 #include "clock.h"
 #include "kv.h"
+#include "parse.h"
 
 static const char usage[] =
     "Usage: norikv-cli [OPTION]... COMMAND [ARG]...\n"
@@ -130,14 +131,11 @@ static int fail_usage(const char *fmt, ...)
 
 static bool parse_long(const char *s, long lo, long hi, long *out)
 {
-    char *end;
-    long v;
+    long long v;
 
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi)
+    if (!parse_ll(s, lo, hi, &v))
         return false;
-    *out = v;
+    *out = (long)v;
     return true;
 }
 
@@ -355,7 +353,7 @@ static void print_stats(cli *c)
     if (open == NULL || strcmp(open, #section) != 0) {                                             \
         if (open != NULL && strcmp(open, "pool") == 0)                                             \
             print_nodes_json(c);                                                                   \
-        printf("%s%s\"%s\":{", open != NULL ? "}" : "", sep, #section);                             \
+        printf("%s%s\"%s\":{", open != NULL ? "}" : "", sep, #section);                            \
         open = #section;                                                                           \
         sep = ",";                                                                                 \
     } else {                                                                                       \

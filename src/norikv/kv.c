@@ -164,7 +164,8 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
         return NULL;
     }
     c->eg = evgrpc_new(base);
-    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster, &c->st) : NULL;
+    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster, &c->st)
+                    : NULL;
     if (c->topo == NULL) {
         snprintf(err, errlen, "cannot start the gRPC client");
         kv_client_free(c);
@@ -391,8 +392,8 @@ static bool attempt(kv_op *op)
 
     if (now >= op->deadline) {
         finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
-                     "deadline of %d ms passed after %d attempts%s%s", op->timeout_ms,
-                     op->attempts, op->last[0] ? "; last: " : "", op->last);
+                     "deadline of %d ms passed after %d attempts%s%s", op->timeout_ms, op->attempts,
+                     op->last[0] ? "; last: " : "", op->last);
         return false;
     }
     deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
@@ -495,7 +496,8 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         op->status = GRPC_STATUS_UNAVAILABLE;
     }
     details = grpc_slice_to_c_string(op->details);
-    c->st.attempt_status[(unsigned)op->status < KV_STATUS_COUNT ? op->status : GRPC_STATUS_UNKNOWN]++;
+    c->st.attempt_status[(unsigned)op->status < KV_STATUS_COUNT ? op->status
+                                                                : GRPC_STATUS_UNKNOWN]++;
     /* A server answering NOT_FOUND for a missing key (Go/Java test servers) is a miss. */
     if (op->status == GRPC_STATUS_NOT_FOUND && op->m == POOL_M_GET)
         v = (retry_verdict){RETRY_DONE, KV_OK, false};

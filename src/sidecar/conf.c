@@ -18,6 +18,9 @@
 
 #include <ini.h>
 
+#include "addr.h"
+#include "parse.h"
+
 /* A string key without an upper bound on its length. */
 #define CONF_UNBOUNDED LLONG_MAX
 
@@ -196,29 +199,6 @@ static char **string_field(conf *c, const conf_entry *e)
 /* What a value of e must look like, for "invalid value" messages. */
 static void expectation(const conf_entry *e, char *buf, size_t len);
 
-/* A decimal integer with an optional minus sign and nothing else: strtoll alone would
- * accept leading blanks, a plus sign and stop silently at trailing junk. */
-static bool parse_integer(const char *s, long long *out, const char **rest)
-{
-    char *end;
-
-    if (!(isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]))))
-        return false;
-    errno = 0;
-    *out = strtoll(s, &end, 10);
-    if (errno != 0)
-        return false;
-    *rest = end;
-    return true;
-}
-
-static bool parse_number(const char *s, long long *out)
-{
-    const char *rest;
-
-    return parse_integer(s, out, &rest) && *rest == '\0';
-}
-
 /* Redis' way of writing sizes: 64k, 1mb, 4G. */
 static bool parse_size(const char *s, long long *out)
 {
@@ -230,7 +210,7 @@ static bool parse_size(const char *s, long long *out)
     const char *rest;
     long long n;
 
-    if (!parse_integer(s, &n, &rest))
+    if (!parse_ll_prefix(s, &n, &rest))
         return false;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcasecmp(rest, units[i].suffix) != 0)
@@ -286,76 +266,18 @@ static const char *parse_level(const char *s)
     return NULL;
 }
 
-static bool host_char(char ch)
-{
-    return isalnum((unsigned char)ch) || ch == '.' || ch == '-' || ch == '_';
-}
-
-/* Inside brackets: an IPv6 address, maybe with a %zone (which may hold any host character). */
-static bool v6_char(char ch)
-{
-    return ch == ':' || ch == '%' || host_char(ch);
-}
-
 /* One "host:port" or "[v6]:port" of n bytes; false with why. The cluster client splits
- * addresses the same way (topo_split_addr), so what passes here it can dial. */
+ * addresses with the same parser (addr.h), so what passes here it can dial. */
 static bool check_node(const char *a, size_t n, char *why, size_t whylen)
 {
-    const char *colon, *p;
-    long port = 0;
+    char host[CONF_NODE_ADDR_MAX + 1];
+    int port;
 
     if (n > CONF_NODE_ADDR_MAX) {
         snprintf(why, whylen, "'%.*s' is longer than %d bytes", (int)n, a, CONF_NODE_ADDR_MAX);
         return false;
     }
-    if (a[0] == '[') {
-        const char *close = memchr(a, ']', n);
-        if (close == NULL || close + 1 == a + n || close[1] != ':') {
-            snprintf(why, whylen, "'%.*s' is not [host]:port", (int)n, a);
-            return false;
-        }
-        for (p = a + 1; p < close; p++) {
-            if (!v6_char(*p))
-                break;
-        }
-        if (p < close || memchr(a, ':', (size_t)(close - a)) == NULL) {
-            snprintf(why, whylen, "'%.*s' has no IPv6 address between its brackets", (int)n, a);
-            return false;
-        }
-        colon = close + 1;
-    } else {
-        colon = memchr(a, ':', n);
-        if (colon == NULL) {
-            snprintf(why, whylen, "'%.*s' has no port; expected host:port", (int)n, a);
-            return false;
-        }
-        if (memchr(colon + 1, ':', (size_t)(a + n - colon - 1)) != NULL) {
-            snprintf(why, whylen,
-                     "'%.*s' has more than one ':'; an IPv6 host goes in brackets, as "
-                     "[::1]:9001",
-                     (int)n, a);
-            return false;
-        }
-        if (colon == a) {
-            snprintf(why, whylen, "'%.*s' has no host; expected host:port", (int)n, a);
-            return false;
-        }
-        for (p = a; p < colon; p++) {
-            if (!host_char(*p)) {
-                snprintf(why, whylen, "'%.*s' has a character not allowed in a host name", (int)n,
-                         a);
-                return false;
-            }
-        }
-    }
-    for (p = colon + 1; p < a + n && isdigit((unsigned char)*p) && port <= 65535; p++)
-        port = port * 10 + (*p - '0');
-    if (p == colon + 1 || p < a + n || port < 1 || port > 65535) {
-        snprintf(why, whylen, "'%.*s' has port '%.*s'; expected a port from 1 to 65535", (int)n, a,
-                 (int)(a + n - colon - 1), colon + 1);
-        return false;
-    }
-    return true;
+    return addr_split(a, n, host, sizeof(host), &port, why, whylen);
 }
 
 /* Comma-separated host:port entries, blanks around each allowed (the cluster client
@@ -451,7 +373,7 @@ static int set_entry(conf *c, const conf_entry *e, const char *value, char *err,
         break;
     case CONF_INT:
     case CONF_LONG:
-        ok = parse_number(value, &n) && n >= e->min && n <= e->max;
+        ok = parse_ll(value, e->min, e->max, &n);
         break;
     case CONF_SIZE:
         ok = parse_size(value, &n) && n >= e->min && n <= e->max;

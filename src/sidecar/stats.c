@@ -27,4 +27,3 @@ void stats_sample(stats *st)
     st->ops_per_sec = st->total_commands_processed - st->last_commands;
     st->last_commands = st->total_commands_processed;
 }
-

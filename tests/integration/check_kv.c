@@ -588,7 +588,8 @@ START_TEST(watch_resubscribes_to_another_seed)
         settle(50);
         kv_get_stats(kv, &st);
     } while (st.topology_views < seen + 3 && clock_now_ms() < until);
-    ck_assert_uint_ge(st.topology_views, seen + 3); /* views flow again, though node2's epochs are its own */
+    ck_assert_uint_ge(st.topology_views,
+                      seen + 3); /* views flow again, though node2's epochs are its own */
     ck_assert_uint_gt(st.topology_views, views);
     ck_assert_int_eq(kv_node_count(kv), 3); /* nothing undialable was added */
     for (int i = 0; i < kv_node_count(kv); i++) {

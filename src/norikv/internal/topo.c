@@ -13,6 +13,7 @@
 
 #include <grpc/support/time.h>
 
+#include "addr.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
 
@@ -69,31 +70,7 @@ struct watch {
 
 bool topo_split_addr(const char *addr, char *host, size_t hostlen, int *port)
 {
-    const char *colon;
-    size_t hlen;
-    char *end;
-    long p;
-
-    if (addr[0] == '[') {
-        const char *close = strchr(addr, ']');
-        if (close == NULL || close[1] != ':')
-            return false;
-        colon = close + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (colon == NULL || memchr(addr, ':', (size_t)(colon - addr)) != NULL)
-            return false; /* a bare IPv6 address needs brackets */
-    }
-    hlen = (size_t)(colon - addr);
-    if (hlen >= hostlen)
-        return false;
-    p = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535)
-        return false;
-    memcpy(host, addr, hlen);
-    host[hlen] = '\0';
-    *port = (int)p;
-    return true;
+    return addr_split(addr, strlen(addr), host, hostlen, port, NULL, 0);
 }
 
 static bool unspecified_host(const char *h)
