@@ -1,0 +1,636 @@
+/*
+ * check_client: the request scheduler of one connection (client.c) with the commands of
+ * cmd*.c, over a fake cluster client (fake_kv.c) the test completes by hand, in any order.
+ * A sidecar is put together as sidecar.c's run() would, one client is given one end of a
+ * socketpair, and each case writes RESP to the other end and checks what a user would see
+ * on the wire (the replies, in request order, and the close) and what the cluster saw
+ * (which operations were started, when, and which were detached).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <event2/event.h>
+
+#include "client.h"
+#include "clock.h"
+#include "cmd.h"
+#include "conf.h"
+#include "fake_kv.h"
+#include "sidecar.h"
+#include "stats.h"
+
+static sidecar S;
+static int peer = -1;       /* the application's end */
+static char got[64 * 1024]; /* what the application has read and not yet checked */
+static size_t got_len;
+static bool peer_eof; /* the sidecar closed the connection */
+
+/* ---- the harness -------------------------------------------------------------------- */
+
+/* As sidecar.c: one flush per loop pass for every client with replies. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    client_flush_all(arg);
+}
+
+static void setup(void)
+{
+    int sv[2];
+
+    signal(SIGPIPE, SIG_IGN); /* as the daemon: a write to a gone peer is EPIPE */
+    memset(&S, 0, sizeof(S));
+    ck_assert_int_eq(conf_init(&S.cfg), 0);
+    S.base = event_base_new();
+    ck_assert(S.base != NULL);
+    stats_init(&S.st, cmd_count());
+    S.flush_ev = event_new(S.base, -1, 0, on_flush, &S);
+    ck_assert(S.flush_ev != NULL);
+    S.started_ms = clock_now_ms();
+    fake_kv_reset(S.base);
+    S.kv = fake_kv_client();
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+    client_accept(&S, sv[0], "/tmp/check_client.sock:0", true);
+    peer = sv[1];
+    got_len = 0;
+    peer_eof = false;
+    ck_assert_int_eq(S.nclients, 1);
+}
+
+static void teardown(void)
+{
+    int stale;
+
+    while (S.clients != NULL)
+        client_free(S.clients);
+    stale = fake_kv_stale_detaches();
+    fake_kv_free();
+    event_free(S.flush_ev);
+    stats_free(&S.st);
+    event_base_free(S.base);
+    conf_free(&S.cfg);
+    if (peer >= 0)
+        close(peer);
+    peer = -1;
+    /* the sidecar never detached an operation whose callback had already run */
+    ck_assert_int_eq(stale, 0);
+}
+
+static client *the_client(void)
+{
+    ck_assert_int_eq(S.nclients, 1);
+    return S.clients;
+}
+
+/* Writes the requests, each a line of space-separated words, in one write. */
+static void pipeline(const char *line, ...)
+{
+    char buf[8192];
+    size_t len = 0;
+    va_list ap;
+
+    va_start(ap, line);
+    for (const char *l = line; l != NULL; l = va_arg(ap, const char *)) {
+        char words[512], *save = NULL;
+        const char *w[32];
+        int n = 0;
+
+        ck_assert_uint_lt(strlen(l), sizeof(words));
+        strcpy(words, l);
+        for (char *t = strtok_r(words, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save))
+            w[n++] = t;
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "*%d\r\n", n);
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "$%zu\r\n%s\r\n", strlen(w[i]),
+                                    w[i]);
+        ck_assert_uint_lt(len, sizeof(buf));
+    }
+    va_end(ap);
+    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
+}
+
+/* Runs the loop until what is ready has run: reads, flushes, the fake's completions. */
+static void pump(void)
+{
+    for (int i = 0; i < 8; i++)
+        event_base_loop(S.base, EVLOOP_NONBLOCK);
+}
+
+/* Pumps, then reads what the sidecar sent; returns it (valid until the next call). */
+static const char *take(void)
+{
+    static char out[sizeof(got) + 1];
+    ssize_t n;
+
+    pump();
+    while (peer >= 0 && !peer_eof && got_len < sizeof(got)) {
+        n = read(peer, got + got_len, sizeof(got) - got_len);
+        if (n > 0) {
+            got_len += (size_t)n;
+            continue;
+        }
+        if (n == 0)
+            peer_eof = true;
+        else
+            ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK, "read: %s", strerror(errno));
+        break;
+    }
+    memcpy(out, got, got_len);
+    out[got_len] = '\0';
+    got_len = 0;
+    return out;
+}
+
+#define expect_wire(s) ck_assert_str_eq(take(), s)
+
+/* Op n is a kind on key, not completed yet. */
+static void assert_op(int n, fake_kind kind, const char *key)
+{
+    const fake_op *op = fake_kv_op(n);
+
+    ck_assert_msg(op != NULL, "no operation %d (%d started)", n, fake_kv_count());
+    ck_assert_int_eq(op->kind, kind);
+    ck_assert_str_eq(op->key, key);
+    ck_assert(!op->done);
+    ck_assert(!op->detached);
+}
+
+/* ---- ordering ----------------------------------------------------------------------- */
+
+/* Consecutive reads run at once; replies leave in request order whatever the completion
+ * order. */
+START_TEST(test_reads_overlap)
+{
+    pipeline("GET a", "GET b", "GET c", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    ck_assert_int_eq(fake_kv_outstanding(), 3);
+    assert_op(0, FAKE_GET, "a");
+    assert_op(1, FAKE_GET, "b");
+    assert_op(2, FAKE_GET, "c");
+    ck_assert_int_eq(fake_kv_op(0)->consistency, KV_LEASE);
+
+    fake_kv_found(2, "C");
+    expect_wire(""); /* c waits for a and b */
+    fake_kv_found(0, "A");
+    expect_wire("$1\r\nA\r\n");
+    fake_kv_missing(1);
+    expect_wire("$-1\r\n$1\r\nC\r\n");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    ck_assert_int_eq(the_client()->nreqs, 0);
+    ck_assert_uint_eq(S.st.keyspace_hits, 2);
+    ck_assert_uint_eq(S.st.keyspace_misses, 1);
+}
+END_TEST
+
+/* A write waits for the read before it, and the read after it waits for the write. */
+START_TEST(test_write_between_reads)
+{
+    pipeline("GET a", "SET k v", "GET b", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    assert_op(0, FAKE_GET, "a");
+
+    fake_kv_found(0, "A");
+    expect_wire("$1\r\nA\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(1, FAKE_PUT, "k");
+    ck_assert_str_eq(fake_kv_op(1)->value, "v");
+    ck_assert_uint_eq(fake_kv_op(1)->ttl_ms, 0);
+
+    fake_kv_ok(1);
+    expect_wire("+OK\r\n");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_GET, "b");
+
+    fake_kv_found(2, "B");
+    expect_wire("$1\r\nB\r\n");
+    ck_assert_int_eq(fake_kv_max_outstanding(), 1);
+}
+END_TEST
+
+/* Writes are ordered: the second starts when the first is done. */
+START_TEST(test_writes_in_order)
+{
+    pipeline("SET k 1", "SET k 2 PX 5000", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    assert_op(0, FAKE_PUT, "k");
+    ck_assert_str_eq(fake_kv_op(0)->value, "1");
+
+    fake_kv_ok(0);
+    expect_wire("+OK\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(1, FAKE_PUT, "k");
+    ck_assert_str_eq(fake_kv_op(1)->value, "2");
+    ck_assert_uint_eq(fake_kv_op(1)->ttl_ms, 5000);
+
+    fake_kv_ok(1);
+    expect_wire("+OK\r\n");
+    ck_assert_int_eq(fake_kv_max_outstanding(), 1);
+}
+END_TEST
+
+/* A local command between reads is answered at once but its reply waits its turn; the
+ * read after it is not held back. */
+START_TEST(test_local_between_reads)
+{
+    pipeline("GET a", "PING", "GET b", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(0, FAKE_GET, "a");
+    assert_op(1, FAKE_GET, "b");
+
+    fake_kv_found(1, "B");
+    expect_wire("");
+    fake_kv_found(0, "A");
+    expect_wire("$1\r\nA\r\n+PONG\r\n$1\r\nB\r\n");
+}
+END_TEST
+
+/* Local commands at the head of the queue are answered at once, inside the scheduler's
+ * own pass; the read after them starts in the same pass. */
+START_TEST(test_local_at_head)
+{
+    pipeline("PING", "ECHO hi", "GET a", "PING x", NULL);
+    expect_wire("+PONG\r\n$2\r\nhi\r\n");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    assert_op(0, FAKE_GET, "a");
+    fake_kv_found(0, "A");
+    expect_wire("$1\r\nA\r\n$1\r\nx\r\n");
+    ck_assert_uint_eq(S.st.total_commands_processed, 4);
+    ck_assert_int_eq(the_client()->nreqs, 0);
+}
+END_TEST
+
+/* MGET fans out beside the reads around it and answers in key order. */
+START_TEST(test_mget_fanout)
+{
+    pipeline("MGET a b c", "GET d", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    assert_op(0, FAKE_GET, "a");
+    assert_op(1, FAKE_GET, "b");
+    assert_op(2, FAKE_GET, "c");
+    assert_op(3, FAKE_GET, "d");
+
+    fake_kv_found(3, "D");
+    fake_kv_found(2, "C");
+    fake_kv_missing(0);
+    expect_wire("");
+    fake_kv_found(1, "B");
+    expect_wire("*3\r\n$-1\r\n$1\r\nB\r\n$1\r\nC\r\n$1\r\nD\r\n");
+}
+END_TEST
+
+/* DEL reads each key (linearizable), deletes it once read, and counts what existed; the
+ * read after it waits for all of it. */
+START_TEST(test_del_reads_then_deletes)
+{
+    pipeline("DEL a b", "GET a", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(0, FAKE_GET, "a");
+    assert_op(1, FAKE_GET, "b");
+    ck_assert_int_eq(fake_kv_op(0)->consistency, KV_LINEARIZABLE);
+
+    fake_kv_found(0, "1");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_DEL, "a");
+    fake_kv_missing(1);
+    ck_assert_int_eq(fake_kv_count(), 4);
+    assert_op(3, FAKE_DEL, "b");
+    expect_wire("");
+
+    fake_kv_ok(3);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    fake_kv_ok(2);
+    expect_wire(":1\r\n");
+    ck_assert_int_eq(fake_kv_count(), 5);
+    assert_op(4, FAKE_GET, "a");
+    ck_assert_int_eq(fake_kv_op(4)->consistency, KV_LEASE);
+    fake_kv_missing(4);
+    expect_wire("$-1\r\n");
+}
+END_TEST
+
+/* ---- errors and QUIT ---------------------------------------------------------------- */
+
+/* A failed write is the reply of that request only; the next request still runs. */
+START_TEST(test_write_error_is_its_own)
+{
+    pipeline("SET k v", "SET k2 w", "GET k", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    assert_op(0, FAKE_PUT, "k");
+
+    fake_kv_fail(0, KV_ERR_UNAVAILABLE, "x");
+    expect_wire("-UNAVAILABLE x\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(1, FAKE_PUT, "k2");
+
+    fake_kv_ok(1);
+    expect_wire("+OK\r\n");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_GET, "k");
+
+    fake_kv_found(2, "v");
+    expect_wire("$1\r\nv\r\n");
+    ck_assert_uint_eq(S.st.total_error_replies, 1);
+    ck_assert_int_eq(S.nclients, 1);
+}
+END_TEST
+
+/* One key of an MGET failing fails the MGET, and only it. */
+START_TEST(test_mget_part_error)
+{
+    pipeline("MGET a b", "GET c", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    fake_kv_fail(1, KV_ERR_TIMEOUT, "deadline");
+    fake_kv_found(2, "C");
+    expect_wire("");
+    fake_kv_found(0, "A");
+    expect_wire("-TIMEOUT deadline\r\n$1\r\nC\r\n");
+    ck_assert_uint_eq(S.st.total_error_replies, 1);
+}
+END_TEST
+
+/* QUIT answers after what came before it; what came after it never runs; then the
+ * connection closes. */
+START_TEST(test_quit_in_pipeline)
+{
+    pipeline("GET a", "QUIT", "GET b", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    assert_op(0, FAKE_GET, "a");
+
+    fake_kv_found(0, "A");
+    expect_wire("$1\r\nA\r\n+OK\r\n");
+    ck_assert(peer_eof);
+    ck_assert_int_eq(S.nclients, 0);
+    ck_assert_int_eq(fake_kv_count(), 1);
+    ck_assert_int_eq(fake_kv_find(FAKE_GET, "b"), -1);
+}
+END_TEST
+
+/* ---- clients that go away ----------------------------------------------------------- */
+
+/* The peer closes with a read in flight and a write queued. Its side only may be closed
+ * (printf | nc -U), so the sidecar goes on; the first reply it cannot write frees the
+ * client, and the write that had started by then is detached: its completion calls
+ * nothing. */
+START_TEST(test_gone_with_ops_in_flight)
+{
+    int calls;
+
+    pipeline("GET a", "SET k v", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    close(peer);
+    peer = -1;
+    pump();
+    ck_assert_int_eq(S.nclients, 1); /* what it sent still runs */
+    ck_assert_int_eq(fake_kv_outstanding(), 1);
+
+    fake_kv_found(0, "A");
+    pump();
+    ck_assert_int_eq(S.nclients, 0);
+    ck_assert_int_eq(fake_kv_count(), 2);
+    ck_assert_int_eq(fake_kv_op(1)->kind, FAKE_PUT);
+    ck_assert(fake_kv_op(1)->detached);
+
+    calls = fake_kv_callbacks();
+    fake_kv_ok(1);
+    pump();
+    ck_assert(!fake_kv_op(1)->called);
+    ck_assert_int_eq(fake_kv_callbacks(), calls);
+    ck_assert_int_eq(fake_kv_outstanding(), 0);
+}
+END_TEST
+
+/* CLIENT KILL's path: the client goes at once; every operation in flight (the parts of
+ * an MGET too) is detached and completing them calls nothing. */
+START_TEST(test_killed_with_ops_in_flight)
+{
+    int calls;
+
+    pipeline("GET a", "MGET b c", "SET k v", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    fake_kv_found(1, "B"); /* one part of the MGET done, one not */
+    client_kill(the_client());
+    ck_assert_int_eq(S.nclients, 0);
+    ck_assert(fake_kv_op(0)->detached);
+    ck_assert(!fake_kv_op(1)->detached);
+    ck_assert(fake_kv_op(2)->detached);
+
+    calls = fake_kv_callbacks();
+    fake_kv_missing(2);
+    fake_kv_found(0, "A");
+    pump();
+    ck_assert_int_eq(fake_kv_callbacks(), calls);
+    ck_assert_int_eq(fake_kv_count(), 3); /* the SET never started */
+    expect_wire("");
+    ck_assert(peer_eof);
+}
+END_TEST
+
+/* A peer that only shut down its writing side still gets every reply, then the close. */
+START_TEST(test_half_closed_peer)
+{
+    pipeline("GET a", "GET b", NULL);
+    ck_assert_int_eq(shutdown(peer, SHUT_WR), 0);
+    expect_wire("");
+    ck_assert_int_eq(S.nclients, 1);
+    ck_assert_int_eq(fake_kv_count(), 2);
+    fake_kv_found(1, "B");
+    expect_wire("");
+    ck_assert(!peer_eof);
+    fake_kv_found(0, "A");
+    expect_wire("$1\r\nA\r\n$1\r\nB\r\n");
+    ck_assert(peer_eof);
+    ck_assert_int_eq(S.nclients, 0);
+}
+END_TEST
+
+/* ---- operations that end at once, or from the loop ---------------------------------- */
+
+/* What the cluster saw, as "G a;P a=1;D a;" */
+static const char *ops_seen(void)
+{
+    static char buf[1024];
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < fake_kv_count(); i++) {
+        const fake_op *op = fake_kv_op(i);
+        const char *k = op->kind == FAKE_GET ? "G" : op->kind == FAKE_PUT ? "P" : "D";
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s %s%s%s;", k, op->key,
+                                op->value ? "=" : "", op->value ? op->value : "");
+        ck_assert_uint_lt(len, sizeof(buf));
+    }
+    return buf;
+}
+
+/* Every operation ends inside the kv_* call (the library on a local validation error), or
+ * from the loop: each request still runs once, in the order the rule says, and every
+ * reply arrives in request order. */
+START_TEST(test_pipeline_auto)
+{
+    fake_mode mode = (fake_mode)_i;
+
+    fake_kv_set_mode_all(mode);
+    pipeline("SET a 1", "GET a", "SET a 2", "GET a", "GET b", "MSET x 1 y 2", "MGET a x y z",
+             "DEL a x", "GET a", "PING", "GET x", NULL);
+    expect_wire("+OK\r\n$1\r\n1\r\n+OK\r\n$1\r\n2\r\n$-1\r\n+OK\r\n"
+                "*4\r\n$1\r\n2\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n"
+                ":2\r\n$-1\r\n+PONG\r\n$-1\r\n");
+    ck_assert_str_eq(ops_seen(), mode == FAKE_SYNC
+                                     ? "P a=1;G a;P a=2;G a;G b;P x=1;P y=2;G a;G x;G y;G z;"
+                                       "G a;D a;G x;D x;G a;G x;"
+                                     : "P a=1;G a;P a=2;G a;G b;P x=1;P y=2;G a;G x;G y;G z;"
+                                       "G a;G x;D a;D x;G a;G x;");
+    for (int i = 0; i < fake_kv_count(); i++) {
+        ck_assert(fake_kv_op(i)->done);
+        ck_assert(fake_kv_op(i)->called);
+    }
+    ck_assert_int_eq(fake_kv_outstanding(), 0);
+    ck_assert_uint_eq(S.st.total_commands_processed, 11);
+    ck_assert_int_eq(the_client()->nreqs, 0);
+}
+END_TEST
+
+/* The same, one request at a time, answered at once: no reply lost, none doubled. */
+START_TEST(test_sync_one_at_a_time)
+{
+    fake_kv_set_mode_all(FAKE_SYNC);
+    fake_kv_store("a", "A");
+    for (int i = 0; i < 5; i++) {
+        pipeline("GET a", NULL);
+        expect_wire("$1\r\nA\r\n");
+        pipeline("SET b x", NULL);
+        expect_wire("+OK\r\n");
+    }
+    ck_assert_int_eq(fake_kv_count(), 10);
+    ck_assert_uint_eq(S.st.total_commands_processed, 10);
+}
+END_TEST
+
+/* DEL's read completes from the loop and its delete ends inside kv_del (as the library
+ * does when it cannot open a channel): the reply is still right, once. */
+START_TEST(test_del_delete_ends_at_once)
+{
+    fake_kv_set_mode(FAKE_GET, FAKE_LOOP);
+    fake_kv_set_mode(FAKE_DEL, FAKE_SYNC);
+    fake_kv_store("a", "1");
+    fake_kv_store("x", "2");
+    pipeline("DEL a x", "GET a", NULL);
+    expect_wire(":2\r\n$-1\r\n");
+    ck_assert_str_eq(ops_seen(), "G a;G x;D a;D x;G a;");
+    ck_assert_int_eq(fake_kv_outstanding(), 0);
+}
+END_TEST
+
+/* ---- back-pressure ------------------------------------------------------------------ */
+
+/* With max_pending 4, a pipeline of 20 reads never has more than 4 requests queued or 4
+ * operations out, and every reply arrives, in order, as they complete. */
+START_TEST(test_max_pending)
+{
+    char err[256], buf[4096], want[1024], all[1024] = "";
+    size_t len = 0;
+    int rounds = 0;
+
+    ck_assert_int_eq(conf_set(&S.cfg, "sidecar.max_pending", "4", err, sizeof(err)), 0);
+    for (int i = 0; i < 20; i++) {
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "*2\r\n$3\r\nGET\r\n$%d\r\nk%d\r\n",
+                                i < 10 ? 2 : 3, i);
+    }
+    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
+    len = 0;
+    for (int i = 0; i < 20; i++)
+        len +=
+            (size_t)snprintf(want + len, sizeof(want) - len, "$%d\r\nv%d\r\n", i < 10 ? 2 : 3, i);
+
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    ck_assert_int_eq(the_client()->nreqs, 4);
+    ck_assert(!the_client()->reading);
+    ck_assert_uint_ge(S.st.client_query_pauses, 1);
+    while (fake_kv_outstanding() > 0) {
+        int first = fake_kv_count() - fake_kv_outstanding();
+        ck_assert_int_lt(rounds++, 20);
+        /* the newest first: nothing can leave before the oldest is done */
+        for (int n = fake_kv_count() - 1; n >= first; n--) {
+            char v[16];
+            snprintf(v, sizeof(v), "v%s", fake_kv_op(n)->key + 1);
+            fake_kv_found(n, v);
+            ck_assert_int_le(the_client()->nreqs, 4);
+        }
+        const char *w = take();
+        ck_assert_uint_lt(strlen(all) + strlen(w), sizeof(all));
+        strcat(all, w);
+        ck_assert_int_le(the_client()->nreqs, 4);
+        ck_assert_int_le(fake_kv_outstanding(), 4);
+    }
+    ck_assert_str_eq(all, want);
+    ck_assert_int_eq(rounds, 5);
+    ck_assert_int_eq(fake_kv_count(), 20);
+    ck_assert_int_eq(fake_kv_max_outstanding(), 4);
+    ck_assert_int_eq(the_client()->nreqs, 0);
+    ck_assert(the_client()->reading);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("client");
+    TCase *order = tcase_create("ordering");
+    TCase *errs = tcase_create("errors and quit");
+    TCase *gone = tcase_create("clients that go");
+    TCase *now = tcase_create("completion at once or from the loop");
+    TCase *bp = tcase_create("back-pressure");
+    TCase *all[] = {order, errs, gone, now, bp};
+    SRunner *sr;
+    int failed;
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        tcase_add_checked_fixture(all[i], setup, teardown);
+        tcase_set_timeout(all[i], 10);
+        suite_add_tcase(s, all[i]);
+    }
+    tcase_add_test(order, test_reads_overlap);
+    tcase_add_test(order, test_write_between_reads);
+    tcase_add_test(order, test_writes_in_order);
+    tcase_add_test(order, test_local_between_reads);
+    tcase_add_test(order, test_local_at_head);
+    tcase_add_test(order, test_mget_fanout);
+    tcase_add_test(order, test_del_reads_then_deletes);
+    tcase_add_test(errs, test_write_error_is_its_own);
+    tcase_add_test(errs, test_mget_part_error);
+    tcase_add_test(errs, test_quit_in_pipeline);
+    tcase_add_test(gone, test_gone_with_ops_in_flight);
+    tcase_add_test(gone, test_killed_with_ops_in_flight);
+    tcase_add_test(gone, test_half_closed_peer);
+    tcase_add_loop_test(now, test_pipeline_auto, FAKE_SYNC, FAKE_LOOP + 1);
+    tcase_add_test(now, test_sync_one_at_a_time);
+    tcase_add_test(now, test_del_delete_ends_at_once);
+    tcase_add_test(bp, test_max_pending);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
