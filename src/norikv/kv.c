@@ -27,6 +27,7 @@
 #include "retry.h"
 #include "route.h"
 #include "topo.h"
+#include "xalloc.h"
 
 #define MAX_REDIRECTS 5 /* immediate hint-following per operation, before backing off */
 #define MAX_SEEDS     64
@@ -72,6 +73,13 @@ struct kv_op {
     /* the last failure, for the final message */
     grpc_status_code last_status;
     char last[192];
+    bool counted;  /* launched: counts in the statistics */
+    bool starting; /* inside the kv_* call that began it: no callback may run yet */
+    /* an end found while starting, reported from the loop */
+    struct event *later;
+    kv_err later_err;
+    grpc_status_code later_status;
+    char later_msg[320];
 };
 
 static double rand01(kv_client *c)
@@ -124,13 +132,11 @@ const char *kv_consistency_wire(kv_consistency c)
 
 kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen)
 {
-    kv_client *c = calloc(1, sizeof(*c));
+    kv_client *c = xcalloc(1, sizeof(*c));
     pool_config pc = {cfg->channels_per_node, 100, 2000, 200, 5000};
     uint8_t rnd[16];
     char *list, *save = NULL;
 
-    if (c == NULL)
-        return NULL;
     c->base = base;
     c->cfg = *cfg;
     if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
@@ -139,7 +145,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
         return NULL;
     }
     c->pool = pool_new(&pc);
-    list = strdup(cfg->nodes != NULL ? cfg->nodes : "");
+    list = xstrdup(cfg->nodes != NULL ? cfg->nodes : "");
     for (char *tok = strtok_r(list, ", ", &save); c->pool && tok;
          tok = strtok_r(NULL, ", ", &save)) {
         char host[POOL_ADDR_MAX];
@@ -307,6 +313,8 @@ static void op_free(kv_op *op)
         grpc_byte_buffer_destroy(op->req);
     if (op->timer != NULL)
         event_free(op->timer);
+    if (op->later != NULL)
+        event_free(op->later);
     free(op);
 }
 
@@ -325,7 +333,7 @@ static void finish(kv_op *op, kv_result *r)
     r->idempotency_key = op->idem[0] ? op->idem : NULL;
     if (r->message == NULL)
         r->message = "";
-    if (c != NULL) {
+    if (c != NULL && op->counted) {
         c->st.retries_in_flight--;
         if (r->err == KV_OK) {
             c->st.retries_succeeded++;
@@ -341,6 +349,19 @@ static void finish(kv_op *op, kv_result *r)
 
 static void finish_error(kv_op *op, kv_err err, grpc_status_code status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+static void on_finish_later(evutil_socket_t fd, short what, void *arg)
+{
+    kv_op *op = arg;
+
+    (void)fd;
+    (void)what;
+    finish_error(op, op->later_err, op->later_status, "%s", op->later_msg);
+}
+
+/* Ends op with an error. While the kv_* call that began it is still running, the end is
+ * kept and reported from the loop's next pass: a caller never sees its callback run before
+ * the call returns, so it needs no guard against re-entering itself. */
 static void finish_error(kv_op *op, kv_err err, grpc_status_code status, const char *fmt, ...)
 {
     kv_result r;
@@ -351,6 +372,18 @@ static void finish_error(kv_op *op, kv_err err, grpc_status_code status, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (op->starting) {
+        op->later_err = err;
+        op->later_status = status;
+        snprintf(op->later_msg, sizeof(op->later_msg), "%s", msg);
+        op->later = evtimer_new(op->c->base, on_finish_later, op);
+        if (op->later == NULL) {
+            fprintf(stderr, "kv: cannot create an event: aborting\n");
+            abort();
+        }
+        event_active(op->later, EV_TIMEOUT, 0);
+        return;
+    }
     r.err = err;
     r.status = status;
     r.message = msg;
@@ -619,9 +652,7 @@ static void deliver(kv_op *op)
         break;
     case POOL_M_VSEARCH: {
         Norikv__V1__VectorSearchResponse *s = (void *)msg;
-        matches = calloc(s->n_matches + 1, sizeof(*matches));
-        if (matches == NULL)
-            break;
+        matches = xcalloc(s->n_matches + 1, sizeof(*matches));
         for (size_t i = 0; i < s->n_matches; i++) {
             matches[i].id = s->matches[i]->id;
             matches[i].distance = s->matches[i]->distance;
@@ -651,48 +682,53 @@ static void deliver(kv_op *op)
 
 /* ---- starting operations ------------------------------------------------------------ */
 
-static kv_op *reject(kv_callback *cb, void *arg, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static kv_op *reject(kv_callback *cb, void *arg, const char *fmt, ...)
+static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
+                     kv_callback *cb, void *arg, int timeout_ms);
+static void op_link(kv_client *c, kv_op *op);
+
+/* An operation refused before anything was sent: KV_ERR_INVALID with the reason, reported
+ * from the loop like every other end. */
+static kv_op *reject(kv_client *c, kv_callback *cb, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static kv_op *reject(kv_client *c, kv_callback *cb, void *arg, const char *fmt, ...)
 {
-    kv_result r;
+    kv_op *op = op_new(c, POOL_M_GET, NULL, cb, arg, 0);
     char msg[256];
     va_list ap;
 
-    memset(&r, 0, sizeof(r));
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    r.err = KV_ERR_INVALID;
-    r.status = GRPC_STATUS_INVALID_ARGUMENT;
-    r.message = msg;
-    if (cb != NULL)
-        cb(&r, arg);
-    return NULL;
+    op_link(c, op);
+    op->starting = true;
+    finish_error(op, KV_ERR_INVALID, GRPC_STATUS_INVALID_ARGUMENT, "%s", msg);
+    op->starting = false;
+    return op;
 }
+
+#define IDEM_CHECK(c, cb, arg, given)                                                              \
+    do {                                                                                           \
+        if ((given) != NULL && strlen(given) > KV_IDEMPOTENCY_KEY_LIMIT)                           \
+            return reject(c, cb, arg, "idempotency key longer than %u bytes",                      \
+                          KV_IDEMPOTENCY_KEY_LIMIT);                                               \
+    } while (0)
 
 /* The caller's idempotency key, or a new one: the same key goes with every retry of this
  * write and with no other write. */
-static bool take_idem(kv_client *c, kv_op *op, const char *given)
+static void take_idem(kv_client *c, kv_op *op, const char *given)
 {
-    if (given != NULL && given[0] != '\0') {
-        if (strlen(given) > KV_IDEMPOTENCY_KEY_LIMIT)
-            return false;
+    if (given != NULL && given[0] != '\0')
         snprintf(op->idem, sizeof(op->idem), "%s", given);
-    } else {
+    else
         snprintf(op->idem, sizeof(op->idem), "%s-%llx", c->idem_prefix,
                  (unsigned long long)++c->idem_counter);
-    }
-    return true;
 }
 
 static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
                      kv_callback *cb, void *arg, int timeout_ms)
 {
-    kv_op *op = calloc(1, sizeof(*op));
+    kv_op *op = xcalloc(1, sizeof(*op));
 
-    if (op == NULL)
-        return NULL;
     op->c = c;
     op->m = m;
     op->resp_desc = resp;
@@ -709,38 +745,34 @@ static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescript
     return op;
 }
 
-static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
+static void op_link(kv_client *c, kv_op *op)
 {
-    op->req = pbgrpc_pack(req);
     op->next = c->ops;
     if (c->ops != NULL)
         c->ops->prev = op;
     c->ops = op;
+}
+
+static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
+{
+    op->req = pbgrpc_pack(req);
+    op_link(c, op);
+    op->counted = true;
     c->st.retries_operations++;
     c->st.retries_in_flight++;
     op->node = choose_node(op, -1);
-    return attempt(op) ? op : NULL;
+    op->starting = true;
+    (void)attempt(op);
+    op->starting = false;
+    return op;
 }
 
 #define KEY_CHECK(c, cb, arg, len)                                                                 \
     do {                                                                                           \
         if ((len) > KV_KEY_LIMIT)                                                                  \
-            return reject(cb, arg, "key of %zu bytes exceeds the limit of %u", (size_t)(len),      \
+            return reject(c, cb, arg, "key of %zu bytes exceeds the limit of %u", (size_t)(len),   \
                           KV_KEY_LIMIT);                                                           \
     } while (0)
-
-static kv_op *oom(kv_callback *cb, void *arg)
-{
-    kv_result r;
-
-    memset(&r, 0, sizeof(r));
-    r.err = KV_ERR_INTERNAL;
-    r.status = GRPC_STATUS_RESOURCE_EXHAUSTED;
-    r.message = "out of memory";
-    if (cb != NULL)
-        cb(&r, arg);
-    return NULL;
-}
 
 kv_op *kv_put(kv_client *c, const kv_put_args *a, kv_callback *cb, void *arg)
 {
@@ -750,15 +782,11 @@ kv_op *kv_put(kv_client *c, const kv_put_args *a, kv_callback *cb, void *arg)
 
     KEY_CHECK(c, cb, arg, a->key_len);
     if (a->value_len > KV_VALUE_LIMIT)
-        return reject(cb, arg, "value of %zu bytes exceeds the limit of %u", a->value_len,
+        return reject(c, cb, arg, "value of %zu bytes exceeds the limit of %u", a->value_len,
                       KV_VALUE_LIMIT);
-    if ((op = op_new(c, POOL_M_PUT, &norikv__v1__put_response__descriptor, cb, arg,
-                     a->timeout_ms)) == NULL)
-        return oom(cb, arg);
-    if (!take_idem(c, op, a->idempotency_key)) {
-        op_free(op);
-        return reject(cb, arg, "idempotency key longer than %u bytes", KV_IDEMPOTENCY_KEY_LIMIT);
-    }
+    IDEM_CHECK(c, cb, arg, a->idempotency_key);
+    op = op_new(c, POOL_M_PUT, &norikv__v1__put_response__descriptor, cb, arg, a->timeout_ms);
+    take_idem(c, op, a->idempotency_key);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
     req.key.len = a->key_len;
@@ -780,9 +808,7 @@ kv_op *kv_get(kv_client *c, const kv_get_args *a, kv_callback *cb, void *arg)
     kv_op *op;
 
     KEY_CHECK(c, cb, arg, a->key_len);
-    if ((op = op_new(c, POOL_M_GET, &norikv__v1__get_response__descriptor, cb, arg,
-                     a->timeout_ms)) == NULL)
-        return oom(cb, arg);
+    op = op_new(c, POOL_M_GET, &norikv__v1__get_response__descriptor, cb, arg, a->timeout_ms);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
     req.key.len = a->key_len;
@@ -797,13 +823,9 @@ kv_op *kv_del(kv_client *c, const kv_del_args *a, kv_callback *cb, void *arg)
     kv_op *op;
 
     KEY_CHECK(c, cb, arg, a->key_len);
-    if ((op = op_new(c, POOL_M_DELETE, &norikv__v1__delete_response__descriptor, cb, arg,
-                     a->timeout_ms)) == NULL)
-        return oom(cb, arg);
-    if (!take_idem(c, op, a->idempotency_key)) {
-        op_free(op);
-        return reject(cb, arg, "idempotency key longer than %u bytes", KV_IDEMPOTENCY_KEY_LIMIT);
-    }
+    IDEM_CHECK(c, cb, arg, a->idempotency_key);
+    op = op_new(c, POOL_M_DELETE, &norikv__v1__delete_response__descriptor, cb, arg, a->timeout_ms);
+    take_idem(c, op, a->idempotency_key);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
     req.key.len = a->key_len;
@@ -854,13 +876,9 @@ static kv_op *vector_op(kv_client *c, pool_method m, const ProtobufCMessageDescr
 {
     kv_op *op = op_new(c, m, resp, cb, arg, timeout_ms);
 
-    if (op == NULL)
-        return oom(cb, arg);
     op->group = c->cfg.total_shards; /* vector calls go to the vector group's leader */
-    if (write && !take_idem(c, op, idem)) {
-        op_free(op);
-        return reject(cb, arg, "idempotency key longer than %u bytes", KV_IDEMPOTENCY_KEY_LIMIT);
-    }
+    if (write)
+        take_idem(c, op, idem);
     return op;
 }
 
@@ -871,14 +889,14 @@ kv_op *kv_vcreate(kv_client *c, const kv_vcreate_args *a, kv_callback *cb, void 
     kv_op *op;
 
     if (bad != NULL)
-        return reject(cb, arg, "%s", bad);
+        return reject(c, cb, arg, "%s", bad);
     if (a->dims < 1 || a->dims > KV_VECTOR_DIM_LIMIT)
-        return reject(cb, arg, "dimensions must be between 1 and %u", KV_VECTOR_DIM_LIMIT);
+        return reject(c, cb, arg, "dimensions must be between 1 and %u", KV_VECTOR_DIM_LIMIT);
     if (a->distance < KV_DIST_EUCLIDEAN || a->distance > KV_DIST_INNER_PRODUCT)
-        return reject(cb, arg, "unknown distance function");
-    if ((op = vector_op(c, POOL_M_VCREATE, &norikv__v1__create_vector_index_response__descriptor,
-                        cb, arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
-        return NULL;
+        return reject(c, cb, arg, "unknown distance function");
+    IDEM_CHECK(c, cb, arg, a->idempotency_key);
+    op = vector_op(c, POOL_M_VCREATE, &norikv__v1__create_vector_index_response__descriptor, cb,
+                   arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.dimensions = a->dims;
     req.distance = (Norikv__V1__DistanceFunction)a->distance;
@@ -894,10 +912,10 @@ kv_op *kv_vdrop(kv_client *c, const kv_vdrop_args *a, kv_callback *cb, void *arg
     kv_op *op;
 
     if (bad != NULL)
-        return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VDROP, &norikv__v1__drop_vector_index_response__descriptor, cb,
-                        arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
-        return NULL;
+        return reject(c, cb, arg, "%s", bad);
+    IDEM_CHECK(c, cb, arg, a->idempotency_key);
+    op = vector_op(c, POOL_M_VDROP, &norikv__v1__drop_vector_index_response__descriptor, cb, arg,
+                   a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.idempotency_key = op->idem;
     return launch(c, op, &req.base);
@@ -914,10 +932,10 @@ kv_op *kv_vinsert(kv_client *c, const kv_vinsert_args *a, kv_callback *cb, void 
     if (bad == NULL)
         bad = check_dims(a->dims);
     if (bad != NULL)
-        return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VINSERT, &norikv__v1__vector_insert_response__descriptor, cb, arg,
-                        a->timeout_ms, a->idempotency_key, true)) == NULL)
-        return NULL;
+        return reject(c, cb, arg, "%s", bad);
+    IDEM_CHECK(c, cb, arg, a->idempotency_key);
+    op = vector_op(c, POOL_M_VINSERT, &norikv__v1__vector_insert_response__descriptor, cb, arg,
+                   a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.n_vector = a->dims;
@@ -935,10 +953,10 @@ kv_op *kv_vdelete(kv_client *c, const kv_vdelete_args *a, kv_callback *cb, void 
     if (bad == NULL)
         bad = check_id(a->id);
     if (bad != NULL)
-        return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VDELETE, &norikv__v1__vector_delete_response__descriptor, cb, arg,
-                        a->timeout_ms, a->idempotency_key, true)) == NULL)
-        return NULL;
+        return reject(c, cb, arg, "%s", bad);
+    IDEM_CHECK(c, cb, arg, a->idempotency_key);
+    op = vector_op(c, POOL_M_VDELETE, &norikv__v1__vector_delete_response__descriptor, cb, arg,
+                   a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.idempotency_key = op->idem;
@@ -954,12 +972,11 @@ kv_op *kv_vsearch(kv_client *c, const kv_vsearch_args *a, kv_callback *cb, void 
     if (bad == NULL)
         bad = check_dims(a->dims);
     if (bad != NULL)
-        return reject(cb, arg, "%s", bad);
+        return reject(c, cb, arg, "%s", bad);
     if (a->k == 0)
-        return reject(cb, arg, "k must be greater than 0");
-    if ((op = vector_op(c, POOL_M_VSEARCH, &norikv__v1__vector_search_response__descriptor, cb, arg,
-                        a->timeout_ms, NULL, false)) == NULL)
-        return NULL;
+        return reject(c, cb, arg, "k must be greater than 0");
+    op = vector_op(c, POOL_M_VSEARCH, &norikv__v1__vector_search_response__descriptor, cb, arg,
+                   a->timeout_ms, NULL, false);
     req.namespace_ = (char *)a->ns;
     req.n_query = a->dims;
     req.query = (float *)a->query;
@@ -978,10 +995,9 @@ kv_op *kv_vget(kv_client *c, const kv_vget_args *a, kv_callback *cb, void *arg)
     if (bad == NULL)
         bad = check_id(a->id);
     if (bad != NULL)
-        return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VGET, &norikv__v1__vector_get_response__descriptor, cb, arg,
-                        a->timeout_ms, NULL, false)) == NULL)
-        return NULL;
+        return reject(c, cb, arg, "%s", bad);
+    op = vector_op(c, POOL_M_VGET, &norikv__v1__vector_get_response__descriptor, cb, arg,
+                   a->timeout_ms, NULL, false);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.consistency = (char *)kv_consistency_wire(a->consistency);

@@ -4,7 +4,8 @@
  * validation, routing to shard leaders, redirects on NOT_LEADER from any hint form,
  * retries with backoff under one deadline per operation, idempotency keys on every
  * write, consistency levels the server accepts, statistics. No RESP, no config files.
- * Every callback runs on the loop thread; pointers in a result live until it returns.
+ * Every callback runs on the loop thread, never inside the call that started its operation;
+ * pointers in a result live until it returns.
  */
 #ifndef NORIKV_KV_H
 #define NORIKV_KV_H
@@ -209,9 +210,11 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
 void kv_client_free(kv_client *c);
 
 /*
- * Each starts an operation and returns its handle. Arguments are copied: they need not
- * outlive the call. When the operation ends at once (local validation failed, no channel
- * could be opened), cb runs before the function returns and the result is NULL.
+ * Each starts an operation and returns its handle, never NULL. Arguments are copied: they
+ * need not outlive the call. cb runs exactly once, on the loop thread, and never before the
+ * function has returned: an operation that ends at once (local validation failed, no
+ * channel could be opened) reports from the loop's next pass. The handle is valid until cb
+ * has run; kv_op_detach() may be called on it until then.
  */
 kv_op *kv_put(kv_client *c, const kv_put_args *a, kv_callback *cb, void *arg);
 kv_op *kv_get(kv_client *c, const kv_get_args *a, kv_callback *cb, void *arg);

@@ -6,6 +6,7 @@
  */
 #include "client.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,19 +241,19 @@ static void start(req *r)
     c->commands++;
     c->last_cmd = r->cmd != NULL ? r->cmd->name : NULL;
     c->s->st.total_commands_processed++;
+    r->in_proc = true;
     if (!cmd_check(r)) {
         r->rejected = true;
         req_done(r);
-        return;
-    }
-    if (c->refused_multi && !(r->cmd->flags & CMD_TX)) {
+    } else if (c->refused_multi && !(r->cmd->flags & CMD_TX)) {
         /* What a client queued in a transaction must not run outside one. */
         reply_error(r, "ERR command not run: MULTI is not supported (NoriKV has no "
                        "transactions across keys); send EXEC or DISCARD");
         req_done(r);
-        return;
+    } else {
+        r->cmd->proc(r);
     }
-    r->cmd->proc(r);
+    r->in_proc = false;
 }
 
 void req_done(req *r)
@@ -260,6 +261,7 @@ void req_done(req *r)
     client *c = r->c;
     stats *st = &c->s->st;
 
+    assert(r->state == REQ_RUNNING);
     r->state = REQ_DONE;
     if (r->cmd_index >= 0) {
         cmd_stat *cs = &st->cmds[r->cmd_index];
@@ -274,19 +276,59 @@ void req_done(req *r)
     }
     if (r->failed)
         st->total_error_replies++;
-    if (c->advancing)
-        c->advance_again = true;
-    else
-        advance(c);
+    /* Finished inside its own start (a local command, an argument error): advance(), up
+     * the stack, sees it. Otherwise a cluster callback from the loop: move on now. kv.h
+     * promises no callback runs inside the call that started it, so nothing else can
+     * finish while advance() or parse_more() is running. */
+    if (r->in_proc)
+        return;
+    advance(c);
+    if (!c->reading)
+        resume(c);
 }
 
+#ifdef NORIKV_DEBUG
+/* The queue as the ordering rule leaves it: counted right, replies not overtaken, and a
+ * request that runs alone runs with everything before it finished and nothing after it
+ * started. O(queue): debug and sanitizer builds only. */
+static void check_queue(const client *c)
+{
+    int n = 0;
+    const req *alone = NULL;
+
+    assert((c->head == NULL) == (c->tail == NULL));
+    for (const req *r = c->head; r != NULL; r = r->next) {
+        n++;
+        assert(r->c == c);
+        assert(r->next != NULL || r == c->tail);
+        if (r->state == REQ_QUEUED)
+            continue;
+        assert(alone == NULL); /* nothing after a lone request has started */
+        if (r->state == REQ_RUNNING && runs_alone(r)) {
+            for (const req *p = c->head; p != r; p = p->next)
+                assert(p->state == REQ_DONE);
+            alone = r;
+        }
+    }
+    assert(n == c->nreqs);
+}
+#else
+#define check_queue(c) ((void)0)
+#endif
+
+/*
+ * Sends the finished replies at the head and starts what the ordering rule allows. A
+ * request that finishes inside its own start leaves the loop to look again from the head.
+ * Never re-entered: req_done() only calls it from outside, for a cluster callback.
+ */
 static void advance(client *c)
 {
-    bool moved = false;
+    bool moved = false, again;
 
+    assert(!c->advancing);
     c->advancing = true;
     do {
-        c->advance_again = false;
+        again = false;
         /* Replies leave in request order. */
         while (c->head != NULL && c->head->state == REQ_DONE) {
             req *r = c->head;
@@ -312,25 +354,28 @@ static void advance(client *c)
             if (runs_alone(r) && prev_unfinished != NULL)
                 break;
             start(r);
-            if (c->advance_again)
-                break; /* something finished: look again from the head */
-            if (r->state != REQ_DONE) {
-                if (runs_alone(r))
-                    break;
-                prev_unfinished = r;
+            if (r->state == REQ_DONE) {
+                again = true; /* its reply may leave now: look again from the head */
+                break;
             }
+            if (runs_alone(r))
+                break;
+            prev_unfinished = r;
         }
-    } while (c->advance_again);
+        check_queue(c);
+    } while (again);
     c->advancing = false;
     if (moved)
         mark_flush(c);
-    /* Room may have opened for more requests. */
-    if (!c->reading)
-        resume(c);
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
 
+/*
+ * Parses what was read into requests while the client can take more, and runs them. What
+ * a finished request makes room for is parsed in the same call, by the loop, not by
+ * calling back into it.
+ */
 static void parse_more(client *c)
 {
     const conf *cf = &c->s->cfg;
@@ -340,16 +385,12 @@ static void parse_more(client *c)
     int argc;
     const char *err;
 
-    if (c->parsing) { /* called back from advance(): the loop below goes round again */
-        c->parse_again = true;
-        return;
-    }
+    assert(!c->parsing);
+    c->parsing = true;
     lim.max_bulk = (size_t)cf->sidecar.max_bulk;
     lim.max_args = cf->sidecar.max_args;
     lim.max_request = (size_t)cf->sidecar.query_buffer_limit;
-    c->parsing = true;
     do {
-        c->parse_again = false;
         c->parse_blocked = false;
         pos = 0;
         while (pos < c->qlen) {
@@ -380,10 +421,11 @@ static void parse_more(client *c)
             memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
             c->qlen -= pos;
         }
-        arm_read(c, can_take_more(c));
-        if (!c->advancing)
-            advance(c);
-    } while (c->parse_again);
+        advance(c);
+        /* Requests held back for room, and room made by requests that finished at once
+         * (local commands): parse again. */
+    } while (c->parse_blocked && can_take_more(c));
+    arm_read(c, can_take_more(c));
     c->parsing = false;
 }
 

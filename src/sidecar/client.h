@@ -44,10 +44,9 @@ struct client {
     bool eof;           /* the peer closed its side: finish what it sent, then close */
     bool refused_multi; /* after a refused MULTI: nothing runs until EXEC or DISCARD */
     bool in_flush;
-    bool linked; /* in the sidecar's client list */
-    bool advancing, advance_again;
-    bool parsing;       /* inside parse_more */
-    bool parse_again;   /* advance() made room while parsing: parse once more */
+    bool linked;        /* in the sidecar's client list */
+    bool advancing;     /* inside advance(), for the assert that it is never re-entered */
+    bool parsing;       /* inside parse_more(), likewise */
     bool parse_blocked; /* requests wait in qbuf until the queue or backlog shrinks */
     client *next, *prev, *flush_next;
     int64_t created_ms, last_active_ms;
@@ -85,6 +84,7 @@ struct req {
     int64_t start_us;
     bool failed;
     bool rejected; /* refused before running (arity, auth, ...): counted apart */
+    bool in_proc;  /* its handler is running: a req_done() now is seen by start()'s caller */
 };
 
 void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket);

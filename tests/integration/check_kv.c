@@ -294,6 +294,14 @@ START_TEST(ttl_is_passed_through)
 }
 END_TEST
 
+/* An operation refused locally: a handle, no callback yet, the callback from the loop. */
+#define REJECTED(call)                                                                             \
+    do {                                                                                           \
+        ck_assert_ptr_nonnull(call);                                                               \
+        ck_assert(!o.done);                                                                        \
+        ck_assert(run_until(&o.done, 1000));                                                       \
+    } while (0)
+
 START_TEST(local_validation_sends_nothing)
 {
     char *big_key = calloc(1, 1026), *big_value = calloc(1, 1048578), *long_idem = calloc(1, 258);
@@ -308,36 +316,49 @@ START_TEST(local_validation_sends_nothing)
     memset(long_idem, 'i', 257);
     calls = tn_stat(&dn, "calls");
     kv_put_args a = {big_key, 1025, "v", 1, 0, NULL, NULL, 0};
-    ck_assert_ptr_null(kv_put(kv, &a, on_outcome, &o)); /* answered at once */
-    ck_assert(o.done);
+    /* answered from the loop, never inside the call */
+    ck_assert_ptr_nonnull(kv_put(kv, &a, on_outcome, &o));
+    ck_assert(!o.done);
+    ck_assert(run_until(&o.done, 1000));
     ASSERT_ERR(o, KV_ERR_INVALID);
     ck_assert_str_eq(o.msg, "key of 1025 bytes exceeds the limit of 1024");
     memset(&o, 0, sizeof(o));
     kv_put_args b = {"k", 1, big_value, 1048577, 0, NULL, NULL, 0};
-    ck_assert_ptr_null(kv_put(kv, &b, on_outcome, &o));
+    REJECTED(kv_put(kv, &b, on_outcome, &o));
     ASSERT_ERR(o, KV_ERR_INVALID);
     ck_assert_str_eq(o.msg, "value of 1048577 bytes exceeds the limit of 1048576");
     memset(&o, 0, sizeof(o));
     kv_put_args c = {"k", 1, "v", 1, 0, long_idem, NULL, 0};
-    ck_assert_ptr_null(kv_put(kv, &c, on_outcome, &o));
+    REJECTED(kv_put(kv, &c, on_outcome, &o));
     ASSERT_ERR(o, KV_ERR_INVALID);
     memset(&o, 0, sizeof(o));
     kv_get_args g = {big_key, 1025, KV_LEASE, 0};
-    ck_assert_ptr_null(kv_get(kv, &g, on_outcome, &o));
+    REJECTED(kv_get(kv, &g, on_outcome, &o));
     ASSERT_ERR(o, KV_ERR_INVALID);
     memset(&o, 0, sizeof(o));
     float q[1] = {1};
     kv_vsearch_args s = {"ns", q, 1, 0, false, KV_LEASE, 0};
-    ck_assert_ptr_null(kv_vsearch(kv, &s, on_outcome, &o));
+    REJECTED(kv_vsearch(kv, &s, on_outcome, &o));
     ck_assert_str_eq(o.msg, "k must be greater than 0");
     memset(&o, 0, sizeof(o));
     kv_vinsert_args vi = {"", "id", q, 1, NULL, 0};
-    ck_assert_ptr_null(kv_vinsert(kv, &vi, on_outcome, &o));
+    REJECTED(kv_vinsert(kv, &vi, on_outcome, &o));
     ck_assert_str_eq(o.msg, "namespace must not be empty");
     memset(&o, 0, sizeof(o));
     kv_vcreate_args vc = {"ns", 4097, KV_DIST_COSINE, KV_INDEX_DEFAULT, NULL, 0};
-    ck_assert_ptr_null(kv_vcreate(kv, &vc, on_outcome, &o));
+    REJECTED(kv_vcreate(kv, &vc, on_outcome, &o));
     ck_assert_str_eq(o.msg, "dimensions must be between 1 and 4096");
+    /* detached before the loop reported it: the callback never runs */
+    memset(&o, 0, sizeof(o));
+    bool never = false;
+    kv_op_detach(kv_put(kv, &a, on_outcome, &o));
+    ck_assert(!run_until(&never, 100));
+    ck_assert(!o.done);
+    /* refused operations are not counted as operations */
+    kv_stats st;
+    kv_get_stats(kv, &st);
+    ck_assert_uint_eq(st.retries_operations, 0);
+    ck_assert_uint_eq(st.retries_failed, 0);
     /* the limits themselves are fine */
     big_key[1024] = '\0';
     ASSERT_OK(put(big_key, "v", NULL, NULL, 0));

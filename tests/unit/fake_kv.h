@@ -2,8 +2,9 @@
  * fake_kv: a stand-in for the NoriKV cluster client (kv.h) that a test drives by hand.
  * Every operation started is kept, in start order, until fake_kv_reset: its kind, key,
  * value and callback. The test completes op N whenever it likes with the result it likes,
- * or lets the fake answer by itself from a small in-memory store, either at once inside
- * the kv_* call (as the real library does when local validation fails) or from the loop.
+ * or lets the fake answer by itself from a small in-memory store, from the loop (as the
+ * real library always does) or at once inside the kv_* call (which kv.h forbids the library;
+ * it stands here for handlers that finish inside their own start, as local commands do).
  * A detached operation never calls its callback, whatever completes it.
  */
 #ifndef NORIKV_FAKE_KV_H
