@@ -687,8 +687,7 @@ static bool take_idem(kv_client *c, kv_op *op, const char *given)
     return true;
 }
 
-static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
-                     kv_callback *cb, void *arg, int timeout_ms)
+static kv_op *op_new(kv_client *c, pool_method m, kv_callback *cb, void *arg, int timeout_ms)
 {
     kv_op *op = calloc(1, sizeof(*op));
 
@@ -696,7 +695,7 @@ static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescript
         return NULL;
     op->c = c;
     op->m = m;
-    op->resp_desc = resp;
+    op->resp_desc = method_get(m)->response;
     op->cb = cb;
     op->arg = arg;
     op->safe = true;
@@ -753,8 +752,7 @@ kv_op *kv_put(kv_client *c, const kv_put_args *a, kv_callback *cb, void *arg)
     if (a->value_len > KV_VALUE_LIMIT)
         return reject(cb, arg, "value of %zu bytes exceeds the limit of %u", a->value_len,
                       KV_VALUE_LIMIT);
-    if ((op = op_new(c, POOL_M_PUT, &norikv__v1__put_response__descriptor, cb, arg,
-                     a->timeout_ms)) == NULL)
+    if ((op = op_new(c, POOL_M_PUT, cb, arg, a->timeout_ms)) == NULL)
         return oom(cb, arg);
     if (!take_idem(c, op, a->idempotency_key)) {
         op_free(op);
@@ -781,8 +779,7 @@ kv_op *kv_get(kv_client *c, const kv_get_args *a, kv_callback *cb, void *arg)
     kv_op *op;
 
     KEY_CHECK(c, cb, arg, a->key_len);
-    if ((op = op_new(c, POOL_M_GET, &norikv__v1__get_response__descriptor, cb, arg,
-                     a->timeout_ms)) == NULL)
+    if ((op = op_new(c, POOL_M_GET, cb, arg, a->timeout_ms)) == NULL)
         return oom(cb, arg);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
@@ -798,8 +795,7 @@ kv_op *kv_del(kv_client *c, const kv_del_args *a, kv_callback *cb, void *arg)
     kv_op *op;
 
     KEY_CHECK(c, cb, arg, a->key_len);
-    if ((op = op_new(c, POOL_M_DELETE, &norikv__v1__delete_response__descriptor, cb, arg,
-                     a->timeout_ms)) == NULL)
+    if ((op = op_new(c, POOL_M_DELETE, cb, arg, a->timeout_ms)) == NULL)
         return oom(cb, arg);
     if (!take_idem(c, op, a->idempotency_key)) {
         op_free(op);
@@ -850,10 +846,10 @@ static const char *check_dims(size_t dims)
     return NULL;
 }
 
-static kv_op *vector_op(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
-                        kv_callback *cb, void *arg, int timeout_ms, const char *idem, bool write)
+static kv_op *vector_op(kv_client *c, pool_method m, kv_callback *cb, void *arg, int timeout_ms,
+                        const char *idem, bool write)
 {
-    kv_op *op = op_new(c, m, resp, cb, arg, timeout_ms);
+    kv_op *op = op_new(c, m, cb, arg, timeout_ms);
 
     if (op == NULL)
         return oom(cb, arg);
@@ -877,8 +873,8 @@ kv_op *kv_vcreate(kv_client *c, const kv_vcreate_args *a, kv_callback *cb, void 
         return reject(cb, arg, "dimensions must be between 1 and %u", KV_VECTOR_DIM_LIMIT);
     if (a->distance < KV_DIST_EUCLIDEAN || a->distance > KV_DIST_INNER_PRODUCT)
         return reject(cb, arg, "unknown distance function");
-    if ((op = vector_op(c, POOL_M_VCREATE, &norikv__v1__create_vector_index_response__descriptor,
-                        cb, arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
+    if ((op = vector_op(c, POOL_M_VCREATE, cb, arg, a->timeout_ms, a->idempotency_key, true)) ==
+        NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.dimensions = a->dims;
@@ -896,8 +892,7 @@ kv_op *kv_vdrop(kv_client *c, const kv_vdrop_args *a, kv_callback *cb, void *arg
 
     if (bad != NULL)
         return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VDROP, &norikv__v1__drop_vector_index_response__descriptor, cb,
-                        arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
+    if ((op = vector_op(c, POOL_M_VDROP, cb, arg, a->timeout_ms, a->idempotency_key, true)) == NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.idempotency_key = op->idem;
@@ -916,8 +911,8 @@ kv_op *kv_vinsert(kv_client *c, const kv_vinsert_args *a, kv_callback *cb, void 
         bad = check_dims(a->dims);
     if (bad != NULL)
         return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VINSERT, &norikv__v1__vector_insert_response__descriptor, cb, arg,
-                        a->timeout_ms, a->idempotency_key, true)) == NULL)
+    if ((op = vector_op(c, POOL_M_VINSERT, cb, arg, a->timeout_ms, a->idempotency_key, true)) ==
+        NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
@@ -937,8 +932,8 @@ kv_op *kv_vdelete(kv_client *c, const kv_vdelete_args *a, kv_callback *cb, void 
         bad = check_id(a->id);
     if (bad != NULL)
         return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VDELETE, &norikv__v1__vector_delete_response__descriptor, cb, arg,
-                        a->timeout_ms, a->idempotency_key, true)) == NULL)
+    if ((op = vector_op(c, POOL_M_VDELETE, cb, arg, a->timeout_ms, a->idempotency_key, true)) ==
+        NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
@@ -958,8 +953,7 @@ kv_op *kv_vsearch(kv_client *c, const kv_vsearch_args *a, kv_callback *cb, void 
         return reject(cb, arg, "%s", bad);
     if (a->k == 0)
         return reject(cb, arg, "k must be greater than 0");
-    if ((op = vector_op(c, POOL_M_VSEARCH, &norikv__v1__vector_search_response__descriptor, cb, arg,
-                        a->timeout_ms, NULL, false)) == NULL)
+    if ((op = vector_op(c, POOL_M_VSEARCH, cb, arg, a->timeout_ms, NULL, false)) == NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.n_query = a->dims;
@@ -980,8 +974,7 @@ kv_op *kv_vget(kv_client *c, const kv_vget_args *a, kv_callback *cb, void *arg)
         bad = check_id(a->id);
     if (bad != NULL)
         return reject(cb, arg, "%s", bad);
-    if ((op = vector_op(c, POOL_M_VGET, &norikv__v1__vector_get_response__descriptor, cb, arg,
-                        a->timeout_ms, NULL, false)) == NULL)
+    if ((op = vector_op(c, POOL_M_VGET, cb, arg, a->timeout_ms, NULL, false)) == NULL)
         return NULL;
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
