@@ -75,10 +75,25 @@ typedef struct dn_shard {
     uint64_t raft_index; /* last applied log index */
 } dn_shard;
 
+/* The process's counters, X(name, help), in the order the control socket's stats command
+ * prints them (dn_control.c): a new counter is one line here. */
+#define DN_COUNTERS(X)                                                                             \
+    X(puts_applied, "Puts applied to the store")                                                   \
+    X(deletes_applied, "Deletes applied to the store")                                             \
+    X(idempotent_replays, "writes answered from an idempotency cache instead of applied")          \
+    X(duplicate_applies, "Puts applied with the key and value of an earlier applied Put")          \
+    X(calls, "gRPC calls received, every node and method")                                         \
+    X(not_leader, "calls refused because the node does not lead the shard")                        \
+    X(faults_failed, "calls failed by an injected fault (control: fail)")                          \
+    X(replies_lost, "writes applied, then failed UNAVAILABLE (control: lose-reply)")               \
+    X(unimplemented, "calls to methods the devnode does not serve")                                \
+    X(vector_writes_applied, "Vector CreateIndex, DropIndex, Insert and Delete applied")           \
+    X(watch_views_sent, "views sent on WatchCluster streams")
+
 typedef struct dn_counters {
-    uint64_t puts_applied, deletes_applied, idempotent_replays, duplicate_applies;
-    uint64_t calls, not_leader, faults_failed, replies_lost, unimplemented;
-    uint64_t vector_writes_applied, watch_views_sent;
+#define DN_COUNTER_FIELD(name, help) uint64_t name;
+    DN_COUNTERS(DN_COUNTER_FIELD)
+#undef DN_COUNTER_FIELD
 } dn_counters;
 
 typedef struct devnode {

@@ -122,19 +122,18 @@ static void kill_done(void *arg)
 static void print_stats(ctl_conn *c)
 {
     devnode *d = c->d;
-    const dn_counters *st = &d->st;
     struct evbuffer *out = bufferevent_get_output(c->bev);
+    const char *sep = "";
 
-    evbuffer_add_printf(
-        out,
-        "OK {\"puts_applied\":%" PRIu64 ",\"deletes_applied\":%" PRIu64
-        ",\"idempotent_replays\":%" PRIu64 ",\"duplicate_applies\":%" PRIu64 ",\"calls\":%" PRIu64
-        ",\"not_leader\":%" PRIu64 ",\"faults_failed\":%" PRIu64 ",\"replies_lost\":%" PRIu64
-        ",\"unimplemented\":%" PRIu64 ",\"vector_writes_applied\":%" PRIu64
-        ",\"watch_views_sent\":%" PRIu64 ",\"keys\":%zu,\"epoch\":%" PRIu64 ",\"nodes\":[",
-        st->puts_applied, st->deletes_applied, st->idempotent_replays, st->duplicate_applies,
-        st->calls, st->not_leader, st->faults_failed, st->replies_lost, st->unimplemented,
-        st->vector_writes_applied, st->watch_views_sent, dn_table_count(d->kv), d->epoch);
+    evbuffer_add_printf(out, "OK {");
+    /* every counter of DN_COUNTERS, in its order, as "name":value */
+#define DN_COUNTER_JSON(name, help)                                                                \
+    evbuffer_add_printf(out, "%s\"" #name "\":%" PRIu64, sep, d->st.name);                         \
+    sep = ",";
+    DN_COUNTERS(DN_COUNTER_JSON)
+#undef DN_COUNTER_JSON
+    evbuffer_add_printf(out, ",\"keys\":%zu,\"epoch\":%" PRIu64 ",\"nodes\":[",
+                        dn_table_count(d->kv), d->epoch);
     for (int i = 0; i < d->o.nodes; i++) {
         const dn_node *n = &d->nodes[i];
         uint32_t leads = 0;
