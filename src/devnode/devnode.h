@@ -110,7 +110,7 @@ typedef struct devnode {
     dn_table *videm;      /* vector idempotency cache */
     uint64_t vraft_index; /* the vector group's log index */
     double lose_rate;
-    uint64_t rng;
+    uint64_t rng; /* the fault generator's state (dn_random) */
     dn_counters st;
     struct event *tick;     /* view pushes */
     struct event *election; /* leaderless shards get a leader when it fires */
@@ -119,20 +119,5 @@ typedef struct devnode {
     int servers_stopping;
     bool shutting_down;
 } devnode;
-
-/* What a handler answers: a status with its message, an OK payload, a trailer. */
-typedef struct dn_reply {
-    grpc_status_code status;
-    char message[320];
-    grpc_byte_buffer *payload;
-    const char *trailer_key;
-    char trailer[96];
-} dn_reply;
-
-void dn_reply_error(dn_reply *r, grpc_status_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* A uniform double in [0, 1) from the process's generator. */
-double dn_random(devnode *d);
 
 #endif

@@ -24,6 +24,7 @@
 #include "dn_kv.h"
 #include "dn_server.h"
 #include "pbgrpc.h"
+#include "xalloc.h"
 
 #define CONTROL_LINE_MAX 512
 
@@ -291,15 +292,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       void *arg)
 {
     devnode *d = arg;
-    ctl_conn *c = calloc(1, sizeof(*c));
+    ctl_conn *c = xcalloc(1, sizeof(*c));
 
     (void)l;
     (void)sa;
     (void)len;
-    if (c == NULL) {
-        close(fd);
-        return;
-    }
     c->d = d;
     c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL) {
@@ -324,9 +321,7 @@ int dn_control_open(devnode *d, const char *path)
         fprintf(stderr, "norikv-devnode: control socket path too long: %s\n", path);
         return -1;
     }
-    ctl = calloc(1, sizeof(*ctl));
-    if (ctl == NULL)
-        return -1;
+    ctl = xcalloc(1, sizeof(*ctl));
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     strcpy(sun.sun_path, path);
@@ -339,7 +334,7 @@ int dn_control_open(devnode *d, const char *path)
         free(ctl);
         return -1;
     }
-    ctl->path = strdup(path);
+    ctl->path = xstrdup(path);
     d->control = ctl;
     return 0;
 }
@@ -359,8 +354,7 @@ void dn_control_close(devnode *d)
         else
             conn_free(c);
     }
-    if (ctl->path != NULL)
-        unlink(ctl->path);
+    unlink(ctl->path);
     free(ctl->path);
     free(ctl);
     d->control = NULL;

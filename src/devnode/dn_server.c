@@ -6,7 +6,6 @@
  */
 #include "dn_server.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +15,11 @@
 
 #include "dn_cluster.h"
 #include "dn_kv.h"
+#include "dn_util.h"
 #include "dn_vector.h"
 #include "method.h"
 #include "pbgrpc.h"
+#include "xalloc.h"
 
 typedef void dn_handler(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);
 
@@ -102,16 +103,6 @@ static void srv_unref(dn_srv *s)
     free(s);
 }
 
-void dn_reply_error(dn_reply *r, grpc_status_code code, const char *fmt, ...)
-{
-    va_list ap;
-
-    r->status = code;
-    va_start(ap, fmt);
-    vsnprintf(r->message, sizeof(r->message), fmt, ap);
-    va_end(ap);
-}
-
 /* ---- requested calls ---------------------------------------------------------------- */
 
 static void on_new_call(evgrpc_tag *tag, bool ok);
@@ -120,11 +111,9 @@ static void on_reply_done(evgrpc_tag *tag, bool ok);
 static void request_call(dn_srv *s, int m)
 {
     grpc_completion_queue *cq = evgrpc_cq(s->d->eg);
-    call *c = calloc(1, sizeof(*c));
+    call *c = xcalloc(1, sizeof(*c));
     grpc_call_error err;
 
-    if (c == NULL)
-        return;
     c->on_new.done = on_new_call;
     c->on_done.done = on_reply_done;
     c->srv = s;
@@ -225,7 +214,7 @@ static void process(call *c)
         return;
     }
     m = &methods[c->m];
-    if (n->fail_rate > 0 && dn_random(d) < n->fail_rate) {
+    if (n->fail_rate > 0 && dn_random(&d->rng) < n->fail_rate) {
         d->st.faults_failed++;
         dn_reply_error(&c->reply, n->fail_status, "injected fault");
         send_reply(c);
@@ -240,7 +229,7 @@ static void process(call *c)
     m->fn(d, n, req, &c->reply);
     protobuf_c_message_free_unpacked(req, NULL);
     if (c->reply.status == GRPC_STATUS_OK && (m->flags & F_WRITE) && d->lose_rate > 0 &&
-        dn_random(d) < d->lose_rate) {
+        dn_random(&d->rng) < d->lose_rate) {
         d->st.replies_lost++;
         dn_reply_error(&c->reply, GRPC_STATUS_UNAVAILABLE, "reply lost (injected fault)");
     }
@@ -381,14 +370,9 @@ static void on_watch_close(evgrpc_tag *tag, bool ok)
 static void start_watch(call *c)
 {
     dn_srv *s = c->srv;
-    watch *w = calloc(1, sizeof(*w));
+    watch *w = xcalloc(1, sizeof(*w));
     grpc_op op;
 
-    if (w == NULL) {
-        dn_reply_error(&c->reply, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        send_reply(c);
-        return;
-    }
     w->on_send.done = on_watch_send;
     w->on_close.done = on_watch_close;
     w->srv = s;
@@ -463,9 +447,7 @@ int dn_server_start(devnode *d, dn_node *n)
 
     if (n->srv != NULL)
         return -1;
-    s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return -1;
+    s = xcalloc(1, sizeof(*s));
     s->d = d;
     s->node = n;
     s->refs = 1;
