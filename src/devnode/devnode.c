@@ -280,15 +280,6 @@ static int parse_args(int argc, char **argv, dn_opts *o)
     return 0;
 }
 
-double dn_random(devnode *d)
-{
-    /* xorshift64*: cheap, and reproducible with --seed */
-    d->rng ^= d->rng >> 12;
-    d->rng ^= d->rng << 25;
-    d->rng ^= d->rng >> 27;
-    return (double)((d->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
 static void begin_shutdown(devnode *d)
 {
     d->shutting_down = true;

@@ -75,10 +75,25 @@ typedef struct dn_shard {
     uint64_t raft_index; /* last applied log index */
 } dn_shard;
 
+/* The process's counters, X(name, help), in the order the control socket's stats command
+ * prints them (dn_control.c): a new counter is one line here. */
+#define DN_COUNTERS(X)                                                                             \
+    X(puts_applied, "Puts applied to the store")                                                   \
+    X(deletes_applied, "Deletes applied to the store")                                             \
+    X(idempotent_replays, "writes answered from an idempotency cache instead of applied")          \
+    X(duplicate_applies, "Puts applied with the key and value of an earlier applied Put")          \
+    X(calls, "gRPC calls received, every node and method")                                         \
+    X(not_leader, "calls refused because the node does not lead the shard")                        \
+    X(faults_failed, "calls failed by an injected fault (control: fail)")                          \
+    X(replies_lost, "writes applied, then failed UNAVAILABLE (control: lose-reply)")               \
+    X(unimplemented, "calls to methods the devnode does not serve")                                \
+    X(vector_writes_applied, "Vector CreateIndex, DropIndex, Insert and Delete applied")           \
+    X(watch_views_sent, "views sent on WatchCluster streams")
+
 typedef struct dn_counters {
-    uint64_t puts_applied, deletes_applied, idempotent_replays, duplicate_applies;
-    uint64_t calls, not_leader, faults_failed, replies_lost, unimplemented;
-    uint64_t vector_writes_applied, watch_views_sent;
+#define DN_COUNTER_FIELD(name, help) uint64_t name;
+    DN_COUNTERS(DN_COUNTER_FIELD)
+#undef DN_COUNTER_FIELD
 } dn_counters;
 
 typedef struct devnode {
@@ -95,7 +110,7 @@ typedef struct devnode {
     dn_table *videm;      /* vector idempotency cache */
     uint64_t vraft_index; /* the vector group's log index */
     double lose_rate;
-    uint64_t rng;
+    uint64_t rng; /* the fault generator's state (dn_random) */
     dn_counters st;
     struct event *tick;     /* view pushes */
     struct event *election; /* leaderless shards get a leader when it fires */
@@ -104,20 +119,5 @@ typedef struct devnode {
     int servers_stopping;
     bool shutting_down;
 } devnode;
-
-/* What a handler answers: a status with its message, an OK payload, a trailer. */
-typedef struct dn_reply {
-    grpc_status_code status;
-    char message[320];
-    grpc_byte_buffer *payload;
-    const char *trailer_key;
-    char trailer[96];
-} dn_reply;
-
-void dn_reply_error(dn_reply *r, grpc_status_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* A uniform double in [0, 1) from the process's generator. */
-double dn_random(devnode *d);
 
 #endif

@@ -7,6 +7,7 @@
 #define NORIKV_DN_CLUSTER_H
 
 #include "devnode.h"
+#include "dn_util.h"
 
 int dn_cluster_init(devnode *d);
 void dn_cluster_free(devnode *d);

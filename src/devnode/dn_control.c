@@ -24,6 +24,7 @@
 #include "dn_kv.h"
 #include "dn_server.h"
 #include "pbgrpc.h"
+#include "xalloc.h"
 
 #define CONTROL_LINE_MAX 512
 
@@ -122,19 +123,18 @@ static void kill_done(void *arg)
 static void print_stats(ctl_conn *c)
 {
     devnode *d = c->d;
-    const dn_counters *st = &d->st;
     struct evbuffer *out = bufferevent_get_output(c->bev);
+    const char *sep = "";
 
-    evbuffer_add_printf(
-        out,
-        "OK {\"puts_applied\":%" PRIu64 ",\"deletes_applied\":%" PRIu64
-        ",\"idempotent_replays\":%" PRIu64 ",\"duplicate_applies\":%" PRIu64 ",\"calls\":%" PRIu64
-        ",\"not_leader\":%" PRIu64 ",\"faults_failed\":%" PRIu64 ",\"replies_lost\":%" PRIu64
-        ",\"unimplemented\":%" PRIu64 ",\"vector_writes_applied\":%" PRIu64
-        ",\"watch_views_sent\":%" PRIu64 ",\"keys\":%zu,\"epoch\":%" PRIu64 ",\"nodes\":[",
-        st->puts_applied, st->deletes_applied, st->idempotent_replays, st->duplicate_applies,
-        st->calls, st->not_leader, st->faults_failed, st->replies_lost, st->unimplemented,
-        st->vector_writes_applied, st->watch_views_sent, dn_table_count(d->kv), d->epoch);
+    evbuffer_add_printf(out, "OK {");
+    /* every counter of DN_COUNTERS, in its order, as "name":value */
+#define DN_COUNTER_JSON(name, help)                                                                \
+    evbuffer_add_printf(out, "%s\"" #name "\":%" PRIu64, sep, d->st.name);                         \
+    sep = ",";
+    DN_COUNTERS(DN_COUNTER_JSON)
+#undef DN_COUNTER_JSON
+    evbuffer_add_printf(out, ",\"keys\":%zu,\"epoch\":%" PRIu64 ",\"nodes\":[",
+                        dn_table_count(d->kv), d->epoch);
     for (int i = 0; i < d->o.nodes; i++) {
         const dn_node *n = &d->nodes[i];
         uint32_t leads = 0;
@@ -292,15 +292,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       void *arg)
 {
     devnode *d = arg;
-    ctl_conn *c = calloc(1, sizeof(*c));
+    ctl_conn *c = xcalloc(1, sizeof(*c));
 
     (void)l;
     (void)sa;
     (void)len;
-    if (c == NULL) {
-        close(fd);
-        return;
-    }
     c->d = d;
     c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL) {
@@ -325,9 +321,7 @@ int dn_control_open(devnode *d, const char *path)
         fprintf(stderr, "norikv-devnode: control socket path too long: %s\n", path);
         return -1;
     }
-    ctl = calloc(1, sizeof(*ctl));
-    if (ctl == NULL)
-        return -1;
+    ctl = xcalloc(1, sizeof(*ctl));
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     strcpy(sun.sun_path, path);
@@ -340,7 +334,7 @@ int dn_control_open(devnode *d, const char *path)
         free(ctl);
         return -1;
     }
-    ctl->path = strdup(path);
+    ctl->path = xstrdup(path);
     d->control = ctl;
     return 0;
 }
@@ -360,8 +354,7 @@ void dn_control_close(devnode *d)
         else
             conn_free(c);
     }
-    if (ctl->path != NULL)
-        unlink(ctl->path);
+    unlink(ctl->path);
     free(ctl->path);
     free(ctl);
     d->control = NULL;

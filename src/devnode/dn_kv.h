@@ -9,6 +9,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "devnode.h"
+#include "dn_util.h"
 
 int dn_kv_init(devnode *d);
 void dn_kv_free(devnode *d);

@@ -6,7 +6,6 @@
  */
 #include "dn_server.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,44 +15,37 @@
 
 #include "dn_cluster.h"
 #include "dn_kv.h"
+#include "dn_util.h"
 #include "dn_vector.h"
-#include "norikv.pb-c.h"
+#include "method.h"
 #include "pbgrpc.h"
+#include "xalloc.h"
 
 typedef void dn_handler(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);
 
 enum { F_WRITE = 1, F_VECTOR = 2, F_STREAM = 4 };
 
-typedef struct method {
-    const char *path;
-    const ProtobufCMessageDescriptor *req;
+/* What the devnode adds to the wire table's methods (method.h: path, request message). */
+typedef struct dn_method {
     dn_handler *fn;
     unsigned flags;
     int backlog; /* requests kept outstanding */
-} method;
+} dn_method;
 
-static const method methods[] = {
-    {"/norikv.v1.Kv/Put", &norikv__v1__put_request__descriptor, dn_kv_put, F_WRITE, 64},
-    {"/norikv.v1.Kv/Get", &norikv__v1__get_request__descriptor, dn_kv_get, 0, 64},
-    {"/norikv.v1.Kv/Delete", &norikv__v1__delete_request__descriptor, dn_kv_delete, F_WRITE, 32},
-    {"/norikv.v1.Meta/WatchCluster", &norikv__v1__cluster_view__descriptor, NULL, F_STREAM, 8},
-    {"/norikv.v1.Admin/TransferShard", &norikv__v1__shard_info__descriptor, dn_admin_transfer_shard,
-     0, 4},
-    {"/norikv.v1.Vector/CreateIndex", &norikv__v1__create_vector_index_request__descriptor,
-     dn_vector_create, F_WRITE | F_VECTOR, 4},
-    {"/norikv.v1.Vector/DropIndex", &norikv__v1__drop_vector_index_request__descriptor,
-     dn_vector_drop, F_WRITE | F_VECTOR, 4},
-    {"/norikv.v1.Vector/Insert", &norikv__v1__vector_insert_request__descriptor, dn_vector_insert,
-     F_WRITE | F_VECTOR, 16},
-    {"/norikv.v1.Vector/Delete", &norikv__v1__vector_delete_request__descriptor, dn_vector_delete,
-     F_WRITE | F_VECTOR, 8},
-    {"/norikv.v1.Vector/Search", &norikv__v1__vector_search_request__descriptor, dn_vector_search,
-     F_VECTOR, 16},
-    {"/norikv.v1.Vector/Get", &norikv__v1__vector_get_request__descriptor, dn_vector_get, F_VECTOR,
-     8},
+static const dn_method methods[METHOD_COUNT] = {
+    [METHOD_PUT] = {dn_kv_put, F_WRITE, 64},
+    [METHOD_GET] = {dn_kv_get, 0, 64},
+    [METHOD_DELETE] = {dn_kv_delete, F_WRITE, 32},
+    [METHOD_WATCH_CLUSTER] = {NULL, F_STREAM, 8},
+    [METHOD_TRANSFER_SHARD] = {dn_admin_transfer_shard, 0, 4},
+    [METHOD_VECTOR_CREATE_INDEX] = {dn_vector_create, F_WRITE | F_VECTOR, 4},
+    [METHOD_VECTOR_DROP_INDEX] = {dn_vector_drop, F_WRITE | F_VECTOR, 4},
+    [METHOD_VECTOR_INSERT] = {dn_vector_insert, F_WRITE | F_VECTOR, 16},
+    [METHOD_VECTOR_DELETE] = {dn_vector_delete, F_WRITE | F_VECTOR, 8},
+    [METHOD_VECTOR_SEARCH] = {dn_vector_search, F_VECTOR, 16},
+    [METHOD_VECTOR_GET] = {dn_vector_get, F_VECTOR, 8},
 };
 
-#define NMETHODS        ((int)(sizeof(methods) / sizeof(methods[0])))
 #define GENERIC         (-1)
 #define GENERIC_BACKLOG 4
 
@@ -64,7 +56,7 @@ typedef struct dn_srv {
     devnode *d;
     dn_node *node;
     grpc_server *server;
-    void *handles[NMETHODS];
+    void *handles[METHOD_COUNT];
     evgrpc_tag on_shutdown;
     void (*stopped)(void *arg); /* called once the port is closed and calls are done */
     void *stopped_arg;
@@ -77,7 +69,7 @@ typedef struct dn_srv {
 struct call {
     evgrpc_tag on_new, on_done;
     dn_srv *srv;
-    int m; /* index into methods, or GENERIC */
+    int m; /* a method_id, or GENERIC */
     grpc_call *call;
     gpr_timespec deadline;
     grpc_metadata_array md;
@@ -111,16 +103,6 @@ static void srv_unref(dn_srv *s)
     free(s);
 }
 
-void dn_reply_error(dn_reply *r, grpc_status_code code, const char *fmt, ...)
-{
-    va_list ap;
-
-    r->status = code;
-    va_start(ap, fmt);
-    vsnprintf(r->message, sizeof(r->message), fmt, ap);
-    va_end(ap);
-}
-
 /* ---- requested calls ---------------------------------------------------------------- */
 
 static void on_new_call(evgrpc_tag *tag, bool ok);
@@ -129,11 +111,9 @@ static void on_reply_done(evgrpc_tag *tag, bool ok);
 static void request_call(dn_srv *s, int m)
 {
     grpc_completion_queue *cq = evgrpc_cq(s->d->eg);
-    call *c = calloc(1, sizeof(*c));
+    call *c = xcalloc(1, sizeof(*c));
     grpc_call_error err;
 
-    if (c == NULL)
-        return;
     c->on_new.done = on_new_call;
     c->on_done.done = on_reply_done;
     c->srv = s;
@@ -223,7 +203,7 @@ static void process(call *c)
 {
     devnode *d = c->srv->d;
     dn_node *n = c->srv->node;
-    const method *m;
+    const dn_method *m;
     ProtobufCMessage *req;
 
     c->reply.status = GRPC_STATUS_OK;
@@ -234,13 +214,13 @@ static void process(call *c)
         return;
     }
     m = &methods[c->m];
-    if (n->fail_rate > 0 && dn_random(d) < n->fail_rate) {
+    if (n->fail_rate > 0 && dn_random(&d->rng) < n->fail_rate) {
         d->st.faults_failed++;
         dn_reply_error(&c->reply, n->fail_status, "injected fault");
         send_reply(c);
         return;
     }
-    req = pbgrpc_unpack(c->payload, m->req);
+    req = pbgrpc_unpack(c->payload, method_get((method_id)c->m)->request);
     if (req == NULL) {
         dn_reply_error(&c->reply, GRPC_STATUS_INTERNAL, "failed to decode Protobuf message");
         send_reply(c);
@@ -249,7 +229,7 @@ static void process(call *c)
     m->fn(d, n, req, &c->reply);
     protobuf_c_message_free_unpacked(req, NULL);
     if (c->reply.status == GRPC_STATUS_OK && (m->flags & F_WRITE) && d->lose_rate > 0 &&
-        dn_random(d) < d->lose_rate) {
+        dn_random(&d->rng) < d->lose_rate) {
         d->st.replies_lost++;
         dn_reply_error(&c->reply, GRPC_STATUS_UNAVAILABLE, "reply lost (injected fault)");
     }
@@ -390,14 +370,9 @@ static void on_watch_close(evgrpc_tag *tag, bool ok)
 static void start_watch(call *c)
 {
     dn_srv *s = c->srv;
-    watch *w = calloc(1, sizeof(*w));
+    watch *w = xcalloc(1, sizeof(*w));
     grpc_op op;
 
-    if (w == NULL) {
-        dn_reply_error(&c->reply, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        send_reply(c);
-        return;
-    }
     w->on_send.done = on_watch_send;
     w->on_close.done = on_watch_close;
     w->srv = s;
@@ -472,18 +447,16 @@ int dn_server_start(devnode *d, dn_node *n)
 
     if (n->srv != NULL)
         return -1;
-    s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return -1;
+    s = xcalloc(1, sizeof(*s));
     s->d = d;
     s->node = n;
     s->refs = 1;
     s->on_shutdown.done = on_shutdown;
     s->server = grpc_server_create(&args, NULL);
-    for (int m = 0; m < NMETHODS; m++) {
+    for (int m = 0; m < METHOD_COUNT; m++) {
         if ((methods[m].flags & F_VECTOR) && !d->o.vector)
             continue; /* left to the generic handler: UNIMPLEMENTED, as the real server */
-        s->handles[m] = grpc_server_register_method(s->server, methods[m].path, NULL,
+        s->handles[m] = grpc_server_register_method(s->server, method_get((method_id)m)->path, NULL,
                                                     GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
     }
     grpc_server_register_completion_queue(s->server, evgrpc_cq(d->eg), NULL);
@@ -498,7 +471,7 @@ int dn_server_start(devnode *d, dn_node *n)
     }
     grpc_server_start(s->server);
     n->srv = s;
-    for (int m = 0; m < NMETHODS; m++)
+    for (int m = 0; m < METHOD_COUNT; m++)
         for (int k = 0; s->handles[m] != NULL && k < methods[m].backlog; k++)
             request_call(s, m);
     for (int k = 0; k < GENERIC_BACKLOG; k++)

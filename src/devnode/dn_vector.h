@@ -9,6 +9,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "devnode.h"
+#include "dn_util.h"
 
 #define DN_VEC_NAMESPACE_LIMIT 256u
 #define DN_VEC_ID_LIMIT        512u

@@ -682,8 +682,7 @@ static void deliver(kv_op *op)
 
 /* ---- starting operations ------------------------------------------------------------ */
 
-static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
-                     kv_callback *cb, void *arg, int timeout_ms);
+static kv_op *op_new(kv_client *c, pool_method m, kv_callback *cb, void *arg, int timeout_ms);
 static void op_link(kv_client *c, kv_op *op);
 
 /* An operation refused before anything was sent: KV_ERR_INVALID with the reason, reported
@@ -692,7 +691,7 @@ static kv_op *reject(kv_client *c, kv_callback *cb, void *arg, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 static kv_op *reject(kv_client *c, kv_callback *cb, void *arg, const char *fmt, ...)
 {
-    kv_op *op = op_new(c, POOL_M_GET, NULL, cb, arg, 0);
+    kv_op *op = op_new(c, POOL_M_GET, cb, arg, 0);
     char msg[256];
     va_list ap;
 
@@ -724,14 +723,13 @@ static void take_idem(kv_client *c, kv_op *op, const char *given)
                  (unsigned long long)++c->idem_counter);
 }
 
-static kv_op *op_new(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
-                     kv_callback *cb, void *arg, int timeout_ms)
+static kv_op *op_new(kv_client *c, pool_method m, kv_callback *cb, void *arg, int timeout_ms)
 {
     kv_op *op = xcalloc(1, sizeof(*op));
 
     op->c = c;
     op->m = m;
-    op->resp_desc = resp;
+    op->resp_desc = method_get(m)->response;
     op->cb = cb;
     op->arg = arg;
     op->safe = true;
@@ -785,7 +783,7 @@ kv_op *kv_put(kv_client *c, const kv_put_args *a, kv_callback *cb, void *arg)
         return reject(c, cb, arg, "value of %zu bytes exceeds the limit of %u", a->value_len,
                       KV_VALUE_LIMIT);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = op_new(c, POOL_M_PUT, &norikv__v1__put_response__descriptor, cb, arg, a->timeout_ms);
+    op = op_new(c, POOL_M_PUT, cb, arg, a->timeout_ms);
     take_idem(c, op, a->idempotency_key);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
@@ -808,7 +806,7 @@ kv_op *kv_get(kv_client *c, const kv_get_args *a, kv_callback *cb, void *arg)
     kv_op *op;
 
     KEY_CHECK(c, cb, arg, a->key_len);
-    op = op_new(c, POOL_M_GET, &norikv__v1__get_response__descriptor, cb, arg, a->timeout_ms);
+    op = op_new(c, POOL_M_GET, cb, arg, a->timeout_ms);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
     req.key.len = a->key_len;
@@ -824,7 +822,7 @@ kv_op *kv_del(kv_client *c, const kv_del_args *a, kv_callback *cb, void *arg)
 
     KEY_CHECK(c, cb, arg, a->key_len);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = op_new(c, POOL_M_DELETE, &norikv__v1__delete_response__descriptor, cb, arg, a->timeout_ms);
+    op = op_new(c, POOL_M_DELETE, cb, arg, a->timeout_ms);
     take_idem(c, op, a->idempotency_key);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
@@ -871,10 +869,10 @@ static const char *check_dims(size_t dims)
     return NULL;
 }
 
-static kv_op *vector_op(kv_client *c, pool_method m, const ProtobufCMessageDescriptor *resp,
-                        kv_callback *cb, void *arg, int timeout_ms, const char *idem, bool write)
+static kv_op *vector_op(kv_client *c, pool_method m, kv_callback *cb, void *arg, int timeout_ms,
+                        const char *idem, bool write)
 {
-    kv_op *op = op_new(c, m, resp, cb, arg, timeout_ms);
+    kv_op *op = op_new(c, m, cb, arg, timeout_ms);
 
     op->group = c->cfg.total_shards; /* vector calls go to the vector group's leader */
     if (write)
@@ -895,8 +893,7 @@ kv_op *kv_vcreate(kv_client *c, const kv_vcreate_args *a, kv_callback *cb, void 
     if (a->distance < KV_DIST_EUCLIDEAN || a->distance > KV_DIST_INNER_PRODUCT)
         return reject(c, cb, arg, "unknown distance function");
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = vector_op(c, POOL_M_VCREATE, &norikv__v1__create_vector_index_response__descriptor, cb,
-                   arg, a->timeout_ms, a->idempotency_key, true);
+    op = vector_op(c, POOL_M_VCREATE, cb, arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.dimensions = a->dims;
     req.distance = (Norikv__V1__DistanceFunction)a->distance;
@@ -914,8 +911,7 @@ kv_op *kv_vdrop(kv_client *c, const kv_vdrop_args *a, kv_callback *cb, void *arg
     if (bad != NULL)
         return reject(c, cb, arg, "%s", bad);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = vector_op(c, POOL_M_VDROP, &norikv__v1__drop_vector_index_response__descriptor, cb, arg,
-                   a->timeout_ms, a->idempotency_key, true);
+    op = vector_op(c, POOL_M_VDROP, cb, arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.idempotency_key = op->idem;
     return launch(c, op, &req.base);
@@ -934,8 +930,7 @@ kv_op *kv_vinsert(kv_client *c, const kv_vinsert_args *a, kv_callback *cb, void 
     if (bad != NULL)
         return reject(c, cb, arg, "%s", bad);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = vector_op(c, POOL_M_VINSERT, &norikv__v1__vector_insert_response__descriptor, cb, arg,
-                   a->timeout_ms, a->idempotency_key, true);
+    op = vector_op(c, POOL_M_VINSERT, cb, arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.n_vector = a->dims;
@@ -955,8 +950,7 @@ kv_op *kv_vdelete(kv_client *c, const kv_vdelete_args *a, kv_callback *cb, void 
     if (bad != NULL)
         return reject(c, cb, arg, "%s", bad);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = vector_op(c, POOL_M_VDELETE, &norikv__v1__vector_delete_response__descriptor, cb, arg,
-                   a->timeout_ms, a->idempotency_key, true);
+    op = vector_op(c, POOL_M_VDELETE, cb, arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.idempotency_key = op->idem;
@@ -975,8 +969,7 @@ kv_op *kv_vsearch(kv_client *c, const kv_vsearch_args *a, kv_callback *cb, void 
         return reject(c, cb, arg, "%s", bad);
     if (a->k == 0)
         return reject(c, cb, arg, "k must be greater than 0");
-    op = vector_op(c, POOL_M_VSEARCH, &norikv__v1__vector_search_response__descriptor, cb, arg,
-                   a->timeout_ms, NULL, false);
+    op = vector_op(c, POOL_M_VSEARCH, cb, arg, a->timeout_ms, NULL, false);
     req.namespace_ = (char *)a->ns;
     req.n_query = a->dims;
     req.query = (float *)a->query;
@@ -996,8 +989,7 @@ kv_op *kv_vget(kv_client *c, const kv_vget_args *a, kv_callback *cb, void *arg)
         bad = check_id(a->id);
     if (bad != NULL)
         return reject(c, cb, arg, "%s", bad);
-    op = vector_op(c, POOL_M_VGET, &norikv__v1__vector_get_response__descriptor, cb, arg,
-                   a->timeout_ms, NULL, false);
+    op = vector_op(c, POOL_M_VGET, cb, arg, a->timeout_ms, NULL, false);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.consistency = (char *)kv_consistency_wire(a->consistency);

@@ -13,19 +13,6 @@
 
 #include <grpc/grpc_security.h>
 
-static const char *const method_paths[POOL_M_COUNT] = {
-    [POOL_M_PUT] = "/norikv.v1.Kv/Put",
-    [POOL_M_GET] = "/norikv.v1.Kv/Get",
-    [POOL_M_DELETE] = "/norikv.v1.Kv/Delete",
-    [POOL_M_WATCH] = "/norikv.v1.Meta/WatchCluster",
-    [POOL_M_VCREATE] = "/norikv.v1.Vector/CreateIndex",
-    [POOL_M_VDROP] = "/norikv.v1.Vector/DropIndex",
-    [POOL_M_VINSERT] = "/norikv.v1.Vector/Insert",
-    [POOL_M_VDELETE] = "/norikv.v1.Vector/Delete",
-    [POOL_M_VSEARCH] = "/norikv.v1.Vector/Search",
-    [POOL_M_VGET] = "/norikv.v1.Vector/Get",
-};
-
 struct pool {
     pool_config cfg;
     pool_node **nodes;
@@ -94,7 +81,7 @@ int pool_add(pool *p, const char *addr, bool seed)
     if (n == NULL)
         return -1;
     n->channels = calloc((size_t)p->cfg.channels_per_node, sizeof(*n->channels));
-    n->handles = calloc((size_t)p->cfg.channels_per_node * POOL_M_COUNT, sizeof(*n->handles));
+    n->handles = calloc((size_t)p->cfg.channels_per_node * METHOD_COUNT, sizeof(*n->handles));
     if (n->channels == NULL || n->handles == NULL) {
         node_free(n);
         return -1;
@@ -139,9 +126,9 @@ static bool open_channel(pool *p, pool_node *n)
     if (ch == NULL)
         return false;
     n->channels[k] = ch;
-    for (int m = 0; m < POOL_M_COUNT; m++)
-        n->handles[k * POOL_M_COUNT + m] =
-            grpc_channel_register_call(ch, method_paths[m], NULL, NULL);
+    for (int m = 0; m < METHOD_COUNT; m++)
+        n->handles[k * METHOD_COUNT + m] =
+            grpc_channel_register_call(ch, method_get((method_id)m)->path, NULL, NULL);
     n->nchannels++;
     return true;
 }
@@ -166,7 +153,7 @@ grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq
     if (channel != NULL)
         *channel = k;
     return grpc_channel_create_registered_call(n->channels[k], NULL, GRPC_PROPAGATE_DEFAULTS, cq,
-                                               n->handles[k * POOL_M_COUNT + m], deadline, NULL);
+                                               n->handles[k * METHOD_COUNT + m], deadline, NULL);
 }
 
 bool pool_channel_ready(pool *p, int node, int channel)

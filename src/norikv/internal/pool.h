@@ -15,20 +15,21 @@
 #include <grpc/grpc.h>
 
 #include "kv.h"
+#include "method.h"
 
-typedef enum pool_method {
-    POOL_M_PUT,
-    POOL_M_GET,
-    POOL_M_DELETE,
-    POOL_M_WATCH,
-    POOL_M_VCREATE,
-    POOL_M_VDROP,
-    POOL_M_VINSERT,
-    POOL_M_VDELETE,
-    POOL_M_VSEARCH,
-    POOL_M_VGET,
-    POOL_M_COUNT
-} pool_method;
+/* The methods the client calls are the wire table's (method.h), which gives each call
+ * its path and response message; POOL_M_ are the library's names for them. */
+typedef method_id pool_method;
+#define POOL_M_PUT     METHOD_PUT
+#define POOL_M_GET     METHOD_GET
+#define POOL_M_DELETE  METHOD_DELETE
+#define POOL_M_WATCH   METHOD_WATCH_CLUSTER
+#define POOL_M_VCREATE METHOD_VECTOR_CREATE_INDEX
+#define POOL_M_VDROP   METHOD_VECTOR_DROP_INDEX
+#define POOL_M_VINSERT METHOD_VECTOR_INSERT
+#define POOL_M_VDELETE METHOD_VECTOR_DELETE
+#define POOL_M_VSEARCH METHOD_VECTOR_SEARCH
+#define POOL_M_VGET    METHOD_VECTOR_GET
 
 #define POOL_ADDR_MAX   KV_ADDR_MAX
 #define POOL_DOWN_AFTER 3 /* consecutive failures */
@@ -39,7 +40,7 @@ typedef struct pool_node {
     bool seed;
     int nchannels; /* created so far */
     grpc_channel **channels;
-    void **handles; /* [channel * POOL_M_COUNT + method] */
+    void **handles; /* [channel * METHOD_COUNT + method] */
     unsigned next;  /* round-robin cursor */
     int fails;      /* consecutive */
     bool down;
