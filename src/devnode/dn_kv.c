@@ -1,5 +1,5 @@
 /*
- * dn_kv: Put/Get/Delete as the NoriKV server answers them (NORIKV-PROTOCOL §1.4-1.9):
+ * dn_kv: Put/Get/Delete as the NoriKV server answers them:
  * size checks, then the idempotency cache (before any leader or CAS check), then CAS,
  * then the leader check and the apply. Versions are {0, shard log index}. It also keeps
  * the apply history that lets tests prove no write was applied twice.

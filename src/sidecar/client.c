@@ -3,6 +3,12 @@
  * of requests and the output buffer of each client. Replies are moved into the output in
  * request order and written by one flush per loop pass for every client that has some.
  * Must never block on a client and never let one client's backlog stall the others.
+ *
+ * client and cmd know each other, as Redis' networking.c and server.c do: the scheduler
+ * looks commands up and starts their handlers, and a handler ends its request with
+ * req_done(). That is one protocol, a request's life, split in two files; a callback
+ * table between them would hide it without removing it. Nothing else in the daemon calls
+ * back into the scheduler.
  */
 #include "client.h"
 

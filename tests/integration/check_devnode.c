@@ -1,6 +1,7 @@
 /*
  * check_devnode: pins norikv-devnode to the real NoriKV server's behaviour, one case per
- * row of NORIKV-PROTOCOL.md §1.4-§1.12 and §2.1 the devnode models, plus cluster mode,
+ * behaviour of Kv/Put, Get, Delete and Meta/WatchCluster the devnode models (each case
+ * states the server's behaviour it pins), plus cluster mode,
  * WatchCluster, vectors, every control-socket fault and a clean shutdown. Each test
  * starts its own devnode on free loopback ports and talks to it over real gRPC.
  */
@@ -92,7 +93,7 @@ static void assert_value(grpc_channel *c, const char *key, const char *value)
     tn_result_free(&r);
 }
 
-/* ==== Kv/Put (§1.4), Kv/Get (§1.5), Kv/Delete (§1.6) on one node ======================== */
+/* ==== Kv/Put, Kv/Get, Kv/Delete on one node ============================================== */
 
 START_TEST(put_then_get_returns_value_and_version)
 {
@@ -101,17 +102,17 @@ START_TEST(put_then_get_returns_value_and_version)
 
     start(1, NULL);
     v = put_ok(ch[1], "user:1", "alice", NULL);
-    ck_assert_uint_eq(v.term, 0); /* term is always 0 on the real server (§1.7) */
+    ck_assert_uint_eq(v.term, 0); /* term is always 0 on the real server */
     ck_assert_uint_eq(v.index, 1);
     tn_get(ch[1], "user:1", NULL, &r);
     ASSERT_OK(&r);
     ck_assert_uint_eq(TN_GET(&r)->value.len, 5);
     ck_assert_mem_eq(TN_GET(&r)->value.data, "alice", 5);
     ck_assert_ptr_nonnull(TN_GET(&r)->version);
-    /* Get's version equals Put's on a fresh shard, so CAS with it works (§1.7) */
+    /* Get's version equals Put's on a fresh shard, so CAS with it works */
     ck_assert_uint_eq(TN_GET(&r)->version->term, v.term);
     ck_assert_uint_eq(TN_GET(&r)->version->index, v.index);
-    ck_assert_uint_eq(TN_GET(&r)->n_meta, 0); /* meta maps are always empty (§1.12) */
+    ck_assert_uint_eq(TN_GET(&r)->n_meta, 0); /* meta maps are always empty */
     tn_result_free(&r);
     tn_put(ch[1], "user:1", "bob", NULL, NULL, 0, &r);
     ck_assert_uint_eq(TN_PUT(&r)->n_meta, 0);

@@ -1,6 +1,6 @@
 /*
  * retry: the retry table and backoff math. The table is the only place that decides
- * which gRPC outcomes are retried (NORIKV-PROTOCOL §12.8): UNAVAILABLE and connection
+ * which gRPC outcomes are retried: UNAVAILABLE and connection
  * failures always; DEADLINE_EXCEEDED, INTERNAL, UNKNOWN and CANCELLED only when a
  * second execution is harmless; never INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND,
  * ALREADY_EXISTS or UNIMPLEMENTED.
