@@ -422,18 +422,15 @@ void reply_kv_error(req *r, const kv_result *res, const kv_version *expected)
     }
 }
 
-bool arg_ll(req *r, int i, long long *out)
+bool arg_ll(const req *r, int i, long long *out)
 {
+    const resp_arg *a = &r->argv[i];
     char *end;
 
     errno = 0;
-    *out = strtoll(r->argv[i].ptr, &end, 10);
-    if (errno != 0 || r->argv[i].len == 0 || *end != '\0' ||
-        end != r->argv[i].ptr + r->argv[i].len || isspace((unsigned char)r->argv[i].ptr[0])) {
-        reply_error(r, "ERR value is not an integer or out of range");
-        return false;
-    }
-    return true;
+    *out = strtoll(a->ptr, &end, 10);
+    return errno == 0 && a->len > 0 && *end == '\0' && end == a->ptr + a->len &&
+           !isspace((unsigned char)a->ptr[0]);
 }
 
 void cmd_multi(req *r)

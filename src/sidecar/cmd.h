@@ -81,7 +81,11 @@ void reply_help(req *r, const char *const *lines);
 /* The RESP error for a failed cluster operation (DESIGN §4). */
 void reply_kv_error(req *r, const kv_result *res, const kv_version *expected);
 
-/* Whole-number argument parsing with Redis' error text. */
-bool arg_ll(req *r, int i, long long *out);
+/* Argument i as a whole number, the way Redis reads one (no spaces, no trailing bytes, in
+ * range). Replies nothing: the caller chooses the error, ERR_NOT_INTEGER unless the
+ * command has its own wording. */
+bool arg_ll(const req *r, int i, long long *out);
+
+#define ERR_NOT_INTEGER "ERR value is not an integer or out of range"
 
 #endif

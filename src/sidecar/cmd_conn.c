@@ -101,7 +101,6 @@ void cmd_hello(req *r)
 
     if (r->argc >= 2) {
         if (!arg_ll(r, 1, &ver)) {
-            evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
             reply_error(r, "ERR Protocol version is not an integer or out of range");
             req_done(r);
             return;
@@ -189,12 +188,12 @@ void cmd_select(req *r)
 {
     long long db;
 
-    if (arg_ll(r, 1, &db)) {
-        if (db != 0)
-            reply_error(r, "ERR DB index is out of range");
-        else
-            resp_add_simple(reply(r), "OK");
-    }
+    if (!arg_ll(r, 1, &db))
+        reply_error(r, ERR_NOT_INTEGER);
+    else if (db != 0)
+        reply_error(r, "ERR DB index is out of range");
+    else
+        resp_add_simple(reply(r), "OK");
     req_done(r);
 }
 
@@ -227,7 +226,6 @@ static void client_kill_cmd(req *r)
             if (strcasecmp(opt, "ID") == 0) {
                 long long v;
                 if (!arg_ll(r, i + 1, &v) || v <= 0) {
-                    evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
                     reply_error(r, "ERR client-id should be greater than 0");
                     return;
                 }

@@ -114,11 +114,11 @@ void cmd_set(req *r)
             return;
         }
         if (!arg_ll(r, ++i, &v)) {
+            reply_error(r, ERR_NOT_INTEGER);
             req_done(r);
             return;
         }
         if (v <= 0 || ((ex || exat) && v > INT64_MAX / 1000)) {
-            evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
             reply_error(r, "ERR invalid expire time in 'set' command");
             req_done(r);
             return;
@@ -141,11 +141,11 @@ static void setex_common(req *r, long long unit_ms, const char *name)
     long long v;
 
     if (!arg_ll(r, 2, &v)) {
+        reply_error(r, ERR_NOT_INTEGER);
         req_done(r);
         return;
     }
     if (v <= 0 || v > INT64_MAX / unit_ms) {
-        evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
         reply_errorf(r, "ERR invalid expire time in '%s' command", name);
         req_done(r);
         return;
@@ -381,14 +381,16 @@ typedef struct nori_opts {
     kv_consistency level;
 } nori_opts;
 
+/* IFMATCH's term and index at arguments i and i + 1; replies the error when they are wrong. */
 static bool parse_version(req *r, int i, kv_version *v)
 {
     long long t, x;
 
-    if (!arg_ll(r, i, &t) || !arg_ll(r, i + 1, &x))
+    if (!arg_ll(r, i, &t) || !arg_ll(r, i + 1, &x)) {
+        reply_error(r, ERR_NOT_INTEGER);
         return false;
+    }
     if (t < 0 || x < 0) {
-        evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
         reply_error(r, "ERR IFMATCH takes a term and an index, both 0 or more");
         return false;
     }
@@ -407,10 +409,11 @@ static bool parse_nori_opts(req *r, int from, const char *allowed, nori_opts *o)
         const char *opt = r->argv[i].ptr;
         bool known = strcasestr(allowed, opt) != NULL && r->argv[i].len >= 3;
         if (known && strcasecmp(opt, "TTL") == 0 && i + 1 < r->argc) {
-            if (!arg_ll(r, ++i, &o->ttl))
+            if (!arg_ll(r, ++i, &o->ttl)) {
+                reply_error(r, ERR_NOT_INTEGER);
                 return false;
+            }
             if (o->ttl < 0) {
-                evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
                 reply_error(r, "ERR TTL takes milliseconds, 0 or more (0: no expiry)");
                 return false;
             }
