@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "cmd.h"
+#include "xalloc.h"
 
 static int proto_of(req *r)
 {
@@ -88,7 +89,7 @@ static bool printable_word(const resp_arg *a)
 static void set_name(client *c, const resp_arg *a)
 {
     free(c->name);
-    c->name = a->len > 0 ? strdup(a->ptr) : NULL;
+    c->name = a->len > 0 ? xstrdup(a->ptr) : NULL;
 }
 
 void cmd_hello(req *r)
