@@ -98,46 +98,46 @@ static const cmd_arg a_pattern_one[] = {{"pattern", "pattern", NULL, 0, NULL}, E
     }
 
 static const cmd_def client_subs[] = {
-    C("CLIENT|ID", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "5.0.0", "O(1)",
+    C("CLIENT|ID", 2, LOCAL_FAST, 0, 0, 0, cmd_client_id, "connection", "5.0.0", "O(1)",
       "Returns the unique client ID of the connection.", a_none),
-    C("CLIENT|GETNAME", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "2.6.9", "O(1)",
+    C("CLIENT|GETNAME", 2, LOCAL_FAST, 0, 0, 0, cmd_client_getname, "connection", "2.6.9", "O(1)",
       "Returns the name of the connection.", a_none),
-    C("CLIENT|SETNAME", 3, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client, "connection", "2.6.9", "O(1)",
-      "Sets the connection name.", a_name),
-    C("CLIENT|SETINFO", 4, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client, "connection", "7.2.0", "O(1)",
-      "Sets information specific to the client or connection.", a_setinfo),
-    C("CLIENT|INFO", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "6.2.0", "O(1)",
+    C("CLIENT|SETNAME", 3, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client_setname, "connection", "2.6.9",
+      "O(1)", "Sets the connection name.", a_name),
+    C("CLIENT|SETINFO", 4, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client_setinfo, "connection", "7.2.0",
+      "O(1)", "Sets information specific to the client or connection.", a_setinfo),
+    C("CLIENT|INFO", 2, LOCAL_FAST, 0, 0, 0, cmd_client_info, "connection", "6.2.0", "O(1)",
       "Returns information about the connection.", a_none),
-    C("CLIENT|LIST", -2, CMD_LOCAL, 0, 0, 0, cmd_client, "connection", "2.4.0",
+    C("CLIENT|LIST", -2, CMD_LOCAL, 0, 0, 0, cmd_client_list, "connection", "2.4.0",
       "O(N) where N is the number of client connections", "Lists open connections.", a_none),
-    C("CLIENT|KILL", -3, CMD_STATE, 0, 0, 0, cmd_client, "connection", "2.4.0",
+    C("CLIENT|KILL", -3, CMD_STATE, 0, 0, 0, cmd_client_kill, "connection", "2.4.0",
       "O(N) where N is the number of client connections", "Terminates open connections.", a_kill),
-    C("CLIENT|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "5.0.0", "O(1)",
+    C("CLIENT|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_client_help, "connection", "5.0.0", "O(1)",
       "Returns helpful text about the different subcommands.", a_none),
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static const cmd_def command_subs[] = {
-    C("COMMAND|COUNT", 2, LOCAL_FAST, 0, 0, 0, cmd_command, "server", "2.8.13", "O(1)",
+    C("COMMAND|COUNT", 2, LOCAL_FAST, 0, 0, 0, cmd_command_count, "server", "2.8.13", "O(1)",
       "Returns a count of commands.", a_none),
-    C("COMMAND|INFO", -2, CMD_LOCAL, 0, 0, 0, cmd_command, "server", "2.8.13",
+    C("COMMAND|INFO", -2, CMD_LOCAL, 0, 0, 0, cmd_command_info, "server", "2.8.13",
       "O(N) where N is the number of commands to look up",
       "Returns information about one, multiple or all commands.", a_command_names),
-    C("COMMAND|DOCS", -2, CMD_LOCAL, 0, 0, 0, cmd_command, "server", "7.0.0",
+    C("COMMAND|DOCS", -2, CMD_LOCAL, 0, 0, 0, cmd_command_docs, "server", "7.0.0",
       "O(N) where N is the number of commands to look up",
       "Returns documentary information about one, multiple or all commands.", a_command_names),
-    C("COMMAND|LIST", -2, CMD_LOCAL, 0, 0, 0, cmd_command, "server", "7.0.0",
+    C("COMMAND|LIST", -2, CMD_LOCAL, 0, 0, 0, cmd_command_list, "server", "7.0.0",
       "O(N) where N is the total number of commands", "Returns a list of command names.", a_none),
-    C("COMMAND|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_command, "server", "5.0.0", "O(1)",
+    C("COMMAND|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_command_help, "server", "5.0.0", "O(1)",
       "Returns helpful text about the different subcommands.", a_none),
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static const cmd_def config_subs[] = {
-    C("CONFIG|GET", -3, CMD_LOCAL, 0, 0, 0, cmd_config, "server", "2.0.0",
+    C("CONFIG|GET", -3, CMD_LOCAL, 0, 0, 0, cmd_config_get, "server", "2.0.0",
       "O(N) when N is the number of configuration parameters provided",
       "Returns the effective values of configuration parameters (read-only view).", a_pattern),
-    C("CONFIG|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_config, "server", "5.0.0", "O(1)",
+    C("CONFIG|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_config_help, "server", "5.0.0", "O(1)",
       "Returns helpful text about the different subcommands.", a_none),
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
@@ -166,12 +166,14 @@ static const cmd_def table[] = {
       "Authenticates the connection.", a_auth),
     C("SELECT", 2, CMD_STATE | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_select, "connection", "1.0.0",
       "O(1)", "Selects the database: NoriKV has one, 0.", a_index),
-    {"CLIENT", -2, CMD_LOCAL, 0, 0, 0, cmd_client, "connection", "2.4.0", "Depends on subcommand.",
-     "A container for client connection commands.", a_none, client_subs, NULL},
+    {"CLIENT", -2, CMD_LOCAL, 0, 0, 0, cmd_container, "connection", "2.4.0",
+     "Depends on subcommand.", "A container for client connection commands.", a_none, client_subs,
+     NULL},
+    /* with no subcommand, COMMAND is a command of its own */
     {"COMMAND", -1, CMD_LOCAL | CMD_LOADING, 0, 0, 0, cmd_command, "server", "2.8.13",
      "O(N) where N is the total number of commands",
      "Returns detailed information about all commands.", a_none, command_subs, NULL},
-    {"CONFIG", -2, CMD_LOCAL, 0, 0, 0, cmd_config, "server", "2.0.0", "Depends on subcommand.",
+    {"CONFIG", -2, CMD_LOCAL, 0, 0, 0, cmd_container, "server", "2.0.0", "Depends on subcommand.",
      "A container for server configuration commands.", a_none, config_subs, NULL},
     C("INFO", -1, CMD_LOCAL | CMD_LOADING, 0, 0, 0, cmd_info, "server", "1.0.0", "O(1)",
       "Returns information and statistics about the sidecar and the cluster.", a_section),
@@ -300,11 +302,29 @@ static void lower(char *dst, const char *src, size_t len)
     dst[i] = '\0';
 }
 
+static void reply_wrong_arity(req *r)
+{
+    char name[64];
+
+    lower(name, r->cmd->name, sizeof(name));
+    reply_errorf(r, "ERR wrong number of arguments for '%s' command", name);
+}
+
+/* The error for a container named without a known subcommand. */
+static void reply_no_subcommand(req *r)
+{
+    if (r->argc < 2) {
+        reply_wrong_arity(r);
+    } else {
+        reply_errorf(r, "ERR unknown subcommand '%.128s'. Try %s HELP.", r->argv[1].ptr,
+                     r->cmd->name);
+    }
+}
+
 bool cmd_check(req *r)
 {
     const cmd_def *d = r->cmd;
     client *c = r->c;
-    char name[64];
 
     if (d == NULL) {
         char args[256] = "";
@@ -321,20 +341,13 @@ bool cmd_check(req *r)
         reply_error(r, "NOAUTH Authentication required.");
         return false;
     }
-    if (d->subs != NULL && !(r->argc < 2 && d->arity == -1)) {
-        /* a container named without a known subcommand (COMMAND alone is a command) */
-        if (r->argc < 2) {
-            lower(name, d->name, sizeof(name));
-            reply_errorf(r, "ERR wrong number of arguments for '%s' command", name);
-        } else {
-            reply_errorf(r, "ERR unknown subcommand '%.128s'. Try %s HELP.", r->argv[1].ptr,
-                         d->name);
-        }
+    /* a container named without a known subcommand (COMMAND alone is a command) */
+    if (d->subs != NULL && (r->argc >= 2 || d->proc == cmd_container)) {
+        reply_no_subcommand(r);
         return false;
     }
     if ((d->arity > 0 && r->argc != d->arity) || (d->arity < 0 && r->argc < -d->arity)) {
-        lower(name, d->name, sizeof(name));
-        reply_errorf(r, "ERR wrong number of arguments for '%s' command", name);
+        reply_wrong_arity(r);
         return false;
     }
     if (c->s->draining && !(d->flags & CMD_LOADING) && !(d->flags & CMD_LOCAL)) {
@@ -431,6 +444,14 @@ bool arg_ll(const req *r, int i, long long *out)
     *out = strtoll(a->ptr, &end, 10);
     return errno == 0 && a->len > 0 && *end == '\0' && end == a->ptr + a->len &&
            !isspace((unsigned char)a->ptr[0]);
+}
+
+/* A container's handler: cmd_check has already refused the request (reply_no_subcommand),
+ * so this runs only if that check is ever bypassed. */
+void cmd_container(req *r)
+{
+    reply_no_subcommand(r);
+    req_done(r);
 }
 
 void cmd_multi(req *r)
@@ -617,7 +638,87 @@ void reply_help(req *r, const char *const *lines)
         resp_add_simple(reply(r), lines[i]);
 }
 
+static void add_all_info(req *r)
+{
+    struct evbuffer *b = reply(r);
+
+    resp_add_array(b, (long)NCMDS);
+    for (size_t i = 0; i < NCMDS; i++)
+        add_info(b, r->c->proto, &table[i]);
+}
+
 void cmd_command(req *r)
+{
+    add_all_info(r);
+    req_done(r);
+}
+
+void cmd_command_count(req *r)
+{
+    resp_add_int(reply(r), (long long)NCMDS);
+    req_done(r);
+}
+
+void cmd_command_info(req *r)
+{
+    struct evbuffer *b = reply(r);
+    int proto = r->c->proto;
+
+    if (r->argc == 2) {
+        add_all_info(r);
+    } else {
+        resp_add_array(b, r->argc - 2);
+        for (int i = 2; i < r->argc; i++) {
+            const cmd_def *d = find_top(r->argv[i].ptr);
+            if (d != NULL)
+                add_info(b, proto, d);
+            else
+                resp_add_null_array(b, proto);
+        }
+    }
+    req_done(r);
+}
+
+void cmd_command_docs(req *r)
+{
+    struct evbuffer *b = reply(r);
+    int proto = r->c->proto;
+
+    if (r->argc == 2) {
+        resp_add_map(b, proto, (long)NCMDS);
+        for (size_t i = 0; i < NCMDS; i++) {
+            add_lower_bulk(b, table[i].name);
+            add_docs(b, proto, &table[i]);
+        }
+    } else {
+        long n = 0;
+        for (int i = 2; i < r->argc; i++)
+            n += find_top(r->argv[i].ptr) != NULL;
+        resp_add_map(b, proto, n);
+        for (int i = 2; i < r->argc; i++) {
+            const cmd_def *d = find_top(r->argv[i].ptr);
+            if (d != NULL) {
+                add_lower_bulk(b, d->name);
+                add_docs(b, proto, d);
+            }
+        }
+    }
+    req_done(r);
+}
+
+void cmd_command_list(req *r)
+{
+    if (r->argc > 2) {
+        reply_error(r, "ERR COMMAND LIST FILTERBY is not supported");
+    } else {
+        resp_add_array(reply(r), (long)NCMDS);
+        for (size_t i = 0; i < NCMDS; i++)
+            add_lower_bulk(reply(r), table[i].name);
+    }
+    req_done(r);
+}
+
+void cmd_command_help(req *r)
 {
     static const char *const help[] = {
         "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -634,56 +735,8 @@ void cmd_command(req *r)
         "HELP",
         "    Print this help.",
         NULL};
-    struct evbuffer *b = reply(r);
-    int proto = r->c->proto;
-    const char *sub = r->argc >= 2 ? r->argv[1].ptr : NULL;
 
-    if (sub == NULL || (strcasecmp(sub, "INFO") == 0 && r->argc == 2)) {
-        resp_add_array(b, (long)NCMDS);
-        for (size_t i = 0; i < NCMDS; i++)
-            add_info(b, proto, &table[i]);
-    } else if (strcasecmp(sub, "COUNT") == 0) {
-        resp_add_int(b, (long long)NCMDS);
-    } else if (strcasecmp(sub, "INFO") == 0) {
-        resp_add_array(b, r->argc - 2);
-        for (int i = 2; i < r->argc; i++) {
-            const cmd_def *d = find_top(r->argv[i].ptr);
-            if (d != NULL)
-                add_info(b, proto, d);
-            else
-                resp_add_null_array(b, proto);
-        }
-    } else if (strcasecmp(sub, "DOCS") == 0) {
-        if (r->argc == 2) {
-            resp_add_map(b, proto, (long)NCMDS);
-            for (size_t i = 0; i < NCMDS; i++) {
-                add_lower_bulk(b, table[i].name);
-                add_docs(b, proto, &table[i]);
-            }
-        } else {
-            long n = 0;
-            for (int i = 2; i < r->argc; i++)
-                n += find_top(r->argv[i].ptr) != NULL;
-            resp_add_map(b, proto, n);
-            for (int i = 2; i < r->argc; i++) {
-                const cmd_def *d = find_top(r->argv[i].ptr);
-                if (d != NULL) {
-                    add_lower_bulk(b, d->name);
-                    add_docs(b, proto, d);
-                }
-            }
-        }
-    } else if (strcasecmp(sub, "LIST") == 0) {
-        if (r->argc > 2) {
-            reply_error(r, "ERR COMMAND LIST FILTERBY is not supported");
-        } else {
-            resp_add_array(b, (long)NCMDS);
-            for (size_t i = 0; i < NCMDS; i++)
-                add_lower_bulk(b, table[i].name);
-        }
-    } else {
-        reply_help(r, help);
-    }
+    reply_help(r, help);
     req_done(r);
 }
 

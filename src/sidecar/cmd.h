@@ -41,7 +41,7 @@ typedef struct cmd_def {
     int arity;        /* N: exactly N words; -N: at least N */
     unsigned flags;
     int first_key, last_key, key_step;
-    cmd_proc *proc;
+    cmd_proc *proc; /* never NULL; cmd_container for a container that is no command itself */
     const char *group;
     const char *since;
     const char *complexity;
@@ -59,16 +59,21 @@ bool cmd_check(req *r);
 size_t cmd_count(void);
 const cmd_def *cmd_at(size_t i);
 
-/* COMMAND, COMMAND COUNT/INFO/DOCS/LIST. */
-void cmd_command(req *r);
 /* Prints the README's command table (markdown). */
 void cmd_print_markdown(FILE *f);
 
-/* Handlers, by module. */
-cmd_proc cmd_multi, cmd_exec, cmd_discard;
-cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_reset, cmd_hello, cmd_auth, cmd_select, cmd_client,
-    cmd_info, cmd_config, cmd_time, cmd_refuse, cmd_nori_consistency, cmd_nori_shard,
-    cmd_nori_topology, cmd_nori_stats;
+/* Handlers, by module; a subcommand has its own (CLIENT|ID: cmd_client_id). */
+/* cmd.c: the table's own (COMMAND and its subcommands, refusals, MULTI/EXEC/DISCARD) */
+cmd_proc cmd_container, cmd_refuse, cmd_multi, cmd_exec, cmd_discard;
+cmd_proc cmd_command, cmd_command_count, cmd_command_info, cmd_command_docs, cmd_command_list,
+    cmd_command_help;
+/* cmd_conn.c */
+cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_reset, cmd_hello, cmd_auth, cmd_select, cmd_info,
+    cmd_time, cmd_nori_consistency, cmd_nori_shard, cmd_nori_topology, cmd_nori_stats;
+cmd_proc cmd_client_id, cmd_client_getname, cmd_client_setname, cmd_client_setinfo, cmd_client_info,
+    cmd_client_list, cmd_client_kill, cmd_client_help;
+cmd_proc cmd_config_get, cmd_config_help;
+/* cmd_data.c */
 cmd_proc cmd_get, cmd_set, cmd_setex, cmd_psetex, cmd_del, cmd_exists, cmd_mget, cmd_mset,
     cmd_nori_put, cmd_nori_get, cmd_nori_del;
 
