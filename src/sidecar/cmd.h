@@ -25,16 +25,34 @@ enum cmd_flag {
     CMD_TX = 1 << 8,      /* runs after a refused MULTI (the others are not run) */
 };
 
-typedef struct cmd_arg {
-    const char *name;
-    const char *type; /* key, string, integer, double, pure-token, oneof, block */
-    const char *token;
-    unsigned flags;            /* CMD_ARG_* */
-    const struct cmd_arg *sub; /* oneof / block members, ending with {NULL} */
-} cmd_arg;
+/* An argument's type, as COMMAND DOCS names it (cmd_arg_type_name). */
+typedef enum cmd_arg_type {
+    CMD_ARG_KEY,
+    CMD_ARG_STRING,
+    CMD_ARG_INTEGER,
+    CMD_ARG_DOUBLE,
+    CMD_ARG_PURE_TOKEN, /* the token alone: no value follows */
+    CMD_ARG_ONEOF,      /* one of sub */
+    CMD_ARG_BLOCK,      /* all of sub, in order */
+    CMD_ARG_UNIX_TIME,
+    CMD_ARG_PATTERN,
+    CMD_ARG_NTYPES /* how many types there are; not a type */
+} cmd_arg_type;
 
+/* An argument's flags. */
 #define CMD_ARG_OPTIONAL 1u
 #define CMD_ARG_MULTIPLE 2u
+
+typedef struct cmd_arg {
+    const char *name;
+    cmd_arg_type type;
+    const char *token;         /* the word that introduces it, or NULL */
+    unsigned flags;            /* CMD_ARG_OPTIONAL, CMD_ARG_MULTIPLE */
+    const struct cmd_arg *sub; /* oneof / block members, ending with a NULL name */
+} cmd_arg;
+
+/* "key", "pure-token", ...: the name COMMAND DOCS uses ("unknown" for no type). */
+const char *cmd_arg_type_name(cmd_arg_type type);
 
 typedef struct cmd_def {
     const char *name; /* upper case; "CLIENT|SETNAME" for subcommands */
