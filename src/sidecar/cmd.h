@@ -101,7 +101,8 @@ void reply_error(req *r, const char *text);
 void reply_errorf(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A HELP subcommand's lines (NULL-terminated) as an array of simple strings. */
 void reply_help(req *r, const char *const *lines);
-/* The RESP error for a failed cluster operation (DESIGN §4). */
+/* The RESP error for a failed cluster operation: VERSIONMISMATCH, TIMEOUT, UNAVAILABLE,
+ * NOTSUPPORTED or ERR, by the library's kv_err (README, "Errors"). */
 void reply_kv_error(req *r, const kv_result *res, const kv_version *expected);
 
 /* Argument i as a whole number, the way Redis reads one (no spaces, no trailing bytes, in
