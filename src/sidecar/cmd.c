@@ -12,242 +12,668 @@
 #include <string.h>
 #include <strings.h>
 
-/* clang-format off */
-#define END {NULL, NULL, NULL, 0, NULL}
-/* clang-format on */
+#define END                                                                                        \
+    {                                                                                              \
+        .name = NULL                                                                               \
+    }
 #define OPT   CMD_ARG_OPTIONAL
 #define MULTI CMD_ARG_MULTIPLE
+
+/* ---- argument types ----------------------------------------------------------------- */
+
+static const char *const arg_type_names[CMD_ARG_NTYPES] = {
+    [CMD_ARG_KEY] = "key",       [CMD_ARG_STRING] = "string",         [CMD_ARG_INTEGER] = "integer",
+    [CMD_ARG_DOUBLE] = "double", [CMD_ARG_PURE_TOKEN] = "pure-token", [CMD_ARG_ONEOF] = "oneof",
+    [CMD_ARG_BLOCK] = "block",   [CMD_ARG_UNIX_TIME] = "unix-time",   [CMD_ARG_PATTERN] = "pattern",
+};
+
+const char *cmd_arg_type_name(cmd_arg_type type)
+{
+    if ((unsigned)type >= CMD_ARG_NTYPES || arg_type_names[type] == NULL)
+        return "unknown";
+    return arg_type_names[type];
+}
 
 /* ---- arguments, for COMMAND DOCS and the README -------------------------------------- */
 
 static const cmd_arg a_none[] = {END};
-static const cmd_arg a_key[] = {{"key", "key", NULL, 0, NULL}, END};
-static const cmd_arg a_keys[] = {{"key", "key", NULL, MULTI, NULL}, END};
-static const cmd_arg a_message_opt[] = {{"message", "string", NULL, OPT, NULL}, END};
-static const cmd_arg a_message[] = {{"message", "string", NULL, 0, NULL}, END};
-static const cmd_arg a_index[] = {{"index", "integer", NULL, 0, NULL}, END};
+static const cmd_arg a_key[] = {{.name = "key", .type = CMD_ARG_KEY}, END};
+static const cmd_arg a_keys[] = {{.name = "key", .type = CMD_ARG_KEY, .flags = MULTI}, END};
+static const cmd_arg a_message_opt[] = {
+    {.name = "message", .type = CMD_ARG_STRING, .flags = OPT},
+    END,
+};
+static const cmd_arg a_message[] = {{.name = "message", .type = CMD_ARG_STRING}, END};
+static const cmd_arg a_index[] = {{.name = "index", .type = CMD_ARG_INTEGER}, END};
 static const cmd_arg a_auth[] = {
-    {"username", "string", NULL, OPT, NULL}, {"password", "string", NULL, 0, NULL}, END};
+    {.name = "username", .type = CMD_ARG_STRING, .flags = OPT},
+    {.name = "password", .type = CMD_ARG_STRING},
+    END,
+};
 static const cmd_arg a_hello_auth[] = {
-    {"username", "string", NULL, 0, NULL}, {"password", "string", NULL, 0, NULL}, END};
-static const cmd_arg a_hello_opts[] = {{"protover", "integer", NULL, 0, NULL},
-                                       {"auth", "block", "AUTH", OPT, a_hello_auth},
-                                       {"clientname", "string", "SETNAME", OPT, NULL},
-                                       END};
-static const cmd_arg a_hello[] = {{"arguments", "block", NULL, OPT, a_hello_opts}, END};
-static const cmd_arg a_section[] = {{"section", "string", NULL, OPT | MULTI, NULL}, END};
-static const cmd_arg a_expire[] = {{"seconds", "integer", "EX", 0, NULL},
-                                   {"milliseconds", "integer", "PX", 0, NULL},
-                                   {"unix-time-seconds", "unix-time", "EXAT", 0, NULL},
-                                   {"unix-time-milliseconds", "unix-time", "PXAT", 0, NULL},
-                                   END};
-static const cmd_arg a_set[] = {{"key", "key", NULL, 0, NULL},
-                                {"value", "string", NULL, 0, NULL},
-                                {"expiration", "oneof", NULL, OPT, a_expire},
-                                END};
-static const cmd_arg a_setex[] = {{"key", "key", NULL, 0, NULL},
-                                  {"seconds", "integer", NULL, 0, NULL},
-                                  {"value", "string", NULL, 0, NULL},
-                                  END};
-static const cmd_arg a_psetex[] = {{"key", "key", NULL, 0, NULL},
-                                   {"milliseconds", "integer", NULL, 0, NULL},
-                                   {"value", "string", NULL, 0, NULL},
-                                   END};
+    {.name = "username", .type = CMD_ARG_STRING},
+    {.name = "password", .type = CMD_ARG_STRING},
+    END,
+};
+static const cmd_arg a_hello_opts[] = {
+    {.name = "protover", .type = CMD_ARG_INTEGER},
+    {.name = "auth", .type = CMD_ARG_BLOCK, .token = "AUTH", .flags = OPT, .sub = a_hello_auth},
+    {.name = "clientname", .type = CMD_ARG_STRING, .token = "SETNAME", .flags = OPT},
+    END,
+};
+static const cmd_arg a_hello[] = {
+    {.name = "arguments", .type = CMD_ARG_BLOCK, .flags = OPT, .sub = a_hello_opts},
+    END,
+};
+static const cmd_arg a_section[] = {
+    {.name = "section", .type = CMD_ARG_STRING, .flags = OPT | MULTI},
+    END,
+};
+static const cmd_arg a_expire[] = {
+    {.name = "seconds", .type = CMD_ARG_INTEGER, .token = "EX"},
+    {.name = "milliseconds", .type = CMD_ARG_INTEGER, .token = "PX"},
+    {.name = "unix-time-seconds", .type = CMD_ARG_UNIX_TIME, .token = "EXAT"},
+    {.name = "unix-time-milliseconds", .type = CMD_ARG_UNIX_TIME, .token = "PXAT"},
+    END,
+};
+static const cmd_arg a_set[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "value", .type = CMD_ARG_STRING},
+    {.name = "expiration", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_expire},
+    END,
+};
+static const cmd_arg a_setex[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "seconds", .type = CMD_ARG_INTEGER},
+    {.name = "value", .type = CMD_ARG_STRING},
+    END,
+};
+static const cmd_arg a_psetex[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "milliseconds", .type = CMD_ARG_INTEGER},
+    {.name = "value", .type = CMD_ARG_STRING},
+    END,
+};
 static const cmd_arg a_kv_pair[] = {
-    {"key", "key", NULL, 0, NULL}, {"value", "string", NULL, 0, NULL}, END};
-static const cmd_arg a_mset[] = {{"data", "block", NULL, MULTI, a_kv_pair}, END};
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "value", .type = CMD_ARG_STRING},
+    END,
+};
+static const cmd_arg a_mset[] = {
+    {.name = "data", .type = CMD_ARG_BLOCK, .flags = MULTI, .sub = a_kv_pair},
+    END,
+};
 static const cmd_arg a_version[] = {
-    {"term", "integer", NULL, 0, NULL}, {"index", "integer", NULL, 0, NULL}, END};
-static const cmd_arg a_nori_put[] = {{"key", "key", NULL, 0, NULL},
-                                     {"value", "string", NULL, 0, NULL},
-                                     {"ttl-ms", "integer", "TTL", OPT, NULL},
-                                     {"idempotency-key", "string", "IDEMPOTENCY", OPT, NULL},
-                                     {"version", "block", "IFMATCH", OPT, a_version},
-                                     END};
-static const cmd_arg a_level[] = {{"lease", "pure-token", "LEASE", 0, NULL},
-                                  {"linearizable", "pure-token", "LINEARIZABLE", 0, NULL},
-                                  {"stale_ok", "pure-token", "STALE_OK", 0, NULL},
-                                  END};
+    {.name = "term", .type = CMD_ARG_INTEGER},
+    {.name = "index", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_nori_put[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "value", .type = CMD_ARG_STRING},
+    {.name = "ttl-ms", .type = CMD_ARG_INTEGER, .token = "TTL", .flags = OPT},
+    {.name = "idempotency-key", .type = CMD_ARG_STRING, .token = "IDEMPOTENCY", .flags = OPT},
+    {.name = "version", .type = CMD_ARG_BLOCK, .token = "IFMATCH", .flags = OPT, .sub = a_version},
+    END,
+};
+static const cmd_arg a_level[] = {
+    {.name = "lease", .type = CMD_ARG_PURE_TOKEN, .token = "LEASE"},
+    {.name = "linearizable", .type = CMD_ARG_PURE_TOKEN, .token = "LINEARIZABLE"},
+    {.name = "stale_ok", .type = CMD_ARG_PURE_TOKEN, .token = "STALE_OK"},
+    END,
+};
 static const cmd_arg a_nori_get[] = {
-    {"key", "key", NULL, 0, NULL}, {"level", "oneof", "CONSISTENCY", OPT, a_level}, END};
-static const cmd_arg a_nori_del[] = {{"key", "key", NULL, 0, NULL},
-                                     {"idempotency-key", "string", "IDEMPOTENCY", OPT, NULL},
-                                     {"version", "block", "IFMATCH", OPT, a_version},
-                                     END};
-static const cmd_arg a_nori_consistency[] = {{"level", "oneof", NULL, OPT, a_level}, END};
-static const cmd_arg a_name[] = {{"connection-name", "string", NULL, 0, NULL}, END};
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "level", .type = CMD_ARG_ONEOF, .token = "CONSISTENCY", .flags = OPT, .sub = a_level},
+    END,
+};
+static const cmd_arg a_nori_del[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "idempotency-key", .type = CMD_ARG_STRING, .token = "IDEMPOTENCY", .flags = OPT},
+    {.name = "version", .type = CMD_ARG_BLOCK, .token = "IFMATCH", .flags = OPT, .sub = a_version},
+    END,
+};
+static const cmd_arg a_nori_consistency[] = {
+    {.name = "level", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_level},
+    END,
+};
+static const cmd_arg a_name[] = {{.name = "connection-name", .type = CMD_ARG_STRING}, END};
 static const cmd_arg a_setinfo_attr[] = {
-    {"libname", "string", "LIB-NAME", 0, NULL}, {"libver", "string", "LIB-VER", 0, NULL}, END};
-static const cmd_arg a_setinfo[] = {{"attr", "oneof", NULL, 0, a_setinfo_attr}, END};
-static const cmd_arg a_kill_filter[] = {{"ip:port", "string", NULL, 0, NULL},
-                                        {"client-id", "integer", "ID", 0, NULL},
-                                        {"ip:port", "string", "ADDR", 0, NULL},
-                                        END};
-static const cmd_arg a_kill[] = {{"filter", "oneof", NULL, 0, a_kill_filter}, END};
-static const cmd_arg a_command_names[] = {{"command-name", "string", NULL, OPT | MULTI, NULL}, END};
-static const cmd_arg a_pattern[] = {{"parameter", "string", NULL, MULTI, NULL}, END};
-static const cmd_arg a_scan[] = {{"cursor", "integer", NULL, 0, NULL}, END};
-static const cmd_arg a_pattern_one[] = {{"pattern", "pattern", NULL, 0, NULL}, END};
+    {.name = "libname", .type = CMD_ARG_STRING, .token = "LIB-NAME"},
+    {.name = "libver", .type = CMD_ARG_STRING, .token = "LIB-VER"},
+    END,
+};
+static const cmd_arg a_setinfo[] = {
+    {.name = "attr", .type = CMD_ARG_ONEOF, .sub = a_setinfo_attr},
+    END,
+};
+static const cmd_arg a_kill_filter[] = {
+    {.name = "ip:port", .type = CMD_ARG_STRING},
+    {.name = "client-id", .type = CMD_ARG_INTEGER, .token = "ID"},
+    {.name = "ip:port", .type = CMD_ARG_STRING, .token = "ADDR"},
+    END,
+};
+static const cmd_arg a_kill[] = {
+    {.name = "filter", .type = CMD_ARG_ONEOF, .sub = a_kill_filter},
+    END,
+};
+static const cmd_arg a_command_names[] = {
+    {.name = "command-name", .type = CMD_ARG_STRING, .flags = OPT | MULTI},
+    END,
+};
+static const cmd_arg a_pattern[] = {
+    {.name = "parameter", .type = CMD_ARG_STRING, .flags = MULTI},
+    END,
+};
+static const cmd_arg a_scan[] = {{.name = "cursor", .type = CMD_ARG_INTEGER}, END};
+static const cmd_arg a_pattern_one[] = {{.name = "pattern", .type = CMD_ARG_PATTERN}, END};
 
 /* ---- the table ---------------------------------------------------------------------- */
 
-#define LOCAL_FAST (CMD_LOCAL | CMD_FAST)
-#define C(name, arity, flags, fk, lk, step, proc, group, since, cx, summary, args)                 \
-    {                                                                                              \
-        name, arity, flags, fk, lk, step, proc, group, since, cx, summary, args, NULL, NULL        \
-    }
+#define LOCAL_FAST   (CMD_LOCAL | CMD_FAST)
+#define HELP_SUMMARY "Returns helpful text about the different subcommands."
 
 static const cmd_def client_subs[] = {
-    C("CLIENT|ID", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "5.0.0", "O(1)",
-      "Returns the unique client ID of the connection.", a_none),
-    C("CLIENT|GETNAME", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "2.6.9", "O(1)",
-      "Returns the name of the connection.", a_none),
-    C("CLIENT|SETNAME", 3, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client, "connection", "2.6.9", "O(1)",
-      "Sets the connection name.", a_name),
-    C("CLIENT|SETINFO", 4, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_client, "connection", "7.2.0", "O(1)",
-      "Sets information specific to the client or connection.", a_setinfo),
-    C("CLIENT|INFO", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "6.2.0", "O(1)",
-      "Returns information about the connection.", a_none),
-    C("CLIENT|LIST", -2, CMD_LOCAL, 0, 0, 0, cmd_client, "connection", "2.4.0",
-      "O(N) where N is the number of client connections", "Lists open connections.", a_none),
-    C("CLIENT|KILL", -3, CMD_STATE, 0, 0, 0, cmd_client, "connection", "2.4.0",
-      "O(N) where N is the number of client connections", "Terminates open connections.", a_kill),
-    C("CLIENT|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_client, "connection", "5.0.0", "O(1)",
-      "Returns helpful text about the different subcommands.", a_none),
-    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {.name = "CLIENT|ID",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_client_id,
+     .group = "connection",
+     .since = "5.0.0",
+     .complexity = "O(1)",
+     .summary = "Returns the unique client ID of the connection.",
+     .args = a_none},
+    {.name = "CLIENT|GETNAME",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_client_getname,
+     .group = "connection",
+     .since = "2.6.9",
+     .complexity = "O(1)",
+     .summary = "Returns the name of the connection.",
+     .args = a_none},
+    {.name = "CLIENT|SETNAME",
+     .arity = 3,
+     .flags = CMD_STATE | CMD_FAST,
+     .proc = cmd_client_setname,
+     .group = "connection",
+     .since = "2.6.9",
+     .complexity = "O(1)",
+     .summary = "Sets the connection name.",
+     .args = a_name},
+    {.name = "CLIENT|SETINFO",
+     .arity = 4,
+     .flags = CMD_STATE | CMD_FAST,
+     .proc = cmd_client_setinfo,
+     .group = "connection",
+     .since = "7.2.0",
+     .complexity = "O(1)",
+     .summary = "Sets information specific to the client or connection.",
+     .args = a_setinfo},
+    {.name = "CLIENT|INFO",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_client_info,
+     .group = "connection",
+     .since = "6.2.0",
+     .complexity = "O(1)",
+     .summary = "Returns information about the connection.",
+     .args = a_none},
+    {.name = "CLIENT|LIST",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_client_list,
+     .group = "connection",
+     .since = "2.4.0",
+     .complexity = "O(N) where N is the number of client connections",
+     .summary = "Lists open connections.",
+     .args = a_none},
+    {.name = "CLIENT|KILL",
+     .arity = -3,
+     .flags = CMD_STATE,
+     .proc = cmd_client_kill,
+     .group = "connection",
+     .since = "2.4.0",
+     .complexity = "O(N) where N is the number of client connections",
+     .summary = "Terminates open connections.",
+     .args = a_kill},
+    {.name = "CLIENT|HELP",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_client_help,
+     .group = "connection",
+     .since = "5.0.0",
+     .complexity = "O(1)",
+     .summary = HELP_SUMMARY,
+     .args = a_none},
+    {.name = NULL},
 };
 
 static const cmd_def command_subs[] = {
-    C("COMMAND|COUNT", 2, LOCAL_FAST, 0, 0, 0, cmd_command, "server", "2.8.13", "O(1)",
-      "Returns a count of commands.", a_none),
-    C("COMMAND|INFO", -2, CMD_LOCAL, 0, 0, 0, cmd_command, "server", "2.8.13",
-      "O(N) where N is the number of commands to look up",
-      "Returns information about one, multiple or all commands.", a_command_names),
-    C("COMMAND|DOCS", -2, CMD_LOCAL, 0, 0, 0, cmd_command, "server", "7.0.0",
-      "O(N) where N is the number of commands to look up",
-      "Returns documentary information about one, multiple or all commands.", a_command_names),
-    C("COMMAND|LIST", -2, CMD_LOCAL, 0, 0, 0, cmd_command, "server", "7.0.0",
-      "O(N) where N is the total number of commands", "Returns a list of command names.", a_none),
-    C("COMMAND|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_command, "server", "5.0.0", "O(1)",
-      "Returns helpful text about the different subcommands.", a_none),
-    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {.name = "COMMAND|COUNT",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_command_count,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "O(1)",
+     .summary = "Returns a count of commands.",
+     .args = a_none},
+    {.name = "COMMAND|INFO",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_command_info,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "O(N) where N is the number of commands to look up",
+     .summary = "Returns information about one, multiple or all commands.",
+     .args = a_command_names},
+    {.name = "COMMAND|DOCS",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_command_docs,
+     .group = "server",
+     .since = "7.0.0",
+     .complexity = "O(N) where N is the number of commands to look up",
+     .summary = "Returns documentary information about one, multiple or all commands.",
+     .args = a_command_names},
+    {.name = "COMMAND|LIST",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_command_list,
+     .group = "server",
+     .since = "7.0.0",
+     .complexity = "O(N) where N is the total number of commands",
+     .summary = "Returns a list of command names.",
+     .args = a_none},
+    {.name = "COMMAND|HELP",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_command_help,
+     .group = "server",
+     .since = "5.0.0",
+     .complexity = "O(1)",
+     .summary = HELP_SUMMARY,
+     .args = a_none},
+    {.name = NULL},
 };
 
 static const cmd_def config_subs[] = {
-    C("CONFIG|GET", -3, CMD_LOCAL, 0, 0, 0, cmd_config, "server", "2.0.0",
-      "O(N) when N is the number of configuration parameters provided",
-      "Returns the effective values of configuration parameters (read-only view).", a_pattern),
-    C("CONFIG|HELP", 2, LOCAL_FAST, 0, 0, 0, cmd_config, "server", "5.0.0", "O(1)",
-      "Returns helpful text about the different subcommands.", a_none),
-    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {.name = "CONFIG|GET",
+     .arity = -3,
+     .flags = CMD_LOCAL,
+     .proc = cmd_config_get,
+     .group = "server",
+     .since = "2.0.0",
+     .complexity = "O(N) when N is the number of configuration parameters provided",
+     .summary = "Returns the effective values of configuration parameters (read-only view).",
+     .args = a_pattern},
+    {.name = "CONFIG|HELP",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_config_help,
+     .group = "server",
+     .since = "5.0.0",
+     .complexity = "O(1)",
+     .summary = HELP_SUMMARY,
+     .args = a_none},
+    {.name = NULL},
 };
 
-#define R(name, arity, reason, args)                                                               \
+/* A command NoriKV cannot do faithfully: always refused, with the reason. */
+#define REFUSED(cmd, n, reason, arguments)                                                         \
     {                                                                                              \
-        name, arity, CMD_REFUSED | CMD_LOCAL, 0, 0, 0, cmd_refuse, "generic", "-", "-",            \
-            "Not available: " reason, args, NULL, "ERR " name " is not supported: " reason         \
+        .name = cmd, .arity = n, .flags = CMD_REFUSED | CMD_LOCAL, .proc = cmd_refuse,             \
+        .group = "generic", .since = "-", .complexity = "-", .summary = "Not available: " reason,  \
+        .args = arguments, .refusal = "ERR " cmd " is not supported: " reason                      \
     }
 
 static const cmd_def table[] = {
     /* connection and introspection, answered by the sidecar */
-    C("PING", -1, LOCAL_FAST, 0, 0, 0, cmd_ping, "connection", "1.0.0", "O(1)",
-      "Returns the server's liveliness response.", a_message_opt),
-    C("ECHO", 2, LOCAL_FAST, 0, 0, 0, cmd_echo, "connection", "1.0.0", "O(1)",
-      "Returns the given string.", a_message),
-    C("QUIT", -1, CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX, 0, 0, 0, cmd_quit, "connection",
-      "1.0.0", "O(1)", "Closes the connection once every earlier reply is sent.", a_none),
-    C("RESET", 1, CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX, 0, 0, 0, cmd_reset, "connection",
-      "6.2.0", "O(1)", "Resets the connection: protocol 2, no name, not authenticated.", a_none),
-    C("HELLO", -1, CMD_STATE | CMD_NOAUTH | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_hello,
-      "connection", "6.0.0", "O(1)", "Handshakes: protocol version, authentication, name.",
-      a_hello),
-    C("AUTH", -2, CMD_STATE | CMD_NOAUTH | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_auth, "connection",
-      "1.0.0", "O(N) where N is the number of passwords defined for the user",
-      "Authenticates the connection.", a_auth),
-    C("SELECT", 2, CMD_STATE | CMD_FAST | CMD_LOADING, 0, 0, 0, cmd_select, "connection", "1.0.0",
-      "O(1)", "Selects the database: NoriKV has one, 0.", a_index),
-    {"CLIENT", -2, CMD_LOCAL, 0, 0, 0, cmd_client, "connection", "2.4.0", "Depends on subcommand.",
-     "A container for client connection commands.", a_none, client_subs, NULL},
-    {"COMMAND", -1, CMD_LOCAL | CMD_LOADING, 0, 0, 0, cmd_command, "server", "2.8.13",
-     "O(N) where N is the total number of commands",
-     "Returns detailed information about all commands.", a_none, command_subs, NULL},
-    {"CONFIG", -2, CMD_LOCAL, 0, 0, 0, cmd_config, "server", "2.0.0", "Depends on subcommand.",
-     "A container for server configuration commands.", a_none, config_subs, NULL},
-    C("INFO", -1, CMD_LOCAL | CMD_LOADING, 0, 0, 0, cmd_info, "server", "1.0.0", "O(1)",
-      "Returns information and statistics about the sidecar and the cluster.", a_section),
-    C("TIME", 1, LOCAL_FAST | CMD_LOADING, 0, 0, 0, cmd_time, "server", "2.6.0", "O(1)",
-      "Returns the sidecar's time.", a_none),
+    {.name = "PING",
+     .arity = -1,
+     .flags = LOCAL_FAST,
+     .proc = cmd_ping,
+     .group = "connection",
+     .since = "1.0.0",
+     .complexity = "O(1)",
+     .summary = "Returns the server's liveliness response.",
+     .args = a_message_opt},
+    {.name = "ECHO",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_echo,
+     .group = "connection",
+     .since = "1.0.0",
+     .complexity = "O(1)",
+     .summary = "Returns the given string.",
+     .args = a_message},
+    {.name = "QUIT",
+     .arity = -1,
+     .flags = CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX,
+     .proc = cmd_quit,
+     .group = "connection",
+     .since = "1.0.0",
+     .complexity = "O(1)",
+     .summary = "Closes the connection once every earlier reply is sent.",
+     .args = a_none},
+    {.name = "RESET",
+     .arity = 1,
+     .flags = CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX,
+     .proc = cmd_reset,
+     .group = "connection",
+     .since = "6.2.0",
+     .complexity = "O(1)",
+     .summary = "Resets the connection: protocol 2, no name, not authenticated.",
+     .args = a_none},
+    {.name = "HELLO",
+     .arity = -1,
+     .flags = CMD_STATE | CMD_NOAUTH | CMD_FAST | CMD_LOADING,
+     .proc = cmd_hello,
+     .group = "connection",
+     .since = "6.0.0",
+     .complexity = "O(1)",
+     .summary = "Handshakes: protocol version, authentication, name.",
+     .args = a_hello},
+    {.name = "AUTH",
+     .arity = -2,
+     .flags = CMD_STATE | CMD_NOAUTH | CMD_FAST | CMD_LOADING,
+     .proc = cmd_auth,
+     .group = "connection",
+     .since = "1.0.0",
+     .complexity = "O(N) where N is the number of passwords defined for the user",
+     .summary = "Authenticates the connection.",
+     .args = a_auth},
+    {.name = "SELECT",
+     .arity = 2,
+     .flags = CMD_STATE | CMD_FAST | CMD_LOADING,
+     .proc = cmd_select,
+     .group = "connection",
+     .since = "1.0.0",
+     .complexity = "O(1)",
+     .summary = "Selects the database: NoriKV has one, 0.",
+     .args = a_index},
+    {.name = "CLIENT",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_container,
+     .group = "connection",
+     .since = "2.4.0",
+     .complexity = "Depends on subcommand.",
+     .summary = "A container for client connection commands.",
+     .args = a_none,
+     .subs = client_subs},
+    /* with no subcommand, COMMAND is a command of its own */
+    {.name = "COMMAND",
+     .arity = -1,
+     .flags = CMD_LOCAL | CMD_LOADING,
+     .proc = cmd_command,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "O(N) where N is the total number of commands",
+     .summary = "Returns detailed information about all commands.",
+     .args = a_none,
+     .subs = command_subs},
+    {.name = "CONFIG",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_container,
+     .group = "server",
+     .since = "2.0.0",
+     .complexity = "Depends on subcommand.",
+     .summary = "A container for server configuration commands.",
+     .args = a_none,
+     .subs = config_subs},
+    {.name = "INFO",
+     .arity = -1,
+     .flags = CMD_LOCAL | CMD_LOADING,
+     .proc = cmd_info,
+     .group = "server",
+     .since = "1.0.0",
+     .complexity = "O(1)",
+     .summary = "Returns information and statistics about the sidecar and the cluster.",
+     .args = a_section},
+    {.name = "TIME",
+     .arity = 1,
+     .flags = LOCAL_FAST | CMD_LOADING,
+     .proc = cmd_time,
+     .group = "server",
+     .since = "2.6.0",
+     .complexity = "O(1)",
+     .summary = "Returns the sidecar's time.",
+     .args = a_none},
 
     /* Redis data commands on NoriKV */
-    C("GET", 2, CMD_READ | CMD_FAST, 1, 1, 1, cmd_get, "string", "1.0.0", "O(1)",
-      "Returns the value of a key, or nil.", a_key),
-    C("SET", -3, CMD_WRITE, 1, 1, 1, cmd_set, "string", "1.0.0", "O(1)",
-      "Sets the value of a key, with an optional time to live. NX is refused: NoriKV has no "
-      "put-if-absent.",
-      a_set),
-    C("SETEX", 4, CMD_WRITE, 1, 1, 1, cmd_setex, "string", "2.0.0", "O(1)",
-      "Sets the value of a key that expires after a number of seconds.", a_setex),
-    C("PSETEX", 4, CMD_WRITE, 1, 1, 1, cmd_psetex, "string", "2.6.0", "O(1)",
-      "Sets the value of a key that expires after a number of milliseconds.", a_psetex),
-    C("DEL", -2, CMD_WRITE, 1, -1, 1, cmd_del, "generic", "1.0.0",
-      "O(N) where N is the number of keys",
-      "Deletes keys; returns how many existed. Per key, not atomic across keys; the count "
-      "comes from a read just before each delete.",
-      a_keys),
-    C("UNLINK", -2, CMD_WRITE, 1, -1, 1, cmd_del, "generic", "4.0.0",
-      "O(N) where N is the number of keys", "Deletes keys, as DEL.", a_keys),
-    C("EXISTS", -2, CMD_READ | CMD_FAST, 1, -1, 1, cmd_exists, "generic", "3.0.3",
-      "O(N) where N is the number of keys", "Counts the keys that exist.", a_keys),
-    C("MGET", -2, CMD_READ | CMD_FAST, 1, -1, 1, cmd_mget, "string", "1.0.0",
-      "O(N) where N is the number of keys",
-      "Returns the values of keys, read concurrently from their shards.", a_keys),
-    C("MSET", -3, CMD_WRITE, 1, -1, 2, cmd_mset, "string", "1.0.1",
-      "O(N) where N is the number of keys",
-      "Sets several keys. Per key and concurrent, not atomic across keys: on an error some "
-      "keys may be set.",
-      a_mset),
+    {.name = "GET",
+     .arity = 2,
+     .flags = CMD_READ | CMD_FAST,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_get,
+     .group = "string",
+     .since = "1.0.0",
+     .complexity = "O(1)",
+     .summary = "Returns the value of a key, or nil.",
+     .args = a_key},
+    {.name = "SET",
+     .arity = -3,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_set,
+     .group = "string",
+     .since = "1.0.0",
+     .complexity = "O(1)",
+     .summary = "Sets the value of a key, with an optional time to live. NX is refused: NoriKV "
+                "has no put-if-absent.",
+     .args = a_set},
+    {.name = "SETEX",
+     .arity = 4,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_setex,
+     .group = "string",
+     .since = "2.0.0",
+     .complexity = "O(1)",
+     .summary = "Sets the value of a key that expires after a number of seconds.",
+     .args = a_setex},
+    {.name = "PSETEX",
+     .arity = 4,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_psetex,
+     .group = "string",
+     .since = "2.6.0",
+     .complexity = "O(1)",
+     .summary = "Sets the value of a key that expires after a number of milliseconds.",
+     .args = a_psetex},
+    {.name = "DEL",
+     .arity = -2,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 1,
+     .proc = cmd_del,
+     .group = "generic",
+     .since = "1.0.0",
+     .complexity = "O(N) where N is the number of keys",
+     .summary = "Deletes keys; returns how many existed. Per key, not atomic across keys; the "
+                "count comes from a read just before each delete.",
+     .args = a_keys},
+    {.name = "UNLINK",
+     .arity = -2,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 1,
+     .proc = cmd_del,
+     .group = "generic",
+     .since = "4.0.0",
+     .complexity = "O(N) where N is the number of keys",
+     .summary = "Deletes keys, as DEL.",
+     .args = a_keys},
+    {.name = "EXISTS",
+     .arity = -2,
+     .flags = CMD_READ | CMD_FAST,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 1,
+     .proc = cmd_exists,
+     .group = "generic",
+     .since = "3.0.3",
+     .complexity = "O(N) where N is the number of keys",
+     .summary = "Counts the keys that exist.",
+     .args = a_keys},
+    {.name = "MGET",
+     .arity = -2,
+     .flags = CMD_READ | CMD_FAST,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 1,
+     .proc = cmd_mget,
+     .group = "string",
+     .since = "1.0.0",
+     .complexity = "O(N) where N is the number of keys",
+     .summary = "Returns the values of keys, read concurrently from their shards.",
+     .args = a_keys},
+    {.name = "MSET",
+     .arity = -3,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 2,
+     .proc = cmd_mset,
+     .group = "string",
+     .since = "1.0.1",
+     .complexity = "O(N) where N is the number of keys",
+     .summary = "Sets several keys. Per key and concurrent, not atomic across keys: on an error "
+                "some keys may be set.",
+     .args = a_mset},
 
     /* NoriKV-native commands */
-    C("NORI.PUT", -3, CMD_WRITE, 1, 1, 1, cmd_nori_put, "norikv", "0.1.0", "O(1)",
-      "Writes a key with NoriKV's options; returns the new version [term, index].", a_nori_put),
-    C("NORI.GET", -2, CMD_READ | CMD_FAST, 1, 1, 1, cmd_nori_get, "norikv", "0.1.0", "O(1)",
-      "Reads a key at a consistency level; returns [value, term, index] or nil.", a_nori_get),
-    C("NORI.DEL", -2, CMD_WRITE, 1, 1, 1, cmd_nori_del, "norikv", "0.1.0", "O(1)",
-      "Deletes a key; returns 1 if NoriKV wrote a tombstone (today's server always does and "
-      "ignores IFMATCH on deletes).",
-      a_nori_del),
-    C("NORI.SHARD", 2, LOCAL_FAST, 1, 1, 1, cmd_nori_shard, "norikv", "0.1.0", "O(1)",
-      "Returns a key's shard and the address of the node that leads it (nil if unknown).", a_key),
-    C("NORI.TOPOLOGY", 1, CMD_LOCAL, 0, 0, 0, cmd_nori_topology, "norikv", "0.1.0",
-      "O(N) where N is the number of shards",
-      "Returns the cluster view: epoch, nodes, and each shard's leader.", a_none),
-    C("NORI.STATS", 1, CMD_LOCAL, 0, 0, 0, cmd_nori_stats, "norikv", "0.1.0", "O(1)",
-      "Returns the cluster client's pool, router, topology and retry statistics.", a_none),
-    C("NORI.CONSISTENCY", -1, CMD_STATE | CMD_FAST, 0, 0, 0, cmd_nori_consistency, "norikv",
-      "0.1.0", "O(1)",
-      "Sets or returns the connection's default read consistency (lease, linearizable, "
-      "stale_ok).",
-      a_nori_consistency),
+    {.name = "NORI.PUT",
+     .arity = -3,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_nori_put,
+     .group = "norikv",
+     .since = "0.1.0",
+     .complexity = "O(1)",
+     .summary = "Writes a key with NoriKV's options; returns the new version [term, index].",
+     .args = a_nori_put},
+    {.name = "NORI.GET",
+     .arity = -2,
+     .flags = CMD_READ | CMD_FAST,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_nori_get,
+     .group = "norikv",
+     .since = "0.1.0",
+     .complexity = "O(1)",
+     .summary = "Reads a key at a consistency level; returns [value, term, index] or nil.",
+     .args = a_nori_get},
+    {.name = "NORI.DEL",
+     .arity = -2,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_nori_del,
+     .group = "norikv",
+     .since = "0.1.0",
+     .complexity = "O(1)",
+     .summary = "Deletes a key; returns 1 if NoriKV wrote a tombstone (today's server always "
+                "does and ignores IFMATCH on deletes).",
+     .args = a_nori_del},
+    {.name = "NORI.SHARD",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_nori_shard,
+     .group = "norikv",
+     .since = "0.1.0",
+     .complexity = "O(1)",
+     .summary = "Returns a key's shard and the address of the node that leads it (nil if "
+                "unknown).",
+     .args = a_key},
+    {.name = "NORI.TOPOLOGY",
+     .arity = 1,
+     .flags = CMD_LOCAL,
+     .proc = cmd_nori_topology,
+     .group = "norikv",
+     .since = "0.1.0",
+     .complexity = "O(N) where N is the number of shards",
+     .summary = "Returns the cluster view: epoch, nodes, and each shard's leader.",
+     .args = a_none},
+    {.name = "NORI.STATS",
+     .arity = 1,
+     .flags = CMD_LOCAL,
+     .proc = cmd_nori_stats,
+     .group = "norikv",
+     .since = "0.1.0",
+     .complexity = "O(1)",
+     .summary = "Returns the cluster client's pool, router, topology and retry statistics.",
+     .args = a_none},
+    {.name = "NORI.CONSISTENCY",
+     .arity = -1,
+     .flags = CMD_STATE | CMD_FAST,
+     .proc = cmd_nori_consistency,
+     .group = "norikv",
+     .since = "0.1.0",
+     .complexity = "O(1)",
+     .summary = "Sets or returns the connection's default read consistency (lease, "
+                "linearizable, stale_ok).",
+     .args = a_nori_consistency},
 
     /* what NoriKV cannot do faithfully is refused, with the reason */
-    R("SETNX", 3, "NoriKV has no atomic put-if-absent", a_kv_pair),
-    R("KEYS", 2, "NoriKV cannot enumerate keys", a_pattern_one),
-    R("SCAN", -2, "NoriKV cannot enumerate keys", a_scan),
-    R("DBSIZE", 1, "NoriKV cannot count keys", a_none),
-    R("FLUSHDB", -1, "NoriKV has no way to drop every key", a_none),
-    R("FLUSHALL", -1, "NoriKV has no way to drop every key", a_none),
-    R("TTL", 2, "NoriKV does not expose a key's remaining time to live", a_key),
-    R("PTTL", 2, "NoriKV does not expose a key's remaining time to live", a_key),
-    C("MULTI", 1, CMD_STATE | CMD_FAST | CMD_TX, 0, 0, 0, cmd_multi, "transactions", "1.2.0",
-      "O(1)",
-      "Not available: NoriKV has no transactions across keys. Refused; what follows is not "
-      "run until EXEC or DISCARD.",
-      a_none),
-    C("EXEC", 1, CMD_STATE | CMD_TX, 0, 0, 0, cmd_exec, "transactions", "1.2.0", "O(1)",
-      "Ends a refused MULTI with EXECABORT: nothing queued ran.", a_none),
-    C("DISCARD", 1, CMD_STATE | CMD_FAST | CMD_TX, 0, 0, 0, cmd_discard, "transactions", "2.0.0",
-      "O(1)", "Ends a refused MULTI.", a_none),
-    R("WATCH", -2, "NoriKV has no transactions across keys", a_keys),
+    REFUSED("SETNX", 3, "NoriKV has no atomic put-if-absent", a_kv_pair),
+    REFUSED("KEYS", 2, "NoriKV cannot enumerate keys", a_pattern_one),
+    REFUSED("SCAN", -2, "NoriKV cannot enumerate keys", a_scan),
+    REFUSED("DBSIZE", 1, "NoriKV cannot count keys", a_none),
+    REFUSED("FLUSHDB", -1, "NoriKV has no way to drop every key", a_none),
+    REFUSED("FLUSHALL", -1, "NoriKV has no way to drop every key", a_none),
+    REFUSED("TTL", 2, "NoriKV does not expose a key's remaining time to live", a_key),
+    REFUSED("PTTL", 2, "NoriKV does not expose a key's remaining time to live", a_key),
+    {.name = "MULTI",
+     .arity = 1,
+     .flags = CMD_STATE | CMD_FAST | CMD_TX,
+     .proc = cmd_multi,
+     .group = "transactions",
+     .since = "1.2.0",
+     .complexity = "O(1)",
+     .summary = "Not available: NoriKV has no transactions across keys. Refused; what follows "
+                "is not run until EXEC or DISCARD.",
+     .args = a_none},
+    {.name = "EXEC",
+     .arity = 1,
+     .flags = CMD_STATE | CMD_TX,
+     .proc = cmd_exec,
+     .group = "transactions",
+     .since = "1.2.0",
+     .complexity = "O(1)",
+     .summary = "Ends a refused MULTI with EXECABORT: nothing queued ran.",
+     .args = a_none},
+    {.name = "DISCARD",
+     .arity = 1,
+     .flags = CMD_STATE | CMD_FAST | CMD_TX,
+     .proc = cmd_discard,
+     .group = "transactions",
+     .since = "2.0.0",
+     .complexity = "O(1)",
+     .summary = "Ends a refused MULTI.",
+     .args = a_none},
+    REFUSED("WATCH", -2, "NoriKV has no transactions across keys", a_keys),
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))
@@ -300,11 +726,29 @@ static void lower(char *dst, const char *src, size_t len)
     dst[i] = '\0';
 }
 
+static void reply_wrong_arity(req *r)
+{
+    char name[64];
+
+    lower(name, r->cmd->name, sizeof(name));
+    reply_errorf(r, "ERR wrong number of arguments for '%s' command", name);
+}
+
+/* The error for a container named without a known subcommand. */
+static void reply_no_subcommand(req *r)
+{
+    if (r->argc < 2) {
+        reply_wrong_arity(r);
+    } else {
+        reply_errorf(r, "ERR unknown subcommand '%.128s'. Try %s HELP.", r->argv[1].ptr,
+                     r->cmd->name);
+    }
+}
+
 bool cmd_check(req *r)
 {
     const cmd_def *d = r->cmd;
     client *c = r->c;
-    char name[64];
 
     if (d == NULL) {
         char args[256] = "";
@@ -321,20 +765,13 @@ bool cmd_check(req *r)
         reply_error(r, "NOAUTH Authentication required.");
         return false;
     }
-    if (d->subs != NULL && !(r->argc < 2 && d->arity == -1)) {
-        /* a container named without a known subcommand (COMMAND alone is a command) */
-        if (r->argc < 2) {
-            lower(name, d->name, sizeof(name));
-            reply_errorf(r, "ERR wrong number of arguments for '%s' command", name);
-        } else {
-            reply_errorf(r, "ERR unknown subcommand '%.128s'. Try %s HELP.", r->argv[1].ptr,
-                         d->name);
-        }
+    /* a container named without a known subcommand (COMMAND alone is a command) */
+    if (d->subs != NULL && (r->argc >= 2 || d->proc == cmd_container)) {
+        reply_no_subcommand(r);
         return false;
     }
     if ((d->arity > 0 && r->argc != d->arity) || (d->arity < 0 && r->argc < -d->arity)) {
-        lower(name, d->name, sizeof(name));
-        reply_errorf(r, "ERR wrong number of arguments for '%s' command", name);
+        reply_wrong_arity(r);
         return false;
     }
     if (c->s->draining && !(d->flags & CMD_LOADING) && !(d->flags & CMD_LOCAL)) {
@@ -422,18 +859,23 @@ void reply_kv_error(req *r, const kv_result *res, const kv_version *expected)
     }
 }
 
-bool arg_ll(req *r, int i, long long *out)
+bool arg_ll(const req *r, int i, long long *out)
 {
+    const resp_arg *a = &r->argv[i];
     char *end;
 
     errno = 0;
-    *out = strtoll(r->argv[i].ptr, &end, 10);
-    if (errno != 0 || r->argv[i].len == 0 || *end != '\0' ||
-        end != r->argv[i].ptr + r->argv[i].len || isspace((unsigned char)r->argv[i].ptr[0])) {
-        reply_error(r, "ERR value is not an integer or out of range");
-        return false;
-    }
-    return true;
+    *out = strtoll(a->ptr, &end, 10);
+    return errno == 0 && a->len > 0 && *end == '\0' && end == a->ptr + a->len &&
+           !isspace((unsigned char)a->ptr[0]);
+}
+
+/* A container's handler: cmd_check has already refused the request (reply_no_subcommand),
+ * so this runs only if that check is ever bypassed. */
+void cmd_container(req *r)
+{
+    reply_no_subcommand(r);
+    req_done(r);
 }
 
 void cmd_multi(req *r)
@@ -555,7 +997,7 @@ static void add_arg_docs(struct evbuffer *b, int proto, const cmd_arg *args)
         resp_add_bulk_str(b, "name");
         resp_add_bulk_str(b, a->name);
         resp_add_bulk_str(b, "type");
-        resp_add_bulk_str(b, a->type);
+        resp_add_bulk_str(b, cmd_arg_type_name(a->type));
         if (a->token != NULL) {
             resp_add_bulk_str(b, "token");
             resp_add_bulk_str(b, a->token);
@@ -620,7 +1062,87 @@ void reply_help(req *r, const char *const *lines)
         resp_add_simple(reply(r), lines[i]);
 }
 
+static void add_all_info(req *r)
+{
+    struct evbuffer *b = reply(r);
+
+    resp_add_array(b, (long)NCMDS);
+    for (size_t i = 0; i < NCMDS; i++)
+        add_info(b, r->c->proto, &table[i]);
+}
+
 void cmd_command(req *r)
+{
+    add_all_info(r);
+    req_done(r);
+}
+
+void cmd_command_count(req *r)
+{
+    resp_add_int(reply(r), (long long)NCMDS);
+    req_done(r);
+}
+
+void cmd_command_info(req *r)
+{
+    struct evbuffer *b = reply(r);
+    int proto = r->c->proto;
+
+    if (r->argc == 2) {
+        add_all_info(r);
+    } else {
+        resp_add_array(b, r->argc - 2);
+        for (int i = 2; i < r->argc; i++) {
+            const cmd_def *d = find_top(r->argv[i].ptr);
+            if (d != NULL)
+                add_info(b, proto, d);
+            else
+                resp_add_null_array(b, proto);
+        }
+    }
+    req_done(r);
+}
+
+void cmd_command_docs(req *r)
+{
+    struct evbuffer *b = reply(r);
+    int proto = r->c->proto;
+
+    if (r->argc == 2) {
+        resp_add_map(b, proto, (long)NCMDS);
+        for (size_t i = 0; i < NCMDS; i++) {
+            add_lower_bulk(b, table[i].name);
+            add_docs(b, proto, &table[i]);
+        }
+    } else {
+        long n = 0;
+        for (int i = 2; i < r->argc; i++)
+            n += find_top(r->argv[i].ptr) != NULL;
+        resp_add_map(b, proto, n);
+        for (int i = 2; i < r->argc; i++) {
+            const cmd_def *d = find_top(r->argv[i].ptr);
+            if (d != NULL) {
+                add_lower_bulk(b, d->name);
+                add_docs(b, proto, d);
+            }
+        }
+    }
+    req_done(r);
+}
+
+void cmd_command_list(req *r)
+{
+    if (r->argc > 2) {
+        reply_error(r, "ERR COMMAND LIST FILTERBY is not supported");
+    } else {
+        resp_add_array(reply(r), (long)NCMDS);
+        for (size_t i = 0; i < NCMDS; i++)
+            add_lower_bulk(reply(r), table[i].name);
+    }
+    req_done(r);
+}
+
+void cmd_command_help(req *r)
 {
     static const char *const help[] = {
         "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -637,56 +1159,8 @@ void cmd_command(req *r)
         "HELP",
         "    Print this help.",
         NULL};
-    struct evbuffer *b = reply(r);
-    int proto = r->c->proto;
-    const char *sub = r->argc >= 2 ? r->argv[1].ptr : NULL;
 
-    if (sub == NULL || (strcasecmp(sub, "INFO") == 0 && r->argc == 2)) {
-        resp_add_array(b, (long)NCMDS);
-        for (size_t i = 0; i < NCMDS; i++)
-            add_info(b, proto, &table[i]);
-    } else if (strcasecmp(sub, "COUNT") == 0) {
-        resp_add_int(b, (long long)NCMDS);
-    } else if (strcasecmp(sub, "INFO") == 0) {
-        resp_add_array(b, r->argc - 2);
-        for (int i = 2; i < r->argc; i++) {
-            const cmd_def *d = find_top(r->argv[i].ptr);
-            if (d != NULL)
-                add_info(b, proto, d);
-            else
-                resp_add_null_array(b, proto);
-        }
-    } else if (strcasecmp(sub, "DOCS") == 0) {
-        if (r->argc == 2) {
-            resp_add_map(b, proto, (long)NCMDS);
-            for (size_t i = 0; i < NCMDS; i++) {
-                add_lower_bulk(b, table[i].name);
-                add_docs(b, proto, &table[i]);
-            }
-        } else {
-            long n = 0;
-            for (int i = 2; i < r->argc; i++)
-                n += find_top(r->argv[i].ptr) != NULL;
-            resp_add_map(b, proto, n);
-            for (int i = 2; i < r->argc; i++) {
-                const cmd_def *d = find_top(r->argv[i].ptr);
-                if (d != NULL) {
-                    add_lower_bulk(b, d->name);
-                    add_docs(b, proto, d);
-                }
-            }
-        }
-    } else if (strcasecmp(sub, "LIST") == 0) {
-        if (r->argc > 2) {
-            reply_error(r, "ERR COMMAND LIST FILTERBY is not supported");
-        } else {
-            resp_add_array(b, (long)NCMDS);
-            for (size_t i = 0; i < NCMDS; i++)
-                add_lower_bulk(b, table[i].name);
-        }
-    } else {
-        reply_help(r, help);
-    }
+    reply_help(r, help);
     req_done(r);
 }
 
@@ -701,14 +1175,13 @@ static void print_args(FILE *f, const cmd_arg *args, const char *sep)
         if (opt)
             fputc('[', f);
         if (a->token != NULL)
-            fprintf(f, "%s%s", a->token, strcmp(a->type, "pure-token") == 0 ? "" : " ");
-        if (strcmp(a->type, "oneof") == 0) {
+            fprintf(f, "%s%s", a->token, a->type == CMD_ARG_PURE_TOKEN ? "" : " ");
+        if (a->type == CMD_ARG_ONEOF)
             print_args(f, a->sub, " \\| ");
-        } else if (strcmp(a->type, "block") == 0) {
+        else if (a->type == CMD_ARG_BLOCK)
             print_args(f, a->sub, " ");
-        } else if (strcmp(a->type, "pure-token") != 0) {
+        else if (a->type != CMD_ARG_PURE_TOKEN)
             fputs(a->name, f);
-        }
         if (a->flags & MULTI)
             fputs(" ...", f);
         if (opt)

@@ -25,23 +25,41 @@ enum cmd_flag {
     CMD_TX = 1 << 8,      /* runs after a refused MULTI (the others are not run) */
 };
 
-typedef struct cmd_arg {
-    const char *name;
-    const char *type; /* key, string, integer, double, pure-token, oneof, block */
-    const char *token;
-    unsigned flags;            /* CMD_ARG_* */
-    const struct cmd_arg *sub; /* oneof / block members, ending with {NULL} */
-} cmd_arg;
+/* An argument's type, as COMMAND DOCS names it (cmd_arg_type_name). */
+typedef enum cmd_arg_type {
+    CMD_ARG_KEY,
+    CMD_ARG_STRING,
+    CMD_ARG_INTEGER,
+    CMD_ARG_DOUBLE,
+    CMD_ARG_PURE_TOKEN, /* the token alone: no value follows */
+    CMD_ARG_ONEOF,      /* one of sub */
+    CMD_ARG_BLOCK,      /* all of sub, in order */
+    CMD_ARG_UNIX_TIME,
+    CMD_ARG_PATTERN,
+    CMD_ARG_NTYPES /* how many types there are; not a type */
+} cmd_arg_type;
 
+/* An argument's flags. */
 #define CMD_ARG_OPTIONAL 1u
 #define CMD_ARG_MULTIPLE 2u
+
+typedef struct cmd_arg {
+    const char *name;
+    cmd_arg_type type;
+    const char *token;         /* the word that introduces it, or NULL */
+    unsigned flags;            /* CMD_ARG_OPTIONAL, CMD_ARG_MULTIPLE */
+    const struct cmd_arg *sub; /* oneof / block members, ending with a NULL name */
+} cmd_arg;
+
+/* "key", "pure-token", ...: the name COMMAND DOCS uses ("unknown" for no type). */
+const char *cmd_arg_type_name(cmd_arg_type type);
 
 typedef struct cmd_def {
     const char *name; /* upper case; "CLIENT|SETNAME" for subcommands */
     int arity;        /* N: exactly N words; -N: at least N */
     unsigned flags;
     int first_key, last_key, key_step;
-    cmd_proc *proc;
+    cmd_proc *proc; /* never NULL; cmd_container for a container that is no command itself */
     const char *group;
     const char *since;
     const char *complexity;
@@ -59,16 +77,21 @@ bool cmd_check(req *r);
 size_t cmd_count(void);
 const cmd_def *cmd_at(size_t i);
 
-/* COMMAND, COMMAND COUNT/INFO/DOCS/LIST. */
-void cmd_command(req *r);
 /* Prints the README's command table (markdown). */
 void cmd_print_markdown(FILE *f);
 
-/* Handlers, by module. */
-cmd_proc cmd_multi, cmd_exec, cmd_discard;
-cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_reset, cmd_hello, cmd_auth, cmd_select, cmd_client,
-    cmd_info, cmd_config, cmd_time, cmd_refuse, cmd_nori_consistency, cmd_nori_shard,
-    cmd_nori_topology, cmd_nori_stats;
+/* Handlers, by module; a subcommand has its own (CLIENT|ID: cmd_client_id). */
+/* cmd.c: the table's own (COMMAND and its subcommands, refusals, MULTI/EXEC/DISCARD) */
+cmd_proc cmd_container, cmd_refuse, cmd_multi, cmd_exec, cmd_discard;
+cmd_proc cmd_command, cmd_command_count, cmd_command_info, cmd_command_docs, cmd_command_list,
+    cmd_command_help;
+/* cmd_conn.c */
+cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_reset, cmd_hello, cmd_auth, cmd_select, cmd_info,
+    cmd_time, cmd_nori_consistency, cmd_nori_shard, cmd_nori_topology, cmd_nori_stats;
+cmd_proc cmd_client_id, cmd_client_getname, cmd_client_setname, cmd_client_setinfo, cmd_client_info,
+    cmd_client_list, cmd_client_kill, cmd_client_help;
+cmd_proc cmd_config_get, cmd_config_help;
+/* cmd_data.c */
 cmd_proc cmd_get, cmd_set, cmd_setex, cmd_psetex, cmd_del, cmd_exists, cmd_mget, cmd_mset,
     cmd_nori_put, cmd_nori_get, cmd_nori_del;
 
@@ -78,10 +101,15 @@ void reply_error(req *r, const char *text);
 void reply_errorf(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A HELP subcommand's lines (NULL-terminated) as an array of simple strings. */
 void reply_help(req *r, const char *const *lines);
-/* The RESP error for a failed cluster operation (DESIGN §4). */
+/* The RESP error for a failed cluster operation: VERSIONMISMATCH, TIMEOUT, UNAVAILABLE,
+ * NOTSUPPORTED or ERR, by the library's kv_err (README, "Errors"). */
 void reply_kv_error(req *r, const kv_result *res, const kv_version *expected);
 
-/* Whole-number argument parsing with Redis' error text. */
-bool arg_ll(req *r, int i, long long *out);
+/* Argument i as a whole number, the way Redis reads one (no spaces, no trailing bytes, in
+ * range). Replies nothing: the caller chooses the error, ERR_NOT_INTEGER unless the
+ * command has its own wording. */
+bool arg_ll(const req *r, int i, long long *out);
+
+#define ERR_NOT_INTEGER "ERR value is not an integer or out of range"
 
 #endif

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "info.h"
+#include "xalloc.h"
 
 static int proto_of(req *r)
 {
@@ -89,7 +90,7 @@ static bool printable_word(const resp_arg *a)
 static void set_name(client *c, const resp_arg *a)
 {
     free(c->name);
-    c->name = a->len > 0 ? strdup(a->ptr) : NULL;
+    c->name = a->len > 0 ? xstrdup(a->ptr) : NULL;
 }
 
 void cmd_hello(req *r)
@@ -102,7 +103,6 @@ void cmd_hello(req *r)
 
     if (r->argc >= 2) {
         if (!arg_ll(r, 1, &ver)) {
-            evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
             reply_error(r, "ERR Protocol version is not an integer or out of range");
             req_done(r);
             return;
@@ -190,12 +190,12 @@ void cmd_select(req *r)
 {
     long long db;
 
-    if (arg_ll(r, 1, &db)) {
-        if (db != 0)
-            reply_error(r, "ERR DB index is out of range");
-        else
-            resp_add_simple(reply(r), "OK");
-    }
+    if (!arg_ll(r, 1, &db))
+        reply_error(r, ERR_NOT_INTEGER);
+    else if (db != 0)
+        reply_error(r, "ERR DB index is out of range");
+    else
+        resp_add_simple(reply(r), "OK");
     req_done(r);
 }
 
@@ -206,8 +206,9 @@ static void reply_text(req *r, struct evbuffer *text)
     resp_add_verbatim(reply(r), proto_of(r), "txt", evbuffer_pullup(text, (ssize_t)len), len);
 }
 
-/* CLIENT KILL: the old form (an address, +OK) and filters (ID, ADDR, SKIPME; a count). */
-static void client_kill_cmd(req *r)
+/* CLIENT KILL's work, replying to r; the old form (an address, +OK) and filters (ID, ADDR,
+ * SKIPME; a count). */
+static void kill_clients(req *r)
 {
     client *self = r->c;
     sidecar *s = self->s;
@@ -228,7 +229,6 @@ static void client_kill_cmd(req *r)
             if (strcasecmp(opt, "ID") == 0) {
                 long long v;
                 if (!arg_ll(r, i + 1, &v) || v <= 0) {
-                    evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
                     reply_error(r, "ERR client-id should be greater than 0");
                     return;
                 }
@@ -238,7 +238,7 @@ static void client_kill_cmd(req *r)
             } else if (strcasecmp(opt, "SKIPME") == 0) {
                 skipme = strcasecmp(r->argv[i + 1].ptr, "no") != 0;
             } else {
-                reply_errorf(r, "ERR syntax error");
+                reply_error(r, "ERR syntax error");
                 return;
             }
         }
@@ -266,7 +266,82 @@ static void client_kill_cmd(req *r)
     }
 }
 
-void cmd_client(req *r)
+void cmd_client_kill(req *r)
+{
+    kill_clients(r);
+    req_done(r);
+}
+
+void cmd_client_id(req *r)
+{
+    resp_add_int(reply(r), (long long)r->c->id);
+    req_done(r);
+}
+
+void cmd_client_getname(req *r)
+{
+    client *c = r->c;
+
+    if (c->name != NULL)
+        resp_add_bulk_str(reply(r), c->name);
+    else
+        resp_add_null(reply(r), c->proto);
+    req_done(r);
+}
+
+void cmd_client_setname(req *r)
+{
+    if (!printable_word(&r->argv[2])) {
+        reply_error(r, "ERR Client names cannot contain spaces, newlines or special "
+                       "characters.");
+    } else {
+        set_name(r->c, &r->argv[2]);
+        resp_add_simple(reply(r), "OK");
+    }
+    req_done(r);
+}
+
+void cmd_client_setinfo(req *r)
+{
+    client *c = r->c;
+    const char *attr = r->argv[2].ptr;
+    char *dst = strcasecmp(attr, "LIB-NAME") == 0  ? c->lib_name
+                : strcasecmp(attr, "LIB-VER") == 0 ? c->lib_ver
+                                                   : NULL;
+
+    if (dst == NULL) {
+        reply_errorf(r, "ERR Unrecognized option '%.128s'", attr);
+    } else if (!printable_word(&r->argv[3])) {
+        reply_errorf(r, "ERR %s cannot contain spaces, newlines or special characters.", attr);
+    } else {
+        snprintf(dst, sizeof(c->lib_name), "%s", r->argv[3].ptr);
+        resp_add_simple(reply(r), "OK");
+    }
+    req_done(r);
+}
+
+void cmd_client_info(req *r)
+{
+    struct evbuffer *text = evbuffer_new();
+
+    client_describe(r->c, text);
+    reply_text(r, text);
+    evbuffer_free(text);
+    req_done(r);
+}
+
+void cmd_client_list(req *r)
+{
+    struct evbuffer *text = evbuffer_new();
+
+    for (client *o = r->c->s->clients; o != NULL; o = o->next)
+        client_describe(o, text);
+    reply_text(r, text);
+    evbuffer_free(text);
+    req_done(r);
+}
+
+void cmd_client_help(req *r)
 {
     static const char *const help[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -289,54 +364,8 @@ void cmd_client(req *r)
         "HELP",
         "    Print this help.",
         NULL};
-    client *c = r->c;
-    const char *sub = strchr(r->cmd->name, '|') + 1;
-    struct evbuffer *text;
 
-    if (strcmp(sub, "ID") == 0) {
-        resp_add_int(reply(r), (long long)c->id);
-    } else if (strcmp(sub, "GETNAME") == 0) {
-        if (c->name != NULL)
-            resp_add_bulk_str(reply(r), c->name);
-        else
-            resp_add_null(reply(r), c->proto);
-    } else if (strcmp(sub, "SETNAME") == 0) {
-        if (!printable_word(&r->argv[2])) {
-            reply_error(r, "ERR Client names cannot contain spaces, newlines or special "
-                           "characters.");
-        } else {
-            set_name(c, &r->argv[2]);
-            resp_add_simple(reply(r), "OK");
-        }
-    } else if (strcmp(sub, "SETINFO") == 0) {
-        const char *attr = r->argv[2].ptr;
-        char *dst = strcasecmp(attr, "LIB-NAME") == 0  ? c->lib_name
-                    : strcasecmp(attr, "LIB-VER") == 0 ? c->lib_ver
-                                                       : NULL;
-        if (dst == NULL)
-            reply_errorf(r, "ERR Unrecognized option '%.128s'", attr);
-        else if (!printable_word(&r->argv[3]))
-            reply_errorf(r, "ERR %s cannot contain spaces, newlines or special characters.", attr);
-        else {
-            snprintf(dst, sizeof(c->lib_name), "%s", r->argv[3].ptr);
-            resp_add_simple(reply(r), "OK");
-        }
-    } else if (strcmp(sub, "INFO") == 0) {
-        text = evbuffer_new();
-        client_describe(c, text);
-        reply_text(r, text);
-        evbuffer_free(text);
-    } else if (strcmp(sub, "LIST") == 0) {
-        text = evbuffer_new();
-        for (client *o = c->s->clients; o != NULL; o = o->next)
-            client_describe(o, text);
-        reply_text(r, text);
-        evbuffer_free(text);
-    } else if (strcmp(sub, "KILL") == 0) {
-        client_kill_cmd(r);
-    } else {
-        reply_help(r, help);
-    }
+    reply_help(r, help);
     req_done(r);
 }
 
@@ -362,25 +391,13 @@ static const char *const compat[][2] = {
     {"databases", "1"},
 };
 
-void cmd_config(req *r)
+void cmd_config_get(req *r)
 {
     sidecar *s = r->c->s;
-    struct evbuffer *tmp;
+    struct evbuffer *tmp = evbuffer_new();
     char value[1024];
     long n = 0;
 
-    if (strcmp(r->cmd->name, "CONFIG|HELP") == 0) {
-        static const char *const help[] = {
-            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "GET <pattern> [<pattern> ...]",
-            "    Return the values of the parameters matching the patterns (read-only: the "
-            "sidecar is configured by its file).",
-            NULL};
-        reply_help(r, help);
-        req_done(r);
-        return;
-    }
-    tmp = evbuffer_new();
     for (size_t i = 0; i < conf_count(); i++) {
         for (int p = 2; p < r->argc; p++) {
             if (conf_glob(r->argv[p].ptr, conf_name(i))) {
@@ -405,6 +422,19 @@ void cmd_config(req *r)
     resp_add_map(reply(r), proto_of(r), n);
     evbuffer_add_buffer(reply(r), tmp);
     evbuffer_free(tmp);
+    req_done(r);
+}
+
+void cmd_config_help(req *r)
+{
+    static const char *const help[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern> [<pattern> ...]",
+        "    Return the values of the parameters matching the patterns (read-only: the "
+        "sidecar is configured by its file).",
+        NULL};
+
+    reply_help(r, help);
     req_done(r);
 }
 

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "clock.h"
+#include "xalloc.h"
 
 static kv_consistency level_of(const req *r)
 {
@@ -114,11 +115,11 @@ void cmd_set(req *r)
             return;
         }
         if (!arg_ll(r, ++i, &v)) {
+            reply_error(r, ERR_NOT_INTEGER);
             req_done(r);
             return;
         }
         if (v <= 0 || ((ex || exat) && v > INT64_MAX / 1000)) {
-            evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
             reply_error(r, "ERR invalid expire time in 'set' command");
             req_done(r);
             return;
@@ -141,11 +142,11 @@ static void setex_common(req *r, long long unit_ms, const char *name)
     long long v;
 
     if (!arg_ll(r, 2, &v)) {
+        reply_error(r, ERR_NOT_INTEGER);
         req_done(r);
         return;
     }
     if (v <= 0 || v > INT64_MAX / unit_ms) {
-        evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
         reply_errorf(r, "ERR invalid expire time in '%s' command", name);
         req_done(r);
         return;
@@ -172,21 +173,17 @@ typedef struct fanout {
     char error_text[512];
 } fanout;
 
-static fanout *fanout_new(req *r, int n)
+/* Sets r up for n parts, each pointing back to r; the fanout is r's scratch. */
+static void fanout_start(req *r, int n)
 {
-    fanout *f = calloc(1, sizeof(*f));
+    fanout *f = xcalloc(1, sizeof(*f));
 
-    r->parts = calloc((size_t)n, sizeof(*r->parts));
-    if (f == NULL || r->parts == NULL) {
-        free(f);
-        return NULL;
-    }
+    r->parts = xcalloc((size_t)n, sizeof(*r->parts));
     r->nparts = n;
     r->pending = n;
     r->scratch = f;
     for (int k = 0; k < n; k++)
         r->parts[k].r = r;
-    return f;
 }
 
 static void fanout_fail(fanout *f, const kv_result *res)
@@ -197,13 +194,6 @@ static void fanout_fail(fanout *f, const kv_result *res)
     f->first_error = *res;
     snprintf(f->error_text, sizeof(f->error_text), "%s", res->message);
     f->first_error.message = f->error_text;
-}
-
-static bool oom(req *r)
-{
-    reply_error(r, "ERR out of memory");
-    req_done(r);
-    return false;
 }
 
 static void on_mget(const kv_result *res, void *arg)
@@ -220,9 +210,7 @@ static void on_mget(const kv_result *res, void *arg)
         st->keyspace_hits++;
         p->found = true;
         p->len = res->value_len;
-        p->value = malloc(res->value_len + 1);
-        if (p->value != NULL && res->value_len > 0)
-            memcpy(p->value, res->value, res->value_len);
+        p->value = xmemdup0(res->value, res->value_len);
     } else {
         st->keyspace_misses++;
     }
@@ -250,10 +238,8 @@ static void on_mget(const kv_result *res, void *arg)
 static void read_keys(req *r)
 {
     int n = r->argc - 1;
-    fanout *f = fanout_new(r, n);
 
-    if (f == NULL && !oom(r))
-        return;
+    fanout_start(r, n);
     for (int k = 0; k < n; k++) {
         req_part *p = &r->parts[k];
         p->i = k + 1;
@@ -293,15 +279,13 @@ static void on_mset(const kv_result *res, void *arg)
 void cmd_mset(req *r)
 {
     int n = (r->argc - 1) / 2;
-    fanout *f;
 
     if ((r->argc - 1) % 2 != 0) {
         reply_error(r, "ERR wrong number of arguments for 'mset' command");
         req_done(r);
         return;
     }
-    if ((f = fanout_new(r, n)) == NULL && !oom(r))
-        return;
+    fanout_start(r, n);
     for (int k = 0; k < n; k++) {
         req_part *p = &r->parts[k];
         p->i = 1 + 2 * k;
@@ -359,10 +343,8 @@ static void on_del_read(const kv_result *res, void *arg)
 void cmd_del(req *r)
 {
     int n = r->argc - 1;
-    fanout *f = fanout_new(r, n);
 
-    if (f == NULL && !oom(r))
-        return;
+    fanout_start(r, n);
     for (int k = 0; k < n; k++) {
         req_part *p = &r->parts[k];
         p->i = k + 1;
@@ -381,14 +363,16 @@ typedef struct nori_opts {
     kv_consistency level;
 } nori_opts;
 
+/* IFMATCH's term and index at arguments i and i + 1; replies the error when they are wrong. */
 static bool parse_version(req *r, int i, kv_version *v)
 {
     long long t, x;
 
-    if (!arg_ll(r, i, &t) || !arg_ll(r, i + 1, &x))
+    if (!arg_ll(r, i, &t) || !arg_ll(r, i + 1, &x)) {
+        reply_error(r, ERR_NOT_INTEGER);
         return false;
+    }
     if (t < 0 || x < 0) {
-        evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
         reply_error(r, "ERR IFMATCH takes a term and an index, both 0 or more");
         return false;
     }
@@ -407,10 +391,11 @@ static bool parse_nori_opts(req *r, int from, const char *allowed, nori_opts *o)
         const char *opt = r->argv[i].ptr;
         bool known = strcasestr(allowed, opt) != NULL && r->argv[i].len >= 3;
         if (known && strcasecmp(opt, "TTL") == 0 && i + 1 < r->argc) {
-            if (!arg_ll(r, ++i, &o->ttl))
+            if (!arg_ll(r, ++i, &o->ttl)) {
+                reply_error(r, ERR_NOT_INTEGER);
                 return false;
+            }
             if (o->ttl < 0) {
-                evbuffer_drain(reply(r), evbuffer_get_length(reply(r)));
                 reply_error(r, "ERR TTL takes milliseconds, 0 or more (0: no expiry)");
                 return false;
             }
@@ -469,10 +454,7 @@ void cmd_nori_put(req *r)
         req_done(r);
         return;
     }
-    if ((x = calloc(1, sizeof(*x))) == NULL) {
-        oom(r);
-        return;
-    }
+    x = xcalloc(1, sizeof(*x));
     x->r = r;
     x->has_expected = o.has_version;
     x->expected = o.version;
