@@ -394,8 +394,8 @@ static bool attempt(kv_op *op)
 
     if (now >= op->deadline) {
         finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
-                     "deadline of %d ms passed after %d attempts%s%s", op->timeout_ms,
-                     op->attempts, op->last[0] ? "; last: " : "", op->last);
+                     "deadline of %d ms passed after %d attempts%s%s", op->timeout_ms, op->attempts,
+                     op->last[0] ? "; last: " : "", op->last);
         return false;
     }
     deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),

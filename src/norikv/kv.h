@@ -104,8 +104,8 @@ typedef struct kv_match {
 
 typedef struct kv_result {
     kv_err err;
-    const char *message;     /* why it failed, the last cause included; "" when OK */
-    int status;              /* gRPC status code of the last attempt */
+    const char *message; /* why it failed, the last cause included; "" when OK */
+    int status;          /* gRPC status code of the last attempt */
     /* Get: found is false for a missing key (value empty, no version) */
     bool found;
     const uint8_t *value;
