@@ -308,7 +308,7 @@ static void check_queue(const client *c)
         assert(r->c == c);
         assert(r->next != NULL || r == c->tail);
         if (r->state == REQ_QUEUED || r->start_us == 0)
-            continue; /* not started (a protocol error's reply is born finished) */
+            continue;          /* not started (a protocol error's reply is born finished) */
         assert(alone == NULL); /* nothing after a lone request has started */
         if (r->state == REQ_RUNNING && runs_alone(r)) {
             for (const req *p = c->head; p != r; p = p->next)

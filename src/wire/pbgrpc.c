@@ -107,4 +107,3 @@ gpr_timespec pbgrpc_deadline_ms(int64_t ms)
 {
     return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
 }
-

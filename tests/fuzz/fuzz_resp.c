@@ -3,11 +3,11 @@
  * limits and the sizes of the pieces the rest is fed in; the same bytes are also fed whole,
  * and both ways must give the same requests and the same end. No request may break a limit.
  *
- * Build and run (from tests/; Debian's libclang-rt-14-dev has the libFuzzer runtime):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I../src \
- *       -I../gen $(pkg-config --cflags libevent) fuzz_resp.c ../src/resp.c -o fuzz_resp \
- *       $(pkg-config --libs libevent)
- *   mkdir -p fuzz_resp_corpus && ./fuzz_resp -max_total_time=60 -max_len=4096 fuzz_resp_corpus
+ * make check runs it once on each input of tests/fuzz/corpus/resp/ (tests/fuzz/replay.c, any
+ * compiler); ./configure --enable-fuzzing CC=clang builds it with libFuzzer (Debian's
+ * libclang-rt-14-dev has the runtime) and make fuzz [FUZZ_SECONDS=60] fuzzes a copy of that
+ * corpus. tests/fuzz/make-corpus.py writes the corpus and says what an input's first bytes
+ * choose.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,0 +1,618 @@
+"""What the end-to-end tests of norikv-sidecar share: processes, clusters, clients, the runner.
+
+The tests themselves are in the topic files next to this one (test_*.py); each runs on its
+own, as `make check` runs it:
+
+    python3 tests/e2e/test_TOPIC.py [-v] [NAME-SUBSTRING ...]
+
+A topic file starts its own three-node norikv-devnode cluster (loopback, free ports) and a
+norikv-sidecar (a Unix socket in a fresh temporary directory), then drives them with
+redis-cli, redis-benchmark, redis-py (RESP2) and raw sockets, as users and client libraries
+do. Every test runs on its own, a failure prints what was expected and what came, and the
+run ends with one line `N passed, M failed` (exit status 1 when M > 0).
+
+Binaries come from NORIKV_DEVNODE, NORIKV_SIDECAR and NORIKV_CLI (default ./norikv-devnode,
+./norikv-sidecar, ./norikv-cli); the source tree (README.md, conf/) is found from this file's
+own path. Every process started here is stopped on any exit: normal end, an exception,
+SIGINT, SIGTERM or SIGHUP; the kernel kills them if this process dies.
+
+Topic files may run at the same time (make -j check): each has its own temporary
+directory, its own keys (RUN) and ports from blocks no other run of these files holds (see
+reserve_ports).
+"""
+
+import atexit
+import ctypes
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+try:
+    import redis
+except ImportError:  # tests/e2e/run-py.sh checks this first and skips
+    sys.stderr.write("harness.py: the redis module (Debian: python3-redis) is missing\n")
+    sys.exit(77)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.path.dirname(os.path.dirname(HERE))
+DEVNODE = os.path.abspath(os.environ.get("NORIKV_DEVNODE", "./norikv-devnode"))
+SIDECAR = os.path.abspath(os.environ.get("NORIKV_SIDECAR", "./norikv-sidecar"))
+CLI = os.path.abspath(os.environ.get("NORIKV_CLI", "./norikv-cli"))
+REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
+REDIS_BENCHMARK = shutil.which("redis-benchmark") or "redis-benchmark"
+TEST_TIMEOUT = 45  # seconds any one test may take
+RUN = "%x" % random.getrandbits(32)  # keeps this run's keys apart
+
+# ---- processes ------------------------------------------------------------------------
+
+_libc = None
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+except OSError:
+    pass
+_procs = []  # every Popen started here
+_tmp = None
+_cleaned = False
+
+
+def _child_setup():
+    # The kernel kills the child if this process (its parent thread) dies, even by SIGKILL.
+    if _libc is not None:
+        _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    os.setsid()  # own session: the terminal's Ctrl-C reaches only us; we stop it
+
+
+def spawn(args, log_path, env=None):
+    """Starts a long-lived process (from the main thread only) with output to log_path."""
+    assert threading.current_thread() is threading.main_thread()
+    log = open(log_path, "wb")
+    try:
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                             preexec_fn=_child_setup, close_fds=True, env=env)
+    finally:
+        log.close()
+    _procs.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGTERM, wait=5.0):
+    """Stops p: sig, then SIGKILL after `wait` seconds. Returns its exit status."""
+    if p.poll() is None:
+        try:
+            p.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(wait)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+    if p in _procs:
+        _procs.remove(p)
+    return p.returncode
+
+
+class Result:
+    def __init__(self, rc, out, err, timed_out):
+        self.rc, self.out, self.err, self.timed_out = rc, out, err, timed_out
+
+    def __repr__(self):
+        return "exit %s%s, stdout %r, stderr %r" % (
+            self.rc, " (killed at the timeout)" if self.timed_out else "",
+            _short(self.out), _short(self.err))
+
+
+def run(args, stdin=None, timeout=20.0, text=True):
+    """Runs a short command to completion, bounded by timeout; kills it on any exception."""
+    p = subprocess.Popen(args, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_child_setup,
+                         close_fds=True)
+    _procs.append(p)
+    timed_out = False
+    try:
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        try:
+            out, err = p.communicate(data, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            p.kill()
+            out, err = p.communicate(timeout=5)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
+        _procs.remove(p)
+    if text:
+        out = out.decode("utf-8", "replace")
+        err = err.decode("utf-8", "replace")
+    return Result(p.returncode, out, err, timed_out)
+
+
+def cleanup():
+    global _cleaned
+    if _cleaned:
+        return
+    _cleaned = True
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(sig, signal.SIG_IGN)  # finish cleaning up whatever comes
+        except (ValueError, OSError):
+            pass
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    for p in list(reversed(_procs)):  # sidecars before the devnodes they use
+        if p.poll() is None:
+            try:
+                p.terminate()
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 5
+    for p in list(_procs):
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+    _procs.clear()
+    if _tmp is not None and not os.environ.get("E2E_KEEP_TMP"):
+        shutil.rmtree(_tmp, ignore_errors=True)
+
+
+class Interrupted(BaseException):
+    pass
+
+
+class TestTimeout(Exception):
+    pass
+
+
+def _on_signal(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _on_alarm(signum, frame):
+    raise TestTimeout("the test did not finish within %d s" % TEST_TIMEOUT)
+
+
+# ---- failures -------------------------------------------------------------------------
+
+class Fail(Exception):
+    pass
+
+
+def _short(v, n=600):
+    s = v if isinstance(v, str) else repr(v)
+    return s if len(s) <= n else s[:n] + "...(%d more)" % (len(s) - n)
+
+
+def check(cond, expected, got):
+    if not cond:
+        got = got if isinstance(got, str) else repr(got)
+        raise Fail("expected %s; got %s" % (expected, _short(got)))
+
+
+def eq(got, want, what):
+    if got != want:
+        raise Fail("%s: expected %s; got %s" % (what, _short(repr(want)), _short(repr(got))))
+
+
+def wait_for(pred, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (OSError, EOFError, redis.RedisError) as e:
+            last = e
+        if time.monotonic() > deadline:
+            raise Fail("%s within %.1f s; last seen %s" % (what, timeout, _short(repr(last))))
+        time.sleep(interval)
+
+
+# ---- RESP over a raw socket -----------------------------------------------------------
+
+class Status(str):
+    """+simple string"""
+
+
+class Error(str):
+    """-error"""
+
+
+def encode(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        elif isinstance(a, int):
+            a = b"%d" % a
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class Conn:
+    """A client connection over a Unix socket that speaks RESP by hand."""
+
+    def __init__(self, path, timeout=10.0):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.buf = bytearray()
+        self.pos = 0
+
+    def close(self):
+        self.s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def cmd(self, *args):
+        self.send(encode(*args))
+        return self.reply()
+
+    def _fill(self):
+        d = self.s.recv(1 << 20)
+        if not d:
+            raise EOFError("the server closed the connection")
+        if self.pos > 0:
+            del self.buf[:self.pos]
+            self.pos = 0
+        self.buf += d
+
+    def _line(self):
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return line
+            self._fill()
+
+    def _bytes(self, n):
+        while len(self.buf) - self.pos < n + 2:
+            self._fill()
+        data = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n + 2
+        return data
+
+    def reply(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return Status(rest.decode())
+        if t == b"-":
+            return Error(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t in (b"$", b"=", b"!"):
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self._bytes(n)
+            return Error(data.decode()) if t == b"!" else data
+        if t in (b"*", b"~", b">"):
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
+        if t == b"%":
+            n = int(rest)
+            return dict((self._key(self.reply()), self.reply()) for _ in range(n))
+        if t == b"_":
+            return None
+        if t == b"#":
+            return rest == b"t"
+        if t == b",":
+            return float(rest)
+        raise Fail("unparsable reply line %r" % line)
+
+    @staticmethod
+    def _key(k):
+        return k.decode() if isinstance(k, bytes) else k
+
+    def raw_reply_line(self):
+        return self._line()
+
+    def rest_until_close(self, timeout=5.0):
+        """Everything the server sends until it closes; raises Fail if it does not close."""
+        self.s.settimeout(timeout)
+        data = bytes(self.buf[self.pos:])
+        self.buf, self.pos = bytearray(), 0
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                d = self.s.recv(65536)
+            except socket.timeout:
+                raise Fail("the connection to stay open no longer than %.0f s after the "
+                           "error; it stayed open, having sent %r" % (timeout, data))
+            except ConnectionResetError:
+                return data
+            if not d:
+                return data
+            data += d
+            if time.monotonic() > deadline:
+                raise Fail("the server to close the connection; it kept sending %r" % data[-200:])
+
+
+def info_field(text, field):
+    m = re.search(r"^%s:(.*?)\r?$" % re.escape(field), text, re.M)
+    return m.group(1) if m else None
+
+
+# ---- the cluster and the sidecars -----------------------------------------------------
+
+def _port_free(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+PORT_LOW, PORT_HIGH = 20000, 32000  # below the kernel's ephemeral range
+PORT_BLOCK = 8  # ports are claimed in blocks of this many
+_port_claims = []  # the abstract Unix sockets that hold this process's blocks
+
+
+def reserve_ports(count):
+    """A base port b such that b .. b+count-1 (count <= PORT_BLOCK) are free on 127.0.0.1 and
+    held by this process until it ends. Topic files run at the same time, and a test that
+    kills a node frees that node's port until it revives it: so that no other topic file
+    takes such a port meanwhile, each block of ports is claimed by binding the abstract Unix
+    socket "norikv-e2e-ports-<block>", which one process at a time can hold and which the
+    kernel lets go of when that process ends (no file is left behind)."""
+    assert 0 < count <= PORT_BLOCK
+    blocks = (PORT_HIGH - PORT_LOW) // PORT_BLOCK
+    for _ in range(200):
+        block = random.randrange(blocks)
+        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            claim.bind("\0norikv-e2e-ports-%d" % block)
+        except OSError:  # another run holds it
+            claim.close()
+            continue
+        base = PORT_LOW + block * PORT_BLOCK
+        if all(_port_free(base + i) for i in range(count)):
+            _port_claims.append(claim)
+            return base
+        claim.close()  # busy: something else (not a topic file) uses a port of it
+    raise RuntimeError("no block of %d free ports between %d and %d" % (count, PORT_LOW,
+                                                                          PORT_HIGH))
+
+
+class Devnode:
+    def __init__(self, name, nodes=3):
+        self.name = name
+        self.ctl = os.path.join(_tmp, name + "-ctl.sock")
+        last = ""
+        for attempt in range(12):
+            base = reserve_ports(nodes)
+            self.log = os.path.join(_tmp, "%s-%d.log" % (name, attempt))
+            p = spawn([DEVNODE, "--nodes", str(nodes), "--base-port", str(base),
+                       "--control", self.ctl], self.log)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and p.poll() is None:
+                if _read(self.log).count("ready on") >= nodes:
+                    break
+                time.sleep(0.05)
+            if p.poll() is None and _read(self.log).count("ready on") >= nodes:
+                self.proc, self.base = p, base
+                self.addrs = ["127.0.0.1:%d" % (base + i) for i in range(nodes)]
+                self.nodes = ",".join(self.addrs)
+                wait_for(lambda: os.path.exists(self.ctl), 10, "the devnode's control socket")
+                return
+            last = _read(self.log)[-500:]
+            stop(p, wait=3)
+        raise RuntimeError("norikv-devnode did not start after 12 tries; last output: " + last)
+
+    def control(self, line, timeout=20.0):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.ctl)
+            s.sendall(line.encode() + b"\n")
+            data = b""
+            while not data.endswith(b"\n"):
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+        finally:
+            s.close()
+        answer = data.decode().strip()
+        if not answer.startswith("OK"):
+            raise Fail("devnode control %r to answer OK; got %r" % (line, answer))
+        return answer[2:].strip()
+
+    def stats(self):
+        return json.loads(self.control("stats"))
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class Sidecar:
+    count = 0
+
+    def __init__(self, name, devnode, *opts, password=None, ready=True):
+        Sidecar.count += 1
+        self.name = name
+        self.password = password
+        self.sock = os.path.join(_tmp, "%s.sock" % name)
+        self.log = os.path.join(_tmp, "%s-%d.log" % (name, Sidecar.count))
+        self.args = [SIDECAR, "--sidecar.listen=" + self.sock, "--cluster.nodes=" + devnode.nodes]
+        self.args += list(opts)
+        self.proc = spawn(self.args, self.log)
+        if ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=20.0):
+        def up():
+            if self.proc.poll() is not None:
+                raise RuntimeError("norikv-sidecar %s exited with %s: %s" % (
+                    self.name, self.proc.returncode, _read(self.log)[-800:]))
+            if not os.path.exists(self.sock):
+                return False
+            with Conn(self.sock, timeout=5) as c:
+                if self.password:
+                    c.cmd("AUTH", self.password)
+                text = c.cmd("INFO", "cluster")
+                return isinstance(text, bytes) and b"norikv_view:yes" in text
+        wait_for(up, timeout, "norikv-sidecar %s to serve with a cluster view" % self.name)
+
+    def client(self, **kw):
+        kw.setdefault("socket_timeout", 20)
+        kw.setdefault("socket_connect_timeout", 5)
+        if self.password:
+            kw.setdefault("password", self.password)
+        return redis.Redis(unix_socket_path=self.sock, **kw)
+
+    def conn(self, timeout=10.0):
+        return Conn(self.sock, timeout)
+
+    def cli(self, *args, stdin=None, opts=(), timeout=20.0):
+        return run([REDIS_CLI, "-s", self.sock] + list(opts) + [str(a) for a in args],
+                   stdin=stdin, timeout=timeout)
+
+    def info(self, section):
+        with self.conn() as c:
+            if self.password:
+                c.cmd("AUTH", self.password)
+            text = c.cmd("INFO", section)
+        return text.decode()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+
+def key(test, name=""):
+    return "e2e:%s:%s:%s" % (RUN, test, name)
+
+
+# ---- the tests ------------------------------------------------------------------------
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Env:
+    """What the tests share: the main cluster and sidecar (main starts them before the first
+    test), the others started lazily, the run's temporary directory and whether -v was given."""
+
+    def __init__(self):
+        self.tmp = None
+        self.verbose = False
+        self._fault = None
+
+    def start(self):
+        self.dn = Devnode("devnode")
+        self.sc = Sidecar("sidecar", self.dn)
+
+    def fault_cluster(self):
+        if self._fault is None:
+            dn = Devnode("fault-devnode")
+            self._fault = (dn, Sidecar("fault-sidecar", dn),
+                           Sidecar("fault-sidecar-1s", dn, "--cluster.timeout_ms=1000"))
+        return self._fault
+
+
+E = Env()  # the topic files import it; main starts it
+
+
+def cli_ok(res, want_out, what):
+    """A redis-cli result: exit 0 and exactly want_out on stdout."""
+    if res.rc != 0 or res.out != want_out:
+        raise Fail("%s: expected exit 0 and stdout %r; got %r" % (what, want_out, res))
+
+
+# ---- main -----------------------------------------------------------------------------
+
+def main(argv):
+    """Runs the tests the topic file registered with @test (all, or those whose name holds
+    one of the substrings in argv; -v prints tracebacks). Returns the exit status."""
+    global _tmp
+    prog = os.path.basename(sys.argv[0])
+    args = [a for a in argv if a not in ("-v", "--verbose")]
+    E.verbose = len(args) != len(argv)
+    for b in (DEVNODE, SIDECAR, CLI):
+        if not os.access(b, os.X_OK):
+            print(prog + ": %s is missing: build first, or set NORIKV_DEVNODE, NORIKV_SIDECAR "
+                  "and NORIKV_CLI" % b)
+            print("0 passed, 1 failed")
+            return 1
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    atexit.register(cleanup)
+    _tmp = E.tmp = tempfile.mkdtemp(prefix="norikv-e2e-%s." % os.path.splitext(prog)[0])
+    selected = [t for t in TESTS if not args or any(a in t.__name__ for a in args)]
+    passed, failed = 0, []
+    started = time.monotonic()
+    try:
+        try:
+            E.start()
+        except Exception as e:
+            print("FAIL setup: the devnode cluster and the sidecar to start; got %s" % e)
+            print("0 passed, 1 failed")
+            return 1
+        for t in selected:
+            t0 = time.monotonic()
+            signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
+            try:
+                t()
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                passed += 1
+                print("PASS %s (%.2f s)" % (t.__name__, time.monotonic() - t0), flush=True)
+            except Exception as e:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                failed.append(t.__name__)
+                kind = "" if isinstance(e, Fail) else "%s: " % type(e).__name__
+                print("FAIL %s: %s%s" % (t.__name__, kind, e), flush=True)
+                if E.verbose or not isinstance(e, (Fail, TestTimeout)):
+                    traceback.print_exc(file=sys.stdout)
+            if not E.sc.alive():
+                print("FAIL main sidecar: it exited (%s) during %s; its log ends: %s" % (
+                    E.sc.proc.returncode, t.__name__, _read(E.sc.log)[-1000:]))
+                failed.append("sidecar-alive")
+                break
+    except Interrupted as e:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        print("interrupted by %s" % e)
+        cleanup()
+        print("%d passed, %d failed" % (passed, len(failed) + 1))
+        return 130 if str(e) == "SIGINT" else 143
+    finally:
+        cleanup()
+    print("%.1f s; failed: %s" % (time.monotonic() - started, " ".join(failed) or "none"))
+    print("%d passed, %d failed" % (passed, len(failed)))
+    return 1 if failed else 0
