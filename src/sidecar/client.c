@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "log.h"
+#include "xalloc.h"
 
 #define READ_CHUNK (16 * 1024)
 
@@ -42,8 +43,7 @@ static void mark_flush(client *c)
     if (c->in_flush)
         return;
     c->in_flush = true;
-    c->flush_next = c->s->flush_list;
-    c->s->flush_list = c;
+    LIST_INSERT_HEAD(&c->s->flushing, c, flush_link);
     event_active(c->s->flush_ev, EV_WRITE, 0);
 }
 
@@ -132,10 +132,9 @@ void client_flush_all(sidecar *s)
 
     /* One at a time off the list: what a flush runs (CLIENT KILL resumed from a paused
      * client) may free another client, which then leaves the list itself. */
-    while ((c = s->flush_list) != NULL) {
-        s->flush_list = c->flush_next;
+    while ((c = LIST_FIRST(&s->flushing)) != NULL) {
+        LIST_REMOVE(c, flush_link);
         c->in_flush = false;
-        c->flush_next = NULL;
         if (write_out(c))
             after_write(c);
     }
@@ -196,13 +195,8 @@ static void append(client *c, req *r)
 
 static void enqueue(client *c, resp_arg *argv, int argc)
 {
-    req *r = calloc(1, sizeof(*r));
+    req *r = xcalloc(1, sizeof(*r));
 
-    if (r == NULL) {
-        resp_argv_free(argv, argc);
-        c->close_after = true;
-        return;
-    }
     r->c = c;
     r->argv = argv;
     r->argc = argc;
@@ -213,10 +207,8 @@ static void enqueue(client *c, resp_arg *argv, int argc)
 /* A finished request that carries only an error: used for protocol errors. */
 static void enqueue_error(client *c, const char *text)
 {
-    req *r = calloc(1, sizeof(*r));
+    req *r = xcalloc(1, sizeof(*r));
 
-    if (r == NULL)
-        return;
     r->c = c;
     r->state = REQ_DONE;
     r->cmd_index = -1;
@@ -455,12 +447,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     } else {
         if (c->qcap - c->qlen < READ_CHUNK) {
             size_t cap = c->qcap ? c->qcap * 2 : READ_CHUNK * 2;
-            char *q = realloc(c->qbuf, cap);
-            if (q == NULL) {
-                client_free(c);
-                return;
-            }
-            c->qbuf = q;
+            c->qbuf = xrealloc(c->qbuf, cap);
             c->qcap = cap;
         }
         n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
@@ -502,11 +489,7 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
         close(fd);
         return;
     }
-    c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        close(fd);
-        return;
-    }
+    c = xcalloc(1, sizeof(*c));
     c->s = s;
     c->fd = fd;
     c->id = ++s->next_client_id;
@@ -524,24 +507,10 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
         return;
     }
     evutil_make_socket_nonblocking(fd);
-    c->next = s->clients;
-    if (s->clients != NULL)
-        s->clients->prev = c;
-    s->clients = c;
+    LIST_INSERT_HEAD(&s->clients, c, link);
     s->nclients++;
     c->linked = true;
     arm_read(c, true);
-}
-
-static void unlink_flush(client *c)
-{
-    client **pp = &c->s->flush_list;
-
-    while (*pp != NULL && *pp != c)
-        pp = &(*pp)->flush_next;
-    if (*pp == c)
-        *pp = c->flush_next;
-    c->in_flush = false;
 }
 
 void client_free(client *c)
@@ -554,14 +523,9 @@ void client_free(client *c)
         req_free(r);
     }
     if (c->in_flush)
-        unlink_flush(c);
+        LIST_REMOVE(c, flush_link);
     if (c->linked) {
-        if (c->prev != NULL)
-            c->prev->next = c->next;
-        else
-            s->clients = c->next;
-        if (c->next != NULL)
-            c->next->prev = c->prev;
+        LIST_REMOVE(c, link);
         s->nclients--;
     }
     if (c->rev != NULL)
@@ -585,9 +549,13 @@ void client_kill(client *c)
 
 void client_resume_all(sidecar *s)
 {
-    for (client *c = s->clients; c != NULL; c = c->next)
-        if (!c->reading)
-            resume(c);
+    client *c;
+
+    /* Through the flush pass, which takes clients one at a time off its list: resuming
+     * runs commands, and a CLIENT KILL among them may free any client. */
+    LIST_FOREACH(c, &s->clients, link)
+    if (!c->reading)
+        mark_flush(c);
 }
 
 void client_describe(const client *c, struct evbuffer *out)

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 
@@ -43,12 +44,12 @@ struct client {
     bool protocol_error;
     bool eof;           /* the peer closed its side: finish what it sent, then close */
     bool refused_multi; /* after a refused MULTI: nothing runs until EXEC or DISCARD */
-    bool in_flush;
+    bool in_flush;      /* in the sidecar's flushing list */
     bool linked;        /* in the sidecar's client list */
     bool advancing;     /* inside advance(), for the assert that it is never re-entered */
     bool parsing;       /* inside parse_more(), likewise */
     bool parse_blocked; /* requests wait in qbuf until the queue or backlog shrinks */
-    client *next, *prev, *flush_next;
+    LIST_ENTRY(client) link, flush_link;
     int64_t created_ms, last_active_ms;
     uint64_t commands;
     const char *last_cmd;

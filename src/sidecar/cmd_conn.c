@@ -243,8 +243,8 @@ static void kill_clients(req *r)
             }
         }
     }
-    for (client *c = s->clients, *next; c != NULL; c = next) {
-        next = c->next;
+    for (client *c = LIST_FIRST(&s->clients), *next; c != NULL; c = next) {
+        next = LIST_NEXT(c, link);
         if ((id && c->id != id) || (addr && strcmp(c->addr, addr) != 0))
             continue;
         if (c == self) {
@@ -333,9 +333,10 @@ void cmd_client_info(req *r)
 void cmd_client_list(req *r)
 {
     struct evbuffer *text = evbuffer_new();
+    const client *o;
 
-    for (client *o = r->c->s->clients; o != NULL; o = o->next)
-        client_describe(o, text);
+    LIST_FOREACH(o, &r->c->s->clients, link)
+    client_describe(o, text);
     reply_text(r, text);
     evbuffer_free(text);
     req_done(r);

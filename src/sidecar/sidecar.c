@@ -266,9 +266,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 static bool drained(const sidecar *s)
 {
-    for (const client *c = s->clients; c != NULL; c = c->next)
-        if (c->nreqs > 0 || evbuffer_get_length(c->out) > 0)
-            return false;
+    const client *c;
+
+    LIST_FOREACH(c, &s->clients, link)
+    if (c->nreqs > 0 || evbuffer_get_length(c->out) > 0)
+        return false;
     return true;
 }
 
@@ -282,8 +284,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     (void)what;
     stats_sample(&s->st);
     if (s->cfg.sidecar.timeout > 0) {
-        for (client *c = s->clients, *next; c != NULL; c = next) {
-            next = c->next;
+        for (client *c = LIST_FIRST(&s->clients), *next; c != NULL; c = next) {
+            next = LIST_NEXT(c, link);
             if (c->nreqs == 0 && now - c->last_active_ms > (int64_t)s->cfg.sidecar.timeout * 1000)
                 client_kill(c);
         }
@@ -415,8 +417,8 @@ static int run(sidecar *s)
 
 static void teardown(sidecar *s)
 {
-    while (s->clients != NULL)
-        client_free(s->clients);
+    while (!LIST_EMPTY(&s->clients))
+        client_free(LIST_FIRST(&s->clients));
     close_listeners(s);
     kv_client_free(s->kv); /* cancels what is still out, drains the completion queue */
     if (s->flush_ev)

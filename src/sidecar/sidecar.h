@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sys/queue.h>
+
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -26,8 +28,8 @@ typedef struct sidecar {
     const char *config_file;
     kv_client *kv;
     struct evconnlistener *unix_listener, *tcp_listener;
-    client *clients;    /* every connected client */
-    client *flush_list; /* clients with replies to write this loop pass */
+    LIST_HEAD(client_list, client) clients; /* every connected client */
+    LIST_HEAD(flush_list, client) flushing; /* clients with replies to write this loop pass */
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;

@@ -71,8 +71,8 @@ static void teardown(void)
 {
     int stale;
 
-    while (S.clients != NULL)
-        client_free(S.clients);
+    while (!LIST_EMPTY(&S.clients))
+        client_free(LIST_FIRST(&S.clients));
     stale = fake_kv_stale_detaches();
     fake_kv_free();
     event_free(S.flush_ev);
@@ -89,7 +89,7 @@ static void teardown(void)
 static client *the_client(void)
 {
     ck_assert_int_eq(S.nclients, 1);
-    return S.clients;
+    return LIST_FIRST(&S.clients);
 }
 
 /* Writes the requests, each a line of space-separated words, in one write. */
