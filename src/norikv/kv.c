@@ -146,8 +146,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     }
     c->pool = pool_new(&pc);
     list = xstrdup(cfg->nodes != NULL ? cfg->nodes : "");
-    for (char *tok = strtok_r(list, ", ", &save); c->pool && tok;
-         tok = strtok_r(NULL, ", ", &save)) {
+    for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         char host[POOL_ADDR_MAX];
         int port;
         if (!topo_split_addr(tok, host, sizeof(host), &port)) {
@@ -163,7 +162,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
         }
     }
     free(list);
-    if (c->pool == NULL || c->nseeds == 0) {
+    if (c->nseeds == 0) {
         snprintf(err, errlen, "no node addresses given");
         pool_free(c->pool);
         free(c);
