@@ -326,8 +326,10 @@ static int setup(devnode *d)
         snprintf(n->id, sizeof(n->id), "node%d", i + 1);
         snprintf(n->addr, sizeof(n->addr), "%s:%d", d->o.host, n->port);
     }
-    if (dn_cluster_init(d) || dn_kv_init(d) || dn_vector_init(d))
+    if (dn_cluster_init(d))
         return -1;
+    dn_kv_init(d);
+    dn_vector_init(d);
     d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
     d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
     if (d->sigterm == NULL || d->sigint == NULL || event_add(d->sigterm, NULL) ||
