@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "dn_server.h"
 #include "norikv.pb-c.h"
+#include "parse.h"
 #include "pbgrpc.h"
 #include "xalloc.h"
 
@@ -170,9 +171,8 @@ int dn_cluster_move(devnode *d, uint32_t shard, dn_node *to)
 
 dn_node *dn_cluster_node_by_name(devnode *d, const char *name, size_t len)
 {
-    char buf[64];
-    char *end;
-    long v;
+    char buf[64], *end;
+    long long v;
 
     if (len >= sizeof(buf))
         return NULL;
@@ -182,8 +182,7 @@ dn_node *dn_cluster_node_by_name(devnode *d, const char *name, size_t len)
     if (end != NULL)
         *end = '\0';
     name = strncmp(buf, "node", 4) == 0 ? buf + 4 : buf;
-    v = strtol(name, &end, 10);
-    if (*name == '\0' || *end != '\0' || v < 1 || v > d->o.nodes)
+    if (!parse_ll(name, 1, d->o.nodes, &v))
         return NULL;
     return &d->nodes[v - 1];
 }
