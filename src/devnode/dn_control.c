@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -34,33 +35,21 @@ typedef struct ctl_conn ctl_conn;
 typedef struct dn_control {
     struct evconnlistener *listener;
     char *path;
-    ctl_conn *conns;
+    LIST_HEAD(, ctl_conn) conns;
 } dn_control;
 
 struct ctl_conn {
     devnode *d;
-    ctl_conn *next, *prev;
+    LIST_ENTRY(ctl_conn) link; /* in conns from on_accept while the socket is open */
     struct bufferevent *bev;
     bool waiting; /* an answer is pending; input is not read meanwhile */
     bool gone;    /* the client closed while we waited */
 };
 
-static void conn_unlink(ctl_conn *c)
-{
-    dn_control *ctl = c->d->control;
-
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else if (ctl != NULL && ctl->conns == c)
-        ctl->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    c->next = c->prev = NULL;
-}
-
 static void conn_free(ctl_conn *c)
 {
-    conn_unlink(c);
+    if (c->d->control != NULL) /* else dn_control_close unlinked it already */
+        LIST_REMOVE(c, link);
     if (c->bev != NULL)
         bufferevent_free(c->bev);
     free(c);
@@ -292,10 +281,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     bufferevent_setcb(c->bev, on_readable, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    c->next = d->control->conns;
-    if (c->next != NULL)
-        c->next->prev = c;
-    d->control->conns = c;
+    LIST_INSERT_HEAD(&d->control->conns, c, link);
 }
 
 int dn_control_open(devnode *d, const char *path)
@@ -308,6 +294,7 @@ int dn_control_open(devnode *d, const char *path)
         return -1;
     }
     ctl = xcalloc(1, sizeof(*ctl));
+    LIST_INIT(&ctl->conns);
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     strcpy(sun.sun_path, path);
@@ -332,13 +319,14 @@ void dn_control_close(devnode *d)
     if (ctl == NULL)
         return;
     evconnlistener_free(ctl->listener);
-    while (ctl->conns != NULL) {
-        ctl_conn *c = ctl->conns;
-        conn_unlink(c);
-        if (c->waiting)
-            c->gone = true; /* freed when its wait ends */
-        else
+    while (!LIST_EMPTY(&ctl->conns)) {
+        ctl_conn *c = LIST_FIRST(&ctl->conns);
+        if (c->waiting) {
+            LIST_REMOVE(c, link);
+            c->gone = true; /* freed when its wait ends, by then unlinked */
+        } else {
             conn_free(c);
+        }
     }
     unlink(ctl->path);
     free(ctl->path);

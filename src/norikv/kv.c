@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +40,7 @@ struct kv_client {
     pool *pool;
     topo *topo;
     int nseeds;
-    kv_op *ops; /* in flight */
+    LIST_HEAD(, kv_op) ops; /* in flight */
     char idem_prefix[32];
     uint64_t idem_counter;
     uint64_t rng;
@@ -47,8 +48,8 @@ struct kv_client {
 };
 
 struct kv_op {
-    kv_client *c; /* NULL once the client is gone */
-    kv_op *next, *prev;
+    kv_client *c;           /* NULL once the client is gone */
+    LIST_ENTRY(kv_op) link; /* in c->ops while c is set */
     pool_method m;
     const ProtobufCMessageDescriptor *resp_desc;
     kv_callback *cb;
@@ -139,6 +140,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
 
     c->base = base;
     c->cfg = *cfg;
+    LIST_INIT(&c->ops);
     if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
         snprintf(err, errlen, "total_shards, timeout_ms and max_attempts must be positive");
         free(c);
@@ -196,9 +198,9 @@ void kv_client_free(kv_client *c)
 {
     if (c == NULL)
         return;
-    while (c->ops != NULL) {
-        kv_op *op = c->ops;
-        c->ops = op->next;
+    while (!LIST_EMPTY(&c->ops)) {
+        kv_op *op = LIST_FIRST(&c->ops);
+        LIST_REMOVE(op, link);
         op->c = NULL;
         op->cb = NULL;
         if (op->call != NULL)
@@ -268,19 +270,12 @@ const char *kv_shard_leader(const kv_client *c, uint32_t shard)
 
 /* ---- operations --------------------------------------------------------------------- */
 
+/* op_link follows every op_new at once: an operation is in c->ops from then until op_free,
+ * or until kv_client_free unlinks and orphans it (op->c NULL). */
 static void op_unlink(kv_op *op)
 {
-    kv_client *c = op->c;
-
-    if (c == NULL)
-        return;
-    if (op->prev != NULL)
-        op->prev->next = op->next;
-    else if (c->ops == op)
-        c->ops = op->next;
-    if (op->next != NULL)
-        op->next->prev = op->prev;
-    op->next = op->prev = NULL;
+    if (op->c != NULL)
+        LIST_REMOVE(op, link);
 }
 
 static void attempt_cleanup(kv_op *op)
@@ -744,10 +739,7 @@ static kv_op *op_new(kv_client *c, pool_method m, kv_callback *cb, void *arg, in
 
 static void op_link(kv_client *c, kv_op *op)
 {
-    op->next = c->ops;
-    if (c->ops != NULL)
-        c->ops->prev = op;
-    c->ops = op;
+    LIST_INSERT_HEAD(&c->ops, op, link);
 }
 
 static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
