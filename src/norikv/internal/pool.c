@@ -124,7 +124,7 @@ static bool open_channel(pool *p, pool_node *n)
     return true;
 }
 
-grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq,
+grpc_call *pool_call(pool *p, int node, method_id m, grpc_completion_queue *cq,
                      gpr_timespec deadline, int *channel)
 {
     pool_node *n = pool_node_at(p, node);

@@ -461,7 +461,7 @@ static void start_watch(topo *t)
     w->details = grpc_empty_slice();
     grpc_metadata_array_init(&w->initial);
     grpc_metadata_array_init(&w->trailing);
-    w->call = pool_call(t->pool, node, POOL_M_WATCH, evgrpc_cq(t->eg),
+    w->call = pool_call(t->pool, node, METHOD_WATCH_CLUSTER, evgrpc_cq(t->eg),
                         gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     w->refs = 1;
     if (w->call == NULL) {
