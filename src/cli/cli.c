@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "kv.h"
 #include "parse.h"
+#include "xalloc.h"
 
 static const char usage[] =
     "Usage: norikv-cli [OPTION]... COMMAND [ARG]...\n"
@@ -160,10 +161,8 @@ static float *parse_floats(const char *s, size_t *n)
 
     for (const char *p = s; *p; p++)
         cap += *p == ',';
-    v = calloc(cap, sizeof(*v));
+    v = xcalloc(cap, sizeof(*v));
     *n = 0;
-    if (v == NULL)
-        return NULL;
     while (*s != '\0') {
         errno = 0;
         v[*n] = strtof(s, &end);
@@ -496,7 +495,7 @@ static void bench_issue(bench *b)
             return;
         }
         snprintf(key, sizeof(key), "bench:%ld", k);
-        o = calloc(1, sizeof(*o));
+        o = xcalloc(1, sizeof(*o));
         o->b = b;
         kv_put_args pa = {key, strlen(key), b->value, (size_t)c->value_size, 0, NULL, NULL, 0};
         kv_put(c->kv, &pa, bench_done, o);
@@ -514,7 +513,7 @@ static void bench_issue(bench *b)
     b->issued++;
     k = (long)(bench_rand(b) % (uint64_t)c->keys);
     snprintf(key, sizeof(key), "bench:%ld", k);
-    o = calloc(1, sizeof(*o));
+    o = xcalloc(1, sizeof(*o));
     o->b = b;
     o->t0 = clock_now_ns();
     if ((long)(bench_rand(b) % (uint64_t)(c->mix_get + c->mix_set)) < c->mix_get) {
@@ -533,10 +532,8 @@ static int run_bench(cli *c)
     memset(&b, 0, sizeof(b));
     b.c = c;
     b.rng = 0x2545F4914F6CDD1DULL;
-    b.lat = calloc((size_t)c->ops, sizeof(*b.lat));
-    b.value = malloc((size_t)c->value_size + 1);
-    if (b.lat == NULL || b.value == NULL)
-        return 3;
+    b.lat = xcalloc((size_t)c->ops, sizeof(*b.lat));
+    b.value = xmalloc((size_t)c->value_size + 1);
     memset(b.value, 'v', (size_t)c->value_size);
     b.preloading = true;
     for (long i = 0; i < c->concurrency && i < c->keys; i++)

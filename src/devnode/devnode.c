@@ -4,7 +4,6 @@
  * and shuts down cleanly on SIGTERM. Not a store for production data: everything is
  * in memory and gone when it exits.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -25,6 +24,7 @@
 #include "dn_kv.h"
 #include "dn_server.h"
 #include "dn_vector.h"
+#include "parse.h"
 #include "route.h"
 
 static const char usage[] =
@@ -140,19 +140,13 @@ static int bad_option(const char *name, const char *value, const char *expected)
     return -1;
 }
 
-static int parse_int(const char *name, const char *s, long lo, long hi, long *out)
+static int parse_int(const char *name, const char *s, long long lo, long long hi, long long *out)
 {
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+    if (!parse_ll(s, lo, hi, out)) {
         char expected[64];
-        snprintf(expected, sizeof(expected), "an integer from %ld to %ld", lo, hi);
+        snprintf(expected, sizeof(expected), "an integer from %lld to %lld", lo, hi);
         return bad_option(name, s, expected);
     }
-    *out = v;
     return 0;
 }
 
@@ -174,7 +168,7 @@ static int parse_args(int argc, char **argv, dn_opts *o)
     static const char *const form[] = {"addr", "raft", NULL};
     static const char *const missing[] = {"ok", "not-found", NULL};
     static const char *const view[] = {"cluster", "per-node", NULL};
-    long v;
+    long long v;
     int c, w;
 
     while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
@@ -326,8 +320,10 @@ static int setup(devnode *d)
         snprintf(n->id, sizeof(n->id), "node%d", i + 1);
         snprintf(n->addr, sizeof(n->addr), "%s:%d", d->o.host, n->port);
     }
-    if (dn_cluster_init(d) || dn_kv_init(d) || dn_vector_init(d))
+    if (dn_cluster_init(d))
         return -1;
+    dn_kv_init(d);
+    dn_vector_init(d);
     d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
     d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
     if (d->sigterm == NULL || d->sigint == NULL || event_add(d->sigterm, NULL) ||

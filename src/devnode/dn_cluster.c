@@ -12,7 +12,9 @@
 #include "clock.h"
 #include "dn_server.h"
 #include "norikv.pb-c.h"
+#include "parse.h"
 #include "pbgrpc.h"
+#include "xalloc.h"
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -65,9 +67,7 @@ int dn_cluster_init(devnode *d)
 {
     struct timeval tv = {d->o.view_interval_ms / 1000, (d->o.view_interval_ms % 1000) * 1000};
 
-    d->shards = calloc(d->o.total_shards, sizeof(*d->shards));
-    if (d->shards == NULL)
-        return -1;
+    d->shards = xcalloc(d->o.total_shards, sizeof(*d->shards));
     for (uint32_t s = 0; s < d->o.total_shards; s++)
         d->shards[s].leader = (int)(s % (uint32_t)d->o.nodes);
     d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
@@ -171,9 +171,8 @@ int dn_cluster_move(devnode *d, uint32_t shard, dn_node *to)
 
 dn_node *dn_cluster_node_by_name(devnode *d, const char *name, size_t len)
 {
-    char buf[64];
-    char *end;
-    long v;
+    char buf[64], *end;
+    long long v;
 
     if (len >= sizeof(buf))
         return NULL;
@@ -183,8 +182,7 @@ dn_node *dn_cluster_node_by_name(devnode *d, const char *name, size_t len)
     if (end != NULL)
         *end = '\0';
     name = strncmp(buf, "node", 4) == 0 ? buf + 4 : buf;
-    v = strtol(name, &end, 10);
-    if (*name == '\0' || *end != '\0' || v < 1 || v > d->o.nodes)
+    if (!parse_ll(name, 1, d->o.nodes, &v))
         return NULL;
     return &d->nodes[v - 1];
 }
@@ -195,15 +193,13 @@ static grpc_byte_buffer *cluster_view(devnode *d)
     Norikv__V1__ClusterView view = NORIKV__V1__CLUSTER_VIEW__INIT;
     Norikv__V1__ClusterNode nodes[DN_MAX_NODES], *node_ptrs[DN_MAX_NODES];
     Norikv__V1__ShardReplica reps[DN_MAX_NODES];
-    Norikv__V1__ShardInfo *shards = calloc(d->o.total_shards, sizeof(*shards));
-    Norikv__V1__ShardInfo **shard_ptrs = calloc(d->o.total_shards, sizeof(*shard_ptrs));
+    Norikv__V1__ShardInfo *shards = xcalloc(d->o.total_shards, sizeof(*shards));
+    Norikv__V1__ShardInfo **shard_ptrs = xcalloc(d->o.total_shards, sizeof(*shard_ptrs));
     Norikv__V1__ShardReplica leader_rep[DN_MAX_NODES];
     int up[DN_MAX_NODES], nup = 0;
     bool leads_any[DN_MAX_NODES] = {false};
-    grpc_byte_buffer *bb = NULL;
+    grpc_byte_buffer *bb;
 
-    if (shards == NULL || shard_ptrs == NULL)
-        goto out;
     for (int i = 0; i < d->o.nodes; i++)
         if (d->nodes[i].alive)
             up[nup++] = i;
@@ -234,9 +230,7 @@ static grpc_byte_buffer *cluster_view(devnode *d)
 
     /* Every shard needs its own pointer array; one allocation for all of them. */
     Norikv__V1__ShardReplica **all =
-        calloc((size_t)d->o.total_shards * (size_t)(nup ? nup : 1), sizeof(*all));
-    if (all == NULL)
-        goto out;
+        xcalloc((size_t)d->o.total_shards * (size_t)(nup ? nup : 1), sizeof(*all));
     for (uint32_t s = 0; s < d->o.total_shards; s++) {
         Norikv__V1__ShardReplica **r = all + (size_t)s * (size_t)nup;
         norikv__v1__shard_info__init(&shards[s]);
@@ -249,7 +243,6 @@ static grpc_byte_buffer *cluster_view(devnode *d)
     }
     bb = pbgrpc_pack(&view.base);
     free(all);
-out:
     free(shards);
     free(shard_ptrs);
     return bb;
@@ -264,13 +257,11 @@ static grpc_byte_buffer *node_view(devnode *d, dn_node *self)
     char addrs[DN_MAX_NODES][64];
     Norikv__V1__ShardReplica me = NORIKV__V1__SHARD_REPLICA__INIT, me_leader;
     Norikv__V1__ShardReplica *me_ptr = &me, *me_leader_ptr = &me_leader;
-    Norikv__V1__ShardInfo *shards = calloc(d->o.total_shards, sizeof(*shards));
-    Norikv__V1__ShardInfo **shard_ptrs = calloc(d->o.total_shards, sizeof(*shard_ptrs));
+    Norikv__V1__ShardInfo *shards = xcalloc(d->o.total_shards, sizeof(*shards));
+    Norikv__V1__ShardInfo **shard_ptrs = xcalloc(d->o.total_shards, sizeof(*shard_ptrs));
     size_t ns = 0, nn = 0;
-    grpc_byte_buffer *bb = NULL;
+    grpc_byte_buffer *bb;
 
-    if (shards == NULL || shard_ptrs == NULL)
-        goto out;
     me.node_id = self->id;
     me_leader = me;
     me_leader.leader = true;
@@ -306,7 +297,6 @@ static grpc_byte_buffer *node_view(devnode *d, dn_node *self)
     view.n_shards = ns;
     view.shards = shard_ptrs;
     bb = pbgrpc_pack(&view.base);
-out:
     free(shards);
     free(shard_ptrs);
     return bb;

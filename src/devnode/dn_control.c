@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "dn_cluster.h"
 #include "dn_kv.h"
 #include "dn_server.h"
+#include "parse.h"
 #include "pbgrpc.h"
 #include "xalloc.h"
 
@@ -33,33 +35,21 @@ typedef struct ctl_conn ctl_conn;
 typedef struct dn_control {
     struct evconnlistener *listener;
     char *path;
-    ctl_conn *conns;
+    LIST_HEAD(, ctl_conn) conns;
 } dn_control;
 
 struct ctl_conn {
     devnode *d;
-    ctl_conn *next, *prev;
+    LIST_ENTRY(ctl_conn) link; /* in conns from on_accept while the socket is open */
     struct bufferevent *bev;
     bool waiting; /* an answer is pending; input is not read meanwhile */
     bool gone;    /* the client closed while we waited */
 };
 
-static void conn_unlink(ctl_conn *c)
-{
-    dn_control *ctl = c->d->control;
-
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else if (ctl != NULL && ctl->conns == c)
-        ctl->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    c->next = c->prev = NULL;
-}
-
 static void conn_free(ctl_conn *c)
 {
-    conn_unlink(c);
+    if (c->d->control != NULL) /* else dn_control_close unlinked it already */
+        LIST_REMOVE(c, link);
     if (c->bev != NULL)
         bufferevent_free(c->bev);
     free(c);
@@ -74,21 +64,6 @@ static void answer(ctl_conn *c, const char *fmt, ...)
     evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
     va_end(ap);
     evbuffer_add(bufferevent_get_output(c->bev), "\n", 1);
-}
-
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v;
-
-    if (s == NULL || *s == '\0')
-        return false;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
 }
 
 static bool parse_rate(const char *s, double *out)
@@ -159,9 +134,9 @@ static void clear_faults(devnode *d)
 }
 
 /* Node number from a word: 1..N, or 0 for all when all_ok. */
-static bool parse_node(devnode *d, const char *s, bool all_ok, long *n)
+static bool parse_node(devnode *d, const char *s, bool all_ok, long long *n)
 {
-    return parse_long(s, all_ok ? 0 : 1, d->o.nodes, n);
+    return parse_ll(s, all_ok ? 0 : 1, d->o.nodes, n);
 }
 
 static void run(ctl_conn *c, char *line)
@@ -169,7 +144,7 @@ static void run(ctl_conn *c, char *line)
     devnode *d = c->d;
     char *argv[6];
     int argc = 0;
-    long n, v;
+    long long n, v;
     double rate;
     grpc_status_code code;
     dn_node *node;
@@ -189,7 +164,7 @@ static void run(ctl_conn *c, char *line)
             FAIL("ERR usage: kill N (N = 1..%d)", d->o.nodes);
         node = &d->nodes[n - 1];
         if (!node->alive)
-            FAIL("ERR node %ld is already down", n);
+            FAIL("ERR node %lld is already down", n);
         c->waiting = true;
         dn_server_stop(d, node, kill_done, c); /* first: no view goes out on the dying node */
         dn_cluster_node_down(d, node);
@@ -198,23 +173,23 @@ static void run(ctl_conn *c, char *line)
             FAIL("ERR usage: revive N (N = 1..%d)", d->o.nodes);
         node = &d->nodes[n - 1];
         if (node->alive)
-            FAIL("ERR node %ld is up", n);
+            FAIL("ERR node %lld is up", n);
         if (dn_server_stopping(node))
-            FAIL("ERR node %ld is still shutting down", n);
+            FAIL("ERR node %lld is still shutting down", n);
         if (dn_server_start(d, node) != 0)
-            FAIL("ERR node %ld cannot listen on %s", n, node->addr);
+            FAIL("ERR node %lld cannot listen on %s", n, node->addr);
         dn_kv_node_restarted(d, node);
         dn_cluster_node_up(d, node);
         answer(c, "OK");
     } else if (strcmp(argv[0], "move") == 0 && argc == 3) {
-        if (!parse_long(ARG(1), 0, (long)d->o.total_shards - 1, &v) ||
+        if (!parse_ll(ARG(1), 0, (long long)d->o.total_shards - 1, &v) ||
             !parse_node(d, ARG(2), false, &n))
             FAIL("ERR usage: move SHARD N (SHARD < %u, N = 1..%d)", d->o.total_shards, d->o.nodes);
         if (dn_cluster_move(d, (uint32_t)v, &d->nodes[n - 1]) != 0)
-            FAIL("ERR node %ld is down", n);
+            FAIL("ERR node %lld is down", n);
         answer(c, "OK");
     } else if (strcmp(argv[0], "latency") == 0 && argc == 3) {
-        if (!parse_node(d, ARG(1), true, &n) || !parse_long(ARG(2), 0, 3600000, &v))
+        if (!parse_node(d, ARG(1), true, &n) || !parse_ll(ARG(2), 0, 3600000, &v))
             FAIL("ERR usage: latency N MS (N = 0 for all nodes)");
         for (int i = 0; i < d->o.nodes; i++)
             if (n == 0 || n == i + 1)
@@ -241,7 +216,7 @@ static void run(ctl_conn *c, char *line)
         clear_faults(d);
         answer(c, "OK");
     } else if (strcmp(argv[0], "leader") == 0 && argc == 2) {
-        if (!parse_long(ARG(1), 0, (long)d->o.total_shards - 1, &v))
+        if (!parse_ll(ARG(1), 0, (long long)d->o.total_shards - 1, &v))
             FAIL("ERR usage: leader SHARD (SHARD < %u)", d->o.total_shards);
         answer(c, "OK %d", d->shards[v].leader + 1); /* 0 while electing */
     } else if (strcmp(argv[0], "stats") == 0 && argc == 1) {
@@ -306,10 +281,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     bufferevent_setcb(c->bev, on_readable, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    c->next = d->control->conns;
-    if (c->next != NULL)
-        c->next->prev = c;
-    d->control->conns = c;
+    LIST_INSERT_HEAD(&d->control->conns, c, link);
 }
 
 int dn_control_open(devnode *d, const char *path)
@@ -322,6 +294,7 @@ int dn_control_open(devnode *d, const char *path)
         return -1;
     }
     ctl = xcalloc(1, sizeof(*ctl));
+    LIST_INIT(&ctl->conns);
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     strcpy(sun.sun_path, path);
@@ -346,13 +319,14 @@ void dn_control_close(devnode *d)
     if (ctl == NULL)
         return;
     evconnlistener_free(ctl->listener);
-    while (ctl->conns != NULL) {
-        ctl_conn *c = ctl->conns;
-        conn_unlink(c);
-        if (c->waiting)
-            c->gone = true; /* freed when its wait ends */
-        else
+    while (!LIST_EMPTY(&ctl->conns)) {
+        ctl_conn *c = LIST_FIRST(&ctl->conns);
+        if (c->waiting) {
+            LIST_REMOVE(c, link);
+            c->gone = true; /* freed when its wait ends, by then unlinked */
+        } else {
             conn_free(c);
+        }
     }
     unlink(ctl->path);
     free(ctl->path);

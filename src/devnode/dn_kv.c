@@ -16,6 +16,7 @@
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
 #include "route.h"
+#include "xalloc.h"
 
 typedef struct dn_entry {
     dn_version version;
@@ -34,19 +35,13 @@ static void free_val(void *v)
     free(v);
 }
 
-int dn_kv_init(devnode *d)
+void dn_kv_init(devnode *d)
 {
     d->kv = dn_table_new(free_val);
     d->idem = dn_table_new(free_val);
     d->history = dn_table_new(free_val);
-    if (d->kv == NULL || d->idem == NULL || d->history == NULL)
-        return -1;
-    for (int i = 0; i < d->o.nodes; i++) {
+    for (int i = 0; i < d->o.nodes; i++)
         d->nodes[i].idem = dn_table_new(free_val);
-        if (d->nodes[i].idem == NULL)
-            return -1;
-    }
-    return 0;
 }
 
 void dn_kv_free(devnode *d)
@@ -62,13 +57,9 @@ void dn_kv_free(devnode *d)
 
 void dn_kv_node_restarted(devnode *d, dn_node *n)
 {
-    dn_table *fresh = dn_table_new(free_val);
-
     (void)d;
-    if (fresh == NULL)
-        return;
     dn_table_free(n->idem);
-    n->idem = fresh;
+    n->idem = dn_table_new(free_val);
 }
 
 static dn_table *idem_cache(devnode *d, dn_node *n)
@@ -97,8 +88,7 @@ static void idem_store(devnode *d, dn_node *n, const char *key, dn_version v)
     if (key == NULL || key[0] == '\0')
         return;
     slot = dn_table_put(idem_cache(d, n), key, strlen(key));
-    if (slot == NULL || (copy = malloc(sizeof(*copy))) == NULL)
-        return;
+    copy = xmalloc(sizeof(*copy));
     *copy = v;
     free(*slot);
     *slot = copy;
@@ -124,11 +114,8 @@ static void note_apply(devnode *d, const ProtobufCBinaryData *key, const Protobu
 {
     uint64_t h = XXH64(val->data, val->len, 0);
     void **slot = dn_table_put(d->history, key->data, key->len);
-    history *hist;
+    history *hist = *slot;
 
-    if (slot == NULL)
-        return;
-    hist = *slot;
     for (size_t i = 0; hist != NULL && i < hist->n; i++) {
         if (hist->hashes[i] == h) {
             d->st.duplicate_applies++;
@@ -137,9 +124,7 @@ static void note_apply(devnode *d, const ProtobufCBinaryData *key, const Protobu
     }
     if (hist == NULL || hist->n == hist->cap) {
         size_t cap = hist ? hist->cap * 2 : 2;
-        history *grown = realloc(hist, sizeof(*hist) + cap * sizeof(uint64_t));
-        if (grown == NULL)
-            return;
+        history *grown = xrealloc(hist, sizeof(*hist) + cap * sizeof(uint64_t));
         if (hist == NULL)
             grown->n = 0;
         grown->cap = cap;
@@ -223,11 +208,7 @@ void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
         return;
 
     slot = dn_table_put(d->kv, req->key.data, req->key.len);
-    e = slot ? realloc(*slot, sizeof(*e) + req->value.len) : NULL;
-    if (e == NULL) {
-        dn_reply_error(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "Put failed: out of memory");
-        return;
-    }
+    e = xrealloc(*slot, sizeof(*e) + req->value.len);
     *slot = e;
     v.term = 0;
     v.index = ++d->shards[shard].raft_index;

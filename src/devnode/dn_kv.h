@@ -11,7 +11,7 @@
 #include "devnode.h"
 #include "dn_util.h"
 
-int dn_kv_init(devnode *d);
+void dn_kv_init(devnode *d);
 void dn_kv_free(devnode *d);
 /* Drops a node's own idempotency cache, as a restart of the real server does. */
 void dn_kv_node_restarted(devnode *d, dn_node *n);

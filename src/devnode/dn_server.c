@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <grpc/grpc_security.h>
 
@@ -62,8 +63,8 @@ typedef struct dn_srv {
     void *stopped_arg;
     int refs; /* 1 for the server until its shutdown completes, 1 per call object */
     bool stopping;
-    call *delayed; /* calls held by a latency fault */
-    watch *watches;
+    LIST_HEAD(, call) delayed; /* calls held by a latency fault */
+    LIST_HEAD(, watch) watches;
 } dn_srv;
 
 struct call {
@@ -80,7 +81,7 @@ struct call {
     grpc_slice status_details;
     int cancelled;
     struct event *timer;
-    call *next_delayed, *prev_delayed;
+    LIST_ENTRY(call) delayed_link; /* in srv->delayed while its timer is pending */
 };
 
 struct watch {
@@ -91,7 +92,7 @@ struct watch {
     int cancelled;
     int refs; /* one per outstanding batch */
     bool sent_md, busy, stale, closed;
-    watch *next, *prev;
+    LIST_ENTRY(watch) link; /* in srv->watches until its last reference goes */
 };
 
 static void srv_unref(dn_srv *s)
@@ -236,24 +237,13 @@ static void process(call *c)
     send_reply(c);
 }
 
-static void delayed_unlink(call *c)
-{
-    if (c->prev_delayed != NULL)
-        c->prev_delayed->next_delayed = c->next_delayed;
-    else
-        c->srv->delayed = c->next_delayed;
-    if (c->next_delayed != NULL)
-        c->next_delayed->prev_delayed = c->prev_delayed;
-    c->next_delayed = c->prev_delayed = NULL;
-}
-
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
     call *c = arg;
 
     (void)fd;
     (void)what;
-    delayed_unlink(c);
+    LIST_REMOVE(c, delayed_link);
     process(c);
 }
 
@@ -282,10 +272,7 @@ static void on_new_call(evgrpc_tag *tag, bool ok)
         struct timeval tv = {n->latency_ms / 1000, (n->latency_ms % 1000) * 1000};
         c->timer = evtimer_new(d->base, on_delay, c);
         if (c->timer != NULL && evtimer_add(c->timer, &tv) == 0) {
-            c->next_delayed = s->delayed;
-            if (s->delayed != NULL)
-                s->delayed->prev_delayed = c;
-            s->delayed = c;
+            LIST_INSERT_HEAD(&s->delayed, c, delayed_link);
             return;
         }
     }
@@ -300,12 +287,7 @@ static void watch_unref(watch *w)
 
     if (--w->refs > 0)
         return;
-    if (w->prev != NULL)
-        w->prev->next = w->next;
-    else
-        s->watches = w->next;
-    if (w->next != NULL)
-        w->next->prev = w->prev;
+    LIST_REMOVE(w, link);
     grpc_call_unref(w->call);
     free(w);
     srv_unref(s);
@@ -379,10 +361,7 @@ static void start_watch(call *c)
     w->call = c->call;
     c->call = NULL;
     s->refs++;
-    w->next = s->watches;
-    if (s->watches != NULL)
-        s->watches->prev = w;
-    s->watches = w;
+    LIST_INSERT_HEAD(&s->watches, w, link);
     call_free(c);
 
     memset(&op, 0, sizeof(op));
@@ -405,7 +384,7 @@ void dn_server_push_views(devnode *d)
         return;
     for (int i = 0; i < d->o.nodes; i++) {
         dn_srv *s = d->nodes[i].srv;
-        if (s == NULL || s->stopping || s->watches == NULL)
+        if (s == NULL || s->stopping || LIST_EMPTY(&s->watches))
             continue;
         /* One packed view serves every stream unless each node has its own. */
         if (d->o.view == DN_VIEW_PER_NODE || shared == NULL) {
@@ -413,7 +392,8 @@ void dn_server_push_views(devnode *d)
                 grpc_byte_buffer_destroy(shared);
             shared = dn_cluster_view(d, s->node);
         }
-        for (watch *w = s->watches; w != NULL; w = w->next)
+        /* watch_send drops only the reference it takes itself: no stream leaves the list */
+        for (watch *w = LIST_FIRST(&s->watches); w != NULL; w = LIST_NEXT(w, link))
             watch_send(w, shared);
     }
     if (shared != NULL)
@@ -451,6 +431,8 @@ int dn_server_start(devnode *d, dn_node *n)
     s->d = d;
     s->node = n;
     s->refs = 1;
+    LIST_INIT(&s->delayed);
+    LIST_INIT(&s->watches);
     s->on_shutdown.done = on_shutdown;
     s->server = grpc_server_create(&args, NULL);
     for (int m = 0; m < METHOD_COUNT; m++) {
@@ -497,9 +479,9 @@ void dn_server_stop(devnode *d, dn_node *n, void (*stopped)(void *arg), void *ar
     grpc_server_shutdown_and_notify(s->server, evgrpc_cq(d->eg), &s->on_shutdown);
     grpc_server_cancel_all_calls(s->server);
     /* Calls held by a latency fault answer now; their clients see the node go away. */
-    while (s->delayed != NULL) {
-        call *c = s->delayed;
-        delayed_unlink(c);
+    while (!LIST_EMPTY(&s->delayed)) {
+        call *c = LIST_FIRST(&s->delayed);
+        LIST_REMOVE(c, delayed_link);
         event_del(c->timer);
         dn_reply_error(&c->reply, GRPC_STATUS_UNAVAILABLE, "node shutting down");
         send_reply(c);

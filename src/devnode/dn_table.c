@@ -11,6 +11,8 @@
 
 #include <xxhash.h>
 
+#include "xalloc.h"
+
 typedef struct entry {
     struct entry *next;
     uint64_t hash;
@@ -28,16 +30,10 @@ struct dn_table {
 
 dn_table *dn_table_new(void (*free_val)(void *val))
 {
-    dn_table *t = calloc(1, sizeof(*t));
+    dn_table *t = xcalloc(1, sizeof(*t));
 
-    if (t == NULL)
-        return NULL;
     t->nbuckets = 64;
-    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-    if (t->buckets == NULL) {
-        free(t);
-        return NULL;
-    }
+    t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
     t->free_val = free_val;
     return t;
 }
@@ -87,10 +83,8 @@ void **dn_table_get(dn_table *t, const void *key, size_t len)
 static void grow(dn_table *t)
 {
     size_t n = t->nbuckets * 2;
-    entry **b = calloc(n, sizeof(*b));
+    entry **b = xcalloc(n, sizeof(*b));
 
-    if (b == NULL)
-        return; /* stay at a higher load factor rather than fail */
     for (size_t i = 0; i < t->nbuckets; i++) {
         entry *e = t->buckets[i];
         while (e != NULL) {
@@ -113,9 +107,7 @@ void **dn_table_put(dn_table *t, const void *key, size_t len)
 
     if (*pp != NULL)
         return &(*pp)->val;
-    e = malloc(sizeof(*e) + len);
-    if (e == NULL)
-        return NULL;
+    e = xmalloc(sizeof(*e) + len);
     e->hash = hash;
     e->val = NULL;
     e->len = len;

@@ -16,7 +16,7 @@ void dn_table_free(dn_table *t);
 size_t dn_table_count(const dn_table *t);
 /* The value slot of key, or NULL when absent. */
 void **dn_table_get(dn_table *t, const void *key, size_t len);
-/* The value slot of key, inserted with a NULL value when absent; NULL on OOM. */
+/* The value slot of key, inserted with a NULL value when absent. */
 void **dn_table_put(dn_table *t, const void *key, size_t len);
 /* Removes key and frees its value; false when absent. */
 bool dn_table_del(dn_table *t, const void *key, size_t len);

@@ -15,6 +15,7 @@
 #include "dn_kv.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
+#include "xalloc.h"
 
 typedef struct vns {
     uint32_t dims;
@@ -38,11 +39,10 @@ static void free_plain(void *p)
     free(p);
 }
 
-int dn_vector_init(devnode *d)
+void dn_vector_init(devnode *d)
 {
     d->vindex = dn_table_new(free_vns);
     d->videm = dn_table_new(free_plain);
-    return d->vindex != NULL && d->videm != NULL ? 0 : -1;
 }
 
 void dn_vector_free(devnode *d)
@@ -212,19 +212,9 @@ void dn_vector_create(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_re
     if (!vector_leader(d, n, r))
         return;
     slot = dn_table_put(d->vindex, req->namespace_, strlen(req->namespace_));
-    if (slot == NULL) {
-        dn_reply_error(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "Failed to create index: out of memory");
-        return;
-    }
     if (*slot == NULL) {
-        ns = calloc(1, sizeof(*ns));
-        if (ns == NULL || (ns->vectors = dn_table_new(free_plain)) == NULL) {
-            free(ns);
-            dn_table_del(d->vindex, req->namespace_, strlen(req->namespace_));
-            dn_reply_error(r, GRPC_STATUS_RESOURCE_EXHAUSTED,
-                           "Failed to create index: out of memory");
-            return;
-        }
+        ns = xcalloc(1, sizeof(*ns));
+        ns->vectors = dn_table_new(free_plain);
         ns->dims = req->dimensions;
         ns->distance = req->distance;
         ns->index_type = req->index_type ? req->index_type
@@ -284,11 +274,7 @@ void dn_vector_insert(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_re
         !dims_match(ns, req->n_vector, r))
         return;
     slot = dn_table_put(ns->vectors, req->id, strlen(req->id));
-    copy = slot ? malloc(req->n_vector * sizeof(float)) : NULL;
-    if (copy == NULL) {
-        dn_reply_error(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "Failed to insert vector: out of memory");
-        return;
-    }
+    copy = xmalloc(req->n_vector * sizeof(float));
     memcpy(copy, req->vector, req->n_vector * sizeof(float));
     free(*slot);
     *slot = copy;
@@ -363,8 +349,8 @@ void dn_vector_search(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_re
     Norikv__V1__VectorSearchResponse resp = NORIKV__V1__VECTOR_SEARCH_RESPONSE__INIT;
     int64_t started = clock_now_us();
     search_ctx c = {0};
-    Norikv__V1__VectorMatch *matches = NULL, **ptrs = NULL;
-    char **ids = NULL;
+    Norikv__V1__VectorMatch *matches, **ptrs;
+    char **ids;
     size_t k;
 
     if (!check_namespace(req->namespace_, r) || !check_vector(req->n_query, r))
@@ -377,22 +363,16 @@ void dn_vector_search(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_re
         (c.ns = find_ns(d, req->namespace_, r)) == NULL || !dims_match(c.ns, req->n_query, r))
         return;
     c.query = req->query;
-    c.all = malloc((dn_table_count(c.ns->vectors) + 1) * sizeof(*c.all));
-    if (c.all == NULL)
-        goto oom;
+    c.all = xmalloc((dn_table_count(c.ns->vectors) + 1) * sizeof(*c.all));
     dn_table_each(c.ns->vectors, score_one, &c);
     qsort(c.all, c.n, sizeof(*c.all), by_distance);
     k = req->k < c.n ? req->k : c.n;
-    matches = calloc(k + 1, sizeof(*matches));
-    ptrs = calloc(k + 1, sizeof(*ptrs));
-    ids = calloc(k + 1, sizeof(*ids));
-    if (matches == NULL || ptrs == NULL || ids == NULL)
-        goto oom;
+    matches = xcalloc(k + 1, sizeof(*matches));
+    ptrs = xcalloc(k + 1, sizeof(*ptrs));
+    ids = xcalloc(k + 1, sizeof(*ids));
     for (size_t i = 0; i < k; i++) {
         norikv__v1__vector_match__init(&matches[i]);
-        ids[i] = strndup(c.all[i].id, c.all[i].id_len);
-        if (ids[i] == NULL)
-            goto oom;
+        ids[i] = xmemdup0(c.all[i].id, c.all[i].id_len);
         matches[i].id = ids[i];
         matches[i].distance = c.all[i].distance;
         if (req->include_vectors) {
@@ -405,11 +385,7 @@ void dn_vector_search(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_re
     resp.matches = ptrs;
     resp.search_time_us = (uint64_t)(clock_now_us() - started);
     r->payload = pbgrpc_pack(&resp.base);
-    goto out;
-oom:
-    dn_reply_error(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "Failed to search: out of memory");
-out:
-    for (size_t i = 0; ids != NULL && ids[i] != NULL; i++)
+    for (size_t i = 0; i < k; i++)
         free(ids[i]);
     free(ids);
     free(ptrs);

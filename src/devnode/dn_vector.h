@@ -15,7 +15,7 @@
 #define DN_VEC_ID_LIMIT        512u
 #define DN_VEC_DIM_LIMIT       4096u
 
-int dn_vector_init(devnode *d);
+void dn_vector_init(devnode *d);
 void dn_vector_free(devnode *d);
 
 void dn_vector_create(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);

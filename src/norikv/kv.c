@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +40,7 @@ struct kv_client {
     pool *pool;
     topo *topo;
     int nseeds;
-    kv_op *ops; /* in flight */
+    LIST_HEAD(, kv_op) ops; /* in flight */
     char idem_prefix[32];
     uint64_t idem_counter;
     uint64_t rng;
@@ -47,10 +48,9 @@ struct kv_client {
 };
 
 struct kv_op {
-    kv_client *c; /* NULL once the client is gone */
-    kv_op *next, *prev;
-    pool_method m;
-    const ProtobufCMessageDescriptor *resp_desc;
+    kv_client *c;           /* NULL once the client is gone */
+    LIST_ENTRY(kv_op) link; /* in c->ops while c is set */
+    method_id m;
     kv_callback *cb;
     void *arg;
     grpc_byte_buffer *req;
@@ -139,6 +139,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
 
     c->base = base;
     c->cfg = *cfg;
+    LIST_INIT(&c->ops);
     if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
         snprintf(err, errlen, "total_shards, timeout_ms and max_attempts must be positive");
         free(c);
@@ -146,8 +147,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     }
     c->pool = pool_new(&pc);
     list = xstrdup(cfg->nodes != NULL ? cfg->nodes : "");
-    for (char *tok = strtok_r(list, ", ", &save); c->pool && tok;
-         tok = strtok_r(NULL, ", ", &save)) {
+    for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         char host[POOL_ADDR_MAX];
         int port;
         if (!topo_split_addr(tok, host, sizeof(host), &port)) {
@@ -163,7 +163,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
         }
     }
     free(list);
-    if (c->pool == NULL || c->nseeds == 0) {
+    if (c->nseeds == 0) {
         snprintf(err, errlen, "no node addresses given");
         pool_free(c->pool);
         free(c);
@@ -197,9 +197,9 @@ void kv_client_free(kv_client *c)
 {
     if (c == NULL)
         return;
-    while (c->ops != NULL) {
-        kv_op *op = c->ops;
-        c->ops = op->next;
+    while (!LIST_EMPTY(&c->ops)) {
+        kv_op *op = LIST_FIRST(&c->ops);
+        LIST_REMOVE(op, link);
         op->c = NULL;
         op->cb = NULL;
         if (op->call != NULL)
@@ -269,19 +269,12 @@ const char *kv_shard_leader(const kv_client *c, uint32_t shard)
 
 /* ---- operations --------------------------------------------------------------------- */
 
+/* op_link follows every op_new at once: an operation is in c->ops from then until op_free,
+ * or until kv_client_free unlinks and orphans it (op->c NULL). */
 static void op_unlink(kv_op *op)
 {
-    kv_client *c = op->c;
-
-    if (c == NULL)
-        return;
-    if (op->prev != NULL)
-        op->prev->next = op->next;
-    else if (c->ops == op)
-        c->ops = op->next;
-    if (op->next != NULL)
-        op->next->prev = op->prev;
-    op->next = op->prev = NULL;
+    if (op->c != NULL)
+        LIST_REMOVE(op, link);
 }
 
 static void attempt_cleanup(kv_op *op)
@@ -532,7 +525,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     c->st.attempt_status[(unsigned)op->status < KV_STATUS_COUNT ? op->status
                                                                 : GRPC_STATUS_UNKNOWN]++;
     /* A server answering NOT_FOUND for a missing key (Go/Java test servers) is a miss. */
-    if (op->status == GRPC_STATUS_NOT_FOUND && op->m == POOL_M_GET)
+    if (op->status == GRPC_STATUS_NOT_FOUND && op->m == METHOD_GET)
         v = (retry_verdict){RETRY_DONE, KV_OK, false};
     else
         v = retry_classify(op->status, details, op->safe);
@@ -592,7 +585,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
 
 static void deliver(kv_op *op)
 {
-    ProtobufCMessage *msg = pbgrpc_unpack(op->resp, op->resp_desc);
+    ProtobufCMessage *msg = pbgrpc_unpack(op->resp, method_get(op->m)->response);
     kv_match *matches = NULL;
     kv_result r;
 
@@ -610,13 +603,13 @@ static void deliver(kv_op *op)
         return;
     }
     switch (op->m) {
-    case POOL_M_PUT: {
+    case METHOD_PUT: {
         Norikv__V1__PutResponse *p = (void *)msg;
         if ((r.has_version = p->version != NULL))
             r.version = (kv_version){p->version->term, p->version->index};
         break;
     }
-    case POOL_M_GET: {
+    case METHOD_GET: {
         Norikv__V1__GetResponse *g = (void *)msg;
         /* only the version tells a missing key from an empty value */
         r.found = r.has_version = g->version != NULL;
@@ -627,30 +620,30 @@ static void deliver(kv_op *op)
         }
         break;
     }
-    case POOL_M_DELETE: {
+    case METHOD_DELETE: {
         Norikv__V1__DeleteResponse *d = (void *)msg;
         r.tombstoned = d->tombstoned;
         if ((r.has_version = d->version != NULL))
             r.version = (kv_version){d->version->term, d->version->index};
         break;
     }
-    case POOL_M_VCREATE:
+    case METHOD_VECTOR_CREATE_INDEX:
         r.flag = ((Norikv__V1__CreateVectorIndexResponse *)msg)->created;
         break;
-    case POOL_M_VDROP:
+    case METHOD_VECTOR_DROP_INDEX:
         r.flag = ((Norikv__V1__DropVectorIndexResponse *)msg)->dropped;
         break;
-    case POOL_M_VINSERT: {
+    case METHOD_VECTOR_INSERT: {
         Norikv__V1__VectorInsertResponse *v = (void *)msg;
         r.flag = v->inserted;
         if ((r.has_version = v->version != NULL))
             r.version = (kv_version){v->version->term, v->version->index};
         break;
     }
-    case POOL_M_VDELETE:
+    case METHOD_VECTOR_DELETE:
         r.flag = ((Norikv__V1__VectorDeleteResponse *)msg)->deleted;
         break;
-    case POOL_M_VSEARCH: {
+    case METHOD_VECTOR_SEARCH: {
         Norikv__V1__VectorSearchResponse *s = (void *)msg;
         matches = xcalloc(s->n_matches + 1, sizeof(*matches));
         for (size_t i = 0; i < s->n_matches; i++) {
@@ -664,7 +657,7 @@ static void deliver(kv_op *op)
         r.search_time_us = s->search_time_us;
         break;
     }
-    case POOL_M_VGET: {
+    case METHOD_VECTOR_GET: {
         Norikv__V1__VectorGetResponse *g = (void *)msg;
         r.flag = r.found = g->found;
         r.vector = g->n_vector ? g->vector : NULL;
@@ -682,7 +675,7 @@ static void deliver(kv_op *op)
 
 /* ---- starting operations ------------------------------------------------------------ */
 
-static kv_op *op_new(kv_client *c, pool_method m, kv_callback *cb, void *arg, int timeout_ms);
+static kv_op *op_new(kv_client *c, method_id m, kv_callback *cb, void *arg, int timeout_ms);
 static void op_link(kv_client *c, kv_op *op);
 
 /* An operation refused before anything was sent: KV_ERR_INVALID with the reason, reported
@@ -691,7 +684,7 @@ static kv_op *reject(kv_client *c, kv_callback *cb, void *arg, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 static kv_op *reject(kv_client *c, kv_callback *cb, void *arg, const char *fmt, ...)
 {
-    kv_op *op = op_new(c, POOL_M_GET, cb, arg, 0);
+    kv_op *op = op_new(c, METHOD_GET, cb, arg, 0);
     char msg[256];
     va_list ap;
 
@@ -723,13 +716,12 @@ static void take_idem(kv_client *c, kv_op *op, const char *given)
                  (unsigned long long)++c->idem_counter);
 }
 
-static kv_op *op_new(kv_client *c, pool_method m, kv_callback *cb, void *arg, int timeout_ms)
+static kv_op *op_new(kv_client *c, method_id m, kv_callback *cb, void *arg, int timeout_ms)
 {
     kv_op *op = xcalloc(1, sizeof(*op));
 
     op->c = c;
     op->m = m;
-    op->resp_desc = method_get(m)->response;
     op->cb = cb;
     op->arg = arg;
     op->safe = true;
@@ -745,10 +737,7 @@ static kv_op *op_new(kv_client *c, pool_method m, kv_callback *cb, void *arg, in
 
 static void op_link(kv_client *c, kv_op *op)
 {
-    op->next = c->ops;
-    if (c->ops != NULL)
-        c->ops->prev = op;
-    c->ops = op;
+    LIST_INSERT_HEAD(&c->ops, op, link);
 }
 
 static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
@@ -783,7 +772,7 @@ kv_op *kv_put(kv_client *c, const kv_put_args *a, kv_callback *cb, void *arg)
         return reject(c, cb, arg, "value of %zu bytes exceeds the limit of %u", a->value_len,
                       KV_VALUE_LIMIT);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = op_new(c, POOL_M_PUT, cb, arg, a->timeout_ms);
+    op = op_new(c, METHOD_PUT, cb, arg, a->timeout_ms);
     take_idem(c, op, a->idempotency_key);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
@@ -806,7 +795,7 @@ kv_op *kv_get(kv_client *c, const kv_get_args *a, kv_callback *cb, void *arg)
     kv_op *op;
 
     KEY_CHECK(c, cb, arg, a->key_len);
-    op = op_new(c, POOL_M_GET, cb, arg, a->timeout_ms);
+    op = op_new(c, METHOD_GET, cb, arg, a->timeout_ms);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
     req.key.len = a->key_len;
@@ -822,7 +811,7 @@ kv_op *kv_del(kv_client *c, const kv_del_args *a, kv_callback *cb, void *arg)
 
     KEY_CHECK(c, cb, arg, a->key_len);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = op_new(c, POOL_M_DELETE, cb, arg, a->timeout_ms);
+    op = op_new(c, METHOD_DELETE, cb, arg, a->timeout_ms);
     take_idem(c, op, a->idempotency_key);
     op->group = route_shard(a->key, a->key_len, c->cfg.total_shards);
     req.key.data = (uint8_t *)a->key;
@@ -869,7 +858,7 @@ static const char *check_dims(size_t dims)
     return NULL;
 }
 
-static kv_op *vector_op(kv_client *c, pool_method m, kv_callback *cb, void *arg, int timeout_ms,
+static kv_op *vector_op(kv_client *c, method_id m, kv_callback *cb, void *arg, int timeout_ms,
                         const char *idem, bool write)
 {
     kv_op *op = op_new(c, m, cb, arg, timeout_ms);
@@ -893,7 +882,7 @@ kv_op *kv_vcreate(kv_client *c, const kv_vcreate_args *a, kv_callback *cb, void 
     if (a->distance < KV_DIST_EUCLIDEAN || a->distance > KV_DIST_INNER_PRODUCT)
         return reject(c, cb, arg, "unknown distance function");
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = vector_op(c, POOL_M_VCREATE, cb, arg, a->timeout_ms, a->idempotency_key, true);
+    op = vector_op(c, METHOD_VECTOR_CREATE_INDEX, cb, arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.dimensions = a->dims;
     req.distance = (Norikv__V1__DistanceFunction)a->distance;
@@ -911,7 +900,7 @@ kv_op *kv_vdrop(kv_client *c, const kv_vdrop_args *a, kv_callback *cb, void *arg
     if (bad != NULL)
         return reject(c, cb, arg, "%s", bad);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = vector_op(c, POOL_M_VDROP, cb, arg, a->timeout_ms, a->idempotency_key, true);
+    op = vector_op(c, METHOD_VECTOR_DROP_INDEX, cb, arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.idempotency_key = op->idem;
     return launch(c, op, &req.base);
@@ -930,7 +919,7 @@ kv_op *kv_vinsert(kv_client *c, const kv_vinsert_args *a, kv_callback *cb, void 
     if (bad != NULL)
         return reject(c, cb, arg, "%s", bad);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = vector_op(c, POOL_M_VINSERT, cb, arg, a->timeout_ms, a->idempotency_key, true);
+    op = vector_op(c, METHOD_VECTOR_INSERT, cb, arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.n_vector = a->dims;
@@ -950,7 +939,7 @@ kv_op *kv_vdelete(kv_client *c, const kv_vdelete_args *a, kv_callback *cb, void 
     if (bad != NULL)
         return reject(c, cb, arg, "%s", bad);
     IDEM_CHECK(c, cb, arg, a->idempotency_key);
-    op = vector_op(c, POOL_M_VDELETE, cb, arg, a->timeout_ms, a->idempotency_key, true);
+    op = vector_op(c, METHOD_VECTOR_DELETE, cb, arg, a->timeout_ms, a->idempotency_key, true);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.idempotency_key = op->idem;
@@ -969,7 +958,7 @@ kv_op *kv_vsearch(kv_client *c, const kv_vsearch_args *a, kv_callback *cb, void 
         return reject(c, cb, arg, "%s", bad);
     if (a->k == 0)
         return reject(c, cb, arg, "k must be greater than 0");
-    op = vector_op(c, POOL_M_VSEARCH, cb, arg, a->timeout_ms, NULL, false);
+    op = vector_op(c, METHOD_VECTOR_SEARCH, cb, arg, a->timeout_ms, NULL, false);
     req.namespace_ = (char *)a->ns;
     req.n_query = a->dims;
     req.query = (float *)a->query;
@@ -989,7 +978,7 @@ kv_op *kv_vget(kv_client *c, const kv_vget_args *a, kv_callback *cb, void *arg)
         bad = check_id(a->id);
     if (bad != NULL)
         return reject(c, cb, arg, "%s", bad);
-    op = vector_op(c, POOL_M_VGET, cb, arg, a->timeout_ms, NULL, false);
+    op = vector_op(c, METHOD_VECTOR_GET, cb, arg, a->timeout_ms, NULL, false);
     req.namespace_ = (char *)a->ns;
     req.id = (char *)a->id;
     req.consistency = (char *)kv_consistency_wire(a->consistency);

@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "parse.h"
+#include "xalloc.h"
 
 /* A string key without an upper bound on its length. */
 #define CONF_UNBOUNDED LLONG_MAX
@@ -334,18 +335,12 @@ static bool check_nodes(const conf_entry *e, const char *s, char *why, size_t wh
     return true;
 }
 
-static int replace_string(conf *c, const conf_entry *e, const char *value, char *err, size_t errlen)
+static void replace_string(conf *c, const conf_entry *e, const char *value)
 {
     char **slot = string_field(c, e);
-    char *copy = strdup(value);
 
-    if (copy == NULL) {
-        snprintf(err, errlen, "out of memory setting %s", e->name);
-        return -1;
-    }
     free(*slot);
-    *slot = copy;
-    return 0;
+    *slot = xstrdup(value);
 }
 
 /* Parses value for e and stores it in c; c is untouched when it fails. */
@@ -394,9 +389,11 @@ static int set_entry(conf *c, const conf_entry *e, const char *value, char *err,
     switch (e->type) {
     case CONF_STR:
     case CONF_NODES:
-        return replace_string(c, e, value, err, errlen);
+        replace_string(c, e, value);
+        break;
     case CONF_LEVEL:
-        return replace_string(c, e, level, err, errlen);
+        replace_string(c, e, level);
+        break;
     case CONF_INT:
     case CONF_MODE:
         *(int *)field(c, e) = (int)n;
@@ -554,23 +551,15 @@ int conf_init(conf *c)
 }
 
 /* A deep copy, so that a file can be applied to the copy and thrown away if it is bad. */
-static int copy_conf(conf *dst, const conf *src)
+static void copy_conf(conf *dst, const conf *src)
 {
     *dst = *src;
-    for (size_t i = 0; i < CONF_N; i++) {
-        if (is_string(&entries[i]))
-            *string_field(dst, &entries[i]) = NULL;
-    }
     for (size_t i = 0; i < CONF_N; i++) {
         if (!is_string(&entries[i]))
             continue;
         const char *s = *(char *const *)cfield(src, &entries[i]);
-        if (s != NULL && (*string_field(dst, &entries[i]) = strdup(s)) == NULL) {
-            conf_free(dst);
-            return -1;
-        }
+        *string_field(dst, &entries[i]) = s != NULL ? xstrdup(s) : NULL;
     }
-    return 0;
 }
 
 int conf_set(conf *c, const char *name, const char *value, char *err, size_t errlen)
@@ -714,11 +703,7 @@ int conf_load_file(conf *c, const char *path, char *err, size_t errlen)
         return -1;
     }
     /* The file goes onto a copy, so that a bad file leaves c as it was. */
-    if (copy_conf(&work, c) != 0) {
-        fclose(x.f);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
+    copy_conf(&work, c);
     x.c = &work;
     rc = ini_parse_stream(read_line, &x, handle_pair, &x);
     if (ferror(x.f)) {

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 enum parse_state {
     PS_START,   /* between requests */
     PS_INLINE,  /* an inline request, its newline not seen yet */
@@ -48,14 +50,12 @@ static const char ERR_BULK_LEN[] = "Protocol error: invalid bulk length";
 static const char ERR_TOO_BIG_REQ[] = "Protocol error: too big request";
 static const char ERR_QUOTES[] = "Protocol error: unbalanced quotes in request";
 static const char ERR_CRLF[] = "Protocol error: expected CRLF after bulk data";
-static const char ERR_OOM[] = "out of memory";
 
 resp_parser *resp_parser_new(void)
 {
-    resp_parser *p = calloc(1, sizeof(*p));
+    resp_parser *p = xcalloc(1, sizeof(*p));
 
-    if (p != NULL)
-        p->state = PS_START;
+    p->state = PS_START;
     return p;
 }
 
@@ -130,27 +130,22 @@ static bool parse_ll(const char *s, size_t n, long long *out)
     return true;
 }
 
-enum line_result { LINE_DONE, LINE_MORE, LINE_TOO_BIG, LINE_OOM };
+enum line_result { LINE_DONE, LINE_MORE, LINE_TOO_BIG };
 
-static bool line_append(resp_parser *p, const char *s, size_t n)
+static void line_append(resp_parser *p, const char *s, size_t n)
 {
     if (p->line_len + n > p->line_cap) {
         size_t cap = p->line_cap ? p->line_cap : 128;
-        char *nl;
 
         while (cap < p->line_len + n)
             cap *= 2;
         if (cap > RESP_INLINE_MAX)
             cap = RESP_INLINE_MAX;
-        nl = realloc(p->line, cap);
-        if (nl == NULL)
-            return false;
-        p->line = nl;
+        p->line = xrealloc(p->line, cap);
         p->line_cap = cap;
     }
     memcpy(p->line + p->line_len, s, n);
     p->line_len += n;
-    return true;
 }
 
 /*
@@ -175,8 +170,7 @@ static enum line_result take_line(resp_parser *p, const char *buf, size_t len, s
     if (nl == NULL) {
         if (avail > room)
             return LINE_TOO_BIG;
-        if (!line_append(p, start, avail))
-            return LINE_OOM;
+        line_append(p, start, avail);
         *pos = len;
         return LINE_MORE;
     }
@@ -187,8 +181,7 @@ static enum line_result take_line(resp_parser *p, const char *buf, size_t len, s
         *n = k;
         return LINE_DONE;
     }
-    if (!line_append(p, start, k))
-        return LINE_OOM;
+    line_append(p, start, k);
     *line = p->line;
     *n = p->line_len;
     return LINE_DONE;
@@ -219,23 +212,18 @@ static bool strip_cr(const char *line, size_t *n)
  * a multibulk's announced count (want_total, 0 for inline) caps the growth but is never
  * trusted for a bigger allocation up front, since it costs the client nothing to announce.
  */
-static bool argv_reserve(resp_parser *p, int want_total)
+static void argv_reserve(resp_parser *p, int want_total)
 {
     int cap = p->argv_cap ? p->argv_cap : 8;
-    resp_arg *na;
 
     if (p->argc < p->argv_cap)
-        return true;
+        return;
     while (cap <= p->argc)
         cap = cap > INT_MAX / 2 ? INT_MAX : cap * 2;
     if (want_total > p->argc && cap > want_total)
         cap = want_total;
-    na = realloc(p->argv, (size_t)cap * sizeof(*na));
-    if (na == NULL)
-        return false;
-    p->argv = na;
+    p->argv = xrealloc(p->argv, (size_t)cap * sizeof(*p->argv));
     p->argv_cap = cap;
-    return true;
 }
 
 /* The limits every argument obeys, whichever way it came. */
@@ -397,8 +385,8 @@ static const char *inline_request(resp_parser *p, const resp_limits *lim, const 
             return err;
         if ((err = check_bulk(p, lim, n)) != NULL)
             return err;
-        if (!argv_reserve(p, 0) || (arg = malloc(n + 1)) == NULL)
-            return ERR_OOM;
+        argv_reserve(p, 0);
+        arg = xmalloc(n + 1);
         split_one(s, end, arg, &n);
         arg[n] = '\0';
         p->argv[p->argc].ptr = arg;
@@ -452,8 +440,6 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
                 goto again;
             case LINE_TOO_BIG:
                 return fail(p, ERR_TOO_BIG_INLINE, pos, used, err);
-            case LINE_OOM:
-                return fail(p, ERR_OOM, pos, used, err);
             case LINE_DONE:
                 break;
             }
@@ -474,8 +460,6 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
                 goto again;
             case LINE_TOO_BIG:
                 return fail(p, ERR_TOO_BIG_COUNT, pos, used, err);
-            case LINE_OOM:
-                return fail(p, ERR_OOM, pos, used, err);
             case LINE_DONE:
                 break;
             }
@@ -514,8 +498,6 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
                 goto again;
             case LINE_TOO_BIG:
                 return fail(p, ERR_TOO_BIG_BULKLEN, pos, used, err);
-            case LINE_OOM:
-                return fail(p, ERR_OOM, pos, used, err);
             case LINE_DONE:
                 break;
             }
@@ -528,8 +510,8 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
                 return fail(p, ERR_BULK_LEN, pos, used, err);
             if ((e = check_bulk(p, lim, (size_t)v)) != NULL)
                 return fail(p, e, pos, used, err);
-            if (!argv_reserve(p, p->nargs) || (arg = malloc((size_t)v + 1)) == NULL)
-                return fail(p, ERR_OOM, pos, used, err);
+            argv_reserve(p, p->nargs);
+            arg = xmalloc((size_t)v + 1);
             arg[v] = '\0';
             p->argv[p->argc].ptr = arg;
             p->argv[p->argc].len = (size_t)v;

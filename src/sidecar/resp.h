@@ -40,6 +40,7 @@ typedef enum resp_status {
 
 typedef struct resp_parser resp_parser;
 
+/* Never NULL: allocation does not fail (src/common/xalloc.h), here or in resp_parse. */
 resp_parser *resp_parser_new(void);
 void resp_parser_free(resp_parser *p);
 

@@ -31,6 +31,7 @@
 #include "info.h"
 #include "log.h"
 #include "sidecar.h"
+#include "xalloc.h"
 
 #define DRAIN_MS 5000
 
@@ -93,7 +94,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     };
     int c;
 
-    o->overrides = calloc((size_t)argc + 1, sizeof(*o->overrides));
+    o->overrides = xcalloc((size_t)argc + 1, sizeof(*o->overrides));
     /* --section.key=value is not an option getopt knows: take those out first */
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '.') != NULL &&

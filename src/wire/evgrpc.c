@@ -16,6 +16,8 @@
 
 #include <grpc/support/time.h>
 
+#include "xalloc.h"
+
 typedef struct {
     evgrpc_tag *tag;
     bool ok;
@@ -40,10 +42,7 @@ static void vec_push(completion_vec *v, evgrpc_tag *tag, bool ok)
 {
     if (v->len == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 64;
-        completion *items = realloc(v->items, cap * sizeof(*items));
-        if (items == NULL)
-            abort(); /* nothing sane to do: a lost completion leaks a call forever */
-        v->items = items;
+        v->items = xrealloc(v->items, cap * sizeof(*v->items));
         v->cap = cap;
     }
     v->items[v->len].tag = tag;
@@ -100,10 +99,8 @@ static void on_eventfd(evutil_socket_t fd, short what, void *arg)
 
 evgrpc *evgrpc_new(struct event_base *base)
 {
-    evgrpc *eg = calloc(1, sizeof(*eg));
+    evgrpc *eg = xcalloc(1, sizeof(*eg));
 
-    if (eg == NULL)
-        return NULL;
     eg->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (eg->efd < 0)
         goto fail;

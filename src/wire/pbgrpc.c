@@ -5,12 +5,13 @@
  */
 #include "pbgrpc.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/time.h>
+
+#include "parse.h"
 
 grpc_byte_buffer *pbgrpc_pack(const ProtobufCMessage *msg)
 {
@@ -86,8 +87,7 @@ const char *pbgrpc_status_name(grpc_status_code code)
 
 bool pbgrpc_status_parse(const char *name, grpc_status_code *code)
 {
-    char *end;
-    long n;
+    long long n;
 
     for (size_t i = 0; i < STATUS_COUNT; i++) {
         if (strcasecmp(name, status_names[i]) == 0) {
@@ -95,8 +95,7 @@ bool pbgrpc_status_parse(const char *name, grpc_status_code *code)
             return true;
         }
     }
-    n = strtol(name, &end, 10);
-    if (*name != '\0' && *end == '\0' && n >= 0 && n < (long)STATUS_COUNT) {
+    if (parse_ll(name, 0, (long long)STATUS_COUNT - 1, &n)) {
         *code = (grpc_status_code)n;
         return true;
     }

@@ -13,6 +13,8 @@
 
 #include <grpc/grpc_security.h>
 
+#include "xalloc.h"
+
 struct pool {
     pool_config cfg;
     pool_node **nodes;
@@ -21,10 +23,8 @@ struct pool {
 
 pool *pool_new(const pool_config *cfg)
 {
-    pool *p = calloc(1, sizeof(*p));
+    pool *p = xcalloc(1, sizeof(*p));
 
-    if (p == NULL)
-        return NULL;
     p->cfg = *cfg;
     if (p->cfg.channels_per_node < 1)
         p->cfg.channels_per_node = 1;
@@ -71,21 +71,12 @@ int pool_add(pool *p, const char *addr, bool seed)
         return -1;
     if (p->count == p->cap) {
         int cap = p->cap ? p->cap * 2 : 8;
-        pool_node **nodes = realloc(p->nodes, (size_t)cap * sizeof(*nodes));
-        if (nodes == NULL)
-            return -1;
-        p->nodes = nodes;
+        p->nodes = xrealloc(p->nodes, (size_t)cap * sizeof(*p->nodes));
         p->cap = cap;
     }
-    n = calloc(1, sizeof(*n));
-    if (n == NULL)
-        return -1;
-    n->channels = calloc((size_t)p->cfg.channels_per_node, sizeof(*n->channels));
-    n->handles = calloc((size_t)p->cfg.channels_per_node * METHOD_COUNT, sizeof(*n->handles));
-    if (n->channels == NULL || n->handles == NULL) {
-        node_free(n);
-        return -1;
-    }
+    n = xcalloc(1, sizeof(*n));
+    n->channels = xcalloc((size_t)p->cfg.channels_per_node, sizeof(*n->channels));
+    n->handles = xcalloc((size_t)p->cfg.channels_per_node * METHOD_COUNT, sizeof(*n->handles));
     n->index = p->count;
     snprintf(n->addr, sizeof(n->addr), "%s", addr);
     n->seed = seed;
@@ -133,7 +124,7 @@ static bool open_channel(pool *p, pool_node *n)
     return true;
 }
 
-grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq,
+grpc_call *pool_call(pool *p, int node, method_id m, grpc_completion_queue *cq,
                      gpr_timespec deadline, int *channel)
 {
     pool_node *n = pool_node_at(p, node);

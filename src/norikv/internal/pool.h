@@ -17,20 +17,6 @@
 #include "kv.h"
 #include "method.h"
 
-/* The methods the client calls are the wire table's (method.h), which gives each call
- * its path and response message; POOL_M_ are the library's names for them. */
-typedef method_id pool_method;
-#define POOL_M_PUT     METHOD_PUT
-#define POOL_M_GET     METHOD_GET
-#define POOL_M_DELETE  METHOD_DELETE
-#define POOL_M_WATCH   METHOD_WATCH_CLUSTER
-#define POOL_M_VCREATE METHOD_VECTOR_CREATE_INDEX
-#define POOL_M_VDROP   METHOD_VECTOR_DROP_INDEX
-#define POOL_M_VINSERT METHOD_VECTOR_INSERT
-#define POOL_M_VDELETE METHOD_VECTOR_DELETE
-#define POOL_M_VSEARCH METHOD_VECTOR_SEARCH
-#define POOL_M_VGET    METHOD_VECTOR_GET
-
 #define POOL_ADDR_MAX   KV_ADDR_MAX
 #define POOL_DOWN_AFTER 3 /* consecutive failures */
 
@@ -69,9 +55,9 @@ int pool_find(const pool *p, const char *addr);
 int pool_count(const pool *p);
 pool_node *pool_node_at(pool *p, int index);
 
-/* A new call to method on node, on the next of its channels (created if need be); the
- * channel's number goes to *channel when not NULL. */
-grpc_call *pool_call(pool *p, int node, pool_method m, grpc_completion_queue *cq,
+/* A new call to method m (method.h's table gives its path) on node, on the next of its channels
+ * (created if need be); the channel's number goes to *channel when not NULL. */
+grpc_call *pool_call(pool *p, int node, method_id m, grpc_completion_queue *cq,
                      gpr_timespec deadline, int *channel);
 /* Whether that channel is connected: a call that failed on a connected channel was
  * answered by the server, which says nothing against the node's health. */

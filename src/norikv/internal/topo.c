@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
+#include "xalloc.h"
 
 #define RESUBSCRIBE_INITIAL_MS 1000
 #define RESUBSCRIBE_MAX_MS     30000
@@ -167,11 +168,8 @@ static void set_id(topo *t, int node, const char *id)
 {
     if (node >= t->ids_cap) {
         int cap = node + 16;
-        char(*ids)[64] = realloc(t->ids, (size_t)cap * sizeof(*ids));
-        if (ids == NULL)
-            return;
-        memset(ids + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*ids));
-        t->ids = ids;
+        t->ids = xrealloc(t->ids, (size_t)cap * sizeof(*t->ids));
+        memset(t->ids + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*t->ids));
         t->ids_cap = cap;
     }
     snprintf(t->ids[node], sizeof(t->ids[node]), "%s", id);
@@ -235,16 +233,14 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
 {
     const char *seeds[64], *via = pool_node_at(t->pool, w->node)->addr;
     size_t ns = seed_addrs(t, seeds, 64);
-    kv_view_node *nodes = calloc(v->n_nodes + 1, sizeof(*nodes)), *old_nodes = NULL;
-    int *index = calloc(v->n_nodes + 1, sizeof(*index));
+    kv_view_node *nodes = xcalloc(v->n_nodes + 1, sizeof(*nodes)), *old_nodes;
+    int *index = xcalloc(v->n_nodes + 1, sizeof(*index));
     kv_leader_change *changes = NULL;
     const char **added = NULL, **removed = NULL;
     size_t nn = 0, nchanges = 0, nadded = 0, nremoved = 0;
     bool listeners = false;
     kv_topology_event ev;
 
-    if (nodes == NULL || index == NULL)
-        goto out;
     for (int i = 0; i < MAX_LISTENERS; i++)
         listeners |= t->listeners[i].fn != NULL;
 
@@ -267,11 +263,9 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
     }
 
     if (listeners) {
-        changes = calloc(v->n_shards + 1, sizeof(*changes));
-        added = calloc(nn + 1, sizeof(*added));
-        removed = calloc(t->n_nodes + 1, sizeof(*removed));
-        if (changes == NULL || added == NULL || removed == NULL)
-            listeners = false;
+        changes = xcalloc(v->n_shards + 1, sizeof(*changes));
+        added = xcalloc(nn + 1, sizeof(*added));
+        removed = xcalloc(t->n_nodes + 1, sizeof(*removed));
     }
     for (size_t i = 0; i < v->n_shards; i++) {
         const Norikv__V1__ShardInfo *s = v->shards[i];
@@ -330,7 +324,6 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
     old_nodes = t->nodes;
     t->nodes = nodes;
     t->n_nodes = nn;
-    nodes = NULL;
 
     if (listeners && (nadded || nremoved || nchanges || !ev.has_previous)) {
         ev.added = added;
@@ -344,9 +337,7 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
             if (t->listeners[i].fn != NULL)
                 t->listeners[i].fn(&ev, t->listeners[i].arg);
     }
-out:
     free(old_nodes);
-    free(nodes);
     free(index);
     free(changes);
     free(added);
@@ -459,8 +450,9 @@ static void start_watch(topo *t)
     watch *w;
     int node = pick_seed(t);
 
-    if (node < 0 || (w = calloc(1, sizeof(*w))) == NULL)
+    if (node < 0)
         return;
+    w = xcalloc(1, sizeof(*w));
     w->t = t;
     w->node = node;
     w->on_start.done = on_watch_start;
@@ -469,7 +461,7 @@ static void start_watch(topo *t)
     w->details = grpc_empty_slice();
     grpc_metadata_array_init(&w->initial);
     grpc_metadata_array_init(&w->trailing);
-    w->call = pool_call(t->pool, node, POOL_M_WATCH, evgrpc_cq(t->eg),
+    w->call = pool_call(t->pool, node, METHOD_WATCH_CLUSTER, evgrpc_cq(t->eg),
                         gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     w->refs = 1;
     if (w->call == NULL) {
@@ -526,10 +518,8 @@ static void schedule_resubscribe(topo *t)
 topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
                bool watch_cluster, kv_stats *counters)
 {
-    topo *t = calloc(1, sizeof(*t));
+    topo *t = xcalloc(1, sizeof(*t));
 
-    if (t == NULL)
-        return NULL;
     t->base = base;
     t->eg = eg;
     t->pool = p;
@@ -537,9 +527,9 @@ topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shar
     t->watch_enabled = watch_cluster;
     t->counters = counters;
     t->backoff_ms = RESUBSCRIBE_INITIAL_MS;
-    t->leader = malloc(((size_t)total_shards + 1) * sizeof(*t->leader));
+    t->leader = xmalloc(((size_t)total_shards + 1) * sizeof(*t->leader));
     t->resubscribe = evtimer_new(base, on_resubscribe, t);
-    if (t->leader == NULL || t->resubscribe == NULL) {
+    if (t->resubscribe == NULL) {
         topo_free(t);
         return NULL;
     }
