@@ -502,7 +502,7 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     c->parser = resp_parser_new();
     c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
     c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-    if (c->out == NULL || c->parser == NULL || c->rev == NULL || c->wev == NULL) {
+    if (c->out == NULL || c->rev == NULL || c->wev == NULL) {
         client_free(c);
         return;
     }

@@ -43,7 +43,7 @@ typedef struct conf {
     } log;
 } conf;
 
-/* Every key at its default. 0, or -1 on OOM. */
+/* Every key at its default. 0; -1 only if a built-in default fails its own check. */
 int conf_init(conf *c);
 void conf_free(conf *c);
 
