@@ -261,10 +261,7 @@ uint32_t kv_shard(const kv_client *c, const void *key, size_t len)
 
 const char *kv_shard_leader(const kv_client *c, uint32_t shard)
 {
-    int n = topo_leader(c->topo, shard);
-    pool_node *pn = pool_node_at(c->pool, n);
-
-    return pn != NULL ? pn->addr : NULL;
+    return pool_addr(c->pool, topo_leader(c->topo, shard));
 }
 
 /* ---- operations --------------------------------------------------------------------- */
@@ -428,7 +425,7 @@ static bool attempt(kv_op *op)
     op->call = pool_call(c->pool, op->node, op->m, evgrpc_cq(c->eg), deadline, &op->channel);
     if (op->call == NULL) {
         finish_error(op, KV_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE, "cannot open a channel to %s",
-                     pool_node_at(c->pool, op->node)->addr);
+                     pool_addr(c->pool, op->node));
         return false;
     }
     op->attempts++;
@@ -531,7 +528,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         v = retry_classify(op->status, details, op->safe);
     if (v.action != RETRY_DONE) {
         snprintf(op->last, sizeof(op->last), "%s %s from %s", pbgrpc_status_name(op->status),
-                 details[0] ? details : "(no message)", pool_node_at(c->pool, node)->addr);
+                 details[0] ? details : "(no message)", pool_addr(c->pool, node));
         op->last_status = op->status;
     }
     gpr_free(details);
@@ -599,7 +596,7 @@ static void deliver(kv_op *op)
     if (msg == NULL) {
         attempt_cleanup(op);
         finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "undecodable response from %s",
-                     pool_node_at(op->c->pool, op->node)->addr);
+                     pool_addr(op->c->pool, op->node));
         return;
     }
     switch (op->m) {
@@ -987,19 +984,14 @@ kv_op *kv_vget(kv_client *c, const kv_vget_args *a, kv_callback *cb, void *arg)
 
 /* ---- statistics --------------------------------------------------------------------- */
 
-static bool channel_ready(grpc_channel *ch)
-{
-    return grpc_channel_check_connectivity_state(ch, 0) == GRPC_CHANNEL_READY;
-}
-
 void kv_get_stats(const kv_client *c, kv_stats *st)
 {
     *st = c->st;
     for (int i = 0; i < pool_count(c->pool); i++) {
-        pool_node *n = pool_node_at(c->pool, i);
-        for (int k = 0; k < n->nchannels; k++)
-            st->pool_active_connections += channel_ready(n->channels[k]);
-        st->pool_nodes_marked_down += n->marked_down;
+        pool_node_stats ns;
+        pool_node_stats_get(c->pool, i, &ns);
+        st->pool_active_connections += (uint64_t)ns.channels_ready;
+        st->pool_nodes_marked_down += ns.marked_down;
     }
     st->pool_channels_open = (uint64_t)pool_active_connections(c->pool);
     st->pool_max_connections_per_node = (uint64_t)pool_channels_per_node(c->pool);
@@ -1016,18 +1008,17 @@ int kv_node_count(const kv_client *c)
 
 void kv_node_get(const kv_client *c, int i, kv_node_info *info)
 {
-    pool_node *n = pool_node_at(c->pool, i);
+    pool_node_stats ns;
 
     memset(info, 0, sizeof(*info));
-    if (n == NULL)
+    if (!pool_node_stats_get(c->pool, i, &ns))
         return;
-    info->addr = n->addr;
+    info->addr = pool_addr(c->pool, i);
     info->id = topo_node_id(c->topo, i);
-    info->seed = n->seed;
-    info->down = n->down;
-    info->channels = n->nchannels;
-    for (int k = 0; k < n->nchannels; k++)
-        info->connected |= channel_ready(n->channels[k]);
-    info->calls = n->calls;
-    info->failures = n->failures;
+    info->seed = ns.seed;
+    info->down = ns.down;
+    info->channels = ns.channels;
+    info->connected = ns.channels_ready > 0;
+    info->calls = ns.calls;
+    info->failures = ns.failures;
 }

@@ -15,6 +15,22 @@
 
 #include "xalloc.h"
 
+struct pool_node {
+    int index;
+    char addr[POOL_ADDR_MAX];
+    bool seed;
+    int nchannels; /* created so far */
+    grpc_channel **channels;
+    void **handles; /* [channel * METHOD_COUNT + method] */
+    unsigned next;  /* round-robin cursor */
+    int fails;      /* consecutive */
+    bool down;
+    bool probing;       /* a probe call is out */
+    int64_t down_until; /* ms, monotonic: next probe */
+    int64_t pause_ms;   /* grows while probes fail */
+    uint64_t calls, failures, marked_down;
+};
+
 struct pool {
     pool_config cfg;
     pool_node **nodes;
@@ -89,9 +105,46 @@ int pool_count(const pool *p)
     return p->count;
 }
 
-pool_node *pool_node_at(pool *p, int index)
+static pool_node *pool_node_at(const pool *p, int index)
 {
     return index >= 0 && index < p->count ? p->nodes[index] : NULL;
+}
+
+const char *pool_addr(const pool *p, int index)
+{
+    pool_node *n = pool_node_at(p, index);
+
+    return n != NULL ? n->addr : NULL;
+}
+
+bool pool_is_seed(const pool *p, int index)
+{
+    pool_node *n = pool_node_at(p, index);
+
+    return n != NULL && n->seed;
+}
+
+static bool channel_ready(grpc_channel *ch)
+{
+    return grpc_channel_check_connectivity_state(ch, 0) == GRPC_CHANNEL_READY;
+}
+
+bool pool_node_stats_get(const pool *p, int index, pool_node_stats *out)
+{
+    pool_node *n = pool_node_at(p, index);
+
+    memset(out, 0, sizeof(*out));
+    if (n == NULL)
+        return false;
+    out->seed = n->seed;
+    out->down = n->down;
+    out->channels = n->nchannels;
+    for (int k = 0; k < n->nchannels; k++)
+        out->channels_ready += channel_ready(n->channels[k]);
+    out->calls = n->calls;
+    out->failures = n->failures;
+    out->marked_down = n->marked_down;
+    return true;
 }
 
 static bool open_channel(pool *p, pool_node *n)

@@ -20,21 +20,15 @@
 #define POOL_ADDR_MAX   KV_ADDR_MAX
 #define POOL_DOWN_AFTER 3 /* consecutive failures */
 
-typedef struct pool_node {
-    int index;
-    char addr[POOL_ADDR_MAX];
-    bool seed;
-    int nchannels; /* created so far */
-    grpc_channel **channels;
-    void **handles; /* [channel * METHOD_COUNT + method] */
-    unsigned next;  /* round-robin cursor */
-    int fails;      /* consecutive */
-    bool down;
-    bool probing;       /* a probe call is out */
-    int64_t down_until; /* ms, monotonic: next probe */
-    int64_t pause_ms;   /* grows while probes fail */
+typedef struct pool_node pool_node;
+
+/* What callers may know of a node: its figures, copied out. */
+typedef struct pool_node_stats {
+    bool seed, down;
+    int channels;       /* created so far */
+    int channels_ready; /* connected now */
     uint64_t calls, failures, marked_down;
-} pool_node;
+} pool_node_stats;
 
 typedef struct pool pool;
 
@@ -53,7 +47,11 @@ void pool_free(pool *p);
 int pool_add(pool *p, const char *addr, bool seed);
 int pool_find(const pool *p, const char *addr);
 int pool_count(const pool *p);
-pool_node *pool_node_at(pool *p, int index);
+/* Node index's address, NULL when there is no such node; stable for the pool's life. */
+const char *pool_addr(const pool *p, int index);
+bool pool_is_seed(const pool *p, int index);
+/* False when there is no such node. */
+bool pool_node_stats_get(const pool *p, int index, pool_node_stats *out);
 
 /* A new call to method m (method.h's table gives its path) on node, on the next of its channels
  * (created if need be); the channel's number goes to *channel when not NULL. */

@@ -181,8 +181,8 @@ static size_t seed_addrs(topo *t, const char **out, size_t max)
     size_t n = 0;
 
     for (int i = 0; i < pool_count(t->pool) && n < max; i++)
-        if (pool_node_at(t->pool, i)->seed)
-            out[n++] = pool_node_at(t->pool, i)->addr;
+        if (pool_is_seed(t->pool, i))
+            out[n++] = pool_addr(t->pool, i);
     return n;
 }
 
@@ -190,7 +190,7 @@ int topo_resolve_hint(topo *t, const char *hint, size_t len, int via)
 {
     char buf[POOL_ADDR_MAX], mapped[POOL_ADDR_MAX], host[POOL_ADDR_MAX];
     const char *seeds[64];
-    pool_node *vn = pool_node_at(t->pool, via);
+    const char *via_addr = pool_addr(t->pool, via);
     int port;
 
     if (len == 0 || len >= sizeof(buf))
@@ -199,7 +199,7 @@ int topo_resolve_hint(topo *t, const char *hint, size_t len, int via)
     buf[len] = '\0';
     if (topo_split_addr(buf, host, sizeof(host), &port)) {
         size_t ns = seed_addrs(t, seeds, 64);
-        if (!topo_map_addr(buf, vn ? vn->addr : NULL, seeds, ns, mapped, sizeof(mapped)))
+        if (!topo_map_addr(buf, via_addr, seeds, ns, mapped, sizeof(mapped)))
             return -1;
         return pool_add(t->pool, mapped, false);
     }
@@ -231,7 +231,7 @@ static bool in_nodes(const kv_view_node *nodes, size_t n, const char *addr)
 
 static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
 {
-    const char *seeds[64], *via = pool_node_at(t->pool, w->node)->addr;
+    const char *seeds[64], *via = pool_addr(t->pool, w->node);
     size_t ns = seed_addrs(t, seeds, 64);
     kv_view_node *nodes = xcalloc(v->n_nodes + 1, sizeof(*nodes)), *old_nodes;
     int *index = xcalloc(v->n_nodes + 1, sizeof(*index));
@@ -286,16 +286,15 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
                 now = idx;
         }
         /* No leader named: forget ours only if the view says it is not, or does not know it. */
-        if (now < 0 && old >= 0 && !old_listed &&
-            in_nodes(nodes, nn, pool_node_at(t->pool, old)->addr))
+        if (now < 0 && old >= 0 && !old_listed && in_nodes(nodes, nn, pool_addr(t->pool, old)))
             now = old;
         if (now == old)
             continue;
         set_leader(t, s->id, now);
         if (listeners) {
             changes[nchanges].shard = s->id;
-            changes[nchanges].old_addr = old >= 0 ? pool_node_at(t->pool, old)->addr : NULL;
-            changes[nchanges].new_addr = now >= 0 ? pool_node_at(t->pool, now)->addr : NULL;
+            changes[nchanges].old_addr = old >= 0 ? pool_addr(t->pool, old) : NULL;
+            changes[nchanges].new_addr = now >= 0 ? pool_addr(t->pool, now) : NULL;
             nchanges++;
         }
     }
@@ -435,7 +434,7 @@ static int pick_seed(topo *t)
 
     for (int k = 0; k < n; k++) {
         int i = (t->next_seed + k) % n;
-        if (pool_node_at(t->pool, i)->seed) {
+        if (pool_is_seed(t->pool, i)) {
             t->next_seed = i + 1;
             return i;
         }
