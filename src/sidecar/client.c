@@ -164,7 +164,10 @@ static void req_free(req *r)
     resp_argv_free(r->argv, r->argc);
     if (r->reply != NULL)
         evbuffer_free(r->reply);
-    free(r->scratch);
+    if (r->scratch_free != NULL)
+        r->scratch_free(r->scratch);
+    else
+        free(r->scratch);
     free(r);
 }
 
@@ -240,13 +243,10 @@ static void start(req *r)
     c->last_cmd = r->cmd != NULL ? r->cmd->name : NULL;
     c->s->st.total_commands_processed++;
     r->in_proc = true;
-    if (!cmd_check(r)) {
+    if (c->tx.in_multi && (r->cmd == NULL || !(r->cmd->flags & CMD_TX))) {
+        tx_queue(r); /* checked and queued for EXEC, as Redis does */
+    } else if (!cmd_check(r)) {
         r->rejected = true;
-        req_done(r);
-    } else if (c->refused_multi && !(r->cmd->flags & CMD_TX)) {
-        /* What a client queued in a transaction must not run outside one. */
-        reply_error(r, "ERR command not run: MULTI is not supported (NoriKV has no "
-                       "transactions across keys); send EXEC or DISCARD");
         req_done(r);
     } else {
         r->cmd->proc(r);
@@ -522,6 +522,7 @@ void client_free(client *c)
         c->head = r->next;
         req_free(r);
     }
+    tx_reset(c);
     if (c->in_flush)
         LIST_REMOVE(c, flush_link);
     if (c->linked) {

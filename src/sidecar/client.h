@@ -17,6 +17,7 @@
 #include "kv.h"
 #include "resp.h"
 #include "sidecar.h"
+#include "tx.h"
 
 struct cmd_def;
 typedef struct req req;
@@ -38,12 +39,12 @@ struct client {
     bool authenticated;
     char *name;
     char lib_name[64], lib_ver[64];
+    tx_state tx;
     kv_consistency consistency;
     bool reading;     /* the read event is armed */
     bool close_after; /* close once the output is written (QUIT, protocol error, kill) */
     bool protocol_error;
     bool eof;           /* the peer closed its side: finish what it sent, then close */
-    bool refused_multi; /* after a refused MULTI: nothing runs until EXEC or DISCARD */
     bool in_flush;      /* in the sidecar's flushing list */
     bool linked;        /* in the sidecar's client list */
     bool advancing;     /* inside advance(), for the assert that it is never re-entered */
@@ -81,7 +82,8 @@ struct req {
     kv_op *op;
     req_part *parts;
     int nparts, pending;
-    void *scratch; /* the command's own state, freed with the request */
+    void *scratch;                /* the command's own state, freed with the request ... */
+    void (*scratch_free)(void *); /* ... by this, when not free() */
     int64_t start_us;
     bool failed;
     bool rejected; /* refused before running (arity, auth, ...): counted apart */

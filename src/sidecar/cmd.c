@@ -69,17 +69,96 @@ static const cmd_arg a_section[] = {
     {.name = "section", .type = CMD_ARG_STRING, .flags = OPT | MULTI},
     END,
 };
-static const cmd_arg a_expire[] = {
+static const cmd_arg a_set_expire[] = {
     {.name = "seconds", .type = CMD_ARG_INTEGER, .token = "EX"},
     {.name = "milliseconds", .type = CMD_ARG_INTEGER, .token = "PX"},
     {.name = "unix-time-seconds", .type = CMD_ARG_UNIX_TIME, .token = "EXAT"},
     {.name = "unix-time-milliseconds", .type = CMD_ARG_UNIX_TIME, .token = "PXAT"},
+    {.name = "keepttl", .type = CMD_ARG_PURE_TOKEN, .token = "KEEPTTL"},
+    END,
+};
+static const cmd_arg a_set_condition[] = {
+    {.name = "nx", .type = CMD_ARG_PURE_TOKEN, .token = "NX"},
+    {.name = "xx", .type = CMD_ARG_PURE_TOKEN, .token = "XX"},
     END,
 };
 static const cmd_arg a_set[] = {
     {.name = "key", .type = CMD_ARG_KEY},
     {.name = "value", .type = CMD_ARG_STRING},
-    {.name = "expiration", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_expire},
+    {.name = "condition", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_set_condition},
+    {.name = "get", .type = CMD_ARG_PURE_TOKEN, .token = "GET", .flags = OPT},
+    {.name = "expiration", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_set_expire},
+    END,
+};
+static const cmd_arg a_getex_expire[] = {
+    {.name = "seconds", .type = CMD_ARG_INTEGER, .token = "EX"},
+    {.name = "milliseconds", .type = CMD_ARG_INTEGER, .token = "PX"},
+    {.name = "unix-time-seconds", .type = CMD_ARG_UNIX_TIME, .token = "EXAT"},
+    {.name = "unix-time-milliseconds", .type = CMD_ARG_UNIX_TIME, .token = "PXAT"},
+    {.name = "persist", .type = CMD_ARG_PURE_TOKEN, .token = "PERSIST"},
+    END,
+};
+static const cmd_arg a_getex[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "expiration", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_getex_expire},
+    END,
+};
+static const cmd_arg a_incrby[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "increment", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_decrby[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "decrement", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_incrbyfloat[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "increment", .type = CMD_ARG_DOUBLE},
+    END,
+};
+static const cmd_arg a_getrange[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "start", .type = CMD_ARG_INTEGER},
+    {.name = "end", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_setrange[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "offset", .type = CMD_ARG_INTEGER},
+    {.name = "value", .type = CMD_ARG_STRING},
+    END,
+};
+static const cmd_arg a_expire_condition[] = {
+    {.name = "nx", .type = CMD_ARG_PURE_TOKEN, .token = "NX"},
+    {.name = "xx", .type = CMD_ARG_PURE_TOKEN, .token = "XX"},
+    {.name = "gt", .type = CMD_ARG_PURE_TOKEN, .token = "GT"},
+    {.name = "lt", .type = CMD_ARG_PURE_TOKEN, .token = "LT"},
+    END,
+};
+static const cmd_arg a_expire_s[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "seconds", .type = CMD_ARG_INTEGER},
+    {.name = "condition", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_expire_condition},
+    END,
+};
+static const cmd_arg a_expire_ms[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "milliseconds", .type = CMD_ARG_INTEGER},
+    {.name = "condition", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_expire_condition},
+    END,
+};
+static const cmd_arg a_expireat_s[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "unix-time-seconds", .type = CMD_ARG_UNIX_TIME},
+    {.name = "condition", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_expire_condition},
+    END,
+};
+static const cmd_arg a_expireat_ms[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "unix-time-milliseconds", .type = CMD_ARG_UNIX_TIME},
+    {.name = "condition", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_expire_condition},
     END,
 };
 static const cmd_arg a_setex[] = {
@@ -321,6 +400,21 @@ static const cmd_def config_subs[] = {
 };
 
 /* A command NoriKV cannot do faithfully: always refused, with the reason. */
+/* A command on one key run by the compare-and-swap engine (cas.c) through its cell.c
+ * function; the same function serves it inside MULTI ... EXEC. */
+#define ON_KEY(cmd, n, flag, fn, grp, ver, text, arguments)                                        \
+    {                                                                                              \
+        .name = cmd, .arity = n, .flags = flag, .first_key = 1, .last_key = 1, .key_step = 1,      \
+        .proc = cmd_cas, .cell = fn, .group = grp, .since = ver, .complexity = "O(1)",             \
+        .summary = text, .args = arguments                                                         \
+    }
+#define NOTE_CREATE                                                                                \
+    " A missing key is created by an unconditional write (NoriKV has no put-if-absent: two "       \
+    "clients creating it at once can both win)."
+#define NOTE_TTL                                                                                   \
+    " The key loses its TTL (NoriKV never returns it and a write replaces it): set one in the "    \
+    "same write with MULTI, this, EXPIRE, EXEC."
+
 #define REFUSED(cmd, n, reason, arguments)                                                         \
     {                                                                                              \
         .name = cmd, .arity = n, .flags = CMD_REFUSED | CMD_LOCAL, .proc = cmd_refuse,             \
@@ -334,6 +428,7 @@ static const cmd_def table[] = {
      .arity = -1,
      .flags = LOCAL_FAST,
      .proc = cmd_ping,
+     .cell = cell_ping,
      .group = "connection",
      .since = "1.0.0",
      .complexity = "O(1)",
@@ -343,6 +438,7 @@ static const cmd_def table[] = {
      .arity = 2,
      .flags = LOCAL_FAST,
      .proc = cmd_echo,
+     .cell = cell_echo,
      .group = "connection",
      .since = "1.0.0",
      .complexity = "O(1)",
@@ -451,6 +547,7 @@ static const cmd_def table[] = {
      .last_key = 1,
      .key_step = 1,
      .proc = cmd_get,
+     .cell = cell_get,
      .group = "string",
      .since = "1.0.0",
      .complexity = "O(1)",
@@ -463,11 +560,13 @@ static const cmd_def table[] = {
      .last_key = 1,
      .key_step = 1,
      .proc = cmd_set,
+     .cell = cell_set,
      .group = "string",
      .since = "1.0.0",
      .complexity = "O(1)",
-     .summary = "Sets the value of a key, with an optional time to live. NX is refused: NoriKV "
-                "has no put-if-absent.",
+     .summary = "Sets the value of a key, with an optional time to live. XX and GET run as a "
+                "compare-and-swap of the key; NX and KEEPTTL are refused: NoriKV has no "
+                "put-if-absent and does not expose a key's TTL.",
      .args = a_set},
     {.name = "SETEX",
      .arity = 4,
@@ -476,6 +575,7 @@ static const cmd_def table[] = {
      .last_key = 1,
      .key_step = 1,
      .proc = cmd_setex,
+     .cell = cell_setex,
      .group = "string",
      .since = "2.0.0",
      .complexity = "O(1)",
@@ -488,6 +588,7 @@ static const cmd_def table[] = {
      .last_key = 1,
      .key_step = 1,
      .proc = cmd_psetex,
+     .cell = cell_psetex,
      .group = "string",
      .since = "2.6.0",
      .complexity = "O(1)",
@@ -500,6 +601,7 @@ static const cmd_def table[] = {
      .last_key = -1,
      .key_step = 1,
      .proc = cmd_del,
+     .cell = cell_del,
      .group = "generic",
      .since = "1.0.0",
      .complexity = "O(N) where N is the number of keys",
@@ -513,6 +615,7 @@ static const cmd_def table[] = {
      .last_key = -1,
      .key_step = 1,
      .proc = cmd_del,
+     .cell = cell_del,
      .group = "generic",
      .since = "4.0.0",
      .complexity = "O(N) where N is the number of keys",
@@ -525,6 +628,7 @@ static const cmd_def table[] = {
      .last_key = -1,
      .key_step = 1,
      .proc = cmd_exists,
+     .cell = cell_exists,
      .group = "generic",
      .since = "3.0.3",
      .complexity = "O(N) where N is the number of keys",
@@ -555,6 +659,63 @@ static const cmd_def table[] = {
      .summary = "Sets several keys. Per key and concurrent, not atomic across keys: on an error "
                 "some keys may be set.",
      .args = a_mset},
+
+    /* read-modify-write: compare-and-swap rounds of the engine (cas.c) on cell.c's commands */
+    ON_KEY("INCR", 2, CMD_WRITE | CMD_FAST, cell_incr, "string", "1.0.0",
+           "Adds 1 to a key's integer." NOTE_CREATE NOTE_TTL, a_key),
+    ON_KEY("DECR", 2, CMD_WRITE | CMD_FAST, cell_decr, "string", "1.0.0",
+           "Subtracts 1 from a key's integer." NOTE_CREATE NOTE_TTL, a_key),
+    ON_KEY("INCRBY", 3, CMD_WRITE | CMD_FAST, cell_incrby, "string", "1.0.0",
+           "Adds a number to a key's integer." NOTE_CREATE NOTE_TTL, a_incrby),
+    ON_KEY("DECRBY", 3, CMD_WRITE | CMD_FAST, cell_decrby, "string", "1.0.0",
+           "Subtracts a number from a key's integer." NOTE_CREATE NOTE_TTL, a_decrby),
+    ON_KEY("INCRBYFLOAT", 3, CMD_WRITE | CMD_FAST, cell_incrbyfloat, "string", "2.6.0",
+           "Adds a floating-point number to a key's number." NOTE_CREATE NOTE_TTL, a_incrbyfloat),
+    ON_KEY("APPEND", 3, CMD_WRITE | CMD_FAST, cell_append, "string", "2.0.0",
+           "Appends a string to a key's value; returns the new length." NOTE_CREATE NOTE_TTL,
+           a_kv_pair),
+    ON_KEY("SETRANGE", 4, CMD_WRITE, cell_setrange, "string", "2.2.0",
+           "Overwrites part of a key's value at an offset, padding with zero bytes." NOTE_CREATE
+               NOTE_TTL,
+           a_setrange),
+    ON_KEY("STRLEN", 2, CMD_READ | CMD_FAST, cell_strlen, "string", "2.2.0",
+           "Returns the length of a key's value (0 for a missing key); a linearizable read.",
+           a_key),
+    ON_KEY("GETRANGE", 4, CMD_READ, cell_getrange, "string", "2.4.0",
+           "Returns a substring of a key's value; a linearizable read.", a_getrange),
+    ON_KEY("GETSET", 3, CMD_WRITE | CMD_FAST, cell_getset, "string", "1.0.0",
+           "Sets a key's value and returns the old one (or nil); the key loses its TTL, as in "
+           "Redis." NOTE_CREATE,
+           a_kv_pair),
+    ON_KEY("GETDEL", 2, CMD_WRITE | CMD_FAST, cell_getdel, "string", "6.2.0",
+           "Returns a key's value and deletes the key. NoriKV ignores a delete's version "
+           "condition: a write landing between the read and the delete is deleted too.",
+           a_key),
+    ON_KEY("GETEX", -2, CMD_WRITE | CMD_FAST, cell_getex, "string", "6.2.0",
+           "Returns a key's value and, with an option, sets or clears its TTL by rewriting the "
+           "value under the version read.",
+           a_getex),
+    ON_KEY("EXPIRE", -3, CMD_WRITE | CMD_FAST, cell_expire, "generic", "1.0.0",
+           "Sets a key's TTL in seconds by rewriting its value under the version read. NX, XX, "
+           "GT and LT need the current TTL, which NoriKV does not expose: refused unless the "
+           "same transaction set it.",
+           a_expire_s),
+    ON_KEY("PEXPIRE", -3, CMD_WRITE | CMD_FAST, cell_pexpire, "generic", "2.6.0",
+           "Sets a key's TTL in milliseconds, as EXPIRE.", a_expire_ms),
+    ON_KEY("EXPIREAT", -3, CMD_WRITE | CMD_FAST, cell_expireat, "generic", "1.2.0",
+           "Sets a key's expiry as a Unix time in seconds, as EXPIRE.", a_expireat_s),
+    ON_KEY("PEXPIREAT", -3, CMD_WRITE | CMD_FAST, cell_pexpireat, "generic", "2.6.0",
+           "Sets a key's expiry as a Unix time in milliseconds, as EXPIRE.", a_expireat_ms),
+    ON_KEY("PERSIST", 2, CMD_WRITE | CMD_FAST, cell_persist, "generic", "2.2.0",
+           "Removes a key's TTL by rewriting its value; returns 1 whenever the key exists, as "
+           "NoriKV cannot tell whether it had a TTL.",
+           a_key),
+    ON_KEY("TTL", 2, CMD_READ | CMD_FAST, cell_ttl, "generic", "1.0.0",
+           "-2 for a missing key; otherwise an error: NoriKV does not expose a key's remaining "
+           "time to live (inside MULTI, a TTL the transaction set is known).",
+           a_key),
+    ON_KEY("PTTL", 2, CMD_READ | CMD_FAST, cell_ttl, "generic", "2.6.0",
+           "TTL in milliseconds, with the same limits as TTL.", a_key),
 
     /* NoriKV-native commands */
     {.name = "NORI.PUT",
@@ -638,13 +799,12 @@ static const cmd_def table[] = {
 
     /* what NoriKV cannot do faithfully is refused, with the reason */
     REFUSED("SETNX", 3, "NoriKV has no atomic put-if-absent", a_kv_pair),
+    REFUSED("MSETNX", -3, "NoriKV has no atomic put-if-absent", a_mset),
     REFUSED("KEYS", 2, "NoriKV cannot enumerate keys", a_pattern_one),
     REFUSED("SCAN", -2, "NoriKV cannot enumerate keys", a_scan),
     REFUSED("DBSIZE", 1, "NoriKV cannot count keys", a_none),
     REFUSED("FLUSHDB", -1, "NoriKV has no way to drop every key", a_none),
     REFUSED("FLUSHALL", -1, "NoriKV has no way to drop every key", a_none),
-    REFUSED("TTL", 2, "NoriKV does not expose a key's remaining time to live", a_key),
-    REFUSED("PTTL", 2, "NoriKV does not expose a key's remaining time to live", a_key),
     {.name = "MULTI",
      .arity = 1,
      .flags = CMD_STATE | CMD_FAST | CMD_TX,
@@ -652,17 +812,19 @@ static const cmd_def table[] = {
      .group = "transactions",
      .since = "1.2.0",
      .complexity = "O(1)",
-     .summary = "Not available: NoriKV has no transactions across keys. Refused; what follows "
-                "is not run until EXEC or DISCARD.",
+     .summary = "Starts a transaction. Its commands must all touch one key (or none): EXEC runs "
+                "them as one compare-and-swap of that key; several keys get EXECABORT.",
      .args = a_none},
     {.name = "EXEC",
      .arity = 1,
-     .flags = CMD_STATE | CMD_TX,
+     .flags = CMD_WRITE | CMD_STATE | CMD_TX,
      .proc = cmd_exec,
      .group = "transactions",
      .since = "1.2.0",
-     .complexity = "O(1)",
-     .summary = "Ends a refused MULTI with EXECABORT: nothing queued ran.",
+     .complexity = "Depends on commands in the transaction",
+     .summary = "Runs the queued commands on their one key: read once, apply in order, one write "
+                "conditional on the version read, redone on a race. A key the transaction "
+                "creates is written unconditionally (no put-if-absent).",
      .args = a_none},
     {.name = "DISCARD",
      .arity = 1,
@@ -670,10 +832,31 @@ static const cmd_def table[] = {
      .proc = cmd_discard,
      .group = "transactions",
      .since = "2.0.0",
-     .complexity = "O(1)",
-     .summary = "Ends a refused MULTI.",
+     .complexity = "O(N) when N is the number of queued commands",
+     .summary = "Discards a transaction.",
      .args = a_none},
-    REFUSED("WATCH", -2, "NoriKV has no transactions across keys", a_keys),
+    {.name = "WATCH",
+     .arity = -2,
+     .flags = CMD_STATE | CMD_FAST | CMD_TX,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 1,
+     .proc = cmd_watch,
+     .group = "transactions",
+     .since = "2.2.0",
+     .complexity = "O(1)",
+     .summary = "Watches one key (several are refused: NoriKV has no transactions across keys): "
+                "EXEC answers nil if its version changed.",
+     .args = a_keys},
+    {.name = "UNWATCH",
+     .arity = 1,
+     .flags = CMD_STATE | CMD_FAST,
+     .proc = cmd_unwatch,
+     .group = "transactions",
+     .since = "2.2.0",
+     .complexity = "O(1)",
+     .summary = "Forgets the watched key.",
+     .args = a_none},
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))
@@ -875,38 +1058,6 @@ bool arg_ll(const req *r, int i, long long *out)
 void cmd_container(req *r)
 {
     reply_no_subcommand(r);
-    req_done(r);
-}
-
-void cmd_multi(req *r)
-{
-    if (r->c->refused_multi) {
-        reply_error(r, "ERR MULTI calls can not be nested");
-    } else {
-        reply_error(r, "ERR MULTI is not supported: NoriKV has no transactions across keys");
-        r->c->refused_multi = true;
-    }
-    req_done(r);
-}
-
-void cmd_exec(req *r)
-{
-    if (r->c->refused_multi)
-        reply_error(r, "EXECABORT Transaction discarded because MULTI is not supported: NoriKV "
-                       "has no transactions across keys");
-    else
-        reply_error(r, "ERR EXEC without MULTI");
-    r->c->refused_multi = false;
-    req_done(r);
-}
-
-void cmd_discard(req *r)
-{
-    if (r->c->refused_multi)
-        resp_add_simple(reply(r), "OK");
-    else
-        reply_error(r, "ERR DISCARD without MULTI");
-    r->c->refused_multi = false;
     req_done(r);
 }
 

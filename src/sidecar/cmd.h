@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cell.h"
 #include "client.h"
 
 typedef void cmd_proc(req *r);
@@ -22,7 +23,7 @@ enum cmd_flag {
     CMD_FAST = 1 << 5,
     CMD_REFUSED = 1 << 6, /* NoriKV cannot do it faithfully: always refused with why */
     CMD_LOADING = 1 << 7, /* allowed while the sidecar drains */
-    CMD_TX = 1 << 8,      /* runs after a refused MULTI (the others are not run) */
+    CMD_TX = 1 << 8,      /* runs at once inside MULTI (the others are queued) */
 };
 
 /* An argument's type, as COMMAND DOCS names it (cmd_arg_type_name). */
@@ -60,6 +61,8 @@ typedef struct cmd_def {
     unsigned flags;
     int first_key, last_key, key_step;
     cmd_proc *proc; /* never NULL; cmd_container for a container that is no command itself */
+    cell_fn *cell;  /* how it runs on one key's value inside MULTI (and for cmd_cas); NULL: it
+                       cannot be part of a NoriKV transaction */
     const char *group;
     const char *since;
     const char *complexity;
@@ -82,7 +85,9 @@ void cmd_print_markdown(FILE *f);
 
 /* Handlers, by module; a subcommand has its own (CLIENT|ID: cmd_client_id). */
 /* cmd.c: the table's own (COMMAND and its subcommands, refusals, MULTI/EXEC/DISCARD) */
-cmd_proc cmd_container, cmd_refuse, cmd_multi, cmd_exec, cmd_discard;
+cmd_proc cmd_container, cmd_refuse;
+cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch; /* tx.c */
+cmd_proc cmd_cas; /* the row's cell function as one compare-and-swap of its key (cas.c) */
 cmd_proc cmd_command, cmd_command_count, cmd_command_info, cmd_command_docs, cmd_command_list,
     cmd_command_help;
 /* cmd_conn.c */

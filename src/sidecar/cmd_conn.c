@@ -181,7 +181,7 @@ void cmd_reset(req *r)
     c->name = NULL;
     c->consistency = KV_LEASE;
     c->authenticated = false;
-    c->refused_multi = false;
+    tx_reset(c);
     resp_add_simple(reply(r), "RESET");
     req_done(r);
 }

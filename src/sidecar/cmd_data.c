@@ -84,6 +84,14 @@ void cmd_set(req *r)
     int64_t ttl = 0;
     bool has_expiry = false, expired = false;
 
+    /* XX and GET depend on the value there: a compare-and-swap of the key; a plain SET
+     * is one unconditional Put */
+    for (int i = 3; i < r->argc; i++) {
+        if (strcasecmp(r->argv[i].ptr, "XX") == 0 || strcasecmp(r->argv[i].ptr, "GET") == 0) {
+            cmd_cas(r);
+            return;
+        }
+    }
     for (int i = 3; i < r->argc; i++) {
         const char *opt = r->argv[i].ptr;
         bool ex = strcasecmp(opt, "EX") == 0, px = strcasecmp(opt, "PX") == 0,
@@ -92,14 +100,6 @@ void cmd_set(req *r)
 
         if (strcasecmp(opt, "NX") == 0) {
             reply_error(r, "ERR SET NX is not supported: NoriKV has no atomic put-if-absent");
-            req_done(r);
-            return;
-        }
-        if (strcasecmp(opt, "XX") == 0 || strcasecmp(opt, "GET") == 0) {
-            reply_errorf(r,
-                         "ERR SET %s is not supported yet: it needs a compare-and-swap loop "
-                         "that this sidecar version does not have",
-                         opt);
             req_done(r);
             return;
         }

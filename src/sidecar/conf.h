@@ -24,6 +24,7 @@ typedef struct conf {
         long reply_backlog;      /* bytes of unsent replies above which reading pauses */
         long max_pending;        /* requests queued per client above which reading pauses */
         int timeout;             /* seconds an idle client may stay, 0: forever */
+        int cas_max_rounds;      /* reads and conditional writes of one read-modify-write */
     } sidecar;
     struct {
         char *nodes;

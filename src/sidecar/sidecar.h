@@ -21,6 +21,7 @@
 #define SIDECAR_REDIS_VERSION "7.2.0" /* the Redis protocol level clients may assume */
 
 typedef struct client client;
+typedef struct cas_block cas_block;
 
 typedef struct sidecar {
     struct event_base *base;
@@ -28,8 +29,9 @@ typedef struct sidecar {
     const char *config_file;
     kv_client *kv;
     struct evconnlistener *unix_listener, *tcp_listener;
-    LIST_HEAD(client_list, client) clients; /* every connected client */
-    LIST_HEAD(flush_list, client) flushing; /* clients with replies to write this loop pass */
+    LIST_HEAD(client_list, client) clients;    /* every connected client */
+    LIST_HEAD(flush_list, client) flushing;    /* clients with replies to write this loop pass */
+    LIST_HEAD(cas_list, cas_block) cas_active; /* one running read-modify-write per key */
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;

@@ -21,7 +21,12 @@
     X(keyspace_misses, "keys read that did not exist")                                             \
     X(total_net_input_bytes, "bytes read from clients")                                            \
     X(total_net_output_bytes, "bytes written to clients")                                          \
-    X(client_query_pauses, "times reading from a client paused for its backlog")
+    X(client_query_pauses, "times reading from a client paused for its backlog")                   \
+    X(cas_rounds, "compare-and-swap rounds: reads of a key to modify it")                          \
+    X(cas_conflicts, "rounds whose conditional write found the key changed")                       \
+    X(cas_exhausted, "read-modify-writes that gave up with CONFLICT after cas_max_rounds")         \
+    X(cas_waits, "read-modify-writes that waited for another on the same key")                     \
+    X(cas_watch_aborts, "EXECs answered nil because the watched key changed")
 
 typedef struct cmd_stat {
     uint64_t calls, usec, failed_calls, rejected_calls;

@@ -1,0 +1,348 @@
+/*
+ * cas: rounds of read, compute, conditional write for one key. Owns its block: the cell,
+ * the commands and their replies, the operation in flight. Blocks on one key queue behind
+ * the one running (the sidecar's cas_active list), so its own clients never make each
+ * other lose a round; other writers to the cluster still can, and then the round is redone.
+ */
+#include "cas.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "cmd.h"
+#include "xalloc.h"
+
+typedef struct cas_step {
+    cell_fn *fn;
+    resp_arg *argv;
+    int argc;
+    bool owned;
+    bool ok; /* its last run succeeded */
+    struct evbuffer *reply;
+} cas_step;
+
+struct cas_block {
+    req *r;
+    sidecar *s;
+    char *key; /* NULL: keyless */
+    size_t klen;
+    cas_step *steps;
+    int nsteps, cap;
+    bool as_array;
+    bool watching;
+    cas_watch watch;
+    int rounds;
+    int64_t deadline_ms;
+    cell c;
+    bool read_found;
+    kv_version read_version;
+    kv_op *op;
+    bool active; /* on the sidecar's cas_active list, the key's running block */
+    LIST_ENTRY(cas_block) link;
+    TAILQ_HEAD(, cas_block) waiters; /* of the active block: the same key, in arrival order */
+    TAILQ_ENTRY(cas_block) wait_link;
+    cas_block *waiting_on; /* the active block this one waits behind, or NULL */
+};
+
+static void block_free(void *p);
+static void start_round(cas_block *b);
+
+cas_block *cas_block_new(req *r, const resp_arg *key, int nsteps)
+{
+    cas_block *b = xcalloc(1, sizeof(*b));
+
+    b->r = r;
+    b->s = r->c->s;
+    if (key != NULL) {
+        b->key = xmemdup0(key->ptr, key->len);
+        b->klen = key->len;
+    }
+    b->cap = nsteps > 0 ? nsteps : 1;
+    b->steps = xcalloc((size_t)b->cap, sizeof(*b->steps));
+    TAILQ_INIT(&b->waiters);
+    cell_init(&b->c);
+    r->scratch = b;
+    r->scratch_free = block_free;
+    return b;
+}
+
+void cas_block_add(cas_block *b, cell_fn *fn, resp_arg *argv, int argc, bool owned)
+{
+    cas_step *st;
+
+    if (b->nsteps == b->cap) {
+        b->cap *= 2;
+        b->steps = xrealloc(b->steps, (size_t)b->cap * sizeof(*b->steps));
+    }
+    st = &b->steps[b->nsteps++];
+    memset(st, 0, sizeof(*st));
+    st->fn = fn;
+    st->argv = argv;
+    st->argc = argc;
+    st->owned = owned;
+    st->reply = evbuffer_new();
+}
+
+/* ---- the key's queue ------------------------------------------------------------------ */
+
+static cas_block *active_on(sidecar *s, const char *key, size_t klen)
+{
+    cas_block *a;
+
+    LIST_FOREACH(a, &s->cas_active, link)
+    if (a->klen == klen && memcmp(a->key, key, klen) == 0)
+        return a;
+    return NULL;
+}
+
+/* b is done with the key (finished or abandoned): the next block waiting on it runs. */
+static void release_key(cas_block *b)
+{
+    cas_block *next;
+
+    if (b->waiting_on != NULL) {
+        TAILQ_REMOVE(&b->waiting_on->waiters, b, wait_link);
+        b->waiting_on = NULL;
+        return;
+    }
+    if (!b->active)
+        return;
+    LIST_REMOVE(b, link);
+    b->active = false;
+    next = TAILQ_FIRST(&b->waiters);
+    if (next == NULL)
+        return;
+    TAILQ_REMOVE(&b->waiters, next, wait_link);
+    next->waiting_on = NULL;
+    /* the rest now wait behind next */
+    TAILQ_CONCAT(&next->waiters, &b->waiters, wait_link);
+    for (cas_block *w = TAILQ_FIRST(&next->waiters); w != NULL; w = TAILQ_NEXT(w, wait_link))
+        w->waiting_on = next;
+    next->active = true;
+    LIST_INSERT_HEAD(&next->s->cas_active, next, link);
+    start_round(next);
+}
+
+static void block_free(void *p)
+{
+    cas_block *b = p;
+
+    kv_op_detach(b->op);
+    release_key(b);
+    for (int i = 0; i < b->nsteps; i++) {
+        if (b->steps[i].owned)
+            resp_argv_free(b->steps[i].argv, b->steps[i].argc);
+        evbuffer_free(b->steps[i].reply);
+    }
+    free(b->steps);
+    cell_free(&b->c);
+    free(b->key);
+    free(b);
+}
+
+/* ---- answering ------------------------------------------------------------------------ */
+
+static void finish(cas_block *b)
+{
+    req *r = b->r;
+
+    release_key(b);
+    req_done(r); /* frees r, and b with it, once its reply can leave */
+}
+
+/* Every command's reply: one command's own, or EXEC's array of them. */
+static void answer(cas_block *b)
+{
+    struct evbuffer *out = reply(b->r);
+
+    if (b->as_array)
+        resp_add_array(out, b->nsteps);
+    for (int i = 0; i < b->nsteps; i++) {
+        if (!b->steps[i].ok && !b->as_array)
+            b->r->failed = true;
+        evbuffer_add_buffer(out, b->steps[i].reply);
+    }
+    finish(b);
+}
+
+static void fail(cas_block *b, const kv_result *res)
+{
+    reply_kv_error(b->r, res, NULL);
+    finish(b);
+}
+
+/* The watched key changed: EXEC answers a null array, as Redis does. */
+static void watch_lost(cas_block *b)
+{
+    b->s->st.cas_watch_aborts++;
+    resp_add_null_array(reply(b->r), b->r->c->proto);
+    finish(b);
+}
+
+/* ---- rounds --------------------------------------------------------------------------- */
+
+static int remaining_ms(const cas_block *b)
+{
+    int64_t left = b->deadline_ms - clock_now_ms();
+
+    return left > 0 ? (int)left : 0;
+}
+
+static void timed_out(cas_block *b)
+{
+    reply_errorf(b->r, "TIMEOUT deadline of %d ms passed after %d round%s of compare-and-swap",
+                 b->s->cfg.cluster.timeout_ms, b->rounds, b->rounds == 1 ? "" : "s");
+    finish(b);
+}
+
+static void on_written(const kv_result *res, void *arg)
+{
+    cas_block *b = arg;
+
+    b->op = NULL;
+    if (res->err == KV_OK) {
+        answer(b);
+        return;
+    }
+    if (res->err != KV_ERR_VERSION_MISMATCH && res->err != KV_ERR_KEY_MISSING) {
+        fail(b, res);
+        return;
+    }
+    /* someone wrote the key between our read and our write */
+    b->s->st.cas_conflicts++;
+    if (b->watching) {
+        watch_lost(b);
+        return;
+    }
+    if (b->rounds >= b->s->cfg.sidecar.cas_max_rounds) {
+        b->s->st.cas_exhausted++;
+        reply_errorf(b->r,
+                     "CONFLICT the key kept changing: %d rounds of compare-and-swap lost to "
+                     "other writers (cas_max_rounds)",
+                     b->rounds);
+        finish(b);
+        return;
+    }
+    start_round(b);
+}
+
+/* Runs the commands on the value read, from scratch: a redone round recomputes. */
+static bool compute(cas_block *b, const void *value, size_t len, bool found)
+{
+    cell_ctx x = {b->r->c->proto, clock_unix_ms()};
+    bool dirty = false;
+
+    cell_free(&b->c);
+    cell_init(&b->c);
+    if (found)
+        cell_set_read(&b->c, value, len);
+    for (int i = 0; i < b->nsteps; i++) {
+        cas_step *st = &b->steps[i];
+        evbuffer_drain(st->reply, evbuffer_get_length(st->reply));
+        st->ok = st->fn(&b->c, &x, st->argv, st->argc, st->reply);
+    }
+    dirty = b->c.dirty;
+    return dirty;
+}
+
+static void write_back(cas_block *b)
+{
+    kv_client *kv = b->s->kv;
+    const kv_version *if_match = b->read_found ? &b->read_version : NULL;
+    bool expired = false;
+    uint64_t ttl = b->c.exists ? cell_put_ttl(&b->c, clock_unix_ms(), &expired) : 0;
+    int left = remaining_ms(b);
+
+    if (left == 0) {
+        timed_out(b);
+        return;
+    }
+    if (!b->c.exists || expired) {
+        if (!b->read_found) { /* missing before, missing after: nothing to write */
+            answer(b);
+            return;
+        }
+        /* The condition goes along, though today's server ignores it on Delete. */
+        kv_del_args d = {b->key, b->klen, NULL, if_match, left};
+        b->op = kv_del(kv, &d, on_written, b);
+        return;
+    }
+    /* A key that was missing has no version to match: the create is unconditional. */
+    kv_put_args a = {b->key, b->klen, b->c.value, b->c.len, ttl, NULL, if_match, left};
+    b->op = kv_put(kv, &a, on_written, b);
+}
+
+static void on_read(const kv_result *res, void *arg)
+{
+    cas_block *b = arg;
+
+    b->op = NULL;
+    if (res->err != KV_OK) {
+        fail(b, res);
+        return;
+    }
+    b->read_found = res->found;
+    if (res->found)
+        b->read_version = res->version;
+    if (b->watching && (res->found != b->watch.existed ||
+                        (res->found && (res->version.term != b->watch.version.term ||
+                                        res->version.index != b->watch.version.index)))) {
+        watch_lost(b);
+        return;
+    }
+    if (compute(b, res->value, res->value_len, res->found))
+        write_back(b);
+    else
+        answer(b);
+}
+
+static void start_round(cas_block *b)
+{
+    int left = remaining_ms(b);
+
+    if (left == 0) {
+        timed_out(b);
+        return;
+    }
+    b->rounds++;
+    b->s->st.cas_rounds++;
+    kv_get_args a = {b->key, b->klen, KV_LINEARIZABLE, left};
+    b->op = kv_get(b->s->kv, &a, on_read, b);
+}
+
+void cas_run(cas_block *b, bool as_array, const cas_watch *watch)
+{
+    cas_block *a;
+
+    b->as_array = as_array;
+    b->deadline_ms = clock_now_ms() + b->s->cfg.cluster.timeout_ms;
+    if (watch != NULL) {
+        b->watching = true;
+        b->watch = *watch;
+    }
+    if (b->key == NULL) { /* keyless commands only: nothing to read or write */
+        compute(b, NULL, 0, false);
+        answer(b);
+        return;
+    }
+    a = active_on(b->s, b->key, b->klen);
+    if (a != NULL) { /* wait for the block running on this key */
+        b->waiting_on = a;
+        TAILQ_INSERT_TAIL(&a->waiters, b, wait_link);
+        b->s->st.cas_waits++;
+        return;
+    }
+    b->active = true;
+    LIST_INSERT_HEAD(&b->s->cas_active, b, link);
+    start_round(b);
+}
+
+void cmd_cas(req *r)
+{
+    const cmd_def *d = r->cmd;
+    cas_block *b = cas_block_new(r, d->first_key > 0 ? &r->argv[d->first_key] : NULL, 1);
+
+    cas_block_add(b, d->cell, r->argv, r->argc, false);
+    cas_run(b, false, NULL);
+}
