@@ -6,8 +6,10 @@
  */
 #include "cas.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "clock.h"
 #include "cmd.h"
@@ -38,7 +40,8 @@ struct cas_block {
     bool read_found;
     kv_version read_version;
     kv_op *op;
-    bool active; /* on the sidecar's cas_active list, the key's running block */
+    struct event *pause; /* between a lost round and the next */
+    bool active;         /* on the sidecar's cas_active list, the key's running block */
     LIST_ENTRY(cas_block) link;
     TAILQ_HEAD(, cas_block) waiters; /* of the active block: the same key, in arrival order */
     TAILQ_ENTRY(cas_block) wait_link;
@@ -129,6 +132,8 @@ static void block_free(void *p)
     cas_block *b = p;
 
     kv_op_detach(b->op);
+    if (b->pause != NULL)
+        event_free(b->pause);
     release_key(b);
     for (int i = 0; i < b->nsteps; i++) {
         if (b->steps[i].owned)
@@ -196,6 +201,37 @@ static void timed_out(cas_block *b)
     finish(b);
 }
 
+static void on_pause_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    start_round(arg);
+}
+
+/*
+ * A lost round waits a random moment before the next: up to 1 ms after the first loss,
+ * doubling to 32 ms. Without it, two sidecars hammering one key fall into step, the same
+ * one reading just ahead of the other's write every time, and the other runs out of rounds.
+ */
+static void pause_then_retry(cas_block *b)
+{
+    int64_t cap_us = 1000LL << (b->rounds - 1 < 5 ? b->rounds - 1 : 5);
+    uint64_t x = (uint64_t)clock_now_ns() ^ ((uint64_t)(uintptr_t)b << 16);
+    struct timeval tv;
+    int64_t us;
+
+    x ^= x >> 33; /* the clock's low bits and the block's address, mixed */
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    us = (int64_t)(x % (uint64_t)cap_us);
+    if (b->pause == NULL)
+        b->pause = evtimer_new(b->s->base, on_pause_done, b);
+    tv.tv_sec = 0;
+    tv.tv_usec = (suseconds_t)us;
+    if (b->pause == NULL || evtimer_add(b->pause, &tv) != 0)
+        start_round(b);
+}
+
 static void on_written(const kv_result *res, void *arg)
 {
     cas_block *b = arg;
@@ -224,7 +260,7 @@ static void on_written(const kv_result *res, void *arg)
         finish(b);
         return;
     }
-    start_round(b);
+    pause_then_retry(b);
 }
 
 /* Runs the commands on the value read, from scratch: a redone round recomputes. */
