@@ -60,6 +60,7 @@ struct kv_op {
     int timeout_ms; /* what the deadline was set from, for messages */
     int attempts, redirects, node, channel;
     int avoid;          /* the node not to retry on (it said NOT_LEADER), -1 for none */
+    int sticky;         /* a write's outcome there was unknown: retried there first, -1 none */
     bool prefer_leader; /* a non-leader said no: the cached leader is worth a try, down or not */
     char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
     /* the attempt in flight */
@@ -458,8 +459,15 @@ static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    /* Chosen now, not when the wait began: a view that arrived meanwhile names the leader. */
-    op->node = choose_node(op, op->avoid);
+    /* A write whose outcome on a node is unknown goes back to that node while it is up,
+     * leader or not: the server answers from its own idempotency cache before any leader
+     * check, so a write it applied is replayed there, not applied again by a new leader
+     * (whose cache, on the real server, does not have it). Otherwise the node is chosen
+     * now, not when the wait began: a view that arrived meanwhile names the leader. */
+    if (op->sticky >= 0 && pool_usable(op->c->pool, op->sticky, clock_now_ms()))
+        op->node = op->sticky;
+    else
+        op->node = choose_node(op, op->avoid);
     (void)attempt(op);
 }
 
@@ -510,6 +518,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     size_t hlen;
     const char *hint;
     int node = op->node, to;
+    bool connected;
 
     if (c == NULL) { /* the client is gone */
         op_free(op);
@@ -546,6 +555,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         return;
     case RETRY_NOT_LEADER:
         c->st.retries_not_leader++;
+        op->sticky = -1; /* its cache had no answer: the write is for the leader now */
         pool_success(c->pool, node); /* it answered: the node is fine */
         hint = leader_hint(&op->trailing, &hlen);
         to = hint != NULL ? topo_resolve_hint(c->topo, hint, hlen, node) : -1;
@@ -565,14 +575,16 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     case RETRY_BACKOFF:
         /* UNAVAILABLE from a server we are connected to (a lost reply, a failing store) is
          * no sign of a dead node; refused or broken connections and hangs are. */
-        if (v.node_fault && (op->status == GRPC_STATUS_DEADLINE_EXCEEDED ||
-                             !pool_channel_ready(c->pool, node, op->channel)))
+        connected = pool_channel_ready(c->pool, node, op->channel);
+        if (v.node_fault && (op->status == GRPC_STATUS_DEADLINE_EXCEEDED || !connected))
             pool_failure(c->pool, node, clock_now_ms());
         else
             pool_success(c->pool, node);
         attempt_cleanup(op);
-        /* Retry where it failed unless that node is now down: a lost reply is best retried
-         * where the idempotency cache has it. */
+        /* The outcome of a write on a node still connected is unknown (a lost reply, a
+         * deadline): its retry goes back there while the node is up. A node whose
+         * connection is gone cannot answer from its cache: the retry goes to the leader. */
+        op->sticky = op->idem[0] != '\0' && connected ? node : -1;
         back_off(op, v.err, -1);
         return;
     }
@@ -723,6 +735,7 @@ static kv_op *op_new(kv_client *c, method_id m, kv_callback *cb, void *arg, int 
     op->arg = arg;
     op->safe = true;
     op->avoid = -1;
+    op->sticky = -1;
     op->tag.done = on_attempt_done;
     op->details = grpc_empty_slice();
     grpc_metadata_array_init(&op->initial);
