@@ -50,6 +50,13 @@ def stats_delta(before, after):
     return dict((f, after[f] - before[f]) for f in after)
 
 
+def verbose_cas_lines(sc, what):
+    if E.verbose:
+        text = sc.info("stats")
+        print("  %s INFO stats: %s" % (what, " ".join(
+            l.strip() for l in text.split("\n") if l.startswith("cas_"))), flush=True)
+
+
 def verbose(fmt, *args):
     if E.verbose:
         print("  " + (fmt % args if args else fmt), flush=True)
@@ -600,6 +607,7 @@ def conc_incr_8x200():
     replies, errors = incr_threads([E.sc], k, 8, 200)
     after = cas_stats(E.sc)
     verbose("INFO stats, this test: %s", stats_delta(before, after))
+    verbose_cas_lines(E.sc, "main sidecar")
     check_incr_replies(replies, errors, 1600)
     eq(E.sc.client().get(k), b"1600", "GET after 8 x 200 INCR")
     d = stats_delta(before, after)
@@ -635,6 +643,7 @@ def conc_incr_lose_reply():
     dd = dict((f, st1[f] - st0[f]) for f in ("replies_lost", "idempotent_replays",
                                              "duplicate_applies", "puts_applied"))
     verbose("INFO stats, this test: %s", d)
+    verbose_cas_lines(sc, "lose-reply sidecar")
     verbose("devnode, this test: %s; duplicate_applies in all: %d", dd, st1["duplicate_applies"])
     check(dd["replies_lost"] > 20, "the devnode to have lost some replies", dd)
     check_incr_replies(replies, errors, 1600)
