@@ -9,7 +9,8 @@
 #   sidecar, cli -> common, kv.h, their own folder
 #   devnode      -> common, wire, devnode
 #   tests/unit   -> whatever module it tests (white-box)
-#   tests/integration, tests/fuzz -> common, wire, kv.h, sidecar (the fuzzer), their own
+#   tests/integration, tests/fuzz -> common, wire, kv.h, sidecar (the fuzzer; check_cas,
+#                    an integration test of the daemon's modules), their own
 srcdir=${srcdir:-.}
 cd "$srcdir" || exit 1
 
@@ -21,7 +22,8 @@ allowed() { # layer -> folders whose headers it may include
     src/sidecar) echo "src/common api src/sidecar" ;;
     src/cli) echo "src/common api src/cli" ;;
     src/devnode) echo "src/common src/wire gen src/devnode" ;;
-    tests/integration) echo "src/common src/wire gen api tests/integration" ;;
+    # src/sidecar: check_cas puts the daemon's modules together over a devnode cluster
+    tests/integration) echo "src/common src/wire gen api src/sidecar tests/integration" ;;
     tests/fuzz) echo "src/common src/sidecar" ;;
     *) echo "" ;;
     esac

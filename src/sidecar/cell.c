@@ -130,6 +130,18 @@ static bool fits(size_t len, struct evbuffer *out)
     return true;
 }
 
+/* A value the client gave whole fits; else the error the plain SET path gives for it (the
+ * cluster client's own check, README "Errors"), so SET answers alike on every path. */
+static bool value_fits(const resp_arg *v, struct evbuffer *out)
+{
+    if (v->len > CELL_VALUE_LIMIT) {
+        resp_add_errorf(out, "ERR invalid argument: value of %zu bytes exceeds the limit of %u",
+                        v->len, CELL_VALUE_LIMIT);
+        return false;
+    }
+    return true;
+}
+
 /* The command's name as Redis prints it in errors: lower case (upper when upper). */
 static void name_of(const resp_arg *a, bool upper, char *buf, size_t cap)
 {
@@ -440,7 +452,7 @@ bool cell_set(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct
         return false;
     if (o.time && !expiry_when(o.time, o.when, &argv[0], x, &when, out))
         return false;
-    if (!fits(argv[2].len, out))
+    if (!value_fits(&argv[2], out))
         return false;
     if (o.flags & O_GET)
         reply_value(c, x, out);
@@ -461,7 +473,7 @@ static bool setex_common(cell *c, const cell_ctx *x, const resp_arg *argv, unsig
 {
     int64_t when = 0;
 
-    if (!expiry_when(unit, &argv[2], &argv[0], x, &when, out) || !fits(argv[3].len, out))
+    if (!expiry_when(unit, &argv[2], &argv[0], x, &when, out) || !value_fits(&argv[3], out))
         return false;
     set_value(c, &argv[3], when, x->now_ms);
     resp_add_simple(out, "OK");
@@ -483,7 +495,7 @@ bool cell_psetex(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
 bool cell_getset(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
 {
     (void)argc;
-    if (!fits(argv[2].len, out))
+    if (!value_fits(&argv[2], out))
         return false;
     reply_value(c, x, out);
     set_value(c, &argv[2], 0, x->now_ms);

@@ -57,111 +57,69 @@ static void on_ok(const kv_result *res, void *arg)
     req_done(r);
 }
 
-/* Puts key = value with ttl_ms (0: none); an expiry already past deletes the key, as
- * Redis does, and still answers OK. */
-static void put_with_ttl(req *r, int key, int value, int64_t ttl_ms, bool expired)
+/*
+ * SET, SETEX and PSETEX without XX or GET do not depend on the value there: cell.c's rules,
+ * run on a blank cell, check the arguments and decide the value's TTL (or that an expiry
+ * already past deletes the key, as in Redis, still answering OK); then one unconditional
+ * Put or Delete. value is the index of the value argument, written from the request itself.
+ */
+static void blind_write(req *r, int value)
 {
     kv_client *kv = r->c->s->kv;
+    cell_ctx x = {r->c->proto, clock_unix_ms()};
+    struct evbuffer *answer = evbuffer_new();
+    bool expired = false;
+    uint64_t ttl;
+    cell c;
 
-    if (expired) {
-        kv_del_args d = {r->argv[key].ptr, r->argv[key].len, NULL, NULL, 0};
-        r->op = kv_del(kv, &d, on_ok, r);
+    cell_init(&c);
+    if (!r->cmd->cell(&c, &x, r->argv, r->argc, answer)) {
+        r->failed = true;
+        evbuffer_add_buffer(reply(r), answer); /* the error */
+        evbuffer_free(answer);
+        cell_free(&c);
+        req_done(r);
         return;
     }
-    kv_put_args a = {r->argv[key].ptr,
-                     r->argv[key].len,
-                     r->argv[value].ptr,
-                     r->argv[value].len,
-                     (uint64_t)ttl_ms,
-                     NULL,
-                     NULL,
-                     0};
-    r->op = kv_put(kv, &a, on_ok, r);
+    evbuffer_free(answer); /* +OK, once the write is done */
+    ttl = c.exists ? cell_put_ttl(&c, x.now_ms, &expired) : 0;
+    if (!c.exists || expired) {
+        kv_del_args d = {r->argv[1].ptr, r->argv[1].len, NULL, NULL, 0};
+        r->op = kv_del(kv, &d, on_ok, r);
+    } else {
+        kv_put_args a = {r->argv[1].ptr,
+                         r->argv[1].len,
+                         r->argv[value].ptr,
+                         r->argv[value].len,
+                         ttl,
+                         NULL,
+                         NULL,
+                         0};
+        r->op = kv_put(kv, &a, on_ok, r);
+    }
+    cell_free(&c);
 }
 
 void cmd_set(req *r)
 {
-    int64_t ttl = 0;
-    bool has_expiry = false, expired = false;
-
-    /* XX and GET depend on the value there: a compare-and-swap of the key; a plain SET
-     * is one unconditional Put */
+    /* XX and GET depend on the value there: a compare-and-swap of the key */
     for (int i = 3; i < r->argc; i++) {
         if (strcasecmp(r->argv[i].ptr, "XX") == 0 || strcasecmp(r->argv[i].ptr, "GET") == 0) {
             cmd_cas(r);
             return;
         }
     }
-    for (int i = 3; i < r->argc; i++) {
-        const char *opt = r->argv[i].ptr;
-        bool ex = strcasecmp(opt, "EX") == 0, px = strcasecmp(opt, "PX") == 0,
-             exat = strcasecmp(opt, "EXAT") == 0, pxat = strcasecmp(opt, "PXAT") == 0;
-        long long v;
-
-        if (strcasecmp(opt, "NX") == 0) {
-            reply_error(r, "ERR SET NX is not supported: NoriKV has no atomic put-if-absent");
-            req_done(r);
-            return;
-        }
-        if (strcasecmp(opt, "KEEPTTL") == 0) {
-            reply_error(r, "ERR SET KEEPTTL is not supported: NoriKV does not expose a key's "
-                           "remaining time to live");
-            req_done(r);
-            return;
-        }
-        if (!(ex || px || exat || pxat) || has_expiry || i + 1 >= r->argc) {
-            reply_error(r, "ERR syntax error");
-            req_done(r);
-            return;
-        }
-        if (!arg_ll(r, ++i, &v)) {
-            reply_error(r, ERR_NOT_INTEGER);
-            req_done(r);
-            return;
-        }
-        if (v <= 0 || ((ex || exat) && v > INT64_MAX / 1000)) {
-            reply_error(r, "ERR invalid expire time in 'set' command");
-            req_done(r);
-            return;
-        }
-        has_expiry = true;
-        if (ex)
-            ttl = v * 1000;
-        else if (px)
-            ttl = v;
-        else
-            ttl = (exat ? v * 1000 : v) - clock_unix_ms();
-        if ((exat || pxat) && ttl <= 0)
-            expired = true;
-    }
-    put_with_ttl(r, 1, 2, ttl, expired);
-}
-
-static void setex_common(req *r, long long unit_ms, const char *name)
-{
-    long long v;
-
-    if (!arg_ll(r, 2, &v)) {
-        reply_error(r, ERR_NOT_INTEGER);
-        req_done(r);
-        return;
-    }
-    if (v <= 0 || v > INT64_MAX / unit_ms) {
-        reply_errorf(r, "ERR invalid expire time in '%s' command", name);
-        req_done(r);
-        return;
-    }
-    put_with_ttl(r, 1, 3, v * unit_ms, false);
+    blind_write(r, 2);
 }
 
 void cmd_setex(req *r)
 {
-    setex_common(r, 1000, "setex");
+    blind_write(r, 3);
 }
 
 void cmd_psetex(req *r)
 {
-    setex_common(r, 1, "psetex");
+    blind_write(r, 3);
 }
 
 /* ---- fan-out commands --------------------------------------------------------------- */

@@ -71,9 +71,9 @@
       "Seconds a client may stay idle before it is disconnected; 0 keeps idle clients "            \
       "forever.")                                                                                  \
     X(sidecar, cas_max_rounds, INT, 1, 1000, "16", true,                                           \
-      "Most rounds of one read-modify-write (INCR, APPEND, SET ... GET, a MULTI block on one "     \
-      "key): a round reads the key and writes it back only if nobody changed it meanwhile. "       \
-      "A command that loses this many races in a row answers CONFLICT.")                           \
+      "Most rounds of one read-modify-write such as INCR or a MULTI block on one key, each a "     \
+      "read and a write conditional on nobody having changed the key meanwhile; one that "         \
+      "loses this many races in a row answers CONFLICT.")                                          \
     X(cluster, nodes, NODES, 1, 64, "127.0.0.1:9001", false,                                       \
       "NoriKV nodes to contact first, as a comma-separated list of host:port; an IPv6 host "       \
       "goes in brackets, as [::1]:9001. With watch_cluster on, the rest of the cluster is "        \

@@ -235,8 +235,9 @@ START_TEST(test_markdown)
     static const char *const lines[] = {
         "| Command | Summary |\n|---|---|\n",
         "\n| `GET key` | Returns the value of a key, or nil. |\n",
-        "\n| `SET key value [EX seconds \\| PX milliseconds \\| EXAT unix-time-seconds \\| PXAT "
-        "unix-time-milliseconds]` |",
+        "\n| `SET key value [NX \\| XX] [GET] [EX seconds \\| PX milliseconds \\| EXAT "
+        "unix-time-seconds \\| PXAT unix-time-milliseconds \\| KEEPTTL]` |",
+        "\n| `INCR key` | Adds 1 to a key's integer.",
         "\n| `HELLO [protover [AUTH username password] [SETNAME clientname]]` |",
         "\n| `NORI.GET key [CONSISTENCY LEASE \\| LINEARIZABLE \\| STALE_OK]` |",
         "\n| `CLIENT KILL ip:port \\| ID client-id \\| ADDR ip:port` |",

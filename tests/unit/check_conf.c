@@ -95,6 +95,7 @@ static const key_row keys[] = {
     {"sidecar.reply_backlog", "4194304", true, "65536"},
     {"sidecar.max_pending", "1024", true, "3"},
     {"sidecar.timeout", "0", true, "300"},
+    {"sidecar.cas_max_rounds", "16", true, "3"},
     {"cluster.nodes", "127.0.0.1:9001", false, "[::1]:7447,db1:9002"},
     {"cluster.total_shards", "1024", false, "16"},
     {"cluster.timeout_ms", "5000", true, "250"},
@@ -110,7 +111,7 @@ static const key_row keys[] = {
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 21);
+    ck_assert_uint_eq(conf_count(), 22);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -950,8 +951,8 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 21);
-    ck_assert_uint_eq(count_matching("sidecar.*"), 11);
+    ck_assert_uint_eq(count_matching("*"), 22);
+    ck_assert_uint_eq(count_matching("sidecar.*"), 12);
     ck_assert_uint_eq(count_matching("cluster.*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
     ck_assert_uint_eq(count_matching("log.*"), 1);
@@ -1027,7 +1028,7 @@ START_TEST(test_example_shape)
     }
     ck_assert_uint_eq(sections, 4);
     ck_assert_uint_eq(active, conf_count());
-    ck_assert_uint_eq(reload, 14);
+    ck_assert_uint_eq(reload, 15);
     ck_assert_uint_eq(restart, 7);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));
