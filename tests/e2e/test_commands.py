@@ -3,7 +3,7 @@
 
 Key commands through redis-cli: SET, GET, DEL, UNLINK, EXISTS, MSET, MGET, the expiry
 forms (SETEX, PSETEX, SET EX/PX/EXAT/PXAT), the commands refused with a reason (SET NX,
-SETNX, KEYS, TTL, ...), unknown commands and wrong arities, as redis-cli prints them.
+SETNX, KEYS, ...), TTL (-2 or refused), unknown commands and wrong arities, as redis-cli prints them.
 
 Usage: python3 tests/e2e/test_commands.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
@@ -132,17 +132,25 @@ def cli_set_nx_refused():
 def cli_refused_with_reasons():
     cases = [
         (["KEYS", "*"], "ERR KEYS is not supported: NoriKV cannot enumerate keys"),
-        (["TTL", key("x")], "ERR TTL is not supported: NoriKV does not expose a key's "
-                            "remaining time to live"),
-        (["PTTL", key("x")], "ERR PTTL is not supported: NoriKV does not expose a key's "
-                             "remaining time to live"),
         (["DBSIZE"], "ERR DBSIZE is not supported: NoriKV cannot count keys"),
         (["SCAN", "0"], "ERR SCAN is not supported: NoriKV cannot enumerate keys"),
         (["FLUSHALL"], "ERR FLUSHALL is not supported: NoriKV has no way to drop every key"),
-        (["MULTI"], "ERR MULTI is not supported: NoriKV has no transactions across keys"),
     ]
     for args, want in cases:
         cli_ok(E.sc.cli(*args), want + "\n\n", " ".join(args))
+
+
+@test
+def cli_ttl_missing_or_refused():
+    # TTL and PTTL: -2 for a missing key; for an existing one NoriKV cannot tell its TTL.
+    k, m = key("cli_ttl"), key("cli_ttl", "missing")
+    cli_ok(E.sc.cli("TTL", m), "-2\n", "TTL of a missing key")
+    cli_ok(E.sc.cli("PTTL", m), "-2\n", "PTTL of a missing key")
+    cli_ok(E.sc.cli("SET", k, "v", "EX", "100"), "OK\n", "SET k v EX 100")
+    cli_ok(E.sc.cli("TTL", k), "ERR TTL is not supported: NoriKV does not expose a key's "
+           "remaining time to live\n\n", "TTL of an existing key")
+    cli_ok(E.sc.cli("PTTL", k), "ERR PTTL is not supported: NoriKV does not expose a key's "
+           "remaining time to live\n\n", "PTTL of an existing key")
 
 
 @test

@@ -3,7 +3,8 @@
 
 The Redis protocol over a raw socket: inline commands and their quoting, each protocol
 error reply followed by the close (and other connections untouched), pipelines, QUIT,
-clients that leave with operations in flight or half-close, MULTI refused with its queue.
+clients that leave with operations in flight or half-close, a MULTI on two keys refused with
+its queue.
 
 Usage: python3 tests/e2e/test_protocol.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
@@ -131,17 +132,21 @@ def raw_half_close_gets_replies():
 
 @test
 def raw_refused_multi_runs_nothing():
-    # MULTI is refused; a client that pipelines MULTI, commands, EXEC (redis-py, ioredis and
-    # go-redis all do) sees EXEC fail and takes the transaction as not done, so the commands
-    # it queued must not take effect either.
-    k = key("multi")
+    # A transaction on two keys is refused at EXEC (EXECABORT); a client that pipelines
+    # MULTI, commands, EXEC (redis-py, ioredis and go-redis all do) takes the transaction as
+    # not done, so the commands it queued must not take effect, and the command after EXEC
+    # gets its own reply.
+    a, b = key("multi", "a"), key("multi", "b")
     with E.sc.conn() as c:
-        c.send(encode("MULTI") + encode("SET", k, "queued") + encode("EXEC"))
-        first = c.reply()
-        eq(first, "ERR MULTI is not supported: NoriKV has no transactions across keys", "MULTI")
-        replies = [c.reply(), c.reply()]
-        check(isinstance(replies[1], Error), "EXEC to fail", replies)
-    eq(E.sc.client().get(k), None, "the key SET inside the refused MULTI (replies %r)" % replies)
+        c.send(encode("MULTI") + encode("SET", a, "queued") + encode("SET", b, "queued") +
+               encode("EXEC") + encode("PING"))
+        replies = [c.reply() for _ in range(5)]
+    eq(replies[:3], ["OK", "QUEUED", "QUEUED"], "MULTI, SET a, SET b")
+    check(isinstance(replies[3], Error) and replies[3].startswith("EXECABORT "),
+          "EXEC to fail with EXECABORT", replies[3])
+    eq(replies[4], "PONG", "PING after the refused EXEC")
+    eq(E.sc.client().mget(a, b), [None, None],
+       "the keys SET inside the refused MULTI (replies %r)" % replies)
 
 
 if __name__ == "__main__":
