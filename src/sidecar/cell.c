@@ -840,3 +840,30 @@ bool cell_echo(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
     resp_add_bulk(out, argv[1].ptr, argv[1].len);
     return true;
 }
+
+/* SELECT inside a transaction: NoriKV has one database, 0. */
+bool cell_select(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    long long db;
+
+    (void)c;
+    (void)x;
+    (void)argc;
+    if (!arg_ll(&argv[1], &db, out))
+        return false;
+    if (db != 0)
+        return fail(out, "ERR DB index is out of range");
+    resp_add_simple(out, "OK");
+    return true;
+}
+
+/* UNWATCH inside a transaction: EXEC ends the watch anyway; OK, as Redis answers. */
+bool cell_unwatch(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    (void)c;
+    (void)x;
+    (void)argv;
+    (void)argc;
+    resp_add_simple(out, "OK");
+    return true;
+}

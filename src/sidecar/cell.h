@@ -61,6 +61,6 @@ uint64_t cell_put_ttl(const cell *c, int64_t now_ms, bool *expired);
 cell_fn cell_get, cell_set, cell_setex, cell_psetex, cell_getset, cell_getdel, cell_getex, cell_del,
     cell_exists, cell_incr, cell_decr, cell_incrby, cell_decrby, cell_incrbyfloat, cell_append,
     cell_strlen, cell_getrange, cell_setrange, cell_expire, cell_pexpire, cell_expireat,
-    cell_pexpireat, cell_persist, cell_ttl, cell_ping, cell_echo;
+    cell_pexpireat, cell_persist, cell_ttl, cell_ping, cell_echo, cell_select, cell_unwatch;
 
 #endif

@@ -105,10 +105,15 @@ static bool queue_key(const tx_state *t, const resp_arg **key, char *why, size_t
         const tx_cmd *q = &t->queued[i];
         const cmd_def *d = q->cmd;
         if (d->cell == NULL) {
+            char name[64];
+            size_t n;
+            for (n = 0; d->name[n] != '\0' && n + 1 < sizeof(name); n++)
+                name[n] = d->name[n] == '|' ? ' ' : d->name[n]; /* CLIENT|ID: CLIENT ID */
+            name[n] = '\0';
             snprintf(why, len,
                      "EXECABORT Transaction discarded: %s cannot run in a NoriKV transaction, "
                      "which runs commands on one key's value; use a pipeline without MULTI",
-                     d->name);
+                     name);
             return false;
         }
         if (d->first_key == 0)

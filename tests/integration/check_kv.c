@@ -1053,6 +1053,78 @@ START_TEST(fault_lost_replies_with_per_node_caches)
 }
 END_TEST
 
+/* A write applied by its leader whose reply is lost, then the shard moves: with per-node
+ * caches, as on the real server, the retry must go back to the node whose cache has the
+ * write (it answers from it before any leader check), not to the new leader, which would
+ * apply it again, or, for a conditional write, answer VERSIONMISMATCH against the version
+ * the write itself created. */
+typedef struct move_plan {
+    uint32_t shard;
+    int to;
+} move_plan;
+
+static void on_move(evutil_socket_t fd, short what, void *arg)
+{
+    move_plan *m = arg;
+
+    (void)fd;
+    (void)what;
+    tn_control_ok(&dn, "clear");
+    tn_control_ok(&dn, "move %u %d", m->shard, m->to);
+}
+
+/* Puts key (conditionally on if_match when given) with its reply lost, moving the shard to
+ * another node while the client waits to retry. */
+static outcome put_lost_then_moved(const char *key, const char *value, const kv_version *if_match)
+{
+    move_plan m = {route_shard(key, strlen(key), 1024), 0};
+    struct event *ev = evtimer_new(base, on_move, &m);
+    struct timeval tv = {0, 150 * 1000};
+    outcome o;
+
+    m.to = tn_leader(&dn, m.shard) % 3 + 1;
+    tn_control_ok(&dn, "lose-reply 1");
+    evtimer_add(ev, &tv);
+    o = put(key, value, NULL, if_match, 0);
+    event_free(ev);
+    ck_assert_int_eq(tn_leader(&dn, m.shard), m.to);
+    return o;
+}
+
+START_TEST(lost_reply_then_leader_change_is_not_applied_twice)
+{
+    char key[32], value[32];
+
+    start_cluster(3, "--idempotency node --view-interval-ms 50");
+    cfg.retry.initial_delay_ms = 500; /* the view naming the new leader arrives before it */
+    cfg.retry.jitter_ms = 0;
+    new_client();
+    await_view(3);
+    for (int i = 0; i < 5; i++) {
+        snprintf(key, sizeof(key), "sticky-%d", i);
+        snprintf(value, sizeof(value), "once-%d", i);
+        outcome o = put_lost_then_moved(key, value, NULL);
+        ASSERT_OK(o);
+        ck_assert_int_ge(o.attempts, 2);
+        assert_reads(key, value);
+    }
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), 0);
+    ck_assert_uint_eq(tn_stat(&dn, "idempotent_replays"), 5);
+    for (int i = 0; i < 5; i++) { /* conditional writes: applied once and answered OK */
+        snprintf(key, sizeof(key), "sticky-cas-%d", i);
+        ASSERT_OK(put(key, "v0", NULL, NULL, 0));
+        outcome g = get(key, KV_LINEARIZABLE);
+        ASSERT_OK(g);
+        outcome o = put_lost_then_moved(key, "v1", &g.version);
+        ASSERT_OK(o);
+        assert_reads(key, "v1");
+    }
+    ck_assert_uint_eq(tn_stat(&dn, "duplicate_applies"), 0);
+    ck_assert_uint_eq(tn_stat(&dn, "idempotent_replays"), 10);
+    stop();
+}
+END_TEST
+
 START_TEST(fault_latency_beyond_the_deadline)
 {
     start_cluster(3, NULL);
@@ -1136,6 +1208,7 @@ static Suite *kv_suite(void)
     tcase_add_test(fa, fault_move_leadership_under_load);
     tcase_add_test(fa, fault_lost_replies_are_retried_once);
     tcase_add_test(fa, fault_lost_replies_with_per_node_caches);
+    tcase_add_test(fa, lost_reply_then_leader_change_is_not_applied_twice);
     tcase_add_test(fa, fault_latency_beyond_the_deadline);
     tcase_add_test(fa, fault_fraction_of_calls_unavailable);
 

@@ -419,6 +419,10 @@ static const tcase cases[] = {
     {"PING hello", R("$5\r\nhello\r\n"), SAME},
     {"PING ''", R("$0\r\n\r\n"), SAME},
     {"PING a b", ERR("-ERR wrong number of arguments for 'ping' command\r\n")},
+    {"SELECT 0", VAL("v"), R("+OK\r\n"), SAME},
+    {"SELECT 1", ERR("-ERR DB index is out of range\r\n")},
+    {"SELECT x", ERR(NOTINT)},
+    {"UNWATCH", VAL("v"), R("+OK\r\n"), SAME},
     {"ECHO hello", VAL("v"), R("$5\r\nhello\r\n"), SAME},
 };
 
@@ -441,7 +445,8 @@ static const struct {
     {"EXPIREAT", cell_expireat}, {"PEXPIREAT", cell_pexpireat},
     {"PERSIST", cell_persist},   {"TTL", cell_ttl},
     {"PTTL", cell_ttl},          {"PING", cell_ping},
-    {"ECHO", cell_echo},
+    {"ECHO", cell_echo},         {"SELECT", cell_select},
+    {"UNWATCH", cell_unwatch},
 };
 
 static cell_fn *fn_of(const char *name)
