@@ -555,7 +555,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         return;
     case RETRY_NOT_LEADER:
         c->st.retries_not_leader++;
-        op->sticky = -1; /* its cache had no answer: the write is for the leader now */
+        op->sticky = -1;             /* its cache had no answer: the write is for the leader now */
         pool_success(c->pool, node); /* it answered: the node is fine */
         hint = leader_hint(&op->trailing, &hlen);
         to = hint != NULL ? topo_resolve_hint(c->topo, hint, hlen, node) : -1;
