@@ -7,6 +7,7 @@
 #include "cas.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -49,6 +50,7 @@ struct cas_block {
 };
 
 static void block_free(void *p);
+static void schedule_round(cas_block *b, int64_t delay_us);
 static void start_round(cas_block *b);
 
 cas_block *cas_block_new(req *r, const resp_arg *key, int nsteps)
@@ -124,7 +126,9 @@ static void release_key(cas_block *b)
         w->waiting_on = next;
     next->active = true;
     LIST_INSERT_HEAD(&next->s->cas_active, next, link);
-    start_round(next);
+    /* From the loop, never from here: b may be going away inside its client's scheduler
+     * (a freed request), and next may belong to that very client. */
+    schedule_round(next, 0);
 }
 
 static void block_free(void *p)
@@ -208,6 +212,19 @@ static void on_pause_done(evutil_socket_t fd, short what, void *arg)
     start_round(arg);
 }
 
+/* The next round, from the loop after delay_us. */
+static void schedule_round(cas_block *b, int64_t delay_us)
+{
+    struct timeval tv = {(time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000)};
+
+    if (b->pause == NULL)
+        b->pause = evtimer_new(b->s->base, on_pause_done, b);
+    if (b->pause == NULL || evtimer_add(b->pause, &tv) != 0) {
+        fprintf(stderr, "cas: cannot arm a timer: aborting\n");
+        abort();
+    }
+}
+
 /*
  * A lost round waits a random moment before the next: up to 1 ms after the first loss,
  * doubling to 32 ms. Without it, two sidecars hammering one key fall into step, the same
@@ -217,19 +234,11 @@ static void pause_then_retry(cas_block *b)
 {
     int64_t cap_us = 1000LL << (b->rounds - 1 < 5 ? b->rounds - 1 : 5);
     uint64_t x = (uint64_t)clock_now_ns() ^ ((uint64_t)(uintptr_t)b << 16);
-    struct timeval tv;
-    int64_t us;
 
     x ^= x >> 33; /* the clock's low bits and the block's address, mixed */
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
-    us = (int64_t)(x % (uint64_t)cap_us);
-    if (b->pause == NULL)
-        b->pause = evtimer_new(b->s->base, on_pause_done, b);
-    tv.tv_sec = 0;
-    tv.tv_usec = (suseconds_t)us;
-    if (b->pause == NULL || evtimer_add(b->pause, &tv) != 0)
-        start_round(b);
+    schedule_round(b, (int64_t)(x % (uint64_t)cap_us));
 }
 
 static void on_written(const kv_result *res, void *arg)
