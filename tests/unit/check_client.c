@@ -545,6 +545,87 @@ START_TEST(test_del_delete_ends_at_once)
 }
 END_TEST
 
+/* ---- compare-and-swap blocks ----------------------------------------------------------- */
+
+/* INCR reads the key linearizably, then writes what it computed; the reply waits for the
+ * write. */
+START_TEST(test_incr_reads_then_writes)
+{
+    pipeline("INCR k", NULL);
+    expect_wire("");
+    assert_op(0, FAKE_GET, "k");
+    ck_assert_int_eq(fake_kv_op(0)->consistency, KV_LINEARIZABLE);
+    fake_kv_found(0, "41");
+    expect_wire("");
+    assert_op(1, FAKE_PUT, "k");
+    ck_assert_str_eq(fake_kv_op(1)->value, "42");
+    fake_kv_ok(1);
+    expect_wire(":42\r\n");
+    ck_assert_uint_eq(S.st.cas_rounds, 1);
+}
+END_TEST
+
+/* Two blocks on one key run one after the other: the second reads only once the first is
+ * done, from the loop. */
+START_TEST(test_blocks_on_one_key_queue)
+{
+    pipeline("STRLEN k", "STRLEN k", "GET x", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2); /* the second STRLEN waits; GET x does not */
+    assert_op(0, FAKE_GET, "k");
+    assert_op(1, FAKE_GET, "x");
+    ck_assert_uint_eq(S.st.cas_waits, 1);
+    fake_kv_found(0, "abc");
+    expect_wire(":3\r\n");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_GET, "k");
+    fake_kv_found(2, "abcd");
+    fake_kv_missing(1);
+    expect_wire(":4\r\n$-1\r\n");
+}
+END_TEST
+
+/* A client that goes away with one block running and one waiting on the same key: the
+ * running read is detached, the waiting block leaves the queue, nothing more starts. */
+START_TEST(test_blocks_abandoned)
+{
+    pipeline("STRLEN k", "STRLEN k", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    client_kill(the_client());
+    pump();
+    ck_assert_int_eq(S.nclients, 0);
+    ck_assert(fake_kv_op(0)->detached);
+    fake_kv_found(0, "abc");
+    pump();
+    ck_assert_int_eq(fake_kv_count(), 1);
+    ck_assert(!fake_kv_op(0)->called);
+    ck_assert(LIST_EMPTY(&S.cas_active));
+}
+END_TEST
+
+/* MULTI queues; EXEC over one key reads once and writes once; over two keys it refuses and
+ * the next command runs as if MULTI had never been sent. */
+START_TEST(test_multi_exec)
+{
+    pipeline("MULTI", "INCR k", "INCRBY k 2", "EXEC", NULL);
+    expect_wire("+OK\r\n+QUEUED\r\n+QUEUED\r\n");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    assert_op(0, FAKE_GET, "k");
+    fake_kv_missing(0);
+    expect_wire("");
+    assert_op(1, FAKE_PUT, "k");
+    ck_assert_str_eq(fake_kv_op(1)->value, "3");
+    fake_kv_ok(1);
+    expect_wire("*2\r\n:1\r\n:3\r\n");
+    pipeline("MULTI", "SET a 1", "SET b 2", "EXEC", "PING", NULL);
+    expect_wire("+OK\r\n+QUEUED\r\n+QUEUED\r\n-EXECABORT Transaction discarded: NoriKV "
+                "transactions must touch a single key (this one touched 'a', 'b'); use a "
+                "pipeline without MULTI\r\n+PONG\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+}
+END_TEST
+
 /* ---- back-pressure ------------------------------------------------------------------ */
 
 /* With max_pending 4, a pipeline of 20 reads never has more than 4 requests queued or 4
@@ -630,6 +711,10 @@ int main(void)
     tcase_add_test(now, test_sync_one_at_a_time);
     tcase_add_test(now, test_del_delete_ends_at_once);
     tcase_add_test(bp, test_max_pending);
+    tcase_add_test(order, test_incr_reads_then_writes);
+    tcase_add_test(order, test_blocks_on_one_key_queue);
+    tcase_add_test(gone, test_blocks_abandoned);
+    tcase_add_test(order, test_multi_exec);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
