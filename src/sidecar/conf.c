@@ -968,3 +968,17 @@ void conf_print_example(FILE *f)
             fprintf(f, "%s =\n", entry_key(e));
     }
 }
+
+void conf_kv_config(const conf *c, kv_config *kc)
+{
+    memset(kc, 0, sizeof(*kc));
+    kc->nodes = c->cluster.nodes;
+    kc->total_shards = (uint32_t)c->cluster.total_shards;
+    kc->timeout_ms = c->cluster.timeout_ms;
+    kc->channels_per_node = c->cluster.channels_per_node;
+    kc->watch_cluster = c->cluster.watch_cluster;
+    kc->retry.max_attempts = c->retry.max_attempts;
+    kc->retry.initial_delay_ms = c->retry.initial_delay_ms;
+    kc->retry.max_delay_ms = c->retry.max_delay_ms;
+    kc->retry.jitter_ms = c->retry.jitter_ms;
+}

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "kv.h"
+
 typedef struct conf {
     struct {
         char *listen;  /* Unix socket path */
@@ -43,6 +45,9 @@ typedef struct conf {
         char *level; /* error, warning, notice, info, debug */
     } log;
 } conf;
+
+/* The cluster client's settings, from [cluster] and [retry]. */
+void conf_kv_config(const conf *c, kv_config *kc);
 
 /* Every key at its default. 0; -1 only if a built-in default fails its own check. */
 int conf_init(conf *c);

@@ -382,16 +382,7 @@ static int run(sidecar *s)
     char err[512];
     struct timeval second = {1, 0};
 
-    kv_config_default(&kc);
-    kc.nodes = s->cfg.cluster.nodes;
-    kc.total_shards = (uint32_t)s->cfg.cluster.total_shards;
-    kc.timeout_ms = s->cfg.cluster.timeout_ms;
-    kc.channels_per_node = s->cfg.cluster.channels_per_node;
-    kc.watch_cluster = s->cfg.cluster.watch_cluster;
-    kc.retry.max_attempts = s->cfg.retry.max_attempts;
-    kc.retry.initial_delay_ms = s->cfg.retry.initial_delay_ms;
-    kc.retry.max_delay_ms = s->cfg.retry.max_delay_ms;
-    kc.retry.jitter_ms = s->cfg.retry.jitter_ms;
+    conf_kv_config(&s->cfg, &kc);
     s->kv = kv_client_new(s->base, &kc, err, sizeof(err));
     if (s->kv == NULL) {
         log_error("cluster client: %s", err);

@@ -321,16 +321,7 @@ static void side_start(sidecar *s, const char *const *settings)
     s->flush_ev = event_new(base, -1, 0, on_flush, s);
     ck_assert(s->flush_ev != NULL);
     s->started_ms = clock_now_ms();
-    kv_config_default(&kc);
-    kc.nodes = s->cfg.cluster.nodes;
-    kc.total_shards = (uint32_t)s->cfg.cluster.total_shards;
-    kc.timeout_ms = s->cfg.cluster.timeout_ms;
-    kc.channels_per_node = s->cfg.cluster.channels_per_node;
-    kc.watch_cluster = s->cfg.cluster.watch_cluster;
-    kc.retry.max_attempts = s->cfg.retry.max_attempts;
-    kc.retry.initial_delay_ms = s->cfg.retry.initial_delay_ms;
-    kc.retry.max_delay_ms = s->cfg.retry.max_delay_ms;
-    kc.retry.jitter_ms = s->cfg.retry.jitter_ms;
+    conf_kv_config(&s->cfg, &kc);
     s->kv = kv_client_new(base, &kc, err, sizeof(err));
     ck_assert_msg(s->kv != NULL, "cluster client: %s", err);
 }

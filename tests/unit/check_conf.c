@@ -109,6 +109,37 @@ static const key_row keys[] = {
 };
 #define NKEYS ((int)(sizeof(keys) / sizeof(keys[0])))
 
+/* The cluster client gets [cluster] and [retry] as they are set. */
+START_TEST(test_kv_config)
+{
+    conf c;
+    kv_config kc;
+    char err[256];
+
+    ck_assert_int_eq(conf_init(&c), 0);
+    ck_assert_int_eq(conf_set(&c, "cluster.nodes", "a:1,b:2", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "cluster.total_shards", "16", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "cluster.timeout_ms", "1234", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "cluster.channels_per_node", "3", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "cluster.watch_cluster", "no", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "retry.max_attempts", "4", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "retry.initial_delay_ms", "5", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "retry.max_delay_ms", "60", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "retry.jitter_ms", "7", err, sizeof(err)), 0);
+    conf_kv_config(&c, &kc);
+    ck_assert_str_eq(kc.nodes, "a:1,b:2");
+    ck_assert_uint_eq(kc.total_shards, 16);
+    ck_assert_int_eq(kc.timeout_ms, 1234);
+    ck_assert_int_eq(kc.channels_per_node, 3);
+    ck_assert(!kc.watch_cluster);
+    ck_assert_int_eq(kc.retry.max_attempts, 4);
+    ck_assert_int_eq(kc.retry.initial_delay_ms, 5);
+    ck_assert_int_eq(kc.retry.max_delay_ms, 60);
+    ck_assert_int_eq(kc.retry.jitter_ms, 7);
+    conf_free(&c);
+}
+END_TEST
+
 START_TEST(test_count_and_order)
 {
     ck_assert_uint_eq(conf_count(), 22);
@@ -1072,6 +1103,7 @@ int main(void)
     int failed;
 
     tcase_add_test(table, test_count_and_order);
+    tcase_add_test(table, test_kv_config);
     tcase_add_loop_test(table, test_default, 0, NKEYS);
     tcase_add_loop_test(table, test_help, 0, NKEYS);
     tcase_add_test(table, test_struct_fields);
