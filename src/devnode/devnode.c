@@ -30,15 +30,32 @@
 static const char usage[] =
     "Usage: norikv-devnode [OPTION]...\n"
     "A NoriKV-compatible node set for development, tests and benchmarks: the NoriKV gRPC\n"
-    "contract (Kv, Meta/WatchCluster, Vector, Admin/TransferShard) served from memory, with\n"
-    "fault injection. Not for production data: nothing is persisted.\n"
+    "contract (Kv, Meta/WatchCluster, Vector, Admin) served from memory, with fault\n"
+    "injection. Not for production data: nothing is persisted.\n"
+    "\n"
+    "Profiles (a switch below overrides its profile's setting, in whatever order given):\n"
+    "  --profile real|friendly\n"
+    "                         real (the default) behaves as the real NoriKV server:\n"
+    "                           --view per-node --idempotency node --no-vector\n"
+    "                           --no-transfer-shard --leaders shuffle\n"
+    "                         friendly is the devnode's older, easier cluster:\n"
+    "                           --view cluster --idempotency cluster --vector\n"
+    "                           --transfer-shard --leaders round-robin\n"
+    "                         Both serve Admin/SnapshotShard and accept keepalive pings\n"
+    "                         as the server's gRPC (tonic) does (--pings accept).\n"
     "\n"
     "Cluster:\n"
     "  --nodes N              nodes to run, on consecutive ports (default 1, at most 64)\n"
     "  --base-port P          port of node 1; node K listens on P+K-1 (default 9001)\n"
     "  --host ADDR            address to listen on (default 127.0.0.1)\n"
     "  --total-shards N       shards keys hash into, as the server's cluster.total_shards\n"
-    "                         (default 1024); shards are led round-robin by the nodes\n"
+    "                         (default 1024)\n"
+    "  --leaders round-robin|shuffle\n"
+    "                         first leaders: shard S led by node S % N + 1 (a client's own\n"
+    "                         guess before its first view), or a seeded shuffle of that\n"
+    "                         balanced assignment, so only about 1/N of the shards are led\n"
+    "                         where a client guesses (profile real: shuffle)\n"
+    "  --leader-seed N        seed of the leader shuffle (default 1: runs are reproducible)\n"
     "  --control PATH         control socket (Unix), one command per line, answers\n"
     "                         'OK ...' or 'ERR ...'; commands below\n"
     "  --election-ms MS       delay before a dead node's shards get new leaders (default 300)\n"
@@ -46,11 +63,12 @@ static const char usage[] =
     "                         (default 1000, as the real server)\n"
     "  --seed N               seed for the fault generator (default: from the clock)\n"
     "\n"
-    "Behaviour (defaults model the real NoriKV server):\n"
+    "Behaviour:\n"
     "  --idempotency cluster|node\n"
-    "                         one idempotency cache for the whole cluster (default), or one\n"
-    "                         per node as the real server keeps it (a retry that lands on a\n"
-    "                         new leader is then not de-duplicated; a revived node forgets)\n"
+    "                         one idempotency cache for the whole cluster, or one per node\n"
+    "                         as the real server keeps it (a retry that lands on a new\n"
+    "                         leader is then applied again; a revived node forgets)\n"
+    "                         (profile real: node; friendly: cluster)\n"
     "  --not-leader unavailable|failed-precondition\n"
     "                         UNAVAILABLE \"NOT_LEADER\" (default, the real server), or the SDK\n"
     "                         mocks' FAILED_PRECONDITION \"NOT_LEADER: <hint or unknown>\"\n"
@@ -65,17 +83,32 @@ static const char usage[] =
     "                         a missing key reads as OK without a version (default, the real\n"
     "                         server) or as NOT_FOUND \"key not found\" (Go/Java test servers)\n"
     "  --view cluster|per-node\n"
-    "                         views list every node and every shard with its leader (default),\n"
-    "                         or, as the real server, only the node itself at 0.0.0.0:port,\n"
-    "                         its peers at their SWIM ports (port+1000), the shards it has\n"
+    "                         views list every node and every shard with its leader, or, as\n"
+    "                         the real server, only the node itself at 0.0.0.0:port, its\n"
+    "                         peers at their SWIM ports (port+1000), the shards it has\n"
     "                         touched with itself as the only replica, and a per-node epoch\n"
-    "  --no-vector            answer every Vector call UNIMPLEMENTED, as today's server does\n"
+    "                         (profile real: per-node; friendly: cluster)\n"
+    "  --vector, --no-vector  serve the Vector service from memory, or answer every Vector\n"
+    "                         call UNIMPLEMENTED as the real server does (profile real:\n"
+    "                         --no-vector; friendly: --vector)\n"
+    "  --transfer-shard, --no-transfer-shard\n"
+    "                         serve Admin/TransferShard (the replica with leader=true names\n"
+    "                         the new leader), or answer it UNIMPLEMENTED as the real server\n"
+    "                         does (profile real: --no-transfer-shard; friendly: served)\n"
+    "  --pings accept|police  accept client keepalive pings at any rate, as tonic does\n"
+    "                         (default), or police them as gRPC core's defaults: GOAWAY\n"
+    "                         \"too_many_pings\" after pings more often than every 5 minutes\n"
+    "                         with no call in flight\n"
+    "\n"
+    "Admin/SnapshotShard is served on every profile: for a shard below --total-shards it\n"
+    "answers OK with the shard's id and one replica, the node asked, with leader=true when\n"
+    "that node leads the shard; NOT_FOUND \"Shard N not found\" otherwise.\n"
     "\n"
     "Control commands (nodes numbered from 1; N = 0 means every node where allowed):\n"
     "  kill N                 stop node N: its port refuses connections, its calls are\n"
     "                         cancelled, its shards get new leaders after --election-ms\n"
     "  revive N               start node N again on its port (it leads nothing until moved)\n"
-    "  move SHARD N           make node N the leader of SHARD now\n"
+    "  move SHARD N           make node N the leader of SHARD now (every profile)\n"
     "  latency N MS           delay every call on node N (0: all) by MS before serving it\n"
     "  fail N RATE STATUS     fail a fraction RATE (0..1) of calls on node N (0: all) with\n"
     "                         STATUS, a gRPC code name such as UNAVAILABLE or INTERNAL\n"
@@ -109,6 +142,13 @@ enum {
     OPT_MISSING,
     OPT_VIEW,
     OPT_NO_VECTOR,
+    OPT_PROFILE,
+    OPT_VECTOR,
+    OPT_TRANSFER,
+    OPT_NO_TRANSFER,
+    OPT_LEADERS,
+    OPT_LEADER_SEED,
+    OPT_PINGS,
 };
 
 static const struct option long_opts[] = {
@@ -128,6 +168,13 @@ static const struct option long_opts[] = {
     {"missing-key", required_argument, NULL, OPT_MISSING},
     {"view", required_argument, NULL, OPT_VIEW},
     {"no-vector", no_argument, NULL, OPT_NO_VECTOR},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"vector", no_argument, NULL, OPT_VECTOR},
+    {"transfer-shard", no_argument, NULL, OPT_TRANSFER},
+    {"no-transfer-shard", no_argument, NULL, OPT_NO_TRANSFER},
+    {"leaders", required_argument, NULL, OPT_LEADERS},
+    {"leader-seed", required_argument, NULL, OPT_LEADER_SEED},
+    {"pings", required_argument, NULL, OPT_PINGS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -160,6 +207,36 @@ static int parse_word(const char *name, const char *value, const char *const *wo
     return bad_option(name, value, expected);
 }
 
+/* The settings a profile stands for; the switches given on their own are applied after. */
+static void apply_profile(dn_opts *o, bool friendly)
+{
+    o->view = friendly ? DN_VIEW_CLUSTER : DN_VIEW_PER_NODE;
+    o->idem_per_node = !friendly;
+    o->vector = friendly;
+    o->transfer_shard = friendly;
+    o->leaders = friendly ? DN_LEADERS_ROUND_ROBIN : DN_LEADERS_SHUFFLE;
+}
+
+/* First pass: only --profile (the last one given), so that every other switch overrides
+ * it wherever it stands. Errors in other options are left to the second pass. */
+static int parse_profile(int argc, char **argv, dn_opts *o)
+{
+    static const char *const profiles[] = {"real", "friendly", NULL};
+    int c, w = 0, saved = opterr;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1)
+        if (c == OPT_PROFILE &&
+            (w = parse_word("profile", optarg, profiles, "real or friendly")) < 0)
+            break;
+    opterr = saved;
+    optind = 0; /* glibc: start the next scan afresh */
+    if (w < 0)
+        return -1;
+    apply_profile(o, w == 1);
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, dn_opts *o)
 {
     static const char *const idem[] = {"cluster", "node", NULL};
@@ -168,9 +245,13 @@ static int parse_args(int argc, char **argv, dn_opts *o)
     static const char *const form[] = {"addr", "raft", NULL};
     static const char *const missing[] = {"ok", "not-found", NULL};
     static const char *const view[] = {"cluster", "per-node", NULL};
+    static const char *const leaders[] = {"round-robin", "shuffle", NULL};
+    static const char *const pings[] = {"accept", "police", NULL};
     long long v;
     int c, w;
 
+    if (parse_profile(argc, argv, o) != 0)
+        return -1;
     while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
         const char *name = "";
         for (const struct option *lo = long_opts; lo->name != NULL; lo++)
@@ -255,8 +336,30 @@ static int parse_args(int argc, char **argv, dn_opts *o)
             o->view = (dn_view_style)w;
             break;
         case OPT_NO_VECTOR:
-            o->vector = false;
+        case OPT_VECTOR:
+            o->vector = c == OPT_VECTOR;
             break;
+        case OPT_TRANSFER:
+        case OPT_NO_TRANSFER:
+            o->transfer_shard = c == OPT_TRANSFER;
+            break;
+        case OPT_LEADERS:
+            if ((w = parse_word(name, optarg, leaders, "round-robin or shuffle")) < 0)
+                return -1;
+            o->leaders = (dn_leaders)w;
+            break;
+        case OPT_LEADER_SEED:
+            if (parse_int(name, optarg, 0, LLONG_MAX, &v))
+                return -1;
+            o->leader_seed = (uint64_t)v;
+            break;
+        case OPT_PINGS:
+            if ((w = parse_word(name, optarg, pings, "accept or police")) < 0)
+                return -1;
+            o->police_pings = w == 1;
+            break;
+        case OPT_PROFILE:
+            break; /* applied by parse_profile */
         default:
             fprintf(stderr, "Try 'norikv-devnode --help' for more information.\n");
             return -1;
@@ -372,7 +475,7 @@ int main(int argc, char **argv)
     d.o.total_shards = ROUTE_DEFAULT_TOTAL_SHARDS;
     d.o.election_ms = 300;
     d.o.view_interval_ms = 1000;
-    d.o.vector = true;
+    d.o.leader_seed = 1;
     d.o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     if (parse_args(argc, argv, &d.o) != 0)
         return 2;

@@ -28,6 +28,9 @@ typedef enum { DN_HINT_NONE, DN_HINT_LEADER_HINT, DN_HINT_X_NORIKV_LEADER } dn_h
 typedef enum { DN_HINT_ADDR, DN_HINT_RAFT_ID } dn_hint_form;
 /* The whole cluster in every view, or each node's own partial view as the real server sends. */
 typedef enum { DN_VIEW_CLUSTER, DN_VIEW_PER_NODE } dn_view_style;
+/* How shards get their first leaders: shard % nodes (the client's own guess before its
+ * first view), or a seeded shuffle of that balanced assignment (--leader-seed). */
+typedef enum { DN_LEADERS_ROUND_ROBIN, DN_LEADERS_SHUFFLE } dn_leaders;
 
 typedef struct dn_opts {
     int nodes;
@@ -45,6 +48,10 @@ typedef struct dn_opts {
     int election_ms;
     int fresh_shard_ms;
     bool vector;
+    bool transfer_shard; /* Admin/TransferShard served, else UNIMPLEMENTED */
+    dn_leaders leaders;
+    uint64_t leader_seed;
+    bool police_pings; /* GOAWAY "too_many_pings" as gRPC core's defaults, else as tonic */
     uint64_t seed;
 } dn_opts;
 

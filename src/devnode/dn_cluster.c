@@ -1,5 +1,6 @@
 /*
- * dn_cluster: shard leadership (round-robin at start), elections after a node dies,
+ * dn_cluster: shard leadership (round-robin or a seeded shuffle at start), elections
+ * after a node dies,
  * epochs and the ClusterView messages. Owns d->shards and the election and tick
  * timers. Must never block: an election is a timer, not a wait.
  */
@@ -63,6 +64,26 @@ static void on_election(evutil_socket_t fd, short what, void *arg)
     elect(arg);
 }
 
+/* The round-robin assignment (each node leads its share), shuffled with a generator of
+ * its own seeded by --leader-seed (Fisher-Yates): reproducible, balanced, and led where a
+ * client guesses (shard % nodes) for about 1/nodes of the shards only. */
+static void shuffle_leaders(devnode *d)
+{
+    uint64_t rng = d->o.leader_seed ^ 0x9e3779b97f4a7c15ULL;
+
+    if (rng == 0)
+        rng = 1;
+    for (uint32_t s = d->o.total_shards; s > 1; s--) {
+        uint32_t k = (uint32_t)(dn_random(&rng) * s);
+        int t;
+        if (k >= s)
+            k = s - 1;
+        t = d->shards[s - 1].leader;
+        d->shards[s - 1].leader = d->shards[k].leader;
+        d->shards[k].leader = t;
+    }
+}
+
 int dn_cluster_init(devnode *d)
 {
     struct timeval tv = {d->o.view_interval_ms / 1000, (d->o.view_interval_ms % 1000) * 1000};
@@ -70,6 +91,8 @@ int dn_cluster_init(devnode *d)
     d->shards = xcalloc(d->o.total_shards, sizeof(*d->shards));
     for (uint32_t s = 0; s < d->o.total_shards; s++)
         d->shards[s].leader = (int)(s % (uint32_t)d->o.nodes);
+    if (d->o.leaders == DN_LEADERS_SHUFFLE)
+        shuffle_leaders(d);
     d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
     d->election = evtimer_new(d->base, on_election, d);
     if (d->tick == NULL || d->election == NULL || event_add(d->tick, &tv) != 0)

@@ -6,6 +6,7 @@
  */
 #include "dn_kv.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +135,17 @@ static void note_apply(devnode *d, const ProtobufCBinaryData *key, const Protobu
     hist->hashes[hist->n++] = h;
 }
 
+/* When a Put with ttl_ms made at now_ms expires: 0 never; a TTL past the end of the clock
+ * saturates at INT64_MAX (never reached) instead of wrapping to an instant expiry. */
+static int64_t expiry_ms(int64_t now_ms, uint64_t ttl_ms)
+{
+    if (ttl_ms == 0)
+        return 0;
+    if (now_ms < 0 || ttl_ms >= (uint64_t)(INT64_MAX - now_ms))
+        return INT64_MAX;
+    return now_ms + (int64_t)ttl_ms;
+}
+
 static bool key_too_big(const ProtobufCBinaryData *key, dn_reply *r)
 {
     if (key->len <= DN_KEY_LIMIT)
@@ -213,7 +225,7 @@ void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
     v.term = 0;
     v.index = ++d->shards[shard].raft_index;
     e->version = v;
-    e->expires_ms = req->ttl_ms > 0 ? clock_now_ms() + (int64_t)req->ttl_ms : 0;
+    e->expires_ms = expiry_ms(clock_now_ms(), req->ttl_ms);
     e->len = req->value.len;
     if (req->value.len > 0)
         memcpy(e->value, req->value.data, req->value.len);
@@ -319,6 +331,24 @@ void dn_admin_transfer_shard(devnode *d, dn_node *n, const ProtobufCMessage *msg
     resp.id = req->id;
     rep.node_id = to->id;
     rep.leader = true;
+    resp.n_replicas = 1;
+    resp.replicas = &rep_ptr;
+    r->payload = pbgrpc_pack(&resp.base);
+}
+
+void dn_admin_snapshot_shard(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
+{
+    const Norikv__V1__ShardInfo *req = (const Norikv__V1__ShardInfo *)msg;
+    Norikv__V1__ShardInfo resp = NORIKV__V1__SHARD_INFO__INIT;
+    Norikv__V1__ShardReplica rep = NORIKV__V1__SHARD_REPLICA__INIT, *rep_ptr = &rep;
+
+    if (req->id >= d->o.total_shards) {
+        dn_reply_error(r, GRPC_STATUS_NOT_FOUND, "Shard %u not found", req->id);
+        return;
+    }
+    resp.id = req->id;
+    rep.node_id = n->id;
+    rep.leader = d->shards[req->id].leader == n->index;
     resp.n_replicas = 1;
     resp.replicas = &rep_ptr;
     r->payload = pbgrpc_pack(&resp.base);

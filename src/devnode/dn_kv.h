@@ -23,5 +23,9 @@ void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r)
 void dn_kv_get(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);
 void dn_kv_delete(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);
 void dn_admin_transfer_shard(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);
+/* Admin/SnapshotShard: OK with the shard's id and n as its one replica (leader=true when n
+ * leads it) for a shard below total_shards, NOT_FOUND otherwise. Nothing is snapshotted:
+ * the store is memory only. */
+void dn_admin_snapshot_shard(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);
 
 #endif

@@ -19,12 +19,16 @@
 #include "dn_util.h"
 #include "dn_vector.h"
 #include "method.h"
+#include "norikv.pb-c.h"
 #include "pbgrpc.h"
 #include "xalloc.h"
 
 typedef void dn_handler(devnode *d, dn_node *n, const ProtobufCMessage *req, dn_reply *r);
 
-enum { F_WRITE = 1, F_VECTOR = 2, F_STREAM = 4 };
+enum { F_WRITE = 1, F_VECTOR = 2, F_STREAM = 4, F_TRANSFER = 8 };
+
+/* The wire table's methods, and the ones only the devnode serves after them. */
+enum { M_SNAPSHOT_SHARD = METHOD_COUNT, M_COUNT };
 
 /* What the devnode adds to the wire table's methods (method.h: path, request message). */
 typedef struct dn_method {
@@ -33,19 +37,40 @@ typedef struct dn_method {
     int backlog; /* requests kept outstanding */
 } dn_method;
 
-static const dn_method methods[METHOD_COUNT] = {
+static const dn_method methods[M_COUNT] = {
     [METHOD_PUT] = {dn_kv_put, F_WRITE, 64},
     [METHOD_GET] = {dn_kv_get, 0, 64},
     [METHOD_DELETE] = {dn_kv_delete, F_WRITE, 32},
     [METHOD_WATCH_CLUSTER] = {NULL, F_STREAM, 8},
-    [METHOD_TRANSFER_SHARD] = {dn_admin_transfer_shard, 0, 4},
+    [METHOD_TRANSFER_SHARD] = {dn_admin_transfer_shard, F_TRANSFER, 4},
     [METHOD_VECTOR_CREATE_INDEX] = {dn_vector_create, F_WRITE | F_VECTOR, 4},
     [METHOD_VECTOR_DROP_INDEX] = {dn_vector_drop, F_WRITE | F_VECTOR, 4},
     [METHOD_VECTOR_INSERT] = {dn_vector_insert, F_WRITE | F_VECTOR, 16},
     [METHOD_VECTOR_DELETE] = {dn_vector_delete, F_WRITE | F_VECTOR, 8},
     [METHOD_VECTOR_SEARCH] = {dn_vector_search, F_VECTOR, 16},
     [METHOD_VECTOR_GET] = {dn_vector_get, F_VECTOR, 8},
+    [M_SNAPSHOT_SHARD] = {dn_admin_snapshot_shard, 0, 4},
 };
+
+/* The devnode's own methods, from the generated descriptors as method.c builds its table. */
+static method_info own[M_COUNT - METHOD_COUNT];
+
+static const method_info *wire_of(int m)
+{
+    if (m < METHOD_COUNT)
+        return method_get((method_id)m);
+    if (own[0].request == NULL) {
+        const ProtobufCServiceDescriptor *sd = &norikv__v1__admin__descriptor;
+        const ProtobufCMethodDescriptor *md =
+            protobuf_c_service_descriptor_get_method_by_name(sd, "SnapshotShard");
+        snprintf(own[0].path, sizeof(own[0].path), "/%s/%s", sd->name, md->name);
+        own[0].service = sd;
+        own[0].name = md->name;
+        own[0].request = md->input;
+        own[0].response = md->output;
+    }
+    return &own[m - METHOD_COUNT];
+}
 
 #define GENERIC         (-1)
 #define GENERIC_BACKLOG 4
@@ -57,7 +82,7 @@ typedef struct dn_srv {
     devnode *d;
     dn_node *node;
     grpc_server *server;
-    void *handles[METHOD_COUNT];
+    void *handles[M_COUNT];
     evgrpc_tag on_shutdown;
     void (*stopped)(void *arg); /* called once the port is closed and calls are done */
     void *stopped_arg;
@@ -221,7 +246,7 @@ static void process(call *c)
         send_reply(c);
         return;
     }
-    req = pbgrpc_unpack(c->payload, method_get((method_id)c->m)->request);
+    req = pbgrpc_unpack(c->payload, wire_of(c->m)->request);
     if (req == NULL) {
         dn_reply_error(&c->reply, GRPC_STATUS_INTERNAL, "failed to decode Protobuf message");
         send_reply(c);
@@ -419,8 +444,16 @@ static void on_shutdown(evgrpc_tag *tag, bool ok)
 
 int dn_server_start(devnode *d, dn_node *n)
 {
-    grpc_arg arg = {GRPC_ARG_INTEGER, GRPC_ARG_ALLOW_REUSEPORT, {.integer = 0}};
-    grpc_channel_args args = {1, &arg};
+    /* The real server's gRPC (tonic) polices no keepalive pings: a client that pings an
+     * idle channel every few seconds keeps its connection. gRPC core's defaults (pings
+     * without data at most every 5 minutes, GOAWAY "too_many_pings" at the third strike)
+     * are kept for --pings police only. */
+    grpc_arg arg[3] = {
+        {GRPC_ARG_INTEGER, GRPC_ARG_ALLOW_REUSEPORT, {.integer = 0}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MAX_PING_STRIKES, {.integer = 0}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, {.integer = 0}},
+    };
+    grpc_channel_args args = {d->o.police_pings ? 1 : 3, arg};
     grpc_server_credentials *creds;
     dn_srv *s;
     int port;
@@ -435,10 +468,11 @@ int dn_server_start(devnode *d, dn_node *n)
     LIST_INIT(&s->watches);
     s->on_shutdown.done = on_shutdown;
     s->server = grpc_server_create(&args, NULL);
-    for (int m = 0; m < METHOD_COUNT; m++) {
-        if ((methods[m].flags & F_VECTOR) && !d->o.vector)
+    for (int m = 0; m < M_COUNT; m++) {
+        if (((methods[m].flags & F_VECTOR) && !d->o.vector) ||
+            ((methods[m].flags & F_TRANSFER) && !d->o.transfer_shard))
             continue; /* left to the generic handler: UNIMPLEMENTED, as the real server */
-        s->handles[m] = grpc_server_register_method(s->server, method_get((method_id)m)->path, NULL,
+        s->handles[m] = grpc_server_register_method(s->server, wire_of(m)->path, NULL,
                                                     GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
     }
     grpc_server_register_completion_queue(s->server, evgrpc_cq(d->eg), NULL);
@@ -453,7 +487,7 @@ int dn_server_start(devnode *d, dn_node *n)
     }
     grpc_server_start(s->server);
     n->srv = s;
-    for (int m = 0; m < METHOD_COUNT; m++)
+    for (int m = 0; m < M_COUNT; m++)
         for (int k = 0; s->handles[m] != NULL && k < methods[m].backlog; k++)
             request_call(s, m);
     for (int k = 0; k < GENERIC_BACKLOG; k++)

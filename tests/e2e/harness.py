@@ -402,7 +402,9 @@ def reserve_ports(count):
 
 
 class Devnode:
-    def __init__(self, name, nodes=3):
+    # args: more devnode options, e.g. ("--view", "cluster") for a test that needs one of
+    # the friendly profile's features; none runs the default, the real profile
+    def __init__(self, name, nodes=3, args=()):
         self.name = name
         self.ctl = os.path.join(_tmp, name + "-ctl.sock")
         last = ""
@@ -410,7 +412,7 @@ class Devnode:
             base = reserve_ports(nodes)
             self.log = os.path.join(_tmp, "%s-%d.log" % (name, attempt))
             p = spawn([DEVNODE, "--nodes", str(nodes), "--base-port", str(base),
-                       "--control", self.ctl], self.log)
+                       "--control", self.ctl] + list(args), self.log)
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and p.poll() is None:
                 if _read(self.log).count("ready on") >= nodes:
@@ -533,6 +535,7 @@ class Env:
         self.tmp = None
         self.verbose = False
         self._fault = None
+        self._clusters = {}
 
     def start(self):
         self.dn = Devnode("devnode")
@@ -544,6 +547,14 @@ class Env:
             self._fault = (dn, Sidecar("fault-sidecar", dn),
                            Sidecar("fault-sidecar-1s", dn, "--cluster.timeout_ms=1000"))
         return self._fault
+
+    def cluster(self, name, *devnode_args):
+        """A devnode started with devnode_args and a sidecar on it, started on first use and
+        shared by the tests that ask for the same name."""
+        if name not in self._clusters:
+            dn = Devnode(name + "-devnode", args=devnode_args)
+            self._clusters[name] = (dn, Sidecar(name + "-sidecar", dn))
+        return self._clusters[name]
 
 
 E = Env()  # the topic files import it; main starts it

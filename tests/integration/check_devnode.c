@@ -4,6 +4,10 @@
  * states the server's behaviour it pins), plus cluster mode,
  * WatchCluster, vectors, every control-socket fault and a clean shutdown. Each test
  * starts its own devnode on free loopback ports and talks to it over real gRPC.
+ * The devnode's default profile is real (the server's own behaviour); a test that needs
+ * one of the friendly profile's conveniences (the cluster view, the cluster-wide
+ * idempotency cache, vectors, TransferShard, round-robin leaders) asks for it: the whole
+ * --profile friendly or the one switch.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -250,6 +254,30 @@ START_TEST(ttl_expires_and_zero_means_none)
 }
 END_TEST
 
+/* The server keeps a key whose TTL is past the end of its clock; the devnode once added
+ * it to the time and wrapped around to an instant expiry. */
+START_TEST(ttl_near_2_63_keeps_the_key)
+{
+    tn_result r;
+
+    start(1, "--profile real");
+    tn_put(ch[1], "ttl-max", "kept", NULL, NULL, (uint64_t)INT64_MAX, &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    tn_put(ch[1], "ttl-u64", "kept", NULL, NULL, UINT64_MAX, &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    tn_put(ch[1], "ttl-near", "kept", NULL, NULL, (uint64_t)INT64_MAX - 1000, &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    usleep(20 * 1000);
+    assert_value(ch[1], "ttl-max", "kept");
+    assert_value(ch[1], "ttl-u64", "kept");
+    assert_value(ch[1], "ttl-near", "kept");
+    stop();
+}
+END_TEST
+
 START_TEST(idempotent_put_replays_cached_version)
 {
     tn_result r;
@@ -491,8 +519,8 @@ static void assert_unimplemented(const char *path)
 
 START_TEST(unserved_methods_are_unimplemented_at_once)
 {
-    start(1, NULL);
-    assert_unimplemented("/norikv.v1.Admin/SnapshotShard");
+    start(1, "--profile real");
+    assert_unimplemented("/norikv.v1.Admin/TransferShard");
     assert_unimplemented("/norikv.v1.Raft/RequestVote");
     assert_unimplemented("/norikv.v1.Raft/AppendEntries");
     assert_unimplemented("/norikv.v1.Nope/Nothing");
@@ -507,7 +535,7 @@ START_TEST(no_vector_switch_answers_unimplemented)
     float q[2] = {1, 2};
     tn_result r;
 
-    start(1, "--no-vector");
+    start(1, "--no-vector --profile friendly"); /* the switch wins, before the profile too */
     req.namespace_ = "ns";
     req.n_query = 2;
     req.query = q;
@@ -537,10 +565,11 @@ END_TEST
 
 /* ==== cluster mode ======================================================================== */
 
-/* A key whose shard node `node` leads at start (round-robin over 3 nodes). */
+/* A key whose shard node `node` leads now (the control socket says which: leaders are
+ * shuffled on the real profile, round-robin on the friendly one). */
 static const char *key_on(char *buf, size_t len, const char *prefix, int node)
 {
-    return tn_key_for_node(buf, len, prefix, node, 3, 1024);
+    return tn_key_led_by(&dn, buf, len, prefix, node, 1024);
 }
 
 START_TEST(non_leader_answers_not_leader_without_hint)
@@ -576,18 +605,24 @@ START_TEST(non_leader_answers_not_leader_without_hint)
 }
 END_TEST
 
+/* Node 1 applies the write and caches it; the shard moves to node 2; the retry on node 1,
+ * now a follower, answers from node 1's own cache (per-node caches, the real profile). */
 START_TEST(idempotency_hit_answers_even_on_a_follower)
 {
     char key[64];
     tn_result r;
     Norikv__V1__Version v;
 
-    start(3, NULL);
+    start(3, "--profile real");
     key_on(key, sizeof(key), "idem-f", 1);
     v = put_ok(ch[1], key, "v", "req-follower");
-    tn_put(ch[2], key, "v", "req-follower", NULL, 0, &r);
+    tn_control_ok(&dn, "move %u 2", route_shard(key, strlen(key), 1024));
+    tn_put(ch[1], key, "v", "req-follower", NULL, 0, &r);
     ASSERT_OK(&r); /* the cache is checked before leadership, as on the server */
     ck_assert_uint_eq(TN_PUT(&r)->version->index, v.index);
+    tn_result_free(&r);
+    tn_put(ch[3], key, "v", "req-follower", NULL, 0, &r); /* node 3 never saw it */
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
     tn_result_free(&r);
     stop();
 }
@@ -696,7 +731,8 @@ START_TEST(view_lists_every_node_and_leader)
     tn_watch w;
     Norikv__V1__ClusterView *v;
 
-    start(3, "--view-interval-ms 600000");
+    /* the cluster view and round-robin leaders: the friendly profile's */
+    start(3, "--profile friendly --view-interval-ms 600000");
     ck_assert_int_eq(tn_watch_open(ch[2], &w, 10000), 0);
     v = tn_watch_next(&w, 5000); /* at once: the first tick is ten minutes away */
     ck_assert_ptr_nonnull(v);
@@ -747,7 +783,7 @@ START_TEST(per_node_view_has_the_real_server_quirks)
     uint32_t shard;
     tn_result r;
 
-    start(3, "--view per-node");
+    start(3, "--profile real");
     key_on(key, sizeof(key), "quirk", 2);
     shard = route_shard(key, strlen(key), 1024);
     put_ok(ch[2], key, "v", NULL); /* instantiates the shard */
@@ -768,7 +804,8 @@ START_TEST(per_node_view_has_the_real_server_quirks)
     for (size_t s = 0; s < v->n_shards; s++) {
         ck_assert_uint_eq(v->shards[s]->n_replicas, 1);
         ck_assert_str_eq(v->shards[s]->replicas[0]->node_id, "node2");
-        ck_assert(v->shards[s]->replicas[0]->leader == (v->shards[s]->id == shard));
+        ck_assert(v->shards[s]->replicas[0]->leader == (tn_leader(&dn, v->shards[s]->id) == 2));
+        ck_assert(v->shards[s]->id == 0 || v->shards[s]->id == shard);
     }
     protobuf_c_message_free_unpacked(&v->base, NULL);
     tn_watch_close(&w);
@@ -799,13 +836,13 @@ static void retry_after_move(const char *opts, bool deduplicated)
 
 START_TEST(idempotency_cluster_wide_survives_leader_move)
 {
-    retry_after_move(NULL, true);
+    retry_after_move("--idempotency cluster", true); /* the friendly profile's cache */
 }
 END_TEST
 
 START_TEST(idempotency_per_node_does_not)
 {
-    retry_after_move("--idempotency node", false);
+    retry_after_move("--profile real", false);
 }
 END_TEST
 
@@ -846,7 +883,7 @@ START_TEST(admin_transfer_shard_moves_leadership)
     char key[64];
     tn_result r;
 
-    start(3, NULL);
+    start(3, "--transfer-shard"); /* the friendly profile's; the real server's is UNIMPLEMENTED */
     key_on(key, sizeof(key), "transfer", 1);
     req.id = route_shard(key, strlen(key), 1024);
     rep.node_id = "node3";
@@ -883,7 +920,8 @@ START_TEST(kill_refuses_connections_and_reelects)
     Norikv__V1__ClusterView *v;
     uint64_t epoch;
 
-    start(3, "--election-ms 3000");
+    /* the cluster view drops a dead node (a per-node view keeps it as "failed") */
+    start(3, "--view cluster --election-ms 3000");
     key_on(key, sizeof(key), "kill", 1);
     shard = route_shard(key, strlen(key), 1024);
     put_ok(ch[1], key, "before", NULL);
@@ -1190,7 +1228,7 @@ START_TEST(vector_euclidean_search)
     static const char *const ids[] = {"a", "b", "c"};
     static const float dist[] = {0.0f, 2.2360680f, 4.0f}; /* sqrt, not squared */
 
-    start(1, NULL);
+    start(1, "--vector"); /* the friendly profile's vectors */
     load_points("euc", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN);
     assert_matches("euc", ids, dist);
     stop();
@@ -1202,7 +1240,7 @@ START_TEST(vector_cosine_search)
     static const char *const ids[] = {"a", "b", "c"};
     static const float dist[] = {0.0f, 1.0f, 2.0f}; /* 1 - cos */
 
-    start(1, NULL);
+    start(1, "--vector"); /* the friendly profile's vectors */
     load_points("cos", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE);
     assert_matches("cos", ids, dist);
     stop();
@@ -1214,7 +1252,7 @@ START_TEST(vector_inner_product_search)
     static const char *const ids[] = {"a", "b", "c"};
     static const float dist[] = {-1.0f, 0.0f, 3.0f}; /* -(a.b) */
 
-    start(1, NULL);
+    start(1, "--vector"); /* the friendly profile's vectors */
     load_points("ip", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_INNER_PRODUCT);
     assert_matches("ip", ids, dist);
     stop();
@@ -1226,7 +1264,7 @@ START_TEST(vector_k_and_include_vectors)
     tn_result r;
     Norikv__V1__VectorSearchResponse *s;
 
-    start(1, NULL);
+    start(1, "--vector"); /* the friendly profile's vectors */
     load_points("kv", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN);
     vsearch(ch[1], "kv", q10, 2, 2, true, "eventual", &r);
     ASSERT_OK(&r);
@@ -1249,7 +1287,7 @@ START_TEST(vector_get_delete_drop)
     Norikv__V1__VectorGetResponse *g;
     tn_result r;
 
-    start(1, NULL);
+    start(1, "--vector"); /* the friendly profile's vectors */
     load_points("gdd", NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE);
     vcreate(ch[1], "gdd", 2, NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE, false);
     get.namespace_ = "gdd";
@@ -1297,7 +1335,7 @@ START_TEST(vector_idempotent_insert_applies_once)
     uint64_t writes;
     tn_result r;
 
-    start(1, NULL);
+    start(1, "--vector"); /* the friendly profile's vectors */
     vcreate(ch[1], "vi", 2, NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN, true);
     writes = tn_stat(&dn, "vector_writes_applied");
     req.namespace_ = "vi";
@@ -1331,7 +1369,7 @@ START_TEST(vector_validation_messages)
     char *long_id = repeat('i', 513);
     tn_result r;
 
-    start(1, NULL);
+    start(1, "--vector"); /* the friendly profile's vectors */
     c.namespace_ = "";
     c.dimensions = 2;
     c.distance = NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_COSINE;
@@ -1384,7 +1422,8 @@ START_TEST(vector_writes_need_the_group_leader)
     tn_result r;
     char want[32];
 
-    start(3, NULL); /* the vector group follows shard 0, led by node1 */
+    /* vectors, and the vector group follows shard 0, led by node1 under round-robin */
+    start(3, "--profile friendly");
     vcreate(ch[1], "lead", 2, NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN, true);
     snprintf(want, sizeof(want), "127.0.0.1:%d", dn.base_port);
     vinsert(ch[2], "lead", "a", p_a, 2, &r);
@@ -1401,6 +1440,242 @@ START_TEST(vector_writes_need_the_group_leader)
     vsearch(ch[2], "lead", q10, 2, 1, false, "eventual", &r);
     ASSERT_OK(&r);
     ck_assert_uint_eq(VSEARCH(&r)->n_matches, 1);
+    tn_result_free(&r);
+    stop();
+}
+END_TEST
+
+/* ==== the real profile (the default) and its switches ====================================== */
+
+/* Every Vector method answers UNIMPLEMENTED, as the real server's. */
+START_TEST(real_vector_is_unimplemented)
+{
+    Norikv__V1__CreateVectorIndexRequest cr = NORIKV__V1__CREATE_VECTOR_INDEX_REQUEST__INIT;
+    float p[2] = {1, 0};
+    tn_result r;
+
+    start(1, "--profile real");
+    cr.namespace_ = "ns";
+    cr.dimensions = 2;
+    tn_call(ch[1], "/norikv.v1.Vector/CreateIndex", &cr.base,
+            &norikv__v1__create_vector_index_response__descriptor, 3000, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNIMPLEMENTED, NULL);
+    tn_result_free(&r);
+    vinsert(ch[1], "ns", "a", p, 2, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNIMPLEMENTED, NULL);
+    tn_result_free(&r);
+    vsearch(ch[1], "ns", p, 2, 1, false, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNIMPLEMENTED, NULL);
+    tn_result_free(&r);
+    ck_assert_uint_eq(tn_stat(&dn, "unimplemented"), 3);
+    ck_assert_uint_eq(tn_stat(&dn, "vector_writes_applied"), 0);
+    stop();
+}
+END_TEST
+
+static void transfer(grpc_channel *c, uint32_t shard, const char *to, tn_result *r)
+{
+    Norikv__V1__ShardInfo req = NORIKV__V1__SHARD_INFO__INIT;
+    Norikv__V1__ShardReplica rep = NORIKV__V1__SHARD_REPLICA__INIT, *reps[1] = {&rep};
+
+    req.id = shard;
+    rep.node_id = (char *)to;
+    rep.leader = true;
+    req.n_replicas = 1;
+    req.replicas = reps;
+    tn_call(c, "/norikv.v1.Admin/TransferShard", &req.base, &norikv__v1__shard_info__descriptor,
+            5000, r);
+}
+
+/* TransferShard is UNIMPLEMENTED on the real server; the control socket's move, the test
+ * harness's own lever, still moves a shard. */
+START_TEST(real_transfer_shard_is_unimplemented_move_still_works)
+{
+    char key[64];
+    uint32_t shard;
+    tn_result r;
+
+    start(3, "--profile real");
+    key_on(key, sizeof(key), "rt", 1);
+    shard = route_shard(key, strlen(key), 1024);
+    transfer(ch[1], shard, "node3", &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNIMPLEMENTED, NULL);
+    tn_result_free(&r);
+    ck_assert_int_eq(tn_leader(&dn, shard), 1);
+    tn_control_ok(&dn, "move %u 3", shard);
+    ck_assert_int_eq(tn_leader(&dn, shard), 3);
+    put_ok(ch[3], key, "v", NULL);
+    stop();
+}
+END_TEST
+
+static void snapshot(grpc_channel *c, uint32_t shard, tn_result *r)
+{
+    Norikv__V1__ShardInfo req = NORIKV__V1__SHARD_INFO__INIT;
+
+    req.id = shard;
+    tn_call(c, "/norikv.v1.Admin/SnapshotShard", &req.base, &norikv__v1__shard_info__descriptor,
+            5000, r);
+}
+
+/* SnapshotShard is served on both profiles: the shard's id and the node asked as its one
+ * replica, leader=true when that node leads it; an unknown shard is NOT_FOUND. */
+static void check_snapshot(const char *opts)
+{
+    Norikv__V1__ShardInfo *info;
+    tn_result r;
+    uint32_t shard = 7;
+    int leader;
+
+    start(3, opts);
+    leader = tn_leader(&dn, shard);
+    for (int node = 1; node <= 3; node++) {
+        char id[16];
+        snapshot(ch[node], shard, &r);
+        ASSERT_OK(&r);
+        info = (Norikv__V1__ShardInfo *)r.msg;
+        ck_assert_uint_eq(info->id, shard);
+        ck_assert_uint_eq(info->n_replicas, 1);
+        snprintf(id, sizeof(id), "node%d", node);
+        ck_assert_str_eq(info->replicas[0]->node_id, id);
+        ck_assert(info->replicas[0]->leader == (node == leader));
+        tn_result_free(&r);
+    }
+    snapshot(ch[1], 1024, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_NOT_FOUND, "Shard 1024 not found");
+    tn_result_free(&r);
+    ck_assert_uint_eq(tn_stat(&dn, "unimplemented"), 0);
+    stop();
+}
+
+START_TEST(real_snapshot_shard_is_served)
+{
+    check_snapshot("--profile real");
+}
+END_TEST
+
+START_TEST(friendly_snapshot_shard_is_served)
+{
+    check_snapshot("--profile friendly");
+}
+END_TEST
+
+/* The leaders of the first 32 shards, from the control socket. */
+static void first_leaders(const char *opts, int out[32])
+{
+    start(3, opts);
+    for (uint32_t s = 0; s < 32; s++)
+        out[s] = tn_leader(&dn, s);
+    stop();
+}
+
+/* First leaders are a seeded shuffle: not where a client guesses before its first view
+ * (shard % 3 + 1) for most shards, balanced, and the same on every run of a seed. */
+START_TEST(real_leaders_are_shuffled)
+{
+    int led[4] = {0}, guessed = 0, a[32], b[32], c[32], same = 0;
+
+    start(3, "--profile real");
+    for (uint32_t s = 0; s < 1024; s++) {
+        int leader = tn_leader(&dn, s);
+        ck_assert(leader >= 1 && leader <= 3);
+        led[leader]++;
+        guessed += leader == (int)(s % 3) + 1;
+    }
+    stop();
+    ck_assert_msg(guessed < 512, "%d of 1024 shards led at shard %% 3 + 1", guessed);
+    for (int n = 1; n <= 3; n++) /* the round-robin shares, shuffled */
+        ck_assert(led[n] == 341 || led[n] == 342);
+    first_leaders(NULL, a);
+    first_leaders("--leader-seed 1", b);
+    first_leaders("--leader-seed 2", c);
+    for (int s = 0; s < 32; s++) {
+        ck_assert_int_eq(a[s], b[s]); /* the default seed is 1 */
+        same += a[s] == c[s];
+    }
+    ck_assert_int_lt(same, 32);
+    first_leaders("--profile real --leaders round-robin", a);
+    for (int s = 0; s < 32; s++)
+        ck_assert_int_eq(a[s], s % 3 + 1);
+}
+END_TEST
+
+/* A client that pings an idle channel every second (gRPC core's floor for keepalive_time)
+ * for 5 s, 300 times as often as gRPC core's server tolerates by default: true when its
+ * connection was not closed meanwhile (a policing server sends GOAWAY "too_many_pings" at
+ * the third such ping, about 3 s in). */
+static bool pinging_client_keeps_its_connection(void)
+{
+    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+    grpc_channel *c = tn_channel_pinging(&dn, 1, 1000);
+    grpc_connectivity_state st;
+    grpc_event ev;
+    bool kept;
+    tn_result r;
+
+    tn_get(c, "ping", NULL, &r); /* connects */
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    st = grpc_channel_check_connectivity_state(c, 0);
+    ck_assert_int_eq(st, GRPC_CHANNEL_READY);
+    /* a GOAWAY "too_many_pings" moves the channel off READY */
+    grpc_channel_watch_connectivity_state(c, st, pbgrpc_deadline_ms(5000), cq, (void *)1);
+    ev = grpc_completion_queue_pluck(cq, (void *)1, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    kept = ev.type == GRPC_OP_COMPLETE && !ev.success; /* the deadline, with no change */
+    tn_get(c, "ping", NULL, &r);
+    if (kept)
+        ASSERT_OK(&r);
+    tn_result_free(&r);
+    grpc_channel_destroy(c);
+    grpc_completion_queue_shutdown(cq);
+    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN)
+        ;
+    grpc_completion_queue_destroy(cq);
+    return kept;
+}
+
+START_TEST(real_keepalive_pings_get_no_goaway)
+{
+    start(1, "--profile real");
+    ck_assert_msg(pinging_client_keeps_its_connection(), "the devnode closed a pinging client");
+    stop();
+}
+END_TEST
+
+/* The other side of the same test: gRPC core's policing does close it. */
+START_TEST(pings_police_switch_sends_goaway)
+{
+    start(1, "--pings police");
+    ck_assert_msg(!pinging_client_keeps_its_connection(), "the policing devnode kept the client");
+    stop();
+}
+END_TEST
+
+/* A switch overrides its profile, given before it or after it. */
+START_TEST(switches_override_the_profile)
+{
+    tn_watch w;
+    Norikv__V1__ClusterView *v;
+    tn_result r;
+
+    start(3, "--vector --profile real --view cluster --transfer-shard");
+    vcreate(ch[tn_leader(&dn, 0)], "ovr", 2,
+            NORIKV__V1__DISTANCE_FUNCTION__DISTANCE_FUNCTION_EUCLIDEAN, true);
+    transfer(ch[1], 5, "node2", &r);
+    ASSERT_OK(&r);
+    tn_result_free(&r);
+    ck_assert_int_eq(tn_watch_open(ch[1], &w, 10000), 0);
+    v = tn_watch_next(&w, 2000);
+    ck_assert_ptr_nonnull(v);
+    assert_full_view(v, 3);
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    tn_watch_close(&w);
+    stop();
+
+    start(1, "--profile friendly --no-transfer-shard");
+    transfer(ch[1], 5, "node1", &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNIMPLEMENTED, NULL);
     tn_result_free(&r);
     stop();
 }
@@ -1475,7 +1750,7 @@ START_TEST(sigterm_with_calls_and_watch_in_flight_exits_cleanly)
     ck_assert_int_eq(tn_start(&dn, 3, NULL), 0);
     for (int i = 1; i <= 3; i++)
         ch[i] = tn_channel(&dn, i);
-    put_ok(ch[1], tn_key_for_node((char[64]){0}, 64, "sd", 1, 3, 1024), "v", "sd-1");
+    put_ok(ch[1], tn_key_led_by(&dn, (char[64]){0}, 64, "sd", 1, 1024), "v", "sd-1");
     ck_assert_int_eq(tn_watch_open(ch[2], &w, 60000), 0);
     v = tn_watch_next(&w, 30000);
     ck_assert_ptr_nonnull(v);
@@ -1502,7 +1777,7 @@ static Suite *devnode_suite(void)
 {
     Suite *s = suite_create("devnode");
     TCase *kv = tcase_create("kv"), *cl = tcase_create("cluster"), *fa = tcase_create("faults"),
-          *ve = tcase_create("vector"), *sd = tcase_create("shutdown");
+          *ve = tcase_create("vector"), *re = tcase_create("real"), *sd = tcase_create("shutdown");
 
     tcase_add_test(kv, put_then_get_returns_value_and_version);
     tcase_add_test(kv, put_key_size_limit);
@@ -1513,6 +1788,7 @@ static Suite *devnode_suite(void)
     tcase_add_test(kv, empty_value_has_a_version);
     tcase_add_test(kv, versions_count_per_shard);
     tcase_add_test(kv, ttl_expires_and_zero_means_none);
+    tcase_add_test(kv, ttl_near_2_63_keeps_the_key);
     tcase_add_test(kv, idempotent_put_replays_cached_version);
     tcase_add_test(kv, idempotency_key_is_not_scoped_by_key);
     tcase_add_test(kv, idempotency_cache_shared_by_put_and_delete);
@@ -1563,6 +1839,15 @@ static Suite *devnode_suite(void)
     tcase_add_test(ve, vector_validation_messages);
     tcase_add_test(ve, vector_writes_need_the_group_leader);
 
+    tcase_add_test(re, real_vector_is_unimplemented);
+    tcase_add_test(re, real_transfer_shard_is_unimplemented_move_still_works);
+    tcase_add_test(re, real_snapshot_shard_is_served);
+    tcase_add_test(re, friendly_snapshot_shard_is_served);
+    tcase_add_test(re, real_leaders_are_shuffled);
+    tcase_add_test(re, real_keepalive_pings_get_no_goaway);
+    tcase_add_test(re, pings_police_switch_sends_goaway);
+    tcase_add_test(re, switches_override_the_profile);
+
     tcase_add_test(sd, sigterm_with_calls_and_watch_in_flight_exits_cleanly);
 
     /* generous bounds: the same cases run with the devnode under valgrind */
@@ -1570,12 +1855,14 @@ static Suite *devnode_suite(void)
     tcase_set_timeout(cl, 120);
     tcase_set_timeout(fa, 120);
     tcase_set_timeout(ve, 120);
+    tcase_set_timeout(re, 120);
     tcase_set_timeout(sd, 300);
 
     suite_add_tcase(s, kv);
     suite_add_tcase(s, cl);
     suite_add_tcase(s, fa);
     suite_add_tcase(s, ve);
+    suite_add_tcase(s, re);
     suite_add_tcase(s, sd);
     return s;
 }

@@ -417,7 +417,9 @@ START_TEST(requests_go_straight_to_leaders)
 {
     char key[32];
 
-    start(3, NULL);
+    /* a view naming every shard's leader: the devnode's friendly cluster view (the real
+     * server's per-node views name only the watched node's own shards) */
+    start(3, "--view cluster");
     await_view(3);
     for (int i = 0; i < 300; i++) {
         snprintf(key, sizeof(key), "route-%d", i);
@@ -458,15 +460,17 @@ static void redirect_by_hint(const char *opts, bool watch)
     stop();
 }
 
+/* Each case runs with round-robin leaders (the friendly profile's): tn_key_for_node picks
+ * a key node 2 leads under round-robin, which the test then moves to node 3. */
 START_TEST(redirect_leader_hint_addr)
 {
-    redirect_by_hint("--leader-hint leader-hint --hint-form addr", false);
+    redirect_by_hint("--leaders round-robin --leader-hint leader-hint --hint-form addr", false);
 }
 END_TEST
 
 START_TEST(redirect_x_norikv_leader_addr)
 {
-    redirect_by_hint("--leader-hint x-norikv-leader --hint-form addr", false);
+    redirect_by_hint("--leaders round-robin --leader-hint x-norikv-leader --hint-form addr", false);
 }
 END_TEST
 
@@ -474,19 +478,23 @@ END_TEST
  * only the watched node's own shards, so the moved shard is learned from the hint. */
 START_TEST(redirect_leader_hint_raft_id)
 {
-    redirect_by_hint("--leader-hint leader-hint --hint-form raft --view per-node", true);
+    redirect_by_hint(
+        "--leaders round-robin --leader-hint leader-hint --hint-form raft --view per-node", true);
 }
 END_TEST
 
 START_TEST(redirect_x_norikv_leader_raft_id)
 {
-    redirect_by_hint("--leader-hint x-norikv-leader --hint-form raft --view per-node", true);
+    redirect_by_hint(
+        "--leaders round-robin --leader-hint x-norikv-leader --hint-form raft --view per-node",
+        true);
 }
 END_TEST
 
 START_TEST(redirect_failed_precondition_flavour)
 {
-    redirect_by_hint("--not-leader failed-precondition --leader-hint leader-hint", false);
+    redirect_by_hint(
+        "--leaders round-robin --not-leader failed-precondition --leader-hint leader-hint", false);
 }
 END_TEST
 
@@ -496,7 +504,8 @@ START_TEST(no_hint_backs_off_and_finds_the_leader)
     uint32_t shard;
     outcome o;
 
-    start_cluster(3, NULL);
+    /* round-robin leaders (friendly): the key is one node 1 leads under round-robin */
+    start_cluster(3, "--leaders round-robin");
     cfg.watch_cluster = false; /* no view, no hint: only trying other nodes finds it */
     new_client();
     tn_key_for_node(key, sizeof(key), "nohint", 1, 3, 1024);
@@ -556,7 +565,8 @@ START_TEST(topology_events_on_kill_and_revive)
     kv_stats st;
     int64_t until;
 
-    start(3, "--election-ms 200");
+    /* views naming every shard's leader: the friendly cluster view */
+    start(3, "--view cluster --election-ms 200");
     kv_subscribe_topology(kv, on_topology, &e);
     await_view(3);
     ck_assert_int_ge(e.count, 1);
@@ -631,7 +641,8 @@ START_TEST(stats_reflect_what_happened)
     kv_stats st;
     uint64_t node_calls = 0;
 
-    start(3, NULL);
+    /* every call straight to its leader, every leader cached: the friendly cluster view */
+    start(3, "--view cluster");
     await_view(3);
     for (int i = 0; i < 10; i++) {
         snprintf(key, sizeof(key), "stats-%d", i);
@@ -683,7 +694,9 @@ START_TEST(vector_operations)
     outcome o = {0};
     float a[2] = {1, 0}, b[2] = {0, 2}, q[2] = {1, 0};
 
-    start(3, NULL); /* the vector group is led by node 1; the client starts elsewhere */
+    /* vectors, and the vector group led by node 1 (shard 0 under round-robin): the
+     * friendly profile's; the client starts elsewhere */
+    start(3, "--profile friendly");
     o.t0 = clock_now_ms();
     kv_vcreate_args c = {"docs", 2, KV_DIST_EUCLIDEAN, KV_INDEX_DEFAULT, NULL, 0};
     kv_vcreate(kv, &c, on_outcome, &o);
@@ -984,7 +997,8 @@ static load *L;
 
 START_TEST(fault_kill_and_revive_the_leader)
 {
-    start(3, "--election-ms 300");
+    /* round-robin leaders (friendly): the load is on the shards node 1 leads under it */
+    start(3, "--leaders round-robin --election-ms 300");
     await_view(3);
     L = malloc(sizeof(*L));
     load_init(L, "kill", 1500, 32, 0); /* every key in a shard node 1 leads */
@@ -1127,7 +1141,8 @@ END_TEST
 
 START_TEST(fault_latency_beyond_the_deadline)
 {
-    start_cluster(3, NULL);
+    /* round-robin leaders (friendly): the load is on the shards node 3 leads under it */
+    start_cluster(3, "--leaders round-robin");
     cfg.timeout_ms = 400;
     new_client();
     await_view(3);

@@ -15,7 +15,9 @@ trap cleanup EXIT INT TERM
 # a free base port: retry while the devnode cannot bind
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
     base=$(( (($$ * 7 + attempt * 7919) % 30000) + 20000 ))
-    "$DEVNODE" --nodes 3 --base-port "$base" > "$dir/out" 2>&1 &
+    # the friendly profile: the vector commands need the Vector service, and topology and
+    # stats expect the cluster view (every shard with its leader, round-robin leaders)
+    "$DEVNODE" --nodes 3 --base-port "$base" --profile friendly > "$dir/out" 2>&1 &
     pid=$!
     for i in $(seq 1 100); do
         [ "$(grep -c 'ready on' "$dir/out")" -eq 3 ] && break

@@ -469,3 +469,36 @@ const char *tn_key_for_node(char *buf, size_t len, const char *prefix, int node,
             return buf;
     }
 }
+
+const char *tn_key_led_by(tn_proc *p, char *buf, size_t len, const char *prefix, int node,
+                          uint32_t total_shards)
+{
+    for (int i = 0; i < 10000; i++) {
+        snprintf(buf, len, "%s-%d", prefix, i);
+        if (tn_leader(p, route_shard(buf, strlen(buf), total_shards)) == node)
+            return buf;
+    }
+    ck_abort_msg("no key of prefix %s on a shard led by node %d", prefix, node);
+    return NULL;
+}
+
+grpc_channel *tn_channel_pinging(tn_proc *p, int node, int keepalive_ms)
+{
+    grpc_arg args[4] = {
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_TIME_MS, {.integer = keepalive_ms}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, {.integer = 1}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, {.integer = 0}},
+        {GRPC_ARG_INTEGER,
+         GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS,
+         {.integer = keepalive_ms}},
+    };
+    grpc_channel_args ca = {4, args};
+    char target[64];
+    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    grpc_channel *ch;
+
+    snprintf(target, sizeof(target), "127.0.0.1:%d", p->base_port + node - 1);
+    ch = grpc_channel_create(target, creds, &ca);
+    grpc_channel_credentials_release(creds);
+    return ch;
+}

@@ -78,8 +78,18 @@ Norikv__V1__ClusterView *tn_watch_next(tn_watch *w, int timeout_ms);
 grpc_status_code tn_watch_close(tn_watch *w);
 
 /* A key (written into buf) that hashes to a shard led by node `node` (1-based) when
- * shards are led round-robin over `nodes` nodes; prefix keeps tests apart. */
+ * shards are led round-robin over `nodes` nodes (the devnode's --leaders round-robin, in
+ * its friendly profile); prefix keeps tests apart. */
 const char *tn_key_for_node(char *buf, size_t len, const char *prefix, int node, int nodes,
                             uint32_t total_shards);
+
+/* A key (written into buf) whose shard node `node` (1-based) leads now, as the control
+ * socket says: right whatever --leaders the devnode runs with. */
+const char *tn_key_led_by(tn_proc *p, char *buf, size_t len, const char *prefix, int node,
+                          uint32_t total_shards);
+
+/* A channel to node (1-based) that pings the server every keepalive_ms, with or without
+ * calls, and sends as many pings without data as it likes. */
+grpc_channel *tn_channel_pinging(tn_proc *p, int node, int keepalive_ms);
 
 #endif
