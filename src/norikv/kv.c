@@ -59,9 +59,11 @@ struct kv_op {
     int64_t deadline;
     int timeout_ms; /* what the deadline was set from, for messages */
     int attempts, redirects, node, channel;
-    int avoid;          /* the node not to retry on (it said NOT_LEADER), -1 for none */
-    int sticky;         /* a write's outcome there was unknown: retried there first, -1 none */
-    bool prefer_leader; /* a non-leader said no: the cached leader is worth a try, down or not */
+    int avoid;            /* the node not to retry on (it said NOT_LEADER), -1 for none */
+    int sticky;           /* a write's outcome there was unknown: retried there first, -1 none */
+    uint64_t refused;     /* nodes (index < 64) that said NOT_LEADER since the last pause */
+    uint64_t unreachable; /* nodes whose connection failed during this operation */
+    bool prefer_leader;   /* a non-leader said no: the cached leader is worth a try, down or not */
     char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
     /* the attempt in flight */
     grpc_call *call;
@@ -381,27 +383,58 @@ static void finish_error(kv_op *op, kv_err err, grpc_status_code status, const c
     finish(op, &r);
 }
 
-/* The node for the next attempt: the cached leader unless it is to be avoided or down,
- * else the seed the shard maps to (deterministic), else the next usable node after it. */
-static int choose_node(kv_op *op, int avoid)
+/* Whether node i is outside the mask (nodes past 63 are never masked). */
+static bool unmasked(uint64_t mask, int i)
+{
+    return i >= 64 || !(mask & (1ULL << i));
+}
+
+static uint64_t bit(int i)
+{
+    return i >= 0 && i < 64 ? 1ULL << i : 0;
+}
+
+/* The cached leader unless avoided, masked or down (a NOT_LEADER from a follower makes it
+ * worth a try even if down, if it was not found unreachable), else the seed the shard maps
+ * to (deterministic), or the node after `avoid`, else the next usable node after it; -1
+ * when no usable node is outside the mask. */
+static int pick(kv_op *op, int avoid, uint64_t mask)
 {
     kv_client *c = op->c;
     int n = pool_count(c->pool), leader = topo_leader(c->topo, op->group), start;
     int64_t now = clock_now_ms();
 
-    if (leader >= 0 && leader != avoid &&
-        (op->prefer_leader || pool_usable(c->pool, leader, now))) {
+    if (leader >= 0 && leader != avoid && unmasked(mask, leader) &&
+        ((op->prefer_leader && unmasked(op->unreachable, leader)) ||
+         pool_usable(c->pool, leader, now))) {
         op->prefer_leader = false;
         return leader;
     }
     start = avoid >= 0 ? avoid + 1 : (int)(op->group % (uint32_t)c->nseeds);
     for (int k = 0; k < n; k++) {
         int i = (start + k) % n;
-        if (i != avoid && pool_usable(c->pool, i, now))
+        if (i != avoid && unmasked(mask, i) && pool_usable(c->pool, i, now))
             return i;
     }
-    /* every node is down or avoided: try the one we would have started with */
-    return leader >= 0 && leader != avoid ? leader : start % n;
+    return -1;
+}
+
+/* The node for the next attempt: one that has neither said NOT_LEADER since the last pause
+ * nor been unreachable during this operation, else one not unreachable, else any usable;
+ * when every node is down or avoided, the one we would have started with. */
+static int choose_node(kv_op *op, int avoid)
+{
+    const uint64_t masks[] = {op->refused | op->unreachable, op->unreachable, 0};
+    int leader = topo_leader(op->c->topo, op->group), n = pool_count(op->c->pool);
+
+    for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
+        int i = pick(op, avoid, masks[m]);
+        if (i >= 0)
+            return i;
+    }
+    if (leader >= 0 && leader != avoid)
+        return leader;
+    return avoid >= 0 ? (avoid + 1) % n : (int)(op->group % (uint32_t)op->c->nseeds);
 }
 
 static void on_attempt_done(evgrpc_tag *tag, bool ok);
@@ -569,6 +602,19 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
             return;
         }
         topo_forget_leader(c->topo, op->group, node);
+        /* No hint (the real server never sends one): a node that answered is healthy, just
+         * not the leader, so ask the next one at once; pause only when every node said no
+         * (an election in progress). */
+        op->refused |= bit(node);
+        to = pick(op, node, op->refused | op->unreachable);
+        if (to >= 0 && op->redirects < MAX_REDIRECTS) {
+            op->redirects++;
+            c->st.retries_redirects++;
+            op->node = to;
+            (void)attempt(op);
+            return;
+        }
+        op->refused = 0;
         op->prefer_leader = true;
         back_off(op, v.err, node);
         return;
@@ -580,12 +626,19 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
             pool_failure(c->pool, node, clock_now_ms());
         else
             pool_success(c->pool, node);
+        /* A leader that cannot be reached leads nothing we can use: forget it, so the next
+         * attempts look for its successor (a follower's NOT_LEADER would otherwise send us
+         * straight back to it). The real server's views do not name a successor. */
+        if (v.node_fault && !connected)
+            topo_forget_leader(c->topo, op->group, node);
         attempt_cleanup(op);
         /* The outcome of a write on a node still connected is unknown (a lost reply, a
          * deadline): its retry goes back there while the node is up. A node whose
          * connection is gone cannot answer from its cache: the retry goes to the leader. */
         op->sticky = op->idem[0] != '\0' && connected ? node : -1;
-        back_off(op, v.err, -1);
+        if (!connected)
+            op->unreachable |= bit(node);
+        back_off(op, v.err, connected ? -1 : node);
         return;
     }
 }

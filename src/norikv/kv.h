@@ -262,7 +262,7 @@ const char *kv_shard_leader(const kv_client *c, uint32_t shard);
     X(retries, in_flight, GAUGE, "operations in flight now")                                       \
     X(retries, attempts, COUNTER, "gRPC calls made")                                               \
     X(retries, retries, COUNTER, "attempts after a backoff")                                       \
-    X(retries, redirects, COUNTER, "attempts sent straight to a hinted leader")                    \
+    X(retries, redirects, COUNTER, "attempts sent at once to a hinted leader or the next node")    \
     X(retries, not_leader, COUNTER, "NOT_LEADER answers")
 
 /* The table's sections, in the order INFO and NORI.STATS show them. */

@@ -498,11 +498,14 @@ START_TEST(redirect_failed_precondition_flavour)
 }
 END_TEST
 
-START_TEST(no_hint_backs_off_and_finds_the_leader)
+/* No hint and no view: a node that answers NOT_LEADER is healthy, just not the leader, so
+ * the next node is asked at once, without a pause, until one leads. */
+START_TEST(no_hint_asks_the_next_node_at_once)
 {
     char key[64];
     uint32_t shard;
     outcome o;
+    kv_stats before, after;
 
     /* round-robin leaders (friendly): the key is one node 1 leads under round-robin */
     start_cluster(3, "--leaders round-robin");
@@ -512,11 +515,19 @@ START_TEST(no_hint_backs_off_and_finds_the_leader)
     shard = route_shard(key, strlen(key), 1024);
     ASSERT_OK(put(key, "1", NULL, NULL, 0));
     tn_control_ok(&dn, "move %u 3", shard);
+    kv_get_stats(kv, &before);
     o = put(key, "2", NULL, NULL, 0);
+    kv_get_stats(kv, &after);
     ASSERT_OK(o);
     ck_assert_int_ge(o.attempts, 2);
-    ck_assert_int_eq(o.redirects, 0);
+    ck_assert_int_eq(o.redirects, o.attempts - 1);                    /* each one at once */
+    ck_assert_uint_eq(after.retries_retries, before.retries_retries); /* no pause */
+    ck_assert_uint_ge(after.retries_not_leader, before.retries_not_leader + 1);
     assert_reads(key, "2");
+    /* the leader is cached now: the next write goes straight to it */
+    o = put(key, "3", NULL, NULL, 0);
+    ASSERT_OK(o);
+    ck_assert_int_eq(o.attempts, 1);
     stop();
 }
 END_TEST
@@ -1117,6 +1128,7 @@ START_TEST(lost_reply_then_leader_change_is_not_applied_twice)
     for (int i = 0; i < 5; i++) {
         snprintf(key, sizeof(key), "sticky-%d", i);
         snprintf(value, sizeof(value), "once-%d", i);
+        ASSERT_OK(put(key, "first", NULL, NULL, 0)); /* the client learns the leader */
         outcome o = put_lost_then_moved(key, value, NULL);
         ASSERT_OK(o);
         ck_assert_int_ge(o.attempts, 2);
@@ -1172,10 +1184,14 @@ START_TEST(fault_fraction_of_calls_unavailable)
     tn_control_ok(&dn, "fail 0 0.3 UNAVAILABLE");
     load_until(L, 1000);
     tn_control_ok(&dn, "clear");
-    /* A write whose every attempt within the deadline drew a failure (0.3^6 each) may
-     * fail, as UNAVAILABLE or TIMEOUT; nearly all succeed. */
+    /* A write fails when faults take its deadline (five pauses) before it gets its answered
+     * attempts: one where the client knows the shard's leader, up to three where it does not
+     * (the real server sends no hint and each node's view names only its own shards), about
+     * 21 x 0.3^5 x 0.7^3 = 1.7% of those; most shards here are touched for the first time,
+     * about a third with a wrong first guess: some 0.6% of writes, 7 of 1200. The bound is
+     * twice that; nearly all succeed. */
     load_verify(L, false);
-    ck_assert_int_le(L->failed, 6);
+    ck_assert_int_le(L->failed, 15);
     ck_assert_uint_gt(tn_stat(&dn, "faults_failed"), 100);
     free(L);
     stop();
@@ -1204,7 +1220,7 @@ static Suite *kv_suite(void)
     tcase_add_test(rt, redirect_leader_hint_raft_id);
     tcase_add_test(rt, redirect_x_norikv_leader_raft_id);
     tcase_add_test(rt, redirect_failed_precondition_flavour);
-    tcase_add_test(rt, no_hint_backs_off_and_finds_the_leader);
+    tcase_add_test(rt, no_hint_asks_the_next_node_at_once);
     tcase_add_test(rt, fresh_shard_election_is_waited_out);
 
     tcase_add_test(tp, topology_events_on_kill_and_revive);
