@@ -401,6 +401,11 @@ def reserve_ports(count):
                                                                           PORT_HIGH))
 
 
+# Devnode options every cluster of the run starts with (tests/e2e/friendly.sh runs the
+# suite again with "--profile friendly"); a test's own switches come after and win.
+PROFILE_ARGS = os.environ.get("NORIKV_E2E_DEVNODE_ARGS", "").split()
+
+
 class Devnode:
     # args: more devnode options, e.g. ("--view", "cluster") for a test that needs one of
     # the friendly profile's features; none runs the default, the real profile
@@ -412,7 +417,7 @@ class Devnode:
             base = reserve_ports(nodes)
             self.log = os.path.join(_tmp, "%s-%d.log" % (name, attempt))
             p = spawn([DEVNODE, "--nodes", str(nodes), "--base-port", str(base),
-                       "--control", self.ctl] + list(args), self.log)
+                       "--control", self.ctl] + PROFILE_ARGS + list(args), self.log)
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and p.poll() is None:
                 if _read(self.log).count("ready on") >= nodes:
