@@ -1008,8 +1008,11 @@ static load *L;
 
 START_TEST(fault_kill_and_revive_the_leader)
 {
-    /* round-robin leaders (friendly): the load is on the shards node 1 leads under it */
-    start(3, "--leaders round-robin --election-ms 300");
+    /* round-robin leaders (friendly): the load is on the shards node 1 leads under it. A
+     * write node 1 applied but could not answer before it died is applied again by the new
+     * leader when caches are per node (README: what idempotency guarantees); this test is
+     * about routing around a dead leader, so it runs with the cluster-wide cache. */
+    start(3, "--leaders round-robin --election-ms 300 --idempotency cluster");
     await_view(3);
     L = malloc(sizeof(*L));
     load_init(L, "kill", 1500, 32, 0); /* every key in a shard node 1 leads */
@@ -1045,9 +1048,17 @@ START_TEST(fault_move_leadership_under_load)
 }
 END_TEST
 
+/* Every attempt, replays included, loses its reply with probability 0.3: a write fails
+ * only if all its attempts do. With the default 5 s deadline that is 6 attempts, 0.3^6 per
+ * write, close to one of 900 whenever the fault outlasts a write's deadline (a loaded
+ * machine); a 30 s deadline allows all 10 attempts, 0.3^10 (1 in 170,000). */
+#define LOST_REPLY_TIMEOUT_MS 30000
+
 START_TEST(fault_lost_replies_are_retried_once)
 {
-    start(3, NULL);
+    start_cluster(3, "--idempotency cluster");
+    cfg.timeout_ms = LOST_REPLY_TIMEOUT_MS;
+    new_client();
     await_view(3);
     L = malloc(sizeof(*L));
     load_init(L, "lose", 1200, 32, 3);
@@ -1065,7 +1076,9 @@ END_TEST
 
 START_TEST(fault_lost_replies_with_per_node_caches)
 {
-    start(3, "--idempotency node");
+    start_cluster(3, "--idempotency node");
+    cfg.timeout_ms = LOST_REPLY_TIMEOUT_MS;
+    new_client();
     await_view(3);
     L = malloc(sizeof(*L));
     load_init(L, "lose-node", 800, 32, 3);
