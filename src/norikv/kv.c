@@ -62,7 +62,7 @@ struct kv_op {
     int avoid;            /* the node not to retry on (it said NOT_LEADER), -1 for none */
     int sticky;           /* a write's outcome there was unknown: retried there first, -1 none */
     uint64_t refused;     /* nodes (index < 64) that said NOT_LEADER since the last pause */
-    uint64_t unreachable; /* nodes whose connection failed during this operation */
+    uint64_t unreachable; /* nodes whose connection failed since the last NOT_LEADER pause */
     bool prefer_leader;   /* a non-leader said no: the cached leader is worth a try, down or not */
     char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
     /* the attempt in flight */
@@ -396,9 +396,9 @@ static uint64_t bit(int i)
 
 /* The cached leader unless avoided, masked or down (a NOT_LEADER from a follower makes it
  * worth a try even if down, if it was not found unreachable), else the seed the shard maps
- * to (deterministic), or the node after `avoid`, else the next usable node after it; -1
- * when no usable node is outside the mask. */
-static int pick(kv_op *op, int avoid, uint64_t mask)
+ * to (deterministic), or the node after `avoid`, else the next usable node after it (with
+ * allow_down, one counted as down too); -1 when there is none outside the mask. */
+static int pick(kv_op *op, int avoid, uint64_t mask, bool allow_down)
 {
     kv_client *c = op->c;
     int n = pool_count(c->pool), leader = topo_leader(c->topo, op->group), start;
@@ -413,14 +413,14 @@ static int pick(kv_op *op, int avoid, uint64_t mask)
     start = avoid >= 0 ? avoid + 1 : (int)(op->group % (uint32_t)c->nseeds);
     for (int k = 0; k < n; k++) {
         int i = (start + k) % n;
-        if (i != avoid && unmasked(mask, i) && pool_usable(c->pool, i, now))
+        if (i != avoid && unmasked(mask, i) && (allow_down || pool_usable(c->pool, i, now)))
             return i;
     }
     return -1;
 }
 
 /* The node for the next attempt: one that has neither said NOT_LEADER since the last pause
- * nor been unreachable during this operation, else one not unreachable, else any usable;
+ * nor been unreachable since that pause, else one not unreachable, else any usable;
  * when every node is down or avoided, the one we would have started with. */
 static int choose_node(kv_op *op, int avoid)
 {
@@ -428,7 +428,7 @@ static int choose_node(kv_op *op, int avoid)
     int leader = topo_leader(op->c->topo, op->group), n = pool_count(op->c->pool);
 
     for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
-        int i = pick(op, avoid, masks[m]);
+        int i = pick(op, avoid, masks[m], false);
         if (i >= 0)
             return i;
     }
@@ -606,7 +606,11 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
          * not the leader, so ask the next one at once; pause only when every node said no
          * (an election in progress). */
         op->refused |= bit(node);
-        to = pick(op, node, op->refused | op->unreachable);
+        to = pick(op, node, op->refused | op->unreachable, false);
+        /* Every node we count as up said no: the leader may be one we count as down that
+         * has come back (a revived node the views never stopped listing). Ask it. */
+        if (to < 0)
+            to = pick(op, node, op->refused | op->unreachable, true);
         if (to >= 0 && op->redirects < MAX_REDIRECTS) {
             op->redirects++;
             c->st.retries_redirects++;
@@ -614,7 +618,10 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
             (void)attempt(op);
             return;
         }
+        /* after the pause every node gets another chance: a connection that failed may
+         * have been a stale one to a node that has since come back */
         op->refused = 0;
+        op->unreachable = 0;
         op->prefer_leader = true;
         back_off(op, v.err, node);
         return;

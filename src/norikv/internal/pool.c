@@ -196,6 +196,11 @@ grpc_call *pool_call(pool *p, int node, method_id m, grpc_completion_queue *cq,
     n->calls++;
     if (channel != NULL)
         *channel = k;
+    /* A channel in its reconnect pause would fail the call at once, though the node may be
+     * back (a restarted node, a probe of one counted as down): reconnect now, and the call
+     * waits for the connection instead. A node still gone refuses it quickly. */
+    if (grpc_channel_check_connectivity_state(n->channels[k], 0) == GRPC_CHANNEL_TRANSIENT_FAILURE)
+        grpc_channel_reset_connect_backoff(n->channels[k]);
     return grpc_channel_create_registered_call(n->channels[k], NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                                n->handles[k * METHOD_COUNT + m], deadline, NULL);
 }
