@@ -578,7 +578,8 @@ START_TEST(topology_events_on_kill_and_revive)
 
     /* views naming every shard's leader: the friendly cluster view */
     start(3, "--view cluster --election-ms 200");
-    kv_subscribe_topology(kv, on_topology, &e);
+    int id = kv_subscribe_topology(kv, on_topology, &e);
+    ck_assert_int_ge(id, 0);
     await_view(3);
     ck_assert_int_ge(e.count, 1);
     ck_assert_uint_eq(e.added, 3);      /* the first view adds every node */
@@ -601,6 +602,13 @@ START_TEST(topology_events_on_kill_and_revive)
     tn_control_ok(&dn, "revive 3");
     await_view(3);
     ck_assert_str_eq(e.last_added, node3);
+
+    /* unsubscribed, the listener hears of no further change */
+    kv_unsubscribe_topology(kv, id);
+    memset(&e, 0, sizeof(e));
+    tn_control_ok(&dn, "kill 3");
+    await_view(2);
+    ck_assert_int_eq(e.count, 0);
     stop();
 }
 END_TEST

@@ -623,6 +623,11 @@ START_TEST(test_multi_exec)
                 "transactions must touch a single key (this one touched 'a', 'b'); use a "
                 "pipeline without MULTI\r\n+PONG\r\n");
     ck_assert_int_eq(fake_kv_count(), 2);
+    /* a command that is no operation on a key's value: named as users type it */
+    pipeline("MULTI", "CLIENT ID", "EXEC", NULL);
+    expect_wire("+OK\r\n+QUEUED\r\n-EXECABORT Transaction discarded: CLIENT ID cannot run in a "
+                "NoriKV transaction, which runs commands on one key's value; use a pipeline "
+                "without MULTI\r\n");
 }
 END_TEST
 
