@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "parse.h"
 #include "xalloc.h"
 
 #define ERR_NOT_INT   "ERR value is not an integer or out of range"
@@ -165,38 +166,9 @@ static bool fail_expire_time(const resp_arg *name, struct evbuffer *out)
 
 /* ---- numbers --------------------------------------------------------------------------- */
 
-/* Redis' integer syntax: "0", or an optional '-' and digits without a leading zero; at
- * most INT_CHARS_MAX characters; in range of long long. */
-static bool str_to_ll(const char *p, size_t len, long long *out)
-{
-    size_t i = 0;
-    bool neg;
-    unsigned long long v = 0, lim;
-
-    if (len == 0 || len > INT_CHARS_MAX)
-        return false;
-    if (len == 1 && p[0] == '0') {
-        *out = 0;
-        return true;
-    }
-    neg = p[0] == '-';
-    i = neg ? 1 : 0;
-    if (i == len || p[i] < '1' || p[i] > '9')
-        return false;
-    lim = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
-    for (; i < len; i++) {
-        unsigned d = (unsigned)(p[i] - '0');
-        if (p[i] < '0' || p[i] > '9' || v > (lim - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? -(long long)(v - 1) - 1 : (long long)v;
-    return true;
-}
-
 static bool arg_ll(const resp_arg *a, long long *v, struct evbuffer *out)
 {
-    if (!str_to_ll(a->ptr, a->len, v))
+    if (!parse_redis_ll(a->ptr, a->len, v))
         return fail(out, ERR_NOT_INT);
     return true;
 }
@@ -560,7 +532,7 @@ static bool incr_by(cell *c, long long by, struct evbuffer *out)
     char buf[INT_CHARS_MAX + 1];
     int n;
 
-    if (c->exists && !str_to_ll(c->value, c->len, &v))
+    if (c->exists && !parse_redis_ll(c->value, c->len, &v))
         return fail(out, ERR_NOT_INT);
     if (__builtin_add_overflow(v, by, &v))
         return fail(out, "ERR increment or decrement would overflow");

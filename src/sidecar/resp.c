@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "xalloc.h"
 
 enum parse_state {
@@ -94,40 +95,6 @@ static resp_status fail(resp_parser *p, const char *err, size_t pos, size_t *use
     *used = pos;
     *errp = err;
     return RESP_ERROR;
-}
-
-/* Redis' string2ll rules: no sign but '-', no leading zeros, no "-0", no spaces. */
-static bool parse_ll(const char *s, size_t n, long long *out)
-{
-    unsigned long long v = 0, limit;
-    bool neg = false;
-    size_t i = 0;
-
-    if (n == 0 || n > 20)
-        return false;
-    if (n == 1 && s[0] == '0') {
-        *out = 0;
-        return true;
-    }
-    if (s[0] == '-') {
-        neg = true;
-        i = 1;
-    }
-    if (i == n || s[i] < '1' || s[i] > '9')
-        return false;
-    limit = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
-    for (; i < n; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-
-        if (d > 9 || v > (limit - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (neg)
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    else
-        *out = (long long)v;
-    return true;
 }
 
 enum line_result { LINE_DONE, LINE_MORE, LINE_TOO_BIG };
@@ -463,7 +430,7 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
             case LINE_DONE:
                 break;
             }
-            if (!strip_cr(line, &n) || !parse_ll(line, n, &v)) {
+            if (!strip_cr(line, &n) || !parse_redis_ll(line, n, &v)) {
                 line_done(p);
                 return fail(p, ERR_MBULK_LEN, pos, used, err);
             }
@@ -501,7 +468,7 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
             case LINE_DONE:
                 break;
             }
-            if (!strip_cr(line, &n) || !parse_ll(line, n, &v) || v < 0) {
+            if (!strip_cr(line, &n) || !parse_redis_ll(line, n, &v) || v < 0) {
                 line_done(p);
                 return fail(p, ERR_BULK_LEN, pos, used, err);
             }

@@ -63,6 +63,45 @@ START_TEST(test_parse_ll_prefix)
 }
 END_TEST
 
+/* Redis' string2ll: what RESP lengths and Redis' integer arguments must look like. */
+typedef struct redis_ll_case {
+    const char *s;
+    bool ok;
+    long long want;
+} redis_ll_case;
+
+static const redis_ll_case redis_ll_cases[] = {
+    {"0", true, 0},
+    {"7", true, 7},
+    {"-7", true, -7},
+    {"9223372036854775807", true, 9223372036854775807LL},
+    {"-9223372036854775808", true, -9223372036854775807LL - 1},
+    {"9223372036854775808", false, 0},
+    {"-9223372036854775809", false, 0},
+    {"", false, 0},
+    {"-", false, 0},
+    {"-0", false, 0},
+    {"007", false, 0},
+    {"+1", false, 0},
+    {" 1", false, 0},
+    {"1 ", false, 0},
+    {"1a", false, 0},
+    {"000000000000000000001", false, 0}, /* over 20 characters */
+};
+
+START_TEST(test_parse_redis_ll)
+{
+    const redis_ll_case *c = &redis_ll_cases[_i];
+    long long v = 42;
+
+    ck_assert_msg(parse_redis_ll(c->s, strlen(c->s), &v) == c->ok, "'%s'", c->s);
+    if (c->ok)
+        ck_assert_int_eq(v, c->want);
+    /* only the n bytes given are read */
+    ck_assert(parse_redis_ll("12x", 2, &v) && v == 12);
+}
+END_TEST
+
 typedef struct addr_case {
     const char *addr;
     const char *host; /* NULL: rejected */
@@ -161,6 +200,7 @@ static Suite *common_suite(void)
 
     tcase_add_loop_test(tc, test_parse_ll, 0, (int)N(ll_cases));
     tcase_add_test(tc, test_parse_ll_prefix);
+    tcase_add_loop_test(tc, test_parse_redis_ll, 0, (int)N(redis_ll_cases));
     tcase_add_loop_test(tc, test_addr_split, 0, (int)N(addr_cases));
     tcase_add_test(tc, test_addr_split_bounds);
     tcase_add_test(tc, test_clocks);
