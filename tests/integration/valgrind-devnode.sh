@@ -5,7 +5,7 @@
 [ -n "$NORIKV_SANITIZERS" ] && { echo "sanitizer build: valgrind skipped"; exit 77; }
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind not installed: skipped"; exit 77; }
 srcdir=${srcdir:-.}
-NORIKV_DEVNODE_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --suppressions=$srcdir/tests/integration/valgrind.supp"
+NORIKV_DEVNODE_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --suppressions=$srcdir/tests/integration/valgrind.supp --suppressions=$srcdir/tests/integration/valgrind-devnode.supp"
 export NORIKV_DEVNODE_WRAPPER
 status=0
 for case in shutdown faults; do
