@@ -600,12 +600,13 @@ void client_describe(const client *c, struct evbuffer *out)
 
     evbuffer_add_printf(
         out,
-        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 "
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 "
         "sub=%d psub=%d ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
         "tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
         "lib-ver=%s pending=%d\n",
         (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
         c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
-        (long long)((now - c->last_active_ms) / 1000), sub, psub, c->qlen, c->qcap - c->qlen,
-        evbuffer_get_length(c->out), cmd, c->proto, c->lib_name, c->lib_ver, c->nreqs);
+        (long long)((now - c->last_active_ms) / 1000), sub + psub > 0 ? "P" : "N", sub, psub,
+        c->qlen, c->qcap - c->qlen, evbuffer_get_length(c->out), cmd, c->proto, c->lib_name,
+        c->lib_ver, c->nreqs);
 }

@@ -185,9 +185,10 @@ static double similarity(const float *a, const float *b, size_t n)
 
 /* What a vector-set command carries from one call to the next: r's scratch. */
 typedef struct vset_op {
-    vec v;       /* VADD's vector, VSIM's query */
-    int element; /* the element's argument */
-    bool existed;
+    vec v;        /* VADD's vector, VSIM's query */
+    int element;  /* the element's argument */
+    bool existed; /* VADD: the element was there before */
+    bool raw;     /* VEMB RAW */
     bool scores, epsilon;
     double max_distance;
     long long count;
@@ -555,7 +556,7 @@ static void on_vemb(const kv_result *res, void *arg)
     }
     if (res->err == KV_ERR_NOT_FOUND || !res->flag) {
         resp_add_null(reply(r), proto);
-    } else if (x->existed) { /* RAW */
+    } else if (x->raw) {
         double l2 = norm(res->vector, res->dims);
         unsigned char *blob = xmalloc(res->dims * 4 + 1);
         for (size_t i = 0; i < res->dims; i++) {
@@ -620,7 +621,7 @@ void cmd_vemb(req *r)
     if (!element_cmd(r))
         return;
     x = r->scratch;
-    x->existed = r->argc > 3; /* RAW */
+    x->raw = r->argc > 3;
     vget(r, r->c->consistency, on_vemb);
 }
 

@@ -218,7 +218,8 @@ def other_channels_publish_and_pubsub_introspection():
         check(isinstance(r, Error) and r.startswith("ERR PUBLISH is not supported: NoriKV has no "
                                                     "pub/sub"), "PUBLISH refused", r)
         lst = q.cmd("CLIENT", "LIST").decode()
-        check(re.search(r"sub=2 psub=1", lst), "CLIENT LIST: b with sub=2 psub=1", lst)
+        check(re.search(r"flags=P .*sub=2 psub=1", lst), "CLIENT LIST: b with flags=P sub=2 "
+              "psub=1", lst)
         # a move: a gets one message and one pmessage, b the same; nothing on e2e-quiet
         shard = 51
         dn.control("move %d %d" % (shard, other_node(dn, shard)))
