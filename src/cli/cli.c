@@ -19,6 +19,7 @@
 #include "config.h"
 #include "clock.h"
 #include "kv.h"
+#include "log.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -680,6 +681,10 @@ int main(int argc, char **argv)
     int opt, rc;
 
     memset(&c, 0, sizeof(c));
+    /* a one-shot tool: the error it exits with says what went wrong, without the
+     * cluster client's notes on nodes going down and up */
+    log_ident = "norikv-cli";
+    log_current = LOG_ERROR;
     kv_config_default(&c.cfg);
     c.ops = 100000;
     c.concurrency = 50;
