@@ -497,7 +497,7 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     client *c;
 
     s->st.total_connections_received++;
-    if (s->nclients >= s->cfg.sidecar.max_clients || (s->draining && !s->drain_accepting)) {
+    if (s->nclients >= s->cfg.sidecar.max_clients || s->draining) {
         s->st.rejected_connections++;
         log_limited(&s->reject_log, LOG_WARNING, "turned a client away (%s): %s", addr,
                     s->draining ? "draining" : "max number of clients reached");

@@ -119,7 +119,7 @@ static void render_sidecar(sidecar *s, struct evbuffer *out)
     add_one(out, "norikv_sidecar_ready", "gauge", "1 while /readyz answers 200, else 0",
             metrics_ready(s, why, sizeof(why)) ? 1 : 0);
     add_one(out, "norikv_sidecar_draining", "gauge", "1 once SIGTERM started the drain",
-            s->draining ? 1 : 0);
+            s->stopping ? 1 : 0);
     add_one(out, "norikv_sidecar_connected_clients", "gauge", "clients connected now", s->nclients);
     add_one(out, "norikv_sidecar_max_clients", "gauge", "sidecar.max_clients",
             s->cfg.sidecar.max_clients);
@@ -244,7 +244,7 @@ void metrics_render(sidecar *s, struct evbuffer *out)
 
 bool metrics_ready(sidecar *s, char *why, size_t len)
 {
-    if (s->draining) {
+    if (s->stopping) {
         snprintf(why, len, "draining: the sidecar is shutting down");
         return false;
     }

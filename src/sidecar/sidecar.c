@@ -295,7 +295,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     }
     if (s->drain_accepting && now >= s->drain_accept_until_ms)
         stop_accepting(s);
-    if (s->draining && !s->drain_accepting && (drained(s) || now >= s->drain_deadline_ms)) {
+    if (s->draining && (drained(s) || now >= s->drain_deadline_ms)) {
         if (!drained(s))
             log_warning("drain: %d s passed with commands in flight: exiting anyway",
                         s->cfg.sidecar.drain_timeout);
@@ -311,6 +311,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 static void stop_accepting(sidecar *s)
 {
     s->drain_accepting = false;
+    s->draining = true;
     s->drain_deadline_ms = clock_now_ms() + (int64_t)s->cfg.sidecar.drain_timeout * 1000;
     log_notice("draining: no new connections, finishing what is in flight (%d s at most)",
                s->cfg.sidecar.drain_timeout);
@@ -321,7 +322,7 @@ static void stop_accepting(sidecar *s)
 
 static void begin_drain(sidecar *s)
 {
-    s->draining = true;
+    s->stopping = true;
     sd_notify(0, "STOPPING=1");
     if (s->cfg.sidecar.drain_accept_ms > 0) {
         /* /readyz says 503 from now on, so that traffic moves away, while late clients
@@ -362,7 +363,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     sidecar *s = arg;
 
     (void)what;
-    if (s->draining) {
+    if (s->stopping) {
         log_notice("signal %d again: exiting now", (int)sig);
         event_base_loopbreak(s->base);
         return;

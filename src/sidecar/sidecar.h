@@ -40,8 +40,9 @@ typedef struct sidecar {
     uint64_t next_client_id;
     int nclients;
     int64_t started_ms;
-    bool draining;
-    bool drain_accepting; /* draining, but the listeners still take clients (drain_accept_ms) */
+    bool stopping;        /* SIGTERM came: /readyz says 503; a second signal exits at once */
+    bool drain_accepting; /* stopping, but clients are still taken and served (drain_accept_ms) */
+    bool draining;        /* the listeners are closed: what is in flight finishes, then exit */
     int64_t drain_accept_until_ms;
     int64_t drain_deadline_ms;
     stats st;
