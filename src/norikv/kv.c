@@ -17,11 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
 #include "clock.h"
+#include "file.h"
 #include "log.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
@@ -137,6 +139,43 @@ const char *kv_consistency_wire(kv_consistency c)
 
 /* ---- client ------------------------------------------------------------------------- */
 
+static bool given(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/* gRPC's SSL credentials from the PEM files of cfg; NULL with err when one cannot be read. */
+static grpc_channel_credentials *tls_credentials(const kv_tls_config *cfg, char *err, size_t errlen)
+{
+    enum { PEM_MAX = 1 << 20 };
+    char *ca = NULL, *cert = NULL, *key = NULL;
+    grpc_ssl_pem_key_cert_pair pair;
+    grpc_channel_credentials *creds = NULL;
+
+    if (given(cfg->cert_file) != given(cfg->key_file)) {
+        snprintf(err, errlen, "a client certificate needs both its certificate and its key");
+        return NULL;
+    }
+    if (given(cfg->ca_file) && (ca = file_read_all(cfg->ca_file, PEM_MAX, err, errlen)) == NULL)
+        goto out;
+    if (given(cfg->cert_file) &&
+        ((cert = file_read_all(cfg->cert_file, PEM_MAX, err, errlen)) == NULL ||
+         (key = file_read_all(cfg->key_file, PEM_MAX, err, errlen)) == NULL))
+        goto out;
+    pair.cert_chain = cert;
+    pair.private_key = key;
+    creds = grpc_ssl_credentials_create(ca, cert != NULL ? &pair : NULL, NULL, NULL);
+    if (creds == NULL)
+        snprintf(err, errlen, "gRPC refused the TLS settings");
+out:
+    free(ca);
+    free(cert);
+    if (key != NULL)
+        memset(key, 0, strlen(key)); /* no copy of the private key left in freed memory */
+    free(key);
+    return creds;
+}
+
 /* States whose lines a rate limit held back are told once it allows. */
 static void on_log_sweep(evutil_socket_t fd, short what, void *arg)
 {
@@ -161,7 +200,7 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     kv_client *c = xcalloc(1, sizeof(*c));
     /* a node marked down is probed after 200 ms, then at most every second: one that comes
      * back serves again within a second of its first probe */
-    pool_config pc = {cfg->channels_per_node, 100, 2000, 200, 1000};
+    pool_config pc = {cfg->channels_per_node, 100, 2000, 200, 1000, NULL, cfg->tls.server_name};
     uint8_t rnd[16];
     char *list, *save = NULL;
 
@@ -170,6 +209,10 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     LIST_INIT(&c->ops);
     if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
         snprintf(err, errlen, "total_shards, timeout_ms and max_attempts must be positive");
+        free(c);
+        return NULL;
+    }
+    if (cfg->tls.enabled && (pc.creds = tls_credentials(&cfg->tls, err, errlen)) == NULL) {
         free(c);
         return NULL;
     }

@@ -68,6 +68,16 @@ typedef void kv_log_fn(bool error, const char *message);
 void kv_global_init(kv_log_fn *log);
 void kv_global_shutdown(void);
 
+/* TLS to the nodes (gRPC's SSL credentials); off: plaintext. Files are PEM, read once when
+ * the client starts. */
+typedef struct kv_tls_config {
+    bool enabled;
+    const char *ca_file;     /* roots to verify the nodes with; NULL or "": gRPC's defaults */
+    const char *cert_file;   /* the client's certificate for mutual TLS, with key_file */
+    const char *key_file;    /* NULL or "": no client certificate */
+    const char *server_name; /* the name the nodes' certificates carry; NULL or "": the host */
+} kv_tls_config;
+
 typedef struct kv_config {
     const char *nodes; /* seed addresses, "host:port,host:port" */
     uint32_t total_shards;
@@ -75,6 +85,7 @@ typedef struct kv_config {
     int channels_per_node;
     bool watch_cluster;
     kv_retry_config retry;
+    kv_tls_config tls;
 } kv_config;
 
 void kv_config_default(kv_config *cfg);

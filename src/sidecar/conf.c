@@ -99,6 +99,19 @@
     X(cluster, watch_cluster, BOOL, 0, 1, "yes", false,                                            \
       "Follow the cluster's membership and shard leaders as they change (yes), or work only "      \
       "from the nodes listed and the leader hints in replies (no).")                               \
+    X(cluster, tls, BOOL, 0, 1, "no", false,                                                       \
+      "Talk to the nodes over TLS (yes), verifying their certificates, or in plaintext (no).")     \
+    X(cluster, tls_ca, STR, 0, 4096, "", false,                                                    \
+      "With tls: a PEM file of the certificate authorities the nodes' certificates must chain "    \
+      "to; empty means gRPC's default roots.")                                                     \
+    X(cluster, tls_cert, STR, 0, 4096, "", false,                                                  \
+      "With tls: a PEM file with the sidecar's own certificate, for nodes that ask for one "       \
+      "(mutual TLS); set tls_key too. Empty: none.")                                               \
+    X(cluster, tls_key, STR, 0, 4096, "", false,                                                   \
+      "With tls: the PEM file of tls_cert's private key.")                                         \
+    X(cluster, tls_server_name, STR, 0, 253, "", false,                                            \
+      "With tls: the name the nodes' certificates must carry, when it is not the host of the "     \
+      "addresses dialled (nodes reached by IP address, say). Empty: that host.")                   \
     X(retry, max_attempts, INT, 1, 1000, "10", true,                                               \
       "Most times one operation is tried, the first try included, when its errors are safe "       \
       "to retry.")                                                                                 \
@@ -782,7 +795,25 @@ static bool check_metrics_listen(const char *v, char *why, size_t whylen)
 
 int conf_validate(const conf *c, char *err, size_t errlen)
 {
+    static const char *const tls_keys[] = {"tls_ca", "tls_cert", "tls_key", "tls_server_name"};
+    const char *const tls_values[] = {c->cluster.tls_ca, c->cluster.tls_cert, c->cluster.tls_key,
+                                      c->cluster.tls_server_name};
     char why[256];
+
+    /* a TLS file given with tls off would leave the operator believing the link encrypted */
+    for (size_t i = 0; i < 4 && !c->cluster.tls; i++) {
+        if (tls_values[i][0] != '\0') {
+            snprintf(err, errlen, "cluster.%s is set but cluster.tls is off: set tls = yes",
+                     tls_keys[i]);
+            return -1;
+        }
+    }
+    if ((c->cluster.tls_cert[0] != '\0') != (c->cluster.tls_key[0] != '\0')) {
+        snprintf(err, errlen,
+                 "cluster.tls_cert and cluster.tls_key go together: set both or "
+                 "neither");
+        return -1;
+    }
 
     if (!check_metrics_listen(c->metrics.listen, why, sizeof(why))) {
         snprintf(err, errlen, "invalid value '%s' for metrics.listen: %s", c->metrics.listen, why);
@@ -1034,4 +1065,9 @@ void conf_kv_config(const conf *c, kv_config *kc)
     kc->retry.initial_delay_ms = c->retry.initial_delay_ms;
     kc->retry.max_delay_ms = c->retry.max_delay_ms;
     kc->retry.jitter_ms = c->retry.jitter_ms;
+    kc->tls.enabled = c->cluster.tls;
+    kc->tls.ca_file = c->cluster.tls_ca;
+    kc->tls.cert_file = c->cluster.tls_cert;
+    kc->tls.key_file = c->cluster.tls_key;
+    kc->tls.server_name = c->cluster.tls_server_name;
 }

@@ -36,6 +36,11 @@ typedef struct conf {
         int timeout_ms;
         int channels_per_node;
         bool watch_cluster;
+        bool tls;              /* gRPC's SSL credentials to the nodes */
+        char *tls_ca;          /* PEM roots, "" : gRPC's defaults */
+        char *tls_cert;        /* client certificate, "" : none */
+        char *tls_key;         /* its key */
+        char *tls_server_name; /* "" : the host dialled */
     } cluster;
     struct {
         int max_attempts;

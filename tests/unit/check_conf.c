@@ -103,6 +103,11 @@ static const key_row keys[] = {
     {"cluster.timeout_ms", "5000", true, "250"},
     {"cluster.channels_per_node", "2", false, "8"},
     {"cluster.watch_cluster", "yes", false, "no"},
+    {"cluster.tls", "no", false, "yes"},
+    {"cluster.tls_ca", "", false, "/etc/norikv/ca.pem"},
+    {"cluster.tls_cert", "", false, "/etc/norikv/client.pem"},
+    {"cluster.tls_key", "", false, "/etc/norikv/client.key"},
+    {"cluster.tls_server_name", "", false, "norikv.internal"},
     {"retry.max_attempts", "10", true, "3"},
     {"retry.initial_delay_ms", "100", true, "1"},
     {"retry.max_delay_ms", "5000", true, "2"},
@@ -146,7 +151,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 26);
+    ck_assert_uint_eq(conf_count(), 31);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -869,6 +874,14 @@ static const validate_row validations[] = {
     /* replies may be backlogged below or above max_bulk alike */
     {"sidecar.reply_backlog", "64k", "sidecar.max_bulk", "64m", NULL},
     {"sidecar.reply_backlog", "4g", "sidecar.max_bulk", "1k", NULL},
+    /* TLS files only with tls on; a client certificate with its key */
+    {"cluster.tls", "yes", "cluster.tls_ca", "/ca.pem", NULL},
+    {"cluster.tls", "no", "cluster.tls_ca", "/ca.pem",
+     "cluster.tls_ca is set but cluster.tls is off: set tls = yes"},
+    {"cluster.tls", "no", "cluster.tls_server_name", "n",
+     "cluster.tls_server_name is set but cluster.tls is off: set tls = yes"},
+    {"cluster.tls", "yes", "cluster.tls_key", "/k.pem",
+     "cluster.tls_cert and cluster.tls_key go together: set both or neither"},
     /* metrics.listen: a socket path or an IP address and port */
     {"metrics.listen", "127.0.0.1:9121", "log.level", "info", NULL},
     {"metrics.listen", "0.0.0.0:9121", "log.level", "info", NULL},
@@ -1010,9 +1023,10 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 26);
+    ck_assert_uint_eq(count_matching("*"), 31);
     ck_assert_uint_eq(count_matching("sidecar.*"), 14);
-    ck_assert_uint_eq(count_matching("cluster.*"), 5);
+    ck_assert_uint_eq(count_matching("cluster.*"), 10);
+    ck_assert_uint_eq(count_matching("cluster.tls*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
     ck_assert_uint_eq(count_matching("log.*"), 2);
     ck_assert_uint_eq(count_matching("metrics.*"), 1);
@@ -1089,7 +1103,7 @@ START_TEST(test_example_shape)
     ck_assert_uint_eq(sections, 5);
     ck_assert_uint_eq(active, conf_count());
     ck_assert_uint_eq(reload, 18);
-    ck_assert_uint_eq(restart, 8);
+    ck_assert_uint_eq(restart, 13);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));
     ck_assert_ptr_nonnull(strstr(example, "\n[log]\n\n# Least severe"));

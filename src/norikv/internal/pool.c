@@ -36,6 +36,7 @@ struct pool_node {
 
 struct pool {
     pool_config cfg;
+    char *server_name; /* owned copy of cfg.server_name */
     pool_node **nodes;
     int count, cap;
 };
@@ -45,6 +46,8 @@ pool *pool_new(const pool_config *cfg)
     pool *p = xcalloc(1, sizeof(*p));
 
     p->cfg = *cfg;
+    p->server_name =
+        cfg->server_name != NULL && cfg->server_name[0] != '\0' ? xstrdup(cfg->server_name) : NULL;
     if (p->cfg.channels_per_node < 1)
         p->cfg.channels_per_node = 1;
     return p;
@@ -66,6 +69,9 @@ void pool_free(pool *p)
     for (int i = 0; i < p->count; i++)
         node_free(p->nodes[i]);
     free(p->nodes);
+    if (p->cfg.creds != NULL)
+        grpc_channel_credentials_release(p->cfg.creds);
+    free(p->server_name);
     free(p);
 }
 
@@ -152,7 +158,7 @@ bool pool_node_stats_get(const pool *p, int index, pool_node_stats *out)
 
 static bool open_channel(pool *p, pool_node *n)
 {
-    grpc_arg args[4] = {
+    grpc_arg args[5] = {
         {GRPC_ARG_INTEGER, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, {.integer = 1}},
         {GRPC_ARG_INTEGER,
          GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
@@ -163,13 +169,17 @@ static bool open_channel(pool *p, pool_node *n)
         {GRPC_ARG_INTEGER,
          GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
          {.integer = p->cfg.connect_backoff_max_ms}},
+        {GRPC_ARG_STRING, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, {.string = p->server_name}},
     };
-    grpc_channel_args chargs = {4, args};
-    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    /* the name override only with TLS and a name given */
+    grpc_channel_args chargs = {p->cfg.creds != NULL && p->server_name != NULL ? 5 : 4, args};
+    grpc_channel_credentials *creds =
+        p->cfg.creds != NULL ? p->cfg.creds : grpc_insecure_credentials_create();
     grpc_channel *ch = grpc_channel_create(n->addr, creds, &chargs);
     int k = n->nchannels;
 
-    grpc_channel_credentials_release(creds);
+    if (creds != p->cfg.creds)
+        grpc_channel_credentials_release(creds);
     if (ch == NULL)
         return false;
     n->channels[k] = ch;

@@ -39,6 +39,8 @@ typedef struct pool_config {
     int connect_backoff_max_ms;
     int probe_initial_ms; /* first pause once a node is marked down */
     int probe_max_ms;
+    grpc_channel_credentials *creds; /* TLS; NULL: plaintext. The pool takes it over. */
+    const char *server_name;         /* for TLS: the name certificates carry; NULL: the host */
 } pool_config;
 
 pool *pool_new(const pool_config *cfg);
