@@ -20,7 +20,7 @@ const uint64_t stats_prom_bounds_us[STATS_PROM_COUNT] = {STATS_PROM_BOUNDS(X)};
 void stats_init(stats *st, size_t ncmds)
 {
     memset(st, 0, sizeof(*st));
-    st->cmds = xcalloc(ncmds + 1, sizeof(*st->cmds));
+    st->cmds = xcalloc(ncmds, sizeof(*st->cmds));
     st->ncmds = ncmds;
 }
 
