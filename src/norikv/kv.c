@@ -473,7 +473,7 @@ static bool fail_fast(kv_op *op)
     if (!pool_none_usable(c->pool, clock_now_ms()))
         return false;
     c->st.retries_fail_fast++;
-    if (!c->all_down.now && pool_none_usable(c->pool, clock_now_ms()))
+    if (!c->all_down.now)
         log_flag_change(&c->all_down, true, LOG_WARNING,
                         "every node of the cluster (%d) is unreachable and marked down; "
                         "operations fail at once with UNAVAILABLE while probes go on (last: %s)",

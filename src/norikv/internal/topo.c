@@ -50,6 +50,7 @@ struct topo {
     int64_t backoff_ms;
     bool live;              /* the open stream has delivered a view */
     int64_t lost_ms;        /* when the view was lost, 0 while live or before any */
+    int64_t kicked_ms;      /* the last pause a call's success cut short */
     char stream_error[256]; /* how the last stream ended */
     log_limit watch_log;
     log_flag lost_log;
@@ -648,11 +649,17 @@ void topo_log_due(topo *t)
 void topo_kick(topo *t)
 {
     struct timeval now = {0, 0};
+    int64_t ms;
 
-    if (t->watch_enabled && t->w == NULL && evtimer_pending(t->resubscribe, NULL)) {
-        t->backoff_ms = RESUBSCRIBE_INITIAL_MS;
-        evtimer_add(t->resubscribe, &now);
-    }
+    if (!t->watch_enabled || t->w != NULL || !evtimer_pending(t->resubscribe, NULL))
+        return;
+    /* at most once a second: a cluster whose calls work but whose stream keeps failing must
+     * not get a new stream per call */
+    ms = clock_now_ms();
+    if (ms - t->kicked_ms < RESUBSCRIBE_INITIAL_MS)
+        return;
+    t->kicked_ms = ms;
+    evtimer_add(t->resubscribe, &now);
 }
 
 bool topo_watching(const topo *t)

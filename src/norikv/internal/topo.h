@@ -48,7 +48,8 @@ bool topo_live(const topo *t, const char **why);
 /* Tells, once its rate limit allows, a view lost or regained while lines about it were
  * held back. Once a second. */
 void topo_log_due(topo *t);
-/* A node answered a call: if the stream is waiting out a pause, resubscribe now. */
+/* A node answered a call: if the stream is waiting out a pause, resubscribe now (at most
+ * once a second). */
 void topo_kick(topo *t);
 /* Whether the client watches the cluster at all (watch_cluster). */
 bool topo_watching(const topo *t);
