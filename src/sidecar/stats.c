@@ -126,11 +126,27 @@ void stats_count_error(stats *st, const char *text, size_t len)
     st->nerrors++;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define STATS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STATS_ASAN 1
+#endif
+#endif
+#ifdef STATS_ASAN
+/* AddressSanitizer's allocator replaces glibc's, whose mallinfo2 then reports nothing */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
 uint64_t stats_used_memory(void)
 {
+#ifdef STATS_ASAN
+    return (uint64_t)__sanitizer_get_current_allocated_bytes();
+#else
     struct mallinfo2 mi = mallinfo2();
 
     return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+#endif
 }
 
 uint64_t stats_rss_memory(void)
