@@ -13,9 +13,10 @@
 
 #include "xalloc.h"
 
-#define X(us) us,
-const uint64_t stats_prom_bounds_us[STATS_PROM_COUNT] = {STATS_PROM_BOUNDS(X)};
-#undef X
+const uint64_t stats_prom_bounds_us[STATS_PROM_COUNT] = {
+    100,   250,    500,    1000,   2500,    5000,    10000,   25000,
+    50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+};
 
 void stats_init(stats *st, size_t ncmds)
 {

@@ -32,15 +32,11 @@
 /*
  * Latency of one command, two ways: a log-linear histogram (STATS_LAT_SUB buckets per power
  * of two of microseconds, 1/8 relative precision) for INFO latencystats' percentiles, and
- * the fixed buckets /metrics exports (STATS_PROM_BOUNDS, upper bounds in microseconds).
+ * the fixed buckets /metrics exports (stats_prom_bounds_us: 100 us to 10 s, upper bounds).
  */
 #define STATS_LAT_SUB     8
 #define STATS_LAT_BUCKETS (STATS_LAT_SUB * 40)
-#define STATS_PROM_BOUNDS(X)                                                                       \
-    X(100)                                                                                         \
-    X(250) X(500) X(1000) X(2500) X(5000) X(10000) X(25000) X(50000) X(100000) X(250000) X(500000) \
-        X(1000000) X(2500000) X(5000000) X(10000000)
-#define STATS_PROM_COUNT 16
+#define STATS_PROM_COUNT  16
 extern const uint64_t stats_prom_bounds_us[STATS_PROM_COUNT];
 
 typedef struct cmd_stat {
