@@ -6,7 +6,8 @@ provides it) and with a strict parser of the text format here; /healthz, /readyz
 to 503 when every devnode is killed and back to 200 when they are revived; a command with
 every node marked down answering UNAVAILABLE in under 50 ms; INFO latencystats, errorstats
 and memory, and redis-cli --stat reading them; log lines (time, PID, JSON) with one line
-per burst of an event; the drain serving a client that connects after SIGTERM.
+per burst of an event; the drain serving a client that connects after SIGTERM, and
+drain_timeout bounding the wait for a command in flight.
 
 Usage: python3 tests/e2e/test_observe.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
@@ -22,7 +23,8 @@ import sys
 import time
 
 from harness import (E, Conn, Devnode, Fail, REDIS_CLI, SIDECAR, Sidecar, _procs, _read, check,
-                     eq, info_field, key, reserve_ports, run, spawn, stop, test, wait_for, main)
+                     encode, eq, info_field, key, reserve_ports, run, spawn, stop, test, wait_for,
+                     main)
 
 import redis
 
@@ -494,6 +496,34 @@ def drain_serves_a_client_that_connects_late():
     check("still accepting clients for 1500 ms" in log, "the drain window logged", log[-800:])
     eq(E.sc.client().get(k), b"late", "the late client's write")
 
+
+
+@test
+def drain_timeout_bounds_the_wait():
+    sc = Sidecar("bounded-sidecar", E.dn, "--sidecar.drain_timeout=1")
+    k = key("bounded")
+    try:
+        with sc.conn() as c:
+            eq(c.cmd("SET", k, "v"), "OK", "SET")
+            E.dn.control("latency 0 4000")
+            c.send(encode("GET", k))
+            time.sleep(0.3)  # the GET is held by the cluster
+            t0 = time.monotonic()
+            sc.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = sc.proc.wait(8)
+            except subprocess.TimeoutExpired:
+                raise Fail("the sidecar to exit about drain_timeout (1 s) after SIGTERM")
+            took = time.monotonic() - t0
+            _procs.remove(sc.proc)
+            eq(rc, 0, "exit status")
+            check(0.9 <= took < 3.0, "exit after drain_timeout=1 although the GET was held 4 s",
+                  "%.2f s" % took)
+        check("1 s passed with commands in flight: exiting anyway" in _read(sc.log),
+              "the log to say the drain gave up", _read(sc.log)[-600:])
+    finally:
+        E.dn.control("clear")
+        stop(sc.proc)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
