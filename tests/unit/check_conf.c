@@ -86,6 +86,7 @@ typedef struct key_row {
 static const key_row keys[] = {
     {"sidecar.listen", "/run/norikv-sidecar/norikv.sock", false, "/tmp/other.sock"},
     {"sidecar.unix_mode", "0660", false, "0600"},
+    {"sidecar.unix_group", "", false, "redis-apps"},
     {"sidecar.port", "0", false, "6380"},
     {"sidecar.max_clients", "10000", true, "5"},
     {"sidecar.requirepass", "", true, "s3cret"},
@@ -142,7 +143,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 22);
+    ck_assert_uint_eq(conf_count(), 23);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
