@@ -983,8 +983,8 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 22);
-    ck_assert_uint_eq(count_matching("sidecar.*"), 12);
+    ck_assert_uint_eq(count_matching("*"), 23);
+    ck_assert_uint_eq(count_matching("sidecar.*"), 13);
     ck_assert_uint_eq(count_matching("cluster.*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
     ck_assert_uint_eq(count_matching("log.*"), 1);
@@ -1061,7 +1061,7 @@ START_TEST(test_example_shape)
     ck_assert_uint_eq(sections, 4);
     ck_assert_uint_eq(active, conf_count());
     ck_assert_uint_eq(reload, 15);
-    ck_assert_uint_eq(restart, 7);
+    ck_assert_uint_eq(restart, 8);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));
     ck_assert_ptr_nonnull(strstr(example, "\n[log]\n\n# Least severe"));
