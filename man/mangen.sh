@@ -57,7 +57,10 @@ function line(s) {
     line(esc(summary))
 }' > "$tmp".cmds
 
-awk -v version="$version" -v sysconfdir="$sysconfdir" -v keys="$tmp".keys -v cmds="$tmp".cmds '
+# a long prefix may be broken after any of its slashes (\: is a break point that prints
+# nothing), so that no line is left too long to adjust
+sysconfdir_roff=$(printf '%s\n' "$sysconfdir" | sed 's|/|/\\:|g; s|-|\\-|g')
+awk -v version="$version" -v sysconfdir="$sysconfdir_roff" -v keys="$tmp".keys -v cmds="$tmp".cmds '
 $0 == "@CONFIG_KEYS@" { while ((getline l < keys) > 0) print l; next }
 $0 == "@COMMANDS@" { while ((getline l < cmds) > 0) print l; next }
 { gsub(/@VERSION@/, version); gsub(/@SYSCONFDIR@/, sysconfdir); print }' "$template"
