@@ -3,7 +3,8 @@
 
 packaging/kubernetes/*.yaml parse as YAML and each document is a Kubernetes object; the
 kustomization lists files that exist; the ConfigMap's configuration passes norikv-sidecar -t
-(with the socket moved somewhere this machine has); and the pieces agree with each other
+(with the sockets moved somewhere this machine has) and, run in front of a devnode, answers
+each probe's path with 200; and the pieces agree with each other
 and with the sidecar: the native sidecar (an init container with restartPolicy: Always)
 reads the ConfigMap's file where the ConfigMap is mounted, the socket's directory is an
 emptyDir both containers mount, the application is pointed at that socket, unix_group is
@@ -17,11 +18,14 @@ make check sets them).
 """
 
 import configparser
+import http.client
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 try:
     import yaml
@@ -44,7 +48,7 @@ def check(cond, what, detail=""):
         passed += 1
     else:
         failures.append(what)
-        print("FAIL %s%s" % (what, ": %s" % detail if detail != "" else ""))
+        print("FAIL %s%s" % (what, ": %s" % (detail,) if detail != "" else ""))
     return cond
 
 
@@ -90,6 +94,87 @@ def port_number(container, port):
         if p.get("name") == port:
             return p.get("containerPort")
     return None
+
+
+def known_sections():
+    """{section: {key, ...}} of the sidecar's configuration table."""
+    config = subprocess.run([SIDECAR, "--print-config"], capture_output=True, text=True,
+                            timeout=20).stdout
+    return {s: set(re.findall(r"^([a-z_]+) =", body, re.M)) for s, body in
+            re.findall(r"^\[([a-z]+)\]\n(.*?)(?=^\[|\Z)", config, re.M | re.S)}
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=5)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(5)
+        self.sock.connect(self.path)
+
+
+def http_get(sock, path):
+    c = UnixHTTPConnection(sock)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read().decode(errors="replace")
+    except OSError as e:
+        return None, str(e)
+    finally:
+        c.close()
+
+
+def serve_probes(conf_path, here, tmp, sc):
+    """The sidecar run on the ConfigMap's file in front of a devnode: every probe of the
+    Deployment gets 200 on its path once the sidecar holds the cluster's view."""
+    devnode = os.path.abspath(os.environ.get("NORIKV_DEVNODE", "./norikv-devnode"))
+    procs = []
+    try:
+        for attempt in range(10):
+            base = (os.getpid() * 17 + attempt * 7919) % 30000 + 20000
+            log = open(os.path.join(tmp, "devnode.out"), "w+")
+            dn = subprocess.Popen([devnode, "--nodes", "1", "--base-port", str(base)],
+                                  stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.time() + 5
+            while time.time() < deadline and dn.poll() is None:
+                log.seek(0)
+                if "ready on" in log.read():
+                    break
+                time.sleep(0.05)
+            if dn.poll() is None:
+                procs.append(dn)
+                break
+        if not check(procs, "a devnode to run the sidecar against"):
+            return
+        with open(os.path.join(tmp, "sidecar.out"), "w") as out:
+            procs.append(subprocess.Popen(
+                [SIDECAR, "-c", conf_path, "--cluster.nodes=127.0.0.1:%d" % base] + here,
+                stdout=out, stderr=subprocess.STDOUT))
+        metrics = here[-1].split("=", 1)[1]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if probe not in sc:
+                continue
+            path = sc[probe]["httpGet"]["path"]
+            deadline, got = time.time() + 20, (None, "")
+            while time.time() < deadline and procs[-1].poll() is None:
+                got = http_get(metrics, path)
+                if got[0] == 200:
+                    break
+                time.sleep(0.1)
+            check(got[0] == 200, "the sidecar on the ConfigMap's file answers %s's %s with 200"
+                  % (probe, path), got)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 def main():
@@ -208,14 +293,16 @@ def main():
         path = os.path.join(tmp, conf_key)
         with open(path, "w") as f:
             f.write(text)
-        r = subprocess.run([SIDECAR, "-t", "-c", path,
-                            "--sidecar.listen=" + os.path.join(tmp, "norikv.sock"),
-                            "--sidecar.unix_group=%d" % os.getegid()],
-                           capture_output=True, text=True, timeout=20)
-    config = subprocess.run([SIDECAR, "--print-config"], capture_output=True, text=True,
-                            timeout=20).stdout
-    known = {s: set(re.findall(r"^([a-z_]+) =", body, re.M)) for s, body in
-             re.findall(r"^\[([a-z]+)\]\n(.*?)(?=^\[|\Z)", config, re.M | re.S)}
+        # the socket and the metrics listener moved to where this test may listen (a
+        # socket: no port outside loopback), the group to one this user is in
+        here = ["--sidecar.listen=" + os.path.join(tmp, "norikv.sock"),
+                "--sidecar.unix_group=%d" % os.getegid(),
+                "--metrics.listen=" + os.path.join(tmp, "metrics.sock")]
+        r = subprocess.run([SIDECAR, "-t", "-c", path] + here, capture_output=True, text=True,
+                           timeout=20)
+        if r.returncode == 0 and "metrics" in known_sections():
+            serve_probes(path, here, tmp, sc)
+    known = known_sections()
     unknown = [(s, k) for s in conf.sections() for k in conf[s] if k not in known.get(s, ())]
     if unknown and all(s == "metrics" for s, _ in unknown) and "metrics" not in known:
         if failures:

@@ -63,7 +63,7 @@ done < "$dir/commands"
 # every long option of the other programs' --help
 for prog in "$CLI:norikv-cli.1" "$DEVNODE:norikv-devnode.1"; do
     bin=${prog%%:*} page=${prog#*:}
-    opts=$("$bin" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+    opts=$("$bin" --help | grep -o -- '--[a-z][a-z-]*[a-z]' | sort -u)
     [ -n "$opts" ]
     verdict $? "$bin --help names options" "$("$bin" --help 2>&1 | head -3)"
     for opt in $opts; do

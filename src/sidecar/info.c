@@ -33,6 +33,34 @@ static bool wants(const char *asked, const char *section, bool in_default)
     return strcasecmp(asked, section) == 0;
 }
 
+/* Redis' bytesToHuman: 1023B, 1.50K, 12.34M, ... */
+static void human_bytes(uint64_t n, char *buf, size_t len)
+{
+    static const char units[] = "KMGTP";
+    double d = (double)n;
+    int u = -1;
+
+    if (n < 1024) {
+        snprintf(buf, len, "%" PRIu64 "B", n);
+        return;
+    }
+    while (d >= 1024 && u < 4) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.2f%c", d, units[u]);
+}
+
+/* The command's name as INFO shows it: lower case. */
+static void lower_name(size_t i, char *name, size_t len)
+{
+    size_t k;
+
+    for (k = 0; cmd_at(i)->name[k] && k + 1 < len; k++)
+        name[k] = (char)(cmd_at(i)->name[k] | 0x20);
+    name[k] = '\0';
+}
+
 static void section_kv(sidecar *s, struct evbuffer *out, const char *name)
 {
     kv_stats ks, *k = &ks;
@@ -102,6 +130,27 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
                             "\r\n",
                             s->nclients, s->cfg.sidecar.max_clients);
     }
+    if (wants(asked, "memory", true)) {
+        uint64_t used = stats_used_memory(), rss = stats_rss_memory();
+        uint64_t peak = used > s->st.peak_memory ? used : s->st.peak_memory;
+        char h_used[32], h_rss[32], h_peak[32];
+        human_bytes(used, h_used, sizeof(h_used));
+        human_bytes(rss, h_rss, sizeof(h_rss));
+        human_bytes(peak, h_peak, sizeof(h_peak));
+        evbuffer_add_printf(out,
+                            "# Memory\r\n"
+                            "used_memory:%" PRIu64 "\r\n"
+                            "used_memory_human:%s\r\n"
+                            "used_memory_rss:%" PRIu64 "\r\n"
+                            "used_memory_rss_human:%s\r\n"
+                            "used_memory_peak:%" PRIu64 "\r\n"
+                            "used_memory_peak_human:%s\r\n"
+                            "mem_fragmentation_ratio:%.2f\r\n"
+                            "mem_allocator:libc\r\n"
+                            "\r\n",
+                            used, h_used, rss, h_rss, peak, h_peak,
+                            used > 0 ? (double)rss / (double)used : 0.0);
+    }
     if (wants(asked, "stats", true)) {
         evbuffer_add_printf(out, "# Stats\r\n");
 #define X(name, help) evbuffer_add_printf(out, "%s:%" PRIu64 "\r\n", #name, s->st.name);
@@ -136,18 +185,37 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
         for (size_t i = 0; i < cmd_count(); i++) {
             const cmd_stat *cs = &s->st.cmds[i];
             char name[64];
-            size_t k;
             if (cs->calls == 0)
                 continue;
-            for (k = 0; cmd_at(i)->name[k] && k + 1 < sizeof(name); k++)
-                name[k] = (char)(cmd_at(i)->name[k] | 0x20);
-            name[k] = '\0';
+            lower_name(i, name, sizeof(name));
             evbuffer_add_printf(out,
                                 "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
                                 ",usec_per_call=%.2f,rejected_calls=%" PRIu64
                                 ",failed_calls=%" PRIu64 "\r\n",
                                 name, cs->calls, cs->usec, (double)cs->usec / (double)cs->calls,
                                 cs->rejected_calls, cs->failed_calls);
+        }
+        evbuffer_add(out, "\r\n", 2);
+    }
+    if (wants(asked, "errorstats", true)) {
+        evbuffer_add_printf(out, "# Errorstats\r\n");
+        for (int i = 0; i < s->st.nerrors; i++)
+            evbuffer_add_printf(out, "errorstat_%s:count=%" PRIu64 "\r\n", s->st.errors[i].name,
+                                s->st.errors[i].count);
+        evbuffer_add(out, "\r\n", 2);
+    }
+    if (wants(asked, "latencystats", false)) {
+        evbuffer_add_printf(out, "# Latencystats\r\n");
+        for (size_t i = 0; i < cmd_count(); i++) {
+            const cmd_stat *cs = &s->st.cmds[i];
+            char name[64];
+            if (cs->calls == 0)
+                continue;
+            lower_name(i, name, sizeof(name));
+            evbuffer_add_printf(out, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,p99.9=%.3f\r\n",
+                                name, stats_latency_percentile(cs, 50),
+                                stats_latency_percentile(cs, 99),
+                                stats_latency_percentile(cs, 99.9));
         }
         evbuffer_add(out, "\r\n", 2);
     }

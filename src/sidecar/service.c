@@ -23,6 +23,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "addr.h"
 #include "parse.h"
 
 #define SERVICE_GROUP_BUF 16384
@@ -123,9 +124,9 @@ static bool socket_served(const char *path)
     return served;
 }
 
-static void check_socket(const conf *c, FILE *out, int *n)
+/* A Unix socket the sidecar would create at path: its directory, and what is there now. */
+static void check_unix_path(const char *path, const char *what, FILE *out, int *n)
 {
-    const char *path = c->sidecar.listen;
     const char *slash = strrchr(path, '/');
     char dir[PATH_MAX];
     struct stat st;
@@ -138,25 +139,25 @@ static void check_socket(const conf *c, FILE *out, int *n)
         snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
     if (stat(dir, &st) != 0) {
         problem(out, n,
-                "the socket's directory %s: %s (create it, or let the unit's "
-                "RuntimeDirectory= do it)",
+                "%s: directory %s: %s (create it, or let the unit's RuntimeDirectory= do it)", what,
                 dir, strerror(errno));
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
-        problem(out, n, "the socket's directory %s is not a directory", dir);
+        problem(out, n, "%s: %s is not a directory", what, dir);
         return;
     }
     if (access(dir, W_OK | X_OK) != 0) {
-        problem(out, n, "cannot create the socket in %s as uid %u: %s", dir, (unsigned)geteuid(),
-                strerror(errno));
+        problem(out, n, "%s: cannot create a socket in %s as uid %u: %s", what, dir,
+                (unsigned)geteuid(), strerror(errno));
         return;
     }
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
-            problem(out, n, "%s exists and is not a socket", path);
+            problem(out, n, "%s: %s exists and is not a socket", what, path);
         else if (socket_served(path))
-            problem(out, n, "%s is served by another process (a sidecar already running?)", path);
+            problem(out, n, "%s: %s is served by another process (a sidecar already running?)",
+                    what, path);
     }
 }
 
@@ -178,11 +179,24 @@ static void check_group(const conf *c, FILE *out, int *n)
                 (unsigned)geteuid(), c->sidecar.unix_group);
 }
 
-/* Binds the port as the listener would (loopback, SO_REUSEADDR) and lets it go. */
+/* Binds the address as a listener would (SO_REUSEADDR) and lets it go. */
+static void check_bind(const struct sockaddr *sa, socklen_t len, const char *what,
+                       const char *where, FILE *out, int *n)
+{
+    int fd, one = 1;
+
+    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, sa, len) != 0 || listen(fd, 1) != 0)
+        problem(out, n, "%s: cannot listen on %s: %s", what, where, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
 static void check_port(const conf *c, FILE *out, int *n)
 {
     struct sockaddr_in in;
-    int fd, one = 1;
+    char where[32];
 
     if (c->sidecar.port == 0)
         return;
@@ -190,13 +204,45 @@ static void check_port(const conf *c, FILE *out, int *n)
     in.sin_family = AF_INET;
     in.sin_port = htons((uint16_t)c->sidecar.port);
     in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, (struct sockaddr *)&in, sizeof(in)) != 0 || listen(fd, 1) != 0)
-        problem(out, n, "sidecar.port: cannot listen on 127.0.0.1:%d: %s", c->sidecar.port,
-                strerror(errno));
-    if (fd >= 0)
-        close(fd);
+    snprintf(where, sizeof(where), "127.0.0.1:%d", c->sidecar.port);
+    check_bind((struct sockaddr *)&in, sizeof(in), "sidecar.port", where, out, n);
+}
+
+/* [metrics] listen: a socket path, or an IP address and port (the configuration has
+ * checked that it is one of the two). */
+static void check_metrics(const conf *c, FILE *out, int *n)
+{
+    const char *v = c->metrics.listen;
+    char host[128];
+    int port;
+    size_t len;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+
+    if (v[0] == '\0')
+        return;
+    if (v[0] == '/') {
+        check_unix_path(v, "metrics.listen", out, n);
+        return;
+    }
+    if (!addr_split(v, strlen(v), host, sizeof(host), &port, NULL, 0))
+        return;
+    memset(&in, 0, sizeof(in));
+    memset(&in6, 0, sizeof(in6));
+    len = strlen(host);
+    if (host[0] == '[' && len >= 2) {
+        memmove(host, host + 1, len - 2);
+        host[len - 2] = '\0';
+    }
+    if (inet_pton(AF_INET, host, &in.sin_addr) == 1) {
+        in.sin_family = AF_INET;
+        in.sin_port = htons((uint16_t)port);
+        check_bind((struct sockaddr *)&in, sizeof(in), "metrics.listen", v, out, n);
+    } else if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1) {
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons((uint16_t)port);
+        check_bind((struct sockaddr *)&in6, sizeof(in6), "metrics.listen", v, out, n);
+    }
 }
 
 int service_preflight(const conf *c, FILE *out)
@@ -205,10 +251,11 @@ int service_preflight(const conf *c, FILE *out)
 
     /* A socket handed over by socket activation is the service manager's business. */
     if (sd_listen_fds(0) <= 0) {
-        check_socket(c, out, &n);
+        check_unix_path(c->sidecar.listen, "sidecar.listen", out, &n);
         check_group(c, out, &n);
     }
     check_port(c, out, &n);
+    check_metrics(c, out, &n);
     /* The node addresses were parsed with the cluster client's own parser when the
      * configuration was read: a bad one never gets this far. */
     return n;

@@ -16,7 +16,8 @@
 
 /* What would stop a start with this configuration, beyond the values themselves: the
  * socket's directory missing or not writable, the socket served by another process, the
- * socket group unknown or out of reach, the TCP port taken, the node addresses. Writes
+ * socket group unknown or out of reach, the TCP port or the metrics listener's address
+ * taken (or its socket's directory missing). Writes
  * one line per problem to out, prefixed "norikv-sidecar: "; returns how many there are. */
 int service_preflight(const conf *c, FILE *out);
 

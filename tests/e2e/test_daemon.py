@@ -2,7 +2,7 @@
 """End-to-end tests of norikv-sidecar: the daemon: options, configuration, signals, listeners.
 
 The daemon as operators run it: -t (config check) with the shipped and broken files, -t's
-checks of what would stop a start (socket directory, socket in use, group, port), unix_group,
+checks of what would stop a start (socket directory, socket in use, group, ports), unix_group,
 --help, --version, --print-config against conf/norikv-sidecar.conf, SIGTERM (idle clients,
 draining operations in flight), SIGHUP (re-reading -c), sidecar.port and sidecar.timeout,
 a second sidecar on a socket in use, and README.md's command table against --commands.
@@ -96,8 +96,16 @@ def daemon_preflight():
         _preflight_fails(["--sidecar.listen=" + os.path.join(E.tmp, "p.sock"),
                           "--sidecar.port=%d" % port],
                          ["sidecar.port", "127.0.0.1:%d" % port, "in use"], "on a port in use")
+        _preflight_fails(["--sidecar.listen=" + os.path.join(E.tmp, "p.sock"),
+                          "--metrics.listen=127.0.0.1:%d" % port],
+                         ["metrics.listen", "127.0.0.1:%d" % port, "in use"],
+                         "with the metrics listener on a port in use")
     finally:
         busy.close()
+    _preflight_fails(["--sidecar.listen=" + os.path.join(E.tmp, "m.sock"),
+                      "--metrics.listen=" + os.path.join(missing, "metrics.sock")],
+                     ["metrics.listen", os.path.dirname(missing)],
+                     "with the metrics socket's directory missing")
     if os.geteuid() != 0:
         ro = os.path.join(E.tmp, "read-only")
         os.mkdir(ro, 0o555)
