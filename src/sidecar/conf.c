@@ -48,6 +48,11 @@
     X(sidecar, unix_mode, MODE, 0, 0777, "0660", false,                                            \
       "Permission bits of the socket file, in octal. A client needs write permission to "          \
       "connect, so 0660 admits the socket's owner and group.")                                     \
+    X(sidecar, unix_group, STR, 0, 64, "", false,                                                  \
+      "Group to give the socket file, by name or number, so that its members can connect; "        \
+      "empty keeps the sidecar's own group. The sidecar must belong to it unless it runs as "      \
+      "root (SupplementaryGroups= under systemd), and a socket passed by socket activation "       \
+      "takes SocketGroup= from its .socket unit instead.")                                         \
     X(sidecar, port, INT, 0, 65535, "0", false,                                                    \
       "TCP port to listen on as well, bound to 127.0.0.1 only; 0 means no TCP listener. "          \
       "Any local user can reach a TCP port, so set requirepass when using one.")                   \

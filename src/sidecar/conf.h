@@ -15,9 +15,10 @@
 
 typedef struct conf {
     struct {
-        char *listen;  /* Unix socket path */
-        int unix_mode; /* permission bits of the socket file (octal in files) */
-        int port;      /* loopback TCP port, 0: none */
+        char *listen;     /* Unix socket path */
+        int unix_mode;    /* permission bits of the socket file (octal in files) */
+        char *unix_group; /* group of the socket file, name or number; "": the sidecar's */
+        int port;         /* loopback TCP port, 0: none */
         int max_clients;
         char *requirepass; /* "" : no password */
         long max_bulk;     /* bytes */

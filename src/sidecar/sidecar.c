@@ -2,7 +2,8 @@
  * norikv-sidecar: the daemon. Reads the configuration, starts the cluster client,
  * listens on the Unix socket (and, if asked, a loopback TCP port), serves clients until
  * SIGTERM, then drains: stops accepting, lets what is in flight finish within a bound,
- * and exits. Talks to systemd when run under it (READY, STATUS, RELOADING, STOPPING).
+ * and exits. Talks to systemd when run under it (READY, STATUS, RELOADING, STOPPING,
+ * WATCHDOG).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include "info.h"
 #include "log.h"
 #include "metrics.h"
+#include "service.h"
 #include "sidecar.h"
 #include "xalloc.h"
 
@@ -42,7 +44,9 @@ static const char usage[] =
     "  -c, --config FILE   read the configuration from FILE (INI); without it, defaults\n"
     "  --section.key=value override one key, e.g. --sidecar.listen=/tmp/nk.sock\n"
     "                      --cluster.nodes=127.0.0.1:9001,127.0.0.1:9002\n"
-    "  -t, --test          check the configuration and exit (0: valid)\n"
+    "  -t, --test          check the configuration and what would stop a start (the\n"
+    "                      socket directory, the socket group, the port) and exit\n"
+    "                      (0: it would start)\n"
     "  --print-config      print the commented example configuration (every key, its\n"
     "                      default and what it does) and exit\n"
     "  --commands          print the command table (markdown) and exit\n"
@@ -169,11 +173,18 @@ static void on_listen_error(struct evconnlistener *l, void *arg)
     log_warning("accept failed: %s", strerror(errno)); /* EMFILE and the like: keep going */
 }
 
-/* Refuses a path another live sidecar serves; a stale socket file is replaced. */
+/* Refuses a path another live sidecar serves, or that holds something other than a
+ * socket; a stale socket file is replaced. */
 static int claim_socket_path(const char *path)
 {
     struct sockaddr_un sun;
+    struct stat st;
     int fd;
+
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        log_error("%s exists and is not a socket: not replacing it", path);
+        return -1;
+    }
 
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
@@ -218,6 +229,15 @@ static int open_listeners(sidecar *s)
         if (s->unix_listener == NULL) {
             log_error("cannot listen on %s: %s", s->cfg.sidecar.listen, strerror(errno));
             return -1;
+        }
+        /* the group first, so that the mode never opens the socket to the wrong group */
+        if (s->cfg.sidecar.unix_group[0] != '\0') {
+            char err[512];
+            if (service_chgrp_socket(s->cfg.sidecar.listen, s->cfg.sidecar.unix_group, err,
+                                     sizeof(err)) != 0) {
+                log_error("%s", err);
+                return -1;
+            }
         }
         if (chmod(s->cfg.sidecar.listen, (mode_t)s->cfg.sidecar.unix_mode) != 0)
             log_warning("cannot set mode %04o on %s: %s", s->cfg.sidecar.unix_mode,
@@ -467,6 +487,7 @@ static int run(sidecar *s)
     if (s->cfg.sidecar.port)
         log_notice("also on 127.0.0.1:%d", s->cfg.sidecar.port);
     sd_notify(0, "READY=1\nSTATUS=serving");
+    s->watchdog_ev = service_watchdog_new(s->base);
     event_base_dispatch(s->base);
     return 0;
 }
@@ -489,6 +510,8 @@ static void teardown(sidecar *s)
         event_free(s->sigint_ev);
     if (s->sighup_ev)
         event_free(s->sighup_ev);
+    if (s->watchdog_ev)
+        event_free(s->watchdog_ev);
     if (s->drain_ev)
         event_free(s->drain_ev);
 }
@@ -509,11 +532,18 @@ int main(int argc, char **argv)
         return 1;
     }
     if (opts_for_reload.test) {
-        printf("norikv-sidecar: configuration %s is valid\n",
-               opts_for_reload.file ? opts_for_reload.file : "(defaults)");
+        const char *name = opts_for_reload.file ? opts_for_reload.file : "(defaults)";
+        int problems = service_preflight(&s.cfg, stderr);
+        if (problems == 0)
+            printf("norikv-sidecar: configuration %s is valid and the sidecar can start\n", name);
+        else
+            fprintf(stderr,
+                    "norikv-sidecar: configuration %s is valid but the sidecar would "
+                    "not start: %d problem%s above\n",
+                    name, problems, problems == 1 ? "" : "s");
         conf_free(&s.cfg);
         free(opts_for_reload.overrides);
-        return 0;
+        return problems == 0 ? 0 : 1;
     }
     apply_log_settings(&s.cfg);
     s.config_file = opts_for_reload.file;

@@ -37,7 +37,8 @@ typedef struct sidecar {
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
-    struct event *drain_ev; /* the end of drain_accept_ms */
+    struct event *watchdog_ev; /* WATCHDOG=1 to systemd, when it asks for it */
+    struct event *drain_ev;    /* the end of drain_accept_ms */
     uint64_t next_client_id;
     int nclients;
     int64_t started_ms;

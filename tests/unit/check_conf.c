@@ -86,6 +86,7 @@ typedef struct key_row {
 static const key_row keys[] = {
     {"sidecar.listen", "/run/norikv-sidecar/norikv.sock", false, "/tmp/other.sock"},
     {"sidecar.unix_mode", "0660", false, "0600"},
+    {"sidecar.unix_group", "", false, "redis-apps"},
     {"sidecar.port", "0", false, "6380"},
     {"sidecar.max_clients", "10000", true, "5"},
     {"sidecar.requirepass", "", true, "s3cret"},
@@ -151,7 +152,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 31);
+    ck_assert_uint_eq(conf_count(), 32);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -1023,8 +1024,8 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 31);
-    ck_assert_uint_eq(count_matching("sidecar.*"), 14);
+    ck_assert_uint_eq(count_matching("*"), 32);
+    ck_assert_uint_eq(count_matching("sidecar.*"), 15);
     ck_assert_uint_eq(count_matching("cluster.*"), 10);
     ck_assert_uint_eq(count_matching("cluster.tls*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
@@ -1103,7 +1104,7 @@ START_TEST(test_example_shape)
     ck_assert_uint_eq(sections, 5);
     ck_assert_uint_eq(active, conf_count());
     ck_assert_uint_eq(reload, 18);
-    ck_assert_uint_eq(restart, 13);
+    ck_assert_uint_eq(restart, 14);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));
     ck_assert_ptr_nonnull(strstr(example, "\n[log]\n\n# Least severe"));
