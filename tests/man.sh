@@ -18,7 +18,7 @@ verdict() { # ok? name detail
     fi
 }
 render() { # page -> plain text, no hyphenation or justification, wide lines
-    LC_ALL=C.UTF-8 MANWIDTH=200 man --nh --nj -l "$1" 2>/dev/null | col -bx
+    LC_ALL=C.UTF-8 MANWIDTH=400 man --nh --nj -l "$1" 2>/dev/null | col -bx
 }
 
 for page in man/norikv-sidecar.8 man/norikv-sidecar.conf.5 man/norikv-cli.1 man/norikv-devnode.1; do
