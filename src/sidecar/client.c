@@ -26,6 +26,12 @@
 #include "xalloc.h"
 
 #define READ_CHUNK (16 * 1024)
+/* A reply at most this long is copied into the output, not moved: moving hands over the
+ * whole buffer chain it lives in (a kilobyte or more for a PONG). */
+#define REPLY_COPY_MAX 4096
+/* What a request and each of its arguments cost besides the argument bytes. */
+#define REQ_OVERHEAD (sizeof(req) + 64)
+#define ARG_OVERHEAD 32
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
@@ -37,6 +43,22 @@ static bool needs_auth(const client *c)
 }
 
 /* ---- flushing ----------------------------------------------------------------------- */
+
+/*
+ * The bytes a client holds against reply_backlog: its requests' arguments, the replies
+ * finished and not yet written, and the largest replies its running requests may bring.
+ * Reading pauses above reply_backlog and no request starts while the replies alone are
+ * above it, so a client never holds more than reply_backlog plus one request's worth.
+ */
+static size_t held_bytes(const client *c)
+{
+    return c->queued_bytes + c->done_bytes + c->reserved_bytes + evbuffer_get_length(c->out);
+}
+
+static bool over_backlog(const client *c)
+{
+    return held_bytes(c) > (size_t)c->s->cfg.sidecar.reply_backlog;
+}
 
 static void mark_flush(client *c)
 {
@@ -55,8 +77,7 @@ static void arm_read(client *c, bool on)
         on = false;
     if (on == c->reading)
         return;
-    if (!on && (c->nreqs >= cf->sidecar.max_pending ||
-                (long)evbuffer_get_length(c->out) > cf->sidecar.reply_backlog))
+    if (!on && (c->nreqs >= cf->sidecar.max_pending || over_backlog(c)))
         c->s->st.client_query_pauses++;
     c->reading = on;
     if (on)
@@ -73,7 +94,7 @@ static bool can_take_more(const client *c)
         return false;
     if (c->nreqs >= cf->sidecar.max_pending)
         return false;
-    if ((long)evbuffer_get_length(c->out) > cf->sidecar.reply_backlog)
+    if (over_backlog(c))
         return false;
     /* Before AUTH one request at a time: the parser's limits depend on its outcome. */
     return !(needs_auth(c) && c->nreqs > 0);
@@ -119,10 +140,13 @@ static void resume(client *c)
 
 static void after_write(client *c)
 {
-    long backlog = (long)evbuffer_get_length(c->out);
-
+    /* Requests held back for the replies waiting to be written may start now. */
+    if (c->start_blocked) {
+        c->start_blocked = false;
+        advance(c);
+    }
     /* Resume below half the backlog limit, so a paused client does not flap. */
-    if (!c->reading && backlog <= c->s->cfg.sidecar.reply_backlog / 2)
+    if (!c->reading && held_bytes(c) <= (size_t)c->s->cfg.sidecar.reply_backlog / 2)
         resume(c);
 }
 
@@ -154,6 +178,12 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 
 static void req_free(req *r)
 {
+    client *c = r->c;
+
+    c->queued_bytes -= r->arg_bytes;
+    if (r->state == REQ_RUNNING)
+        c->reserved_bytes -= r->reserve;
+    c->done_bytes -= r->done_len;
     /* an operation still out finishes without telling us */
     kv_op_detach(r->op);
     for (int i = 0; i < r->nparts; i++) {
@@ -188,6 +218,10 @@ void client_drop_after(req *r)
 
 static void append(client *c, req *r)
 {
+    r->arg_bytes = REQ_OVERHEAD;
+    for (int i = 0; i < r->argc; i++)
+        r->arg_bytes += r->argv[i].len + ARG_OVERHEAD;
+    c->queued_bytes += r->arg_bytes;
     if (c->tail != NULL)
         c->tail->next = r;
     else
@@ -233,11 +267,46 @@ static bool runs_alone(const req *r)
     return (req_flags(r) & (CMD_WRITE | CMD_STATE)) != 0;
 }
 
+/*
+ * The largest reply r may bring once started: nothing for a command the sidecar answers
+ * at once (its reply is counted when it finishes, in start), at most one NoriKV value per
+ * key for the others, and never more than max_reply, above which a reply is an error.
+ */
+static size_t reply_reserve(const req *r)
+{
+    const struct cmd_def *d = r->cmd;
+    size_t keys = 1, cap = (size_t)r->c->s->cfg.sidecar.max_reply;
+
+    if (d == NULL || (d->flags & CMD_LOCAL))
+        return 0;
+    if (d->first_key > 0 && d->key_step > 0 && r->argc > d->first_key) {
+        int last = d->last_key < 0 ? r->argc + d->last_key : d->last_key;
+        if (last >= r->argc)
+            last = r->argc - 1;
+        if (last >= d->first_key)
+            keys = (size_t)((last - d->first_key) / d->key_step + 1);
+    }
+    if (keys > cap / (KV_VALUE_LIMIT + 64))
+        return cap;
+    return keys * (KV_VALUE_LIMIT + 64);
+}
+
+/* Whether a request may start: while the replies waiting and those the running requests
+ * may bring fit in reply_backlog; the one that starts may then go over by its own worth. */
+static bool may_start(const client *c)
+{
+    size_t replies = c->done_bytes + evbuffer_get_length(c->out) + c->reserved_bytes;
+
+    return replies <= (size_t)c->s->cfg.sidecar.reply_backlog;
+}
+
 static void start(req *r)
 {
     client *c = r->c;
 
     r->state = REQ_RUNNING;
+    r->reserve = reply_reserve(r);
+    c->reserved_bytes += r->reserve;
     r->start_us = clock_now_us();
     c->commands++;
     c->last_cmd = r->cmd != NULL ? r->cmd->name : NULL;
@@ -261,6 +330,20 @@ void req_done(req *r)
 
     assert(r->state == REQ_RUNNING);
     r->state = REQ_DONE;
+    c->reserved_bytes -= r->reserve;
+    r->reserve = 0;
+    if (r->reply != NULL && evbuffer_get_length(r->reply) > (size_t)c->s->cfg.sidecar.max_reply) {
+        /* a backstop: the commands that can build a big reply check as they go */
+        size_t len = evbuffer_get_length(r->reply);
+        evbuffer_drain(r->reply, len);
+        resp_add_errorf(r->reply, "ERR reply of %zu bytes is over max_reply (%ld)", len,
+                        c->s->cfg.sidecar.max_reply);
+        st->replies_over_max++;
+        r->failed = true;
+    }
+    if (r->reply != NULL)
+        r->done_len = evbuffer_get_length(r->reply);
+    c->done_bytes += r->done_len;
     if (r->cmd_index >= 0) {
         cmd_stat *cs = &st->cmds[r->cmd_index];
         if (r->rejected) {
@@ -334,8 +417,12 @@ static void advance(client *c)
             if (c->head == NULL)
                 c->tail = NULL;
             c->nreqs--;
-            if (r->reply != NULL)
+            if (r->reply != NULL && evbuffer_get_length(r->reply) <= REPLY_COPY_MAX) {
+                size_t len = evbuffer_get_length(r->reply);
+                evbuffer_add(c->out, evbuffer_pullup(r->reply, -1), len);
+            } else if (r->reply != NULL) {
                 evbuffer_add_buffer(c->out, r->reply);
+            }
             req_free(r);
             moved = true;
         }
@@ -351,6 +438,10 @@ static void advance(client *c)
             }
             if (runs_alone(r) && prev_unfinished != NULL)
                 break;
+            if (!may_start(c)) {
+                c->start_blocked = true; /* until a write makes room (after_write) */
+                break;
+            }
             start(r);
             if (r->state == REQ_DONE) {
                 again = true; /* its reply may leave now: look again from the head */
@@ -418,6 +509,12 @@ static void parse_more(client *c)
         if (pos > 0) {
             memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
             c->qlen -= pos;
+        }
+        if (c->qlen == 0 && c->qcap > 2 * READ_CHUNK) {
+            /* a burst is over: the next read starts from a small buffer again */
+            free(c->qbuf);
+            c->qbuf = NULL;
+            c->qcap = 0;
         }
         advance(c);
         /* Requests held back for room, and room made by requests that finished at once

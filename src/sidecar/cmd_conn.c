@@ -250,7 +250,7 @@ static void kill_clients(req *r)
         if (c == self) {
             if (skipme && !old)
                 continue;
-            self->close_after = true; /* after this reply */
+            client_drop_after(r); /* this reply is its last: nothing after it runs */
         } else {
             client_kill(c);
         }

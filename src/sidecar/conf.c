@@ -64,6 +64,10 @@
     X(sidecar, reply_backlog, SIZE, 65536, 4294967296, "4194304", true,                            \
       "Bytes of replies not yet sent to a client above which the sidecar stops reading that "      \
       "client's requests until it catches up.")                                                    \
+    X(sidecar, max_reply, SIZE, 65536, 4294967296, "67108864", true,                               \
+      "Largest reply the sidecar builds for one request, in bytes: a request whose reply "         \
+      "would be larger, such as an MGET of many big values, is answered with an error "            \
+      "instead. A client holds at most reply_backlog plus one such reply.")                       \
     X(sidecar, max_pending, LONG, 1, 1000000, "1024", true,                                        \
       "Requests of one client waiting for the cluster above which the sidecar stops reading "      \
       "that client's requests until some complete.")                                               \

@@ -24,6 +24,7 @@ typedef struct conf {
         long max_args;
         long query_buffer_limit; /* bytes of one request's arguments together */
         long reply_backlog;      /* bytes of unsent replies above which reading pauses */
+        long max_reply;          /* bytes of one request's reply above which it is an error */
         long max_pending;        /* requests queued per client above which reading pauses */
         int timeout;             /* seconds an idle client may stay, 0: forever */
         int cas_max_rounds;      /* reads and conditional writes of one read-modify-write */

@@ -93,6 +93,7 @@ static const key_row keys[] = {
     {"sidecar.max_args", "1048576", true, "7"},
     {"sidecar.query_buffer_limit", "67108864", true, "2097152"},
     {"sidecar.reply_backlog", "4194304", true, "65536"},
+    {"sidecar.max_reply", "67108864", true, "65536"},
     {"sidecar.max_pending", "1024", true, "3"},
     {"sidecar.timeout", "0", true, "300"},
     {"sidecar.cas_max_rounds", "16", true, "3"},
@@ -142,7 +143,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 22);
+    ck_assert_uint_eq(conf_count(), 23);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -982,7 +983,7 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 22);
+    ck_assert_uint_eq(count_matching("*"), 23);
     ck_assert_uint_eq(count_matching("sidecar.*"), 12);
     ck_assert_uint_eq(count_matching("cluster.*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
@@ -1059,7 +1060,7 @@ START_TEST(test_example_shape)
     }
     ck_assert_uint_eq(sections, 4);
     ck_assert_uint_eq(active, conf_count());
-    ck_assert_uint_eq(reload, 15);
+    ck_assert_uint_eq(reload, 16);
     ck_assert_uint_eq(restart, 7);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));
