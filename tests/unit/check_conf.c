@@ -984,7 +984,7 @@ static size_t count_matching(const char *pattern)
 START_TEST(test_glob_over_table)
 {
     ck_assert_uint_eq(count_matching("*"), 23);
-    ck_assert_uint_eq(count_matching("sidecar.*"), 12);
+    ck_assert_uint_eq(count_matching("sidecar.*"), 13);
     ck_assert_uint_eq(count_matching("cluster.*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
     ck_assert_uint_eq(count_matching("log.*"), 1);
