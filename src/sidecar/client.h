@@ -91,8 +91,8 @@ struct req {
     void (*scratch_free)(void *); /* ... by this, when not free() */
     int64_t start_us;
     bool failed;
-    bool rejected; /* refused before running (arity, auth, ...): counted apart */
-    bool in_proc;  /* its handler is running: a req_done() now is seen by start()'s caller */
+    bool rejected;    /* refused before running (arity, auth, ...): counted apart */
+    bool in_proc;     /* its handler is running: a req_done() now is seen by start()'s caller */
     size_t arg_bytes; /* its arguments, counted in the client's queued_bytes */
     size_t reserve;   /* while running: the largest reply it may bring (reserved_bytes) */
     size_t done_len;  /* once done and until sent: its reply's size (done_bytes) */

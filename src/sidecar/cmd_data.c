@@ -2,7 +2,8 @@
  * cmd_data: the data commands, each turned into NoriKV operations on the cluster client:
  * GET, SET and its expiry forms, DEL/UNLINK, EXISTS, MGET, MSET and the NORI.* commands.
  * Multi-key commands fan out concurrently, a window of keys at a time, and answer once
- * every key is done, in request order. Never weakens a command silently: what NoriKV cannot do is refused.
+ * every key is done, in request order. Never weakens a command silently: what NoriKV
+ * cannot do is refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,7 +139,7 @@ typedef struct fanout {
     int next;              /* the next part to start */
     int running;           /* parts started and not finished */
     bool starting;         /* inside fanout_go's loop */
-    int written; /* MGET: parts whose value is in the reply already */
+    int written;           /* MGET: parts whose value is in the reply already */
     bool failed, too_big;
     kv_result first_error; /* its message lives in error_text */
     char error_text[512];
@@ -165,8 +166,7 @@ static void fanout_go(req *r)
 
 /* Sets r up for the parts at the argument indices keys[0 .. n-1], each pointing back to
  * r, and starts the first window; the fanout is r's scratch. */
-static void fanout_start(req *r, const int *keys, int n, part_start *start,
-                         fanout_finish *finish)
+static void fanout_start(req *r, const int *keys, int n, part_start *start, fanout_finish *finish)
 {
     fanout *f = xcalloc(1, sizeof(*f));
 

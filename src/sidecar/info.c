@@ -68,12 +68,49 @@ static void section_kv(sidecar *s, struct evbuffer *out, const char *name)
     evbuffer_add(out, "\r\n", 2);
 }
 
+/* The sections INFO knows, in the order it renders them: sidecar's own, the cluster
+ * client's (kv_sections), commandstats. */
+enum {
+    SEC_SERVER,
+    SEC_CLIENTS,
+    SEC_STATS,
+    SEC_CLUSTER,
+    SEC_KV,
+    SEC_COMMANDSTATS = SEC_KV + NSECTIONS
+};
+#define SEC_COUNT (SEC_COMMANDSTATS + 1)
+
+static const char *section_name(size_t i)
+{
+    static const char *const own[] = {"server", "clients", "stats", "cluster"};
+
+    if (i < SEC_KV)
+        return own[i];
+    return i < SEC_COMMANDSTATS ? kv_sections[i - SEC_KV] : "commandstats";
+}
+
 void info_render(sidecar *s, const char *asked, struct evbuffer *out)
+{
+    info_render_sections(s, &asked, 1, out);
+}
+
+void info_render_sections(sidecar *s, const char *const *asked, size_t nasked, struct evbuffer *out)
 {
     int64_t now = clock_now_ms();
     kv_stats ks;
+    bool want[SEC_COUNT] = {false};
 
-    if (wants(asked, "server", true)) {
+    /* Each section once, however often and in whatever order it is asked for, as Redis 7
+     * does: the work is one pass over the arguments, then one rendering. */
+    for (size_t a = 0; a < nasked; a++) {
+        bool all = strcasecmp(asked[a], "all") == 0 || strcasecmp(asked[a], "everything") == 0;
+        for (size_t i = 0; i < SEC_COUNT; i++)
+            want[i] = want[i] || wants(asked[a], section_name(i), i < SEC_KV);
+        if (all)
+            break; /* nothing more to add */
+    }
+
+    if (want[SEC_SERVER]) {
         evbuffer_add_printf(
             out,
             "# Server\r\n"
@@ -93,7 +130,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
             s->cfg.sidecar.listen, (long long)((now - s->started_ms) / 1000),
             (long long)((now - s->started_ms) / 86400000), s->config_file ? s->config_file : "");
     }
-    if (wants(asked, "clients", true)) {
+    if (want[SEC_CLIENTS]) {
         evbuffer_add_printf(out,
                             "# Clients\r\n"
                             "connected_clients:%d\r\n"
@@ -102,7 +139,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
                             "\r\n",
                             s->nclients, s->cfg.sidecar.max_clients);
     }
-    if (wants(asked, "stats", true)) {
+    if (want[SEC_STATS]) {
         evbuffer_add_printf(out, "# Stats\r\n");
 #define X(name, help) evbuffer_add_printf(out, "%s:%" PRIu64 "\r\n", #name, s->st.name);
         STATS_TABLE(X)
@@ -110,7 +147,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
         evbuffer_add_printf(out, "instantaneous_ops_per_sec:%" PRIu64 "\r\n\r\n",
                             s->st.ops_per_sec);
     }
-    if (wants(asked, "cluster", true)) {
+    if (want[SEC_CLUSTER]) {
         kv_get_stats(s->kv, &ks);
         /* cluster_enabled:0: clients must not switch to Redis Cluster mode; the sidecar
          * routes to NoriKV's shards itself. */
@@ -129,9 +166,9 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
                             (unsigned)ks.router_total_shards, (size_t)ks.router_cached_leaders);
     }
     for (size_t i = 0; i < NSECTIONS; i++)
-        if (wants(asked, kv_sections[i], false))
+        if (want[SEC_KV + i])
             section_kv(s, out, kv_sections[i]);
-    if (wants(asked, "commandstats", false)) {
+    if (want[SEC_COMMANDSTATS]) {
         evbuffer_add_printf(out, "# Commandstats\r\n");
         for (size_t i = 0; i < cmd_count(); i++) {
             const cmd_stat *cs = &s->st.cmds[i];

@@ -35,6 +35,9 @@ typedef struct sidecar {
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
+    struct event *accept_retry_ev; /* listeners paused for lack of descriptors resume */
+    int64_t accept_logged_ms;      /* when a failed accept was last logged */
+    uint64_t accept_unlogged;      /* failed accepts since */
     uint64_t next_client_id;
     int nclients;
     int64_t started_ms;
