@@ -45,14 +45,14 @@ static bool needs_auth(const client *c)
 /* ---- flushing ----------------------------------------------------------------------- */
 
 /*
- * The bytes a client holds against reply_backlog: its requests' arguments, the replies
- * finished and not yet written, and the largest replies its running requests may bring.
- * Reading pauses above reply_backlog and no request starts while the replies alone are
- * above it, so a client never holds more than reply_backlog plus one request's worth.
+ * The bytes a client holds: its requests' arguments, the replies finished and not yet
+ * written, and its output. Reading pauses above reply_backlog; and no request starts while
+ * the replies held plus the largest its running requests may bring are above it (see
+ * may_start), so a client never holds more than reply_backlog plus one request's worth.
  */
 static size_t held_bytes(const client *c)
 {
-    return c->queued_bytes + c->done_bytes + c->reserved_bytes + evbuffer_get_length(c->out);
+    return c->queued_bytes + c->done_bytes + evbuffer_get_length(c->out);
 }
 
 static bool over_backlog(const client *c)
@@ -669,14 +669,15 @@ void client_describe(const client *c, struct evbuffer *out)
         cmd[i] = '\0';
     }
 
-    evbuffer_add_printf(
-        out,
-        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 "
-        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
-        "tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
-        "lib-ver=%s pending=%d\n",
-        (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
-        c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
-        (long long)((now - c->last_active_ms) / 1000), c->qlen, c->qcap - c->qlen,
-        evbuffer_get_length(c->out), cmd, c->proto, c->lib_name, c->lib_ver, c->nreqs);
+    evbuffer_add_printf(out,
+                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 "
+                        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
+                        "tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
+                        "lib-ver=%s pending=%d\n",
+                        (unsigned long long)c->id, c->addr,
+                        c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
+                        c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
+                        (long long)((now - c->last_active_ms) / 1000), c->qlen, c->qcap - c->qlen,
+                        evbuffer_get_length(c->out), held_bytes(c) + c->qcap, cmd, c->proto,
+                        c->lib_name, c->lib_ver, c->nreqs);
 }
