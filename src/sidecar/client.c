@@ -270,7 +270,8 @@ static bool runs_alone(const req *r)
 /*
  * The largest reply r may bring once started: nothing for a command the sidecar answers
  * at once (its reply is counted when it finishes, in start), at most one NoriKV value per
- * key for the others, and never more than max_reply, above which a reply is an error.
+ * key for a command with keys, max_reply for one without (EXEC), and never more than
+ * max_reply, above which a reply is an error.
  */
 static size_t reply_reserve(const req *r)
 {
@@ -279,7 +280,9 @@ static size_t reply_reserve(const req *r)
 
     if (d == NULL || (d->flags & CMD_LOCAL))
         return 0;
-    if (d->first_key > 0 && d->key_step > 0 && r->argc > d->first_key) {
+    if (d->first_key <= 0)
+        return cap;
+    if (d->key_step > 0 && r->argc > d->first_key) {
         int last = d->last_key < 0 ? r->argc + d->last_key : d->last_key;
         if (last >= r->argc)
             last = r->argc - 1;
