@@ -26,6 +26,10 @@
 #include "xalloc.h"
 
 #define READ_CHUNK (16 * 1024)
+/* Requests parsed between two runs of the queue, and per loop pass for one client: a
+ * pipeline of thousands of PINGs is served in slices, other clients in between. */
+#define PARSE_BATCH 64
+#define PARSE_PASS  1024
 /* A reply at most this long is copied into the output, not moved: moving hands over the
  * whole buffer chain it lives in (a kilobyte or more for a PONG). */
 #define REPLY_COPY_MAX 4096
@@ -117,8 +121,9 @@ static bool write_out(client *c)
         return false;
     }
     event_del(c->wev);
-    /* After EOF, what is left unparsed once the queue is empty is an incomplete request. */
-    if ((c->close_after || c->eof) && c->nreqs == 0) {
+    /* After EOF, what is left unparsed once the queue is empty is an incomplete request
+     * (unless parsing only paused for other clients' turn). */
+    if ((c->close_after || c->eof) && c->nreqs == 0 && !c->yielded) {
         client_free(c);
         return false;
     }
@@ -136,6 +141,20 @@ static void resume(client *c)
         parse_more(c); /* requests already read come first */
     else
         arm_read(c, true);
+}
+
+/* The loop has polled the other clients since parsing stopped for the pass: go on. */
+static void on_yield_done(evutil_socket_t fd, short what, void *arg)
+{
+    client *c = arg;
+
+    (void)fd;
+    (void)what;
+    c->yielded = false;
+    c->parse_blocked = true;
+    resume(c);
+    if (!c->yielded && !c->reading && c->nreqs == 0 && evbuffer_get_length(c->out) == 0 && c->eof)
+        client_free(c); /* all it sent before closing is answered */
 }
 
 static void after_write(client *c)
@@ -474,7 +493,7 @@ static void parse_more(client *c)
     resp_limits lim;
     size_t pos, used;
     resp_arg *argv;
-    int argc;
+    int argc, parsed = 0;
     const char *err;
 
     assert(!c->parsing);
@@ -483,11 +502,16 @@ static void parse_more(client *c)
     lim.max_args = cf->sidecar.max_args;
     lim.max_request = (size_t)cf->sidecar.query_buffer_limit;
     do {
+        int batch = 0;
         c->parse_blocked = false;
         pos = 0;
         while (pos < c->qlen) {
             if (!can_take_more(c)) {
                 c->parse_blocked = true; /* resumed when the queue or the backlog shrinks */
+                break;
+            }
+            if (batch == PARSE_BATCH) {
+                c->parse_blocked = true; /* run these first: the queue stays short */
                 break;
             }
             lim.restricted = needs_auth(c);
@@ -508,6 +532,8 @@ static void parse_more(client *c)
                 break;
             }
             enqueue(c, argv, argc);
+            parsed++;
+            batch++;
         }
         if (pos > 0) {
             memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
@@ -520,10 +546,17 @@ static void parse_more(client *c)
             c->qcap = 0;
         }
         advance(c);
+        if (c->parse_blocked && parsed >= PARSE_PASS && can_take_more(c)) {
+            /* enough for one pass: the rest after the flush, other clients first */
+            static const struct timeval next_pass = {0, 0};
+            c->yielded = true; /* a timer runs after the loop polls, unlike the flush */
+            evtimer_add(c->yield_ev, &next_pass);
+            break;
+        }
         /* Requests held back for room, and room made by requests that finished at once
          * (local commands): parse again. */
     } while (c->parse_blocked && can_take_more(c));
-    arm_read(c, can_take_more(c));
+    arm_read(c, can_take_more(c) && !c->yielded);
     c->parsing = false;
 }
 
@@ -570,7 +603,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     c->eof = true;
     arm_read(c, false);
     parse_more(c);
-    if (c->nreqs == 0 && evbuffer_get_length(c->out) == 0)
+    if (c->nreqs == 0 && evbuffer_get_length(c->out) == 0 && !c->yielded)
         client_free(c);
 }
 
@@ -602,7 +635,8 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     c->parser = resp_parser_new();
     c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
     c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-    if (c->out == NULL || c->rev == NULL || c->wev == NULL) {
+    c->yield_ev = evtimer_new(s->base, on_yield_done, c);
+    if (c->out == NULL || c->rev == NULL || c->wev == NULL || c->yield_ev == NULL) {
         client_free(c);
         return;
     }
@@ -633,6 +667,8 @@ void client_free(client *c)
         event_free(c->rev);
     if (c->wev != NULL)
         event_free(c->wev);
+    if (c->yield_ev != NULL)
+        event_free(c->yield_ev);
     if (c->fd >= 0)
         close(c->fd);
     resp_parser_free(c->parser);

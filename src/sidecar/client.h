@@ -29,6 +29,7 @@ struct client {
     char addr[64];
     bool unix_socket;
     struct event *rev, *wev;
+    struct event *yield_ev; /* parsing goes on after the loop polled the others */
     resp_parser *parser;
     char *qbuf; /* bytes read and not parsed yet */
     size_t qlen, qcap;
@@ -51,6 +52,7 @@ struct client {
     bool parsing;       /* inside parse_more(), likewise */
     bool parse_blocked; /* requests wait in qbuf until the queue or backlog shrinks */
     bool start_blocked; /* requests wait in the queue until the replies held shrink */
+    bool yielded;       /* parsing stopped for the pass: yield_ev goes on */
     /* What the client holds, against reply_backlog: argument bytes of the requests in the
      * queue, replies finished but not yet in the output, and what the running requests'
      * replies may still bring (client.c, held_bytes) */

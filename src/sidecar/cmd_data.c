@@ -320,7 +320,13 @@ static void on_mget(const kv_result *res, void *arg)
     } else if (res->found) {
         st->keyspace_hits++;
         p->found = true;
-        if (!exists) {
+        if (!exists && p == &r->parts[f->written] && !f->failed) {
+            /* the next in order: into the reply at once, without a copy of its own */
+            resp_add_bulk(reply(r), res->value, res->value_len);
+            f->written++;
+            if (evbuffer_get_length(reply(r)) > (size_t)r->c->s->cfg.sidecar.max_reply)
+                f->too_big = f->failed = true;
+        } else if (!exists) {
             p->len = res->value_len;
             p->value = xmemdup0(res->value, res->value_len);
         }

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                          \
     } while (0)
 
-#define MAX_REQUESTS 64
+#define MAX_REQUESTS 256
 #define MAX_WORDS    8
 
 static const char *const words[] = {

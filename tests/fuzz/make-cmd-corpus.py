@@ -90,6 +90,7 @@ CASES = {
                          req("MGET", "k0", "k1", "k2", "k0", "k1", "k2", "k0"), done(),
                          req("INFO", "all"), done(), req("COMMAND|DOCS"),
                          done(*[FOUND] * 7)),
+    "long-pipeline": case(0, *([req("PING")] * 100 + [req("GET", "k0")] + [req("ECHO", "x")] * 99)),
     "resp3-small": case(RESP3 | SMALL, req("CLIENT|LIST"), req("CONFIG|GET", "*"),
                         req("MGET", "k0", "k1"), req("PING", "x")),
 }

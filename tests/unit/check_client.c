@@ -770,6 +770,30 @@ START_TEST(test_query_buffer_shrinks)
 }
 END_TEST
 
+/* A pipeline of 3000 PINGs in one write is parsed in slices, the queue run between them
+ * and the loop polled between passes of 1024: every reply arrives, in order. */
+START_TEST(test_long_pipeline_in_slices)
+{
+    static char buf[3000 * 14 + 1];
+    const char *w;
+    size_t len = 0, total = 0;
+
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "PING %04d\r\n", i);
+    write_all(buf, len);
+    for (int round = 0; round < 20 && total < 3000 * 11; round++) {
+        w = take();
+        for (const char *p = w; (p = strstr(p, "$4\r\n")) != NULL; p += 4)
+            total += 11;
+        ck_assert_int_le(the_client()->nreqs, 64);
+    }
+    ck_assert_uint_eq(total, 3000 * 11);
+    pipeline("PING", NULL);
+    expect_wire("+PONG\r\n");
+    assert_nothing_held();
+}
+END_TEST
+
 /* MGET of 40 keys keeps at most 16 in flight and answers in key order. */
 START_TEST(test_mget_window)
 {
@@ -934,6 +958,7 @@ int main(void)
     tcase_add_test(order, test_multi_exec);
     tcase_add_test(bp, test_backlog_bounds_running_reads);
     tcase_add_test(bp, test_query_buffer_shrinks);
+    tcase_add_test(bp, test_long_pipeline_in_slices);
     tcase_add_test(bp, test_mget_window);
     tcase_add_test(bp, test_mget_over_max_reply);
     tcase_add_test(order, test_repeated_keys);
