@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -404,7 +405,8 @@ typedef struct bench {
     cli *c;
     long issued, completed, target, errors, measured_from;
     int64_t started_ns, measure_start_ns;
-    int64_t *lat; /* per measured op, ns */
+    int64_t measure_start_cpu_us; /* the process' CPU time (all threads) when measuring began */
+    int64_t *lat;                 /* per measured op, ns */
     char *value;
     uint64_t rng;
     bool preloading;
@@ -445,6 +447,16 @@ static void bench_done(const kv_result *r, void *arg)
     bench_issue(b);
 }
 
+/* User and system CPU time of the whole process (gRPC's threads included), µs */
+static int64_t cpu_time_us(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+           ru.ru_stime.tv_usec;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -458,6 +470,7 @@ static void bench_report(bench *b)
     double secs = (double)(clock_now_ns() - b->measure_start_ns) / 1e9;
     long n = b->target;
     double ops = (double)n / secs;
+    double cpu_us = (double)(cpu_time_us() - b->measure_start_cpu_us) / (double)n;
 
     qsort(b->lat, (size_t)n, sizeof(*b->lat), cmp_i64);
     double p50 = (double)b->lat[n / 2] / 1000.0, p99 = (double)b->lat[(n * 99) / 100] / 1000.0,
@@ -467,8 +480,10 @@ static void bench_report(bench *b)
     printf("throughput %.0f ops/s\n", ops);
     printf("latency p50 %.0f us, p99 %.0f us, p999 %.0f us\n", p50, p99, p999);
     printf("errors %ld\n", b->errors);
-    printf("bench: ops_per_sec=%.0f p50_us=%.0f p99_us=%.0f p999_us=%.0f errors=%ld\n", ops, p50,
-           p99, p999, b->errors);
+    printf("cpu %.1f us per op (this process, all threads, measured ops only)\n", cpu_us);
+    printf("bench: ops_per_sec=%.0f p50_us=%.0f p99_us=%.0f p999_us=%.0f errors=%ld "
+           "cpu_us_per_op=%.1f\n",
+           ops, p50, p99, p999, b->errors, cpu_us);
 }
 
 static void bench_issue(bench *b)
@@ -501,8 +516,10 @@ static void bench_issue(bench *b)
         kv_put(c->kv, &pa, bench_done, o);
         return;
     }
-    if (b->completed == b->measured_from && b->measure_start_ns == 0)
+    if (b->completed == b->measured_from && b->measure_start_ns == 0) {
         b->measure_start_ns = clock_now_ns();
+        b->measure_start_cpu_us = cpu_time_us();
+    }
     if (b->completed >= b->measured_from + b->target) {
         bench_report(b);
         stop(c, b->errors ? 3 : 0);

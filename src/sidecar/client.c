@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "log.h"
+#include "pubsub.h"
 #include "xalloc.h"
 
 #define READ_CHUNK (16 * 1024)
@@ -657,6 +658,7 @@ void client_free(client *c)
         req_free(r);
     }
     tx_reset(c);
+    pubsub_client_reset(c);
     if (c->in_flush)
         LIST_REMOVE(c, flush_link);
     if (c->linked) {
@@ -695,10 +697,33 @@ void client_resume_all(sidecar *s)
         mark_flush(c);
 }
 
+/* ---- pushes (pub/sub) ----------------------------------------------------------------
+ * Unlike replies, pushes are not paced by reading the client, so reply_backlog bounds them
+ * itself. Kept apart from the scheduler above: only the output buffer is shared. */
+
+bool client_push(client *c, struct evbuffer *msg)
+{
+    size_t unsent = evbuffer_get_length(c->out);
+
+    if ((long)unsent > c->s->cfg.sidecar.reply_backlog) {
+        evbuffer_drain(msg, evbuffer_get_length(msg));
+        c->s->st.client_output_buffer_limit_disconnections++;
+        log_notice("client %llu (%s): %zu bytes unsent, over reply_backlog, with pub/sub "
+                   "messages still coming; closing it",
+                   (unsigned long long)c->id, c->addr, unsent);
+        client_free(c);
+        return false;
+    }
+    evbuffer_add_buffer(c->out, msg);
+    mark_flush(c);
+    return true;
+}
+
 void client_describe(const client *c, struct evbuffer *out)
 {
     int64_t now = clock_now_ms();
     char cmd[64] = "NULL";
+    int sub, psub;
 
     if (c->last_cmd != NULL) {
         size_t i;
@@ -707,16 +732,17 @@ void client_describe(const client *c, struct evbuffer *out)
                                                                            : c->last_cmd[i]);
         cmd[i] = '\0';
     }
+    pubsub_counts(c, &sub, &psub);
 
-    evbuffer_add_printf(out,
-                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 "
-                        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
-                        "tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
-                        "lib-ver=%s pending=%d\n",
-                        (unsigned long long)c->id, c->addr,
-                        c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
-                        c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
-                        (long long)((now - c->last_active_ms) / 1000), c->qlen, c->qcap - c->qlen,
-                        evbuffer_get_length(c->out), held_bytes(c) + c->qcap, cmd, c->proto,
-                        c->lib_name, c->lib_ver, c->nreqs);
+    evbuffer_add_printf(
+        out,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 "
+        "sub=%d psub=%d ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
+        "tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
+        "lib-ver=%s pending=%d\n",
+        (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
+        c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
+        (long long)((now - c->last_active_ms) / 1000), sub + psub > 0 ? "P" : "N", sub, psub,
+        c->qlen, c->qcap - c->qlen, evbuffer_get_length(c->out), held_bytes(c) + c->qcap, cmd,
+        c->proto, c->lib_name, c->lib_ver, c->nreqs);
 }

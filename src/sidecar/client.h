@@ -20,6 +20,7 @@
 #include "tx.h"
 
 struct cmd_def;
+struct pubsub_sub;
 typedef struct req req;
 
 struct client {
@@ -61,6 +62,7 @@ struct client {
     int64_t created_ms, last_active_ms;
     uint64_t commands;
     const char *last_cmd;
+    struct pubsub_sub *sub; /* its pub/sub subscriptions (pubsub.c), NULL when none */
 };
 
 typedef enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE } req_state;
@@ -115,5 +117,10 @@ void client_describe(const client *c, struct evbuffer *out);
 
 /* QUIT: what was queued after r never runs, and the connection closes after r's reply. */
 void client_drop_after(req *r);
+
+/* A pub/sub message (msg is drained): into the output between two replies, sent with the
+ * next flush. A client whose unsent output is already over reply_backlog is closed instead
+ * (false: c was freed), as Redis closes a subscriber over its output buffer limit. */
+bool client_push(client *c, struct evbuffer *msg);
 
 #endif

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pubsub.h"
+
 #define END                                                                                        \
     {                                                                                              \
         .name = NULL                                                                               \
@@ -247,6 +249,183 @@ static const cmd_arg a_pattern[] = {
 static const cmd_arg a_scan[] = {{.name = "cursor", .type = CMD_ARG_INTEGER}, END};
 static const cmd_arg a_pattern_one[] = {{.name = "pattern", .type = CMD_ARG_PATTERN}, END};
 
+/* vector sets and NoriKV's vector API (cmd_vector.c) */
+static const cmd_arg a_vec_values[] = {
+    {.name = "num", .type = CMD_ARG_INTEGER},
+    {.name = "value", .type = CMD_ARG_DOUBLE, .flags = MULTI},
+    END,
+};
+static const cmd_arg a_vec_input[] = {
+    {.name = "vector", .type = CMD_ARG_STRING, .token = "FP32"},
+    {.name = "values", .type = CMD_ARG_BLOCK, .token = "VALUES", .sub = a_vec_values},
+    END,
+};
+static const cmd_arg a_vadd_quant[] = {
+    {.name = "noquant", .type = CMD_ARG_PURE_TOKEN, .token = "NOQUANT"},
+    {.name = "q8", .type = CMD_ARG_PURE_TOKEN, .token = "Q8"},
+    {.name = "bin", .type = CMD_ARG_PURE_TOKEN, .token = "BIN"},
+    END,
+};
+static const cmd_arg a_vadd[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "dim", .type = CMD_ARG_INTEGER, .token = "REDUCE", .flags = OPT},
+    {.name = "format", .type = CMD_ARG_ONEOF, .sub = a_vec_input},
+    {.name = "element", .type = CMD_ARG_STRING},
+    {.name = "cas", .type = CMD_ARG_PURE_TOKEN, .token = "CAS", .flags = OPT},
+    {.name = "quant_type", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_vadd_quant},
+    {.name = "build-exploration-factor", .type = CMD_ARG_INTEGER, .token = "EF", .flags = OPT},
+    {.name = "attributes", .type = CMD_ARG_STRING, .token = "SETATTR", .flags = OPT},
+    {.name = "numlinks", .type = CMD_ARG_INTEGER, .token = "M", .flags = OPT},
+    END,
+};
+static const cmd_arg a_vsim_input[] = {
+    {.name = "element", .type = CMD_ARG_STRING, .token = "ELE"},
+    {.name = "vector", .type = CMD_ARG_STRING, .token = "FP32"},
+    {.name = "values", .type = CMD_ARG_BLOCK, .token = "VALUES", .sub = a_vec_values},
+    END,
+};
+static const cmd_arg a_vsim[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "format", .type = CMD_ARG_ONEOF, .sub = a_vsim_input},
+    {.name = "withscores", .type = CMD_ARG_PURE_TOKEN, .token = "WITHSCORES", .flags = OPT},
+    {.name = "withattribs", .type = CMD_ARG_PURE_TOKEN, .token = "WITHATTRIBS", .flags = OPT},
+    {.name = "count", .type = CMD_ARG_INTEGER, .token = "COUNT", .flags = OPT},
+    {.name = "max_distance", .type = CMD_ARG_DOUBLE, .token = "EPSILON", .flags = OPT},
+    {.name = "search-exploration-factor", .type = CMD_ARG_INTEGER, .token = "EF", .flags = OPT},
+    {.name = "expression", .type = CMD_ARG_STRING, .token = "FILTER", .flags = OPT},
+    {.name = "max-filtering-effort", .type = CMD_ARG_INTEGER, .token = "FILTER-EF", .flags = OPT},
+    {.name = "truth", .type = CMD_ARG_PURE_TOKEN, .token = "TRUTH", .flags = OPT},
+    {.name = "nothread", .type = CMD_ARG_PURE_TOKEN, .token = "NOTHREAD", .flags = OPT},
+    END,
+};
+static const cmd_arg a_key_element[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "element", .type = CMD_ARG_STRING},
+    END,
+};
+static const cmd_arg a_vemb[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "element", .type = CMD_ARG_STRING},
+    {.name = "raw", .type = CMD_ARG_PURE_TOKEN, .token = "RAW", .flags = OPT},
+    END,
+};
+static const cmd_arg a_vrandmember[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "count", .type = CMD_ARG_INTEGER, .flags = OPT},
+    END,
+};
+static const cmd_arg a_vlinks[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "element", .type = CMD_ARG_STRING},
+    {.name = "withscores", .type = CMD_ARG_PURE_TOKEN, .token = "WITHSCORES", .flags = OPT},
+    END,
+};
+static const cmd_arg a_vsetattr[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "element", .type = CMD_ARG_STRING},
+    {.name = "json", .type = CMD_ARG_STRING},
+    END,
+};
+static const cmd_arg a_vrange[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "start", .type = CMD_ARG_STRING},
+    {.name = "end", .type = CMD_ARG_STRING},
+    {.name = "count", .type = CMD_ARG_INTEGER, .flags = OPT},
+    END,
+};
+static const cmd_arg a_distance[] = {
+    {.name = "euclidean", .type = CMD_ARG_PURE_TOKEN, .token = "EUCLIDEAN"},
+    {.name = "cosine", .type = CMD_ARG_PURE_TOKEN, .token = "COSINE"},
+    {.name = "inner_product", .type = CMD_ARG_PURE_TOKEN, .token = "INNER_PRODUCT"},
+    END,
+};
+static const cmd_arg a_index_type[] = {
+    {.name = "hnsw", .type = CMD_ARG_PURE_TOKEN, .token = "HNSW"},
+    {.name = "brute_force", .type = CMD_ARG_PURE_TOKEN, .token = "BRUTE_FORCE"},
+    END,
+};
+static const cmd_arg a_nori_vcreate[] = {
+    {.name = "namespace", .type = CMD_ARG_STRING},
+    {.name = "dims", .type = CMD_ARG_INTEGER},
+    {.name = "distance", .type = CMD_ARG_ONEOF, .sub = a_distance},
+    {.name = "index", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_index_type},
+    {.name = "idempotency-key", .type = CMD_ARG_STRING, .token = "IDEMPOTENCY", .flags = OPT},
+    END,
+};
+static const cmd_arg a_nori_vdrop[] = {
+    {.name = "namespace", .type = CMD_ARG_STRING},
+    {.name = "idempotency-key", .type = CMD_ARG_STRING, .token = "IDEMPOTENCY", .flags = OPT},
+    END,
+};
+static const cmd_arg a_nori_vector[] = {
+    {.name = "value", .type = CMD_ARG_DOUBLE, .flags = MULTI},
+    {.name = "blob", .type = CMD_ARG_STRING, .token = "FP32"},
+    END,
+};
+static const cmd_arg a_nori_vinsert[] = {
+    {.name = "namespace", .type = CMD_ARG_STRING},
+    {.name = "id", .type = CMD_ARG_STRING},
+    {.name = "vector", .type = CMD_ARG_ONEOF, .sub = a_nori_vector},
+    {.name = "idempotency-key", .type = CMD_ARG_STRING, .token = "IDEMPOTENCY", .flags = OPT},
+    END,
+};
+static const cmd_arg a_nori_vdelete[] = {
+    {.name = "namespace", .type = CMD_ARG_STRING},
+    {.name = "id", .type = CMD_ARG_STRING},
+    {.name = "idempotency-key", .type = CMD_ARG_STRING, .token = "IDEMPOTENCY", .flags = OPT},
+    END,
+};
+static const cmd_arg a_nori_query_values[] = {
+    {.name = "value", .type = CMD_ARG_DOUBLE, .flags = MULTI},
+    END,
+};
+static const cmd_arg a_nori_query[] = {
+    {.name = "values", .type = CMD_ARG_BLOCK, .token = "VALUES", .sub = a_nori_query_values},
+    {.name = "blob", .type = CMD_ARG_STRING, .token = "FP32"},
+    END,
+};
+static const cmd_arg a_nori_vsearch[] = {
+    {.name = "namespace", .type = CMD_ARG_STRING},
+    {.name = "k", .type = CMD_ARG_INTEGER},
+    {.name = "query", .type = CMD_ARG_ONEOF, .sub = a_nori_query},
+    {.name = "withvectors", .type = CMD_ARG_PURE_TOKEN, .token = "WITHVECTORS", .flags = OPT},
+    {.name = "level", .type = CMD_ARG_ONEOF, .token = "CONSISTENCY", .flags = OPT, .sub = a_level},
+    END,
+};
+static const cmd_arg a_nori_vget[] = {
+    {.name = "namespace", .type = CMD_ARG_STRING},
+    {.name = "id", .type = CMD_ARG_STRING},
+    {.name = "level", .type = CMD_ARG_ONEOF, .token = "CONSISTENCY", .flags = OPT, .sub = a_level},
+    END,
+};
+
+/* pub/sub (pubsub.c) */
+static const cmd_arg a_channels[] = {
+    {.name = "channel", .type = CMD_ARG_STRING, .flags = MULTI},
+    END,
+};
+static const cmd_arg a_channels_opt[] = {
+    {.name = "channel", .type = CMD_ARG_STRING, .flags = OPT | MULTI},
+    END,
+};
+static const cmd_arg a_patterns[] = {
+    {.name = "pattern", .type = CMD_ARG_PATTERN, .flags = MULTI},
+    END,
+};
+static const cmd_arg a_patterns_opt[] = {
+    {.name = "pattern", .type = CMD_ARG_PATTERN, .flags = OPT | MULTI},
+    END,
+};
+static const cmd_arg a_pattern_opt[] = {
+    {.name = "pattern", .type = CMD_ARG_PATTERN, .flags = OPT},
+    END,
+};
+static const cmd_arg a_publish[] = {
+    {.name = "channel", .type = CMD_ARG_STRING},
+    {.name = "message", .type = CMD_ARG_STRING},
+    END,
+};
+
 /* ---- the table ---------------------------------------------------------------------- */
 
 #define LOCAL_FAST   (CMD_LOCAL | CMD_FAST)
@@ -400,6 +579,47 @@ static const cmd_def config_subs[] = {
     {.name = NULL},
 };
 
+static const cmd_def pubsub_subs[] = {
+    {.name = "PUBSUB|CHANNELS",
+     .arity = -2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_pubsub_channels,
+     .group = "pubsub",
+     .since = "2.8.0",
+     .complexity = "O(N) where N is the number of active channels",
+     .summary = "Returns the channels this sidecar's clients are subscribed to (those matching "
+                "the pattern, if one is given).",
+     .args = a_pattern_opt},
+    {.name = "PUBSUB|NUMSUB",
+     .arity = -2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_pubsub_numsub,
+     .group = "pubsub",
+     .since = "2.8.0",
+     .complexity = "O(N) for the number of requested channels",
+     .summary = "Returns how many of this sidecar's clients are subscribed to each channel.",
+     .args = a_channels_opt},
+    {.name = "PUBSUB|NUMPAT",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_pubsub_numpat,
+     .group = "pubsub",
+     .since = "2.8.0",
+     .complexity = "O(1)",
+     .summary = "Returns how many distinct patterns this sidecar's clients are subscribed to.",
+     .args = a_none},
+    {.name = "PUBSUB|HELP",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_pubsub_help,
+     .group = "pubsub",
+     .since = "6.2.0",
+     .complexity = "O(1)",
+     .summary = HELP_SUMMARY,
+     .args = a_none},
+    {.name = NULL},
+};
+
 /* A command NoriKV cannot do faithfully: always refused, with the reason. */
 /* A command on one key run by the compare-and-swap engine (cas.c) through its cell.c
  * function; the same function serves it inside MULTI ... EXEC. */
@@ -427,7 +647,7 @@ static const cmd_def table[] = {
     /* connection and introspection, answered by the sidecar */
     {.name = "PING",
      .arity = -1,
-     .flags = LOCAL_FAST,
+     .flags = LOCAL_FAST | CMD_PUBSUB,
      .proc = cmd_ping,
      .cell = cell_ping,
      .group = "connection",
@@ -447,7 +667,7 @@ static const cmd_def table[] = {
      .args = a_message},
     {.name = "QUIT",
      .arity = -1,
-     .flags = CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX,
+     .flags = CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX | CMD_PUBSUB,
      .proc = cmd_quit,
      .group = "connection",
      .since = "1.0.0",
@@ -456,7 +676,7 @@ static const cmd_def table[] = {
      .args = a_none},
     {.name = "RESET",
      .arity = 1,
-     .flags = CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX,
+     .flags = CMD_STATE | CMD_NOAUTH | CMD_LOADING | CMD_TX | CMD_PUBSUB,
      .proc = cmd_reset,
      .group = "connection",
      .since = "6.2.0",
@@ -801,6 +1021,201 @@ static const cmd_def table[] = {
                 "linearizable, stale_ok).",
      .args = a_nori_consistency},
 
+    /* vector sets on NoriKV's vector namespaces (key = namespace, element = vector id) */
+    {.name = "VADD",
+     .arity = -5,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_vadd,
+     .group = "vector_set",
+     .since = "8.0.0",
+     .complexity = "O(1) calls: a read of the element, an insert (and a namespace create the "
+                   "first time)",
+     .summary = "Adds an element's vector; the first VADD to a key creates its NoriKV namespace "
+                "(cosine, the vector's dimension). Returns 1 if a read just before found no such "
+                "element, else 0. CAS, NOQUANT, Q8, BIN, EF and M are accepted and ignored "
+                "(NoriKV stores float32 vectors and tunes its own index); REDUCE and SETATTR are "
+                "refused (NoriKV has no projections and no attributes).",
+     .args = a_vadd},
+    {.name = "VSIM",
+     .arity = -4,
+     .flags = CMD_READ,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_vsim,
+     .group = "vector_set",
+     .since = "8.0.0",
+     .complexity = "One NoriKV search (and a read for ELE)",
+     .summary = "Returns the COUNT (default 10) elements nearest a vector or an element, in "
+                "NoriKV's order; WITHSCORES adds Redis' cosine similarity (1 identical, 0 "
+                "opposite) computed from each vector. EF, TRUTH and NOTHREAD are accepted and "
+                "ignored; FILTER, FILTER-EF and WITHATTRIBS are refused (NoriKV keeps no "
+                "attributes).",
+     .args = a_vsim},
+    {.name = "VREM",
+     .arity = 3,
+     .flags = CMD_WRITE,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_vrem,
+     .group = "vector_set",
+     .since = "8.0.0",
+     .complexity = "O(1) calls: a read, then a delete if found",
+     .summary = "Removes an element; returns 1 if a read just before found it. The namespace "
+                "stays when its last element goes (NORI.VDROP drops it).",
+     .args = a_key_element},
+    {.name = "VEMB",
+     .arity = -3,
+     .flags = CMD_READ | CMD_FAST,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_vemb,
+     .group = "vector_set",
+     .since = "8.0.0",
+     .complexity = "O(1) calls",
+     .summary = "Returns an element's vector as stored (exactly: NoriKV does not quantize); RAW "
+                "returns f32, the normalized float32 blob and the L2 norm.",
+     .args = a_vemb},
+    {.name = "VISMEMBER",
+     .arity = 3,
+     .flags = CMD_READ | CMD_FAST,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
+     .proc = cmd_vismember,
+     .group = "vector_set",
+     .since = "8.0.0",
+     .complexity = "O(1) calls",
+     .summary = "Returns whether an element is in the vector set.",
+     .args = a_key_element},
+    REFUSED("VCARD", 2, "NoriKV cannot count a vector namespace's elements", a_key),
+    REFUSED("VDIM", 2, "NoriKV does not tell a vector namespace's dimension", a_key),
+    REFUSED("VINFO", 2, "NoriKV does not describe a vector namespace", a_key),
+    REFUSED("VRANDMEMBER", -2, "NoriKV cannot enumerate a vector namespace", a_vrandmember),
+    REFUSED("VRANGE", -4, "NoriKV cannot enumerate a vector namespace", a_vrange),
+    REFUSED("VLINKS", -3, "NoriKV does not expose its index graph", a_vlinks),
+    REFUSED("VGETATTR", 3, "NoriKV keeps no attributes with a vector", a_key_element),
+    REFUSED("VSETATTR", 4, "NoriKV keeps no attributes with a vector", a_vsetattr),
+
+    /* NoriKV's vector API */
+    {.name = "NORI.VCREATE",
+     .arity = -4,
+     .flags = CMD_WRITE,
+     .proc = cmd_nori_vcreate,
+     .group = "norikv",
+     .since = "0.2.0",
+     .complexity = "O(1)",
+     .summary = "Creates a vector namespace with a dimension and a distance; returns 1 if NoriKV "
+                "created it, 0 if it was there.",
+     .args = a_nori_vcreate},
+    {.name = "NORI.VDROP",
+     .arity = -2,
+     .flags = CMD_WRITE,
+     .proc = cmd_nori_vdrop,
+     .group = "norikv",
+     .since = "0.2.0",
+     .complexity = "O(1)",
+     .summary = "Drops a vector namespace and its vectors; returns 1 if NoriKV dropped one.",
+     .args = a_nori_vdrop},
+    {.name = "NORI.VINSERT",
+     .arity = -4,
+     .flags = CMD_WRITE,
+     .proc = cmd_nori_vinsert,
+     .group = "norikv",
+     .since = "0.2.0",
+     .complexity = "O(1)",
+     .summary = "Inserts or replaces a vector (values, or FP32 blob); returns the version [term, "
+                "index].",
+     .args = a_nori_vinsert},
+    {.name = "NORI.VDELETE",
+     .arity = -3,
+     .flags = CMD_WRITE,
+     .proc = cmd_nori_vdelete,
+     .group = "norikv",
+     .since = "0.2.0",
+     .complexity = "O(1)",
+     .summary = "Deletes a vector; returns 1 if NoriKV says it deleted one (today's server always "
+                "does).",
+     .args = a_nori_vdelete},
+    {.name = "NORI.VSEARCH",
+     .arity = -5,
+     .flags = CMD_READ,
+     .proc = cmd_nori_vsearch,
+     .group = "norikv",
+     .since = "0.2.0",
+     .complexity = "One NoriKV search",
+     .summary = "Returns the k nearest vectors, ascending by distance: one [id, distance] (with "
+                "WITHVECTORS [id, distance, vector]) per match, then search_time_us.",
+     .args = a_nori_vsearch},
+    {.name = "NORI.VGET",
+     .arity = -3,
+     .flags = CMD_READ | CMD_FAST,
+     .proc = cmd_nori_vget,
+     .group = "norikv",
+     .since = "0.2.0",
+     .complexity = "O(1)",
+     .summary = "Returns a vector's values, or nil.",
+     .args = a_nori_vget},
+
+    /* pub/sub: cluster events on norikv:topology */
+    {.name = "SUBSCRIBE",
+     .arity = -2,
+     .flags = CMD_STATE | CMD_PUBSUB,
+     .proc = cmd_subscribe,
+     .group = "pubsub",
+     .since = "2.0.0",
+     .complexity = "O(N) where N is the number of channels to subscribe to",
+     .summary = "Listens for messages on channels: norikv:topology gets one JSON message per "
+                "cluster view change; other channels never deliver (NoriKV has no pub/sub).",
+     .args = a_channels},
+    {.name = "UNSUBSCRIBE",
+     .arity = -1,
+     .flags = CMD_STATE | CMD_PUBSUB,
+     .proc = cmd_unsubscribe,
+     .group = "pubsub",
+     .since = "2.0.0",
+     .complexity = "O(N) where N is the number of channels to unsubscribe",
+     .summary = "Stops listening on channels (all, when none is named).",
+     .args = a_channels_opt},
+    {.name = "PSUBSCRIBE",
+     .arity = -2,
+     .flags = CMD_STATE | CMD_PUBSUB,
+     .proc = cmd_psubscribe,
+     .group = "pubsub",
+     .since = "2.0.0",
+     .complexity = "O(N) where N is the number of patterns to subscribe to",
+     .summary = "Listens for messages on channels matching glob patterns (norikv:* gets the "
+                "topology events).",
+     .args = a_patterns},
+    {.name = "PUNSUBSCRIBE",
+     .arity = -1,
+     .flags = CMD_STATE | CMD_PUBSUB,
+     .proc = cmd_punsubscribe,
+     .group = "pubsub",
+     .since = "2.0.0",
+     .complexity = "O(N) where N is the number of patterns to unsubscribe",
+     .summary = "Stops listening on patterns (all, when none is named).",
+     .args = a_patterns_opt},
+    {.name = "PUBSUB",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_container,
+     .group = "pubsub",
+     .since = "2.8.0",
+     .complexity = "Depends on subcommand.",
+     .summary = "A container for Pub/Sub commands.",
+     .args = a_none,
+     .subs = pubsub_subs},
+    REFUSED("PUBLISH", 3, "NoriKV has no pub/sub: only the sidecar publishes (norikv:topology)",
+            a_publish),
+    REFUSED("SPUBLISH", 3, "NoriKV has no pub/sub: only the sidecar publishes (norikv:topology)",
+            a_publish),
+
     /* what NoriKV cannot do faithfully is refused, with the reason */
     REFUSED("SETNX", 3, "NoriKV has no atomic put-if-absent", a_kv_pair),
     REFUSED("MSETNX", -3, "NoriKV has no atomic put-if-absent", a_mset),
@@ -960,6 +1375,15 @@ bool cmd_check(req *r)
     }
     if ((d->arity > 0 && r->argc != d->arity) || (d->arity < 0 && r->argc < -d->arity)) {
         reply_wrong_arity(r);
+        return false;
+    }
+    if (pubsub_mode(c) && !(d->flags & CMD_PUBSUB)) {
+        char name[64];
+        lower(name, d->name, sizeof(name));
+        reply_errorf(r,
+                     "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                     "QUIT / RESET are allowed in this context",
+                     name);
         return false;
     }
     if (c->s->draining && !(d->flags & CMD_LOADING) && !(d->flags & CMD_LOCAL)) {

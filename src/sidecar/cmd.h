@@ -1,7 +1,8 @@
 /*
  * cmd: the command table, the one source of dispatch, arity checks, flags, COMMAND,
  * COMMAND COUNT/INFO/DOCS/LIST and the README's command table. Handlers live in
- * cmd_conn.c (connection and introspection) and cmd_data.c (data, on the cluster).
+ * cmd_conn.c (connection and introspection), cmd_data.c (data, on the cluster),
+ * cmd_vector.c (vector sets and NoriKV's vector API) and pubsub.c (pub/sub).
  */
 #ifndef NORIKV_CMD_H
 #define NORIKV_CMD_H
@@ -24,6 +25,7 @@ enum cmd_flag {
     CMD_REFUSED = 1 << 6, /* NoriKV cannot do it faithfully: always refused with why */
     CMD_LOADING = 1 << 7, /* allowed while the sidecar drains */
     CMD_TX = 1 << 8,      /* runs at once inside MULTI (the others are queued) */
+    CMD_PUBSUB = 1 << 9,  /* allowed in RESP2 subscribe mode */
 };
 
 /* An argument's type, as COMMAND DOCS names it (cmd_arg_type_name). */
@@ -99,6 +101,12 @@ cmd_proc cmd_config_get, cmd_config_help;
 /* cmd_data.c */
 cmd_proc cmd_get, cmd_set, cmd_setex, cmd_psetex, cmd_del, cmd_exists, cmd_mget, cmd_mset,
     cmd_nori_put, cmd_nori_get, cmd_nori_del;
+/* cmd_vector.c */
+cmd_proc cmd_vadd, cmd_vsim, cmd_vrem, cmd_vemb, cmd_vismember, cmd_nori_vcreate, cmd_nori_vdrop,
+    cmd_nori_vinsert, cmd_nori_vdelete, cmd_nori_vsearch, cmd_nori_vget;
+/* pubsub.c */
+cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe, cmd_pubsub_channels,
+    cmd_pubsub_numsub, cmd_pubsub_numpat, cmd_pubsub_help;
 
 /* Reply helpers for handlers: into r's reply buffer, in the client's protocol. */
 struct evbuffer *reply(req *r);

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "info.h"
+#include "pubsub.h"
 #include "xalloc.h"
 
 static int proto_of(req *r)
@@ -21,7 +22,13 @@ static int proto_of(req *r)
 
 void cmd_ping(req *r)
 {
-    if (r->argc == 1)
+    if (pubsub_mode(r->c) && r->argc <= 2) {
+        /* Redis' answer in subscribe mode, which a subscriber reads as a message */
+        resp_add_array(reply(r), 2);
+        resp_add_bulk_str(reply(r), "pong");
+        resp_add_bulk(reply(r), r->argc == 2 ? r->argv[1].ptr : "",
+                      r->argc == 2 ? r->argv[1].len : 0);
+    } else if (r->argc == 1)
         resp_add_simple(reply(r), "PONG");
     else if (r->argc == 2)
         resp_add_bulk(reply(r), r->argv[1].ptr, r->argv[1].len);
@@ -182,6 +189,7 @@ void cmd_reset(req *r)
     c->consistency = KV_LEASE;
     c->authenticated = false;
     tx_reset(c);
+    pubsub_client_reset(c);
     resp_add_simple(reply(r), "RESET");
     req_done(r);
 }

@@ -63,7 +63,8 @@
       "than max_bulk.")                                                                            \
     X(sidecar, reply_backlog, SIZE, 65536, 4294967296, "4194304", true,                            \
       "Bytes of replies not yet sent to a client above which the sidecar stops reading that "      \
-      "client's requests until it catches up.")                                                    \
+      "client's requests until it catches up; a subscriber with more than this unsent when a "     \
+      "pub/sub message comes is closed.")                                                          \
     X(sidecar, max_reply, SIZE, 65536, 4294967296, "67108864", true,                               \
       "Largest reply the sidecar builds for one request, in bytes: a request whose reply "         \
       "would be larger, such as an MGET of many big values, is answered with an error "            \

@@ -22,6 +22,7 @@
 
 typedef struct client client;
 typedef struct cas_block cas_block;
+struct pubsub;
 
 typedef struct sidecar {
     struct event_base *base;
@@ -44,6 +45,7 @@ typedef struct sidecar {
     bool draining;
     int64_t drain_deadline_ms;
     stats st;
+    struct pubsub *pubsub; /* pub/sub subscribers (pubsub.c), NULL while there are none */
 } sidecar;
 
 #endif

@@ -2,10 +2,12 @@
  * fuzz_cmd: libFuzzer target for the command layer. Random argument vectors go through the
  * real scheduler and command table (client.c, cmd*.c, tx.c, cas.c, info.c) on one client,
  * over a socketpair as an application would send them, against the fake cluster client
- * (tests/unit/fake_kv.c): answering from its store by itself, or completed by the input in
- * any order with any outcome. Every request must get exactly one reply, well-formed RESP,
- * unless the connection closed (QUIT, CLIENT KILL); what the client holds must stay within
- * reply_backlog plus max_reply; once idle it must hold nothing and have nothing in flight.
+ * (tests/unit/fake_kv.c, which serves no Vector calls: a vector command is sent as PING),
+ * answering from its store by itself or completed by the input in any order with any
+ * outcome. Every request must get exactly one reply, well-formed RESP (a (P)(UN)SUBSCRIBE
+ * one per channel), unless the connection closed (QUIT, CLIENT KILL); what the client holds
+ * must stay within reply_backlog plus max_reply; once idle it must hold nothing and have
+ * nothing in flight.
  *
  * Input: byte 0 chooses the settings (bit 0: the input completes the operations; bit 1:
  * small reply_backlog, max_reply and max_pending; bit 2: HELLO 3 first). Then requests,
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -98,6 +101,7 @@ typedef struct wire {
 static sidecar S;
 static int peer = -1;
 static wire out;
+static bool pubsub_sent; /* (P)(UN)SUBSCRIBE answer once per channel: one reply or more */
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
@@ -287,6 +291,17 @@ static size_t add_word(char *buf, size_t cap, size_t len, const char *w, size_t 
     return len + 2;
 }
 
+/* The vector commands: the fake cluster client does not serve Vector calls. */
+static bool vector_command(const char *name)
+{
+    for (size_t i = 0; i < cmd_count(); i++) {
+        const cmd_def *d = cmd_at(i);
+        if (strcasecmp(d->name, name) == 0)
+            return strcmp(d->group, "vector_set") == 0 || strncasecmp(name, "NORI.V", 6) == 0;
+    }
+    return false;
+}
+
 /* Encodes the next request of the input into buf; 0 when the input has no more. */
 static size_t next_request(input *in, char *buf, size_t cap)
 {
@@ -309,7 +324,11 @@ static size_t next_request(input *in, char *buf, size_t cap)
     } else {
         name = cmd_at((size_t)cmdb % cmd_count())->name;
     }
+    if (vector_command(name))
+        name = "PING";
     bar = strchr(name, '|');
+    if (strcasestr(name, "SUBSCRIBE") != NULL)
+        pubsub_sent = true;
     nwords = 1 + count % MAX_WORDS + (bar != NULL);
     len = (size_t)snprintf(buf, cap, "*%d\r\n", nwords);
     if (bar != NULL) {
@@ -362,6 +381,7 @@ static void setup(unsigned flags)
     client_accept(&S, sv[0], "/tmp/fuzz_cmd.sock:0", true);
     peer = sv[1];
     memset(&out, 0, sizeof(out));
+    pubsub_sent = false;
 }
 
 static void teardown(void)
@@ -423,7 +443,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(c->queued_bytes == 0 && c->done_bytes == 0 && c->reserved_bytes == 0);
         CHECK(evbuffer_get_length(c->out) == 0);
         CHECK(fake_kv_outstanding() == 0);
-        CHECK(count_replies() == sent);
+        CHECK(pubsub_sent ? count_replies() >= sent : count_replies() == sent);
     } else {
         CHECK(count_replies() <= sent);
     }

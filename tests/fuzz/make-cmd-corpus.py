@@ -91,6 +91,9 @@ CASES = {
                          req("INFO", "all"), done(), req("COMMAND|DOCS"),
                          done(*[FOUND] * 7)),
     "long-pipeline": case(0, *([req("PING")] * 100 + [req("GET", "k0")] + [req("ECHO", "x")] * 99)),
+    "subscribe": case(0, req("SUBSCRIBE", "norikv:topology", "other"), req("PING"),
+                      req("GET", "k0"), req("PSUBSCRIBE", "*"), req("UNSUBSCRIBE"),
+                      req("PUNSUBSCRIBE"), req("GET", "k0")),
     "resp3-small": case(RESP3 | SMALL, req("CLIENT|LIST"), req("CONFIG|GET", "*"),
                         req("MGET", "k0", "k1"), req("PING", "x")),
 }

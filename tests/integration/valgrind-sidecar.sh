@@ -1,5 +1,6 @@
 #!/bin/sh
-# norikv-sidecar under valgrind through a workout: redis-benchmark, every command family,
+# norikv-sidecar under valgrind through a workout: redis-benchmark, every command family
+# (vector sets and NORI.V* on a devnode serving Vector, subscribers to cluster events),
 # pipelines, a protocol error, a client leaving with operations in flight, then SIGTERM
 # with a client connected. Any definite, indirect or possible leak or memory error makes
 # valgrind exit 99 and this test fail.
@@ -22,7 +23,8 @@ trap cleanup EXIT
 
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
     base=$(( (($$ * 13 + attempt * 7919) % 30000) + 20000 ))
-    "$DEVNODE" --nodes 3 --base-port "$base" > "$dir/devnode.out" 2>&1 &
+    "$DEVNODE" --nodes 3 --base-port "$base" --vector --view cluster \
+        --control "$dir/ctl.sock" > "$dir/devnode.out" 2>&1 &
     devnode=$!
     for i in $(seq 1 100); do
         [ "$(grep -c 'ready on' "$dir/devnode.out")" -eq 3 ] && break
@@ -82,6 +84,37 @@ check hello proto $R -3 hello 3
 check client-list id= $R client list
 check refused 'not supported' $R dbsize
 check unknown 'unknown command' $R frob
+check vadd 1 $R vadd vs VALUES 3 1 0 0 a
+check vadd-b 1 $R vadd vs VALUES 3 0 1 0 b
+check vsim-scores 0.5 $R vsim vs VALUES 3 1 0 0 WITHSCORES
+check vsim-ele b $R -3 vsim vs ELE a WITHSCORES
+check vemb-raw f32 $R vemb vs a RAW
+check vismember 1 $R vismember vs a
+check vrem 1 $R vrem vs a
+check vset-refused 'not supported' $R vcard vs
+check vset-error 'dimension mismatch' $R vsim vs VALUES 2 1 0
+check nori-vcreate 1 $R nori.vcreate nv 2 euclidean
+check nori-vinsert 1 $R nori.vinsert nv p 1 2
+check nori-vsearch p $R nori.vsearch nv 1 values 1 2 withvectors
+check nori-vget 2 $R nori.vget nv p
+check nori-vdrop 1 $R nori.vdrop nv
+# subscribers (RESP2, RESP3 by pattern) that get an event, then leave while subscribed
+$R subscribe norikv:topology other > "$dir/sub.out" 2>&1 &
+sub=$!
+$R -3 psubscribe 'norikv:*' > "$dir/psub.out" 2>&1 &
+psub=$!
+sleep 2
+echo 'move 3 2' | timeout 10 socat - "UNIX-CONNECT:$dir/ctl.sock" > /dev/null
+echo 'move 3 1' | timeout 10 socat - "UNIX-CONNECT:$dir/ctl.sock" > /dev/null
+check pubsub-numsub 1 $R pubsub numsub norikv:topology
+sleep 2
+kill "$sub" "$psub" 2>/dev/null
+wait "$sub" "$psub" 2>/dev/null
+grep -q leader_changes "$dir/sub.out"
+verdict $? subscribe "$(cat "$dir/sub.out")"
+grep -q leader_changes "$dir/psub.out"
+verdict $? psubscribe "$(cat "$dir/psub.out")"
+check publish-refused 'not supported' $R publish other x
 check benchmark 'requests per second' redis-benchmark -s "$sock" -n 2000 -c 20 -P 4 -t ping,set,get,mset -q
 printf 'PING\r\n*1\r\nfoo\r\n' | timeout 10 socat - "UNIX-CONNECT:$sock" > "$dir/proto.out" 2>&1
 grep -q "Protocol error: expected" "$dir/proto.out"

@@ -24,6 +24,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "fake_kv.h"
+#include "pubsub.h"
 #include "sidecar.h"
 #include "stats.h"
 
@@ -918,6 +919,122 @@ START_TEST(test_info_sections_once)
 }
 END_TEST
 
+/* ---- pub/sub ------------------------------------------------------------------------ */
+
+/* A view change: shard s moved from a to b (n times, for a big message). */
+static void fire_moves(int n)
+{
+    static kv_leader_change ch[1024];
+    kv_topology_event ev = {.has_previous = true, .previous_epoch = 4, .epoch = 5};
+
+    for (int i = 0; i < n; i++)
+        ch[i] = (kv_leader_change){(uint32_t)i, "127.0.0.1:9001", "127.0.0.1:9002"};
+    ev.changes = ch;
+    ev.n_changes = (size_t)n;
+    fake_kv_topology_event(&ev);
+}
+
+/* RESP2 subscribe mode: only the subscribe commands, PING, QUIT and RESET run; the
+ * topology listener lives while someone is subscribed. */
+START_TEST(test_subscribe_mode)
+{
+    pipeline("SUBSCRIBE norikv:topology", "GET k", "PING", "PING hi", NULL);
+    expect_wire("*3\r\n$9\r\nsubscribe\r\n$15\r\nnorikv:topology\r\n:1\r\n"
+                "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
+                "/ RESET are allowed in this context\r\n"
+                "*2\r\n$4\r\npong\r\n$0\r\n\r\n*2\r\n$4\r\npong\r\n$2\r\nhi\r\n");
+    ck_assert_int_eq(fake_kv_count(), 0); /* the GET never reached the cluster */
+    ck_assert_int_eq(fake_kv_topology_listeners(), 1);
+    fire_moves(1);
+    expect_wire("*3\r\n$7\r\nmessage\r\n$15\r\nnorikv:topology\r\n$151\r\n"
+                "{\"previous_epoch\":4,\"current_epoch\":5,\"added_nodes\":[],\"removed_nodes\":[],"
+                "\"leader_changes\":[{\"shard\":0,\"old\":\"127.0.0.1:9001\",\"new\":\"127.0.0.1:"
+                "9002\"}]}\r\n");
+    pipeline("UNSUBSCRIBE", "GET k", NULL);
+    expect_wire("*3\r\n$11\r\nunsubscribe\r\n$15\r\nnorikv:topology\r\n:0\r\n");
+    ck_assert_int_eq(fake_kv_topology_listeners(), 0);
+    assert_op(0, FAKE_GET, "k");
+    fake_kv_missing(0);
+    expect_wire("$-1\r\n");
+}
+END_TEST
+
+/* RESP3: pushes between the replies of ordinary commands, never inside one. */
+START_TEST(test_resp3_push_between_replies)
+{
+    pipeline("HELLO 3", "PSUBSCRIBE norikv:*", NULL);
+    take();
+    pipeline("GET a", NULL);
+    pump();
+    assert_op(0, FAKE_GET, "a");
+    fire_moves(1); /* while the GET is out */
+    const char *w = take();
+    ck_assert_msg(
+        strncmp(w, ">4\r\n$8\r\npmessage\r\n$8\r\nnorikv:*\r\n$15\r\nnorikv:topology\r\n", 54) == 0,
+        "a push first: %s", w);
+    fake_kv_found(0, "A");
+    expect_wire("$1\r\nA\r\n");
+    pipeline("RESET", NULL);
+    expect_wire("+RESET\r\n");
+    ck_assert_int_eq(fake_kv_topology_listeners(), 0);
+}
+END_TEST
+
+/* A subscriber that never reads: once its unsent output is over reply_backlog, the next
+ * message closes it; its output never held much more than the backlog. */
+START_TEST(test_silent_subscriber_bounded)
+{
+    client *c;
+    size_t most = 0;
+    int events = 0;
+
+    S.cfg.sidecar.reply_backlog = 65536;
+    pipeline("SUBSCRIBE norikv:topology", NULL);
+    take();
+    while (S.nclients == 1 && events < 1000) {
+        c = the_client();
+        most = evbuffer_get_length(c->out) > most ? evbuffer_get_length(c->out) : most;
+        fire_moves(1024); /* about 60 KB of JSON */
+        events++;
+        pump();
+    }
+    ck_assert_int_eq(S.nclients, 0);
+    ck_assert_uint_eq(S.st.client_output_buffer_limit_disconnections, 1);
+    ck_assert_int_eq(fake_kv_topology_listeners(), 0);
+    ck_assert_uint_le(most, 65536 + 70000);
+    ck_assert_int_gt(events, 2);
+}
+END_TEST
+
+START_TEST(test_pattern_match)
+{
+    static const struct {
+        const char *pat, *s;
+        bool match;
+    } cases[] = {
+        {"norikv:*", "norikv:topology", true},
+        {"*", "", true},
+        {"norikv:?opology", "norikv:topology", true},
+        {"norikv:[st]opology", "norikv:topology", true},
+        {"norikv:[^t]opology", "norikv:topology", false},
+        {"norikv:[a-z]*", "norikv:topology", true},
+        {"norikv:[A-Z]*", "norikv:topology", false},
+        {"norikv\\*", "norikv*", true},
+        {"norikv\\*", "norikv:", false},
+        {"nori*logy", "norikv:topology", true},
+        {"*:*:*", "norikv:topology", false},
+        {"norikv:topology", "norikv:topolog", false},
+        {"norikv:topolog", "norikv:topology", false},
+        {"n*y", "norikv:topology", true},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(pubsub_match(cases[i].pat, strlen(cases[i].pat), cases[i].s,
+                                   strlen(cases[i].s)) == cases[i].match,
+                      "'%s' vs '%s'", cases[i].pat, cases[i].s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("client");
@@ -926,7 +1043,8 @@ int main(void)
     TCase *gone = tcase_create("clients that go");
     TCase *now = tcase_create("completion at once or from the loop");
     TCase *bp = tcase_create("back-pressure");
-    TCase *all[] = {order, errs, gone, now, bp};
+    TCase *ps = tcase_create("pub/sub");
+    TCase *all[] = {order, errs, gone, now, bp, ps};
     SRunner *sr;
     int failed;
 
@@ -965,6 +1083,10 @@ int main(void)
     tcase_add_test(errs, test_client_kill_self_ends_pipeline);
     tcase_add_test(bp, test_config_get_costly_patterns);
     tcase_add_test(order, test_info_sections_once);
+    tcase_add_test(ps, test_subscribe_mode);
+    tcase_add_test(ps, test_resp3_push_between_replies);
+    tcase_add_test(ps, test_silent_subscriber_bounded);
+    tcase_add_test(ps, test_pattern_match);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -87,7 +87,7 @@ START_TEST(test_subcommands)
                               d->subs[j].name, s->name);
         }
     }
-    ck_assert_uint_eq(containers, 3); /* CLIENT, COMMAND, CONFIG */
+    ck_assert_uint_eq(containers, 4); /* CLIENT, COMMAND, CONFIG, PUBSUB */
 }
 END_TEST
 

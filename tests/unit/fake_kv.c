@@ -455,3 +455,65 @@ const kv_view_node *kv_view_nodes(const kv_client *c, size_t *n)
     *n = 0;
     return NULL;
 }
+
+/* ---- topology events and the vector operations -------------------------------------- */
+
+#define FAKE_LISTENERS 8
+
+static struct {
+    kv_topology_listener *fn;
+    void *arg;
+} listeners[FAKE_LISTENERS];
+
+int kv_subscribe_topology(kv_client *c, kv_topology_listener *fn, void *arg)
+{
+    (void)c;
+    for (int i = 0; i < FAKE_LISTENERS; i++) {
+        if (listeners[i].fn == NULL) {
+            listeners[i].fn = fn;
+            listeners[i].arg = arg;
+            return i;
+        }
+    }
+    return -1;
+}
+
+void kv_unsubscribe_topology(kv_client *c, int id)
+{
+    (void)c;
+    if (id >= 0 && id < FAKE_LISTENERS)
+        listeners[id].fn = NULL;
+}
+
+int fake_kv_topology_listeners(void)
+{
+    int n = 0;
+
+    for (int i = 0; i < FAKE_LISTENERS; i++)
+        n += listeners[i].fn != NULL;
+    return n;
+}
+
+void fake_kv_topology_event(const kv_topology_event *ev)
+{
+    for (int i = 0; i < FAKE_LISTENERS; i++)
+        if (listeners[i].fn != NULL)
+            listeners[i].fn(ev, listeners[i].arg);
+}
+
+#define NOT_FAKED(op, args)                                                                        \
+    kv_op *op(kv_client *c, const args *a, kv_callback *cb, void *arg)                             \
+    {                                                                                              \
+        (void)c;                                                                                   \
+        (void)a;                                                                                   \
+        (void)cb;                                                                                  \
+        (void)arg;                                                                                 \
+        die(#op " is not faked");                                                                  \
+        return NULL;                                                                               \
+    }
+NOT_FAKED(kv_vcreate, kv_vcreate_args)
+NOT_FAKED(kv_vdrop, kv_vdrop_args)
+NOT_FAKED(kv_vinsert, kv_vinsert_args)
+NOT_FAKED(kv_vdelete, kv_vdelete_args)
+NOT_FAKED(kv_vsearch, kv_vsearch_args)
+NOT_FAKED(kv_vget, kv_vget_args)

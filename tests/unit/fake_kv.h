@@ -80,4 +80,9 @@ void fake_kv_missing(int n);
 void fake_kv_ok(int n);
 void fake_kv_fail(int n, kv_err err, const char *message);
 
+/* Topology events: how many listeners are subscribed now, and an event told to them. The
+ * vector operations are not faked: calling one aborts the test. */
+int fake_kv_topology_listeners(void);
+void fake_kv_topology_event(const kv_topology_event *ev);
+
 #endif
