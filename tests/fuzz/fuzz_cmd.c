@@ -429,6 +429,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Whatever is still out completes: from the store, or as the input said, then missing. */
     for (int rounds = 0; rounds < 10000 && the_client() != NULL; rounds++) {
         pump();
+        if (the_client() == NULL) /* closed: QUIT, CLIENT KILL, EOF after the last reply */
+            break;
         if (fake_kv_outstanding() == 0 && the_client()->nreqs == 0 &&
             evbuffer_get_length(the_client()->out) == 0)
             break;
@@ -445,7 +447,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(fake_kv_outstanding() == 0);
         CHECK(pubsub_sent ? count_replies() >= sent : count_replies() == sent);
     } else {
-        CHECK(count_replies() <= sent);
+        CHECK(pubsub_sent || count_replies() <= sent);
     }
     teardown();
     return 0;
