@@ -272,6 +272,7 @@ static void enqueue_error(client *c, const char *text)
     r->reply = evbuffer_new();
     resp_add_error(r->reply, text);
     c->s->st.total_error_replies++;
+    stats_count_error(&c->s->st, text, strlen(text));
     append(c, r);
 }
 
@@ -346,6 +347,16 @@ static void start(req *r)
     r->in_proc = false;
 }
 
+/* The kind of an error reply (its first word), for INFO errorstats. */
+static void count_error_kind(stats *st, struct evbuffer *reply)
+{
+    char head[STATS_ERROR_NAME_MAX + 1];
+    ev_ssize_t n = reply != NULL ? evbuffer_copyout(reply, head, sizeof(head)) : 0;
+
+    if (n > 1 && head[0] == '-')
+        stats_count_error(st, head + 1, (size_t)n - 1);
+}
+
 void req_done(req *r)
 {
     client *c = r->c;
@@ -372,14 +383,18 @@ void req_done(req *r)
         if (r->rejected) {
             cs->rejected_calls++;
         } else {
+            uint64_t took = (uint64_t)(clock_now_us() - r->start_us);
             cs->calls++;
-            cs->usec += (uint64_t)(clock_now_us() - r->start_us);
+            cs->usec += took;
+            stats_record_latency(cs, took);
             if (r->failed)
                 cs->failed_calls++;
         }
     }
-    if (r->failed)
+    if (r->failed) {
         st->total_error_replies++;
+        count_error_kind(st, r->reply);
+    }
     /* Finished inside its own start (a local command, an argument error): advance(), up
      * the stack, sees it. Otherwise a cluster callback from the loop: move on now. kv.h
      * promises no callback runs inside the call that started it, so nothing else can
@@ -618,6 +633,8 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     s->st.total_connections_received++;
     if (s->nclients >= s->cfg.sidecar.max_clients || s->draining) {
         s->st.rejected_connections++;
+        log_limited(&s->reject_log, LOG_WARNING, "turned a client away (%s): %s", addr,
+                    s->draining ? "draining" : "max number of clients reached");
         if (write(fd, full, sizeof(full) - 1) < 0)
             log_debug("could not tell a refused client why");
         close(fd);

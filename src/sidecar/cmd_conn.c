@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "info.h"
+#include "log.h"
 #include "pubsub.h"
 #include "xalloc.h"
 
@@ -66,6 +67,14 @@ static bool password_ok(const sidecar *s, const resp_arg *user, const resp_arg *
 
 static const char wrongpass[] = "WRONGPASS invalid username-password pair or user is disabled.";
 
+/* Wrong passwords are worth an operator's look (a misconfigured app, or guessing), once
+ * per burst. */
+static void log_wrongpass(req *r, const char *how)
+{
+    log_limited(&r->c->s->auth_log, LOG_WARNING, "client %s (id %llu): %s with a wrong password",
+                r->c->addr, (unsigned long long)r->c->id, how);
+}
+
 void cmd_auth(req *r)
 {
     sidecar *s = r->c->s;
@@ -77,6 +86,7 @@ void cmd_auth(req *r)
         reply_error(r, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
     } else if (!password_ok(s, user, &r->argv[r->argc - 1])) {
+        log_wrongpass(r, "AUTH");
         reply_error(r, wrongpass);
     } else {
         r->c->authenticated = true;
@@ -136,6 +146,7 @@ void cmd_hello(req *r)
     if (pass != NULL) {
         if (s->cfg.sidecar.requirepass[0] == '\0' ? strcmp(user->ptr, "default") != 0
                                                   : !password_ok(s, user, pass)) {
+            log_wrongpass(r, "HELLO AUTH");
             reply_error(r, wrongpass);
             req_done(r);
             return;

@@ -28,6 +28,8 @@ typedef struct conf {
         long max_pending;        /* requests queued per client above which reading pauses */
         int timeout;             /* seconds an idle client may stay, 0: forever */
         int cas_max_rounds;      /* reads and conditional writes of one read-modify-write */
+        int drain_accept_ms;     /* the listeners stay open this long after SIGTERM */
+        int drain_timeout;       /* seconds in-flight commands then get before exit */
     } sidecar;
     struct {
         char *nodes;
@@ -35,6 +37,11 @@ typedef struct conf {
         int timeout_ms;
         int channels_per_node;
         bool watch_cluster;
+        bool tls;              /* gRPC's SSL credentials to the nodes */
+        char *tls_ca;          /* PEM roots, "" : gRPC's defaults */
+        char *tls_cert;        /* client certificate, "" : none */
+        char *tls_key;         /* its key */
+        char *tls_server_name; /* "" : the host dialled */
     } cluster;
     struct {
         int max_attempts;
@@ -43,7 +50,11 @@ typedef struct conf {
         int jitter_ms;
     } retry;
     struct {
-        char *level; /* error, warning, notice, info, debug */
+        char *listen; /* "ip:port" or a Unix socket path; "" : off */
+    } metrics;
+    struct {
+        char *level;  /* error, warning, notice, info, debug */
+        char *format; /* text, json */
     } log;
 } conf;
 

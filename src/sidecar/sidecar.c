@@ -31,10 +31,10 @@
 #include "config.h"
 #include "info.h"
 #include "log.h"
+#include "metrics.h"
 #include "sidecar.h"
 #include "xalloc.h"
 
-#define DRAIN_MS 5000
 /* Out of file descriptors, accepting pauses this long before trying again, and says so
  * in the log at most once per interval. */
 #define ACCEPT_RETRY_MS        100
@@ -298,6 +298,9 @@ static void close_listeners(sidecar *s)
 
 /* ---- the loop's own events ---------------------------------------------------------- */
 
+static void stop_accepting(sidecar *s);
+static void arm_drain_timer(sidecar *s);
+
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -331,7 +334,12 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
                 client_kill(c);
         }
     }
+    if (s->drain_accepting && now >= s->drain_accept_until_ms)
+        stop_accepting(s);
     if (s->draining && (drained(s) || now >= s->drain_deadline_ms)) {
+        if (!drained(s))
+            log_warning("drain: %d s passed with commands in flight: exiting anyway",
+                        s->cfg.sidecar.drain_timeout);
         event_base_loopbreak(s->base);
         return;
     }
@@ -345,15 +353,56 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 #endif
 }
 
-static void begin_drain(sidecar *s)
+/* The end of drain_accept_ms: no new clients from now on; what is in flight gets
+ * drain_timeout. */
+static void stop_accepting(sidecar *s)
 {
+    s->drain_accepting = false;
     s->draining = true;
-    s->drain_deadline_ms = clock_now_ms() + DRAIN_MS;
-    sd_notify(0, "STOPPING=1");
-    log_notice("draining: no new connections, finishing what is in flight");
+    s->drain_deadline_ms = clock_now_ms() + (int64_t)s->cfg.sidecar.drain_timeout * 1000;
+    log_notice("draining: no new connections, finishing what is in flight (%d s at most)",
+               s->cfg.sidecar.drain_timeout);
     close_listeners(s);
     if (drained(s))
         event_base_loopbreak(s->base);
+}
+
+static void begin_drain(sidecar *s)
+{
+    s->stopping = true;
+    sd_notify(0, "STOPPING=1");
+    if (s->cfg.sidecar.drain_accept_ms > 0) {
+        /* /readyz says 503 from now on, so that traffic moves away, while late clients
+         * are still taken; on_cron closes the listeners when the time is up */
+        s->drain_accepting = true;
+        s->drain_accept_until_ms = clock_now_ms() + s->cfg.sidecar.drain_accept_ms;
+        log_notice("draining: still accepting clients for %d ms", s->cfg.sidecar.drain_accept_ms);
+        arm_drain_timer(s);
+        return;
+    }
+    stop_accepting(s);
+}
+
+static void on_drain_accept_end(evutil_socket_t fd, short what, void *arg)
+{
+    sidecar *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (s->drain_accepting)
+        stop_accepting(s);
+}
+
+/* The accept window ends on time, not at the next once-a-second cron. */
+static void arm_drain_timer(sidecar *s)
+{
+    struct timeval tv = {s->cfg.sidecar.drain_accept_ms / 1000,
+                         (s->cfg.sidecar.drain_accept_ms % 1000) * 1000};
+
+    if (s->drain_ev == NULL)
+        s->drain_ev = evtimer_new(s->base, on_drain_accept_end, s);
+    if (s->drain_ev == NULL || evtimer_add(s->drain_ev, &tv) != 0)
+        log_warning("drain: no timer; the accept window ends at the next second");
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -361,7 +410,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     sidecar *s = arg;
 
     (void)what;
-    if (s->draining) {
+    if (s->stopping) {
         log_notice("signal %d again: exiting now", (int)sig);
         event_base_loopbreak(s->base);
         return;
@@ -371,11 +420,20 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 static cli_opts opts_for_reload;
 
+static void apply_log_settings(const conf *c)
+{
+    int lvl = log_level_parse(c->log.level), fmt = log_format_parse(c->log.format);
+
+    log_current = lvl >= 0 ? (log_level)lvl : LOG_NOTICE;
+    log_format_current = fmt >= 0 ? (log_format)fmt : LOG_FORMAT_TEXT;
+}
+
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     sidecar *s = arg;
     conf fresh;
-    char err[512], a[1024], b[1024];
+    char err[512], a[1024], b[1024], names[512] = "";
+    size_t used = 0;
     int changed = 0;
 
     (void)sig;
@@ -396,22 +454,22 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
             char e2[256];
             conf_set(&s->cfg, conf_name(i), b, e2, sizeof(e2));
             changed++;
+            if (used < sizeof(names))
+                used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+                                         changed > 1 ? ", " : "", conf_name(i));
         } else {
             log_warning("reload: %s changed but needs a restart to take effect", conf_name(i));
         }
     }
-    {
-        int lvl = log_level_parse(s->cfg.log.level);
-        if (lvl >= 0)
-            log_current = (log_level)lvl;
-    }
+    apply_log_settings(&s->cfg);
     conf_free(&fresh);
     {
         kv_config kc;
         conf_kv_config(&s->cfg, &kc);
         kv_client_set_limits(s->kv, kc.timeout_ms, &kc.retry);
     }
-    log_notice("reload: %d key%s changed", changed, changed == 1 ? "" : "s");
+    log_notice("reload: %d key%s changed%s%s%s", changed, changed == 1 ? "" : "s",
+               changed ? " (" : "", names, changed ? ")" : "");
     client_resume_all(s);
     sd_notify(0, "READY=1");
 }
@@ -451,6 +509,13 @@ static int run(sidecar *s)
         return 1;
     if (open_listeners(s) != 0)
         return 1;
+    if (s->cfg.metrics.listen[0] != '\0') {
+        s->metrics = metrics_start(s, err, sizeof(err));
+        if (s->metrics == NULL) {
+            log_error("metrics: %s", err);
+            return 1;
+        }
+    }
     log_notice("ready: clients on %s, cluster %s", s->cfg.sidecar.listen, s->cfg.cluster.nodes);
     if (s->cfg.sidecar.port)
         log_notice("also on 127.0.0.1:%d", s->cfg.sidecar.port);
@@ -464,6 +529,8 @@ static void teardown(sidecar *s)
     while (!LIST_EMPTY(&s->clients))
         client_free(LIST_FIRST(&s->clients));
     close_listeners(s);
+    metrics_stop(s->metrics);
+    s->metrics = NULL;
     kv_client_free(s->kv); /* cancels what is still out, drains the completion queue */
     if (s->flush_ev)
         event_free(s->flush_ev);
@@ -477,13 +544,15 @@ static void teardown(sidecar *s)
         event_free(s->sighup_ev);
     if (s->accept_retry_ev)
         event_free(s->accept_retry_ev);
+    if (s->drain_ev)
+        event_free(s->drain_ev);
 }
 
 int main(int argc, char **argv)
 {
     sidecar s;
     char err[512];
-    int rc, lvl;
+    int rc;
 
     memset(&s, 0, sizeof(s));
     if (conf_init(&s.cfg) != 0)
@@ -501,8 +570,7 @@ int main(int argc, char **argv)
         free(opts_for_reload.overrides);
         return 0;
     }
-    lvl = log_level_parse(s.cfg.log.level);
-    log_current = lvl >= 0 ? (log_level)lvl : LOG_NOTICE;
+    apply_log_settings(&s.cfg);
     s.config_file = opts_for_reload.file;
     s.started_ms = clock_now_ms();
     signal(SIGPIPE, SIG_IGN);

@@ -5,8 +5,9 @@ One sidecar started with -c; each test rewrites the file, sends SIGHUP, waits un
 GET shows the new values, and then observes what the key changes, not just its value:
 a connection refused, a request refused, a reply refused, reading paused, an idle client
 closed, a read-modify-write giving up, an operation timing out, retries counted and timed,
-a line in the log. A last test checks that every key `--print-config` marks reloadable is
-one of those observed. Each test puts the file back as it found it.
+a line in the log and its format, a drain's accepting and waiting (that one last but one:
+it ends the sidecar). A last test checks that every key `--print-config` marks reloadable
+is one of those observed. Each test puts the file back as it found it.
 
 Usage: python3 tests/e2e/test_reload.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
@@ -326,6 +327,49 @@ def reload_log_level():
         wait_for(logged, 5, "the protocol error logged at level info")
     finally:
         defaults()
+
+
+@test
+def reload_log_format():
+    r = sidecar({"log.format": "json"})
+    try:
+        def json_line():
+            with open(r.log) as f:
+                lines = [l for l in f.read().splitlines() if l.strip()]
+            return lines and lines[-1].startswith("{") and '"message"' in lines[-1]
+        sidecar({"log.format": "json", "log.level": "info"})
+        with r.conn() as c:
+            c.send(b"*1\r\n$x\r\n")
+            c.rest_until_close()
+        wait_for(json_line, 5, "a JSON log line after log.format became json")
+    finally:
+        defaults()
+
+
+@test
+def reload_drain_settings():  # last but one: it ends the sidecar
+    global R
+    k = key("reload", "drain")
+    r = sidecar({"sidecar.drain_accept_ms": 1000, "sidecar.drain_timeout": 1})
+    try:
+        E.dn.control("latency 0 4000")
+        held = r.conn(timeout=20)
+        held.send(encode("GET", k))
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        r.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.4)
+        with Conn(r.sock, timeout=5) as c:  # drain_accept_ms: still accepting
+            eq(c.cmd("PING"), "PONG", "a new client 0.4 s into a drain with drain_accept_ms 1000")
+        r.proc.wait(10)
+        took = time.monotonic() - t0
+        check(1.0 <= took < 3.5, "the exit after drain_accept_ms 1000 and drain_timeout 1 (a GET "
+              "held 4 s still in flight)", "%.2f s" % took)
+        held.close()
+    finally:
+        E.dn.control("clear")
+        stop(r.proc)
+        R = None
 
 
 @test
