@@ -563,9 +563,10 @@ static void parse_more(client *c)
         }
         advance(c);
         if (c->parse_blocked && parsed >= PARSE_PASS && can_take_more(c)) {
-            /* enough for one pass: the rest after the flush, other clients first */
+            /* enough for one pass: the rest from a timer, which runs once the loop has
+             * polled the other clients (an event made active at once would not wait) */
             static const struct timeval next_pass = {0, 0};
-            c->yielded = true; /* a timer runs after the loop polls, unlike the flush */
+            c->yielded = true;
             evtimer_add(c->yield_ev, &next_pass);
             break;
         }
