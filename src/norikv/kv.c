@@ -265,6 +265,12 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
 
 static void op_free(kv_op *op);
 
+void kv_client_set_limits(kv_client *c, int timeout_ms, const kv_retry_config *retry)
+{
+    c->cfg.timeout_ms = timeout_ms;
+    c->cfg.retry = *retry;
+}
+
 void kv_client_free(kv_client *c)
 {
     if (c == NULL)

@@ -219,6 +219,9 @@ typedef struct kv_vget_args {
 kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen);
 /* Cancels what is in flight (no callbacks), closes channels and the completion queue. */
 void kv_client_free(kv_client *c);
+/* The deadline and retry policy of operations started from now on (a reload); the rest of
+ * the configuration is the client's for its life. */
+void kv_client_set_limits(kv_client *c, int timeout_ms, const kv_retry_config *retry);
 
 /*
  * Each starts an operation and returns its handle, never NULL. Arguments are copied: they

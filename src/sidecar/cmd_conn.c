@@ -269,7 +269,7 @@ static void kill_clients(req *r)
         if (c == self) {
             if (skipme && !old)
                 continue;
-            self->close_after = true; /* after this reply */
+            client_drop_after(r); /* this reply is its last: nothing after it runs */
         } else {
             client_kill(c);
         }
@@ -396,8 +396,11 @@ void cmd_info(req *r)
     if (r->argc == 1) {
         info_render(r->c->s, "default", text);
     } else {
+        const char **asked = xcalloc((size_t)r->argc, sizeof(*asked));
         for (int i = 1; i < r->argc; i++)
-            info_render(r->c->s, r->argv[i].ptr, text);
+            asked[i - 1] = r->argv[i].ptr;
+        info_render_sections(r->c->s, asked, (size_t)r->argc - 1, text);
+        free(asked);
     }
     reply_text(r, text);
     evbuffer_free(text);
@@ -411,36 +414,51 @@ static const char *const compat[][2] = {
     {"databases", "1"},
 };
 
+/* Glob steps one CONFIG GET may spend over all its patterns and names: a millisecond or
+ * two, far more than any real use, and the bound on what a request of many long
+ * patterns ('*[' and a megabyte) can make the loop do. */
+#define CONFIG_GET_BUDGET 1000000L
+
+/* Whether a pattern of r matches name: 1, 0, or -1 when the budget ran out. */
+static int config_match(const req *r, const char *name, long *budget)
+{
+    for (int p = 2; p < r->argc; p++) {
+        int m = conf_glob_bounded(r->argv[p].ptr, name, budget);
+        if (m != 0)
+            return m;
+    }
+    return 0;
+}
+
 void cmd_config_get(req *r)
 {
     sidecar *s = r->c->s;
     struct evbuffer *tmp = evbuffer_new();
     char value[1024];
-    long n = 0;
+    long n = 0, budget = CONFIG_GET_BUDGET;
+    int m = 0;
+    size_t ncompat = sizeof(compat) / sizeof(compat[0]);
 
-    for (size_t i = 0; i < conf_count(); i++) {
-        for (int p = 2; p < r->argc; p++) {
-            if (conf_glob(r->argv[p].ptr, conf_name(i))) {
-                conf_value(&s->cfg, i, value, sizeof(value));
-                resp_add_bulk_str(tmp, conf_name(i));
-                resp_add_bulk_str(tmp, value);
-                n++;
-                break;
-            }
-        }
+    for (size_t i = 0; i < conf_count() + ncompat && m >= 0; i++) {
+        const char *name = i < conf_count() ? conf_name(i) : compat[i - conf_count()][0];
+        m = config_match(r, name, &budget);
+        if (m <= 0)
+            continue;
+        if (i < conf_count())
+            conf_value(&s->cfg, i, value, sizeof(value));
+        else
+            snprintf(value, sizeof(value), "%s", compat[i - conf_count()][1]);
+        resp_add_bulk_str(tmp, name);
+        resp_add_bulk_str(tmp, value);
+        n++;
     }
-    for (size_t i = 0; i < sizeof(compat) / sizeof(compat[0]); i++) {
-        for (int p = 2; p < r->argc; p++) {
-            if (conf_glob(r->argv[p].ptr, compat[i][0])) {
-                resp_add_bulk_str(tmp, compat[i][0]);
-                resp_add_bulk_str(tmp, compat[i][1]);
-                n++;
-                break;
-            }
-        }
+    if (m < 0) {
+        reply_error(r, "ERR CONFIG GET patterns too costly to match: use fewer or simpler "
+                       "patterns");
+    } else {
+        resp_add_map(reply(r), proto_of(r), n);
+        evbuffer_add_buffer(reply(r), tmp);
     }
-    resp_add_map(reply(r), proto_of(r), n);
-    evbuffer_add_buffer(reply(r), tmp);
     evbuffer_free(tmp);
     req_done(r);
 }

@@ -73,6 +73,10 @@
       "Bytes of replies not yet sent to a client above which the sidecar stops reading that "      \
       "client's requests until it catches up; a subscriber with more than this unsent when a "     \
       "pub/sub message comes is closed.")                                                          \
+    X(sidecar, max_reply, SIZE, 65536, 4294967296, "67108864", true,                               \
+      "Largest reply the sidecar builds for one request, in bytes: a request whose reply "         \
+      "would be larger, such as an MGET of many big values, is answered with an error "            \
+      "instead. A client holds at most reply_backlog plus one such reply.")                        \
     X(sidecar, max_pending, LONG, 1, 1000000, "1024", true,                                        \
       "Requests of one client waiting for the cluster above which the sidecar stops reading "      \
       "that client's requests until some complete.")                                               \
@@ -975,34 +979,51 @@ static bool glob_one(const char *p, char ch, size_t *len)
  * let the last '*' swallow one more character and retry from there: time is bounded by
  * the product of the two lengths whatever a client sends to CONFIG GET, where Redis'
  * recursive matcher needed a cap on nesting (CVE-2022-36021). */
-bool conf_glob(const char *pattern, const char *name)
+int conf_glob_bounded(const char *pattern, const char *name, long *budget)
 {
     const char *p = pattern, *s = name, *star_p = NULL, *star_s = NULL;
     size_t len;
 
     while (*s != '\0') {
+        if (--*budget < 0)
+            return -1;
         if (*p == '*') {
+            const char *stars = p;
             while (*p == '*')
                 p++;
+            *budget -= p - stars;
             if (*p == '\0')
-                return true;
+                return 1;
             star_p = p;
             star_s = s;
             continue;
         }
         if (*p != '\0' && glob_one(p, *s, &len)) {
+            *budget -= (long)len;
             p += len;
             s++;
             continue;
         }
+        if (*p != '\0')
+            *budget -= (long)len;
         if (star_p == NULL)
-            return false;
+            return 0;
         p = star_p;
         s = ++star_s;
     }
-    while (*p == '*')
+    while (*p == '*') {
         p++;
+        if (--*budget < 0)
+            return -1;
+    }
     return *p == '\0';
+}
+
+bool conf_glob(const char *pattern, const char *name)
+{
+    long unlimited = LONG_MAX;
+
+    return conf_glob_bounded(pattern, name, &unlimited) == 1;
 }
 
 /* ---- the example file --------------------------------------------------------------- */

@@ -25,6 +25,7 @@ typedef struct conf {
         long max_args;
         long query_buffer_limit; /* bytes of one request's arguments together */
         long reply_backlog;      /* bytes of unsent replies above which reading pauses */
+        long max_reply;          /* bytes of one request's reply above which it is an error */
         long max_pending;        /* requests queued per client above which reading pauses */
         int timeout;             /* seconds an idle client may stay, 0: forever */
         int cas_max_rounds;      /* reads and conditional writes of one read-modify-write */
@@ -83,6 +84,9 @@ void conf_value(const conf *c, size_t i, char *buf, size_t len);
 
 /* Redis' glob (* ? [a-z] [^x] \x), case-insensitive, as CONFIG GET matches names. */
 bool conf_glob(const char *pattern, const char *name);
+/* The same within a budget of steps, spent by what it examines: 1 (a match), 0 (none) or
+ * -1 (the budget ran out first). For a budget over many patterns and names. */
+int conf_glob_bounded(const char *pattern, const char *name, long *budget);
 
 /* The commented example file: every key with its default and help, by section. */
 void conf_print_example(FILE *f);

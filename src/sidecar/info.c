@@ -96,12 +96,59 @@ static void section_kv(sidecar *s, struct evbuffer *out, const char *name)
     evbuffer_add(out, "\r\n", 2);
 }
 
+/* The sections INFO knows, in the order it renders them: the sidecar's own, the cluster
+ * client's (kv_sections), then the per-command and per-error ones. */
+enum {
+    SEC_SERVER,
+    SEC_CLIENTS,
+    SEC_MEMORY,
+    SEC_STATS,
+    SEC_CLUSTER,
+    SEC_KV,
+    SEC_COMMANDSTATS = SEC_KV + NSECTIONS,
+    SEC_ERRORSTATS,
+    SEC_LATENCYSTATS,
+    SEC_COUNT
+};
+
+static const char *section_name(size_t i)
+{
+    static const char *const own[] = {"server", "clients", "memory", "stats", "cluster"};
+    static const char *const per[] = {"commandstats", "errorstats", "latencystats"};
+
+    if (i < SEC_KV)
+        return own[i];
+    return i < SEC_COMMANDSTATS ? kv_sections[i - SEC_KV] : per[i - SEC_COMMANDSTATS];
+}
+
+/* Whether INFO without arguments (or "default") renders section i. */
+static bool section_in_default(size_t i)
+{
+    return i < SEC_KV || i == SEC_ERRORSTATS;
+}
+
 void info_render(sidecar *s, const char *asked, struct evbuffer *out)
+{
+    info_render_sections(s, &asked, 1, out);
+}
+
+void info_render_sections(sidecar *s, const char *const *asked, size_t nasked, struct evbuffer *out)
 {
     int64_t now = clock_now_ms();
     kv_stats ks;
+    bool want[SEC_COUNT] = {false};
 
-    if (wants(asked, "server", true)) {
+    /* Each section once, however often and in whatever order it is asked for, as Redis 7
+     * does: the work is one pass over the arguments, then one rendering. */
+    for (size_t a = 0; a < nasked; a++) {
+        bool all = strcasecmp(asked[a], "all") == 0 || strcasecmp(asked[a], "everything") == 0;
+        for (size_t i = 0; i < SEC_COUNT; i++)
+            want[i] = want[i] || wants(asked[a], section_name(i), section_in_default(i));
+        if (all)
+            break; /* nothing more to add */
+    }
+
+    if (want[SEC_SERVER]) {
         evbuffer_add_printf(
             out,
             "# Server\r\n"
@@ -121,7 +168,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
             s->cfg.sidecar.listen, (long long)((now - s->started_ms) / 1000),
             (long long)((now - s->started_ms) / 86400000), s->config_file ? s->config_file : "");
     }
-    if (wants(asked, "clients", true)) {
+    if (want[SEC_CLIENTS]) {
         evbuffer_add_printf(out,
                             "# Clients\r\n"
                             "connected_clients:%d\r\n"
@@ -130,7 +177,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
                             "\r\n",
                             s->nclients, s->cfg.sidecar.max_clients);
     }
-    if (wants(asked, "memory", true)) {
+    if (want[SEC_MEMORY]) {
         uint64_t used = stats_used_memory(), rss = stats_rss_memory();
         uint64_t peak = used > s->st.peak_memory ? used : s->st.peak_memory;
         char h_used[32], h_rss[32], h_peak[32];
@@ -151,7 +198,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
                             used, h_used, rss, h_rss, peak, h_peak,
                             used > 0 ? (double)rss / (double)used : 0.0);
     }
-    if (wants(asked, "stats", true)) {
+    if (want[SEC_STATS]) {
         evbuffer_add_printf(out, "# Stats\r\n");
 #define X(name, help) evbuffer_add_printf(out, "%s:%" PRIu64 "\r\n", #name, s->st.name);
         STATS_TABLE(X)
@@ -159,7 +206,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
         evbuffer_add_printf(out, "instantaneous_ops_per_sec:%" PRIu64 "\r\n\r\n",
                             s->st.ops_per_sec);
     }
-    if (wants(asked, "cluster", true)) {
+    if (want[SEC_CLUSTER]) {
         kv_get_stats(s->kv, &ks);
         /* cluster_enabled:0: clients must not switch to Redis Cluster mode; the sidecar
          * routes to NoriKV's shards itself. */
@@ -178,9 +225,9 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
                             (unsigned)ks.router_total_shards, (size_t)ks.router_cached_leaders);
     }
     for (size_t i = 0; i < NSECTIONS; i++)
-        if (wants(asked, kv_sections[i], false))
+        if (want[SEC_KV + i])
             section_kv(s, out, kv_sections[i]);
-    if (wants(asked, "commandstats", false)) {
+    if (want[SEC_COMMANDSTATS]) {
         evbuffer_add_printf(out, "# Commandstats\r\n");
         for (size_t i = 0; i < cmd_count(); i++) {
             const cmd_stat *cs = &s->st.cmds[i];
@@ -197,14 +244,14 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
         }
         evbuffer_add(out, "\r\n", 2);
     }
-    if (wants(asked, "errorstats", true)) {
+    if (want[SEC_ERRORSTATS]) {
         evbuffer_add_printf(out, "# Errorstats\r\n");
         for (int i = 0; i < s->st.nerrors; i++)
             evbuffer_add_printf(out, "errorstat_%s:count=%" PRIu64 "\r\n", s->st.errors[i].name,
                                 s->st.errors[i].count);
         evbuffer_add(out, "\r\n", 2);
     }
-    if (wants(asked, "latencystats", false)) {
+    if (want[SEC_LATENCYSTATS]) {
         evbuffer_add_printf(out, "# Latencystats\r\n");
         for (size_t i = 0; i < cmd_count(); i++) {
             const cmd_stat *cs = &s->st.cmds[i];

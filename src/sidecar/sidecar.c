@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,11 @@
 #include "service.h"
 #include "sidecar.h"
 #include "xalloc.h"
+
+/* Out of file descriptors, accepting pauses this long before trying again, and says so
+ * in the log at most once per interval. */
+#define ACCEPT_RETRY_MS        100
+#define ACCEPT_LOG_INTERVAL_MS 10000
 
 static const char usage[] =
     "Usage: norikv-sidecar [-c FILE] [--section.key=value]... [-t]\n"
@@ -166,11 +172,44 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
 }
 
+/*
+ * An accept failed. Out of descriptors (EMFILE, ENFILE) or memory, the connection stays in
+ * the listen queue and the listener would be woken again at once: it pauses instead and
+ * resumes on a timer, as nginx and Redis do, so that the loop serves the clients it has.
+ */
 static void on_listen_error(struct evconnlistener *l, void *arg)
 {
-    (void)l;
-    (void)arg;
-    log_warning("accept failed: %s", strerror(errno)); /* EMFILE and the like: keep going */
+    sidecar *s = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    int64_t now = clock_now_ms();
+    bool exhausted = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+
+    if (exhausted) {
+        struct timeval retry = {0, ACCEPT_RETRY_MS * 1000};
+        s->st.accept_pauses++;
+        evconnlistener_disable(l);
+        event_add(s->accept_retry_ev, &retry);
+    }
+    s->accept_unlogged++;
+    if (s->accept_logged_ms != 0 && now - s->accept_logged_ms < ACCEPT_LOG_INTERVAL_MS)
+        return;
+    log_warning("accept failed: %s (%llu time%s since the last report)%s", strerror(err),
+                (unsigned long long)s->accept_unlogged, s->accept_unlogged == 1 ? "" : "s",
+                exhausted ? "; accepting pauses and retries every 100 ms" : "");
+    s->accept_logged_ms = now;
+    s->accept_unlogged = 0;
+}
+
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    sidecar *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (s->unix_listener != NULL)
+        evconnlistener_enable(s->unix_listener);
+    if (s->tcp_listener != NULL)
+        evconnlistener_enable(s->tcp_listener);
 }
 
 /* Refuses a path another live sidecar serves, or that holds something other than a
@@ -273,6 +312,8 @@ static void close_listeners(sidecar *s)
     if (s->tcp_listener != NULL)
         evconnlistener_free(s->tcp_listener);
     s->unix_listener = s->tcp_listener = NULL;
+    if (s->accept_retry_ev != NULL)
+        event_del(s->accept_retry_ev);
 }
 
 /* ---- the loop's own events ---------------------------------------------------------- */
@@ -324,6 +365,12 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     }
     info_status_line(s, status, sizeof(status));
     sd_notifyf(0, "STATUS=%s", status);
+#ifdef __GLIBC__
+    /* Memory freed after a burst (replies, requests, buffers of clients gone) goes back to
+     * the system: glibc keeps it otherwise, below its trim threshold or between chunks in
+     * use. */
+    malloc_trim(0);
+#endif
 }
 
 /* The end of drain_accept_ms: no new clients from now on; what is in flight gets
@@ -436,6 +483,11 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     }
     apply_log_settings(&s->cfg);
     conf_free(&fresh);
+    {
+        kv_config kc;
+        conf_kv_config(&s->cfg, &kc);
+        kv_client_set_limits(s->kv, kc.timeout_ms, &kc.retry);
+    }
     log_notice("reload: %d key%s changed%s%s%s", changed, changed == 1 ? "" : "s",
                changed ? " (" : "", names, changed ? ")" : "");
     client_resume_all(s);
@@ -470,8 +522,9 @@ static int run(sidecar *s)
     s->sigterm_ev = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
     s->sigint_ev = evsignal_new(s->base, SIGINT, on_stop_signal, s);
     s->sighup_ev = evsignal_new(s->base, SIGHUP, on_reload, s);
+    s->accept_retry_ev = evtimer_new(s->base, on_accept_retry, s);
     if (!s->flush_ev || !s->cron_ev || !s->sigterm_ev || !s->sigint_ev || !s->sighup_ev ||
-        event_add(s->cron_ev, &second) || event_add(s->sigterm_ev, NULL) ||
+        !s->accept_retry_ev || event_add(s->cron_ev, &second) || event_add(s->sigterm_ev, NULL) ||
         event_add(s->sigint_ev, NULL) || event_add(s->sighup_ev, NULL))
         return 1;
     if (open_listeners(s) != 0)
@@ -512,6 +565,8 @@ static void teardown(sidecar *s)
         event_free(s->sighup_ev);
     if (s->watchdog_ev)
         event_free(s->watchdog_ev);
+    if (s->accept_retry_ev)
+        event_free(s->accept_retry_ev);
     if (s->drain_ev)
         event_free(s->drain_ev);
 }

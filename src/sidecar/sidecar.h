@@ -39,6 +39,9 @@ typedef struct sidecar {
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
     struct event *watchdog_ev; /* WATCHDOG=1 to systemd, when it asks for it */
     struct event *drain_ev;    /* the end of drain_accept_ms */
+    struct event *accept_retry_ev; /* listeners paused for lack of descriptors resume */
+    int64_t accept_logged_ms;      /* when a failed accept was last logged */
+    uint64_t accept_unlogged;      /* failed accepts since */
     uint64_t next_client_id;
     int nclients;
     int64_t started_ms;
@@ -48,7 +51,7 @@ typedef struct sidecar {
     int64_t drain_accept_until_ms;
     int64_t drain_deadline_ms;
     stats st;
-    struct pubsub *pubsub; /* pub/sub subscribers (pubsub.c), NULL while there are none */
+    struct pubsub *pubsub;   /* pub/sub subscribers (pubsub.c), NULL while there are none */
     struct metrics *metrics; /* the HTTP listener of [metrics], NULL when off */
     log_limit reject_log, auth_log;
 } sidecar;

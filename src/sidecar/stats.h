@@ -25,6 +25,8 @@
     X(client_query_pauses, "times reading from a client paused for its backlog")                   \
     X(client_output_buffer_limit_disconnections,                                                   \
       "subscribers closed: unsent output over reply_backlog with messages coming")                 \
+    X(replies_over_max, "requests answered with an error because their reply was over max_reply")  \
+    X(accept_pauses, "times accepting paused for lack of file descriptors (EMFILE, ENFILE)")       \
     X(cas_rounds, "compare-and-swap rounds: reads of a key to modify it")                          \
     X(cas_conflicts, "rounds whose conditional write found the key changed")                       \
     X(cas_exhausted, "read-modify-writes that gave up with CONFLICT after cas_max_rounds")         \

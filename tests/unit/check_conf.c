@@ -94,6 +94,7 @@ static const key_row keys[] = {
     {"sidecar.max_args", "1048576", true, "7"},
     {"sidecar.query_buffer_limit", "67108864", true, "2097152"},
     {"sidecar.reply_backlog", "4194304", true, "65536"},
+    {"sidecar.max_reply", "67108864", true, "65536"},
     {"sidecar.max_pending", "1024", true, "3"},
     {"sidecar.timeout", "0", true, "300"},
     {"sidecar.cas_max_rounds", "16", true, "3"},
@@ -1103,7 +1104,7 @@ START_TEST(test_example_shape)
     }
     ck_assert_uint_eq(sections, 5);
     ck_assert_uint_eq(active, conf_count());
-    ck_assert_uint_eq(reload, 18);
+    ck_assert_uint_eq(reload, 19);
     ck_assert_uint_eq(restart, 14);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));
