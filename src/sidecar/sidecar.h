@@ -37,8 +37,8 @@ typedef struct sidecar {
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
-    struct event *watchdog_ev; /* WATCHDOG=1 to systemd, when it asks for it */
-    struct event *drain_ev;    /* the end of drain_accept_ms */
+    struct event *watchdog_ev;     /* WATCHDOG=1 to systemd, when it asks for it */
+    struct event *drain_ev;        /* the end of drain_accept_ms */
     struct event *accept_retry_ev; /* listeners paused for lack of descriptors resume */
     int64_t accept_logged_ms;      /* when a failed accept was last logged */
     uint64_t accept_unlogged;      /* failed accepts since */
