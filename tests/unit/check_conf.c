@@ -153,7 +153,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 32);
+    ck_assert_uint_eq(conf_count(), 33);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -1025,8 +1025,8 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 32);
-    ck_assert_uint_eq(count_matching("sidecar.*"), 15);
+    ck_assert_uint_eq(count_matching("*"), 33);
+    ck_assert_uint_eq(count_matching("sidecar.*"), 16);
     ck_assert_uint_eq(count_matching("cluster.*"), 10);
     ck_assert_uint_eq(count_matching("cluster.tls*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
