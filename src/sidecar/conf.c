@@ -7,7 +7,6 @@
  */
 #include "conf.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -21,6 +20,7 @@
 #include <netinet/in.h>
 
 #include "addr.h"
+#include "glob.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -910,113 +910,9 @@ void conf_value(const conf *c, size_t i, char *buf, size_t len)
 
 /* ---- glob --------------------------------------------------------------------------- */
 
-static int lower(char ch)
-{
-    return tolower((unsigned char)ch);
-}
-
-/* A [...] class at p against ch (already lower case); *len gets the class's length. As in
- * Redis, an unclosed class runs to the end of the pattern; unlike Redis, a '-' first or
- * last in the class stands for itself, as in shell globs. */
-static bool glob_class(const char *p, int ch, size_t *len)
-{
-    const char *q = p + 1;
-    bool negate = false, match = false;
-
-    if (*q == '^') {
-        negate = true;
-        q++;
-    }
-    while (*q != '\0' && *q != ']') {
-        if (q[0] == '\\' && q[1] != '\0') {
-            match |= lower(q[1]) == ch;
-            q += 2;
-        } else if (q[1] == '-' && q[2] != '\0' && q[2] != ']') {
-            int lo = lower(q[0]), hi = lower(q[2]);
-            if (lo > hi) {
-                int t = lo;
-                lo = hi;
-                hi = t;
-            }
-            match |= ch >= lo && ch <= hi;
-            q += 3;
-        } else {
-            match |= lower(q[0]) == ch;
-            q++;
-        }
-    }
-    if (*q == ']')
-        q++;
-    *len = (size_t)(q - p);
-    return match != negate;
-}
-
-/* Whether the pattern element at p, which is not '*', matches the one character ch. */
-static bool glob_one(const char *p, char ch, size_t *len)
-{
-    int c = lower(ch);
-
-    switch (*p) {
-    case '?':
-        *len = 1;
-        return true;
-    case '[':
-        return glob_class(p, c, len);
-    case '\\':
-        if (p[1] != '\0') {
-            *len = 2;
-            return lower(p[1]) == c;
-        }
-        *len = 1; /* a trailing backslash stands for itself */
-        return c == '\\';
-    default:
-        *len = 1;
-        return lower(*p) == c;
-    }
-}
-
-/* Every element but '*' matches exactly one character, so on a mismatch it is enough to
- * let the last '*' swallow one more character and retry from there: time is bounded by
- * the product of the two lengths whatever a client sends to CONFIG GET, where Redis'
- * recursive matcher needed a cap on nesting (CVE-2022-36021). */
 int conf_glob_bounded(const char *pattern, const char *name, long *budget)
 {
-    const char *p = pattern, *s = name, *star_p = NULL, *star_s = NULL;
-    size_t len;
-
-    while (*s != '\0') {
-        if (--*budget < 0)
-            return -1;
-        if (*p == '*') {
-            const char *stars = p;
-            while (*p == '*')
-                p++;
-            *budget -= p - stars;
-            if (*p == '\0')
-                return 1;
-            star_p = p;
-            star_s = s;
-            continue;
-        }
-        if (*p != '\0' && glob_one(p, *s, &len)) {
-            *budget -= (long)len;
-            p += len;
-            s++;
-            continue;
-        }
-        if (*p != '\0')
-            *budget -= (long)len;
-        if (star_p == NULL)
-            return 0;
-        p = star_p;
-        s = ++star_s;
-    }
-    while (*p == '*') {
-        p++;
-        if (--*budget < 0)
-            return -1;
-    }
-    return *p == '\0';
+    return glob_match(pattern, strlen(pattern), name, strlen(name), true, budget);
 }
 
 bool conf_glob(const char *pattern, const char *name)

@@ -3,6 +3,7 @@
  * node address parser (its accept/reject table and the reasons it gives), the clocks,
  * allocation, reading a file whole, and the log: its line formats and rate limits.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "file.h"
+#include "glob.h"
 #include "log.h"
 #include "parse.h"
 #include "xalloc.h"
@@ -248,6 +250,53 @@ static void emit_held(void)
     log_write_held(LOG_NOTICE, 3, "up again");
 }
 
+/* One matcher for CONFIG GET (case folded) and pub/sub (exact), bounded per request. */
+static int glob(const char *pat, const char *s, bool nocase)
+{
+    long budget = 1000000;
+
+    return glob_match(pat, strlen(pat), s, strlen(s), nocase, &budget);
+}
+
+START_TEST(test_glob)
+{
+    ck_assert_int_eq(glob("norikv:*", "norikv:topology", false), 1);
+    ck_assert_int_eq(glob("NORIKV:*", "norikv:topology", false), 0);
+    ck_assert_int_eq(glob("NORIKV:*", "norikv:topology", true), 1);
+    ck_assert_int_eq(glob("*:t?pology", "norikv:topology", false), 1);
+    ck_assert_int_eq(glob("*:t[a-p]pology", "norikv:topology", false), 1);
+    ck_assert_int_eq(glob("*:t[^o]pology", "norikv:topology", false), 0);
+    ck_assert_int_eq(glob("*:t[z-a]pology", "norikv:topology", false), 1); /* reversed range */
+    ck_assert_int_eq(glob("a\\*b", "a*b", false), 1);                      /* escaped star */
+    ck_assert_int_eq(glob("a\\*b", "axb", false), 0);
+    ck_assert_int_eq(glob("a\\", "a\\", false), 1); /* a trailing backslash is itself */
+    ck_assert_int_eq(glob("[abc", "b", false), 1);  /* unclosed class runs to the end */
+    ck_assert_int_eq(glob("", "", false), 1);
+    ck_assert_int_eq(glob("", "x", false), 0);
+    ck_assert_int_eq(glob("***", "", false), 1);
+    ck_assert_int_eq(glob("a*b*c", "abxbxc", false), 1);
+    ck_assert_int_eq(glob("a*b*c", "abxbxd", false), 0);
+
+    /* a pattern that fails late at every start: n * 100 steps, so the budget runs out and
+     * says so; with no budget it still ends (time is the product of the lengths) */
+    size_t n = 200000;
+    char *subject = xmalloc(n + 1), pat[103];
+    memset(subject, 'a', n);
+    subject[n] = '\0';
+    pat[0] = '*';
+    memset(pat + 1, 'a', 100);
+    pat[101] = 'b';
+    pat[102] = '\0';
+    long budget = 1000000;
+    ck_assert_int_eq(glob_match(pat, 102, subject, n, false, &budget), -1);
+    ck_assert(budget < 0);
+    budget = LONG_MAX;
+    ck_assert_int_eq(glob_match(pat, 102, subject, 5000, false, &budget), 0);
+    ck_assert(LONG_MAX - budget >= 100L * 4900); /* it did the work, and finished */
+    free(subject);
+}
+END_TEST
+
 START_TEST(test_log_lines)
 {
     char *line, want[64];
@@ -332,6 +381,7 @@ static Suite *common_suite(void)
     tcase_add_test(tc, test_clocks);
     tcase_add_test(tc, test_xalloc);
     tcase_add_test(tc, test_file_read_all);
+    tcase_add_test(tc, test_glob);
     tcase_add_test(tc, test_log_lines);
     tcase_add_test(tc, test_log_limit);
     tcase_add_test(tc, test_log_flag);
