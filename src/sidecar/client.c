@@ -27,6 +27,8 @@
 #include "xalloc.h"
 
 #define READ_CHUNK (16 * 1024)
+/* The read buffer all clients share: a client keeps only what it has not parsed yet. */
+#define RBUF_SIZE (64 * 1024)
 /* Requests parsed between two runs of the queue, and per loop pass for one client: a
  * pipeline of thousands of PINGs is served in slices, other clients in between. */
 #define PARSE_BATCH 64
@@ -41,10 +43,107 @@
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
 static void advance(client *c);
+static size_t out_len(const client *c);
+static struct evbuffer *out_get(client *c);
+static void out_put(client *c);
 
 static bool needs_auth(const client *c)
 {
     return !c->authenticated && c->s->cfg.sidecar.requirepass[0] != '\0';
+}
+
+/* ---- memory --------------------------------------------------------------------------
+ * What a connection holds while idle is its client struct, with its events and parser, in
+ * a slab block (slab.h) and not on the heap: thousands of them there would each pin a page
+ * between the short-lived allocations of requests, and the heap could not give memory back
+ * after they all closed. Its output buffer is lent while there is output; requests, often
+ * made and freed, are reused. */
+
+static size_t out_len(const client *c)
+{
+    return c->out != NULL ? evbuffer_get_length(c->out) : 0;
+}
+
+size_t client_output_len(const client *c)
+{
+    return out_len(c);
+}
+
+static struct evbuffer *out_get(client *c)
+{
+    client_mem *m = &c->s->mem;
+
+    if (c->out == NULL)
+        c->out = m->nspare_out > 0 ? m->spare_out[--m->nspare_out] : evbuffer_new();
+    if (c->out == NULL) {
+        fprintf(stderr, "out of memory allocating an output buffer: aborting\n");
+        abort();
+    }
+    return c->out;
+}
+
+/* The output is written: the buffer (empty, so holding no chain) goes back. */
+static void out_put(client *c)
+{
+    client_mem *m = &c->s->mem;
+
+    if (c->out == NULL)
+        return;
+    assert(evbuffer_get_length(c->out) == 0);
+    if (m->nspare_out < CLIENT_SPARE_OUT)
+        m->spare_out[m->nspare_out++] = c->out;
+    else
+        evbuffer_free(c->out);
+    c->out = NULL;
+}
+
+static req *req_get(sidecar *s)
+{
+    client_mem *m = &s->mem;
+    req *r = m->spare_req;
+
+    if (r == NULL)
+        return xcalloc(1, sizeof(*r));
+    m->spare_req = r->next;
+    m->nspare_req--;
+    memset(r, 0, sizeof(*r));
+    return r;
+}
+
+static void req_put(sidecar *s, req *r)
+{
+    client_mem *m = &s->mem;
+
+    if (m->nspare_req >= CLIENT_SPARE_REQ) {
+        free(r);
+        return;
+    }
+    r->next = m->spare_req;
+    m->spare_req = r;
+    m->nspare_req++;
+}
+
+void client_mem_trim(sidecar *s)
+{
+    slab_trim(&s->mem.slab);
+}
+
+void client_mem_release(sidecar *s)
+{
+    client_mem *m = &s->mem;
+
+    assert(m->slab.objects == 0);
+    slab_trim(&m->slab);
+    free(m->rbuf);
+    m->rbuf = NULL;
+    while (m->nspare_out > 0)
+        evbuffer_free(m->spare_out[--m->nspare_out]);
+    while (m->spare_req != NULL) {
+        req *r = m->spare_req;
+        m->spare_req = r->next;
+        free(r);
+    }
+    m->nspare_req = 0;
 }
 
 /* ---- flushing ----------------------------------------------------------------------- */
@@ -57,7 +156,7 @@ static bool needs_auth(const client *c)
  */
 static size_t held_bytes(const client *c)
 {
-    return c->queued_bytes + c->done_bytes + evbuffer_get_length(c->out);
+    return c->queued_bytes + c->done_bytes + out_len(c);
 }
 
 static bool over_backlog(const client *c)
@@ -108,7 +207,7 @@ static bool can_take_more(const client *c)
 /* Writes what the output holds; false when the client was freed. */
 static bool write_out(client *c)
 {
-    while (evbuffer_get_length(c->out) > 0) {
+    while (out_len(c) > 0) {
         int n = evbuffer_write(c->out, c->fd);
         if (n > 0) {
             c->s->st.total_net_output_bytes += (uint64_t)n;
@@ -121,6 +220,7 @@ static bool write_out(client *c)
         client_free(c); /* the peer is gone */
         return false;
     }
+    out_put(c);
     event_del(c->wev);
     /* After EOF, what is left unparsed once the queue is empty is an incomplete request
      * (unless parsing only paused for other clients' turn). */
@@ -154,7 +254,7 @@ static void on_yield_done(evutil_socket_t fd, short what, void *arg)
     c->yielded = false;
     c->parse_blocked = true;
     resume(c);
-    if (!c->yielded && !c->reading && c->nreqs == 0 && evbuffer_get_length(c->out) == 0 && c->eof)
+    if (!c->yielded && !c->reading && c->nreqs == 0 && out_len(c) == 0 && c->eof)
         client_free(c); /* all it sent before closing is answered */
 }
 
@@ -218,7 +318,7 @@ static void req_free(req *r)
         r->scratch_free(r->scratch);
     else
         free(r->scratch);
-    free(r);
+    req_put(c->s, r);
 }
 
 void client_drop_after(req *r)
@@ -252,7 +352,7 @@ static void append(client *c, req *r)
 
 static void enqueue(client *c, resp_arg *argv, int argc)
 {
-    req *r = xcalloc(1, sizeof(*r));
+    req *r = req_get(c->s);
 
     r->c = c;
     r->argv = argv;
@@ -264,7 +364,7 @@ static void enqueue(client *c, resp_arg *argv, int argc)
 /* A finished request that carries only an error: used for protocol errors. */
 static void enqueue_error(client *c, const char *text)
 {
-    req *r = xcalloc(1, sizeof(*r));
+    req *r = req_get(c->s);
 
     r->c = c;
     r->state = REQ_DONE;
@@ -319,7 +419,7 @@ static size_t reply_reserve(const req *r)
  * may bring fit in reply_backlog; the one that starts may then go over by its own worth. */
 static bool may_start(const client *c)
 {
-    size_t replies = c->done_bytes + evbuffer_get_length(c->out) + c->reserved_bytes;
+    size_t replies = c->done_bytes + out_len(c) + c->reserved_bytes;
 
     return replies <= (size_t)c->s->cfg.sidecar.reply_backlog;
 }
@@ -457,9 +557,9 @@ static void advance(client *c)
             c->nreqs--;
             if (r->reply != NULL && evbuffer_get_length(r->reply) <= REPLY_COPY_MAX) {
                 size_t len = evbuffer_get_length(r->reply);
-                evbuffer_add(c->out, evbuffer_pullup(r->reply, -1), len);
+                evbuffer_add(out_get(c), evbuffer_pullup(r->reply, -1), len);
             } else if (r->reply != NULL) {
-                evbuffer_add_buffer(c->out, r->reply);
+                evbuffer_add_buffer(out_get(c), r->reply);
             }
             req_free(r);
             moved = true;
@@ -555,8 +655,8 @@ static void parse_more(client *c)
             memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
             c->qlen -= pos;
         }
-        if (c->qlen == 0 && c->qcap > 2 * READ_CHUNK) {
-            /* a burst is over: the next read starts from a small buffer again */
+        if (c->qlen == 0 && c->qbuf != c->s->mem.rbuf) {
+            /* all parsed: nothing held between reads */
             free(c->qbuf);
             c->qbuf = NULL;
             c->qcap = 0;
@@ -577,6 +677,42 @@ static void parse_more(client *c)
     c->parsing = false;
 }
 
+/*
+ * Where the next read goes. Reads land in the buffer all clients share, after what the
+ * client had not parsed yet; only a remainder too big to leave room there (a pipeline
+ * held back) grows a buffer of the client's own.
+ */
+static void read_room(client *c)
+{
+    client_mem *m = &c->s->mem;
+
+    if (c->qbuf == m->rbuf && c->qbuf != NULL)
+        return;
+    if (c->qlen + READ_CHUNK <= RBUF_SIZE) {
+        if (m->rbuf == NULL)
+            m->rbuf = xmalloc(RBUF_SIZE);
+        if (c->qlen > 0)
+            memcpy(m->rbuf, c->qbuf, c->qlen);
+        free(c->qbuf);
+        c->qbuf = m->rbuf;
+        c->qcap = RBUF_SIZE;
+    } else if (c->qcap - c->qlen < READ_CHUNK) {
+        size_t cap = c->qcap * 2;
+        c->qbuf = xrealloc(c->qbuf, cap);
+        c->qcap = cap;
+    }
+}
+
+/* After a read: the client keeps what it has not parsed in a buffer of its own, exactly
+ * as big, and nothing when it parsed everything. */
+static void keep_rest(client *c)
+{
+    if (c->qbuf != c->s->mem.rbuf)
+        return;
+    c->qbuf = c->qlen > 0 ? xmemdup0(c->qbuf, c->qlen) : NULL;
+    c->qcap = c->qlen;
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     client *c = arg;
@@ -595,19 +731,17 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             return;
         }
     } else {
-        if (c->qcap - c->qlen < READ_CHUNK) {
-            size_t cap = c->qcap ? c->qcap * 2 : READ_CHUNK * 2;
-            c->qbuf = xrealloc(c->qbuf, cap);
-            c->qcap = cap;
-        }
+        read_room(c);
         n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
         if (n > 0) {
             c->qlen += (size_t)n;
             c->s->st.total_net_input_bytes += (uint64_t)n;
             c->last_active_ms = clock_now_ms();
             parse_more(c);
+            keep_rest(c);
             return;
         }
+        keep_rest(c);
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
@@ -620,11 +754,34 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     c->eof = true;
     arm_read(c, false);
     parse_more(c);
-    if (c->nreqs == 0 && evbuffer_get_length(c->out) == 0 && !c->yielded)
+    if (c->nreqs == 0 && out_len(c) == 0 && !c->yielded)
         client_free(c);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
+
+/* A client with its events and parser in one slab object. */
+static client *client_new(sidecar *s, int fd)
+{
+    size_t head = (sizeof(client) + 15) & ~(size_t)15;
+    size_t ev = (event_get_struct_event_size() + 15) & ~(size_t)15;
+    client *c;
+    char *at;
+
+    if (s->mem.slab.size == 0)
+        slab_init(&s->mem.slab, head + 3 * ev + resp_parser_size());
+    c = slab_alloc(&s->mem.slab);
+    at = (char *)c + head;
+    c->rev = (struct event *)at;
+    c->wev = (struct event *)(at + ev);
+    c->yield_ev = (struct event *)(at + 2 * ev);
+    c->parser = resp_parser_init(at + 3 * ev);
+    /* cannot fail: the events are in memory of ours, the base and the fd are valid */
+    event_assign(c->rev, s->base, fd, EV_READ | EV_PERSIST, on_read, c);
+    event_assign(c->wev, s->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+    evtimer_assign(c->yield_ev, s->base, on_yield_done, c);
+    return c;
+}
 
 void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
 {
@@ -641,7 +798,7 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
         close(fd);
         return;
     }
-    c = xcalloc(1, sizeof(*c));
+    c = client_new(s, fd);
     c->s = s;
     c->fd = fd;
     c->id = ++s->next_client_id;
@@ -650,15 +807,6 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     c->proto = 2;
     c->consistency = KV_LEASE;
     c->created_ms = c->last_active_ms = clock_now_ms();
-    c->out = evbuffer_new();
-    c->parser = resp_parser_new();
-    c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
-    c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-    c->yield_ev = evtimer_new(s->base, on_yield_done, c);
-    if (c->out == NULL || c->rev == NULL || c->wev == NULL || c->yield_ev == NULL) {
-        client_free(c);
-        return;
-    }
     evutil_make_socket_nonblocking(fd);
     LIST_INSERT_HEAD(&s->clients, c, link);
     s->nclients++;
@@ -683,20 +831,20 @@ void client_free(client *c)
         LIST_REMOVE(c, link);
         s->nclients--;
     }
-    if (c->rev != NULL)
-        event_free(c->rev);
-    if (c->wev != NULL)
-        event_free(c->wev);
-    if (c->yield_ev != NULL)
-        event_free(c->yield_ev);
+    event_del(c->rev);
+    event_del(c->wev);
+    event_del(c->yield_ev);
     if (c->fd >= 0)
         close(c->fd);
-    resp_parser_free(c->parser);
-    if (c->out != NULL)
-        evbuffer_free(c->out);
-    free(c->qbuf);
+    resp_parser_clear(c->parser);
+    if (c->out != NULL) {
+        evbuffer_drain(c->out, evbuffer_get_length(c->out));
+        out_put(c);
+    }
+    if (c->qbuf != s->mem.rbuf)
+        free(c->qbuf);
     free(c->name);
-    free(c);
+    slab_free(&s->mem.slab, c);
 }
 
 void client_kill(client *c)
@@ -721,7 +869,7 @@ void client_resume_all(sidecar *s)
 
 bool client_push(client *c, struct evbuffer *msg)
 {
-    size_t unsent = evbuffer_get_length(c->out);
+    size_t unsent = out_len(c);
 
     if ((long)unsent > c->s->cfg.sidecar.reply_backlog) {
         evbuffer_drain(msg, evbuffer_get_length(msg));
@@ -732,7 +880,7 @@ bool client_push(client *c, struct evbuffer *msg)
         client_free(c);
         return false;
     }
-    evbuffer_add_buffer(c->out, msg);
+    evbuffer_add_buffer(out_get(c), msg);
     mark_flush(c);
     return true;
 }
@@ -761,6 +909,6 @@ void client_describe(const client *c, struct evbuffer *out)
         (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
         c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
         (long long)((now - c->last_active_ms) / 1000), sub + psub > 0 ? "P" : "N", sub, psub,
-        c->qlen, c->qcap - c->qlen, evbuffer_get_length(c->out), held_bytes(c) + c->qcap, cmd,
-        c->proto, c->lib_name, c->lib_ver, c->nreqs);
+        c->qlen, c->qcap - c->qlen, out_len(c), held_bytes(c) + c->qcap, cmd, c->proto, c->lib_name,
+        c->lib_ver, c->nreqs);
 }

@@ -36,7 +36,7 @@ struct client {
     size_t qlen, qcap;
     req *head, *tail;
     int nreqs;
-    struct evbuffer *out;
+    struct evbuffer *out; /* lent while there is output (client.c), else NULL */
     int proto;
     bool authenticated;
     char *name;
@@ -114,6 +114,14 @@ void client_flush_all(sidecar *s);
 void client_resume_all(sidecar *s);
 /* The CLIENT INFO / CLIENT LIST line. */
 void client_describe(const client *c, struct evbuffer *out);
+
+/* The bytes of output waiting to be written. */
+size_t client_output_len(const client *c);
+
+/* Connections' memory (sidecar.h, client_mem): the housekeeping timer gives back what the
+ * clients gone left spare; release frees all of it, once every client is freed. */
+void client_mem_trim(sidecar *s);
+void client_mem_release(sidecar *s);
 
 /* QUIT: what was queued after r never runs, and the connection closes after r's reply. */
 void client_drop_after(req *r);

@@ -54,8 +54,19 @@ static const char ERR_CRLF[] = "Protocol error: expected CRLF after bulk data";
 
 resp_parser *resp_parser_new(void)
 {
-    resp_parser *p = xcalloc(1, sizeof(*p));
+    return resp_parser_init(xmalloc(sizeof(resp_parser)));
+}
 
+size_t resp_parser_size(void)
+{
+    return sizeof(resp_parser);
+}
+
+resp_parser *resp_parser_init(void *mem)
+{
+    resp_parser *p = mem;
+
+    memset(p, 0, sizeof(*p));
     p->state = PS_START;
     return p;
 }
@@ -78,12 +89,18 @@ static void reset_request(resp_parser *p)
     p->req_bytes = 0;
 }
 
-void resp_parser_free(resp_parser *p)
+void resp_parser_clear(resp_parser *p)
 {
     if (p == NULL)
         return;
     resp_argv_free(p->argv, p->argc);
     free(p->line);
+    resp_parser_init(p);
+}
+
+void resp_parser_free(resp_parser *p)
+{
+    resp_parser_clear(p);
     free(p);
 }
 

@@ -43,6 +43,11 @@ typedef struct resp_parser resp_parser;
 /* Never NULL: allocation does not fail (src/common/xalloc.h), here or in resp_parse. */
 resp_parser *resp_parser_new(void);
 void resp_parser_free(resp_parser *p);
+/* A parser in memory the caller owns (resp_parser_size bytes, 16-byte aligned), so that it
+ * can live inside a bigger allocation; resp_parser_clear frees what it holds, not mem. */
+size_t resp_parser_size(void);
+resp_parser *resp_parser_init(void *mem);
+void resp_parser_clear(resp_parser *p);
 
 /*
  * Feeds len bytes. *used is set to the bytes consumed; on RESP_OK the rest must be fed

@@ -333,7 +333,7 @@ static bool drained(const sidecar *s)
     const client *c;
 
     LIST_FOREACH(c, &s->clients, link)
-    if (c->nreqs > 0 || evbuffer_get_length(c->out) > 0)
+    if (c->nreqs > 0 || client_output_len(c) > 0)
         return false;
     return true;
 }
@@ -371,6 +371,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
      * use. */
     malloc_trim(0);
 #endif
+    client_mem_trim(s);
 }
 
 /* The end of drain_accept_ms: no new clients from now on; what is in flight gets
@@ -549,6 +550,7 @@ static void teardown(sidecar *s)
 {
     while (!LIST_EMPTY(&s->clients))
         client_free(LIST_FIRST(&s->clients));
+    client_mem_release(s);
     close_listeners(s);
     metrics_stop(s->metrics);
     s->metrics = NULL;

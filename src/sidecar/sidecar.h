@@ -17,13 +17,30 @@
 #include "conf.h"
 #include "kv.h"
 #include "log.h"
+#include "slab.h"
 #include "stats.h"
 
 #define SIDECAR_REDIS_VERSION "7.2.0" /* the Redis protocol level clients may assume */
 
 typedef struct client client;
 typedef struct cas_block cas_block;
+struct evbuffer;
 struct pubsub;
+struct req;
+
+/* Where connections' memory comes from (client.c): client structs from slabs of their own,
+ * apart from the heap's short-lived allocations; one read buffer for every client; spare
+ * output buffers and requests for reuse. */
+#define CLIENT_SPARE_OUT 16
+#define CLIENT_SPARE_REQ 256
+typedef struct client_mem {
+    slab_pool slab;
+    char *rbuf;
+    struct evbuffer *spare_out[CLIENT_SPARE_OUT];
+    int nspare_out;
+    struct req *spare_req; /* a list through their next */
+    int nspare_req;
+} client_mem;
 
 typedef struct sidecar {
     struct event_base *base;
@@ -54,6 +71,7 @@ typedef struct sidecar {
     struct pubsub *pubsub;   /* pub/sub subscribers (pubsub.c), NULL while there are none */
     struct metrics *metrics; /* the HTTP listener of [metrics], NULL when off */
     log_limit reject_log, auth_log;
+    client_mem mem;
 } sidecar;
 
 #endif

@@ -145,7 +145,7 @@ static void check_bounds(void)
 
     if (c == NULL)
         return;
-    replies = c->done_bytes + evbuffer_get_length(c->out);
+    replies = c->done_bytes + client_output_len(c);
     CHECK(replies <= (size_t)S.cfg.sidecar.reply_backlog + (size_t)S.cfg.sidecar.max_reply + 64);
 }
 
@@ -388,6 +388,7 @@ static void teardown(void)
 {
     while (!LIST_EMPTY(&S.clients))
         client_free(LIST_FIRST(&S.clients));
+    client_mem_release(&S);
     CHECK(fake_kv_stale_detaches() == 0);
     fake_kv_free();
     event_free(S.flush_ev);
@@ -432,7 +433,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (the_client() == NULL) /* closed: QUIT, CLIENT KILL, EOF after the last reply */
             break;
         if (fake_kv_outstanding() == 0 && the_client()->nreqs == 0 &&
-            evbuffer_get_length(the_client()->out) == 0)
+            client_output_len(the_client()) == 0)
             break;
         for (int n = 0; n < fake_kv_count(); n++)
             if (!fake_kv_op(n)->done && fake_kv_op(n)->mode == FAKE_MANUAL)
@@ -443,7 +444,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const client *c = the_client();
         CHECK(c->nreqs == 0);
         CHECK(c->queued_bytes == 0 && c->done_bytes == 0 && c->reserved_bytes == 0);
-        CHECK(evbuffer_get_length(c->out) == 0);
+        CHECK(client_output_len(c) == 0);
         CHECK(fake_kv_outstanding() == 0);
         CHECK(pubsub_sent ? count_replies() >= sent : count_replies() == sent);
     } else {

@@ -382,6 +382,7 @@ static void finish(void)
         sidecar *s = &sides[i];
         while (!LIST_EMPTY(&s->clients))
             client_free(LIST_FIRST(&s->clients));
+        client_mem_release(s);
         kv_client_free(s->kv);
         event_free(s->flush_ev);
         stats_free(&s->st);

@@ -74,6 +74,7 @@ static void teardown(void)
 
     while (!LIST_EMPTY(&S.clients))
         client_free(LIST_FIRST(&S.clients));
+    client_mem_release(&S);
     stale = fake_kv_stale_detaches();
     fake_kv_free();
     event_free(S.flush_ev);
@@ -993,7 +994,7 @@ START_TEST(test_silent_subscriber_bounded)
     take();
     while (S.nclients == 1 && events < 1000) {
         c = the_client();
-        most = evbuffer_get_length(c->out) > most ? evbuffer_get_length(c->out) : most;
+        most = client_output_len(c) > most ? client_output_len(c) : most;
         fire_moves(1024); /* about 60 KB of JSON */
         events++;
         pump();

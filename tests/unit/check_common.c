@@ -1,7 +1,8 @@
 /*
  * check_common: the shared helpers every program leans on: strict integer parsing, the
  * node address parser (its accept/reject table and the reasons it gives), the clocks,
- * allocation, reading a file whole, and the log: its line formats and rate limits.
+ * allocation (and the slab of fixed-size objects), reading a file whole, and the log: its
+ * line formats and rate limits.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "glob.h"
 #include "log.h"
 #include "parse.h"
+#include "slab.h"
 #include "xalloc.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -368,6 +370,54 @@ START_TEST(test_log_flag)
 }
 END_TEST
 
+/* Objects come zeroed, aligned and apart; freed ones are reused before a block is mapped;
+ * a block whose objects are all gone is unmapped but for one spare, which slab_trim
+ * gives back. */
+START_TEST(test_slab)
+{
+    enum { COUNT = 1000, SIZE = 1000 };
+    static unsigned char *obj[COUNT];
+    static unsigned char want[SIZE];
+    slab_pool p;
+    size_t peak;
+
+    slab_init(&p, SIZE);
+    ck_assert_uint_eq(p.size, 1008);
+    for (int i = 0; i < COUNT; i++) {
+        obj[i] = slab_alloc(&p);
+        ck_assert_uint_eq((uintptr_t)obj[i] % 16, 0);
+        memset(want, 0, SIZE);
+        ck_assert(memcmp(obj[i], want, SIZE) == 0);
+        memset(obj[i], i & 0xff, SIZE);
+    }
+    ck_assert_uint_eq(p.objects, COUNT);
+    peak = p.blocks;
+    ck_assert_uint_ge(peak, COUNT * 1008 / (64 * 1024) + 1); /* about 64 to a block */
+    for (int i = 0; i < COUNT; i++) {                        /* nobody wrote over another */
+        memset(want, i & 0xff, SIZE);
+        ck_assert(memcmp(obj[i], want, SIZE) == 0);
+    }
+    for (int i = 0; i < COUNT; i += 2)
+        slab_free(&p, obj[i]);
+    ck_assert_uint_eq(p.blocks, peak); /* every block still has objects */
+    for (int i = 0; i < COUNT; i += 2)
+        obj[i] = slab_alloc(&p);
+    ck_assert_uint_eq(p.blocks, peak); /* the holes were filled first */
+    for (int i = 0; i < COUNT; i++)
+        slab_free(&p, obj[i]);
+    slab_free(&p, NULL);
+    ck_assert_uint_eq(p.objects, 0);
+    ck_assert_uint_eq(p.blocks, 1); /* the spare */
+    obj[0] = slab_alloc(&p);        /* from the spare, zeroed again */
+    ck_assert_uint_eq(p.blocks, 1);
+    ck_assert_uint_eq(obj[0][0], 0);
+    slab_free(&p, obj[0]);
+    slab_trim(&p);
+    ck_assert_uint_eq(p.blocks, 0);
+    slab_trim(&p);
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
     Suite *s = suite_create("common");
@@ -380,6 +430,7 @@ static Suite *common_suite(void)
     tcase_add_test(tc, test_addr_split_bounds);
     tcase_add_test(tc, test_clocks);
     tcase_add_test(tc, test_xalloc);
+    tcase_add_test(tc, test_slab);
     tcase_add_test(tc, test_file_read_all);
     tcase_add_test(tc, test_glob);
     tcase_add_test(tc, test_log_lines);
