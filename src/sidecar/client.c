@@ -69,31 +69,42 @@ size_t client_output_len(const client *c)
     return out_len(c);
 }
 
-static struct evbuffer *out_get(client *c)
+struct evbuffer *client_buf_get(sidecar *s)
 {
-    client_mem *m = &c->s->mem;
+    client_mem *m = &s->mem;
+    struct evbuffer *b = m->nspare_buf > 0 ? m->spare_buf[--m->nspare_buf] : evbuffer_new();
 
-    if (c->out == NULL)
-        c->out = m->nspare_out > 0 ? m->spare_out[--m->nspare_out] : evbuffer_new();
-    if (c->out == NULL) {
-        fprintf(stderr, "out of memory allocating an output buffer: aborting\n");
+    if (b == NULL) {
+        fprintf(stderr, "out of memory allocating an evbuffer: aborting\n");
         abort();
     }
+    return b;
+}
+
+void client_buf_put(sidecar *s, struct evbuffer *b)
+{
+    client_mem *m = &s->mem;
+
+    if (b == NULL)
+        return;
+    evbuffer_drain(b, evbuffer_get_length(b)); /* an empty evbuffer holds no chain */
+    if (m->nspare_buf < CLIENT_SPARE_BUF)
+        m->spare_buf[m->nspare_buf++] = b;
+    else
+        evbuffer_free(b);
+}
+
+static struct evbuffer *out_get(client *c)
+{
+    if (c->out == NULL)
+        c->out = client_buf_get(c->s);
     return c->out;
 }
 
-/* The output is written: the buffer (empty, so holding no chain) goes back. */
+/* The output is written (or dropped, the client going): the buffer goes back. */
 static void out_put(client *c)
 {
-    client_mem *m = &c->s->mem;
-
-    if (c->out == NULL)
-        return;
-    assert(evbuffer_get_length(c->out) == 0);
-    if (m->nspare_out < CLIENT_SPARE_OUT)
-        m->spare_out[m->nspare_out++] = c->out;
-    else
-        evbuffer_free(c->out);
+    client_buf_put(c->s, c->out);
     c->out = NULL;
 }
 
@@ -136,8 +147,8 @@ void client_mem_release(sidecar *s)
     slab_trim(&m->slab);
     free(m->rbuf);
     m->rbuf = NULL;
-    while (m->nspare_out > 0)
-        evbuffer_free(m->spare_out[--m->nspare_out]);
+    while (m->nspare_buf > 0)
+        evbuffer_free(m->spare_buf[--m->nspare_buf]);
     while (m->spare_req != NULL) {
         req *r = m->spare_req;
         m->spare_req = r->next;
@@ -220,7 +231,8 @@ static bool write_out(client *c)
         client_free(c); /* the peer is gone */
         return false;
     }
-    out_put(c);
+    if (c->out != NULL)
+        out_put(c);
     event_del(c->wev);
     /* After EOF, what is left unparsed once the queue is empty is an incomplete request
      * (unless parsing only paused for other clients' turn). */
@@ -312,8 +324,7 @@ static void req_free(req *r)
     }
     free(r->parts);
     resp_argv_free(r->argv, r->argc);
-    if (r->reply != NULL)
-        evbuffer_free(r->reply);
+    client_buf_put(c->s, r->reply);
     if (r->scratch_free != NULL)
         r->scratch_free(r->scratch);
     else
@@ -369,7 +380,7 @@ static void enqueue_error(client *c, const char *text)
     r->c = c;
     r->state = REQ_DONE;
     r->cmd_index = -1;
-    r->reply = evbuffer_new();
+    r->reply = client_buf_get(c->s);
     resp_add_error(r->reply, text);
     c->s->st.total_error_replies++;
     stats_count_error(&c->s->st, text, strlen(text));
@@ -837,10 +848,7 @@ void client_free(client *c)
     if (c->fd >= 0)
         close(c->fd);
     resp_parser_clear(c->parser);
-    if (c->out != NULL) {
-        evbuffer_drain(c->out, evbuffer_get_length(c->out));
-        out_put(c);
-    }
+    out_put(c);
     if (c->qbuf != s->mem.rbuf)
         free(c->qbuf);
     free(c->name);

@@ -119,7 +119,11 @@ void client_describe(const client *c, struct evbuffer *out);
 size_t client_output_len(const client *c);
 
 /* Connections' memory (sidecar.h, client_mem): the housekeeping timer gives back what the
- * clients gone left spare; release frees all of it, once every client is freed. */
+ * clients gone left spare; release frees all of it, once every client is freed. An
+ * evbuffer for a reply comes from client_buf_get (never NULL) and goes back, drained, by
+ * client_buf_put (req_free does it for r->reply). */
+struct evbuffer *client_buf_get(sidecar *s);
+void client_buf_put(sidecar *s, struct evbuffer *b);
 void client_mem_trim(sidecar *s);
 void client_mem_release(sidecar *s);
 

@@ -1398,7 +1398,7 @@ bool cmd_check(req *r)
 struct evbuffer *reply(req *r)
 {
     if (r->reply == NULL)
-        r->reply = evbuffer_new();
+        r->reply = client_buf_get(r->c->s);
     return r->reply;
 }
 

@@ -30,14 +30,14 @@ struct req;
 
 /* Where connections' memory comes from (client.c): client structs from slabs of their own,
  * apart from the heap's short-lived allocations; one read buffer for every client; spare
- * output buffers and requests for reuse. */
-#define CLIENT_SPARE_OUT 16
+ * evbuffers (outputs and replies) and requests for reuse. */
+#define CLIENT_SPARE_BUF 64
 #define CLIENT_SPARE_REQ 256
 typedef struct client_mem {
     slab_pool slab;
     char *rbuf;
-    struct evbuffer *spare_out[CLIENT_SPARE_OUT];
-    int nspare_out;
+    struct evbuffer *spare_buf[CLIENT_SPARE_BUF];
+    int nspare_buf;
     struct req *spare_req; /* a list through their next */
     int nspare_req;
 } client_mem;
