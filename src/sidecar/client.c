@@ -898,6 +898,8 @@ void client_describe(const client *c, struct evbuffer *out)
     int64_t now = clock_now_ms();
     char cmd[64] = "NULL";
     int sub, psub;
+    /* while it parses from the shared read buffer, only its unparsed bytes are its own */
+    size_t qcap = c->qbuf == c->s->mem.rbuf ? c->qlen : c->qcap;
 
     if (c->last_cmd != NULL) {
         size_t i;
@@ -917,6 +919,6 @@ void client_describe(const client *c, struct evbuffer *out)
         (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
         c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
         (long long)((now - c->last_active_ms) / 1000), sub + psub > 0 ? "P" : "N", sub, psub,
-        c->qlen, c->qcap - c->qlen, out_len(c), held_bytes(c) + c->qcap, cmd, c->proto, c->lib_name,
+        c->qlen, qcap - c->qlen, out_len(c), held_bytes(c) + qcap, cmd, c->proto, c->lib_name,
         c->lib_ver, c->nreqs);
 }
