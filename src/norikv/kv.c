@@ -565,6 +565,7 @@ static bool attempt(kv_op *op)
         finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "cannot start a gRPC call");
         return false;
     }
+    evgrpc_calls(c->eg, 1);
     return true;
 }
 
@@ -640,6 +641,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         op_free(op);
         return;
     }
+    evgrpc_calls(c->eg, -1);
     if (!ok) {
         op->status = GRPC_STATUS_UNAVAILABLE;
     }
