@@ -565,7 +565,6 @@ static bool attempt(kv_op *op)
         finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "cannot start a gRPC call");
         return false;
     }
-    evgrpc_calls(c->eg, 1);
     return true;
 }
 
@@ -641,7 +640,6 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         op_free(op);
         return;
     }
-    evgrpc_calls(c->eg, -1);
     if (!ok) {
         op->status = GRPC_STATUS_UNAVAILABLE;
     }

@@ -1,9 +1,8 @@
 /*
  * evgrpc: gRPC completion queue -> libevent loop.
  * One thread blocks in grpc_completion_queue_next (it is also gRPC's I/O poller) and
- * hands (tag, ok) pairs to the loop thread through an eventfd, or, at low concurrency, to
- * the loop thread polling for them; every tag callback runs on the loop thread. The
- * thread never runs user code and never blocks on the loop.
+ * hands (tag, ok) pairs to the loop thread through an eventfd; every tag callback runs
+ * on the loop thread. The thread never runs user code and never blocks on the loop.
  */
 #ifndef NORIKV_EVGRPC_H
 #define NORIKV_EVGRPC_H
@@ -23,13 +22,6 @@ typedef struct evgrpc evgrpc;
 
 evgrpc *evgrpc_new(struct event_base *base);
 grpc_completion_queue *evgrpc_cq(evgrpc *eg);
-/*
- * Counts the calls whose completion the loop is waiting for (+1 when a batch starts, -1
- * when its callback runs; long-lived streams are better left out). While one or two are in
- * flight the loop thread takes their completions itself for a short while instead of
- * sleeping until the cq thread wakes it (see evgrpc.c). Loop thread only.
- */
-void evgrpc_calls(evgrpc *eg, int delta);
 /*
  * Shuts the queue down, joins the thread and runs the callbacks of every completion
  * still queued (so objects waiting on them are freed), then frees everything.
