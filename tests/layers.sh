@@ -9,8 +9,9 @@
 #   sidecar, cli -> common, kv.h, their own folder
 #   devnode      -> common, wire, devnode
 #   tests/unit   -> whatever module it tests (white-box)
-#   tests/integration, tests/fuzz -> common, wire, kv.h, sidecar (the fuzzer; check_cas,
-#                    an integration test of the daemon's modules), their own
+#   tests/integration, tests/fuzz -> common, wire, kv.h, sidecar (the fuzzers; check_cas,
+#                    an integration test of the daemon's modules), their own; the command
+#                    layer's fuzzer also the fake cluster client of tests/unit
 srcdir=${srcdir:-.}
 cd "$srcdir" || exit 1
 
@@ -24,7 +25,7 @@ allowed() { # layer -> folders whose headers it may include
     src/devnode) echo "src/common src/wire gen src/devnode" ;;
     # src/sidecar: check_cas puts the daemon's modules together over a devnode cluster
     tests/integration) echo "src/common src/wire gen api src/sidecar tests/integration" ;;
-    tests/fuzz) echo "src/common src/sidecar" ;;
+    tests/fuzz) echo "src/common api src/sidecar tests/unit" ;;
     *) echo "" ;;
     esac
 }

@@ -24,6 +24,7 @@
 #include "dn_kv.h"
 #include "dn_server.h"
 #include "dn_vector.h"
+#include "file.h"
 #include "parse.h"
 #include "route.h"
 
@@ -95,6 +96,9 @@ static const char usage[] =
     "                         serve Admin/TransferShard (the replica with leader=true names\n"
     "                         the new leader), or answer it UNIMPLEMENTED as the real server\n"
     "                         does (profile real: --no-transfer-shard; friendly: served)\n"
+    "  --tls-cert FILE, --tls-key FILE\n"
+    "                         serve TLS with this PEM certificate (chain) and its key\n"
+    "                         instead of plaintext, on every node (both or neither)\n"
     "  --pings accept|police  accept client keepalive pings at any rate, as tonic does\n"
     "                         (default), or police them as gRPC core's defaults: GOAWAY\n"
     "                         \"too_many_pings\" after pings more often than every 5 minutes\n"
@@ -149,6 +153,8 @@ enum {
     OPT_LEADERS,
     OPT_LEADER_SEED,
     OPT_PINGS,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -175,6 +181,8 @@ static const struct option long_opts[] = {
     {"leaders", required_argument, NULL, OPT_LEADERS},
     {"leader-seed", required_argument, NULL, OPT_LEADER_SEED},
     {"pings", required_argument, NULL, OPT_PINGS},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -358,6 +366,12 @@ static int parse_args(int argc, char **argv, dn_opts *o)
                 return -1;
             o->police_pings = w == 1;
             break;
+        case OPT_TLS_CERT:
+            o->tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            o->tls_key = optarg;
+            break;
         case OPT_PROFILE:
             break; /* applied by parse_profile */
         default:
@@ -367,6 +381,10 @@ static int parse_args(int argc, char **argv, dn_opts *o)
     }
     if (optind < argc) {
         fprintf(stderr, "norikv-devnode: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
+        fprintf(stderr, "norikv-devnode: --tls-cert and --tls-key go together\n");
         return -1;
     }
     if (o->base_port + o->nodes - 1 > 65535) {
@@ -412,6 +430,14 @@ static void grpc_log(gpr_log_func_args *args)
 
 static int setup(devnode *d)
 {
+    char err[512];
+
+    if (d->o.tls_cert != NULL &&
+        ((d->tls_cert_pem = file_read_all(d->o.tls_cert, 1 << 20, err, sizeof(err))) == NULL ||
+         (d->tls_key_pem = file_read_all(d->o.tls_key, 1 << 20, err, sizeof(err))) == NULL)) {
+        fprintf(stderr, "norikv-devnode: %s\n", err);
+        return -1;
+    }
     if ((d->base = event_base_new()) == NULL || (d->eg = evgrpc_new(d->base)) == NULL)
         return -1;
     for (int i = 0; i < d->o.nodes; i++) {
@@ -461,6 +487,8 @@ static void teardown(devnode *d)
     dn_vector_free(d);
     if (d->base != NULL)
         event_base_free(d->base);
+    free(d->tls_cert_pem);
+    free(d->tls_key_pem);
 }
 
 int main(int argc, char **argv)

@@ -53,6 +53,7 @@ typedef struct dn_opts {
     uint64_t leader_seed;
     bool police_pings; /* GOAWAY "too_many_pings" as gRPC core's defaults, else as tonic */
     uint64_t seed;
+    const char *tls_cert, *tls_key; /* PEM files: serve TLS; NULL: plaintext */
 } dn_opts;
 
 typedef struct dn_version {
@@ -125,6 +126,7 @@ typedef struct devnode {
     struct dn_control *control;
     int servers_stopping;
     bool shutting_down;
+    char *tls_cert_pem, *tls_key_pem; /* read from o.tls_cert and o.tls_key at start */
 } devnode;
 
 #endif

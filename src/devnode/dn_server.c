@@ -476,7 +476,12 @@ int dn_server_start(devnode *d, dn_node *n)
                                                     GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
     }
     grpc_server_register_completion_queue(s->server, evgrpc_cq(d->eg), NULL);
-    creds = grpc_insecure_server_credentials_create();
+    if (d->tls_cert_pem != NULL) {
+        grpc_ssl_pem_key_cert_pair pair = {d->tls_key_pem, d->tls_cert_pem};
+        creds = grpc_ssl_server_credentials_create(NULL, &pair, 1, 0, NULL);
+    } else {
+        creds = grpc_insecure_server_credentials_create();
+    }
     port = grpc_server_add_http2_port(s->server, n->addr, creds);
     grpc_server_credentials_release(creds);
     if (port == 0) {

@@ -21,11 +21,14 @@
 
 #include <dlfcn.h>
 
+#include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
 #include "clock.h"
+#include "file.h"
+#include "log.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
 #include "pool.h"
@@ -61,8 +64,11 @@ struct kv_client {
     char idem_prefix[32];
     uint64_t idem_counter;
     uint64_t rng;
-    kv_stats st;  /* the counters; gauges are filled in when asked */
-    kv_op *spare; /* finished operations, linked through ->spare_next */
+    kv_stats st;             /* the counters; gauges are filled in when asked */
+    char last_cause[192];    /* the last failure that counted against a node */
+    log_flag all_down;       /* every node marked down: operations are failing fast */
+    struct event *log_sweep; /* once a second: states whose lines were held back */
+    kv_op *spare;            /* finished operations, linked through ->spare_next */
     int nspare;
     decode_arena arena;
 };
@@ -177,10 +183,68 @@ static void arena_free(void *data, void *p)
 
 /* ---- client ------------------------------------------------------------------------- */
 
+static bool given(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/* gRPC's SSL credentials from the PEM files of cfg; NULL with err when one cannot be read. */
+static grpc_channel_credentials *tls_credentials(const kv_tls_config *cfg, char *err, size_t errlen)
+{
+    enum { PEM_MAX = 1 << 20 };
+    char *ca = NULL, *cert = NULL, *key = NULL;
+    grpc_ssl_pem_key_cert_pair pair;
+    grpc_channel_credentials *creds = NULL;
+
+    if (given(cfg->cert_file) != given(cfg->key_file)) {
+        snprintf(err, errlen, "a client certificate needs both its certificate and its key");
+        return NULL;
+    }
+    if (given(cfg->ca_file) && (ca = file_read_all(cfg->ca_file, PEM_MAX, err, errlen)) == NULL)
+        goto out;
+    if (given(cfg->cert_file) &&
+        ((cert = file_read_all(cfg->cert_file, PEM_MAX, err, errlen)) == NULL ||
+         (key = file_read_all(cfg->key_file, PEM_MAX, err, errlen)) == NULL))
+        goto out;
+    pair.cert_chain = cert;
+    pair.private_key = key;
+    creds = grpc_ssl_credentials_create(ca, cert != NULL ? &pair : NULL, NULL, NULL);
+    if (creds == NULL)
+        snprintf(err, errlen, "gRPC refused the TLS settings");
+out:
+    free(ca);
+    free(cert);
+    if (key != NULL)
+        memset(key, 0, strlen(key)); /* no copy of the private key left in freed memory */
+    free(key);
+    return creds;
+}
+
+/* States whose lines a rate limit held back are told once it allows. */
+static void on_log_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    kv_client *c = arg;
+    unsigned held;
+
+    (void)fd;
+    (void)what;
+    pool_log_due(c->pool);
+    topo_log_due(c->topo);
+    if (log_flag_due(&c->all_down, &held)) {
+        if (c->all_down.now)
+            log_write_held(LOG_WARNING, held, "every node of the cluster is still marked down");
+        else
+            log_write_held(LOG_NOTICE, held, "the cluster answers again");
+    }
+}
+
 kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen)
 {
+    struct timeval second = {1, 0};
     kv_client *c = xcalloc(1, sizeof(*c));
-    pool_config pc = {cfg->channels_per_node, 100, 2000, 200, 5000};
+    /* a node marked down is probed after 200 ms, then at most every second: one that comes
+     * back serves again within a second of its first probe */
+    pool_config pc = {cfg->channels_per_node, 100, 2000, 200, 1000, NULL, cfg->tls.server_name};
     uint8_t rnd[16];
     char *list, *save = NULL;
 
@@ -192,6 +256,10 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     c->arena.alloc.allocator_data = &c->arena;
     if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
         snprintf(err, errlen, "total_shards, timeout_ms and max_attempts must be positive");
+        free(c);
+        return NULL;
+    }
+    if (cfg->tls.enabled && (pc.creds = tls_credentials(&cfg->tls, err, errlen)) == NULL) {
         free(c);
         return NULL;
     }
@@ -222,7 +290,8 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     c->eg = evgrpc_new(base);
     c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster, &c->st)
                     : NULL;
-    if (c->topo == NULL) {
+    c->log_sweep = c->topo != NULL ? event_new(base, -1, EV_PERSIST, on_log_sweep, c) : NULL;
+    if (c->log_sweep == NULL || event_add(c->log_sweep, &second) != 0) {
         snprintf(err, errlen, "cannot start the gRPC client");
         kv_client_free(c);
         return NULL;
@@ -243,10 +312,18 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
 
 static void op_free(kv_op *op);
 
+void kv_client_set_limits(kv_client *c, int timeout_ms, const kv_retry_config *retry)
+{
+    c->cfg.timeout_ms = timeout_ms;
+    c->cfg.retry = *retry;
+}
+
 void kv_client_free(kv_client *c)
 {
     if (c == NULL)
         return;
+    if (c->log_sweep != NULL)
+        event_free(c->log_sweep);
     while (!LIST_EMPTY(&c->ops)) {
         kv_op *op = LIST_FIRST(&c->ops);
         LIST_REMOVE(op, link);
@@ -471,6 +548,31 @@ static bool unmasked(uint64_t mask, int i)
     return i >= 64 || !(mask & (1ULL << i));
 }
 
+/* When every node is marked down and none has a probe due, waiting out the deadline on
+ * backoffs would only delay the answer: op ends at once with UNAVAILABLE and the cause,
+ * and true is returned. The next operation once a probe is due is that probe, and one
+ * probe that succeeds brings the node back (pool.c). */
+static bool fail_fast(kv_op *op)
+{
+    kv_client *c = op->c;
+    int n = pool_count(c->pool);
+    const char *last = op->last[0] ? op->last : c->last_cause;
+
+    if (!pool_none_usable(c->pool, clock_now_ms()))
+        return false;
+    c->st.retries_fail_fast++;
+    if (!c->all_down.now)
+        log_flag_change(&c->all_down, true, LOG_WARNING,
+                        "every node of the cluster (%d) is unreachable and marked down; "
+                        "operations fail at once with UNAVAILABLE while probes go on (last: %s)",
+                        n, last[0] ? last : "no detail");
+    attempt_cleanup(op);
+    finish_error(op, KV_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
+                 "every node of the cluster is marked down (%d of %d)%s%s",
+                 pool_down_count(c->pool), n, last[0] ? "; last: " : "", last);
+    return true;
+}
+
 static uint64_t bit(int i)
 {
     return i >= 0 && i < 64 ? 1ULL << i : 0;
@@ -574,6 +676,8 @@ static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (fail_fast(op))
+        return;
     /* A write whose outcome on a node is unknown goes back to that node while it is up,
      * leader or not: the server answers from its own idempotency cache before any leader
      * check, so a write it applied is replayed there, not applied again by a new leader
@@ -598,6 +702,8 @@ static void back_off(kv_op *op, kv_err err, int avoid)
                      op->attempts, op->last);
         return;
     }
+    if (fail_fast(op))
+        return;
     delay = retry_delay_ms(&c->cfg.retry, op->attempts, rand01(c));
     if (now + delay >= op->deadline) {
         finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
@@ -667,6 +773,11 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     switch (v.action) {
     case RETRY_DONE:
         pool_success(c->pool, node);
+        if (c->all_down.now)
+            log_flag_change(&c->all_down, false, LOG_NOTICE,
+                            "the cluster answers again: %s served an operation",
+                            pool_addr(c->pool, node));
+        topo_kick(c->topo);
         topo_set_leader(c->topo, op->group, node); /* it served: it leads */
         deliver(op);
         return;
@@ -718,9 +829,10 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         /* UNAVAILABLE from a server we are connected to (a lost reply, a failing store) is
          * no sign of a dead node; refused or broken connections and hangs are. */
         connected = pool_channel_ready(c->pool, node, op->channel);
-        if (v.node_fault && (op->status == GRPC_STATUS_DEADLINE_EXCEEDED || !connected))
-            pool_failure(c->pool, node, clock_now_ms());
-        else
+        if (v.node_fault && (op->status == GRPC_STATUS_DEADLINE_EXCEEDED || !connected)) {
+            pool_failure(c->pool, node, clock_now_ms(), op->last);
+            snprintf(c->last_cause, sizeof(c->last_cause), "%s", op->last);
+        } else
             pool_success(c->pool, node);
         /* A leader that cannot be reached leads nothing we can use: forget it, so the next
          * attempts look for its successor (a follower's NOT_LEADER would otherwise send us
@@ -938,9 +1050,11 @@ static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
     op->counted = true;
     c->st.retries_operations++;
     c->st.retries_in_flight++;
-    op->node = choose_node(op, -1);
     op->starting = true;
-    (void)attempt(op);
+    if (!fail_fast(op)) {
+        op->node = choose_node(op, -1);
+        (void)attempt(op);
+    }
     op->starting = false;
     return op;
 }
@@ -1188,11 +1302,33 @@ void kv_get_stats(const kv_client *c, kv_stats *st)
         st->pool_nodes_marked_down += ns.marked_down;
     }
     st->pool_channels_open = (uint64_t)pool_active_connections(c->pool);
+    st->pool_nodes_down = (uint64_t)pool_down_count(c->pool);
     st->pool_max_connections_per_node = (uint64_t)pool_channels_per_node(c->pool);
     st->router_total_nodes = (uint64_t)pool_count(c->pool);
     st->router_total_shards = c->cfg.total_shards;
     topo_get_stats(c->topo, st);
     st->router_cached_leaders = st->topology_cached_leaders;
+}
+
+bool kv_ready(const kv_client *c, char *why, size_t len)
+{
+    const char *stream;
+    int n = pool_count(c->pool);
+
+    if (topo_watching(c->topo) && !topo_live(c->topo, &stream)) {
+        kv_stats st;
+        topo_get_stats(c->topo, &st);
+        snprintf(why, len, "%s: %s", st.has_view ? "cluster view lost" : "no cluster view yet",
+                 stream);
+        return false;
+    }
+    if (n > 0 && pool_down_count(c->pool) == n) {
+        snprintf(why, len, "every node of the cluster is marked down (%d); last: %s", n,
+                 c->last_cause[0] ? c->last_cause : "no detail");
+        return false;
+    }
+    snprintf(why, len, "ready");
+    return true;
 }
 
 int kv_node_count(const kv_client *c)

@@ -68,6 +68,16 @@ typedef void kv_log_fn(bool error, const char *message);
 void kv_global_init(kv_log_fn *log);
 void kv_global_shutdown(void);
 
+/* TLS to the nodes (gRPC's SSL credentials); off: plaintext. Files are PEM, read once when
+ * the client starts. */
+typedef struct kv_tls_config {
+    bool enabled;
+    const char *ca_file;     /* roots to verify the nodes with; NULL or "": gRPC's defaults */
+    const char *cert_file;   /* the client's certificate for mutual TLS, with key_file */
+    const char *key_file;    /* NULL or "": no client certificate */
+    const char *server_name; /* the name the nodes' certificates carry; NULL or "": the host */
+} kv_tls_config;
+
 typedef struct kv_config {
     const char *nodes; /* seed addresses, "host:port,host:port" */
     uint32_t total_shards;
@@ -75,6 +85,7 @@ typedef struct kv_config {
     int channels_per_node;
     bool watch_cluster;
     kv_retry_config retry;
+    kv_tls_config tls;
 } kv_config;
 
 void kv_config_default(kv_config *cfg);
@@ -208,6 +219,9 @@ typedef struct kv_vget_args {
 kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen);
 /* Cancels what is in flight (no callbacks), closes channels and the completion queue. */
 void kv_client_free(kv_client *c);
+/* The deadline and retry policy of operations started from now on (a reload); the rest of
+ * the configuration is the client's for its life. */
+void kv_client_set_limits(kv_client *c, int timeout_ms, const kv_retry_config *retry);
 
 /*
  * Each starts an operation and returns its handle, never NULL. Arguments are copied: they
@@ -245,10 +259,12 @@ const char *kv_shard_leader(const kv_client *c, uint32_t shard);
     X(pool, channels_open, GAUGE, "gRPC channels opened so far")                                   \
     X(pool, max_connections_per_node, GAUGE, "channels per node, at most")                         \
     X(pool, nodes_marked_down, COUNTER, "times a node was marked down")                            \
+    X(pool, nodes_down, GAUGE, "nodes marked down now")                                            \
     X(router, total_nodes, GAUGE, "nodes known: seeds and learned")                                \
     X(router, total_shards, GAUGE, "shards keys hash into")                                        \
     X(router, cached_leaders, GAUGE, "shards whose leader is known")                               \
     X(topology, current_epoch, GAUGE, "epoch of the current view (0 before any)")                  \
+    X(topology, view_live, GAUGE, "1 while a WatchCluster stream delivers views, else 0")          \
     X(topology, total_nodes, GAUGE, "nodes in the current view")                                   \
     X(topology, total_shards, GAUGE, "shards the current view lists")                              \
     X(topology, cached_leaders, GAUGE, "shards whose leader is known")                             \
@@ -263,7 +279,8 @@ const char *kv_shard_leader(const kv_client *c, uint32_t shard);
     X(retries, attempts, COUNTER, "gRPC calls made")                                               \
     X(retries, retries, COUNTER, "attempts after a backoff")                                       \
     X(retries, redirects, COUNTER, "attempts sent at once to a hinted leader or the next node")    \
-    X(retries, not_leader, COUNTER, "NOT_LEADER answers")
+    X(retries, not_leader, COUNTER, "NOT_LEADER answers")                                          \
+    X(retries, fail_fast, COUNTER, "operations failed at once: every node marked down")
 
 /* The table's sections, in the order INFO and NORI.STATS show them. */
 #define KV_STATS_SECTIONS(X) X(pool) X(router) X(topology) X(retries)
@@ -278,6 +295,12 @@ typedef struct kv_stats {
 } kv_stats;
 
 void kv_get_stats(const kv_client *c, kv_stats *st);
+
+/*
+ * Whether the client can serve: with watch_cluster, a WatchCluster stream delivers views;
+ * and not every node is marked down. When not, why says so (the last cause included).
+ */
+bool kv_ready(const kv_client *c, char *why, size_t len);
 
 typedef struct kv_node_info {
     const char *addr;

@@ -27,6 +27,16 @@
 #include "xalloc.h"
 
 #define READ_CHUNK (16 * 1024)
+/* Requests parsed between two runs of the queue, and per loop pass for one client: a
+ * pipeline of thousands of PINGs is served in slices, other clients in between. */
+#define PARSE_BATCH 64
+#define PARSE_PASS  1024
+/* A reply at most this long is copied into the output, not moved: moving hands over the
+ * whole buffer chain it lives in (a kilobyte or more for a PONG). */
+#define REPLY_COPY_MAX 4096
+/* What a request and each of its arguments cost besides the argument bytes. */
+#define REQ_OVERHEAD (sizeof(req) + 64)
+#define ARG_OVERHEAD 32
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
@@ -38,6 +48,22 @@ static bool needs_auth(const client *c)
 }
 
 /* ---- flushing ----------------------------------------------------------------------- */
+
+/*
+ * The bytes a client holds: its requests' arguments, the replies finished and not yet
+ * written, and its output. Reading pauses above reply_backlog; and no request starts while
+ * the replies held plus the largest its running requests may bring are above it (see
+ * may_start), so a client never holds more than reply_backlog plus one request's worth.
+ */
+static size_t held_bytes(const client *c)
+{
+    return c->queued_bytes + c->done_bytes + evbuffer_get_length(c->out);
+}
+
+static bool over_backlog(const client *c)
+{
+    return held_bytes(c) > (size_t)c->s->cfg.sidecar.reply_backlog;
+}
 
 static void mark_flush(client *c)
 {
@@ -56,8 +82,7 @@ static void arm_read(client *c, bool on)
         on = false;
     if (on == c->reading)
         return;
-    if (!on && (c->nreqs >= cf->sidecar.max_pending ||
-                (long)evbuffer_get_length(c->out) > cf->sidecar.reply_backlog))
+    if (!on && (c->nreqs >= cf->sidecar.max_pending || over_backlog(c)))
         c->s->st.client_query_pauses++;
     c->reading = on;
     if (on)
@@ -74,7 +99,7 @@ static bool can_take_more(const client *c)
         return false;
     if (c->nreqs >= cf->sidecar.max_pending)
         return false;
-    if ((long)evbuffer_get_length(c->out) > cf->sidecar.reply_backlog)
+    if (over_backlog(c))
         return false;
     /* Before AUTH one request at a time: the parser's limits depend on its outcome. */
     return !(needs_auth(c) && c->nreqs > 0);
@@ -97,8 +122,9 @@ static bool write_out(client *c)
         return false;
     }
     event_del(c->wev);
-    /* After EOF, what is left unparsed once the queue is empty is an incomplete request. */
-    if ((c->close_after || c->eof) && c->nreqs == 0) {
+    /* After EOF, what is left unparsed once the queue is empty is an incomplete request
+     * (unless parsing only paused for other clients' turn). */
+    if ((c->close_after || c->eof) && c->nreqs == 0 && !c->yielded) {
         client_free(c);
         return false;
     }
@@ -118,12 +144,29 @@ static void resume(client *c)
         arm_read(c, true);
 }
 
+/* The loop has polled the other clients since parsing stopped for the pass: go on. */
+static void on_yield_done(evutil_socket_t fd, short what, void *arg)
+{
+    client *c = arg;
+
+    (void)fd;
+    (void)what;
+    c->yielded = false;
+    c->parse_blocked = true;
+    resume(c);
+    if (!c->yielded && !c->reading && c->nreqs == 0 && evbuffer_get_length(c->out) == 0 && c->eof)
+        client_free(c); /* all it sent before closing is answered */
+}
+
 static void after_write(client *c)
 {
-    long backlog = (long)evbuffer_get_length(c->out);
-
+    /* Requests held back for the replies waiting to be written may start now. */
+    if (c->start_blocked) {
+        c->start_blocked = false;
+        advance(c);
+    }
     /* Resume below half the backlog limit, so a paused client does not flap. */
-    if (!c->reading && backlog <= c->s->cfg.sidecar.reply_backlog / 2)
+    if (!c->reading && held_bytes(c) <= (size_t)c->s->cfg.sidecar.reply_backlog / 2)
         resume(c);
 }
 
@@ -155,6 +198,12 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 
 static void req_free(req *r)
 {
+    client *c = r->c;
+
+    c->queued_bytes -= r->arg_bytes;
+    if (r->state == REQ_RUNNING)
+        c->reserved_bytes -= r->reserve;
+    c->done_bytes -= r->done_len;
     /* an operation still out finishes without telling us */
     kv_op_detach(r->op);
     for (int i = 0; i < r->nparts; i++) {
@@ -189,6 +238,10 @@ void client_drop_after(req *r)
 
 static void append(client *c, req *r)
 {
+    r->arg_bytes = REQ_OVERHEAD;
+    for (int i = 0; i < r->argc; i++)
+        r->arg_bytes += r->argv[i].len + ARG_OVERHEAD;
+    c->queued_bytes += r->arg_bytes;
     if (c->tail != NULL)
         c->tail->next = r;
     else
@@ -219,6 +272,7 @@ static void enqueue_error(client *c, const char *text)
     r->reply = evbuffer_new();
     resp_add_error(r->reply, text);
     c->s->st.total_error_replies++;
+    stats_count_error(&c->s->st, text, strlen(text));
     append(c, r);
 }
 
@@ -234,11 +288,49 @@ static bool runs_alone(const req *r)
     return (req_flags(r) & (CMD_WRITE | CMD_STATE)) != 0;
 }
 
+/*
+ * The largest reply r may bring once started: nothing for a command the sidecar answers
+ * at once (its reply is counted when it finishes, in start), at most one NoriKV value per
+ * key for a command with keys, max_reply for one without (EXEC), and never more than
+ * max_reply, above which a reply is an error.
+ */
+static size_t reply_reserve(const req *r)
+{
+    const struct cmd_def *d = r->cmd;
+    size_t keys = 1, cap = (size_t)r->c->s->cfg.sidecar.max_reply;
+
+    if (d == NULL || (d->flags & CMD_LOCAL))
+        return 0;
+    if (d->first_key <= 0)
+        return cap;
+    if (d->key_step > 0 && r->argc > d->first_key) {
+        int last = d->last_key < 0 ? r->argc + d->last_key : d->last_key;
+        if (last >= r->argc)
+            last = r->argc - 1;
+        if (last >= d->first_key)
+            keys = (size_t)((last - d->first_key) / d->key_step + 1);
+    }
+    if (keys > cap / (KV_VALUE_LIMIT + 64))
+        return cap;
+    return keys * (KV_VALUE_LIMIT + 64);
+}
+
+/* Whether a request may start: while the replies waiting and those the running requests
+ * may bring fit in reply_backlog; the one that starts may then go over by its own worth. */
+static bool may_start(const client *c)
+{
+    size_t replies = c->done_bytes + evbuffer_get_length(c->out) + c->reserved_bytes;
+
+    return replies <= (size_t)c->s->cfg.sidecar.reply_backlog;
+}
+
 static void start(req *r)
 {
     client *c = r->c;
 
     r->state = REQ_RUNNING;
+    r->reserve = reply_reserve(r);
+    c->reserved_bytes += r->reserve;
     r->start_us = clock_now_us();
     c->commands++;
     c->last_cmd = r->cmd != NULL ? r->cmd->name : NULL;
@@ -255,6 +347,16 @@ static void start(req *r)
     r->in_proc = false;
 }
 
+/* The kind of an error reply (its first word), for INFO errorstats. */
+static void count_error_kind(stats *st, struct evbuffer *reply)
+{
+    char head[STATS_ERROR_NAME_MAX + 1];
+    ev_ssize_t n = reply != NULL ? evbuffer_copyout(reply, head, sizeof(head)) : 0;
+
+    if (n > 1 && head[0] == '-')
+        stats_count_error(st, head + 1, (size_t)n - 1);
+}
+
 void req_done(req *r)
 {
     client *c = r->c;
@@ -262,19 +364,37 @@ void req_done(req *r)
 
     assert(r->state == REQ_RUNNING);
     r->state = REQ_DONE;
+    c->reserved_bytes -= r->reserve;
+    r->reserve = 0;
+    if (r->reply != NULL && evbuffer_get_length(r->reply) > (size_t)c->s->cfg.sidecar.max_reply) {
+        /* a backstop: the commands that can build a big reply check as they go */
+        size_t len = evbuffer_get_length(r->reply);
+        evbuffer_drain(r->reply, len);
+        resp_add_errorf(r->reply, "ERR reply of %zu bytes is over max_reply (%ld)", len,
+                        c->s->cfg.sidecar.max_reply);
+        st->replies_over_max++;
+        r->failed = true;
+    }
+    if (r->reply != NULL)
+        r->done_len = evbuffer_get_length(r->reply);
+    c->done_bytes += r->done_len;
     if (r->cmd_index >= 0) {
         cmd_stat *cs = &st->cmds[r->cmd_index];
         if (r->rejected) {
             cs->rejected_calls++;
         } else {
+            uint64_t took = (uint64_t)(clock_now_us() - r->start_us);
             cs->calls++;
-            cs->usec += (uint64_t)(clock_now_us() - r->start_us);
+            cs->usec += took;
+            stats_record_latency(cs, took);
             if (r->failed)
                 cs->failed_calls++;
         }
     }
-    if (r->failed)
+    if (r->failed) {
         st->total_error_replies++;
+        count_error_kind(st, r->reply);
+    }
     /* Finished inside its own start (a local command, an argument error): advance(), up
      * the stack, sees it. Otherwise a cluster callback from the loop: move on now. kv.h
      * promises no callback runs inside the call that started it, so nothing else can
@@ -335,8 +455,12 @@ static void advance(client *c)
             if (c->head == NULL)
                 c->tail = NULL;
             c->nreqs--;
-            if (r->reply != NULL)
+            if (r->reply != NULL && evbuffer_get_length(r->reply) <= REPLY_COPY_MAX) {
+                size_t len = evbuffer_get_length(r->reply);
+                evbuffer_add(c->out, evbuffer_pullup(r->reply, -1), len);
+            } else if (r->reply != NULL) {
                 evbuffer_add_buffer(c->out, r->reply);
+            }
             req_free(r);
             moved = true;
         }
@@ -352,6 +476,10 @@ static void advance(client *c)
             }
             if (runs_alone(r) && prev_unfinished != NULL)
                 break;
+            if (!may_start(c)) {
+                c->start_blocked = true; /* until a write makes room (after_write) */
+                break;
+            }
             start(r);
             if (r->state == REQ_DONE) {
                 again = true; /* its reply may leave now: look again from the head */
@@ -381,7 +509,7 @@ static void parse_more(client *c)
     resp_limits lim;
     size_t pos, used;
     resp_arg *argv;
-    int argc;
+    int argc, parsed = 0;
     const char *err;
 
     assert(!c->parsing);
@@ -390,11 +518,16 @@ static void parse_more(client *c)
     lim.max_args = cf->sidecar.max_args;
     lim.max_request = (size_t)cf->sidecar.query_buffer_limit;
     do {
+        int batch = 0;
         c->parse_blocked = false;
         pos = 0;
         while (pos < c->qlen) {
             if (!can_take_more(c)) {
                 c->parse_blocked = true; /* resumed when the queue or the backlog shrinks */
+                break;
+            }
+            if (batch == PARSE_BATCH) {
+                c->parse_blocked = true; /* run these first: the queue stays short */
                 break;
             }
             lim.restricted = needs_auth(c);
@@ -415,16 +548,32 @@ static void parse_more(client *c)
                 break;
             }
             enqueue(c, argv, argc);
+            parsed++;
+            batch++;
         }
         if (pos > 0) {
             memmove(c->qbuf, c->qbuf + pos, c->qlen - pos);
             c->qlen -= pos;
         }
+        if (c->qlen == 0 && c->qcap > 2 * READ_CHUNK) {
+            /* a burst is over: the next read starts from a small buffer again */
+            free(c->qbuf);
+            c->qbuf = NULL;
+            c->qcap = 0;
+        }
         advance(c);
+        if (c->parse_blocked && parsed >= PARSE_PASS && can_take_more(c)) {
+            /* enough for one pass: the rest from a timer, which runs once the loop has
+             * polled the other clients (an event made active at once would not wait) */
+            static const struct timeval next_pass = {0, 0};
+            c->yielded = true;
+            evtimer_add(c->yield_ev, &next_pass);
+            break;
+        }
         /* Requests held back for room, and room made by requests that finished at once
          * (local commands): parse again. */
     } while (c->parse_blocked && can_take_more(c));
-    arm_read(c, can_take_more(c));
+    arm_read(c, can_take_more(c) && !c->yielded);
     c->parsing = false;
 }
 
@@ -471,7 +620,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     c->eof = true;
     arm_read(c, false);
     parse_more(c);
-    if (c->nreqs == 0 && evbuffer_get_length(c->out) == 0)
+    if (c->nreqs == 0 && evbuffer_get_length(c->out) == 0 && !c->yielded)
         client_free(c);
 }
 
@@ -485,6 +634,8 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     s->st.total_connections_received++;
     if (s->nclients >= s->cfg.sidecar.max_clients || s->draining) {
         s->st.rejected_connections++;
+        log_limited(&s->reject_log, LOG_WARNING, "turned a client away (%s): %s", addr,
+                    s->draining ? "draining" : "max number of clients reached");
         if (write(fd, full, sizeof(full) - 1) < 0)
             log_debug("could not tell a refused client why");
         close(fd);
@@ -503,7 +654,8 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     c->parser = resp_parser_new();
     c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
     c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-    if (c->out == NULL || c->rev == NULL || c->wev == NULL) {
+    c->yield_ev = evtimer_new(s->base, on_yield_done, c);
+    if (c->out == NULL || c->rev == NULL || c->wev == NULL || c->yield_ev == NULL) {
         client_free(c);
         return;
     }
@@ -535,6 +687,8 @@ void client_free(client *c)
         event_free(c->rev);
     if (c->wev != NULL)
         event_free(c->wev);
+    if (c->yield_ev != NULL)
+        event_free(c->yield_ev);
     if (c->fd >= 0)
         close(c->fd);
     resp_parser_free(c->parser);
@@ -602,11 +756,11 @@ void client_describe(const client *c, struct evbuffer *out)
         out,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 "
         "sub=%d psub=%d ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
-        "tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
+        "tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
         "lib-ver=%s pending=%d\n",
         (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
         c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
         (long long)((now - c->last_active_ms) / 1000), sub + psub > 0 ? "P" : "N", sub, psub,
-        c->qlen, c->qcap - c->qlen, evbuffer_get_length(c->out), cmd, c->proto, c->lib_name,
-        c->lib_ver, c->nreqs);
+        c->qlen, c->qcap - c->qlen, evbuffer_get_length(c->out), held_bytes(c) + c->qcap, cmd,
+        c->proto, c->lib_name, c->lib_ver, c->nreqs);
 }

@@ -30,6 +30,7 @@ struct client {
     char addr[64];
     bool unix_socket;
     struct event *rev, *wev;
+    struct event *yield_ev; /* parsing goes on after the loop polled the others */
     resp_parser *parser;
     char *qbuf; /* bytes read and not parsed yet */
     size_t qlen, qcap;
@@ -51,6 +52,12 @@ struct client {
     bool advancing;     /* inside advance(), for the assert that it is never re-entered */
     bool parsing;       /* inside parse_more(), likewise */
     bool parse_blocked; /* requests wait in qbuf until the queue or backlog shrinks */
+    bool start_blocked; /* requests wait in the queue until the replies held shrink */
+    bool yielded;       /* parsing stopped for the pass: yield_ev goes on */
+    /* What the client holds, against reply_backlog: argument bytes of the requests in the
+     * queue, replies finished but not yet in the output, and what the running requests'
+     * replies may still bring (client.c, held_bytes) */
+    size_t queued_bytes, done_bytes, reserved_bytes;
     LIST_ENTRY(client) link, flush_link;
     int64_t created_ms, last_active_ms;
     uint64_t commands;
@@ -88,8 +95,11 @@ struct req {
     void (*scratch_free)(void *); /* ... by this, when not free() */
     int64_t start_us;
     bool failed;
-    bool rejected; /* refused before running (arity, auth, ...): counted apart */
-    bool in_proc;  /* its handler is running: a req_done() now is seen by start()'s caller */
+    bool rejected;    /* refused before running (arity, auth, ...): counted apart */
+    bool in_proc;     /* its handler is running: a req_done() now is seen by start()'s caller */
+    size_t arg_bytes; /* its arguments, counted in the client's queued_bytes */
+    size_t reserve;   /* while running: the largest reply it may bring (reserved_bytes) */
+    size_t done_len;  /* once done and until sent: its reply's size (done_bytes) */
 };
 
 void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket);

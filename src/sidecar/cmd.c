@@ -564,7 +564,8 @@ static const cmd_def config_subs[] = {
      .group = "server",
      .since = "2.0.0",
      .complexity = "O(N) when N is the number of configuration parameters provided",
-     .summary = "Returns the effective values of configuration parameters (read-only view).",
+     .summary = "Returns the effective values of configuration parameters (read-only view). "
+                "Patterns too costly to match (long, many) get an error.",
      .args = a_pattern},
     {.name = "CONFIG|HELP",
      .arity = 2,
@@ -826,8 +827,9 @@ static const cmd_def table[] = {
      .group = "generic",
      .since = "1.0.0",
      .complexity = "O(N) where N is the number of keys",
-     .summary = "Deletes keys; returns how many existed. Per key, not atomic across keys; the "
-                "count comes from a read just before each delete.",
+     .summary = "Deletes keys; returns how many existed, a key named twice counted once. Per "
+                "key, not atomic across keys; the count comes from a read just before each "
+                "delete.",
      .args = a_keys},
     {.name = "UNLINK",
      .arity = -2,
@@ -865,7 +867,8 @@ static const cmd_def table[] = {
      .group = "string",
      .since = "1.0.0",
      .complexity = "O(N) where N is the number of keys",
-     .summary = "Returns the values of keys, read concurrently from their shards.",
+     .summary = "Returns the values of keys, read concurrently from their shards, 16 at a "
+                "time. A reply over max_reply is an error.",
      .args = a_keys},
     {.name = "MSET",
      .arity = -3,
@@ -877,8 +880,8 @@ static const cmd_def table[] = {
      .group = "string",
      .since = "1.0.1",
      .complexity = "O(N) where N is the number of keys",
-     .summary = "Sets several keys. Per key and concurrent, not atomic across keys: on an error "
-                "some keys may be set.",
+     .summary = "Sets several keys; a key named twice gets its last value. Per key and "
+                "concurrent, not atomic across keys: on an error some keys may be set.",
      .args = a_mset},
 
     /* read-modify-write: compare-and-swap rounds of the engine (cas.c) on cell.c's commands */

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "info.h"
+#include "log.h"
 #include "pubsub.h"
 #include "xalloc.h"
 
@@ -66,6 +67,14 @@ static bool password_ok(const sidecar *s, const resp_arg *user, const resp_arg *
 
 static const char wrongpass[] = "WRONGPASS invalid username-password pair or user is disabled.";
 
+/* Wrong passwords are worth an operator's look (a misconfigured app, or guessing), once
+ * per burst. */
+static void log_wrongpass(req *r, const char *how)
+{
+    log_limited(&r->c->s->auth_log, LOG_WARNING, "client %s (id %llu): %s with a wrong password",
+                r->c->addr, (unsigned long long)r->c->id, how);
+}
+
 void cmd_auth(req *r)
 {
     sidecar *s = r->c->s;
@@ -77,6 +86,7 @@ void cmd_auth(req *r)
         reply_error(r, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
     } else if (!password_ok(s, user, &r->argv[r->argc - 1])) {
+        log_wrongpass(r, "AUTH");
         reply_error(r, wrongpass);
     } else {
         r->c->authenticated = true;
@@ -136,6 +146,7 @@ void cmd_hello(req *r)
     if (pass != NULL) {
         if (s->cfg.sidecar.requirepass[0] == '\0' ? strcmp(user->ptr, "default") != 0
                                                   : !password_ok(s, user, pass)) {
+            log_wrongpass(r, "HELLO AUTH");
             reply_error(r, wrongpass);
             req_done(r);
             return;
@@ -258,7 +269,7 @@ static void kill_clients(req *r)
         if (c == self) {
             if (skipme && !old)
                 continue;
-            self->close_after = true; /* after this reply */
+            client_drop_after(r); /* this reply is its last: nothing after it runs */
         } else {
             client_kill(c);
         }
@@ -385,8 +396,11 @@ void cmd_info(req *r)
     if (r->argc == 1) {
         info_render(r->c->s, "default", text);
     } else {
+        const char **asked = xcalloc((size_t)r->argc, sizeof(*asked));
         for (int i = 1; i < r->argc; i++)
-            info_render(r->c->s, r->argv[i].ptr, text);
+            asked[i - 1] = r->argv[i].ptr;
+        info_render_sections(r->c->s, asked, (size_t)r->argc - 1, text);
+        free(asked);
     }
     reply_text(r, text);
     evbuffer_free(text);
@@ -400,36 +414,51 @@ static const char *const compat[][2] = {
     {"databases", "1"},
 };
 
+/* Glob steps one CONFIG GET may spend over all its patterns and names: a millisecond or
+ * two, far more than any real use, and the bound on what a request of many long
+ * patterns ('*[' and a megabyte) can make the loop do. */
+#define CONFIG_GET_BUDGET 1000000L
+
+/* Whether a pattern of r matches name: 1, 0, or -1 when the budget ran out. */
+static int config_match(const req *r, const char *name, long *budget)
+{
+    for (int p = 2; p < r->argc; p++) {
+        int m = conf_glob_bounded(r->argv[p].ptr, name, budget);
+        if (m != 0)
+            return m;
+    }
+    return 0;
+}
+
 void cmd_config_get(req *r)
 {
     sidecar *s = r->c->s;
     struct evbuffer *tmp = evbuffer_new();
     char value[1024];
-    long n = 0;
+    long n = 0, budget = CONFIG_GET_BUDGET;
+    int m = 0;
+    size_t ncompat = sizeof(compat) / sizeof(compat[0]);
 
-    for (size_t i = 0; i < conf_count(); i++) {
-        for (int p = 2; p < r->argc; p++) {
-            if (conf_glob(r->argv[p].ptr, conf_name(i))) {
-                conf_value(&s->cfg, i, value, sizeof(value));
-                resp_add_bulk_str(tmp, conf_name(i));
-                resp_add_bulk_str(tmp, value);
-                n++;
-                break;
-            }
-        }
+    for (size_t i = 0; i < conf_count() + ncompat && m >= 0; i++) {
+        const char *name = i < conf_count() ? conf_name(i) : compat[i - conf_count()][0];
+        m = config_match(r, name, &budget);
+        if (m <= 0)
+            continue;
+        if (i < conf_count())
+            conf_value(&s->cfg, i, value, sizeof(value));
+        else
+            snprintf(value, sizeof(value), "%s", compat[i - conf_count()][1]);
+        resp_add_bulk_str(tmp, name);
+        resp_add_bulk_str(tmp, value);
+        n++;
     }
-    for (size_t i = 0; i < sizeof(compat) / sizeof(compat[0]); i++) {
-        for (int p = 2; p < r->argc; p++) {
-            if (conf_glob(r->argv[p].ptr, compat[i][0])) {
-                resp_add_bulk_str(tmp, compat[i][0]);
-                resp_add_bulk_str(tmp, compat[i][1]);
-                n++;
-                break;
-            }
-        }
+    if (m < 0) {
+        reply_error(r, "ERR CONFIG GET patterns too costly to match: use fewer or simpler "
+                       "patterns");
+    } else {
+        resp_add_map(reply(r), proto_of(r), n);
+        evbuffer_add_buffer(reply(r), tmp);
     }
-    resp_add_map(reply(r), proto_of(r), n);
-    evbuffer_add_buffer(reply(r), tmp);
     evbuffer_free(tmp);
     req_done(r);
 }

@@ -1,8 +1,9 @@
 /*
  * cmd_data: the data commands, each turned into NoriKV operations on the cluster client:
  * GET, SET and its expiry forms, DEL/UNLINK, EXISTS, MGET, MSET and the NORI.* commands.
- * Multi-key commands fan out concurrently and answer once every key is done, in request
- * order. Never weakens a command silently: what NoriKV cannot do is refused.
+ * Multi-key commands fan out concurrently, a window of keys at a time, and answer once
+ * every key is done, in request order. Never weakens a command silently: what NoriKV
+ * cannot do is refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,24 +125,70 @@ void cmd_psetex(req *r)
 
 /* ---- fan-out commands --------------------------------------------------------------- */
 
-/* What a fan-out remembers besides its parts: the first error. */
+/* Keys of one multi-key command in flight at once: a request of thousands of keys never
+ * puts more than this many values on the loop in one pass. */
+#define FANOUT_WINDOW 16
+
+typedef void part_start(req *r, req_part *p);
+typedef void fanout_finish(req *r);
+
+/* What a fan-out remembers besides its parts: the window and the first error. */
 typedef struct fanout {
-    bool failed;
+    part_start *start;
+    fanout_finish *finish; /* replies and ends the request, once every part is done */
+    int next;              /* the next part to start */
+    int running;           /* parts started and not finished */
+    bool starting;         /* inside fanout_go's loop */
+    int written;           /* MGET: parts whose value is in the reply already */
+    bool failed, too_big;
     kv_result first_error; /* its message lives in error_text */
     char error_text[512];
 } fanout;
 
-/* Sets r up for n parts, each pointing back to r; the fanout is r's scratch. */
-static void fanout_start(req *r, int n)
+/* Starts parts while the window has room, unless the request already failed; finishes
+ * the request when nothing runs any more. A part that ends inside its own start (an
+ * argument the cluster client refuses at once) lets the loop here go on. */
+static void fanout_go(req *r)
+{
+    fanout *f = r->scratch;
+
+    if (f->starting)
+        return;
+    f->starting = true;
+    while (!f->failed && f->running < FANOUT_WINDOW && f->next < r->nparts) {
+        f->running++;
+        f->start(r, &r->parts[f->next++]);
+    }
+    f->starting = false;
+    if (f->running == 0)
+        f->finish(r);
+}
+
+/* Sets r up for the parts at the argument indices keys[0 .. n-1], each pointing back to
+ * r, and starts the first window; the fanout is r's scratch. */
+static void fanout_start(req *r, const int *keys, int n, part_start *start, fanout_finish *finish)
 {
     fanout *f = xcalloc(1, sizeof(*f));
 
-    r->parts = xcalloc((size_t)n, sizeof(*r->parts));
+    r->parts = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*r->parts));
     r->nparts = n;
-    r->pending = n;
     r->scratch = f;
-    for (int k = 0; k < n; k++)
+    f->start = start;
+    f->finish = finish;
+    for (int k = 0; k < n; k++) {
         r->parts[k].r = r;
+        r->parts[k].i = keys[k];
+    }
+    fanout_go(r);
+}
+
+/* A part is done: the next ones start, or the request finishes. */
+static void fanout_part_done(req *r)
+{
+    fanout *f = r->scratch;
+
+    f->running--;
+    fanout_go(r);
 }
 
 static void fanout_fail(fanout *f, const kv_result *res)
@@ -154,12 +201,118 @@ static void fanout_fail(fanout *f, const kv_result *res)
     f->first_error.message = f->error_text;
 }
 
+/* The failure as the reply, in place of anything written so far. */
+static void fanout_reply_failure(req *r)
+{
+    fanout *f = r->scratch;
+    struct evbuffer *b = reply(r);
+
+    evbuffer_drain(b, evbuffer_get_length(b));
+    if (f->too_big) {
+        r->c->s->st.replies_over_max++;
+        reply_errorf(r, "ERR reply over max_reply (%ld bytes): ask for fewer keys",
+                     r->c->s->cfg.sidecar.max_reply);
+    } else {
+        reply_kv_error(r, &f->first_error, NULL);
+    }
+}
+
+/* Argument indices first, first + step, ... below argc: n of them into out. */
+static int every_key(const req *r, int first, int step, int *out)
+{
+    int n = 0;
+
+    for (int i = first; i < r->argc; i += step)
+        out[n++] = i;
+    return n;
+}
+
+typedef struct key_ref {
+    const char *ptr;
+    size_t len;
+    int i;
+} key_ref;
+
+static int key_ref_cmp(const void *a, const void *b)
+{
+    const key_ref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int d = memcmp(x->ptr, y->ptr, n);
+
+    if (d != 0)
+        return d;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * Like every_key, but each key once: at its last occurrence when keep_last (a write of
+ * the same key twice in one command leaves the later value, as in Redis), else its
+ * first; in argument order. O(n log n), whatever the request repeats.
+ */
+static int distinct_keys(const req *r, int first, int step, bool keep_last, int *out)
+{
+    int n = every_key(r, first, step, out), m = 0;
+    key_ref *refs = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*refs));
+
+    for (int k = 0; k < n; k++)
+        refs[k] = (key_ref){r->argv[out[k]].ptr, r->argv[out[k]].len, out[k]};
+    qsort(refs, (size_t)n, sizeof(*refs), key_ref_cmp);
+    for (int k = 0; k < n; k++) {
+        bool last_of_run = k + 1 == n || refs[k + 1].len != refs[k].len ||
+                           memcmp(refs[k + 1].ptr, refs[k].ptr, refs[k].len) != 0;
+        bool first_of_run = k == 0 || refs[k - 1].len != refs[k].len ||
+                            memcmp(refs[k - 1].ptr, refs[k].ptr, refs[k].len) != 0;
+        if (keep_last ? last_of_run : first_of_run)
+            out[m++] = refs[k].i;
+    }
+    free(refs);
+    qsort(out, (size_t)m, sizeof(*out), int_cmp);
+    return m;
+}
+
+static int *key_slots(const req *r)
+{
+    return xcalloc((size_t)(r->argc > 1 ? r->argc : 1), sizeof(int));
+}
+
+/* MGET's values go into the reply in key order as soon as every key before them is done,
+ * so that a value is held once, and the reply is refused once it passes max_reply. */
+static void mget_write_ready(req *r)
+{
+    fanout *f = r->scratch;
+    struct evbuffer *b = reply(r);
+
+    while (!f->failed && f->written < f->next && r->parts[f->written].op == NULL) {
+        req_part *p = &r->parts[f->written++];
+        if (p->found)
+            resp_add_bulk(b, p->value, p->len);
+        else
+            resp_add_null(b, r->c->proto);
+        free(p->value);
+        p->value = NULL;
+        if (evbuffer_get_length(b) > (size_t)r->c->s->cfg.sidecar.max_reply) {
+            f->too_big = true;
+            f->failed = true;
+        }
+    }
+}
+
 static void on_mget(const kv_result *res, void *arg)
 {
     req_part *p = arg;
     req *r = p->r;
     fanout *f = r->scratch;
     stats *st = &r->c->s->st;
+    bool exists = r->cmd->proc == cmd_exists;
 
     p->op = NULL;
     if (res->err != KV_OK) {
@@ -167,53 +320,63 @@ static void on_mget(const kv_result *res, void *arg)
     } else if (res->found) {
         st->keyspace_hits++;
         p->found = true;
-        p->len = res->value_len;
-        p->value = xmemdup0(res->value, res->value_len);
+        if (!exists && p == &r->parts[f->written] && !f->failed) {
+            /* the next in order: into the reply at once, without a copy of its own */
+            resp_add_bulk(reply(r), res->value, res->value_len);
+            f->written++;
+            if (evbuffer_get_length(reply(r)) > (size_t)r->c->s->cfg.sidecar.max_reply)
+                f->too_big = f->failed = true;
+        } else if (!exists) {
+            p->len = res->value_len;
+            p->value = xmemdup0(res->value, res->value_len);
+        }
     } else {
         st->keyspace_misses++;
     }
-    if (--r->pending > 0)
-        return;
+    if (!exists)
+        mget_write_ready(r);
+    fanout_part_done(r);
+}
+
+/* MGET's and EXISTS' end, and DEL's: the values are in the reply already, or the count. */
+static void reads_finish(req *r)
+{
+    fanout *f = r->scratch;
+
     if (f->failed) {
-        reply_kv_error(r, &f->first_error, NULL);
-    } else if (r->cmd->proc == cmd_exists) {
+        fanout_reply_failure(r);
+    } else if (r->cmd->proc != cmd_mget) {
         long long n = 0;
         for (int i = 0; i < r->nparts; i++)
             n += r->parts[i].found;
         resp_add_int(reply(r), n);
-    } else {
-        resp_add_array(reply(r), r->nparts);
-        for (int i = 0; i < r->nparts; i++) {
-            if (r->parts[i].found)
-                resp_add_bulk(reply(r), r->parts[i].value, r->parts[i].len);
-            else
-                resp_add_null(reply(r), r->c->proto);
-        }
     }
     req_done(r);
 }
 
-static void read_keys(req *r)
+static void start_get(req *r, req_part *p)
 {
-    int n = r->argc - 1;
+    kv_get_args a = {r->argv[p->i].ptr, r->argv[p->i].len, level_of(r), 0};
 
-    fanout_start(r, n);
-    for (int k = 0; k < n; k++) {
-        req_part *p = &r->parts[k];
-        p->i = k + 1;
-        kv_get_args a = {r->argv[p->i].ptr, r->argv[p->i].len, level_of(r), 0};
-        p->op = kv_get(r->c->s->kv, &a, on_mget, p);
-    }
+    p->op = kv_get(r->c->s->kv, &a, on_mget, p);
 }
 
 void cmd_mget(req *r)
 {
-    read_keys(r);
+    int *keys = key_slots(r), n = every_key(r, 1, 1, keys);
+
+    resp_add_array(reply(r), n);
+    fanout_start(r, keys, n, start_get, reads_finish);
+    free(keys);
 }
 
+/* EXISTS counts a key as often as it is named, as Redis does. */
 void cmd_exists(req *r)
 {
-    read_keys(r);
+    int *keys = key_slots(r), n = every_key(r, 1, 1, keys);
+
+    fanout_start(r, keys, n, start_get, reads_finish);
+    free(keys);
 }
 
 static void on_mset(const kv_result *res, void *arg)
@@ -225,38 +388,49 @@ static void on_mset(const kv_result *res, void *arg)
     p->op = NULL;
     if (res->err != KV_OK)
         fanout_fail(f, res);
-    if (--r->pending > 0)
-        return;
+    fanout_part_done(r);
+}
+
+static void mset_finish(req *r)
+{
+    fanout *f = r->scratch;
+
     if (f->failed)
-        reply_kv_error(r, &f->first_error, NULL);
+        fanout_reply_failure(r);
     else
         resp_add_simple(reply(r), "OK");
     req_done(r);
 }
 
+static void start_put(req *r, req_part *p)
+{
+    kv_put_args a = {r->argv[p->i].ptr,
+                     r->argv[p->i].len,
+                     r->argv[p->i + 1].ptr,
+                     r->argv[p->i + 1].len,
+                     0,
+                     NULL,
+                     NULL,
+                     0};
+
+    p->op = kv_put(r->c->s->kv, &a, on_mset, p);
+}
+
+/* The keys' writes run concurrently, so a key named twice is written once, with its last
+ * value: what Redis leaves. */
 void cmd_mset(req *r)
 {
-    int n = (r->argc - 1) / 2;
+    int *keys, n;
 
     if ((r->argc - 1) % 2 != 0) {
         reply_error(r, "ERR wrong number of arguments for 'mset' command");
         req_done(r);
         return;
     }
-    fanout_start(r, n);
-    for (int k = 0; k < n; k++) {
-        req_part *p = &r->parts[k];
-        p->i = 1 + 2 * k;
-        kv_put_args a = {r->argv[p->i].ptr,
-                         r->argv[p->i].len,
-                         r->argv[p->i + 1].ptr,
-                         r->argv[p->i + 1].len,
-                         0,
-                         NULL,
-                         NULL,
-                         0};
-        p->op = kv_put(r->c->s->kv, &a, on_mset, p);
-    }
+    keys = key_slots(r);
+    n = distinct_keys(r, 1, 2, true, keys);
+    fanout_start(r, keys, n, start_put, mset_finish);
+    free(keys);
 }
 
 /* DEL: NoriKV's Delete reports a tombstone whether or not the key existed, so each key is
@@ -270,17 +444,7 @@ static void on_del_done(const kv_result *res, void *arg)
     p->op = NULL;
     if (res->err != KV_OK)
         fanout_fail(f, res);
-    if (--r->pending > 0)
-        return;
-    if (f->failed) {
-        reply_kv_error(r, &f->first_error, NULL);
-    } else {
-        long long n = 0;
-        for (int i = 0; i < r->nparts; i++)
-            n += r->parts[i].found;
-        resp_add_int(reply(r), n);
-    }
-    req_done(r);
+    fanout_part_done(r);
 }
 
 static void on_del_read(const kv_result *res, void *arg)
@@ -298,17 +462,20 @@ static void on_del_read(const kv_result *res, void *arg)
     p->op = kv_del(r->c->s->kv, &d, on_del_done, p);
 }
 
+static void start_del(req *r, req_part *p)
+{
+    kv_get_args a = {r->argv[p->i].ptr, r->argv[p->i].len, KV_LINEARIZABLE, 0};
+
+    p->op = kv_get(r->c->s->kv, &a, on_del_read, p);
+}
+
+/* DEL and UNLINK count a key named twice once, as Redis does. */
 void cmd_del(req *r)
 {
-    int n = r->argc - 1;
+    int *keys = key_slots(r), n = distinct_keys(r, 1, 1, false, keys);
 
-    fanout_start(r, n);
-    for (int k = 0; k < n; k++) {
-        req_part *p = &r->parts[k];
-        p->i = k + 1;
-        kv_get_args a = {r->argv[p->i].ptr, r->argv[p->i].len, KV_LINEARIZABLE, 0};
-        p->op = kv_get(r->c->s->kv, &a, on_del_read, p);
-    }
+    fanout_start(r, keys, n, start_del, reads_finish);
+    free(keys);
 }
 
 /* ---- NORI.* ------------------------------------------------------------------------- */

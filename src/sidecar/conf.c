@@ -7,7 +7,6 @@
  */
 #include "conf.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -16,9 +15,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
 #include <ini.h>
+#include <netinet/in.h>
 
 #include "addr.h"
+#include "glob.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -29,7 +31,8 @@
  * The table. X(section, key, type, min, max, default, reloadable, help):
  *   STR    char *  length from min to max bytes
  *   NODES  char *  comma-separated host:port, from min to max entries
- *   LEVEL  char *  one of conf_levels, stored in lower case
+ *   LEVEL  char *  one of the words of list max (0: log levels, 1: log formats), stored in
+ *                  lower case
  *   INT    int     decimal integer from min to max
  *   LONG   long    decimal integer from min to max
  *   SIZE   long    bytes from min to max, with k/kb/m/mb/g/gb suffixes (powers of 1024)
@@ -45,6 +48,11 @@
     X(sidecar, unix_mode, MODE, 0, 0777, "0660", false,                                            \
       "Permission bits of the socket file, in octal. A client needs write permission to "          \
       "connect, so 0660 admits the socket's owner and group.")                                     \
+    X(sidecar, unix_group, STR, 0, 64, "", false,                                                  \
+      "Group to give the socket file, by name or number, so that its members can connect; "        \
+      "empty keeps the sidecar's own group. The sidecar must belong to it unless it runs as "      \
+      "root (SupplementaryGroups= under systemd), and a socket passed by socket activation "       \
+      "takes SocketGroup= from its .socket unit instead.")                                         \
     X(sidecar, port, INT, 0, 65535, "0", false,                                                    \
       "TCP port to listen on as well, bound to 127.0.0.1 only; 0 means no TCP listener. "          \
       "Any local user can reach a TCP port, so set requirepass when using one.")                   \
@@ -65,6 +73,10 @@
       "Bytes of replies not yet sent to a client above which the sidecar stops reading that "      \
       "client's requests until it catches up; a subscriber with more than this unsent when a "     \
       "pub/sub message comes is closed.")                                                          \
+    X(sidecar, max_reply, SIZE, 65536, 4294967296, "67108864", true,                               \
+      "Largest reply the sidecar builds for one request, in bytes: a request whose reply "         \
+      "would be larger, such as an MGET of many big values, is answered with an error "            \
+      "instead. A client holds at most reply_backlog plus one such reply.")                        \
     X(sidecar, max_pending, LONG, 1, 1000000, "1024", true,                                        \
       "Requests of one client waiting for the cluster above which the sidecar stops reading "      \
       "that client's requests until some complete.")                                               \
@@ -75,6 +87,13 @@
       "Most rounds of one read-modify-write such as INCR or a MULTI block on one key, each a "     \
       "read and a write conditional on nobody having changed the key meanwhile; one that "         \
       "loses this many races in a row answers CONFLICT.")                                          \
+    X(sidecar, drain_accept_ms, INT, 0, 600000, "0", true,                                         \
+      "Milliseconds the listeners keep accepting new clients after SIGTERM, so that late "         \
+      "clients of a terminating pod are still served; 0 closes them at once. The socket file "     \
+      "stays until they close.")                                                                   \
+    X(sidecar, drain_timeout, INT, 0, 3600, "5", true,                                             \
+      "Seconds the sidecar then waits for commands in flight to finish before it exits anyway. "   \
+      "Under systemd, TimeoutStopSec must exceed drain_accept_ms plus drain_timeout.")             \
     X(cluster, nodes, NODES, 1, 64, "127.0.0.1:9001", false,                                       \
       "NoriKV nodes to contact first, as a comma-separated list of host:port; an IPv6 host "       \
       "goes in brackets, as [::1]:9001. With watch_cluster on, the rest of the cluster is "        \
@@ -90,6 +109,19 @@
     X(cluster, watch_cluster, BOOL, 0, 1, "yes", false,                                            \
       "Follow the cluster's membership and shard leaders as they change (yes), or work only "      \
       "from the nodes listed and the leader hints in replies (no).")                               \
+    X(cluster, tls, BOOL, 0, 1, "no", false,                                                       \
+      "Talk to the nodes over TLS (yes), verifying their certificates, or in plaintext (no).")     \
+    X(cluster, tls_ca, STR, 0, 4096, "", false,                                                    \
+      "With tls: a PEM file of the certificate authorities the nodes' certificates must chain "    \
+      "to; empty means gRPC's default roots.")                                                     \
+    X(cluster, tls_cert, STR, 0, 4096, "", false,                                                  \
+      "With tls: a PEM file with the sidecar's own certificate, for nodes that ask for one "       \
+      "(mutual TLS); set tls_key too. Empty: none.")                                               \
+    X(cluster, tls_key, STR, 0, 4096, "", false,                                                   \
+      "With tls: the PEM file of tls_cert's private key.")                                         \
+    X(cluster, tls_server_name, STR, 0, 253, "", false,                                            \
+      "With tls: the name the nodes' certificates must carry, when it is not the host of the "     \
+      "addresses dialled (nodes reached by IP address, say). Empty: that host.")                   \
     X(retry, max_attempts, INT, 1, 1000, "10", true,                                               \
       "Most times one operation is tried, the first try included, when its errors are safe "       \
       "to retry.")                                                                                 \
@@ -102,8 +134,17 @@
     X(retry, jitter_ms, INT, 0, 600000, "100", true,                                               \
       "Up to this many random milliseconds are added to each wait, so that clients do not "        \
       "retry in step.")                                                                            \
+    X(metrics, listen, STR, 0, 107, "", false,                                                     \
+      "Where to serve /metrics (Prometheus text format), /healthz and /readyz over HTTP: "         \
+      "an IP address and port such as 127.0.0.1:9121, or the path of a Unix socket (starting "     \
+      "with /); empty means no HTTP listener. The figures are not secret but not meant for "       \
+      "the world: prefer loopback, a pod's own network, or a socket.")                             \
     X(log, level, LEVEL, 0, 0, "notice", true,                                                     \
-      "Least severe messages logged: error, warning, notice, info or debug.")
+      "Least severe messages logged: error, warning, notice, info or debug.")                      \
+    X(log, format, LEVEL, 0, 1, "text", true,                                                      \
+      "How each line is written: text (under journald the journal adds time and PID; "             \
+      "elsewhere each line starts with its UTC time, the program and its PID), or json, one "      \
+      "object per line with time, program, pid, level and message.")
 
 enum conf_type {
     CONF_STR,
@@ -127,7 +168,7 @@ enum conf_type {
 #define CONF_CTYPE_MODE  int
 #define CONF_CMAX_STR    LLONG_MAX
 #define CONF_CMAX_NODES  LLONG_MAX
-#define CONF_CMAX_LEVEL  0
+#define CONF_CMAX_LEVEL  1
 #define CONF_CMAX_INT    INT_MAX
 #define CONF_CMAX_LONG   LONG_MAX
 #define CONF_CMAX_SIZE   LONG_MAX
@@ -167,8 +208,11 @@ typedef struct conf_entry {
 static const conf_entry entries[] = {CONF_TABLE(CONF_ENTRY)};
 #define CONF_N (sizeof(entries) / sizeof(entries[0]))
 
-static const char *const conf_levels[] = {"error", "warning", "notice", "info", "debug"};
-#define CONF_NLEVELS (sizeof(conf_levels) / sizeof(conf_levels[0]))
+/* The word lists of LEVEL keys, by the key's max; NULL-terminated. */
+static const char *const conf_words[][6] = {
+    {"error", "warning", "notice", "info", "debug", NULL},
+    {"text", "json", NULL},
+};
 
 /* The cluster client keeps each node address in a 128-byte slot (POOL_ADDR_MAX) and
  * would drop a longer one without a word; likewise seeds beyond 64, hence nodes' bounds. */
@@ -263,11 +307,13 @@ static bool parse_mode(const char *s, long long *out)
     return true;
 }
 
-static const char *parse_level(const char *s)
+static const char *parse_level(const conf_entry *e, const char *s)
 {
-    for (size_t i = 0; i < CONF_NLEVELS; i++) {
-        if (strcasecmp(s, conf_levels[i]) == 0)
-            return conf_levels[i];
+    const char *const *words = conf_words[e->max];
+
+    for (size_t i = 0; words[i] != NULL; i++) {
+        if (strcasecmp(s, words[i]) == 0)
+            return words[i];
     }
     return NULL;
 }
@@ -369,7 +415,7 @@ static int set_entry(conf *c, const conf_entry *e, const char *value, char *err,
         ok = check_nodes(e, value, why, sizeof(why));
         break;
     case CONF_LEVEL:
-        ok = (level = parse_level(value)) != NULL;
+        ok = (level = parse_level(e, value)) != NULL;
         break;
     case CONF_INT:
     case CONF_LONG:
@@ -445,9 +491,9 @@ static void expectation(const conf_entry *e, char *buf, size_t len)
         break;
     case CONF_LEVEL: {
         size_t used = (size_t)snprintf(buf, len, "expected one of");
-        for (size_t i = 0; i < CONF_NLEVELS && used < len; i++)
+        for (size_t i = 0; conf_words[e->max][i] != NULL && used < len; i++)
             used += (size_t)snprintf(buf + used, len - used, "%s %s", i == 0 ? "" : ",",
-                                     conf_levels[i]);
+                                     conf_words[e->max][i]);
         break;
     }
     case CONF_INT:
@@ -734,8 +780,55 @@ int conf_load_file(conf *c, const char *path, char *err, size_t errlen)
 
 /* ---- checks across keys ------------------------------------------------------------- */
 
+/* [metrics] listen: a socket path, or a numeric IP address and port evhttp can bind. */
+static bool check_metrics_listen(const char *v, char *why, size_t whylen)
+{
+    char host[CONF_NODE_ADDR_MAX + 1];
+    unsigned char sa[sizeof(struct in6_addr)];
+    int port;
+
+    if (v[0] == '\0' || v[0] == '/')
+        return true;
+    if (!addr_split(v, strlen(v), host, sizeof(host), &port, why, whylen))
+        return false;
+    if (host[0] == '[') { /* [v6] */
+        size_t n = strlen(host);
+        memmove(host, host + 1, n - 2);
+        host[n - 2] = '\0';
+    }
+    if (inet_pton(AF_INET, host, sa) != 1 && inet_pton(AF_INET6, host, sa) != 1) {
+        snprintf(why, whylen, "'%s' is not an IP address (or a socket path starting with /)", host);
+        return false;
+    }
+    return true;
+}
+
 int conf_validate(const conf *c, char *err, size_t errlen)
 {
+    static const char *const tls_keys[] = {"tls_ca", "tls_cert", "tls_key", "tls_server_name"};
+    const char *const tls_values[] = {c->cluster.tls_ca, c->cluster.tls_cert, c->cluster.tls_key,
+                                      c->cluster.tls_server_name};
+    char why[256];
+
+    /* a TLS file given with tls off would leave the operator believing the link encrypted */
+    for (size_t i = 0; i < 4 && !c->cluster.tls; i++) {
+        if (tls_values[i][0] != '\0') {
+            snprintf(err, errlen, "cluster.%s is set but cluster.tls is off: set tls = yes",
+                     tls_keys[i]);
+            return -1;
+        }
+    }
+    if ((c->cluster.tls_cert[0] != '\0') != (c->cluster.tls_key[0] != '\0')) {
+        snprintf(err, errlen,
+                 "cluster.tls_cert and cluster.tls_key go together: set both or "
+                 "neither");
+        return -1;
+    }
+
+    if (!check_metrics_listen(c->metrics.listen, why, sizeof(why))) {
+        snprintf(err, errlen, "invalid value '%s' for metrics.listen: %s", c->metrics.listen, why);
+        return -1;
+    }
     if (c->retry.max_delay_ms < c->retry.initial_delay_ms) {
         snprintf(err, errlen,
                  "retry.max_delay_ms (%d) must not be smaller than retry.initial_delay_ms (%d)",
@@ -817,103 +910,16 @@ void conf_value(const conf *c, size_t i, char *buf, size_t len)
 
 /* ---- glob --------------------------------------------------------------------------- */
 
-static int lower(char ch)
+int conf_glob_bounded(const char *pattern, const char *name, long *budget)
 {
-    return tolower((unsigned char)ch);
+    return glob_match(pattern, strlen(pattern), name, strlen(name), true, budget);
 }
 
-/* A [...] class at p against ch (already lower case); *len gets the class's length. As in
- * Redis, an unclosed class runs to the end of the pattern; unlike Redis, a '-' first or
- * last in the class stands for itself, as in shell globs. */
-static bool glob_class(const char *p, int ch, size_t *len)
-{
-    const char *q = p + 1;
-    bool negate = false, match = false;
-
-    if (*q == '^') {
-        negate = true;
-        q++;
-    }
-    while (*q != '\0' && *q != ']') {
-        if (q[0] == '\\' && q[1] != '\0') {
-            match |= lower(q[1]) == ch;
-            q += 2;
-        } else if (q[1] == '-' && q[2] != '\0' && q[2] != ']') {
-            int lo = lower(q[0]), hi = lower(q[2]);
-            if (lo > hi) {
-                int t = lo;
-                lo = hi;
-                hi = t;
-            }
-            match |= ch >= lo && ch <= hi;
-            q += 3;
-        } else {
-            match |= lower(q[0]) == ch;
-            q++;
-        }
-    }
-    if (*q == ']')
-        q++;
-    *len = (size_t)(q - p);
-    return match != negate;
-}
-
-/* Whether the pattern element at p, which is not '*', matches the one character ch. */
-static bool glob_one(const char *p, char ch, size_t *len)
-{
-    int c = lower(ch);
-
-    switch (*p) {
-    case '?':
-        *len = 1;
-        return true;
-    case '[':
-        return glob_class(p, c, len);
-    case '\\':
-        if (p[1] != '\0') {
-            *len = 2;
-            return lower(p[1]) == c;
-        }
-        *len = 1; /* a trailing backslash stands for itself */
-        return c == '\\';
-    default:
-        *len = 1;
-        return lower(*p) == c;
-    }
-}
-
-/* Every element but '*' matches exactly one character, so on a mismatch it is enough to
- * let the last '*' swallow one more character and retry from there: time is bounded by
- * the product of the two lengths whatever a client sends to CONFIG GET, where Redis'
- * recursive matcher needed a cap on nesting (CVE-2022-36021). */
 bool conf_glob(const char *pattern, const char *name)
 {
-    const char *p = pattern, *s = name, *star_p = NULL, *star_s = NULL;
-    size_t len;
+    long unlimited = LONG_MAX;
 
-    while (*s != '\0') {
-        if (*p == '*') {
-            while (*p == '*')
-                p++;
-            if (*p == '\0')
-                return true;
-            star_p = p;
-            star_s = s;
-            continue;
-        }
-        if (*p != '\0' && glob_one(p, *s, &len)) {
-            p += len;
-            s++;
-            continue;
-        }
-        if (star_p == NULL)
-            return false;
-        p = star_p;
-        s = ++star_s;
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
+    return conf_glob_bounded(pattern, name, &unlimited) == 1;
 }
 
 /* ---- the example file --------------------------------------------------------------- */
@@ -982,4 +988,9 @@ void conf_kv_config(const conf *c, kv_config *kc)
     kc->retry.initial_delay_ms = c->retry.initial_delay_ms;
     kc->retry.max_delay_ms = c->retry.max_delay_ms;
     kc->retry.jitter_ms = c->retry.jitter_ms;
+    kc->tls.enabled = c->cluster.tls;
+    kc->tls.ca_file = c->cluster.tls_ca;
+    kc->tls.cert_file = c->cluster.tls_cert;
+    kc->tls.key_file = c->cluster.tls_key;
+    kc->tls.server_name = c->cluster.tls_server_name;
 }

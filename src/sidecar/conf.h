@@ -15,18 +15,22 @@
 
 typedef struct conf {
     struct {
-        char *listen;  /* Unix socket path */
-        int unix_mode; /* permission bits of the socket file (octal in files) */
-        int port;      /* loopback TCP port, 0: none */
+        char *listen;     /* Unix socket path */
+        int unix_mode;    /* permission bits of the socket file (octal in files) */
+        char *unix_group; /* group of the socket file, name or number; "": the sidecar's */
+        int port;         /* loopback TCP port, 0: none */
         int max_clients;
         char *requirepass; /* "" : no password */
         long max_bulk;     /* bytes */
         long max_args;
         long query_buffer_limit; /* bytes of one request's arguments together */
         long reply_backlog;      /* bytes of unsent replies above which reading pauses */
+        long max_reply;          /* bytes of one request's reply above which it is an error */
         long max_pending;        /* requests queued per client above which reading pauses */
         int timeout;             /* seconds an idle client may stay, 0: forever */
         int cas_max_rounds;      /* reads and conditional writes of one read-modify-write */
+        int drain_accept_ms;     /* the listeners stay open this long after SIGTERM */
+        int drain_timeout;       /* seconds in-flight commands then get before exit */
     } sidecar;
     struct {
         char *nodes;
@@ -34,6 +38,11 @@ typedef struct conf {
         int timeout_ms;
         int channels_per_node;
         bool watch_cluster;
+        bool tls;              /* gRPC's SSL credentials to the nodes */
+        char *tls_ca;          /* PEM roots, "" : gRPC's defaults */
+        char *tls_cert;        /* client certificate, "" : none */
+        char *tls_key;         /* its key */
+        char *tls_server_name; /* "" : the host dialled */
     } cluster;
     struct {
         int max_attempts;
@@ -42,7 +51,11 @@ typedef struct conf {
         int jitter_ms;
     } retry;
     struct {
-        char *level; /* error, warning, notice, info, debug */
+        char *listen; /* "ip:port" or a Unix socket path; "" : off */
+    } metrics;
+    struct {
+        char *level;  /* error, warning, notice, info, debug */
+        char *format; /* text, json */
     } log;
 } conf;
 
@@ -71,6 +84,9 @@ void conf_value(const conf *c, size_t i, char *buf, size_t len);
 
 /* Redis' glob (* ? [a-z] [^x] \x), case-insensitive, as CONFIG GET matches names. */
 bool conf_glob(const char *pattern, const char *name);
+/* The same within a budget of steps, spent by what it examines: 1 (a match), 0 (none) or
+ * -1 (the budget ran out first). For a budget over many patterns and names. */
+int conf_glob_bounded(const char *pattern, const char *name, long *budget);
 
 /* The commented example file: every key with its default and help, by section. */
 void conf_print_example(FILE *f);

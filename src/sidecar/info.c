@@ -33,6 +33,34 @@ static bool wants(const char *asked, const char *section, bool in_default)
     return strcasecmp(asked, section) == 0;
 }
 
+/* Redis' bytesToHuman: 1023B, 1.50K, 12.34M, ... */
+static void human_bytes(uint64_t n, char *buf, size_t len)
+{
+    static const char units[] = "KMGTP";
+    double d = (double)n;
+    int u = -1;
+
+    if (n < 1024) {
+        snprintf(buf, len, "%" PRIu64 "B", n);
+        return;
+    }
+    while (d >= 1024 && u < 4) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.2f%c", d, units[u]);
+}
+
+/* The command's name as INFO shows it: lower case. */
+static void lower_name(size_t i, char *name, size_t len)
+{
+    size_t k;
+
+    for (k = 0; cmd_at(i)->name[k] && k + 1 < len; k++)
+        name[k] = (char)(cmd_at(i)->name[k] | 0x20);
+    name[k] = '\0';
+}
+
 static void section_kv(sidecar *s, struct evbuffer *out, const char *name)
 {
     kv_stats ks, *k = &ks;
@@ -68,12 +96,59 @@ static void section_kv(sidecar *s, struct evbuffer *out, const char *name)
     evbuffer_add(out, "\r\n", 2);
 }
 
+/* The sections INFO knows, in the order it renders them: the sidecar's own, the cluster
+ * client's (kv_sections), then the per-command and per-error ones. */
+enum {
+    SEC_SERVER,
+    SEC_CLIENTS,
+    SEC_MEMORY,
+    SEC_STATS,
+    SEC_CLUSTER,
+    SEC_KV,
+    SEC_COMMANDSTATS = SEC_KV + NSECTIONS,
+    SEC_ERRORSTATS,
+    SEC_LATENCYSTATS,
+    SEC_COUNT
+};
+
+static const char *section_name(size_t i)
+{
+    static const char *const own[] = {"server", "clients", "memory", "stats", "cluster"};
+    static const char *const per[] = {"commandstats", "errorstats", "latencystats"};
+
+    if (i < SEC_KV)
+        return own[i];
+    return i < SEC_COMMANDSTATS ? kv_sections[i - SEC_KV] : per[i - SEC_COMMANDSTATS];
+}
+
+/* Whether INFO without arguments (or "default") renders section i. */
+static bool section_in_default(size_t i)
+{
+    return i < SEC_KV || i == SEC_ERRORSTATS;
+}
+
 void info_render(sidecar *s, const char *asked, struct evbuffer *out)
+{
+    info_render_sections(s, &asked, 1, out);
+}
+
+void info_render_sections(sidecar *s, const char *const *asked, size_t nasked, struct evbuffer *out)
 {
     int64_t now = clock_now_ms();
     kv_stats ks;
+    bool want[SEC_COUNT] = {false};
 
-    if (wants(asked, "server", true)) {
+    /* Each section once, however often and in whatever order it is asked for, as Redis 7
+     * does: the work is one pass over the arguments, then one rendering. */
+    for (size_t a = 0; a < nasked; a++) {
+        bool all = strcasecmp(asked[a], "all") == 0 || strcasecmp(asked[a], "everything") == 0;
+        for (size_t i = 0; i < SEC_COUNT; i++)
+            want[i] = want[i] || wants(asked[a], section_name(i), section_in_default(i));
+        if (all)
+            break; /* nothing more to add */
+    }
+
+    if (want[SEC_SERVER]) {
         evbuffer_add_printf(
             out,
             "# Server\r\n"
@@ -93,7 +168,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
             s->cfg.sidecar.listen, (long long)((now - s->started_ms) / 1000),
             (long long)((now - s->started_ms) / 86400000), s->config_file ? s->config_file : "");
     }
-    if (wants(asked, "clients", true)) {
+    if (want[SEC_CLIENTS]) {
         evbuffer_add_printf(out,
                             "# Clients\r\n"
                             "connected_clients:%d\r\n"
@@ -102,7 +177,28 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
                             "\r\n",
                             s->nclients, s->cfg.sidecar.max_clients);
     }
-    if (wants(asked, "stats", true)) {
+    if (want[SEC_MEMORY]) {
+        uint64_t used = stats_used_memory(), rss = stats_rss_memory();
+        uint64_t peak = used > s->st.peak_memory ? used : s->st.peak_memory;
+        char h_used[32], h_rss[32], h_peak[32];
+        human_bytes(used, h_used, sizeof(h_used));
+        human_bytes(rss, h_rss, sizeof(h_rss));
+        human_bytes(peak, h_peak, sizeof(h_peak));
+        evbuffer_add_printf(out,
+                            "# Memory\r\n"
+                            "used_memory:%" PRIu64 "\r\n"
+                            "used_memory_human:%s\r\n"
+                            "used_memory_rss:%" PRIu64 "\r\n"
+                            "used_memory_rss_human:%s\r\n"
+                            "used_memory_peak:%" PRIu64 "\r\n"
+                            "used_memory_peak_human:%s\r\n"
+                            "mem_fragmentation_ratio:%.2f\r\n"
+                            "mem_allocator:libc\r\n"
+                            "\r\n",
+                            used, h_used, rss, h_rss, peak, h_peak,
+                            used > 0 ? (double)rss / (double)used : 0.0);
+    }
+    if (want[SEC_STATS]) {
         evbuffer_add_printf(out, "# Stats\r\n");
 #define X(name, help) evbuffer_add_printf(out, "%s:%" PRIu64 "\r\n", #name, s->st.name);
         STATS_TABLE(X)
@@ -110,7 +206,7 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
         evbuffer_add_printf(out, "instantaneous_ops_per_sec:%" PRIu64 "\r\n\r\n",
                             s->st.ops_per_sec);
     }
-    if (wants(asked, "cluster", true)) {
+    if (want[SEC_CLUSTER]) {
         kv_get_stats(s->kv, &ks);
         /* cluster_enabled:0: clients must not switch to Redis Cluster mode; the sidecar
          * routes to NoriKV's shards itself. */
@@ -129,25 +225,44 @@ void info_render(sidecar *s, const char *asked, struct evbuffer *out)
                             (unsigned)ks.router_total_shards, (size_t)ks.router_cached_leaders);
     }
     for (size_t i = 0; i < NSECTIONS; i++)
-        if (wants(asked, kv_sections[i], false))
+        if (want[SEC_KV + i])
             section_kv(s, out, kv_sections[i]);
-    if (wants(asked, "commandstats", false)) {
+    if (want[SEC_COMMANDSTATS]) {
         evbuffer_add_printf(out, "# Commandstats\r\n");
         for (size_t i = 0; i < cmd_count(); i++) {
             const cmd_stat *cs = &s->st.cmds[i];
             char name[64];
-            size_t k;
             if (cs->calls == 0)
                 continue;
-            for (k = 0; cmd_at(i)->name[k] && k + 1 < sizeof(name); k++)
-                name[k] = (char)(cmd_at(i)->name[k] | 0x20);
-            name[k] = '\0';
+            lower_name(i, name, sizeof(name));
             evbuffer_add_printf(out,
                                 "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
                                 ",usec_per_call=%.2f,rejected_calls=%" PRIu64
                                 ",failed_calls=%" PRIu64 "\r\n",
                                 name, cs->calls, cs->usec, (double)cs->usec / (double)cs->calls,
                                 cs->rejected_calls, cs->failed_calls);
+        }
+        evbuffer_add(out, "\r\n", 2);
+    }
+    if (want[SEC_ERRORSTATS]) {
+        evbuffer_add_printf(out, "# Errorstats\r\n");
+        for (int i = 0; i < s->st.nerrors; i++)
+            evbuffer_add_printf(out, "errorstat_%s:count=%" PRIu64 "\r\n", s->st.errors[i].name,
+                                s->st.errors[i].count);
+        evbuffer_add(out, "\r\n", 2);
+    }
+    if (want[SEC_LATENCYSTATS]) {
+        evbuffer_add_printf(out, "# Latencystats\r\n");
+        for (size_t i = 0; i < cmd_count(); i++) {
+            const cmd_stat *cs = &s->st.cmds[i];
+            char name[64];
+            if (cs->calls == 0)
+                continue;
+            lower_name(i, name, sizeof(name));
+            evbuffer_add_printf(out, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,p99.9=%.3f\r\n",
+                                name, stats_latency_percentile(cs, 50),
+                                stats_latency_percentile(cs, 99),
+                                stats_latency_percentile(cs, 99.9));
         }
         evbuffer_add(out, "\r\n", 2);
     }

@@ -9,12 +9,14 @@
 #include "pubsub.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 
 #include "cmd.h"
+#include "glob.h"
 #include "xalloc.h"
 
 typedef struct name {
@@ -44,95 +46,11 @@ static void on_topology(const kv_topology_event *ev, void *arg);
 
 /* ---- patterns ----------------------------------------------------------------------- */
 
-/* [...] at pat (just after the '['): whether ch is in the class; *used: its length up to
- * and including the closing ']' (or the pattern's end). */
-static bool class_match(const char *pat, size_t plen, char ch, size_t *used)
-{
-    size_t i = 0;
-    bool negate = false, hit = false;
-
-    if (i < plen && pat[i] == '^') {
-        negate = true;
-        i++;
-    }
-    while (i < plen && pat[i] != ']') {
-        if (pat[i] == '\\' && i + 1 < plen) {
-            hit |= pat[i + 1] == ch;
-            i += 2;
-        } else if (i + 2 < plen && pat[i + 1] == '-' && pat[i + 2] != ']') {
-            unsigned char lo = (unsigned char)pat[i], hi = (unsigned char)pat[i + 2];
-            if (lo > hi) {
-                unsigned char t = lo;
-                lo = hi;
-                hi = t;
-            }
-            hit |= (unsigned char)ch >= lo && (unsigned char)ch <= hi;
-            i += 3;
-        } else {
-            hit |= pat[i] == ch;
-            i++;
-        }
-    }
-    *used = i < plen ? i + 1 : i;
-    return hit != negate;
-}
-
 bool pubsub_match(const char *pat, size_t plen, const char *s, size_t slen)
 {
-    while (plen > 0) {
-        switch (pat[0]) {
-        case '*':
-            while (plen > 1 && pat[1] == '*') {
-                pat++;
-                plen--;
-            }
-            if (plen == 1)
-                return true;
-            for (size_t k = 0; k <= slen; k++)
-                if (pubsub_match(pat + 1, plen - 1, s + k, slen - k))
-                    return true;
-            return false;
-        case '?':
-            if (slen == 0)
-                return false;
-            s++;
-            slen--;
-            pat++;
-            plen--;
-            break;
-        case '[': {
-            size_t used;
-            if (slen == 0 || !class_match(pat + 1, plen - 1, s[0], &used))
-                return false;
-            pat += 1 + used;
-            plen -= 1 + used;
-            s++;
-            slen--;
-            break;
-        }
-        case '\\':
-            if (plen >= 2) { /* the escaped character is literal */
-                pat++;
-                plen--;
-            }
-            if (slen == 0 || pat[0] != s[0])
-                return false;
-            pat++;
-            plen--;
-            s++;
-            slen--;
-            break;
-        default:
-            if (slen == 0 || pat[0] != s[0])
-                return false;
-            pat++;
-            plen--;
-            s++;
-            slen--;
-            break;
-        }
-    }
-    return slen == 0;
+    long unlimited = LONG_MAX; /* time is bounded by plen * slen */
+
+    return glob_match(pat, plen, s, slen, false, &unlimited) == 1;
 }
 
 /* ---- the event as JSON -------------------------------------------------------------- */

@@ -2,11 +2,13 @@
  * norikv-sidecar: the daemon. Reads the configuration, starts the cluster client,
  * listens on the Unix socket (and, if asked, a loopback TCP port), serves clients until
  * SIGTERM, then drains: stops accepting, lets what is in flight finish within a bound,
- * and exits. Talks to systemd when run under it (READY, STATUS, RELOADING, STOPPING).
+ * and exits. Talks to systemd when run under it (READY, STATUS, RELOADING, STOPPING,
+ * WATCHDOG).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,10 +32,15 @@
 #include "config.h"
 #include "info.h"
 #include "log.h"
+#include "metrics.h"
+#include "service.h"
 #include "sidecar.h"
 #include "xalloc.h"
 
-#define DRAIN_MS 5000
+/* Out of file descriptors, accepting pauses this long before trying again, and says so
+ * in the log at most once per interval. */
+#define ACCEPT_RETRY_MS        100
+#define ACCEPT_LOG_INTERVAL_MS 10000
 
 static const char usage[] =
     "Usage: norikv-sidecar [-c FILE] [--section.key=value]... [-t]\n"
@@ -43,7 +50,9 @@ static const char usage[] =
     "  -c, --config FILE   read the configuration from FILE (INI); without it, defaults\n"
     "  --section.key=value override one key, e.g. --sidecar.listen=/tmp/nk.sock\n"
     "                      --cluster.nodes=127.0.0.1:9001,127.0.0.1:9002\n"
-    "  -t, --test          check the configuration and exit (0: valid)\n"
+    "  -t, --test          check the configuration and what would stop a start (the\n"
+    "                      socket directory, the socket group, the port) and exit\n"
+    "                      (0: it would start)\n"
     "  --print-config      print the commented example configuration (every key, its\n"
     "                      default and what it does) and exit\n"
     "  --commands          print the command table (markdown) and exit\n"
@@ -163,18 +172,58 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
 }
 
+/*
+ * An accept failed. Out of descriptors (EMFILE, ENFILE) or memory, the connection stays in
+ * the listen queue and the listener would be woken again at once: it pauses instead and
+ * resumes on a timer, as nginx and Redis do, so that the loop serves the clients it has.
+ */
 static void on_listen_error(struct evconnlistener *l, void *arg)
 {
-    (void)l;
-    (void)arg;
-    log_warning("accept failed: %s", strerror(errno)); /* EMFILE and the like: keep going */
+    sidecar *s = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    int64_t now = clock_now_ms();
+    bool exhausted = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+
+    if (exhausted) {
+        struct timeval retry = {0, ACCEPT_RETRY_MS * 1000};
+        s->st.accept_pauses++;
+        evconnlistener_disable(l);
+        event_add(s->accept_retry_ev, &retry);
+    }
+    s->accept_unlogged++;
+    if (s->accept_logged_ms != 0 && now - s->accept_logged_ms < ACCEPT_LOG_INTERVAL_MS)
+        return;
+    log_warning("accept failed: %s (%llu time%s since the last report)%s", strerror(err),
+                (unsigned long long)s->accept_unlogged, s->accept_unlogged == 1 ? "" : "s",
+                exhausted ? "; accepting pauses and retries every 100 ms" : "");
+    s->accept_logged_ms = now;
+    s->accept_unlogged = 0;
 }
 
-/* Refuses a path another live sidecar serves; a stale socket file is replaced. */
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    sidecar *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (s->unix_listener != NULL)
+        evconnlistener_enable(s->unix_listener);
+    if (s->tcp_listener != NULL)
+        evconnlistener_enable(s->tcp_listener);
+}
+
+/* Refuses a path another live sidecar serves, or that holds something other than a
+ * socket; a stale socket file is replaced. */
 static int claim_socket_path(const char *path)
 {
     struct sockaddr_un sun;
+    struct stat st;
     int fd;
+
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        log_error("%s exists and is not a socket: not replacing it", path);
+        return -1;
+    }
 
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
@@ -220,6 +269,15 @@ static int open_listeners(sidecar *s)
             log_error("cannot listen on %s: %s", s->cfg.sidecar.listen, strerror(errno));
             return -1;
         }
+        /* the group first, so that the mode never opens the socket to the wrong group */
+        if (s->cfg.sidecar.unix_group[0] != '\0') {
+            char err[512];
+            if (service_chgrp_socket(s->cfg.sidecar.listen, s->cfg.sidecar.unix_group, err,
+                                     sizeof(err)) != 0) {
+                log_error("%s", err);
+                return -1;
+            }
+        }
         if (chmod(s->cfg.sidecar.listen, (mode_t)s->cfg.sidecar.unix_mode) != 0)
             log_warning("cannot set mode %04o on %s: %s", s->cfg.sidecar.unix_mode,
                         s->cfg.sidecar.listen, strerror(errno));
@@ -254,9 +312,14 @@ static void close_listeners(sidecar *s)
     if (s->tcp_listener != NULL)
         evconnlistener_free(s->tcp_listener);
     s->unix_listener = s->tcp_listener = NULL;
+    if (s->accept_retry_ev != NULL)
+        event_del(s->accept_retry_ev);
 }
 
 /* ---- the loop's own events ---------------------------------------------------------- */
+
+static void stop_accepting(sidecar *s);
+static void arm_drain_timer(sidecar *s);
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
@@ -291,23 +354,75 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
                 client_kill(c);
         }
     }
+    if (s->drain_accepting && now >= s->drain_accept_until_ms)
+        stop_accepting(s);
     if (s->draining && (drained(s) || now >= s->drain_deadline_ms)) {
+        if (!drained(s))
+            log_warning("drain: %d s passed with commands in flight: exiting anyway",
+                        s->cfg.sidecar.drain_timeout);
         event_base_loopbreak(s->base);
         return;
     }
     info_status_line(s, status, sizeof(status));
     sd_notifyf(0, "STATUS=%s", status);
+#ifdef __GLIBC__
+    /* Memory freed after a burst (replies, requests, buffers of clients gone) goes back to
+     * the system: glibc keeps it otherwise, below its trim threshold or between chunks in
+     * use. */
+    malloc_trim(0);
+#endif
+}
+
+/* The end of drain_accept_ms: no new clients from now on; what is in flight gets
+ * drain_timeout. */
+static void stop_accepting(sidecar *s)
+{
+    s->drain_accepting = false;
+    s->draining = true;
+    s->drain_deadline_ms = clock_now_ms() + (int64_t)s->cfg.sidecar.drain_timeout * 1000;
+    log_notice("draining: no new connections, finishing what is in flight (%d s at most)",
+               s->cfg.sidecar.drain_timeout);
+    close_listeners(s);
+    if (drained(s))
+        event_base_loopbreak(s->base);
 }
 
 static void begin_drain(sidecar *s)
 {
-    s->draining = true;
-    s->drain_deadline_ms = clock_now_ms() + DRAIN_MS;
+    s->stopping = true;
     sd_notify(0, "STOPPING=1");
-    log_notice("draining: no new connections, finishing what is in flight");
-    close_listeners(s);
-    if (drained(s))
-        event_base_loopbreak(s->base);
+    if (s->cfg.sidecar.drain_accept_ms > 0) {
+        /* /readyz says 503 from now on, so that traffic moves away, while late clients
+         * are still taken; on_cron closes the listeners when the time is up */
+        s->drain_accepting = true;
+        s->drain_accept_until_ms = clock_now_ms() + s->cfg.sidecar.drain_accept_ms;
+        log_notice("draining: still accepting clients for %d ms", s->cfg.sidecar.drain_accept_ms);
+        arm_drain_timer(s);
+        return;
+    }
+    stop_accepting(s);
+}
+
+static void on_drain_accept_end(evutil_socket_t fd, short what, void *arg)
+{
+    sidecar *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (s->drain_accepting)
+        stop_accepting(s);
+}
+
+/* The accept window ends on time, not at the next once-a-second cron. */
+static void arm_drain_timer(sidecar *s)
+{
+    struct timeval tv = {s->cfg.sidecar.drain_accept_ms / 1000,
+                         (s->cfg.sidecar.drain_accept_ms % 1000) * 1000};
+
+    if (s->drain_ev == NULL)
+        s->drain_ev = evtimer_new(s->base, on_drain_accept_end, s);
+    if (s->drain_ev == NULL || evtimer_add(s->drain_ev, &tv) != 0)
+        log_warning("drain: no timer; the accept window ends at the next second");
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -315,7 +430,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     sidecar *s = arg;
 
     (void)what;
-    if (s->draining) {
+    if (s->stopping) {
         log_notice("signal %d again: exiting now", (int)sig);
         event_base_loopbreak(s->base);
         return;
@@ -325,11 +440,20 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 static cli_opts opts_for_reload;
 
+static void apply_log_settings(const conf *c)
+{
+    int lvl = log_level_parse(c->log.level), fmt = log_format_parse(c->log.format);
+
+    log_current = lvl >= 0 ? (log_level)lvl : LOG_NOTICE;
+    log_format_current = fmt >= 0 ? (log_format)fmt : LOG_FORMAT_TEXT;
+}
+
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     sidecar *s = arg;
     conf fresh;
-    char err[512], a[1024], b[1024];
+    char err[512], a[1024], b[1024], names[512] = "";
+    size_t used = 0;
     int changed = 0;
 
     (void)sig;
@@ -350,17 +474,22 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
             char e2[256];
             conf_set(&s->cfg, conf_name(i), b, e2, sizeof(e2));
             changed++;
+            if (used < sizeof(names))
+                used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+                                         changed > 1 ? ", " : "", conf_name(i));
         } else {
             log_warning("reload: %s changed but needs a restart to take effect", conf_name(i));
         }
     }
-    {
-        int lvl = log_level_parse(s->cfg.log.level);
-        if (lvl >= 0)
-            log_current = (log_level)lvl;
-    }
+    apply_log_settings(&s->cfg);
     conf_free(&fresh);
-    log_notice("reload: %d key%s changed", changed, changed == 1 ? "" : "s");
+    {
+        kv_config kc;
+        conf_kv_config(&s->cfg, &kc);
+        kv_client_set_limits(s->kv, kc.timeout_ms, &kc.retry);
+    }
+    log_notice("reload: %d key%s changed%s%s%s", changed, changed == 1 ? "" : "s",
+               changed ? " (" : "", names, changed ? ")" : "");
     client_resume_all(s);
     sd_notify(0, "READY=1");
 }
@@ -393,16 +522,25 @@ static int run(sidecar *s)
     s->sigterm_ev = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
     s->sigint_ev = evsignal_new(s->base, SIGINT, on_stop_signal, s);
     s->sighup_ev = evsignal_new(s->base, SIGHUP, on_reload, s);
+    s->accept_retry_ev = evtimer_new(s->base, on_accept_retry, s);
     if (!s->flush_ev || !s->cron_ev || !s->sigterm_ev || !s->sigint_ev || !s->sighup_ev ||
-        event_add(s->cron_ev, &second) || event_add(s->sigterm_ev, NULL) ||
+        !s->accept_retry_ev || event_add(s->cron_ev, &second) || event_add(s->sigterm_ev, NULL) ||
         event_add(s->sigint_ev, NULL) || event_add(s->sighup_ev, NULL))
         return 1;
     if (open_listeners(s) != 0)
         return 1;
+    if (s->cfg.metrics.listen[0] != '\0') {
+        s->metrics = metrics_start(s, err, sizeof(err));
+        if (s->metrics == NULL) {
+            log_error("metrics: %s", err);
+            return 1;
+        }
+    }
     log_notice("ready: clients on %s, cluster %s", s->cfg.sidecar.listen, s->cfg.cluster.nodes);
     if (s->cfg.sidecar.port)
         log_notice("also on 127.0.0.1:%d", s->cfg.sidecar.port);
     sd_notify(0, "READY=1\nSTATUS=serving");
+    s->watchdog_ev = service_watchdog_new(s->base);
     event_base_dispatch(s->base);
     return 0;
 }
@@ -412,6 +550,8 @@ static void teardown(sidecar *s)
     while (!LIST_EMPTY(&s->clients))
         client_free(LIST_FIRST(&s->clients));
     close_listeners(s);
+    metrics_stop(s->metrics);
+    s->metrics = NULL;
     kv_client_free(s->kv); /* cancels what is still out, drains the completion queue */
     if (s->flush_ev)
         event_free(s->flush_ev);
@@ -423,13 +563,19 @@ static void teardown(sidecar *s)
         event_free(s->sigint_ev);
     if (s->sighup_ev)
         event_free(s->sighup_ev);
+    if (s->watchdog_ev)
+        event_free(s->watchdog_ev);
+    if (s->accept_retry_ev)
+        event_free(s->accept_retry_ev);
+    if (s->drain_ev)
+        event_free(s->drain_ev);
 }
 
 int main(int argc, char **argv)
 {
     sidecar s;
     char err[512];
-    int rc, lvl;
+    int rc;
 
     memset(&s, 0, sizeof(s));
     if (conf_init(&s.cfg) != 0)
@@ -441,14 +587,20 @@ int main(int argc, char **argv)
         return 1;
     }
     if (opts_for_reload.test) {
-        printf("norikv-sidecar: configuration %s is valid\n",
-               opts_for_reload.file ? opts_for_reload.file : "(defaults)");
+        const char *name = opts_for_reload.file ? opts_for_reload.file : "(defaults)";
+        int problems = service_preflight(&s.cfg, stderr);
+        if (problems == 0)
+            printf("norikv-sidecar: configuration %s is valid and the sidecar can start\n", name);
+        else
+            fprintf(stderr,
+                    "norikv-sidecar: configuration %s is valid but the sidecar would "
+                    "not start: %d problem%s above\n",
+                    name, problems, problems == 1 ? "" : "s");
         conf_free(&s.cfg);
         free(opts_for_reload.overrides);
-        return 0;
+        return problems == 0 ? 0 : 1;
     }
-    lvl = log_level_parse(s.cfg.log.level);
-    log_current = lvl >= 0 ? (log_level)lvl : LOG_NOTICE;
+    apply_log_settings(&s.cfg);
     s.config_file = opts_for_reload.file;
     s.started_ms = clock_now_ms();
     signal(SIGPIPE, SIG_IGN);

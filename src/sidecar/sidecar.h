@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "kv.h"
+#include "log.h"
 #include "stats.h"
 
 #define SIDECAR_REDIS_VERSION "7.2.0" /* the Redis protocol level clients may assume */
@@ -36,13 +37,23 @@ typedef struct sidecar {
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
+    struct event *watchdog_ev;     /* WATCHDOG=1 to systemd, when it asks for it */
+    struct event *drain_ev;        /* the end of drain_accept_ms */
+    struct event *accept_retry_ev; /* listeners paused for lack of descriptors resume */
+    int64_t accept_logged_ms;      /* when a failed accept was last logged */
+    uint64_t accept_unlogged;      /* failed accepts since */
     uint64_t next_client_id;
     int nclients;
     int64_t started_ms;
-    bool draining;
+    bool stopping;        /* SIGTERM came: /readyz says 503; a second signal exits at once */
+    bool drain_accepting; /* stopping, but clients are still taken and served (drain_accept_ms) */
+    bool draining;        /* the listeners are closed: what is in flight finishes, then exit */
+    int64_t drain_accept_until_ms;
     int64_t drain_deadline_ms;
     stats st;
-    struct pubsub *pubsub; /* pub/sub subscribers (pubsub.c), NULL while there are none */
+    struct pubsub *pubsub;   /* pub/sub subscribers (pubsub.c), NULL while there are none */
+    struct metrics *metrics; /* the HTTP listener of [metrics], NULL when off */
+    log_limit reject_log, auth_log;
 } sidecar;
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * stats: the sidecar's own counters, from one table (connections, commands, bytes) plus
- * one slot per command table entry. INFO, NORI.STATS and the systemd status line are
- * rendered from it by info.c, the cluster client's figures from kv.h's table. Counting
- * is a plain increment on the loop thread; reading costs nothing until someone asks.
+ * one slot per command table entry (calls, errors, latency histograms), error replies by
+ * kind, and memory figures. INFO, NORI.STATS, /metrics and the systemd status line are
+ * rendered from it by info.c and metrics.c, the cluster client's figures from kv.h's table.
+ * Counting is a plain increment on the loop thread; reading costs nothing until someone asks.
  */
 #ifndef NORIKV_STATS_H
 #define NORIKV_STATS_H
@@ -24,29 +25,69 @@
     X(client_query_pauses, "times reading from a client paused for its backlog")                   \
     X(client_output_buffer_limit_disconnections,                                                   \
       "subscribers closed: unsent output over reply_backlog with messages coming")                 \
+    X(replies_over_max, "requests answered with an error because their reply was over max_reply")  \
+    X(accept_pauses, "times accepting paused for lack of file descriptors (EMFILE, ENFILE)")       \
     X(cas_rounds, "compare-and-swap rounds: reads of a key to modify it")                          \
     X(cas_conflicts, "rounds whose conditional write found the key changed")                       \
     X(cas_exhausted, "read-modify-writes that gave up with CONFLICT after cas_max_rounds")         \
     X(cas_waits, "read-modify-writes that waited for another on the same key")                     \
     X(cas_watch_aborts, "EXECs answered nil because the watched key changed")
 
+/*
+ * Latency of one command, two ways: a log-linear histogram (STATS_LAT_SUB buckets per power
+ * of two of microseconds, 1/8 relative precision) for INFO latencystats' percentiles, and
+ * the fixed buckets /metrics exports (stats_prom_bounds_us: 100 us to 10 s, upper bounds).
+ */
+#define STATS_LAT_SUB     8
+#define STATS_LAT_BUCKETS (STATS_LAT_SUB * 40)
+#define STATS_PROM_COUNT  16
+extern const uint64_t stats_prom_bounds_us[STATS_PROM_COUNT];
+
 typedef struct cmd_stat {
     uint64_t calls, usec, failed_calls, rejected_calls;
+    uint64_t *lat;                   /* STATS_LAT_BUCKETS, from the command's first call */
+    uint64_t prom[STATS_PROM_COUNT]; /* calls within each bound (and above the one before) */
 } cmd_stat;
+
+/* Error replies by their first word ("ERR", "UNAVAILABLE", ...), as INFO errorstats. */
+#define STATS_ERROR_KINDS    128 /* as Redis: further kinds are not told apart */
+#define STATS_ERROR_NAME_MAX 32
+typedef struct error_stat {
+    char name[STATS_ERROR_NAME_MAX];
+    uint64_t count;
+} error_stat;
 
 typedef struct stats {
 #define STATS_FIELD(name, help) uint64_t name;
     STATS_TABLE(STATS_FIELD)
 #undef STATS_FIELD
     cmd_stat *cmds; /* one per command table entry */
+    size_t ncmds;
     /* commands per second, from the once-a-second sample */
     uint64_t last_commands;
     uint64_t ops_per_sec;
+    error_stat errors[STATS_ERROR_KINDS];
+    int nerrors;
+    uint64_t errors_untold; /* error replies of kinds beyond STATS_ERROR_KINDS */
+    uint64_t peak_memory;   /* largest used_memory seen by the sample */
 } stats;
 
 /* ncmds: the size of the command table */
 void stats_init(stats *st, size_t ncmds);
 void stats_free(stats *st);
 void stats_sample(stats *st); /* once a second */
+
+/* One finished call of a command, taking usec. */
+void stats_record_latency(cmd_stat *cs, uint64_t usec);
+/* The latency below which pct percent of the command's calls took, in microseconds (the
+ * upper end of its histogram bucket); 0 before any call. */
+double stats_latency_percentile(const cmd_stat *cs, double pct);
+/* An error reply: text is the error without its "-", kind its first word. */
+void stats_count_error(stats *st, const char *text, size_t len);
+
+/* Bytes the allocator has handed out and not got back (mallinfo2), and the process'
+ * resident set (/proc/self/statm); 0 when unknown. */
+uint64_t stats_used_memory(void);
+uint64_t stats_rss_memory(void);
 
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """End-to-end tests of norikv-sidecar: the daemon: options, configuration, signals, listeners.
 
-The daemon as operators run it: -t (config check) with the shipped and broken files,
+The daemon as operators run it: -t (config check) with the shipped and broken files, -t's
+checks of what would stop a start (socket directory, socket in use, group, ports), unix_group,
 --help, --version, --print-config against conf/norikv-sidecar.conf, SIGTERM (idle clients,
 draining operations in flight), SIGHUP (re-reading -c), sidecar.port and sidecar.timeout,
 a second sidecar on a socket in use, and README.md's command table against --commands.
@@ -32,8 +33,12 @@ def daemon_config_check():
     text = _conf_text()
     with open(good, "w") as f:
         f.write(text)
-    r = run([SIDECAR, "-t", "-c", good])
-    check(r.rc == 0, "norikv-sidecar -t with the shipped file to exit 0", r)
+    # the shipped file's socket directory is the service's (/run/norikv-sidecar): -t
+    # checks it, so the socket goes where this test may create one
+    here = "--sidecar.listen=" + os.path.join(E.tmp, "check.sock")
+    r = run([SIDECAR, "-t", "-c", good, here])
+    check(r.rc == 0 and "can start" in r.out,
+          "norikv-sidecar -t with the shipped file to exit 0 and say it can start", r)
     lines = text.split("\n")
     ln = next(i for i, l in enumerate(lines) if re.match(r"max_clients\s*=", l)) + 1
     for bad_line, word in (("max_clients = lots", "lots"), ("max_clientz = 5", "max_clientz")):
@@ -42,7 +47,7 @@ def daemon_config_check():
         bl[ln - 1] = bad_line
         with open(bad, "w") as f:
             f.write("\n".join(bl))
-        r = run([SIDECAR, "-t", "-c", bad])
+        r = run([SIDECAR, "-t", "-c", bad, here])
         msg = r.out + r.err
         check(r.rc != 0, "-t with %r to exit non-zero" % bad_line, r)
         check("%s:%d" % (bad, ln) in msg and word in msg,
@@ -50,6 +55,86 @@ def daemon_config_check():
     r = run([SIDECAR, "-t", "--sidecar.max_clients=0"])
     check(r.rc != 0 and "max_clients" in r.out + r.err,
           "-t --sidecar.max_clients=0 to fail naming max_clients", r)
+
+
+def _preflight_fails(args, words, what):
+    r = run([SIDECAR, "-t"] + args)
+    msg = r.out + r.err
+    check(r.rc == 1 and "would not start" in msg and all(w in msg for w in words),
+          "-t %s to exit 1 saying %r" % (what, words), r)
+
+
+@test
+def daemon_preflight():
+    """-t finds what would stop a start, as the start itself would."""
+    missing = os.path.join(E.tmp, "no-such-dir", "n.sock")
+    _preflight_fails(["--sidecar.listen=" + missing],
+                     [os.path.dirname(missing), "No such file or directory"],
+                     "with a missing socket directory")
+    r = run([SIDECAR, "--sidecar.listen=" + missing, "--cluster.nodes=" + E.dn.nodes], timeout=15)
+    check(r.rc != 0 and not r.timed_out, "the sidecar itself to refuse to start there too", r)
+    plain = os.path.join(E.tmp, "plain-file")
+    with open(plain, "w") as f:
+        f.write("keep me\n")
+    _preflight_fails(["--sidecar.listen=" + plain], [plain, "not a socket"],
+                     "with a regular file at the socket path")
+    r = run([SIDECAR, "--sidecar.listen=" + plain, "--cluster.nodes=" + E.dn.nodes], timeout=15)
+    check(r.rc != 0 and not r.timed_out and "not a socket" in r.err,
+          "the sidecar to refuse a regular file at the socket path", r)
+    with open(plain) as f:
+        eq(f.read(), "keep me\n", "the regular file, left as it was")
+    _preflight_fails(["--sidecar.listen=" + E.sc.sock], [E.sc.sock, "another process"],
+                     "on a socket a running sidecar serves")
+    _preflight_fails(["--sidecar.listen=" + os.path.join(E.tmp, "g.sock"),
+                      "--sidecar.unix_group=no-such-group-here"],
+                     ["unix_group", "no-such-group-here"], "with an unknown group")
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        _preflight_fails(["--sidecar.listen=" + os.path.join(E.tmp, "p.sock"),
+                          "--sidecar.port=%d" % port],
+                         ["sidecar.port", "127.0.0.1:%d" % port, "in use"], "on a port in use")
+        _preflight_fails(["--sidecar.listen=" + os.path.join(E.tmp, "p.sock"),
+                          "--metrics.listen=127.0.0.1:%d" % port],
+                         ["metrics.listen", "127.0.0.1:%d" % port, "in use"],
+                         "with the metrics listener on a port in use")
+    finally:
+        busy.close()
+    _preflight_fails(["--sidecar.listen=" + os.path.join(E.tmp, "m.sock"),
+                      "--metrics.listen=" + os.path.join(missing, "metrics.sock")],
+                     ["metrics.listen", os.path.dirname(missing)],
+                     "with the metrics socket's directory missing")
+    if os.geteuid() != 0:
+        ro = os.path.join(E.tmp, "read-only")
+        os.mkdir(ro, 0o555)
+        _preflight_fails(["--sidecar.listen=" + os.path.join(ro, "n.sock")], [ro],
+                         "with a socket directory it cannot write")
+    r = run([SIDECAR, "-t", "--sidecar.listen=" + os.path.join(E.tmp, "ok.sock"),
+             "--sidecar.unix_group=%d" % os.getegid()])
+    check(r.rc == 0 and "can start" in r.out, "-t with its own group to pass", r)
+
+
+@test
+def daemon_unix_group():
+    """unix_group gives the socket file to a group; unix_mode still applies."""
+    if os.geteuid() == 0:
+        gid = 4242  # root may give a file to any group
+    else:
+        others = [g for g in os.getgroups() if g != os.getegid()]
+        if not others:
+            print("  (skipped: not root and in no supplementary group)")
+            return
+        gid = others[0]
+    sc = Sidecar("grouped", E.dn, "--sidecar.unix_group=%d" % gid, "--sidecar.unix_mode=0660")
+    try:
+        st = os.stat(sc.sock)
+        eq(st.st_gid, gid, "the socket's group")
+        eq(st.st_mode & 0o777, 0o660, "the socket's mode")
+        cli_ok(sc.cli("PING"), "PONG\n", "PING through the grouped socket")
+    finally:
+        stop(sc.proc)
 
 
 @test

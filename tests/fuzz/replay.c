@@ -4,7 +4,9 @@
  * in FUZZ_CORPUS (paths separated by ':'), as the fuzzer itself would start from them, but
  * built with any compiler and without libFuzzer. A target reports a bug by aborting, so
  * the run fails then; it also fails when a path cannot be read or no input ran. Prints how
- * many inputs ran. Linked with tests/fuzz/fuzz_resp.c for make check (Makefile.am).
+ * many inputs ran. Linked with tests/fuzz/fuzz_resp.c and tests/fuzz/fuzz_cmd.c for make
+ * check (Makefile.am); a build may name another variable than FUZZ_CORPUS with
+ * -DREPLAY_CORPUS_ENV, so that each target finds its own corpus.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#ifndef REPLAY_CORPUS_ENV
+#define REPLAY_CORPUS_ENV "FUZZ_CORPUS"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -129,12 +135,12 @@ int main(int argc, char **argv)
             if (run_path(argv[i]) != 0)
                 rc = 1;
     } else {
-        const char *env = getenv("FUZZ_CORPUS");
+        const char *env = getenv(REPLAY_CORPUS_ENV);
         char *list, *save = NULL;
 
         if (env == NULL || *env == '\0') {
-            fprintf(stderr, "usage: %s CORPUS-DIR-OR-FILE... (or FUZZ_CORPUS=DIR[:DIR...])\n",
-                    argv[0]);
+            fprintf(stderr, "usage: %s CORPUS-DIR-OR-FILE... (or %s=DIR[:DIR...])\n", argv[0],
+                    REPLAY_CORPUS_ENV);
             return 2;
         }
         list = strdup(env);

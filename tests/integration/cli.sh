@@ -93,7 +93,7 @@ check_err vinsert-bad 2 'numbers separated by commas' -- vinsert docs c 1,x
 check vdrop 0 '^dropped$' -- vdrop docs
 check topology 0 "^node node2 127.0.0.1:$((base + 1)) leader leads 341 shards$" -- topology
 check stats 0 '"router":\{"total_nodes":3,"total_shards":1024,"cached_leaders":1024\}' -- stats
-check bench 0 '^bench: ops_per_sec=[0-9]+ p50_us=[0-9]+ p99_us=[0-9]+ p999_us=[0-9]+ errors=0 cpu_us_per_op=[0-9.]+$' -- bench --ops 3000 --concurrency 20 --keys 500
+check bench 0 '^bench: ops_per_sec=[0-9]+ p50_us=[0-9]+ p99_us=[0-9]+ p999_us=[0-9]+ errors=0 cpu_us_per_op=[0-9]+\.[0-9]$' -- bench --ops 3000 --concurrency 20 --keys 500
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

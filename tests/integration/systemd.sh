@@ -1,8 +1,11 @@
 #!/bin/sh
 # The sidecar under systemd's protocols, without systemd running: the notify socket gets
-# READY=1, STATUS=, RELOADING=1 on SIGHUP and STOPPING=1 on SIGTERM; and with socket
-# activation (systemd-socket-activate) it serves the socket it is handed and leaves the
-# socket file alone when it exits. Loopback and Unix sockets only.
+# READY=1, STATUS=, RELOADING=1 on SIGHUP and STOPPING=1 on SIGTERM, and WATCHDOG=1 only
+# when WatchdogSec= asks for it; with socket activation (systemd-socket-activate) it serves
+# the socket it is handed and leaves the socket file alone when it exits. And the units
+# as shipped: systemd-analyze verify finds nothing, systemd-analyze security scores each
+# service at 2.0 or less, the sysusers.d and tmpfiles.d entries make the user and the
+# socket directory in a throwaway root. Loopback and Unix sockets only.
 command -v systemd-socket-activate >/dev/null 2>&1 ||
     { echo "systemd-socket-activate not installed (Debian: systemd): skipped"; exit 77; }
 command -v redis-cli >/dev/null 2>&1 || { echo "redis-cli not installed: skipped"; exit 77; }
@@ -10,6 +13,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 DEVNODE=${NORIKV_DEVNODE:-./norikv-devnode}
 SIDECAR=${NORIKV_SIDECAR:-./norikv-sidecar}
+srcdir=${srcdir:-.}
 dir=$(mktemp -d /tmp/norikv-systemd.XXXXXX)
 devnode= activator=
 cleanup() {
@@ -76,11 +80,28 @@ try:
     until("STOPPING=1")
     print("stopping")
     print("exit", p.wait(timeout=10))
+    print("watchdog unasked", sum("WATCHDOG=1" in m for m in seen))
+finally:
+    if p.poll() is None:
+        p.kill()
+# WatchdogSec=0.4s: WATCHDOG=1 every 0.2 s from the loop
+env["WATCHDOG_USEC"] = "400000"
+p = subprocess.Popen([sidecar, "--sidecar.listen=" + os.path.join(d, "w.sock"),
+                      "--cluster.nodes=" + nodes], env=env,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    pings = 0
+    while pings < 5:
+        pings += "WATCHDOG=1" in rx.recv(4096).decode()
+    print("watchdog pings", pings)
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=10)
 finally:
     if p.poll() is None:
         p.kill()
 PYEOF
-for word in "ready True" reloading ready-again stopping "exit 0"; do
+for word in "ready True" reloading ready-again stopping "exit 0" "watchdog unasked 0" \
+    "watchdog pings 5"; do
     grep -q "^$word\$" "$dir/notify.out"
     verdict $? "notify $word" "$(cat "$dir/notify.out")"
 done
@@ -106,6 +127,56 @@ verdict $? "activated says so" "$(cat "$dir/activate.out")"
 kill -TERM "$activator" 2>/dev/null
 wait "$activator" 2>/dev/null
 activator=
+
+# 3. the units as shipped (ExecStart pointed at the binary under test, which verify checks)
+units=$dir/units
+mkdir -p "$units"
+sidecar_abs=$(cd "$(dirname "$SIDECAR")" && pwd)/$(basename "$SIDECAR")
+for unit in norikv-sidecar.service norikv-sidecar@.service; do
+    sed -e "s|^ExecStart=[^ ]*|ExecStart=$sidecar_abs|" "packaging/systemd/$unit" > "$units/$unit"
+done
+cp "$srcdir/packaging/systemd/norikv-sidecar.socket" "$units/"
+got=$(cd "$units" && systemd-analyze verify --man=no norikv-sidecar.service \
+    norikv-sidecar.socket norikv-sidecar@.service norikv-sidecar@test.service 2>&1)
+verdict $? "systemd-analyze verify" "$got"
+[ -z "$got" ]
+verdict $? "systemd-analyze verify says nothing" "$got"
+for unit in norikv-sidecar.service norikv-sidecar@test.service; do
+    out=$(systemd-analyze security --offline=true --no-pager "$units/$unit" 2>&1)
+    score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    echo "$unit: systemd-analyze security: $score"
+    [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'
+    verdict $? "systemd-analyze security $unit <= 2.0" "$score: $(printf '%s\n' "$out" | grep '✗' | head -20)"
+done
+grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$units/norikv-sidecar.service" &&
+    grep -q '^Type=notify$' "$units/norikv-sidecar.service" &&
+    grep -q '^WatchdogSec=' "$units/norikv-sidecar.service"
+verdict $? "the service is Type=notify with a watchdog and reloads with SIGHUP" "$(cat "$units/norikv-sidecar.service")"
+# the socket unit and the sidecar's default agree on the socket's path
+default_listen=$("$SIDECAR" --print-config | sed -n 's/^listen = //p')
+grep -q "^ListenStream=$default_listen\$" "$units/norikv-sidecar.socket"
+verdict $? "the socket unit listens on the default sidecar.listen ($default_listen)" \
+    "$(grep ListenStream "$units/norikv-sidecar.socket")"
+grep -q "^RuntimeDirectory=$(basename "$(dirname "$default_listen")")\$" "$units/norikv-sidecar.service"
+verdict $? "the service's RuntimeDirectory= holds the default socket" \
+    "$(grep RuntimeDirectory "$units/norikv-sidecar.service")"
+
+# 4. sysusers.d and tmpfiles.d in a throwaway root: the user and group norikv, and
+# /run/norikv-sidecar owned by them
+root=$dir/root
+mkdir -p "$root/etc"
+systemd-sysusers --root="$root" - < "$srcdir/packaging/systemd/sysusers.d/norikv-sidecar.conf" \
+    > "$dir/sysusers.out" 2>&1
+verdict $? "systemd-sysusers" "$(cat "$dir/sysusers.out")"
+uid=$(awk -F: '$1 == "norikv" { print $3 }' "$root/etc/passwd" 2>/dev/null)
+gid=$(awk -F: '$1 == "norikv" { print $3 }' "$root/etc/group" 2>/dev/null)
+[ -n "$uid" ] && [ -n "$gid" ]
+verdict $? "sysusers creates user and group norikv" "$(cat "$root/etc/passwd" "$root/etc/group")"
+systemd-tmpfiles --root="$root" --create - < "$srcdir/packaging/systemd/tmpfiles.d/norikv-sidecar.conf" \
+    > "$dir/tmpfiles.out" 2>&1
+verdict $? "systemd-tmpfiles" "$(cat "$dir/tmpfiles.out")"
+[ "$(stat -c '%u:%g %a' "$root/run/norikv-sidecar" 2>&1)" = "$uid:$gid 755" ]
+verdict $? "tmpfiles creates /run/norikv-sidecar for norikv" "$(stat -c '%u:%g %a' "$root/run/norikv-sidecar" 2>&1)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

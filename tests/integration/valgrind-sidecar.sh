@@ -1,8 +1,9 @@
 #!/bin/sh
 # norikv-sidecar under valgrind through a workout: redis-benchmark, every command family
 # (vector sets and NORI.V* on a devnode serving Vector, subscribers to cluster events),
-# pipelines, a protocol error, a client leaving with operations in flight, then SIGTERM
-# with a client connected. Any definite, indirect or possible leak or memory error makes
+# pipelines, a protocol error, a client leaving with operations in flight, the metrics
+# listener scraped (with curl, when installed), then SIGTERM with a client connected. Any
+# definite, indirect or possible leak or memory error makes
 # valgrind exit 99 and this test fail.
 [ -n "${NORIKV_SANITIZERS:-}" ] && { echo "sanitizer build: valgrind skipped"; exit 77; }
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind not installed: skipped"; exit 77; }
@@ -39,7 +40,7 @@ done
 
 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
     --error-exitcode=99 --suppressions="$srcdir/tests/integration/valgrind.supp" \
-    "$SIDECAR" --sidecar.listen="$sock" \
+    "$SIDECAR" --sidecar.listen="$sock" --metrics.listen="$dir/metrics.sock" --log.format=json \
     --cluster.nodes="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))" \
     > "$dir/sidecar.out" 2>&1 &
 sidecar=$!
@@ -123,6 +124,15 @@ verdict $? protocol-error "$(cat "$dir/proto.out")"
 i=0; while [ $i -lt 300 ]; do printf '*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n'; i=$((i + 1)); done |
     timeout 10 socat -u - "UNIX-CONNECT:$sock"
 check after-leaver PONG $R ping
+check info-latency latency_percentiles_usec_get $R info latencystats
+check info-memory used_memory_rss $R info memory
+if command -v curl >/dev/null 2>&1; then
+    C="curl -sS --max-time 20 --unix-socket $dir/metrics.sock"
+    check metrics norikv_sidecar_command_duration_seconds_bucket $C http://localhost/metrics
+    check readyz ready $C http://localhost/readyz
+    check healthz ok $C http://localhost/healthz
+    check not-found 'not found' $C http://localhost/nope
+fi
 # SIGTERM with a client connected: drain and exit 0
 redis-cli -s "$sock" -r 60 -i 0.5 ping > /dev/null 2>&1 &
 idle=$!

@@ -683,6 +683,242 @@ START_TEST(test_max_pending)
 }
 END_TEST
 
+/* ---- bounds under abuse ------------------------------------------------------------- */
+
+/* Writes all of buf, running the loop while the socket is full. */
+static void write_all(const char *buf, size_t len)
+{
+    for (int spins = 0; len > 0; spins++) {
+        ssize_t n = write(peer, buf, len);
+        ck_assert_int_lt(spins, 10000);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else {
+            ck_assert_int_eq(errno, EAGAIN);
+            pump();
+        }
+    }
+}
+
+/* Writes one request of argc words (RESP multibulk). */
+static void request(int argc, char **argv)
+{
+    static char buf[64 * 1024];
+    size_t len = (size_t)snprintf(buf, sizeof(buf), "*%d\r\n", argc);
+
+    for (int i = 0; i < argc; i++) {
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "$%zu\r\n%s\r\n", strlen(argv[i]),
+                                argv[i]);
+        ck_assert_uint_lt(len, sizeof(buf));
+    }
+    write_all(buf, len);
+}
+
+/* Nothing held once a client is idle: the counts against reply_backlog are back to 0. */
+static void assert_nothing_held(void)
+{
+    client *c = the_client();
+
+    ck_assert_int_eq(c->nreqs, 0);
+    ck_assert_uint_eq(c->queued_bytes, 0);
+    ck_assert_uint_eq(c->done_bytes, 0);
+    ck_assert_uint_eq(c->reserved_bytes, 0);
+}
+
+/* With reply_backlog 64 KiB, a GET (which may bring a 1 MiB value) runs alone: the next
+ * starts once its reply is written, so unread replies never pile up in the sidecar. */
+START_TEST(test_backlog_bounds_running_reads)
+{
+    char err[256], want[64];
+
+    ck_assert_int_eq(conf_set(&S.cfg, "sidecar.reply_backlog", "64k", err, sizeof(err)), 0);
+    pipeline("GET k0", "GET k1", "GET k2", "GET k3", "GET k4", NULL);
+    for (int i = 0; i < 5; i++) {
+        expect_wire("");
+        ck_assert_int_eq(fake_kv_count(), i + 1);
+        ck_assert_int_eq(fake_kv_outstanding(), 1);
+        snprintf(want, sizeof(want), "k%d", i);
+        assert_op(i, FAKE_GET, want);
+        fake_kv_found(i, "v");
+        expect_wire("$1\r\nv\r\n");
+    }
+    ck_assert_int_eq(fake_kv_max_outstanding(), 1);
+    assert_nothing_held();
+}
+END_TEST
+
+/* A request's arguments count too: a big one read, the buffer it was read into is given
+ * back once it is parsed. */
+START_TEST(test_query_buffer_shrinks)
+{
+    static char big[50 * 1024 + 16];
+    const char *w;
+    size_t len = (size_t)snprintf(big, sizeof(big), "ECHO ");
+
+    memset(big + len, 'x', 50 * 1024);
+    len += 50 * 1024;
+    memcpy(big + len, "\r\n", 2);
+    len += 2;
+    write_all(big, len); /* inline: read into the query buffer, which grows for it */
+    w = take();
+    ck_assert_uint_eq(strlen(w), 50 * 1024 + 10);
+    ck_assert(strncmp(w, "$51200\r\nxxx", 11) == 0);
+    ck_assert_uint_le(the_client()->qcap, 32 * 1024);
+    pipeline("PING", NULL);
+    expect_wire("+PONG\r\n");
+    assert_nothing_held();
+}
+END_TEST
+
+/* A pipeline of 3000 PINGs in one write is parsed in slices, the queue run between them
+ * and the loop polled between passes of 1024: every reply arrives, in order. */
+START_TEST(test_long_pipeline_in_slices)
+{
+    static char buf[3000 * 14 + 1];
+    const char *w;
+    size_t len = 0, total = 0;
+
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "PING %04d\r\n", i);
+    write_all(buf, len);
+    for (int round = 0; round < 20 && total < 3000 * 11; round++) {
+        w = take();
+        for (const char *p = w; (p = strstr(p, "$4\r\n")) != NULL; p += 4)
+            total += 11;
+        ck_assert_int_le(the_client()->nreqs, 64);
+    }
+    ck_assert_uint_eq(total, 3000 * 11);
+    pipeline("PING", NULL);
+    expect_wire("+PONG\r\n");
+    assert_nothing_held();
+}
+END_TEST
+
+/* MGET of 40 keys keeps at most 16 in flight and answers in key order. */
+START_TEST(test_mget_window)
+{
+    char *argv[41], names[40][8], want[2048];
+    size_t len;
+
+    argv[0] = "MGET";
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof(names[i]), "k%d", i);
+        argv[i + 1] = names[i];
+    }
+    request(41, argv);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 16);
+    for (int n = 0; n < 40; n++) {
+        ck_assert_int_le(fake_kv_outstanding(), 16);
+        fake_kv_found(n, fake_kv_op(n)->key);
+        pump();
+    }
+    len = (size_t)snprintf(want, sizeof(want), "*40\r\n");
+    for (int i = 0; i < 40; i++)
+        len +=
+            (size_t)snprintf(want + len, sizeof(want) - len, "$%d\r\nk%d\r\n", i < 10 ? 2 : 3, i);
+    expect_wire(want);
+    ck_assert_int_eq(fake_kv_count(), 40);
+    ck_assert_int_eq(fake_kv_max_outstanding(), 16);
+    assert_nothing_held();
+}
+END_TEST
+
+/* An MGET whose values pass max_reply gets an error, and starts no more keys. */
+START_TEST(test_mget_over_max_reply)
+{
+    static char value[30 * 1024 + 1];
+    char err[256];
+
+    ck_assert_int_eq(conf_set(&S.cfg, "sidecar.max_reply", "64k", err, sizeof(err)), 0);
+    memset(value, 'v', sizeof(value) - 1);
+    pipeline("MGET a b c d e f g h i j k l m n o p q r s t", "PING", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 16);
+    fake_kv_found(0, value);
+    fake_kv_found(1, value);
+    fake_kv_found(2, value); /* 90 KiB: over; the two keys started meanwhile finish */
+    for (int n = 3; n < 18; n++)
+        fake_kv_missing(n);
+    expect_wire("-ERR reply over max_reply (65536 bytes): ask for fewer keys\r\n+PONG\r\n");
+    ck_assert_int_eq(fake_kv_count(), 18);
+    ck_assert_uint_eq(S.st.replies_over_max, 1);
+    assert_nothing_held();
+}
+END_TEST
+
+/* MSET writes a key named twice once, with its last value; DEL counts it once, EXISTS
+ * every time, as Redis does. */
+START_TEST(test_repeated_keys)
+{
+    fake_kv_set_mode_all(FAKE_LOOP);
+    pipeline("MSET k 1 j 2 k 3", "GET k", NULL);
+    expect_wire("+OK\r\n$1\r\n3\r\n");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    ck_assert_int_eq(fake_kv_op(0)->kind, FAKE_PUT);
+    ck_assert_str_eq(fake_kv_op(0)->key, "j");
+    ck_assert_int_eq(fake_kv_op(1)->kind, FAKE_PUT);
+    ck_assert_str_eq(fake_kv_op(1)->key, "k");
+    ck_assert_str_eq(fake_kv_op(1)->value, "3");
+    pipeline("EXISTS k k j x", "DEL k k j x j", "EXISTS k j", NULL);
+    expect_wire(":3\r\n:2\r\n:0\r\n");
+    assert_nothing_held();
+}
+END_TEST
+
+/* CLIENT KILL of the calling connection answers, then nothing pipelined after it runs. */
+START_TEST(test_client_kill_self_ends_pipeline)
+{
+    char line[64];
+
+    snprintf(line, sizeof(line), "CLIENT KILL ID %llu SKIPME no",
+             (unsigned long long)the_client()->id);
+    pipeline(line, "SET a 1", "PING", NULL);
+    expect_wire(":1\r\n");
+    ck_assert(peer_eof);
+    ck_assert_int_eq(fake_kv_count(), 0);
+    ck_assert_int_eq(S.nclients, 0);
+}
+END_TEST
+
+/* CONFIG GET with patterns too costly to match is refused at once; plain ones work. */
+START_TEST(test_config_get_costly_patterns)
+{
+    static char text[10 * (64 * 1024 + 32) + 64];
+    size_t len = (size_t)snprintf(text, sizeof(text), "*12\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n");
+
+    for (int p = 0; p < 10; p++) {
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "$%d\r\n*[", 64 * 1024);
+        memset(text + len, 'a', 64 * 1024 - 2);
+        len += 64 * 1024 - 2;
+        memcpy(text + len, "\r\n", 2);
+        len += 2;
+    }
+    write_all(text, len);
+    expect_wire("-ERR CONFIG GET patterns too costly to match: use fewer or simpler patterns\r\n");
+    pipeline("CONFIG GET sidecar.max_rep* sidecar.max_reply", NULL);
+    expect_wire("*2\r\n$17\r\nsidecar.max_reply\r\n$8\r\n67108864\r\n");
+}
+END_TEST
+
+/* INFO renders each section once, in its own order, whatever the arguments repeat. */
+START_TEST(test_info_sections_once)
+{
+    const char *w;
+
+    S.kv = fake_kv_client();
+    pipeline("INFO stats server STATS server all", NULL);
+    w = take();
+    ck_assert_ptr_nonnull(strstr(w, "# Server\r\n"));
+    ck_assert_ptr_null(strstr(strstr(w, "# Server\r\n") + 1, "# Server\r\n"));
+    ck_assert_ptr_nonnull(strstr(w, "# Stats\r\n"));
+    ck_assert_ptr_null(strstr(strstr(w, "# Stats\r\n") + 1, "# Stats\r\n"));
+    ck_assert_ptr_nonnull(strstr(w, "# Commandstats\r\n"));
+    ck_assert(strstr(w, "# Server\r\n") < strstr(w, "# Stats\r\n"));
+}
+END_TEST
+
 /* ---- pub/sub ------------------------------------------------------------------------ */
 
 /* A view change: shard s moved from a to b (n times, for a big message). */
@@ -838,6 +1074,15 @@ int main(void)
     tcase_add_test(order, test_blocks_on_one_key_queue);
     tcase_add_test(gone, test_blocks_abandoned);
     tcase_add_test(order, test_multi_exec);
+    tcase_add_test(bp, test_backlog_bounds_running_reads);
+    tcase_add_test(bp, test_query_buffer_shrinks);
+    tcase_add_test(bp, test_long_pipeline_in_slices);
+    tcase_add_test(bp, test_mget_window);
+    tcase_add_test(bp, test_mget_over_max_reply);
+    tcase_add_test(order, test_repeated_keys);
+    tcase_add_test(errs, test_client_kill_self_ends_pipeline);
+    tcase_add_test(bp, test_config_get_costly_patterns);
+    tcase_add_test(order, test_info_sections_once);
     tcase_add_test(ps, test_subscribe_mode);
     tcase_add_test(ps, test_resp3_push_between_replies);
     tcase_add_test(ps, test_silent_subscriber_bounded);

@@ -1,15 +1,21 @@
 /*
  * check_common: the shared helpers every program leans on: strict integer parsing, the
- * node address parser (its accept/reject table and the reasons it gives), the clocks and
- * allocation.
+ * node address parser (its accept/reject table and the reasons it gives), the clocks,
+ * allocation, reading a file whole, and the log: its line formats and rate limits.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
 #include "addr.h"
 #include "clock.h"
+#include "file.h"
+#include "glob.h"
+#include "log.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -193,6 +199,175 @@ START_TEST(test_xalloc)
 }
 END_TEST
 
+START_TEST(test_file_read_all)
+{
+    char path[] = "/tmp/check_common.XXXXXX", err[256] = "";
+    int fd = mkstemp(path);
+    char *got;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "-----BEGIN X-----\n", 18), 18);
+    close(fd);
+    got = file_read_all(path, 18, err, sizeof(err));
+    ck_assert_str_eq(got, "-----BEGIN X-----\n");
+    free(got);
+    ck_assert_ptr_null(file_read_all(path, 17, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "larger than 17 bytes") != NULL, "%s", err);
+    unlink(path);
+    ck_assert_ptr_null(file_read_all(path, 100, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "cannot open") && strstr(err, path), "%s", err);
+}
+END_TEST
+
+/* What log_write puts on stderr for one line, with the format and level given. */
+static char *logged(log_format f, void (*emit)(void))
+{
+    static char buf[4096];
+    int fds[2], saved = dup(STDERR_FILENO);
+    ssize_t n;
+
+    ck_assert_int_eq(pipe(fds), 0);
+    dup2(fds[1], STDERR_FILENO);
+    log_format_current = f;
+    emit();
+    log_format_current = LOG_FORMAT_TEXT;
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fds[1]);
+    n = read(fds[0], buf, sizeof(buf) - 1);
+    close(fds[0]);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+static void emit_quote(void)
+{
+    log_write(LOG_WARNING, "node %s said \"%s\"", "a:1", "no\nway");
+}
+
+static void emit_held(void)
+{
+    log_write_held(LOG_NOTICE, 3, "up again");
+}
+
+/* One matcher for CONFIG GET (case folded) and pub/sub (exact), bounded per request. */
+static int glob(const char *pat, const char *s, bool nocase)
+{
+    long budget = 1000000;
+
+    return glob_match(pat, strlen(pat), s, strlen(s), nocase, &budget);
+}
+
+START_TEST(test_glob)
+{
+    ck_assert_int_eq(glob("norikv:*", "norikv:topology", false), 1);
+    ck_assert_int_eq(glob("NORIKV:*", "norikv:topology", false), 0);
+    ck_assert_int_eq(glob("NORIKV:*", "norikv:topology", true), 1);
+    ck_assert_int_eq(glob("*:t?pology", "norikv:topology", false), 1);
+    ck_assert_int_eq(glob("*:t[a-p]pology", "norikv:topology", false), 1);
+    ck_assert_int_eq(glob("*:t[^o]pology", "norikv:topology", false), 0);
+    ck_assert_int_eq(glob("*:t[z-a]pology", "norikv:topology", false), 1); /* reversed range */
+    ck_assert_int_eq(glob("a\\*b", "a*b", false), 1);                      /* escaped star */
+    ck_assert_int_eq(glob("a\\*b", "axb", false), 0);
+    ck_assert_int_eq(glob("a\\", "a\\", false), 1); /* a trailing backslash is itself */
+    ck_assert_int_eq(glob("[abc", "b", false), 1);  /* unclosed class runs to the end */
+    ck_assert_int_eq(glob("", "", false), 1);
+    ck_assert_int_eq(glob("", "x", false), 0);
+    ck_assert_int_eq(glob("***", "", false), 1);
+    ck_assert_int_eq(glob("a*b*c", "abxbxc", false), 1);
+    ck_assert_int_eq(glob("a*b*c", "abxbxd", false), 0);
+
+    /* a pattern that fails late at every start: n * 100 steps, so the budget runs out and
+     * says so; with no budget it still ends (time is the product of the lengths) */
+    size_t n = 200000;
+    char *subject = xmalloc(n + 1), pat[103];
+    memset(subject, 'a', n);
+    subject[n] = '\0';
+    pat[0] = '*';
+    memset(pat + 1, 'a', 100);
+    pat[101] = 'b';
+    pat[102] = '\0';
+    long budget = 1000000;
+    ck_assert_int_eq(glob_match(pat, 102, subject, n, false, &budget), -1);
+    ck_assert(budget < 0);
+    budget = LONG_MAX;
+    ck_assert_int_eq(glob_match(pat, 102, subject, 5000, false, &budget), 0);
+    ck_assert(LONG_MAX - budget >= 100L * 4900); /* it did the work, and finished */
+    free(subject);
+}
+END_TEST
+
+START_TEST(test_log_lines)
+{
+    char *line, want[64];
+
+    unsetenv("JOURNAL_STREAM");
+    line = logged(LOG_FORMAT_TEXT, emit_quote);
+    /* 2026-12-01T13:41:50.518Z norikv-sidecar[1761]: warning: ... */
+    ck_assert_msg(strlen(line) > 25 && line[4] == '-' && line[10] == 'T' && line[23] == 'Z', "%s",
+                  line);
+    snprintf(want, sizeof(want), " norikv-sidecar[%ld]: warning: node a:1 said", (long)getpid());
+    ck_assert_msg(strstr(line, want) != NULL, "%s", line);
+    ck_assert(line[strlen(line) - 1] == '\n');
+    line = logged(LOG_FORMAT_JSON, emit_quote);
+    snprintf(want, sizeof(want), "\"program\":\"norikv-sidecar\",\"pid\":%ld,", (long)getpid());
+    ck_assert_msg(line[0] == '{' && strstr(line, want) != NULL, "%s", line);
+    ck_assert_msg(strstr(line, "\"level\":\"warning\",\"message\":\"node a:1 said "
+                               "\\\"no\\u000away\\\"\"}\n") != NULL,
+                  "%s", line);
+    line = logged(LOG_FORMAT_TEXT, emit_held);
+    ck_assert_msg(strstr(line, "notice: up again (3 similar lines held back by the rate limit)\n"),
+                  "%s", line);
+    setenv("JOURNAL_STREAM", "8:1234", 1);
+    line = logged(LOG_FORMAT_TEXT, emit_quote);
+    ck_assert_msg(strncmp(line, "<4>norikv-sidecar: node a:1", 27) == 0, "%s", line);
+    unsetenv("JOURNAL_STREAM");
+    ck_assert_int_eq(log_format_parse("JSON"), LOG_FORMAT_JSON);
+    ck_assert_int_eq(log_format_parse("text"), LOG_FORMAT_TEXT);
+    ck_assert_int_eq(log_format_parse("xml"), -1);
+}
+END_TEST
+
+START_TEST(test_log_limit)
+{
+    log_limit l;
+    unsigned held = 99;
+
+    memset(&l, 0, sizeof(l));
+    ck_assert(log_limit_pass(&l, &held));
+    ck_assert_uint_eq(held, 0);
+    for (int i = 0; i < 5; i++) /* a burst within the window: held back */
+        ck_assert(!log_limit_pass(&l, &held));
+    ck_assert_uint_eq(l.held, 5);
+    l.next_ms = clock_now_ms(); /* the window is over */
+    ck_assert(log_limit_pass(&l, &held));
+    ck_assert_uint_eq(held, 5);
+    ck_assert_uint_eq(l.held, 0);
+}
+END_TEST
+
+START_TEST(test_log_flag)
+{
+    log_flag f;
+    unsigned held = 0;
+
+    memset(&f, 0, sizeof(f));
+    ck_assert(log_flag_set(&f, true, &held));   /* down: told */
+    ck_assert(!log_flag_set(&f, false, &held)); /* up within the window: held */
+    ck_assert(!log_flag_due(&f, &held));        /* the window is not over */
+    f.lim.next_ms = clock_now_ms();
+    ck_assert(log_flag_due(&f, &held)); /* over, and the log still says down: tell up */
+    ck_assert(!f.told && !f.now);
+    ck_assert_uint_eq(held, 1);
+    ck_assert(!log_flag_due(&f, &held)); /* told once */
+    /* down and up again inside a window: the log's last word (up) is still true */
+    ck_assert(!log_flag_set(&f, true, &held));
+    ck_assert(!log_flag_set(&f, false, &held));
+    f.lim.next_ms = clock_now_ms();
+    ck_assert(!log_flag_due(&f, &held));
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
     Suite *s = suite_create("common");
@@ -205,6 +380,11 @@ static Suite *common_suite(void)
     tcase_add_test(tc, test_addr_split_bounds);
     tcase_add_test(tc, test_clocks);
     tcase_add_test(tc, test_xalloc);
+    tcase_add_test(tc, test_file_read_all);
+    tcase_add_test(tc, test_glob);
+    tcase_add_test(tc, test_log_lines);
+    tcase_add_test(tc, test_log_limit);
+    tcase_add_test(tc, test_log_flag);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -86,6 +86,7 @@ typedef struct key_row {
 static const key_row keys[] = {
     {"sidecar.listen", "/run/norikv-sidecar/norikv.sock", false, "/tmp/other.sock"},
     {"sidecar.unix_mode", "0660", false, "0600"},
+    {"sidecar.unix_group", "", false, "redis-apps"},
     {"sidecar.port", "0", false, "6380"},
     {"sidecar.max_clients", "10000", true, "5"},
     {"sidecar.requirepass", "", true, "s3cret"},
@@ -93,19 +94,29 @@ static const key_row keys[] = {
     {"sidecar.max_args", "1048576", true, "7"},
     {"sidecar.query_buffer_limit", "67108864", true, "2097152"},
     {"sidecar.reply_backlog", "4194304", true, "65536"},
+    {"sidecar.max_reply", "67108864", true, "65536"},
     {"sidecar.max_pending", "1024", true, "3"},
     {"sidecar.timeout", "0", true, "300"},
     {"sidecar.cas_max_rounds", "16", true, "3"},
+    {"sidecar.drain_accept_ms", "0", true, "1500"},
+    {"sidecar.drain_timeout", "5", true, "120"},
     {"cluster.nodes", "127.0.0.1:9001", false, "[::1]:7447,db1:9002"},
     {"cluster.total_shards", "1024", false, "16"},
     {"cluster.timeout_ms", "5000", true, "250"},
     {"cluster.channels_per_node", "2", false, "8"},
     {"cluster.watch_cluster", "yes", false, "no"},
+    {"cluster.tls", "no", false, "yes"},
+    {"cluster.tls_ca", "", false, "/etc/norikv/ca.pem"},
+    {"cluster.tls_cert", "", false, "/etc/norikv/client.pem"},
+    {"cluster.tls_key", "", false, "/etc/norikv/client.key"},
+    {"cluster.tls_server_name", "", false, "norikv.internal"},
     {"retry.max_attempts", "10", true, "3"},
     {"retry.initial_delay_ms", "100", true, "1"},
     {"retry.max_delay_ms", "5000", true, "2"},
     {"retry.jitter_ms", "100", true, "0"},
+    {"metrics.listen", "", false, "127.0.0.1:9121"},
     {"log.level", "notice", true, "debug"},
+    {"log.format", "text", true, "json"},
 };
 #define NKEYS ((int)(sizeof(keys) / sizeof(keys[0])))
 
@@ -142,7 +153,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 22);
+    ck_assert_uint_eq(conf_count(), 33);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -386,6 +397,17 @@ static const value_row values[] = {
     {"log.level", "warn", NULL},
     {"log.level", "verbose", NULL},
     {"log.level", "", NULL},
+    /* log formats */
+    {"log.format", "text", "text"},
+    {"log.format", "JSON", "json"},
+    {"log.format", "logfmt", NULL},
+    {"log.format", "", NULL},
+    /* drain */
+    {"sidecar.drain_timeout", "0", "0"},
+    {"sidecar.drain_timeout", "3600", "3600"},
+    {"sidecar.drain_timeout", "3601", NULL},
+    {"sidecar.drain_accept_ms", "600000", "600000"},
+    {"sidecar.drain_accept_ms", "-1", NULL},
     /* node lists */
     {"cluster.nodes", "127.0.0.1:9001", "127.0.0.1:9001"},
     {"cluster.nodes", "[::1]:7447", "[::1]:7447"},
@@ -538,6 +560,7 @@ static const error_row errors[] = {
      "1/0)"},
     {"log.level", "warn",
      "invalid value 'warn' for log.level: expected one of error, warning, notice, info, debug"},
+    {"log.format", "xml", "invalid value 'xml' for log.format: expected one of text, json"},
     {"cluster.nodes", "::1:7447",
      "invalid value '::1:7447' for cluster.nodes: '::1:7447' has more than one ':'; an IPv6 host "
      "goes in brackets, as [::1]:9001"},
@@ -676,8 +699,9 @@ static const file_row files[] = {
     {"[cluster]\nnodes = [::1]:7447\n", NULL, "cluster.nodes", "[::1]:7447"},
     {"[sidecar]\n  ; an indented comment\nport = 9\n", NULL, "sidecar.port", "9"},
     {"[sidecar]\nport = 1\n[nope]\nx = 1\n",
-     "PATH:4: unknown section [nope] (sections are [sidecar], [cluster], [retry], [log])", NULL,
-     NULL},
+     "PATH:4: unknown section [nope] (sections are [sidecar], [cluster], [retry], [metrics], "
+     "[log])",
+     NULL, NULL},
     {"[sidecar]\n\nnope = 1\n", "PATH:3: unknown key 'nope' in section [sidecar]", NULL, NULL},
     {"[sidecar]\ntimeout_ms = 1\n",
      "PATH:2: unknown key 'timeout_ms' in section [sidecar] (it belongs in [cluster])", NULL, NULL},
@@ -852,6 +876,25 @@ static const validate_row validations[] = {
     /* replies may be backlogged below or above max_bulk alike */
     {"sidecar.reply_backlog", "64k", "sidecar.max_bulk", "64m", NULL},
     {"sidecar.reply_backlog", "4g", "sidecar.max_bulk", "1k", NULL},
+    /* TLS files only with tls on; a client certificate with its key */
+    {"cluster.tls", "yes", "cluster.tls_ca", "/ca.pem", NULL},
+    {"cluster.tls", "no", "cluster.tls_ca", "/ca.pem",
+     "cluster.tls_ca is set but cluster.tls is off: set tls = yes"},
+    {"cluster.tls", "no", "cluster.tls_server_name", "n",
+     "cluster.tls_server_name is set but cluster.tls is off: set tls = yes"},
+    {"cluster.tls", "yes", "cluster.tls_key", "/k.pem",
+     "cluster.tls_cert and cluster.tls_key go together: set both or neither"},
+    /* metrics.listen: a socket path or an IP address and port */
+    {"metrics.listen", "127.0.0.1:9121", "log.level", "info", NULL},
+    {"metrics.listen", "0.0.0.0:9121", "log.level", "info", NULL},
+    {"metrics.listen", "[::1]:9121", "log.level", "info", NULL},
+    {"metrics.listen", "/run/norikv-sidecar/metrics.sock", "log.level", "info", NULL},
+    {"metrics.listen", "localhost:9121", "log.level", "info",
+     "invalid value 'localhost:9121' for metrics.listen: 'localhost' is not an IP address (or a "
+     "socket path starting with /)"},
+    {"metrics.listen", "127.0.0.1", "log.level", "info",
+     "invalid value '127.0.0.1' for metrics.listen: '127.0.0.1' has no port; expected "
+     "host:port"},
 };
 
 START_TEST(test_validate)
@@ -982,13 +1025,15 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 22);
-    ck_assert_uint_eq(count_matching("sidecar.*"), 12);
-    ck_assert_uint_eq(count_matching("cluster.*"), 5);
+    ck_assert_uint_eq(count_matching("*"), 33);
+    ck_assert_uint_eq(count_matching("sidecar.*"), 16);
+    ck_assert_uint_eq(count_matching("cluster.*"), 10);
+    ck_assert_uint_eq(count_matching("cluster.tls*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
-    ck_assert_uint_eq(count_matching("log.*"), 1);
+    ck_assert_uint_eq(count_matching("log.*"), 2);
+    ck_assert_uint_eq(count_matching("metrics.*"), 1);
     ck_assert_uint_eq(count_matching("*delay*"), 2);
-    ck_assert_uint_eq(count_matching("*timeout*"), 2);
+    ck_assert_uint_eq(count_matching("*timeout*"), 3);
     ck_assert_uint_eq(count_matching("nothing*"), 0);
 }
 END_TEST
@@ -1057,10 +1102,10 @@ START_TEST(test_example_shape)
         reload += strcmp(line, "# reloadable on SIGHUP") == 0;
         restart += strcmp(line, "# needs a restart") == 0;
     }
-    ck_assert_uint_eq(sections, 4);
+    ck_assert_uint_eq(sections, 5);
     ck_assert_uint_eq(active, conf_count());
-    ck_assert_uint_eq(reload, 15);
-    ck_assert_uint_eq(restart, 7);
+    ck_assert_uint_eq(reload, 19);
+    ck_assert_uint_eq(restart, 14);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));
     ck_assert_ptr_nonnull(strstr(example, "\n[log]\n\n# Least severe"));

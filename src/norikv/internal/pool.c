@@ -13,6 +13,7 @@
 
 #include <grpc/grpc_security.h>
 
+#include "log.h"
 #include "xalloc.h"
 
 struct pool_node {
@@ -29,10 +30,13 @@ struct pool_node {
     int64_t down_until; /* ms, monotonic: next probe */
     int64_t pause_ms;   /* grows while probes fail */
     uint64_t calls, failures, marked_down;
+    char last_error[192];
+    log_flag down_log; /* marked down, up again: told under a rate limit */
 };
 
 struct pool {
     pool_config cfg;
+    char *server_name; /* owned copy of cfg.server_name */
     pool_node **nodes;
     int count, cap;
 };
@@ -42,6 +46,8 @@ pool *pool_new(const pool_config *cfg)
     pool *p = xcalloc(1, sizeof(*p));
 
     p->cfg = *cfg;
+    p->server_name =
+        cfg->server_name != NULL && cfg->server_name[0] != '\0' ? xstrdup(cfg->server_name) : NULL;
     if (p->cfg.channels_per_node < 1)
         p->cfg.channels_per_node = 1;
     return p;
@@ -63,6 +69,9 @@ void pool_free(pool *p)
     for (int i = 0; i < p->count; i++)
         node_free(p->nodes[i]);
     free(p->nodes);
+    if (p->cfg.creds != NULL)
+        grpc_channel_credentials_release(p->cfg.creds);
+    free(p->server_name);
     free(p);
 }
 
@@ -172,13 +181,19 @@ static bool open_channel(pool *p, pool_node *n)
         {GRPC_ARG_INTEGER, GRPC_ARG_MINIMAL_STACK, {.integer = 1}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_DEADLINE_CHECKS, {.integer = 1}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_RETRIES, {.integer = 0}},
+        {GRPC_ARG_STRING, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, {.string = p->server_name}},
     };
-    grpc_channel_args chargs = {sizeof(args) / sizeof(args[0]), args};
-    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    size_t nargs = sizeof(args) / sizeof(args[0]);
+    /* the name override (the last) only with TLS and a name given */
+    grpc_channel_args chargs = {p->cfg.creds != NULL && p->server_name != NULL ? nargs : nargs - 1,
+                                args};
+    grpc_channel_credentials *creds =
+        p->cfg.creds != NULL ? p->cfg.creds : grpc_insecure_credentials_create();
     grpc_channel *ch = grpc_channel_create(n->addr, creds, &chargs);
     int k = n->nchannels;
 
-    grpc_channel_credentials_release(creds);
+    if (creds != p->cfg.creds)
+        grpc_channel_credentials_release(creds);
     if (ch == NULL)
         return false;
     n->channels[k] = ch;
@@ -249,18 +264,22 @@ void pool_success(pool *p, int node)
 
     if (n == NULL)
         return;
+    if (n->down)
+        log_flag_change(&n->down_log, false, LOG_NOTICE, "node %s answers again: marked up",
+                        n->addr);
     n->fails = 0;
     n->down = false;
     n->probing = false;
     n->pause_ms = 0;
 }
 
-void pool_failure(pool *p, int node, int64_t now_ms)
+void pool_failure(pool *p, int node, int64_t now_ms, const char *cause)
 {
     pool_node *n = pool_node_at(p, node);
 
     if (n == NULL)
         return;
+    snprintf(n->last_error, sizeof(n->last_error), "%s", cause != NULL ? cause : "");
     n->failures++;
     n->fails++;
     if (n->down) {
@@ -273,7 +292,50 @@ void pool_failure(pool *p, int node, int64_t now_ms)
         n->marked_down++;
         n->pause_ms = p->cfg.probe_initial_ms;
         n->down_until = now_ms + n->pause_ms;
+        log_flag_change(&n->down_log, true, LOG_WARNING,
+                        "node %s marked down after %d failures in a row (last: %s); probed "
+                        "from now on",
+                        n->addr, n->fails, n->last_error[0] ? n->last_error : "no detail");
     }
+}
+
+const char *pool_last_error(const pool *p, int node)
+{
+    pool_node *n = pool_node_at(p, node);
+
+    return n != NULL ? n->last_error : "";
+}
+
+bool pool_none_usable(pool *p, int64_t now_ms)
+{
+    for (int i = 0; i < p->count; i++)
+        if (pool_usable(p, i, now_ms))
+            return false;
+    return true;
+}
+
+void pool_log_due(pool *p)
+{
+    for (int i = 0; i < p->count; i++) {
+        pool_node *n = p->nodes[i];
+        unsigned held;
+        if (!log_flag_due(&n->down_log, &held))
+            continue;
+        if (n->down_log.now)
+            log_write_held(LOG_WARNING, held, "node %s is marked down (last: %s)", n->addr,
+                           n->last_error[0] ? n->last_error : "no detail");
+        else
+            log_write_held(LOG_NOTICE, held, "node %s answers again: marked up", n->addr);
+    }
+}
+
+int pool_down_count(const pool *p)
+{
+    int n = 0;
+
+    for (int i = 0; i < p->count; i++)
+        n += p->nodes[i]->down;
+    return n;
 }
 
 int pool_active_connections(const pool *p)

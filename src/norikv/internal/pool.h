@@ -3,7 +3,8 @@
  * Each node gets channels_per_node channels, created on first use, each with its own
  * connection and registered method handles; calls spread round-robin over them. A node
  * that keeps failing is marked down and probed with one call at a time after a growing
- * pause, not hammered. Loop thread only.
+ * pause, not hammered; going down and coming back up are logged, at most one line per
+ * node per rate-limit window. Loop thread only.
  */
 #ifndef NORIKV_POOL_H
 #define NORIKV_POOL_H
@@ -38,6 +39,8 @@ typedef struct pool_config {
     int connect_backoff_max_ms;
     int probe_initial_ms; /* first pause once a node is marked down */
     int probe_max_ms;
+    grpc_channel_credentials *creds; /* TLS; NULL: plaintext. The pool takes it over. */
+    const char *server_name;         /* for TLS: the name certificates carry; NULL: the host */
 } pool_config;
 
 pool *pool_new(const pool_config *cfg);
@@ -64,9 +67,19 @@ bool pool_channel_ready(pool *p, int node, int channel);
 /* Whether a call may go to node now: it is up, or down with a probe due (then the
  * caller's call is the probe). */
 bool pool_usable(pool *p, int node, int64_t now_ms);
+/* Whether no node is usable now: every one is marked down and none has a probe due. */
+bool pool_none_usable(pool *p, int64_t now_ms);
+/* Tells, once its rate limit allows, a node's state that changed while lines about it
+ * were held back. Once a second. */
+void pool_log_due(pool *p);
+/* Nodes marked down now. */
+int pool_down_count(const pool *p);
 void pool_begin_call(pool *p, int node, int64_t now_ms);
 void pool_success(pool *p, int node);
-void pool_failure(pool *p, int node, int64_t now_ms);
+/* cause: what went wrong, for the log and for pool_last_error. */
+void pool_failure(pool *p, int node, int64_t now_ms, const char *cause);
+/* The cause of node's last failure, "" if none. */
+const char *pool_last_error(const pool *p, int node);
 
 /* Channels open across all nodes. */
 int pool_active_connections(const pool *p);

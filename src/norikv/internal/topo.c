@@ -11,15 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "log.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
 #include "xalloc.h"
 
 #define RESUBSCRIBE_INITIAL_MS 1000
-#define RESUBSCRIBE_MAX_MS     30000
+#define RESUBSCRIBE_MAX_MS     5000
 #define MAX_LISTENERS          8
 
 typedef struct watch watch;
@@ -45,6 +48,12 @@ struct topo {
     watch *w;
     int next_seed;
     int64_t backoff_ms;
+    bool live;              /* the open stream has delivered a view */
+    int64_t lost_ms;        /* when the view was lost, 0 while live or before any */
+    int64_t kicked_ms;      /* the last pause a call's success cut short */
+    char stream_error[256]; /* how the last stream ended */
+    log_limit watch_log;
+    log_flag lost_log;
     struct event *resubscribe;
     struct {
         topo_listener *fn;
@@ -65,6 +74,7 @@ struct watch {
     int refs;
     bool got_view;
     uint64_t last_epoch;
+    int64_t started_ms;
 };
 
 /* ---- pure helpers ------------------------------------------------------------------- */
@@ -345,7 +355,24 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
 
 /* ---- the stream --------------------------------------------------------------------- */
 
-static void schedule_resubscribe(topo *t);
+static void schedule_resubscribe(topo *t, bool at_once);
+
+static void mark_live(topo *t, watch *w, uint64_t epoch)
+{
+    /* the stream's node answers: one counted as down is up again, for calls too */
+    pool_node_stats ns;
+    if (pool_node_stats_get(t->pool, w->node, &ns) && ns.down)
+        pool_success(t->pool, w->node);
+    if (t->live || t->w != w)
+        return;
+    t->live = true;
+    if (t->lost_ms > 0)
+        log_flag_change(&t->lost_log, false, LOG_NOTICE,
+                        "cluster view regained from %s (epoch %llu) after %lld ms",
+                        pool_addr(t->pool, w->node), (unsigned long long)epoch,
+                        (long long)(clock_now_ms() - t->lost_ms));
+    t->lost_ms = 0;
+}
 
 static void watch_unref(watch *w)
 {
@@ -405,6 +432,7 @@ static void on_watch_msg(evgrpc_tag *tag, bool ok)
             w->last_epoch = v->epoch;
             w->t->backoff_ms = RESUBSCRIBE_INITIAL_MS;
             apply_view(w->t, w, v);
+            mark_live(w->t, w, v->epoch);
         }
         protobuf_c_message_free_unpacked(&v->base, NULL);
     }
@@ -417,13 +445,32 @@ static void on_watch_status(evgrpc_tag *tag, bool ok)
 {
     watch *w = (watch *)((char *)tag - offsetof(watch, on_status));
     topo *t = w->t;
+    char *details;
 
     (void)ok;
     if (t != NULL) {
         t->w = NULL;
-        if (w->status != GRPC_STATUS_OK || !w->got_view)
+        details = grpc_slice_to_c_string(w->details);
+        snprintf(t->stream_error, sizeof(t->stream_error), "WatchCluster stream to %s ended: %s %s",
+                 pool_addr(t->pool, w->node), pbgrpc_status_name(w->status),
+                 details[0] ? details : "(no message)");
+        gpr_free(details);
+        if (w->status != GRPC_STATUS_OK || !w->got_view) {
             t->counters->topology_watch_failures++;
-        schedule_resubscribe(t);
+            log_limited(&t->watch_log, LOG_WARNING, "%s%s", t->stream_error,
+                        w->got_view ? "" : " before any view");
+        }
+        if (t->live) {
+            t->live = false;
+            t->lost_ms = clock_now_ms();
+            log_flag_change(&t->lost_log, true, LOG_WARNING,
+                            "cluster view lost (%s); routing on the last view (epoch %llu) "
+                            "while resubscribing",
+                            t->stream_error, (unsigned long long)t->epoch);
+        }
+        /* A stream that served views for a while and ended: the next seed at once, the
+         * usual pause only when that fails too. */
+        schedule_resubscribe(t, w->got_view && clock_now_ms() - w->started_ms >= 1000);
     }
     watch_unref(w);
 }
@@ -454,6 +501,7 @@ static void start_watch(topo *t)
     w = xcalloc(1, sizeof(*w));
     w->t = t;
     w->node = node;
+    w->started_ms = clock_now_ms();
     w->on_start.done = on_watch_start;
     w->on_msg.done = on_watch_msg;
     w->on_status.done = on_watch_status;
@@ -465,7 +513,7 @@ static void start_watch(topo *t)
     w->refs = 1;
     if (w->call == NULL) {
         watch_unref(w);
-        schedule_resubscribe(t);
+        schedule_resubscribe(t, false);
         return;
     }
     t->counters->topology_watch_streams++;
@@ -482,7 +530,7 @@ static void start_watch(topo *t)
     if (grpc_call_start_batch(w->call, ops, 4, &w->on_start, NULL) != GRPC_CALL_OK) {
         t->w = NULL;
         watch_unref(w);
-        schedule_resubscribe(t);
+        schedule_resubscribe(t, false);
         return;
     }
     memset(ops, 0, sizeof(ops));
@@ -504,10 +552,16 @@ static void on_resubscribe(evutil_socket_t fd, short what, void *arg)
     start_watch(arg);
 }
 
-static void schedule_resubscribe(topo *t)
+static void schedule_resubscribe(topo *t, bool at_once)
 {
     struct timeval tv = {t->backoff_ms / 1000, (t->backoff_ms % 1000) * 1000};
 
+    if (at_once) {
+        tv.tv_sec = 0;
+        tv.tv_usec = 0;
+        evtimer_add(t->resubscribe, &tv);
+        return;
+    }
     evtimer_add(t->resubscribe, &tv);
     t->backoff_ms = t->backoff_ms * 2 > RESUBSCRIBE_MAX_MS ? RESUBSCRIBE_MAX_MS : t->backoff_ms * 2;
 }
@@ -573,9 +627,50 @@ void topo_unsubscribe(topo *t, int id)
         t->listeners[id].fn = NULL;
 }
 
+bool topo_live(const topo *t, const char **why)
+{
+    *why = t->stream_error[0] ? t->stream_error : "no WatchCluster stream has delivered a view yet";
+    return t->live;
+}
+
+void topo_log_due(topo *t)
+{
+    unsigned held;
+
+    if (!log_flag_due(&t->lost_log, &held))
+        return;
+    if (t->lost_log.now)
+        log_write_held(LOG_WARNING, held, "cluster view lost (%s)", t->stream_error);
+    else
+        log_write_held(LOG_NOTICE, held, "cluster view regained (epoch %llu)",
+                       (unsigned long long)t->epoch);
+}
+
+void topo_kick(topo *t)
+{
+    struct timeval now = {0, 0};
+    int64_t ms;
+
+    if (!t->watch_enabled || t->w != NULL || !evtimer_pending(t->resubscribe, NULL))
+        return;
+    /* at most once a second: a cluster whose calls work but whose stream keeps failing must
+     * not get a new stream per call */
+    ms = clock_now_ms();
+    if (ms - t->kicked_ms < RESUBSCRIBE_INITIAL_MS)
+        return;
+    t->kicked_ms = ms;
+    evtimer_add(t->resubscribe, &now);
+}
+
+bool topo_watching(const topo *t)
+{
+    return t->watch_enabled;
+}
+
 void topo_get_stats(const topo *t, kv_stats *st)
 {
     st->has_view = t->has_view;
+    st->topology_view_live = t->live;
     st->topology_current_epoch = t->epoch;
     st->topology_total_nodes = t->n_nodes;
     st->topology_total_shards = t->view_shards;

@@ -3,7 +3,8 @@
  * (re-subscribed with backoff to the next seed when it ends), keeps the last good view,
  * compares epochs only within one stream, maps undialable view addresses back to the
  * seeds, caches shard leaders (from views, hints and successful calls) and tells
- * subscribers what changed. Loop thread only.
+ * subscribers what changed. Logs streams that fail and the view being lost and regained,
+ * each under its own rate limit. Loop thread only.
  */
 #ifndef NORIKV_TOPO_H
 #define NORIKV_TOPO_H
@@ -41,6 +42,17 @@ int topo_resolve_hint(topo *t, const char *hint, size_t len, int via);
 int topo_subscribe(topo *t, topo_listener *fn, void *arg);
 void topo_unsubscribe(topo *t, int id);
 
+/* Whether a WatchCluster stream is open and has delivered a view; *why says how the last
+ * stream ended (or that none has delivered one yet). */
+bool topo_live(const topo *t, const char **why);
+/* Tells, once its rate limit allows, a view lost or regained while lines about it were
+ * held back. Once a second. */
+void topo_log_due(topo *t);
+/* A node answered a call: if the stream is waiting out a pause, resubscribe now (at most
+ * once a second). */
+void topo_kick(topo *t);
+/* Whether the client watches the cluster at all (watch_cluster). */
+bool topo_watching(const topo *t);
 /* Fills the topology gauges of st, and has_view. */
 void topo_get_stats(const topo *t, kv_stats *st);
 /* The nodes of the current view (count in *n); NULL before any view. */

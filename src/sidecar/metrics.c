@@ -1,0 +1,435 @@
+/*
+ * metrics: the optional HTTP listener of [metrics] (libevent's evhttp, on the sidecar's
+ * loop): /metrics in the Prometheus text format, rendered from the same tables as INFO
+ * (stats.h's and kv.h's), /healthz (the process answers) and /readyz (a cluster view is
+ * held and a node answers, and the sidecar is not draining). Owns the evhttp object and
+ * the socket file it creates; reads counters, never changes them.
+ */
+#include "metrics.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "addr.h"
+#include "clock.h"
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "xalloc.h"
+
+struct metrics {
+    sidecar *s;
+    struct evhttp *http;
+    char *unix_path; /* the socket file we made, removed on stop; NULL for TCP */
+};
+
+/* ---- the text format ---------------------------------------------------------------- */
+
+/* A label value: backslash, double quote and newline escaped. */
+static void add_label(struct evbuffer *out, const char *v)
+{
+    for (; *v != '\0'; v++) {
+        if (*v == '\\' || *v == '"')
+            evbuffer_add_printf(out, "\\%c", *v);
+        else if (*v == '\n')
+            evbuffer_add(out, "\\n", 2);
+        else
+            evbuffer_add(out, v, 1);
+    }
+}
+
+static void add_meta(struct evbuffer *out, const char *name, const char *type, const char *help)
+{
+    evbuffer_add_printf(out, "# HELP %s ", name);
+    for (; *help != '\0'; help++) /* HELP escapes backslash and newline only */
+        if (*help == '\\')
+            evbuffer_add(out, "\\\\", 2);
+        else if (*help == '\n')
+            evbuffer_add(out, "\\n", 2);
+        else
+            evbuffer_add(out, help, 1);
+    evbuffer_add_printf(out, "\n# TYPE %s %s\n", name, type);
+}
+
+static void add_one(struct evbuffer *out, const char *name, const char *type, const char *help,
+                    double value)
+{
+    add_meta(out, name, type, help);
+    evbuffer_add_printf(out, "%s %.17g\n", name, value);
+}
+
+/* The sidecar's own counter `field` as a Prometheus counter: "total_x" -> "x_total". */
+static void add_stat(struct evbuffer *out, const char *field, const char *help, uint64_t v)
+{
+    char name[128];
+    const char *base = strncmp(field, "total_", 6) == 0 ? field + 6 : field;
+
+    snprintf(name, sizeof(name), "norikv_sidecar_%s_total", base);
+    add_meta(out, name, "counter", help);
+    evbuffer_add_printf(out, "%s %" PRIu64 "\n", name, v);
+}
+
+static void lower_name(size_t i, char *name, size_t len)
+{
+    size_t k;
+
+    for (k = 0; cmd_at(i)->name[k] && k + 1 < len; k++)
+        name[k] = (char)(cmd_at(i)->name[k] | 0x20);
+    name[k] = '\0';
+}
+
+/* One per-command counter over every command called at least once. */
+static void add_cmd_counter(struct evbuffer *out, sidecar *s, const char *name, const char *help,
+                            size_t offset)
+{
+    add_meta(out, name, "counter", help);
+    for (size_t i = 0; i < cmd_count(); i++) {
+        const cmd_stat *cs = &s->st.cmds[i];
+        char cmd[64];
+        if (cs->calls == 0 && cs->rejected_calls == 0)
+            continue;
+        lower_name(i, cmd, sizeof(cmd));
+        evbuffer_add_printf(out, "%s{command=\"%s\"} %" PRIu64 "\n", name, cmd,
+                            *(const uint64_t *)((const char *)cs + offset));
+    }
+}
+
+static void render_sidecar(sidecar *s, struct evbuffer *out)
+{
+    int64_t now = clock_now_ms();
+    char why[512];
+    uint64_t used = stats_used_memory();
+
+    add_meta(out, "norikv_sidecar_info", "gauge", "the sidecar's version and Redis protocol level");
+    evbuffer_add_printf(out, "norikv_sidecar_info{version=\"%s\",redis_version=\"%s\"} 1\n",
+                        PACKAGE_VERSION, SIDECAR_REDIS_VERSION);
+    add_one(out, "norikv_sidecar_uptime_seconds", "gauge", "seconds since the sidecar started",
+            (double)(now - s->started_ms) / 1000.0);
+    add_one(out, "norikv_sidecar_ready", "gauge", "1 while /readyz answers 200, else 0",
+            metrics_ready(s, why, sizeof(why)) ? 1 : 0);
+    add_one(out, "norikv_sidecar_draining", "gauge", "1 once SIGTERM started the drain",
+            s->stopping ? 1 : 0);
+    add_one(out, "norikv_sidecar_connected_clients", "gauge", "clients connected now", s->nclients);
+    add_one(out, "norikv_sidecar_max_clients", "gauge", "sidecar.max_clients",
+            s->cfg.sidecar.max_clients);
+    add_one(out, "norikv_sidecar_instantaneous_commands_per_second", "gauge",
+            "commands in the last second (INFO instantaneous_ops_per_sec)",
+            (double)s->st.ops_per_sec);
+    add_one(out, "norikv_sidecar_memory_used_bytes", "gauge",
+            "bytes allocated and not freed (INFO used_memory)", (double)used);
+    add_one(out, "norikv_sidecar_memory_rss_bytes", "gauge",
+            "resident set size (INFO used_memory_rss)", (double)stats_rss_memory());
+    add_one(out, "norikv_sidecar_memory_peak_bytes", "gauge",
+            "largest used_memory seen (INFO used_memory_peak)",
+            (double)(used > s->st.peak_memory ? used : s->st.peak_memory));
+#define X(name, help) add_stat(out, #name, help, s->st.name);
+    STATS_TABLE(X)
+#undef X
+    add_meta(out, "norikv_sidecar_errors_total", "counter",
+             "error replies by kind, the error's first word (INFO errorstats)");
+    for (int i = 0; i < s->st.nerrors; i++) {
+        evbuffer_add_printf(out, "norikv_sidecar_errors_total{kind=\"");
+        add_label(out, s->st.errors[i].name);
+        evbuffer_add_printf(out, "\"} %" PRIu64 "\n", s->st.errors[i].count);
+    }
+    add_cmd_counter(out, s, "norikv_sidecar_command_calls_total", "calls of each command",
+                    offsetof(cmd_stat, calls));
+    add_cmd_counter(out, s, "norikv_sidecar_command_failed_calls_total",
+                    "calls of each command that answered an error",
+                    offsetof(cmd_stat, failed_calls));
+    add_cmd_counter(out, s, "norikv_sidecar_command_rejected_calls_total",
+                    "calls refused before running (arity, authentication, ...)",
+                    offsetof(cmd_stat, rejected_calls));
+    add_meta(out, "norikv_sidecar_command_duration_seconds", "histogram",
+             "time from a command's start to its reply, by command");
+    for (size_t i = 0; i < cmd_count(); i++) {
+        const cmd_stat *cs = &s->st.cmds[i];
+        uint64_t cum = 0;
+        char cmd[64];
+        if (cs->calls == 0)
+            continue;
+        lower_name(i, cmd, sizeof(cmd));
+        for (int b = 0; b < STATS_PROM_COUNT; b++) {
+            cum += cs->prom[b];
+            evbuffer_add_printf(out,
+                                "norikv_sidecar_command_duration_seconds_bucket{command=\"%s\","
+                                "le=\"%g\"} %" PRIu64 "\n",
+                                cmd, (double)stats_prom_bounds_us[b] / 1e6, cum);
+        }
+        evbuffer_add_printf(out,
+                            "norikv_sidecar_command_duration_seconds_bucket{command=\"%s\","
+                            "le=\"+Inf\"} %" PRIu64 "\n"
+                            "norikv_sidecar_command_duration_seconds_sum{command=\"%s\"} %.6f\n"
+                            "norikv_sidecar_command_duration_seconds_count{command=\"%s\"} %" PRIu64
+                            "\n",
+                            cmd, cs->calls, cmd, (double)cs->usec / 1e6, cmd, cs->calls);
+    }
+}
+
+static void render_cluster(sidecar *s, struct evbuffer *out)
+{
+    kv_stats ks, *k = &ks;
+
+    kv_get_stats(s->kv, k);
+    add_one(out, "norikv_cluster_view", "gauge", "1 once a cluster view has arrived",
+            k->has_view ? 1 : 0);
+#define X(section, field, kind, help)                                                              \
+    add_one(out,                                                                                   \
+            strcmp(#kind, "COUNTER") == 0 ? "norikv_" #section "_" #field "_total"                 \
+                                          : "norikv_" #section "_" #field,                         \
+            strcmp(#kind, "COUNTER") == 0 ? "counter" : "gauge", help,                             \
+            (double)k->section##_##field);
+    KV_STATS_TABLE(X)
+#undef X
+    add_meta(out, "norikv_retries_attempts_by_status_total", "counter",
+             "gRPC calls by the status they ended with");
+    for (int code = 0; code < KV_STATUS_COUNT; code++)
+        if (k->attempt_status[code] > 0)
+            evbuffer_add_printf(
+                out, "norikv_retries_attempts_by_status_total{status=\"%s\"} %" PRIu64 "\n",
+                kv_status_name(code), k->attempt_status[code]);
+    add_meta(out, "norikv_retries_failed_by_error_total", "counter",
+             "failed operations by the error they ended with");
+    for (int e = 1; e < KV_ERR_COUNT; e++)
+        if (k->failed_by_err[e] > 0)
+            evbuffer_add_printf(out,
+                                "norikv_retries_failed_by_error_total{error=\"%s\"} %" PRIu64 "\n",
+                                kv_err_name((kv_err)e), k->failed_by_err[e]);
+
+    static const struct {
+        const char *name, *type, *help;
+    } per_node[] = {
+        {"norikv_node_up", "gauge", "1 unless the node is marked down"},
+        {"norikv_node_connected", "gauge", "1 while a channel to the node is connected"},
+        {"norikv_node_channels", "gauge", "channels opened to the node"},
+        {"norikv_node_calls_total", "counter", "calls sent to the node"},
+        {"norikv_node_failures_total", "counter", "calls that failed on the node's account"},
+    };
+    for (size_t m = 0; m < sizeof(per_node) / sizeof(per_node[0]); m++) {
+        add_meta(out, per_node[m].name, per_node[m].type, per_node[m].help);
+        for (int i = 0; i < kv_node_count(s->kv); i++) {
+            kv_node_info ni;
+            uint64_t v[5];
+            kv_node_get(s->kv, i, &ni);
+            v[0] = !ni.down;
+            v[1] = ni.connected;
+            v[2] = (uint64_t)ni.channels;
+            v[3] = ni.calls;
+            v[4] = ni.failures;
+            evbuffer_add_printf(out, "%s{node=\"", per_node[m].name);
+            add_label(out, ni.addr != NULL ? ni.addr : "");
+            evbuffer_add(out, "\",id=\"", 6);
+            add_label(out, ni.id != NULL ? ni.id : "");
+            evbuffer_add_printf(out, "\"} %" PRIu64 "\n", v[m]);
+        }
+    }
+}
+
+void metrics_render(sidecar *s, struct evbuffer *out)
+{
+    render_sidecar(s, out);
+    render_cluster(s, out);
+}
+
+bool metrics_ready(sidecar *s, char *why, size_t len)
+{
+    if (s->stopping) {
+        snprintf(why, len, "draining: the sidecar is shutting down");
+        return false;
+    }
+    return kv_ready(s->kv, why, len);
+}
+
+/* ---- HTTP --------------------------------------------------------------------------- */
+
+static void reply_text(struct evhttp_request *hreq, int code, const char *reason, const char *type,
+                       struct evbuffer *body)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(hreq);
+
+    evhttp_add_header(h, "Content-Type", type);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(hreq, code, reason, body);
+}
+
+static void on_metrics(struct evhttp_request *hreq, void *arg)
+{
+    metrics *m = arg;
+    struct evbuffer *body = evbuffer_new();
+
+    if (body == NULL) {
+        evhttp_send_error(hreq, HTTP_INTERNAL, NULL);
+        return;
+    }
+    metrics_render(m->s, body);
+    reply_text(hreq, HTTP_OK, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
+    evbuffer_free(body);
+}
+
+static void on_healthz(struct evhttp_request *hreq, void *arg)
+{
+    struct evbuffer *body = evbuffer_new();
+
+    (void)arg;
+    if (body == NULL) {
+        evhttp_send_error(hreq, HTTP_INTERNAL, NULL);
+        return;
+    }
+    evbuffer_add_printf(body, "ok\n");
+    reply_text(hreq, HTTP_OK, "OK", "text/plain; charset=utf-8", body);
+    evbuffer_free(body);
+}
+
+static void on_readyz(struct evhttp_request *hreq, void *arg)
+{
+    metrics *m = arg;
+    struct evbuffer *body = evbuffer_new();
+    char why[512];
+    bool ready;
+
+    if (body == NULL) {
+        evhttp_send_error(hreq, HTTP_INTERNAL, NULL);
+        return;
+    }
+    ready = metrics_ready(m->s, why, sizeof(why));
+    evbuffer_add_printf(body, "%s\n", ready ? "ready" : why);
+    reply_text(hreq, ready ? HTTP_OK : HTTP_SERVUNAVAIL, ready ? "OK" : "Service Unavailable",
+               "text/plain; charset=utf-8", body);
+    evbuffer_free(body);
+}
+
+static void on_other(struct evhttp_request *hreq, void *arg)
+{
+    struct evbuffer *body = evbuffer_new();
+
+    (void)arg;
+    if (body == NULL) {
+        evhttp_send_error(hreq, HTTP_NOTFOUND, NULL);
+        return;
+    }
+    evbuffer_add_printf(body, "not found: try /metrics, /healthz or /readyz\n");
+    reply_text(hreq, HTTP_NOTFOUND, "Not Found", "text/plain; charset=utf-8", body);
+    evbuffer_free(body);
+}
+
+/* A Unix socket at path, mode 0660, replacing a stale file but not a live listener. */
+static int bind_unix(const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un sun;
+    mode_t old;
+    int fd, probe;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+        close(probe);
+        snprintf(err, errlen, "%s is served by another process", path);
+        return -1;
+    }
+    if (probe >= 0)
+        close(probe);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    old = umask(0117);
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(fd, 128) != 0) {
+        umask(old);
+        snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    umask(old);
+    return fd;
+}
+
+metrics *metrics_start(sidecar *s, char *err, size_t errlen)
+{
+    const char *where = s->cfg.metrics.listen;
+    metrics *m;
+
+    if (where == NULL || where[0] == '\0')
+        return NULL;
+    m = xcalloc(1, sizeof(*m));
+    m->s = s;
+    m->http = evhttp_new(s->base);
+    if (m->http == NULL) {
+        snprintf(err, errlen, "cannot create the HTTP server");
+        free(m);
+        return NULL;
+    }
+    /* a scraper or a probe sends a short GET; nothing else is worth holding memory for */
+    evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_max_headers_size(m->http, 16384);
+    evhttp_set_max_body_size(m->http, 4096);
+    evhttp_set_timeout(m->http, 10);
+    evhttp_set_cb(m->http, "/metrics", on_metrics, m);
+    evhttp_set_cb(m->http, "/healthz", on_healthz, m);
+    evhttp_set_cb(m->http, "/readyz", on_readyz, m);
+    evhttp_set_gencb(m->http, on_other, m);
+    if (where[0] == '/') {
+        int fd = bind_unix(where, err, errlen);
+        if (fd < 0 || evhttp_accept_socket_with_handle(m->http, fd) == NULL) {
+            if (fd >= 0) {
+                snprintf(err, errlen, "cannot serve HTTP on %s", where);
+                close(fd);
+                unlink(where);
+            }
+            evhttp_free(m->http);
+            free(m);
+            return NULL;
+        }
+        m->unix_path = xstrdup(where);
+    } else {
+        char host[128];
+        int port;
+        if (!addr_split(where, strlen(where), host, sizeof(host), &port, err, errlen)) {
+            evhttp_free(m->http);
+            free(m);
+            return NULL;
+        }
+        if (host[0] == '[') { /* evhttp takes a v6 address bare */
+            size_t n = strlen(host);
+            memmove(host, host + 1, n - 2);
+            host[n - 2] = '\0';
+        }
+        if (evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port) == NULL) {
+            snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(errno));
+            evhttp_free(m->http);
+            free(m);
+            return NULL;
+        }
+    }
+    log_notice("metrics: /metrics, /healthz and /readyz on %s", where);
+    return m;
+}
+
+void metrics_stop(metrics *m)
+{
+    if (m == NULL)
+        return;
+    evhttp_free(m->http); /* closes its listeners and connections */
+    if (m->unix_path != NULL) {
+        unlink(m->unix_path);
+        free(m->unix_path);
+    }
+    free(m);
+}

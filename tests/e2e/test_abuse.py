@@ -1,0 +1,400 @@
+#!/usr/bin/python3
+"""End-to-end tests of norikv-sidecar: bounded under abuse.
+
+Each attack an adversarial pass found, scaled to seconds, against a sidecar of its own, and
+the bound it must respect: out of file descriptors (accept pauses instead of spinning and
+flooding the log), clients that pipeline and never read (what a client holds stays within
+reply_backlog plus one request's worth), amplification (INFO with a hundred thousand
+sections), fairness (an MGET of big values, CONFIG GET with costly patterns: other clients'
+PING stays below 50 ms, the median of many), memory returned after a storm (RSS within 20%
+of before), and the Redis semantics that slipped (a key repeated in MSET or DEL, CLIENT
+KILL of the calling connection).
+
+Usage: python3 tests/e2e/test_abuse.py [-v] [NAME-SUBSTRING ...]; see harness.py.
+"""
+
+import os
+import resource
+import socket
+import statistics
+import sys
+import threading
+import time
+
+import redis
+
+from harness import (E, Conn, Error, Sidecar, check, encode, eq, info_field, key, stop, test,
+                     wait_for, main)
+
+if os.environ.get("NORIKV_SANITIZERS"):
+    # AddressSanitizer keeps freed memory in quarantine (256 MiB by default) and returns it
+    # to the system on its own schedule: without this, RSS would measure ASan, not the
+    # sidecar.
+    os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [
+        os.environ.get("ASAN_OPTIONS", ""), "quarantine_size_mb=1",
+        "thread_local_quarantine_size_kb=64", "allocator_release_to_os_interval_ms=200"]))
+
+BACKLOG = 4 * 1024 * 1024  # reply_backlog's default
+MIB = 1024 * 1024
+
+
+def _rss(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Pinger:
+    """Another client PINGing every 20 ms on its own connection while an attack runs."""
+
+    def __init__(self, sock=None, conn=None):
+        self.conn = conn or Conn(sock, timeout=30)
+        self.lat = []
+        self.done = threading.Event()
+        self.error = None
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        try:
+            while not self.done.is_set():
+                t = time.monotonic()
+                if self.conn.cmd("PING") != "PONG":
+                    raise RuntimeError("PING answered something else")
+                self.lat.append(time.monotonic() - t)
+                time.sleep(0.02)
+        except Exception as e:  # reported by stop()
+            self.error = e
+
+    def stop(self, what):
+        self.done.set()
+        self.t.join(30)
+        self.conn.close()
+        check(self.error is None, "the other client's PINGs to be answered during " + what,
+              repr(self.error))
+        check(len(self.lat) >= 5, "at least 5 PINGs from the other client during " + what,
+              len(self.lat))
+        med = statistics.median(self.lat)
+        check(med < 0.050, "the other client's PING below 50 ms during %s (median of %d)" %
+              (what, len(self.lat)), "median %.1f ms, max %.1f ms" % (med * 1e3,
+                                                                     max(self.lat) * 1e3))
+        return med
+
+
+def _client_line(conn, name):
+    """The CLIENT LIST fields of the client named name, as a dict."""
+    for line in conn.cmd("CLIENT", "LIST").decode().splitlines():
+        f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+        if f.get("name") == name:
+            return f
+    raise AssertionError("no client named %s in CLIENT LIST" % name)
+
+
+def _send_until_stuck(s, chunk, seconds):
+    """Sends chunk again and again without reading, until the peer stops taking bytes for
+    half a second or seconds pass. Returns the bytes sent."""
+    s.setblocking(False)
+    sent, stuck_since, end = 0, None, time.monotonic() + seconds
+    view = memoryview(chunk)
+    pos = 0
+    while time.monotonic() < end:
+        try:
+            n = s.send(view[pos:])
+            sent += n
+            pos = (pos + n) % len(chunk)
+            stuck_since = None
+        except BlockingIOError:
+            if stuck_since is None:
+                stuck_since = time.monotonic()
+            elif time.monotonic() - stuck_since > 0.5:
+                break
+            time.sleep(0.01)
+    s.setblocking(True)
+    return sent
+
+
+@test
+def abuse_accept_out_of_descriptors():
+    # The sidecar inherits a soft RLIMIT_NOFILE of 64 (set here around its start), of which
+    # the loop, gRPC and the cluster's channels take about half.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+    try:
+        s = Sidecar("emfile-sidecar", E.dn)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    conns = []
+    try:
+        ctl = s.conn()
+        eq(ctl.cmd("PING"), "PONG", "PING before the limit")
+        pid = s.proc.pid
+        for _ in range(80):  # beyond the limit: the last ones wait in the listen queue
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(s.sock)
+            conns.append(c)
+        time.sleep(0.3)
+        log0, cpu0, t0 = os.path.getsize(s.log), _cpu_seconds(pid), time.monotonic()
+        p = Pinger(conn=ctl)  # on the connection opened before the limit
+        time.sleep(2.0)
+        p.stop("80 connections beyond RLIMIT_NOFILE")
+        cpu = (_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        grown = os.path.getsize(s.log) - log0
+        with open(s.log) as f:
+            text = f.read()
+        check("Too many open files" in text, "the log to say accept failed (EMFILE)",
+              text[-400:])
+        check(cpu < 0.25, "the sidecar to use under 25% of a CPU while out of descriptors "
+              "(accept paused, not spinning)", "%.0f%%" % (cpu * 100))
+        check(grown < 2048, "under 2 KiB of log in 2 s out of descriptors (once per "
+              "interval)", "%d bytes" % grown)
+        for c in conns:
+            c.close()
+        conns = []
+
+        def serves():
+            with s.conn(timeout=2) as c:
+                return c.cmd("PING") == "PONG"
+        wait_for(serves, 5, "a new connection to be served once descriptors are free")
+        with s.conn() as c:
+            pauses = int(info_field(c.cmd("INFO", "stats").decode(), "accept_pauses"))
+        check(pauses > 0, "INFO stats accept_pauses above 0", pauses)
+    finally:
+        for c in conns:
+            c.close()
+        stop(s.proc)
+
+
+@test
+def abuse_unread_pings():
+    s = Sidecar("pings-sidecar", E.dn)
+    try:
+        rss0 = _rss(s.proc.pid)
+        p = Pinger(s.sock)
+        a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        a.connect(s.sock)
+        a.sendall(encode("CLIENT", "SETNAME", "attacker"))
+        sent = _send_until_stuck(a, b"PING\r\n" * 20000, 8)
+        p.stop("a client pipelining PINGs and never reading")
+        with s.conn() as c:
+            f = _client_line(c, "attacker")
+        grown = _rss(s.proc.pid) - rss0
+        check(int(f["tot-mem"]) <= BACKLOG + MIB, "the attacker's tot-mem within "
+              "reply_backlog plus one request", f["tot-mem"])
+        check(grown < 48 * MIB, "RSS to grow less than 48 MiB after %d MiB of unread PINGs" %
+              (sent // MIB), "%d MiB" % (grown // MIB))
+        a.close()
+    finally:
+        stop(s.proc)
+
+
+@test
+def abuse_unread_big_gets():
+    s = Sidecar("gets-sidecar", E.dn)
+    try:
+        k = key("bigget")
+        big = os.urandom(MIB)
+        s.client().set(k, big)
+        rss0 = _rss(s.proc.pid)
+        p = Pinger(s.sock)
+        a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        a.settimeout(30)
+        a.connect(s.sock)
+        n = 150  # 150 MiB of replies
+        a.sendall(encode("CLIENT", "SETNAME", "attacker") + encode("GET", k) * n)
+        time.sleep(2.0)
+        p.stop("a client pipelining GETs of a 1 MiB value and never reading")
+        with s.conn() as c:
+            f = _client_line(c, "attacker")
+        grown = _rss(s.proc.pid) - rss0
+        check(int(f["tot-mem"]) <= BACKLOG + MIB + 64 * 1024, "the attacker's tot-mem within "
+              "reply_backlog plus one request", f["tot-mem"])
+        check(grown < 48 * MIB, "RSS to grow less than 48 MiB with %d MiB of replies unread" %
+              n, "%d MiB" % (grown // MIB))
+        want = len(b"+OK\r\n") + n * (len(b"$%d\r\n" % MIB) + MIB + 2)
+        got, head = 0, b""
+        while got < want:
+            d = a.recv(MIB)
+            if not d:
+                break
+            head = head or d[:16]
+            got += len(d)
+        a.close()
+        eq(got, want, "bytes of every reply, read at last")
+        eq(head[:5], b"+OK\r\n", "the first reply")
+    finally:
+        stop(s.proc)
+
+
+@test
+def abuse_info_amplification():
+    s = Sidecar("info-sidecar", E.dn)
+    try:
+        rss0 = _rss(s.proc.pid)
+        with s.conn() as c:
+            one = len(c.cmd("INFO", "all"))
+            twice = c.cmd("INFO", "server", "stats", "SERVER", "server").decode()
+            eq(twice.count("# Server\r\n"), 1, "sections of INFO server stats SERVER server")
+            eq(twice.count("# Stats\r\n"), 1, "sections of INFO server stats SERVER server")
+        attack = encode("INFO", *(["all"] * 100000))
+        p = Pinger(s.sock)
+        t0, n = time.monotonic(), 0
+        with s.conn(timeout=30) as a:
+            while n < 5 or time.monotonic() - t0 < 2:
+                a.send(attack)
+                got = a.reply()
+                n += 1
+                check(len(got) < 2 * one, "INFO all x 100000 to answer one rendering (%d "
+                      "bytes)" % one, "%d bytes" % len(got))
+        took = (time.monotonic() - t0) / n
+        p.stop("INFO all x 100000, %d times" % n)
+        grown = _rss(s.proc.pid) - rss0
+        check(grown < 48 * MIB, "RSS to grow less than 48 MiB", "%d MiB" % (grown // MIB))
+        check(took < 1, "each INFO all x 100000 within 1 s", "%.2f s" % took)
+    finally:
+        stop(s.proc)
+
+
+@test
+def abuse_mget_big_values():
+    s = Sidecar("mget-sidecar", E.dn)
+    try:
+        k = key("mgetbig")
+        big = os.urandom(MIB)
+        s.client().set(k, big)
+        p = Pinger(s.sock)
+        with s.conn(timeout=30) as a:
+            got = a.cmd("MGET", *([k] * 300))
+            check(isinstance(got, Error) and "max_reply" in got,
+                  "MGET of 300 MiB to be refused over max_reply", str(got)[:200])
+            got = a.cmd("MGET", *([k] * 40))
+            eq(len(got), 40, "values of MGET of 40 keys of 1 MiB")
+            check(all(v == big for v in got), "every value of the 40 to be the 1 MiB written",
+                  "other values")
+        p.stop("MGETs of 1 MiB values")
+        with s.conn() as c:
+            over = int(info_field(c.cmd("INFO", "stats").decode(), "replies_over_max"))
+        eq(over, 1, "INFO stats replies_over_max")
+    finally:
+        stop(s.proc)
+
+
+@test
+def abuse_config_get_patterns():
+    s = Sidecar("config-sidecar", E.dn)
+    try:
+        p = Pinger(s.sock)
+        pattern = b"*[" + b"a" * MIB
+        t0, n = time.monotonic(), 0
+        with s.conn(timeout=30) as a:
+            while n < 3 or time.monotonic() - t0 < 2:
+                got = a.cmd("CONFIG", "GET", *([pattern] * 10))
+                n += 1
+        took = (time.monotonic() - t0) / n
+        p.stop("CONFIG GET with ten patterns of a megabyte, %d times" % n)
+        check(isinstance(got, Error) and "too costly" in got,
+              "CONFIG GET with ten 1 MiB patterns to be refused", str(got)[:200])
+        check(took < 1, "each refusal within 1 s", "%.2f s" % took)
+        with s.conn() as c:
+            eq(c.cmd("CONFIG", "GET", "sidecar.max_reply"), [b"sidecar.max_reply", b"67108864"],
+               "CONFIG GET sidecar.max_reply")
+    finally:
+        stop(s.proc)
+
+
+@test
+def abuse_memory_returns():
+    s = Sidecar("storm-sidecar", E.dn)
+    try:
+        k = key("storm")
+        value = os.urandom(256 * 1024)
+        r = s.client()
+        r.set(k, value)
+        for _ in range(20):  # the everyday working set first
+            r.get(k)
+        time.sleep(1.5)
+        rss0 = _rss(s.proc.pid)
+        peak = rss0
+        socks = []
+        for i in range(24):  # a storm: unread replies, big requests, garbage, gone clients
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(s.sock)
+            c.settimeout(30)
+            if i % 3 == 0:
+                c.sendall(encode("GET", k) * 40)
+            elif i % 3 == 1:
+                c.sendall(encode("ECHO", os.urandom(512 * 1024)) * 4)
+            else:
+                c.sendall(b"PING\r\n" * 50000 + b"*1\r\n$x\r\n")
+            socks.append(c)
+        time.sleep(1.0)
+        peak = max(peak, _rss(s.proc.pid))
+        for c in socks:
+            c.close()
+        check(peak > rss0 + 8 * MIB, "the storm to raise RSS (or it tests nothing)",
+              "%d -> %d MiB" % (rss0 // MIB, peak // MIB))
+        wait_for(lambda: _rss(s.proc.pid) <= rss0 * 1.2, 15,
+                 "RSS back within 20%% of %d MiB after a storm that raised it to %d MiB" %
+                 (rss0 // MIB, peak // MIB))
+        eq(r.get(k), value, "GET after the storm")
+    finally:
+        stop(s.proc)
+
+
+@test
+def semantics_repeated_keys():
+    r = E.sc.client()
+    k, j = key("dup", "k"), key("dup", "j")
+    for i in range(30):
+        eq(r.mset({k: 1}) and r.execute_command("MSET", k, "1", j, "x", k, str(i + 2)), True,
+           "MSET k 1 j x k %d" % (i + 2))
+        eq(r.get(k), str(i + 2).encode(), "GET k after MSET k 1 j x k %d" % (i + 2))
+    eq(r.execute_command("EXISTS", k, k, j), 3, "EXISTS k k j")
+    eq(r.execute_command("DEL", k, k), 1, "DEL k k")
+    eq(r.execute_command("UNLINK", j, j, k), 1, "UNLINK j j k")
+    eq(r.execute_command("EXISTS", k, j), 0, "EXISTS k j after")
+
+
+@test
+def semantics_mset_last_write_under_faults():
+    dn, sc, _ = E.fault_cluster()
+    r = sc.client()
+    k = key("dupfault", "k")
+    acked = 0
+    dn.control("fail 0 0.3 UNAVAILABLE")
+    try:
+        for i in range(30):
+            try:  # a write the faults outlast fails; only an acknowledged one counts
+                r.execute_command("MSET", k, "1", k, str(i + 40))
+            except redis.ResponseError:
+                continue
+            acked += 1
+            dn.control("clear")
+            eq(r.get(k), str(i + 40).encode(), "GET k after MSET k 1 k %d with faults" % (i + 40))
+            dn.control("fail 0 0.3 UNAVAILABLE")
+    finally:
+        dn.control("clear")
+    check(acked >= 10, "at least 10 of 30 MSETs acknowledged with 30% of calls failing", acked)
+
+
+@test
+def semantics_client_kill_self():
+    k = key("killself")
+    with E.sc.conn() as c:
+        me = c.cmd("CLIENT", "ID")
+        c.send(encode("CLIENT", "KILL", "ID", me, "SKIPME", "no") + encode("SET", k, "x") +
+               encode("PING"))
+        eq(c.rest_until_close(), b":1\r\n", "all a connection gets after killing itself")
+    eq(E.sc.client().get(k), None, "the SET pipelined after CLIENT KILL of itself")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

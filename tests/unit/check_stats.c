@@ -1,0 +1,145 @@
+/*
+ * check_stats: the sidecar's counters that need arithmetic: the latency histogram behind
+ * INFO latencystats (each value lands in a bucket whose upper end is within 1/8 above it,
+ * percentiles by rank), the fixed buckets /metrics exports, error replies by kind (the
+ * first word, at most STATS_ERROR_KINDS kinds) and the memory figures.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "stats.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const uint64_t values[] = {0,    1,     7,      8,       9,       15,         16,
+                                  17,   100,   103,    104,     999,     1000,       1023,
+                                  1024, 65537, 999999, 1000000, 3600000, 1ULL << 39, 1ULL << 50};
+
+/* One value alone: every percentile is the upper end of its bucket, at or above it and
+ * within an eighth of it (values up to 2^42 us; beyond, the last bucket). */
+START_TEST(test_one_value)
+{
+    uint64_t v = values[_i];
+    cmd_stat cs;
+    double p;
+
+    memset(&cs, 0, sizeof(cs));
+    stats_record_latency(&cs, v);
+    p = stats_latency_percentile(&cs, 50);
+    ck_assert_double_eq(p, stats_latency_percentile(&cs, 99.9));
+    if (v < (1ULL << 42)) {
+        ck_assert_msg(p >= (double)v && p <= (double)v * 1.125 + 1, "%llu -> %.0f",
+                      (unsigned long long)v, p);
+    }
+    free(cs.lat);
+}
+END_TEST
+
+START_TEST(test_percentiles)
+{
+    cmd_stat cs;
+
+    memset(&cs, 0, sizeof(cs));
+    ck_assert_double_eq(stats_latency_percentile(&cs, 50), 0);
+    for (int i = 0; i < 990; i++)
+        stats_record_latency(&cs, 100);
+    for (int i = 0; i < 9; i++)
+        stats_record_latency(&cs, 10000);
+    stats_record_latency(&cs, 1000000);
+    /* 1000 calls: the 500th and the 990th took 100 us, the 999th 10 ms, the last 1 s */
+    ck_assert_double_eq(stats_latency_percentile(&cs, 50), stats_latency_percentile(&cs, 99));
+    ck_assert(stats_latency_percentile(&cs, 50) < 113);
+    ck_assert(stats_latency_percentile(&cs, 99.9) >= 10000 &&
+              stats_latency_percentile(&cs, 99.9) < 11250);
+    ck_assert(stats_latency_percentile(&cs, 100) >= 1000000);
+    free(cs.lat);
+}
+END_TEST
+
+START_TEST(test_prom_buckets)
+{
+    cmd_stat cs;
+    uint64_t total = 0;
+
+    memset(&cs, 0, sizeof(cs));
+    stats_record_latency(&cs, 100);      /* le 0.0001 */
+    stats_record_latency(&cs, 101);      /* le 0.00025 */
+    stats_record_latency(&cs, 10000000); /* le 10 */
+    stats_record_latency(&cs, 10000001); /* only +Inf */
+    ck_assert_uint_eq(cs.prom[0], 1);
+    ck_assert_uint_eq(cs.prom[1], 1);
+    ck_assert_uint_eq(cs.prom[STATS_PROM_COUNT - 1], 1);
+    for (int i = 0; i < STATS_PROM_COUNT; i++)
+        total += cs.prom[i];
+    ck_assert_uint_eq(total, 3);
+    for (int i = 1; i < STATS_PROM_COUNT; i++)
+        ck_assert(stats_prom_bounds_us[i] > stats_prom_bounds_us[i - 1]);
+    free(cs.lat);
+}
+END_TEST
+
+START_TEST(test_error_kinds)
+{
+    stats st;
+    char name[32];
+
+    stats_init(&st, 1);
+    stats_count_error(&st, "ERR unknown command 'x'", 23);
+    stats_count_error(&st, "ERR wrong number of arguments", 29);
+    stats_count_error(&st, "UNAVAILABLE every node", 22);
+    stats_count_error(&st, "NOAUTH", 6);
+    stats_count_error(&st, "", 0);
+    ck_assert_int_eq(st.nerrors, 3);
+    ck_assert_str_eq(st.errors[0].name, "ERR");
+    ck_assert_uint_eq(st.errors[0].count, 2);
+    ck_assert_str_eq(st.errors[1].name, "UNAVAILABLE");
+    ck_assert_str_eq(st.errors[2].name, "NOAUTH");
+    for (int i = 0; i < STATS_ERROR_KINDS + 5; i++) {
+        int n = snprintf(name, sizeof(name), "KIND%d x", i);
+        stats_count_error(&st, name, (size_t)n);
+    }
+    ck_assert_int_eq(st.nerrors, STATS_ERROR_KINDS);
+    ck_assert_uint_eq(st.errors_untold, 3 + 5);
+    stats_free(&st);
+}
+END_TEST
+
+START_TEST(test_memory)
+{
+    /* volatile: the compiler may not elide a block nobody reads */
+    char *volatile p = malloc(1 << 20);
+
+    memset(p, 1, 1 << 20);
+    ck_assert_uint_ge(stats_used_memory(), 1 << 20);
+    ck_assert_uint_ge(stats_rss_memory(), 1 << 20);
+    free(p);
+}
+END_TEST
+
+static Suite *stats_suite(void)
+{
+    Suite *s = suite_create("stats");
+    TCase *tc = tcase_create("stats");
+
+    tcase_add_loop_test(tc, test_one_value, 0, (int)N(values));
+    tcase_add_test(tc, test_percentiles);
+    tcase_add_test(tc, test_prom_buckets);
+    tcase_add_test(tc, test_error_kinds);
+    tcase_add_test(tc, test_memory);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(stats_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
