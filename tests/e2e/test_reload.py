@@ -6,9 +6,9 @@ GET shows the new values, and then observes what the key changes, not just its v
 a connection refused, a request refused, a reply refused, reading paused, writes to
 different keys overlapping, an idle client closed, a read-modify-write giving up, an
 operation timing out, retries counted and timed, a line in the log and its format, a
-drain's accepting and waiting (that one last but one:
-it ends the sidecar). A last test checks that every key `--print-config` marks reloadable
-is one of those observed. Each test puts the file back as it found it.
+drain's accepting and waiting (that one last but one: it ends the sidecar). A last test
+checks that every key `--print-config` marks reloadable is one of those observed. Each
+test puts the file back as it found it.
 
 Usage: python3 tests/e2e/test_reload.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
