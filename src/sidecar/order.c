@@ -113,6 +113,8 @@ static void add_key(order_scan *s, const resp_arg *k, bool write)
     uint64_t h = key_hash(k);
     order_slot *slot;
 
+    if (s->used == 0 && s->slots == s->inline_slots)
+        memset(s->inline_slots, 0, sizeof(s->inline_slots)); /* cleared when first needed */
     if (2 * (s->used + 1) > s->cap)
         grow(s);
     slot = slot_for(s->slots, s->cap, k, h);
@@ -144,7 +146,6 @@ void order_scan_begin(order_scan *s, order_mode mode)
     s->slots = s->inline_slots;
     s->cap = ORDER_INLINE_SLOTS;
     s->used = 0;
-    memset(s->inline_slots, 0, sizeof(s->inline_slots));
 }
 
 void order_scan_end(order_scan *s)
@@ -209,14 +210,37 @@ void order_note(order_scan *s, const req *r)
         add_key(s, &r->argv[i], k == KIND_WRITE);
 }
 
+static bool share_a_key(const req *a, const req *b)
+{
+    int af, al, as, bf, bl, bs;
+
+    key_span(a, &af, &al, &as);
+    key_span(b, &bf, &bl, &bs);
+    for (int i = af; i <= al; i += as) {
+        for (int j = bf; j <= bl; j += bs) {
+            if (a->argv[i].len == b->argv[j].len &&
+                memcmp(a->argv[i].ptr, b->argv[j].ptr, a->argv[i].len) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The rule between two requests, without a table: what a scan that noted only `before`
+ * would answer for `after`. */
 bool order_conflict(const req *before, const req *after, order_mode mode)
 {
-    order_scan s;
-    bool waits;
+    kind b = kind_of(before, mode), a = kind_of(after, mode);
 
-    order_scan_begin(&s, mode);
-    order_note(&s, before);
-    waits = !order_may_start(&s, after);
-    order_scan_end(&s);
-    return waits;
+    if (b == KIND_ALONE || a == KIND_ALONE)
+        return true;
+    if (b == KIND_FREE || a == KIND_FREE)
+        return false;
+    if (a == KIND_WIDE_READ)
+        return b == KIND_WRITE;
+    if (b == KIND_WIDE_READ)
+        return a == KIND_WRITE;
+    if (a == KIND_READ && b == KIND_READ)
+        return false;
+    return share_a_key(before, after);
 }
