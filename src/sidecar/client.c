@@ -422,8 +422,9 @@ static void check_queue(const client *c)
 #endif
 
 /*
- * Sends the finished replies at the head and starts what the ordering rule allows. A
- * request that finishes inside its own start leaves the loop to look again from the head.
+ * Sends the finished replies at the head and starts what the ordering rule (order.h)
+ * allows. A request at the head that finishes inside its own start leaves the loop to look
+ * again from the head; one further on waits for those before it, and the scan goes on.
  * Never re-entered: req_done() only calls it from outside, for a cluster callback.
  */
 static void advance(client *c)
@@ -471,10 +472,12 @@ static void advance(client *c)
                     break;
                 }
                 start(r);
-                if (r->state == REQ_DONE) {
+                if (r->state == REQ_DONE && r == c->head) {
                     again = true; /* its reply may leave now: look again from the head */
                     break;
                 }
+                if (r->state == REQ_DONE)
+                    continue; /* its reply waits for those before it */
             }
             order_note(&scan, r);
         }

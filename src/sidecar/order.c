@@ -35,6 +35,7 @@ static int key_span(const req *r, int *first, int *last, int *step)
     const struct cmd_def *d = r->cmd;
     int n;
 
+    *first = 1, *last = 0, *step = 1; /* no key: loops over them do nothing */
     if (d == NULL || d->first_key <= 0 || d->key_step <= 0 || r->argc <= d->first_key)
         return 0;
     *first = d->first_key;

@@ -829,6 +829,89 @@ START_TEST(test_key_multi_exec)
 }
 END_TEST
 
+/* By key, a read of more than 64 keys waits for every write before it, and every write
+ * after it waits for it; reads beside it go on. */
+START_TEST(test_key_wide_read)
+{
+    char buf[4096];
+    size_t len = 0;
+    int rounds = 0;
+
+    set_ordering("key");
+    len +=
+        (size_t)snprintf(buf + len, sizeof(buf) - len, "*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$1\r\n1\r\n");
+    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "*66\r\n$4\r\nMGET\r\n");
+    for (int i = 0; i < 65; i++)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "$3\r\nw%02d\r\n", i);
+    len +=
+        (size_t)snprintf(buf + len, sizeof(buf) - len,
+                         "*2\r\n$3\r\nGET\r\n$1\r\ny\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n2\r\n");
+    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2); /* SET z and GET y; the MGET waits for SET z */
+    assert_op(0, FAKE_PUT, "z");
+    assert_op(1, FAKE_GET, "y");
+    fake_kv_ok(0);
+    expect_wire("+OK\r\n");
+    ck_assert_int_ge(fake_kv_count(), 3);
+    ck_assert_int_eq(fake_kv_find(FAKE_PUT, "x"), -1); /* SET x waits for the MGET */
+    while (fake_kv_find(FAKE_PUT, "x") < 0) {
+        ck_assert_int_lt(rounds++, 20);
+        for (int n = 2; n < fake_kv_count(); n++) {
+            if (!fake_kv_op(n)->done && fake_kv_op(n)->kind == FAKE_GET)
+                fake_kv_missing(n); /* the MGET's */
+        }
+        pump();
+    }
+    ck_assert_int_eq(fake_kv_count(), 2 + 65 + 1);
+    ck_assert(!fake_kv_op(1)->done); /* GET y is still out */
+    fake_kv_ok(fake_kv_count() - 1);
+    fake_kv_found(1, "Y");
+    ck_assert_uint_eq(strlen(take()), 5 + 65 * 5 + 7 + 5);
+}
+END_TEST
+
+/* By key, the scan passes over at most 64 requests that must wait: a write to another key
+ * behind 69 waiting writes to one key starts once fewer wait before it. */
+START_TEST(test_key_lookahead)
+{
+    char buf[4096];
+    size_t len = 0;
+    int b;
+
+    set_ordering("key");
+    for (int i = 0; i < 70; i++)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$2\r\n%02d\r\n", i);
+    len +=
+        (size_t)snprintf(buf + len, sizeof(buf) - len, "*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n1\r\n");
+    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    for (int n = 0; n < 5; n++) {
+        ck_assert_int_eq(fake_kv_find(FAKE_PUT, "b"), -1);
+        fake_kv_ok(n);
+        pump();
+    }
+    /* 65 SETs of a left, one running: b is the 65th request past it */
+    b = fake_kv_find(FAKE_PUT, "b");
+    ck_assert_int_eq(b, 6);
+    ck_assert_int_eq(fake_kv_outstanding(), 2);
+    fake_kv_ok(b);
+    while (fake_kv_outstanding() > 0) {
+        for (int n = 0; n < fake_kv_count(); n++) {
+            if (!fake_kv_op(n)->done)
+                fake_kv_ok(n);
+        }
+        pump();
+    }
+    ck_assert_int_eq(fake_kv_count(), 71);
+    ck_assert_str_eq(fake_kv_op(70)->key, "a");
+    ck_assert_str_eq(fake_kv_op(70)->value, "69");
+    ck_assert_uint_eq(strlen(take()), 71 * 5);
+}
+END_TEST
+
 /* A reload applies to requests started after it: writes that overlap by key go on, and a
  * write started by connection waits for them. */
 START_TEST(test_ordering_reload)
@@ -1284,6 +1367,8 @@ int main(void)
     tcase_add_test(bykey, test_key_state_runs_alone);
     tcase_add_test(bykey, test_key_multi_key);
     tcase_add_test(bykey, test_key_multi_exec);
+    tcase_add_test(bykey, test_key_wide_read);
+    tcase_add_test(bykey, test_key_lookahead);
     tcase_add_test(bykey, test_ordering_reload);
     tcase_add_test(order, test_write_between_reads);
     tcase_add_test(order, test_writes_in_order);
