@@ -27,7 +27,9 @@
 #include "pubsub.h"
 #include "xalloc.h"
 
-#define READ_CHUNK (16 * 1024)
+/* the most a reply without a stored value takes: an error with its cause */
+#define SMALL_REPLY 4096
+#define READ_CHUNK  (16 * 1024)
 /* Requests parsed between two runs of the queue, and per loop pass for one client: a
  * pipeline of thousands of PINGs is served in slices, other clients in between. */
 #define PARSE_BATCH 64
@@ -279,9 +281,10 @@ static void enqueue_error(client *c, const char *text)
 
 /*
  * The largest reply r may bring once started: nothing for a command the sidecar answers
- * at once (its reply is counted when it finishes, in start), at most one NoriKV value per
- * key for a command with keys, max_reply for one without (EXEC), and never more than
- * max_reply, above which a reply is an error.
+ * at once (its reply is counted when it finishes, in start), SMALL_REPLY for one that
+ * never answers a stored value (SET, DEL, INCR, ...: a status, a number or an error), at
+ * most one NoriKV value per key for a command with keys, max_reply for one without (EXEC),
+ * and never more than max_reply, above which a reply is an error.
  */
 static size_t reply_reserve(const req *r)
 {
@@ -290,6 +293,8 @@ static size_t reply_reserve(const req *r)
 
     if (d == NULL || (d->flags & CMD_LOCAL))
         return 0;
+    if (cmd_small_reply(r))
+        return SMALL_REPLY < cap ? SMALL_REPLY : cap;
     if (d->first_key <= 0)
         return cap;
     if (d->key_step > 0 && r->argc > d->first_key) {

@@ -1055,6 +1055,33 @@ START_TEST(test_backlog_bounds_running_reads)
 }
 END_TEST
 
+/* A write whose reply is never a stored value reserves little: with reply_backlog 64 KiB
+ * and ordering by key, eight SETs to eight keys are out together, where GETs (above) go one
+ * at a time; SET with GET answers the old value and reserves a value's worth again. */
+START_TEST(test_small_replies_reserve_little)
+{
+    char err[256];
+
+    ck_assert_int_eq(conf_set(&S.cfg, "sidecar.reply_backlog", "64k", err, sizeof(err)), 0);
+    set_ordering("key");
+    pipeline("SET k0 v", "SET k1 v", "SET k2 v", "SET k3 v", "SET k4 v", "SET k5 v", "SET k6 v",
+             "SET k7 v", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_outstanding(), 8);
+    ck_assert(the_client()->reserved_bytes <= 8 * 4096);
+    for (int i = 7; i >= 0; i--)
+        fake_kv_ok(i);
+    expect_wire("+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n");
+    assert_nothing_held();
+
+    fake_kv_reset(S.base);
+    pipeline("SET k0 v GET", "SET k1 v GET", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_outstanding(), 1); /* the first may bring a 1 MiB value */
+    ck_assert_uint_ge(the_client()->reserved_bytes, 1024 * 1024);
+}
+END_TEST
+
 /* A request's arguments count too: a big one read, the buffer it was read into is given
  * back once it is parsed. */
 START_TEST(test_query_buffer_shrinks)
@@ -1391,6 +1418,7 @@ int main(void)
     tcase_add_test(gone, test_blocks_abandoned);
     tcase_add_test(order, test_multi_exec);
     tcase_add_test(bp, test_backlog_bounds_running_reads);
+    tcase_add_test(bp, test_small_replies_reserve_little);
     tcase_add_test(bp, test_query_buffer_shrinks);
     tcase_add_test(bp, test_long_pipeline_in_slices);
     tcase_add_test(bp, test_mget_window);
