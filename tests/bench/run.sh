@@ -57,16 +57,17 @@ n() { awk -v b="$1" -v s="$SCALE" 'BEGIN { v = int(b * s); print (v < 100 ? 100 
 
 # ---- start ----
 devnode=
+three_ready() { local n; n=$(grep -c 'ready on' "$dir/devnode.log" 2>/dev/null); [ "${n:-0}" -eq 3 ]; }
 for attempt in $(seq 10); do
     base=$(( (RANDOM * 7 + attempt * 101) % 12000 + 20000 ))
     "$DEVNODE" --nodes 3 --base-port "$base" > "$dir/devnode.log" 2>&1 &
     devnode=$!
     for _ in $(seq 150); do
-        [ "$(grep -c 'ready on' "$dir/devnode.log")" -eq 3 ] && break
+        three_ready && break
         kill -0 "$devnode" 2>/dev/null || break
         sleep 0.1
     done
-    [ "$(grep -c 'ready on' "$dir/devnode.log")" -eq 3 ] && break
+    three_ready && break
     kill "$devnode" 2>/dev/null || true
     wait "$devnode" 2>/dev/null || true
     devnode=
