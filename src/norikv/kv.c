@@ -7,7 +7,9 @@
  */
 #include "kv.h"
 
+#include <stdalign.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,8 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <dlfcn.h>
 
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
@@ -35,6 +39,19 @@
 
 #define MAX_REDIRECTS 5 /* immediate hint-following per operation, before backing off */
 #define MAX_SEEDS     64
+#define SPARE_OPS     256   /* finished operations kept for reuse */
+#define ARENA_SIZE    16384 /* decoding room for one response; bigger ones use malloc */
+
+/* Where deliver decodes a response: a bump allocator over a buffer of the client's, reset
+ * for each response (a result points into it only until its callback returns); what does
+ * not fit, or a response decoded while another is being delivered, goes to malloc. */
+typedef struct decode_arena {
+    ProtobufCAllocator alloc;
+    size_t used;
+    bool busy;    /* a response is decoded in it now */
+    bool spilled; /* and some of it went to malloc */
+    _Alignas(max_align_t) unsigned char buf[ARENA_SIZE];
+} decode_arena;
 
 struct kv_client {
     struct event_base *base;
@@ -51,6 +68,9 @@ struct kv_client {
     char last_cause[192];    /* the last failure that counted against a node */
     log_flag all_down;       /* every node marked down: operations are failing fast */
     struct event *log_sweep; /* once a second: states whose lines were held back */
+    kv_op *spare;            /* finished operations, linked through ->spare_next */
+    int nspare;
+    decode_arena arena;
 };
 
 struct kv_op {
@@ -89,6 +109,7 @@ struct kv_op {
     kv_err later_err;
     grpc_status_code later_status;
     char later_msg[320];
+    kv_op *spare_next; /* in c->spare */
 };
 
 static double rand01(kv_client *c)
@@ -135,6 +156,29 @@ const char *kv_consistency_wire(kv_consistency c)
     /* The server takes "" (strong), "strong", "eventual", "bounded_staleness" only:
      * lease and linearizable reads both need the leader. */
     return c == KV_STALE_OK ? "eventual" : "";
+}
+
+/* ---- decoding ----------------------------------------------------------------------- */
+
+static void *arena_alloc(void *data, size_t size)
+{
+    decode_arena *a = data;
+    size_t at = (a->used + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+
+    if (size > ARENA_SIZE || at > ARENA_SIZE - size) {
+        a->spilled = true;
+        return xmalloc(size);
+    }
+    a->used = at + size;
+    return a->buf + at;
+}
+
+static void arena_free(void *data, void *p)
+{
+    decode_arena *a = data;
+
+    if ((unsigned char *)p < a->buf || (unsigned char *)p >= a->buf + ARENA_SIZE)
+        free(p); /* only the arena's own pointers lie inside it */
 }
 
 /* ---- client ------------------------------------------------------------------------- */
@@ -207,6 +251,9 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     c->base = base;
     c->cfg = *cfg;
     LIST_INIT(&c->ops);
+    c->arena.alloc.alloc = arena_alloc;
+    c->arena.alloc.free = arena_free;
+    c->arena.alloc.allocator_data = &c->arena;
     if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
         snprintf(err, errlen, "total_shards, timeout_ms and max_attempts must be positive");
         free(c);
@@ -290,6 +337,13 @@ void kv_client_free(kv_client *c)
     topo_free(c->topo);
     evgrpc_free(c->eg); /* runs the completions of cancelled calls */
     pool_free(c->pool);
+    while (c->spare != NULL) {
+        kv_op *op = c->spare;
+        c->spare = op->spare_next;
+        grpc_metadata_array_destroy(&op->initial);
+        grpc_metadata_array_destroy(&op->trailing);
+        free(op);
+    }
     free(c);
 }
 
@@ -322,10 +376,33 @@ static void on_grpc_log(gpr_log_func_args *args)
         transport_log(args->severity == GPR_LOG_SEVERITY_ERROR, args->message);
 }
 
+/* gRPC locks absl mutexes on every call; Debian builds absl with assertions on, which makes
+ * each lock of one also check a global lock-order graph for deadlocks (under a global lock of
+ * its own). absl::SetMutexDeadlockDetectionMode(kIgnore) turns that off; it is C++, so it is
+ * looked up under the names it has in absl's releases, and skipped when none is there. */
+static void absl_deadlock_detection_off(void)
+{
+    static const char *const names[] = {
+        "_ZN4absl7debian329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
+        "_ZN4absl12lts_2022062330SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
+        "_ZN4absl29SetMutexDeadlockDetectionModeENS_15OnDeadlockCycleE",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        void *sym = dlsym(RTLD_DEFAULT, names[i]);
+        void (*set_mode)(int);
+        if (sym == NULL)
+            continue;
+        memcpy(&set_mode, &sym, sizeof(set_mode));
+        set_mode(0); /* absl::OnDeadlockCycle::kIgnore */
+        return;
+    }
+}
+
 void kv_global_init(kv_log_fn *log)
 {
     transport_log = log;
     gpr_set_log_function(on_grpc_log);
+    absl_deadlock_detection_off();
     grpc_init();
 }
 
@@ -360,10 +437,9 @@ static void attempt_cleanup(kv_op *op)
         grpc_call_unref(op->call);
         op->call = NULL;
     }
-    grpc_metadata_array_destroy(&op->initial);
-    grpc_metadata_array_destroy(&op->trailing);
-    grpc_metadata_array_init(&op->initial);
-    grpc_metadata_array_init(&op->trailing);
+    /* The arrays keep their room for the next attempt; their entries were the call's. */
+    op->initial.count = 0;
+    op->trailing.count = 0;
     if (op->send != NULL)
         grpc_byte_buffer_destroy(op->send);
     if (op->resp != NULL)
@@ -377,14 +453,20 @@ static void op_free(kv_op *op)
 {
     op_unlink(op);
     attempt_cleanup(op);
-    grpc_metadata_array_destroy(&op->initial);
-    grpc_metadata_array_destroy(&op->trailing);
     if (op->req != NULL)
         grpc_byte_buffer_destroy(op->req);
     if (op->timer != NULL)
         event_free(op->timer);
     if (op->later != NULL)
         event_free(op->later);
+    if (op->c != NULL && op->c->nspare < SPARE_OPS) { /* kept with its metadata arrays */
+        op->spare_next = op->c->spare;
+        op->c->spare = op;
+        op->c->nspare++;
+        return;
+    }
+    grpc_metadata_array_destroy(&op->initial);
+    grpc_metadata_array_destroy(&op->trailing);
     free(op);
 }
 
@@ -652,7 +734,8 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
 {
     kv_op *op = (kv_op *)((char *)tag - offsetof(kv_op, tag));
     kv_client *c = op->c;
-    char *details;
+    char small[256], *details = small;
+    size_t dlen = GRPC_SLICE_LENGTH(op->details);
     retry_verdict v;
     size_t hlen;
     const char *hint;
@@ -666,7 +749,10 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     if (!ok) {
         op->status = GRPC_STATUS_UNAVAILABLE;
     }
-    details = grpc_slice_to_c_string(op->details);
+    if (dlen >= sizeof(small))
+        details = xmalloc(dlen + 1);
+    memcpy(details, GRPC_SLICE_START_PTR(op->details), dlen);
+    details[dlen] = '\0';
     c->st.attempt_status[(unsigned)op->status < KV_STATUS_COUNT ? op->status
                                                                 : GRPC_STATUS_UNKNOWN]++;
     /* A server answering NOT_FOUND for a missing key (Go/Java test servers) is a miss. */
@@ -675,11 +761,14 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     else
         v = retry_classify(op->status, details, op->safe);
     if (v.action != RETRY_DONE) {
-        snprintf(op->last, sizeof(op->last), "%s %s from %s", pbgrpc_status_name(op->status),
-                 details[0] ? details : "(no message)", pool_addr(c->pool, node));
+        /* cut to fit: the message is for people */
+        if (snprintf(op->last, sizeof(op->last), "%s %s from %s", pbgrpc_status_name(op->status),
+                     details[0] ? details : "(no message)", pool_addr(c->pool, node)) < 0)
+            op->last[0] = '\0';
         op->last_status = op->status;
     }
-    gpr_free(details);
+    if (details != small)
+        free(details);
 
     switch (v.action) {
     case RETRY_DONE:
@@ -764,21 +853,42 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
 
 /* ---- results ------------------------------------------------------------------------ */
 
+/* Frees a response deliver decoded (own: in the arena, which it releases). */
+static void decoded_free(decode_arena *a, bool own, ProtobufCMessage *msg)
+{
+    if (msg != NULL && (!own || a->spilled))
+        protobuf_c_message_free_unpacked(msg, own ? &a->alloc : NULL);
+    if (own)
+        a->busy = false;
+}
+
 static void deliver(kv_op *op)
 {
-    ProtobufCMessage *msg = pbgrpc_unpack(op->resp, method_get(op->m)->response);
+    decode_arena *a = &op->c->arena;
+    bool own = !a->busy; /* a callback of this delivery may deliver another */
+    ProtobufCAllocator *alloc = own ? &a->alloc : NULL;
+    ProtobufCMessage *msg;
     kv_match *matches = NULL;
     kv_result r;
+
+    if (own) {
+        a->busy = true;
+        a->used = 0;
+        a->spilled = false;
+    }
+    msg = pbgrpc_unpack_with(op->resp, method_get(op->m)->response, alloc);
 
     memset(&r, 0, sizeof(r));
     r.status = op->status;
     if (op->status == GRPC_STATUS_NOT_FOUND) { /* a Get miss, NOT_FOUND style */
         attempt_cleanup(op);
         finish(op, &r);
+        decoded_free(a, own, msg);
         return;
     }
     if (msg == NULL) {
         attempt_cleanup(op);
+        decoded_free(a, own, NULL);
         finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "undecodable response from %s",
                      pool_addr(op->c->pool, op->node));
         return;
@@ -851,7 +961,7 @@ static void deliver(kv_op *op)
     attempt_cleanup(op);
     finish(op, &r);
     free(matches);
-    protobuf_c_message_free_unpacked(msg, NULL);
+    decoded_free(a, own, msg);
 }
 
 /* ---- starting operations ------------------------------------------------------------ */
@@ -899,7 +1009,20 @@ static void take_idem(kv_client *c, kv_op *op, const char *given)
 
 static kv_op *op_new(kv_client *c, method_id m, kv_callback *cb, void *arg, int timeout_ms)
 {
-    kv_op *op = xcalloc(1, sizeof(*op));
+    kv_op *op = c->spare;
+
+    if (op != NULL) {
+        grpc_metadata_array initial = op->initial, trailing = op->trailing;
+        c->spare = op->spare_next;
+        c->nspare--;
+        memset(op, 0, sizeof(*op));
+        op->initial = initial;
+        op->trailing = trailing;
+    } else {
+        op = xcalloc(1, sizeof(*op));
+        grpc_metadata_array_init(&op->initial);
+        grpc_metadata_array_init(&op->trailing);
+    }
 
     op->c = c;
     op->m = m;
@@ -910,8 +1033,6 @@ static kv_op *op_new(kv_client *c, method_id m, kv_callback *cb, void *arg, int 
     op->sticky = -1;
     op->tag.done = on_attempt_done;
     op->details = grpc_empty_slice();
-    grpc_metadata_array_init(&op->initial);
-    grpc_metadata_array_init(&op->trailing);
     op->timeout_ms = timeout_ms > 0 ? timeout_ms : c->cfg.timeout_ms;
     op->deadline = clock_now_ms() + op->timeout_ms;
     return op;

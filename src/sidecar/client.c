@@ -23,10 +23,13 @@
 #include "clock.h"
 #include "cmd.h"
 #include "log.h"
+#include "order.h"
 #include "pubsub.h"
 #include "xalloc.h"
 
-#define READ_CHUNK (16 * 1024)
+/* the most a reply without a stored value takes: an error with its cause */
+#define SMALL_REPLY 4096
+#define READ_CHUNK  (16 * 1024)
 /* The read buffer all clients share: a client keeps only what it has not parsed yet. */
 #define RBUF_SIZE (64 * 1024)
 /* Requests parsed between two runs of the queue, and per loop pass for one client: a
@@ -387,23 +390,12 @@ static void enqueue_error(client *c, const char *text)
     append(c, r);
 }
 
-static unsigned req_flags(const req *r)
-{
-    return r->cmd != NULL ? r->cmd->flags : CMD_LOCAL;
-}
-
-/* Reads and local commands may run beside other reads; writes and state changes run
- * alone, after all before them, and before all after them. */
-static bool runs_alone(const req *r)
-{
-    return (req_flags(r) & (CMD_WRITE | CMD_STATE)) != 0;
-}
-
 /*
  * The largest reply r may bring once started: nothing for a command the sidecar answers
- * at once (its reply is counted when it finishes, in start), at most one NoriKV value per
- * key for a command with keys, max_reply for one without (EXEC), and never more than
- * max_reply, above which a reply is an error.
+ * at once (its reply is counted when it finishes, in start), SMALL_REPLY for one that
+ * never answers a stored value (SET, DEL, INCR, ...: a status, a number or an error), at
+ * most one NoriKV value per key for a command with keys, max_reply for one without (EXEC),
+ * and never more than max_reply, above which a reply is an error.
  */
 static size_t reply_reserve(const req *r)
 {
@@ -412,6 +404,8 @@ static size_t reply_reserve(const req *r)
 
     if (d == NULL || (d->flags & CMD_LOCAL))
         return 0;
+    if (cmd_small_reply(r))
+        return SMALL_REPLY < cap ? SMALL_REPLY : cap;
     if (d->first_key <= 0)
         return cap;
     if (d->key_step > 0 && r->argc > d->first_key) {
@@ -440,6 +434,7 @@ static void start(req *r)
     client *c = r->c;
 
     r->state = REQ_RUNNING;
+    r->by_key = order_mode_of(&c->s->cfg) == ORDER_KEY;
     r->reserve = reply_reserve(r);
     c->reserved_bytes += r->reserve;
     r->start_us = clock_now_us();
@@ -518,27 +513,23 @@ void req_done(req *r)
 }
 
 #ifdef NORIKV_DEBUG
-/* The queue as the ordering rule leaves it: counted right, replies not overtaken, and a
- * request that runs alone runs with everything before it finished and nothing after it
- * started. O(queue): debug and sanitizer builds only. */
+/* The queue as the ordering rule leaves it: counted right, and no request running while
+ * an earlier one it must wait for (under the ordering it started with) has not finished.
+ * O(queue^2): debug and sanitizer builds only. */
 static void check_queue(const client *c)
 {
     int n = 0;
-    const req *alone = NULL;
 
     assert((c->head == NULL) == (c->tail == NULL));
     for (const req *r = c->head; r != NULL; r = r->next) {
         n++;
         assert(r->c == c);
         assert(r->next != NULL || r == c->tail);
-        if (r->state == REQ_QUEUED || r->start_us == 0)
-            continue;          /* not started (a protocol error's reply is born finished) */
-        assert(alone == NULL); /* nothing after a lone request has started */
-        if (r->state == REQ_RUNNING && runs_alone(r)) {
-            for (const req *p = c->head; p != r; p = p->next)
-                assert(p->state == REQ_DONE);
-            alone = r;
-        }
+        if (r->state != REQ_RUNNING)
+            continue; /* (a finished one may have handed its arguments to a transaction) */
+        for (const req *p = c->head; p != r; p = p->next)
+            assert(p->state == REQ_DONE ||
+                   !order_conflict(p, r, r->by_key ? ORDER_KEY : ORDER_CONNECTION));
     }
     assert(n == c->nreqs);
 }
@@ -547,13 +538,15 @@ static void check_queue(const client *c)
 #endif
 
 /*
- * Sends the finished replies at the head and starts what the ordering rule allows. A
- * request that finishes inside its own start leaves the loop to look again from the head.
+ * Sends the finished replies at the head and starts what the ordering rule (order.h)
+ * allows. A request at the head that finishes inside its own start leaves the loop to look
+ * again from the head; one further on waits for those before it, and the scan goes on.
  * Never re-entered: req_done() only calls it from outside, for a cluster callback.
  */
 static void advance(client *c)
 {
     bool moved = false, again;
+    order_scan scan;
 
     assert(!c->advancing);
     c->advancing = true;
@@ -576,30 +569,35 @@ static void advance(client *c)
             moved = true;
         }
         /* Start what may start. */
-        for (req *r = c->head, *prev_unfinished = NULL; r != NULL; r = r->next) {
+        int waiting = 0;
+        order_scan_begin(&scan, order_mode_of(&c->s->cfg));
+        for (req *r = c->head; r != NULL && !order_barrier(&scan); r = r->next) {
             if (r->state == REQ_DONE)
                 continue;
-            if (r->state == REQ_RUNNING) {
-                if (runs_alone(r))
-                    break; /* everything after it waits */
-                prev_unfinished = r;
+            if (r->state == REQ_QUEUED && !order_may_start(&scan, r)) {
+                /* by connection nothing after it starts; by key what does not wait for
+                 * it may, up to ORDER_LOOKAHEAD of those that wait */
+                if (scan.mode == ORDER_CONNECTION || ++waiting > ORDER_LOOKAHEAD)
+                    break;
+                order_note(&scan, r);
                 continue;
             }
-            if (runs_alone(r) && prev_unfinished != NULL)
-                break;
-            if (!may_start(c)) {
-                c->start_blocked = true; /* until a write makes room (after_write) */
-                break;
+            if (r->state == REQ_QUEUED) {
+                if (!may_start(c)) {
+                    c->start_blocked = true; /* until a write makes room (after_write) */
+                    break;
+                }
+                start(r);
+                if (r->state == REQ_DONE && r == c->head) {
+                    again = true; /* its reply may leave now: look again from the head */
+                    break;
+                }
+                if (r->state == REQ_DONE)
+                    continue; /* its reply waits for those before it */
             }
-            start(r);
-            if (r->state == REQ_DONE) {
-                again = true; /* its reply may leave now: look again from the head */
-                break;
-            }
-            if (runs_alone(r))
-                break;
-            prev_unfinished = r;
+            order_note(&scan, r);
         }
+        order_scan_end(&scan);
         check_queue(c);
     } while (again);
     c->advancing = false;

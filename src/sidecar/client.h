@@ -1,9 +1,9 @@
 /*
  * client: one application connection. Reads and parses requests, keeps them in order,
- * runs them under the ordering rule (consecutive reads overlap; a write or a change of
- * connection state waits for everything before it and is waited for), sends replies in
- * request order, written once per loop pass, and pauses reading while its backlog is
- * high. A client that goes away with operations in flight detaches them.
+ * runs them under the ordering rule ([sidecar] ordering, order.h: by connection or by
+ * key), sends replies in request order, written once per loop pass, and pauses reading
+ * while its backlog is high. A client that goes away with operations in flight detaches
+ * them.
  */
 #ifndef NORIKV_CLIENT_H
 #define NORIKV_CLIENT_H
@@ -97,6 +97,7 @@ struct req {
     bool failed;
     bool rejected;    /* refused before running (arity, auth, ...): counted apart */
     bool in_proc;     /* its handler is running: a req_done() now is seen by start()'s caller */
+    bool by_key;      /* started under ordering = key (order.h) */
     size_t arg_bytes; /* its arguments, counted in the client's queued_bytes */
     size_t reserve;   /* while running: the largest reply it may bring (reserved_bytes) */
     size_t done_len;  /* once done and until sent: its reply's size (done_bytes) */

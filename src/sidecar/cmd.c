@@ -777,7 +777,7 @@ static const cmd_def table[] = {
      .args = a_key},
     {.name = "SET",
      .arity = -3,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = 1,
      .key_step = 1,
@@ -792,7 +792,7 @@ static const cmd_def table[] = {
      .args = a_set},
     {.name = "SETEX",
      .arity = 4,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = 1,
      .key_step = 1,
@@ -805,7 +805,7 @@ static const cmd_def table[] = {
      .args = a_setex},
     {.name = "PSETEX",
      .arity = 4,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = 1,
      .key_step = 1,
@@ -818,7 +818,7 @@ static const cmd_def table[] = {
      .args = a_psetex},
     {.name = "DEL",
      .arity = -2,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = -1,
      .key_step = 1,
@@ -833,7 +833,7 @@ static const cmd_def table[] = {
      .args = a_keys},
     {.name = "UNLINK",
      .arity = -2,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = -1,
      .key_step = 1,
@@ -846,7 +846,7 @@ static const cmd_def table[] = {
      .args = a_keys},
     {.name = "EXISTS",
      .arity = -2,
-     .flags = CMD_READ | CMD_FAST,
+     .flags = CMD_READ | CMD_FAST | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = -1,
      .key_step = 1,
@@ -872,7 +872,7 @@ static const cmd_def table[] = {
      .args = a_keys},
     {.name = "MSET",
      .arity = -3,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = -1,
      .key_step = 2,
@@ -885,24 +885,25 @@ static const cmd_def table[] = {
      .args = a_mset},
 
     /* read-modify-write: compare-and-swap rounds of the engine (cas.c) on cell.c's commands */
-    ON_KEY("INCR", 2, CMD_WRITE | CMD_FAST, cell_incr, "string", "1.0.0",
+    ON_KEY("INCR", 2, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_incr, "string", "1.0.0",
            "Adds 1 to a key's integer." NOTE_CREATE NOTE_TTL, a_key),
-    ON_KEY("DECR", 2, CMD_WRITE | CMD_FAST, cell_decr, "string", "1.0.0",
+    ON_KEY("DECR", 2, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_decr, "string", "1.0.0",
            "Subtracts 1 from a key's integer." NOTE_CREATE NOTE_TTL, a_key),
-    ON_KEY("INCRBY", 3, CMD_WRITE | CMD_FAST, cell_incrby, "string", "1.0.0",
+    ON_KEY("INCRBY", 3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_incrby, "string", "1.0.0",
            "Adds a number to a key's integer." NOTE_CREATE NOTE_TTL, a_incrby),
-    ON_KEY("DECRBY", 3, CMD_WRITE | CMD_FAST, cell_decrby, "string", "1.0.0",
+    ON_KEY("DECRBY", 3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_decrby, "string", "1.0.0",
            "Subtracts a number from a key's integer." NOTE_CREATE NOTE_TTL, a_decrby),
-    ON_KEY("INCRBYFLOAT", 3, CMD_WRITE | CMD_FAST, cell_incrbyfloat, "string", "2.6.0",
-           "Adds a floating-point number to a key's number." NOTE_CREATE NOTE_TTL, a_incrbyfloat),
-    ON_KEY("APPEND", 3, CMD_WRITE | CMD_FAST, cell_append, "string", "2.0.0",
+    ON_KEY("INCRBYFLOAT", 3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_incrbyfloat, "string",
+           "2.6.0", "Adds a floating-point number to a key's number." NOTE_CREATE NOTE_TTL,
+           a_incrbyfloat),
+    ON_KEY("APPEND", 3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_append, "string", "2.0.0",
            "Appends a string to a key's value; returns the new length." NOTE_CREATE NOTE_TTL,
            a_kv_pair),
-    ON_KEY("SETRANGE", 4, CMD_WRITE, cell_setrange, "string", "2.2.0",
+    ON_KEY("SETRANGE", 4, CMD_WRITE | CMD_SMALL_REPLY, cell_setrange, "string", "2.2.0",
            "Overwrites part of a key's value at an offset, padding with zero bytes." NOTE_CREATE
                NOTE_TTL,
            a_setrange),
-    ON_KEY("STRLEN", 2, CMD_READ | CMD_FAST, cell_strlen, "string", "2.2.0",
+    ON_KEY("STRLEN", 2, CMD_READ | CMD_FAST | CMD_SMALL_REPLY, cell_strlen, "string", "2.2.0",
            "Returns the length of a key's value (0 for a missing key); a linearizable read.",
            a_key),
     ON_KEY("GETRANGE", 4, CMD_READ, cell_getrange, "string", "2.4.0",
@@ -919,18 +920,19 @@ static const cmd_def table[] = {
            "Returns a key's value and, with an option, sets or clears its TTL by rewriting the "
            "value under the version read.",
            a_getex),
-    ON_KEY("EXPIRE", -3, CMD_WRITE | CMD_FAST, cell_expire, "generic", "1.0.0",
+    ON_KEY("EXPIRE", -3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_expire, "generic", "1.0.0",
            "Sets a key's TTL in seconds by rewriting its value under the version read. NX, XX, "
            "GT and LT need the current TTL, which NoriKV does not expose: refused unless the "
            "same transaction set it.",
            a_expire_s),
-    ON_KEY("PEXPIRE", -3, CMD_WRITE | CMD_FAST, cell_pexpire, "generic", "2.6.0",
+    ON_KEY("PEXPIRE", -3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_pexpire, "generic", "2.6.0",
            "Sets a key's TTL in milliseconds, as EXPIRE.", a_expire_ms),
-    ON_KEY("EXPIREAT", -3, CMD_WRITE | CMD_FAST, cell_expireat, "generic", "1.2.0",
-           "Sets a key's expiry as a Unix time in seconds, as EXPIRE.", a_expireat_s),
-    ON_KEY("PEXPIREAT", -3, CMD_WRITE | CMD_FAST, cell_pexpireat, "generic", "2.6.0",
-           "Sets a key's expiry as a Unix time in milliseconds, as EXPIRE.", a_expireat_ms),
-    ON_KEY("PERSIST", 2, CMD_WRITE | CMD_FAST, cell_persist, "generic", "2.2.0",
+    ON_KEY("EXPIREAT", -3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_expireat, "generic",
+           "1.2.0", "Sets a key's expiry as a Unix time in seconds, as EXPIRE.", a_expireat_s),
+    ON_KEY("PEXPIREAT", -3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_pexpireat, "generic",
+           "2.6.0", "Sets a key's expiry as a Unix time in milliseconds, as EXPIRE.",
+           a_expireat_ms),
+    ON_KEY("PERSIST", 2, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_persist, "generic", "2.2.0",
            "Removes a key's TTL by rewriting its value; returns 1 whenever the key exists, as "
            "NoriKV cannot tell whether it had a TTL.",
            a_key),
@@ -944,7 +946,7 @@ static const cmd_def table[] = {
     /* NoriKV-native commands */
     {.name = "NORI.PUT",
      .arity = -3,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = 1,
      .key_step = 1,
@@ -968,7 +970,7 @@ static const cmd_def table[] = {
      .args = a_nori_get},
     {.name = "NORI.DEL",
      .arity = -2,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = 1,
      .key_step = 1,
@@ -1024,7 +1026,7 @@ static const cmd_def table[] = {
     /* vector sets on NoriKV's vector namespaces (key = namespace, element = vector id) */
     {.name = "VADD",
      .arity = -5,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = 1,
      .key_step = 1,
@@ -1057,7 +1059,7 @@ static const cmd_def table[] = {
      .args = a_vsim},
     {.name = "VREM",
      .arity = 3,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = 1,
      .key_step = 1,
@@ -1083,7 +1085,7 @@ static const cmd_def table[] = {
      .args = a_vemb},
     {.name = "VISMEMBER",
      .arity = 3,
-     .flags = CMD_READ | CMD_FAST,
+     .flags = CMD_READ | CMD_FAST | CMD_SMALL_REPLY,
      .first_key = 1,
      .last_key = 1,
      .key_step = 1,
@@ -1105,7 +1107,7 @@ static const cmd_def table[] = {
     /* NoriKV's vector API */
     {.name = "NORI.VCREATE",
      .arity = -4,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .proc = cmd_nori_vcreate,
      .group = "norikv",
      .since = "0.2.0",
@@ -1115,7 +1117,7 @@ static const cmd_def table[] = {
      .args = a_nori_vcreate},
     {.name = "NORI.VDROP",
      .arity = -2,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .proc = cmd_nori_vdrop,
      .group = "norikv",
      .since = "0.2.0",
@@ -1124,7 +1126,7 @@ static const cmd_def table[] = {
      .args = a_nori_vdrop},
     {.name = "NORI.VINSERT",
      .arity = -4,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .proc = cmd_nori_vinsert,
      .group = "norikv",
      .since = "0.2.0",
@@ -1134,7 +1136,7 @@ static const cmd_def table[] = {
      .args = a_nori_vinsert},
     {.name = "NORI.VDELETE",
      .arity = -3,
-     .flags = CMD_WRITE,
+     .flags = CMD_WRITE | CMD_SMALL_REPLY,
      .proc = cmd_nori_vdelete,
      .group = "norikv",
      .since = "0.2.0",
@@ -1346,6 +1348,17 @@ static void reply_no_subcommand(req *r)
         reply_errorf(r, "ERR unknown subcommand '%.128s'. Try %s HELP.", r->argv[1].ptr,
                      r->cmd->name);
     }
+}
+
+bool cmd_small_reply(const req *r)
+{
+    if (r->cmd == NULL || !(r->cmd->flags & CMD_SMALL_REPLY))
+        return false;
+    if (r->cmd->proc == cmd_set) /* SET ... GET answers the old value */
+        for (int i = 3; i < r->argc; i++)
+            if (strcasecmp(r->argv[i].ptr, "GET") == 0)
+                return false;
+    return true;
 }
 
 bool cmd_check(req *r)

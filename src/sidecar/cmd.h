@@ -26,6 +26,9 @@ enum cmd_flag {
     CMD_LOADING = 1 << 7, /* allowed while the sidecar drains */
     CMD_TX = 1 << 8,      /* runs at once inside MULTI (the others are queued) */
     CMD_PUBSUB = 1 << 9,  /* allowed in RESP2 subscribe mode */
+    /* answers a status, a number, a version or an error, never a stored value, so it holds
+     * little of the reply backlog while it runs (see cmd_small_reply) */
+    CMD_SMALL_REPLY = 1 << 10,
 };
 
 /* An argument's type, as COMMAND DOCS names it (cmd_arg_type_name). */
@@ -78,6 +81,9 @@ typedef struct cmd_def {
 const cmd_def *cmd_find(const resp_arg *argv, int argc, int *index);
 /* Whether the request may run now (known, arity, authentication, not refused); when not,
  * the error is the request's reply. */
+/* Whether r's reply is small whatever the cluster holds: CMD_SMALL_REPLY, and for SET only
+ * without its GET option. */
+bool cmd_small_reply(const req *r);
 bool cmd_check(req *r);
 size_t cmd_count(void);
 const cmd_def *cmd_at(size_t i);

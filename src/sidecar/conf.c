@@ -31,8 +31,8 @@
  * The table. X(section, key, type, min, max, default, reloadable, help):
  *   STR    char *  length from min to max bytes
  *   NODES  char *  comma-separated host:port, from min to max entries
- *   LEVEL  char *  one of the words of list max (0: log levels, 1: log formats), stored in
- *                  lower case
+ *   LEVEL  char *  one of the words of list max (0: log levels, 1: log formats, 2: orderings),
+ *                  stored in lower case
  *   INT    int     decimal integer from min to max
  *   LONG   long    decimal integer from min to max
  *   SIZE   long    bytes from min to max, with k/kb/m/mb/g/gb suffixes (powers of 1024)
@@ -80,6 +80,13 @@
     X(sidecar, max_pending, LONG, 1, 1000000, "1024", true,                                        \
       "Requests of one client waiting for the cluster above which the sidecar stops reading "      \
       "that client's requests until some complete.")                                               \
+    X(sidecar, ordering, LEVEL, 0, 2, "connection", true,                                          \
+      "Which of one client's commands keep their order: connection (a write or a change of "       \
+      "connection state waits for every command before it, and every later one for it; reads "     \
+      "overlap reads) or key (only commands sharing a key, one of them a write, keep their "       \
+      "order, so writes to different keys overlap; state changes, transactions and writes "        \
+      "without keys still run alone); replies come back in request order either way. A "           \
+      "change applies to commands started after it.")                                              \
     X(sidecar, timeout, INT, 0, 31536000, "0", true,                                               \
       "Seconds a client may stay idle before it is disconnected; 0 keeps idle clients "            \
       "forever.")                                                                                  \
@@ -168,7 +175,7 @@ enum conf_type {
 #define CONF_CTYPE_MODE  int
 #define CONF_CMAX_STR    LLONG_MAX
 #define CONF_CMAX_NODES  LLONG_MAX
-#define CONF_CMAX_LEVEL  1
+#define CONF_CMAX_LEVEL  2
 #define CONF_CMAX_INT    INT_MAX
 #define CONF_CMAX_LONG   LONG_MAX
 #define CONF_CMAX_SIZE   LONG_MAX
@@ -212,6 +219,7 @@ static const conf_entry entries[] = {CONF_TABLE(CONF_ENTRY)};
 static const char *const conf_words[][6] = {
     {"error", "warning", "notice", "info", "debug", NULL},
     {"text", "json", NULL},
+    {"connection", "key", NULL},
 };
 
 /* The cluster client keeps each node address in a 128-byte slot (POOL_ADDR_MAX) and

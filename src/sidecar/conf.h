@@ -27,6 +27,7 @@ typedef struct conf {
         long reply_backlog;      /* bytes of unsent replies above which reading pauses */
         long max_reply;          /* bytes of one request's reply above which it is an error */
         long max_pending;        /* requests queued per client above which reading pauses */
+        char *ordering;          /* "connection" or "key" (order.h) */
         int timeout;             /* seconds an idle client may stay, 0: forever */
         int cas_max_rounds;      /* reads and conditional writes of one read-modify-write */
         int drain_accept_ms;     /* the listeners stay open this long after SIGTERM */

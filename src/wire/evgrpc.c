@@ -36,6 +36,7 @@ struct evgrpc {
     completion_vec running; /* swapped out and dispatched by the loop thread */
     int efd;
     struct event *ev;
+    bool edge; /* ev is edge-triggered: efd's count is never read */
 };
 
 static void vec_push(completion_vec *v, evgrpc_tag *tag, bool ok)
@@ -87,14 +88,19 @@ static void dispatch(evgrpc *eg)
     eg->running = tmp;
 }
 
+/* Edge-triggered where the backend can (epoll): every write of the cq thread is an edge (the
+ * eventfd wakes its waiters on each write, whatever its count), so the count is not read
+ * back: one system call less per hand-off. It cannot overflow: 2^64 - 2 writes, one per
+ * burst of completions. Level-triggered backends read it, or the loop would never sleep. */
 static void on_eventfd(evutil_socket_t fd, short what, void *arg)
 {
+    evgrpc *eg = arg;
     uint64_t n;
 
     (void)what;
-    if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+    if (!eg->edge && read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
         return;
-    dispatch(arg);
+    dispatch(eg);
 }
 
 evgrpc *evgrpc_new(struct event_base *base)
@@ -104,7 +110,9 @@ evgrpc *evgrpc_new(struct event_base *base)
     eg->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (eg->efd < 0)
         goto fail;
-    eg->ev = event_new(base, eg->efd, EV_READ | EV_PERSIST, on_eventfd, eg);
+    eg->edge = (event_base_get_features(base) & EV_FEATURE_ET) != 0;
+    eg->ev =
+        event_new(base, eg->efd, EV_READ | EV_PERSIST | (eg->edge ? EV_ET : 0), on_eventfd, eg);
     if (eg->ev == NULL || event_add(eg->ev, NULL) != 0)
         goto fail;
     pthread_mutex_init(&eg->lock, NULL);

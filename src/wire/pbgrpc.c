@@ -1,7 +1,8 @@
 /*
  * pbgrpc: protobuf-c <-> gRPC byte buffer glue, metadata lookup, status names.
  * One copy on pack (straight into the slice); a flattening copy on unpack only when
- * the buffer has more than one slice. Must never keep a reference to what it is given.
+ * the buffer has more than one slice (or is compressed). Must never keep a reference to
+ * what it is given.
  */
 #include "pbgrpc.h"
 
@@ -25,19 +26,34 @@ grpc_byte_buffer *pbgrpc_pack(const ProtobufCMessage *msg)
     return bb;
 }
 
-ProtobufCMessage *pbgrpc_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc)
+ProtobufCMessage *pbgrpc_unpack_with(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
+                                     ProtobufCAllocator *alloc)
 {
     grpc_byte_buffer_reader r;
     ProtobufCMessage *m;
     grpc_slice s;
 
-    if (bb == NULL || !grpc_byte_buffer_reader_init(&r, bb))
+    if (bb == NULL)
+        return NULL;
+    /* The common case, an uncompressed message in one slice: decoded where it lies. */
+    if (bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE &&
+        bb->data.raw.slice_buffer.count == 1) {
+        s = bb->data.raw.slice_buffer.slices[0];
+        return protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(s),
+                                         GRPC_SLICE_START_PTR(s));
+    }
+    if (!grpc_byte_buffer_reader_init(&r, bb))
         return NULL;
     s = grpc_byte_buffer_reader_readall(&r);
     grpc_byte_buffer_reader_destroy(&r);
-    m = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+    m = protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
     grpc_slice_unref(s);
     return m;
+}
+
+ProtobufCMessage *pbgrpc_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc)
+{
+    return pbgrpc_unpack_with(bb, desc, NULL);
 }
 
 const char *pbgrpc_md_find(const grpc_metadata_array *md, const char *key, size_t *len)

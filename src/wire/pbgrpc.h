@@ -16,6 +16,10 @@
 
 grpc_byte_buffer *pbgrpc_pack(const ProtobufCMessage *msg);
 ProtobufCMessage *pbgrpc_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc);
+/* The same with the caller's allocator (NULL: malloc), which must also be given to
+ * protobuf_c_message_free_unpacked. */
+ProtobufCMessage *pbgrpc_unpack_with(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
+                                     ProtobufCAllocator *alloc);
 
 /* The value of the first metadata entry named key (lower case), or NULL. */
 const char *pbgrpc_md_find(const grpc_metadata_array *md, const char *key, size_t *len);

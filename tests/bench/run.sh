@@ -57,16 +57,17 @@ n() { awk -v b="$1" -v s="$SCALE" 'BEGIN { v = int(b * s); print (v < 100 ? 100 
 
 # ---- start ----
 devnode=
+three_ready() { local n; n=$(grep -c 'ready on' "$dir/devnode.log" 2>/dev/null); [ "${n:-0}" -eq 3 ]; }
 for attempt in $(seq 10); do
     base=$(( (RANDOM * 7 + attempt * 101) % 12000 + 20000 ))
     "$DEVNODE" --nodes 3 --base-port "$base" > "$dir/devnode.log" 2>&1 &
     devnode=$!
     for _ in $(seq 150); do
-        [ "$(grep -c 'ready on' "$dir/devnode.log")" -eq 3 ] && break
+        three_ready && break
         kill -0 "$devnode" 2>/dev/null || break
         sleep 0.1
     done
-    [ "$(grep -c 'ready on' "$dir/devnode.log")" -eq 3 ] && break
+    three_ready && break
     kill "$devnode" 2>/dev/null || true
     wait "$devnode" 2>/dev/null || true
     devnode=
@@ -76,7 +77,9 @@ pids+=("$devnode")
 nodes="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
 
 sock="$dir/sidecar.sock"
-"$SIDECAR" --sidecar.listen="$sock" --cluster.nodes="$nodes" --log.level=warning \
+# a file of its own, so that a reload (SIGHUP) can change [sidecar] ordering below
+echo "# run.sh: what set_ordering writes" > "$dir/sidecar.conf"
+"$SIDECAR" -c "$dir/sidecar.conf" --sidecar.listen="$sock" --cluster.nodes="$nodes" --log.level=warning \
     --sidecar.max_clients=$((CONNS + 1100)) > "$dir/sidecar.log" 2>&1 &
 sidecar=$!
 pids+=("$sidecar")
@@ -197,8 +200,14 @@ orderings=connection
 if [ -n "$(ordering_now)" ]; then orderings="connection key"; fi
 set_ordering() {
     [ -n "$(ordering_now)" ] || return 0
-    redis-cli -s "$sock" CONFIG SET sidecar.ordering "$1" | grep -q OK ||
-        { echo "run.sh: CONFIG SET sidecar.ordering $1 failed" >&2; exit 1; }
+    printf '[sidecar]\nordering = %s\n' "$1" > "$dir/sidecar.conf"
+    kill -HUP "$sidecar"
+    for _ in $(seq 100); do
+        [ "$(ordering_now)" = "$1" ] && return 0
+        sleep 0.05
+    done
+    echo "run.sh: the reload to [sidecar] ordering = $1 did not take" >&2
+    exit 1
 }
 
 echo "benchmarking (a dot per run) ..." >&2

@@ -565,6 +565,44 @@ class Env:
 E = Env()  # the topic files import it; main starts it
 
 
+def writes_overlap(dn, sock, name, hold_ms=1500):
+    """Whether the sidecar at sock lets a write take effect while an earlier write of the
+    same connection, to another key, is still held by the cluster, as another connection
+    sees it. Two keys led by different nodes; the first one's node delays every call by
+    hold_ms; one pipeline SETs the first key, then the second; a second connection polls
+    the second key for 60% of hold_ms. Both SETs must answer OK, in order, and the second
+    be seen in the end."""
+    with Conn(sock) as c, Conn(sock) as watcher:
+        by_node = {}
+        for i in range(400):
+            k = key(name, "%d" % i)
+            node = int(dn.control("leader %d" % c.cmd("NORI.SHARD", k)[0]))
+            if node > 0 and node not in by_node:
+                by_node[node] = k
+            if len(by_node) == 2:
+                break
+        check(len(by_node) == 2, "two keys led by different nodes", by_node)
+        (slow_node, held), (_, free) = sorted(by_node.items())
+        for k in (held, free):
+            wait_for(lambda: c.cmd("SET", k, "before") == "OK", 10, "a first SET of " + k)
+        value = "after-%x" % random.getrandbits(32)
+        dn.control("latency %d %d" % (slow_node, hold_ms))
+        try:
+            t0 = time.monotonic()
+            c.send(encode("SET", held, value) + encode("SET", free, value))
+            seen = False
+            while not seen and time.monotonic() - t0 < 0.6 * hold_ms / 1000:
+                seen = watcher.cmd("GET", free) == value.encode()
+                time.sleep(0.02)
+            eq([c.reply(), c.reply()], ["OK", "OK"], "the two pipelined SETs' replies")
+            check(time.monotonic() - t0 >= 0.9 * hold_ms / 1000,
+                  "the held SET to answer after its node's delay", time.monotonic() - t0)
+        finally:
+            dn.control("clear")
+        eq(watcher.cmd("GET", free), value.encode(), "the second key once both SETs answered")
+        return seen
+
+
 def cli_ok(res, want_out, what):
     """A redis-cli result: exit 0 and exactly want_out on stdout."""
     if res.rc != 0 or res.out != want_out:

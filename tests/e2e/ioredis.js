@@ -15,7 +15,7 @@ if (!sock) {
   console.error("usage: node tests/ioredis.js SOCKET");
   process.exit(2);
 }
-const modules = process.env.IOREDIS_MODULES || path.join(__dirname, "js", "node_modules");
+const modules = process.env.NORIKV_JS_MODULES || path.join(__dirname, "..", "js", "node_modules");
 const Redis = require(require.resolve("ioredis", { paths: [modules] }));
 const { ReplyError } = require(require.resolve("redis-errors", { paths: [modules] }));
 const version = require(require.resolve("ioredis/package.json", { paths: [modules] })).version;

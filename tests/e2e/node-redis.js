@@ -16,7 +16,7 @@ if (!sock || !ctl || !nodes) {
   console.error("usage: node tests/e2e/node-redis.js SOCKET CONTROL-SOCKET NODES");
   process.exit(2);
 }
-const modules = process.env.NODE_REDIS_MODULES || path.join(__dirname, "..", "js", "node_modules");
+const modules = process.env.NORIKV_JS_MODULES || path.join(__dirname, "..", "js", "node_modules");
 const { createClient } = require(require.resolve("redis", { paths: [modules] }));
 const version = require(require.resolve("redis/package.json", { paths: [modules] })).version;
 const addrs = nodes.split(",");

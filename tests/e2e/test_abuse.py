@@ -84,6 +84,9 @@ class Pinger:
         check(len(self.lat) >= 5, "at least 5 PINGs from the other client during " + what,
               len(self.lat))
         med = statistics.median(self.lat)
+        print("    other client's PING during %s: median %.1f ms, 90th %.1f ms, max %.1f ms (%d)"
+              % (what, med * 1e3, sorted(self.lat)[len(self.lat) * 9 // 10] * 1e3,
+                 max(self.lat) * 1e3, len(self.lat)))
         check(med < 0.050, "the other client's PING below 50 ms during %s (median of %d)" %
               (what, len(self.lat)), "median %.1f ms, max %.1f ms" % (med * 1e3,
                                                                      max(self.lat) * 1e3))

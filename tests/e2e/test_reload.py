@@ -3,11 +3,12 @@
 
 One sidecar started with -c; each test rewrites the file, sends SIGHUP, waits until CONFIG
 GET shows the new values, and then observes what the key changes, not just its value:
-a connection refused, a request refused, a reply refused, reading paused, an idle client
-closed, a read-modify-write giving up, an operation timing out, retries counted and timed,
-a line in the log and its format, a drain's accepting and waiting (that one last but one:
-it ends the sidecar). A last test checks that every key `--print-config` marks reloadable
-is one of those observed. Each test puts the file back as it found it.
+a connection refused, a request refused, a reply refused, reading paused, writes to
+different keys overlapping, an idle client closed, a read-modify-write giving up, an
+operation timing out, retries counted and timed, a line in the log and its format, a
+drain's accepting and waiting (that one last but one: it ends the sidecar). A last test
+checks that every key `--print-config` marks reloadable is one of those observed. Each
+test puts the file back as it found it.
 
 Usage: python3 tests/e2e/test_reload.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
@@ -20,7 +21,7 @@ import sys
 import time
 
 from harness import (E, SIDECAR, Conn, Error, check, encode, eq, info_field, key, spawn, stop,
-                     test, wait_for, main)
+                     test, wait_for, writes_overlap, main)
 
 OBSERVED = set()  # the keys a test has seen take effect
 
@@ -193,6 +194,19 @@ def reload_reply_backlog_and_max_pending():
                 eq(c.reply(), None, "GET of a missing key")
         check(r.stat("stats", "client_query_pauses") > before, "reading paused with 6 GETs "
               "pipelined and max_pending 2", 0)
+    finally:
+        defaults()
+
+
+@test
+def reload_ordering():
+    r = sidecar({})
+    try:
+        check(not writes_overlap(E.dn, r.sock, "reload-connection"),
+              "by connection: a SET unseen while the SET before it is held", "it was seen")
+        sidecar({"sidecar.ordering": "key"})
+        check(writes_overlap(E.dn, r.sock, "reload-key"),
+              "after a reload to key: a SET seen while the SET before it is held", "it was not")
     finally:
         defaults()
 

@@ -112,8 +112,8 @@ def tls_untrusted_authority_and_plaintext_refused():
     other = pki()["other"]
     dn = tls_devnode("tls-devnode", "node")
     untrusted = Sidecar("untrusted-sidecar", dn, "--cluster.tls=yes",
-                        "--cluster.tls_ca=" + other, "--cluster.timeout_ms=1000", ready=False)
-    plain = Sidecar("plain-sidecar", dn, "--cluster.timeout_ms=1000", ready=False)
+                        "--cluster.tls_ca=" + other, "--cluster.timeout_ms=3000", ready=False)
+    plain = Sidecar("plain-sidecar", dn, "--cluster.timeout_ms=3000", ready=False)
     _refused(untrusted, "a certificate from an authority not trusted", ("certificate verify",))
     _refused(plain, "plaintext against a TLS node", ("unavailable",))
 

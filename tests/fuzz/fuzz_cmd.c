@@ -10,7 +10,8 @@
  * nothing in flight.
  *
  * Input: byte 0 chooses the settings (bit 0: the input completes the operations; bit 1:
- * small reply_backlog, max_reply and max_pending; bit 2: HELLO 3 first). Then requests,
+ * small reply_backlog, max_reply and max_pending; bit 2: HELLO 3 first; bit 3: ordering by
+ * key). Then requests,
  * each a count byte (count % 8 words after the command's name), a command byte (an entry of the
  * command table, a subcommand as two words; 0xff: the name follows as a length byte and that many
  * bytes, "CLIENT|KILL" for a subcommand, which keeps the corpus valid when the table changes) and
@@ -367,6 +368,8 @@ static void setup(unsigned flags)
         CHECK(conf_set(&S.cfg, "sidecar.max_reply", "64k", err, sizeof(err)) == 0);
         CHECK(conf_set(&S.cfg, "sidecar.max_pending", "3", err, sizeof(err)) == 0);
     }
+    if (flags & 8)
+        CHECK(conf_set(&S.cfg, "sidecar.ordering", "key", err, sizeof(err)) == 0);
     S.base = event_base_new();
     CHECK(S.base != NULL);
     stats_init(&S.st, cmd_count());

@@ -4,7 +4,7 @@
 Run once after changing the cases below (python3 tests/fuzz/make-cmd-corpus.py); the files
 are committed. Each file is an input of fuzz_cmd in its own format (see fuzz_cmd.c): a byte
 of settings (bit 0: the input completes the cluster operations, bit 1: small reply_backlog,
-max_reply and max_pending, bit 2: HELLO 3 first), then requests, each a count byte (the
+max_reply and max_pending, bit 2: HELLO 3 first, bit 3: ordering by key), then requests, each a count byte (the
 words after the command name, 1 + count % 8 words in all), 0xff, the command's name as a
 length byte and its bytes (a subcommand as "CLIENT|KILL", whose two words count as one),
 and one byte per further word:
@@ -15,14 +15,15 @@ at the end is answered as missing.
 The names are spelled out so that the corpus stays valid when the command table changes.
 The cases are the commands of every kind: reads, writes, fan-outs with repeated keys,
 read-modify-writes, transactions, connection state, introspection, CLIENT KILL of itself,
-QUIT in a pipeline, and the attacks of issue 14 in small.
+QUIT in a pipeline, the attacks of issue 14 in small, and pipelines ordered by key whose
+operations finish out of order.
 """
 
 import os
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "cmd")
 
-MANUAL, SMALL, RESP3 = 1, 2, 4
+MANUAL, SMALL, RESP3, BYKEY = 1, 2, 4, 8
 
 
 def req(name, *words):
@@ -96,6 +97,18 @@ CASES = {
                       req("PUNSUBSCRIBE"), req("GET", "k0")),
     "resp3-small": case(RESP3 | SMALL, req("CLIENT|LIST"), req("CONFIG|GET", "*"),
                         req("MGET", "k0", "k1"), req("PING", "x")),
+    "bykey-writes": case(BYKEY | MANUAL, req("SET", "k0", "1"), done(), req("SET", "k1", "2"),
+                         done(FOUND), req("SET", "k0", "3"), done(), req("GET", "k0"), done(),
+                         req("GET", "k1"), done(FOUND, FOUND), req("MSET", "k2", "1", "k1", "4"),
+                         done(MISS, 4 + FOUND), req("DEL", "k2", "k0"),
+                         done(FOUND, FOUND, FOUND, FOUND)),
+    "bykey-state": case(BYKEY | MANUAL, req("SET", "k0", "1"), req("SET", "k1", "1"),
+                        req("CLIENT|SETNAME", "fz"), req("INCR", "k2"), done(4 + FOUND),
+                        req("MULTI"), req("INCR", "k1"), req("EXEC"), req("GET", "k1"),
+                        done(FOUND, FOUND, FOUND)),
+    "bykey-small": case(BYKEY | SMALL, req("SET", "k0", "1"), req("SET", "k1", "1"),
+                        req("GET", "k0"), req("SET", "k2", "1"), req("MGET", "k0", "k1", "k2"),
+                        req("QUIT"), req("SET", "k0", "after")),
 }
 
 

@@ -633,6 +633,313 @@ START_TEST(test_multi_exec)
 }
 END_TEST
 
+/* ---- ordering by key ---------------------------------------------------------------- */
+
+static void set_ordering(const char *mode)
+{
+    char err[256];
+
+    ck_assert_int_eq(conf_set(&S.cfg, "sidecar.ordering", mode, err, sizeof(err)), 0);
+}
+
+/* By connection, writes to different keys run one after another; by key they overlap,
+ * the later may finish first, and replies still leave in request order. A write to a key
+ * written before it, and a read of it, wait. */
+START_TEST(test_key_writes_overlap)
+{
+    pipeline("SET a 1", "SET b 2", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1); /* by connection (the default) */
+    fake_kv_ok(0);
+    fake_kv_ok(1);
+    expect_wire("+OK\r\n+OK\r\n");
+    ck_assert_int_eq(fake_kv_max_outstanding(), 1);
+
+    fake_kv_reset(S.base);
+    set_ordering("key");
+    pipeline("SET a 1", "SET b 2", "SET a 3", "GET a", "GET b", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(0, FAKE_PUT, "a");
+    assert_op(1, FAKE_PUT, "b");
+
+    fake_kv_ok(1); /* b's write finishes first: its reply waits for a's */
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_GET, "b"); /* GET b follows SET b, not SET a 3 */
+    fake_kv_found(2, "2");
+    expect_wire("");
+
+    fake_kv_ok(0);
+    expect_wire("+OK\r\n+OK\r\n");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    assert_op(3, FAKE_PUT, "a");
+    ck_assert_str_eq(fake_kv_op(3)->value, "3");
+    fake_kv_ok(3);
+    expect_wire("+OK\r\n");
+    ck_assert_int_eq(fake_kv_count(), 5);
+    assert_op(4, FAKE_GET, "a");
+    fake_kv_found(4, "3");
+    expect_wire("$1\r\n3\r\n$1\r\n2\r\n");
+    ck_assert_int_eq(fake_kv_max_outstanding(), 2);
+    ck_assert_int_eq(the_client()->nreqs, 0);
+}
+END_TEST
+
+/* A pipeline of SETs and GETs on four keys, completed newest first each round, against a
+ * store the test keeps: every GET answers the value of the SET before it on its key, and
+ * operations on different keys were out together. */
+START_TEST(test_key_pipeline_per_key_order)
+{
+    enum { N = 48, KEYS = 4 };
+    char buf[8192], want[4096], store[KEYS][16];
+    size_t len = 0, wlen = 0;
+    int rounds = 0;
+
+    set_ordering("key");
+    memset(store, 0, sizeof(store));
+    for (int i = 0; i < N; i++) {
+        int k = (i * 7 + i / 5) % KEYS;
+        if (i % 3 == 2) {
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                    "*2\r\n$3\r\nGET\r\n$2\r\nk%d\r\n", k);
+            wlen += (size_t)(store[k][0] != '\0'
+                                 ? snprintf(want + wlen, sizeof(want) - wlen, "$%zu\r\n%s\r\n",
+                                            strlen(store[k]), store[k])
+                                 : snprintf(want + wlen, sizeof(want) - wlen, "$-1\r\n"));
+        } else {
+            snprintf(store[k], sizeof(store[k]), "v%d", i);
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                    "*3\r\n$3\r\nSET\r\n$2\r\nk%d\r\n$%zu\r\n%s\r\n", k,
+                                    strlen(store[k]), store[k]);
+            wlen += (size_t)snprintf(want + wlen, sizeof(want) - wlen, "+OK\r\n");
+        }
+    }
+    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
+
+    memset(store, 0, sizeof(store));
+    pump();
+    while (fake_kv_outstanding() > 0) {
+        int first = fake_kv_count() - fake_kv_outstanding();
+        ck_assert_int_lt(rounds++, N);
+        for (int n = fake_kv_count() - 1; n >= first; n--) {
+            fake_op *op = fake_kv_op(n);
+            int k = op->key[1] - '0';
+            if (op->done)
+                continue;
+            if (op->kind == FAKE_PUT) {
+                snprintf(store[k], sizeof(store[k]), "%s", op->value);
+                fake_kv_ok(n);
+            } else if (store[k][0] != '\0') {
+                fake_kv_found(n, store[k]);
+            } else {
+                fake_kv_missing(n);
+            }
+        }
+        pump();
+    }
+    want[wlen] = '\0';
+    expect_wire(want);
+    ck_assert_int_eq(fake_kv_count(), N);
+    ck_assert_int_ge(fake_kv_max_outstanding(), 2);
+    ck_assert_int_eq(the_client()->nreqs, 0);
+}
+END_TEST
+
+/* By key, a change of connection state still runs alone: after every write before it,
+ * before every one after it. */
+START_TEST(test_key_state_runs_alone)
+{
+    set_ordering("key");
+    pipeline("SET a 1", "SET b 2", "CLIENT SETNAME app", "SET c 3", "GET d", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    fake_kv_ok(1);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    fake_kv_ok(0);
+    expect_wire("+OK\r\n+OK\r\n+OK\r\n");
+    ck_assert_str_eq(the_client()->name, "app");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    assert_op(2, FAKE_PUT, "c");
+    assert_op(3, FAKE_GET, "d");
+    fake_kv_missing(3);
+    fake_kv_ok(2);
+    expect_wire("+OK\r\n$-1\r\n");
+}
+END_TEST
+
+/* By key, a multi-key command waits for any key of it in flight, and what comes after
+ * waits for it on its keys only. */
+START_TEST(test_key_multi_key)
+{
+    set_ordering("key");
+    pipeline("MSET a 1 b 2", "SET c 3", "DEL b d", "GET d", "GET e", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    assert_op(0, FAKE_PUT, "a");
+    assert_op(1, FAKE_PUT, "b");
+    assert_op(2, FAKE_PUT, "c");
+    assert_op(3, FAKE_GET, "e"); /* DEL waits for b, GET d for the DEL */
+    fake_kv_found(3, "E");
+    fake_kv_ok(1);
+    fake_kv_ok(2);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    fake_kv_ok(0);
+    expect_wire("+OK\r\n+OK\r\n");
+    ck_assert_int_eq(fake_kv_count(), 6); /* DEL reads b and d */
+    assert_op(4, FAKE_GET, "b");
+    assert_op(5, FAKE_GET, "d");
+    fake_kv_found(4, "2");
+    fake_kv_missing(5);
+    ck_assert_int_eq(fake_kv_count(), 8);
+    assert_op(6, FAKE_DEL, "b");
+    assert_op(7, FAKE_DEL, "d");
+    fake_kv_ok(6);
+    fake_kv_ok(7);
+    expect_wire(":1\r\n");
+    ck_assert_int_eq(fake_kv_count(), 9);
+    assert_op(8, FAKE_GET, "d");
+    fake_kv_missing(8);
+    expect_wire("$-1\r\n$1\r\nE\r\n");
+}
+END_TEST
+
+/* By key, MULTI waits for what came before, its queue runs as one block at EXEC, and
+ * what comes after EXEC waits for it. */
+START_TEST(test_key_multi_exec)
+{
+    set_ordering("key");
+    pipeline("SET a 1", "MULTI", "INCR k", "EXEC", "SET b 2", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    fake_kv_ok(0);
+    expect_wire("+OK\r\n+OK\r\n+QUEUED\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(1, FAKE_GET, "k");
+    fake_kv_found(1, "41");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_PUT, "k");
+    fake_kv_ok(2);
+    expect_wire("*1\r\n:42\r\n");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    assert_op(3, FAKE_PUT, "b");
+    fake_kv_ok(3);
+    expect_wire("+OK\r\n");
+}
+END_TEST
+
+/* By key, a read of more than 64 keys waits for every write before it, and every write
+ * after it waits for it; reads beside it go on. */
+START_TEST(test_key_wide_read)
+{
+    char buf[4096];
+    size_t len = 0;
+    int rounds = 0;
+
+    set_ordering("key");
+    len +=
+        (size_t)snprintf(buf + len, sizeof(buf) - len, "*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$1\r\n1\r\n");
+    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "*66\r\n$4\r\nMGET\r\n");
+    for (int i = 0; i < 65; i++)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "$3\r\nw%02d\r\n", i);
+    len +=
+        (size_t)snprintf(buf + len, sizeof(buf) - len,
+                         "*2\r\n$3\r\nGET\r\n$1\r\ny\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n2\r\n");
+    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2); /* SET z and GET y; the MGET waits for SET z */
+    assert_op(0, FAKE_PUT, "z");
+    assert_op(1, FAKE_GET, "y");
+    fake_kv_ok(0);
+    expect_wire("+OK\r\n");
+    ck_assert_int_ge(fake_kv_count(), 3);
+    ck_assert_int_eq(fake_kv_find(FAKE_PUT, "x"), -1); /* SET x waits for the MGET */
+    while (fake_kv_find(FAKE_PUT, "x") < 0) {
+        ck_assert_int_lt(rounds++, 20);
+        for (int n = 2; n < fake_kv_count(); n++) {
+            if (!fake_kv_op(n)->done && fake_kv_op(n)->kind == FAKE_GET)
+                fake_kv_missing(n); /* the MGET's */
+        }
+        pump();
+    }
+    ck_assert_int_eq(fake_kv_count(), 2 + 65 + 1);
+    ck_assert(!fake_kv_op(1)->done); /* GET y is still out */
+    fake_kv_ok(fake_kv_count() - 1);
+    fake_kv_found(1, "Y");
+    ck_assert_uint_eq(strlen(take()), 5 + 65 * 5 + 7 + 5);
+}
+END_TEST
+
+/* By key, the scan passes over at most 64 requests that must wait: a write to another key
+ * behind 69 waiting writes to one key starts once fewer wait before it. */
+START_TEST(test_key_lookahead)
+{
+    char buf[4096];
+    size_t len = 0;
+    int b;
+
+    set_ordering("key");
+    for (int i = 0; i < 70; i++)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$2\r\n%02d\r\n", i);
+    len +=
+        (size_t)snprintf(buf + len, sizeof(buf) - len, "*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n1\r\n");
+    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    for (int n = 0; n < 5; n++) {
+        ck_assert_int_eq(fake_kv_find(FAKE_PUT, "b"), -1);
+        fake_kv_ok(n);
+        pump();
+    }
+    /* 65 SETs of a left, one running: b is the 65th request past it */
+    b = fake_kv_find(FAKE_PUT, "b");
+    ck_assert_int_eq(b, 6);
+    ck_assert_int_eq(fake_kv_outstanding(), 2);
+    fake_kv_ok(b);
+    while (fake_kv_outstanding() > 0) {
+        for (int n = 0; n < fake_kv_count(); n++) {
+            if (!fake_kv_op(n)->done)
+                fake_kv_ok(n);
+        }
+        pump();
+    }
+    ck_assert_int_eq(fake_kv_count(), 71);
+    ck_assert_str_eq(fake_kv_op(70)->key, "a");
+    ck_assert_str_eq(fake_kv_op(70)->value, "69");
+    ck_assert_uint_eq(strlen(take()), 71 * 5);
+}
+END_TEST
+
+/* A reload applies to requests started after it: writes that overlap by key go on, and a
+ * write started by connection waits for them. */
+START_TEST(test_ordering_reload)
+{
+    set_ordering("key");
+    pipeline("SET a 1", "SET b 2", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    set_ordering("connection");
+    pipeline("SET c 3", "GET d", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    fake_kv_ok(1);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    fake_kv_ok(0);
+    expect_wire("+OK\r\n+OK\r\n");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_PUT, "c");
+    fake_kv_ok(2);
+    expect_wire("+OK\r\n");
+    assert_op(3, FAKE_GET, "d");
+    fake_kv_missing(3);
+    expect_wire("$-1\r\n");
+}
+END_TEST
+
 /* ---- back-pressure ------------------------------------------------------------------ */
 
 /* With max_pending 4, a pipeline of 20 reads never has more than 4 requests queued or 4
@@ -746,6 +1053,33 @@ START_TEST(test_backlog_bounds_running_reads)
     }
     ck_assert_int_eq(fake_kv_max_outstanding(), 1);
     assert_nothing_held();
+}
+END_TEST
+
+/* A write whose reply is never a stored value reserves little: with reply_backlog 64 KiB
+ * and ordering by key, eight SETs to eight keys are out together, where GETs (above) go one
+ * at a time; SET with GET answers the old value and reserves a value's worth again. */
+START_TEST(test_small_replies_reserve_little)
+{
+    char err[256];
+
+    ck_assert_int_eq(conf_set(&S.cfg, "sidecar.reply_backlog", "64k", err, sizeof(err)), 0);
+    set_ordering("key");
+    pipeline("SET k0 v", "SET k1 v", "SET k2 v", "SET k3 v", "SET k4 v", "SET k5 v", "SET k6 v",
+             "SET k7 v", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_outstanding(), 8);
+    ck_assert(the_client()->reserved_bytes <= 8 * 4096);
+    for (int i = 7; i >= 0; i--)
+        fake_kv_ok(i);
+    expect_wire("+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n");
+    assert_nothing_held();
+
+    fake_kv_reset(S.base);
+    pipeline("SET k0 v GET", "SET k1 v GET", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_outstanding(), 1); /* the first may bring a 1 MiB value */
+    ck_assert_uint_ge(the_client()->reserved_bytes, 1024 * 1024);
 }
 END_TEST
 
@@ -1045,7 +1379,8 @@ int main(void)
     TCase *now = tcase_create("completion at once or from the loop");
     TCase *bp = tcase_create("back-pressure");
     TCase *ps = tcase_create("pub/sub");
-    TCase *all[] = {order, errs, gone, now, bp, ps};
+    TCase *bykey = tcase_create("ordering by key");
+    TCase *all[] = {order, errs, gone, now, bp, ps, bykey};
     SRunner *sr;
     int failed;
 
@@ -1055,6 +1390,14 @@ int main(void)
         suite_add_tcase(s, all[i]);
     }
     tcase_add_test(order, test_reads_overlap);
+    tcase_add_test(bykey, test_key_writes_overlap);
+    tcase_add_test(bykey, test_key_pipeline_per_key_order);
+    tcase_add_test(bykey, test_key_state_runs_alone);
+    tcase_add_test(bykey, test_key_multi_key);
+    tcase_add_test(bykey, test_key_multi_exec);
+    tcase_add_test(bykey, test_key_wide_read);
+    tcase_add_test(bykey, test_key_lookahead);
+    tcase_add_test(bykey, test_ordering_reload);
     tcase_add_test(order, test_write_between_reads);
     tcase_add_test(order, test_writes_in_order);
     tcase_add_test(order, test_local_between_reads);
@@ -1076,6 +1419,7 @@ int main(void)
     tcase_add_test(gone, test_blocks_abandoned);
     tcase_add_test(order, test_multi_exec);
     tcase_add_test(bp, test_backlog_bounds_running_reads);
+    tcase_add_test(bp, test_small_replies_reserve_little);
     tcase_add_test(bp, test_query_buffer_shrinks);
     tcase_add_test(bp, test_long_pipeline_in_slices);
     tcase_add_test(bp, test_mget_window);

@@ -1,7 +1,7 @@
 /*
  * check_pbgrpc: the protobuf-c <-> gRPC glue. Round trips through byte buffers (one
- * slice and several), presence of message fields, maps, packed floats, metadata
- * lookup and status-code names.
+ * slice and several, with malloc or the caller's allocator), presence of message
+ * fields, maps, packed floats, metadata lookup and status-code names.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +131,72 @@ START_TEST(test_multi_slice_and_floats)
 }
 END_TEST
 
+/* An allocator that counts what it hands out and gets back. */
+typedef struct counting {
+    int live, total;
+} counting;
+
+static void *counting_alloc(void *data, size_t size)
+{
+    counting *c = data;
+
+    c->live++;
+    c->total++;
+    return malloc(size);
+}
+
+static void counting_free(void *data, void *p)
+{
+    counting *c = data;
+
+    c->live--;
+    free(p);
+}
+
+START_TEST(test_unpack_with_allocator)
+{
+    Norikv__V1__GetResponse resp = NORIKV__V1__GET_RESPONSE__INIT, *back;
+    Norikv__V1__Version ver = NORIKV__V1__VERSION__INIT;
+    counting n = {0, 0};
+    ProtobufCAllocator a = {counting_alloc, counting_free, &n};
+    grpc_slice parts[2];
+    grpc_byte_buffer *bb;
+    uint8_t buf[64];
+    size_t len;
+
+    grpc_init();
+    resp.value.data = (uint8_t *)"hello world";
+    resp.value.len = 11;
+    ver.term = 3;
+    ver.index = 9;
+    resp.version = &ver;
+    len = protobuf_c_message_pack(&resp.base, buf);
+    /* one slice (decoded in place) and two slices (flattened first): the same message,
+     * every allocation made through the allocator given, and all of it given back */
+    for (int nparts = 1; nparts <= 2; nparts++) {
+        parts[0] = grpc_slice_from_copied_buffer((const char *)buf, nparts == 1 ? len : 5);
+        parts[1] = grpc_slice_from_copied_buffer((const char *)buf + 5, len - 5);
+        bb = grpc_raw_byte_buffer_create(parts, (size_t)nparts);
+        grpc_slice_unref(parts[0]);
+        grpc_slice_unref(parts[1]);
+        n.total = 0;
+        back = (Norikv__V1__GetResponse *)pbgrpc_unpack_with(
+            bb, &norikv__v1__get_response__descriptor, &a);
+        grpc_byte_buffer_destroy(bb); /* the message owns its bytes */
+        ck_assert_ptr_nonnull(back);
+        ck_assert_uint_eq(back->value.len, 11);
+        ck_assert_mem_eq(back->value.data, "hello world", 11);
+        ck_assert_ptr_nonnull(back->version);
+        ck_assert_uint_eq(back->version->term, 3);
+        ck_assert_uint_eq(back->version->index, 9);
+        ck_assert_int_ge(n.total, 2); /* the message and its version at least */
+        protobuf_c_message_free_unpacked(&back->base, &a);
+        ck_assert_int_eq(n.live, 0);
+    }
+    grpc_shutdown_blocking();
+}
+END_TEST
+
 START_TEST(test_metadata_lookup)
 {
     grpc_metadata md[2];
@@ -185,6 +251,7 @@ int main(void)
     tcase_add_test(tc, test_put_request_round_trip);
     tcase_add_test(tc, test_get_response_presence_and_map);
     tcase_add_test(tc, test_multi_slice_and_floats);
+    tcase_add_test(tc, test_unpack_with_allocator);
     tcase_add_test(tc, test_metadata_lookup);
     tcase_add_test(tc, test_status_names);
     suite_add_tcase(s, tc);

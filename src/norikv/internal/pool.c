@@ -158,7 +158,16 @@ bool pool_node_stats_get(const pool *p, int index, pool_node_stats *out)
 
 static bool open_channel(pool *p, pool_node *n)
 {
-    grpc_arg args[5] = {
+    /* Measured on the sidecar and norikv-cli (GET at 50 in flight, CPU per call):
+     * - minimal_stack turns gRPC's optional features off (per-message compression, which
+     *   this client never asks for, among them): 10-15% less CPU per call. It also turns off
+     *   the client-side deadline timer, which a call stuck on a hung node needs:
+     *   enable_deadline_checking puts that back.
+     * - enable_retries=0: gRPC's own retry layer buffers every call for a replay this client
+     *   never asks of it (it retries itself, with idempotency keys): about 12% less.
+     * - http2.bdp_probe=0 paid nothing measurable with small values and would stop the flow
+     *   control window from growing for 1 MiB ones, so it is not set. */
+    grpc_arg args[] = {
         {GRPC_ARG_INTEGER, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, {.integer = 1}},
         {GRPC_ARG_INTEGER,
          GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
@@ -169,10 +178,15 @@ static bool open_channel(pool *p, pool_node *n)
         {GRPC_ARG_INTEGER,
          GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
          {.integer = p->cfg.connect_backoff_max_ms}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MINIMAL_STACK, {.integer = 1}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_DEADLINE_CHECKS, {.integer = 1}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_ENABLE_RETRIES, {.integer = 0}},
         {GRPC_ARG_STRING, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, {.string = p->server_name}},
     };
-    /* the name override only with TLS and a name given */
-    grpc_channel_args chargs = {p->cfg.creds != NULL && p->server_name != NULL ? 5 : 4, args};
+    size_t nargs = sizeof(args) / sizeof(args[0]);
+    /* the name override (the last) only with TLS and a name given */
+    grpc_channel_args chargs = {p->cfg.creds != NULL && p->server_name != NULL ? nargs : nargs - 1,
+                                args};
     grpc_channel_credentials *creds =
         p->cfg.creds != NULL ? p->cfg.creds : grpc_insecure_credentials_create();
     grpc_channel *ch = grpc_channel_create(n->addr, creds, &chargs);

@@ -1,0 +1,247 @@
+/*
+ * order: whether a connection's queued request may start, under [sidecar] ordering. By
+ * connection: reads (and the sidecar's own answers) overlap reads; a write or a state
+ * change waits for all before it, and all after it wait for it. By key: a read waits only
+ * for earlier writes to one of its keys, a write for earlier reads and writes of them;
+ * state changes, and writes without keys or with too many, still run alone. Owns one
+ * scan's key table; never starts or finishes a request and remembers nothing between scans.
+ */
+#include "order.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "xalloc.h"
+
+order_mode order_mode_of(const conf *cf)
+{
+    return strcmp(cf->sidecar.ordering, "key") == 0 ? ORDER_KEY : ORDER_CONNECTION;
+}
+
+/* What a request is to the rule. */
+typedef enum kind {
+    KIND_FREE,      /* never waits and is never waited for, but behind one that runs alone */
+    KIND_READ,      /* reads its keys */
+    KIND_WIDE_READ, /* reads without keys (a vector namespace by name) or with too many */
+    KIND_WRITE,     /* writes its keys */
+    KIND_ALONE      /* waits for all before it; all after it wait for it */
+} kind;
+
+/* The request's keys: its argument indices first, first + step, ... up to last; 0 when it
+ * has none, and ORDER_MAX_KEYS + 1 when it has more than ORDER_MAX_KEYS. */
+static int key_span(const req *r, int *first, int *last, int *step)
+{
+    const struct cmd_def *d = r->cmd;
+    int n;
+
+    *first = 1, *last = 0, *step = 1; /* no key: loops over them do nothing */
+    if (d == NULL || d->first_key <= 0 || d->key_step <= 0 || r->argc <= d->first_key)
+        return 0;
+    *first = d->first_key;
+    *step = d->key_step;
+    *last = d->last_key < 0 ? r->argc + d->last_key : d->last_key;
+    if (*last >= r->argc)
+        *last = r->argc - 1;
+    if (*last < *first)
+        return 0;
+    n = (*last - *first) / *step + 1;
+    return n > ORDER_MAX_KEYS ? ORDER_MAX_KEYS + 1 : n;
+}
+
+static kind kind_of(const req *r, order_mode mode)
+{
+    unsigned flags = r->cmd != NULL ? r->cmd->flags : CMD_LOCAL;
+    int first, last, step, keys;
+
+    if (mode == ORDER_CONNECTION)
+        return (flags & (CMD_WRITE | CMD_STATE)) ? KIND_ALONE : KIND_FREE;
+    if (flags & CMD_STATE)
+        return KIND_ALONE; /* AUTH, SELECT, MULTI, EXEC, WATCH, SUBSCRIBE, CLIENT KILL, ... */
+    if (flags & CMD_LOCAL)
+        return KIND_FREE; /* answered from the sidecar's own state, which only those change */
+    keys = key_span(r, &first, &last, &step);
+    if (flags & CMD_WRITE)
+        return keys >= 1 && keys <= ORDER_MAX_KEYS ? KIND_WRITE : KIND_ALONE;
+    if (flags & CMD_READ)
+        return keys >= 1 && keys <= ORDER_MAX_KEYS ? KIND_READ : KIND_WIDE_READ;
+    return KIND_ALONE; /* nothing says what it touches */
+}
+
+/* ---- the key table ------------------------------------------------------------------ */
+
+static uint64_t key_hash(const resp_arg *k)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+    for (size_t i = 0; i < k->len; i++) {
+        h ^= (unsigned char)k->ptr[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static order_slot *slot_for(order_slot *slots, size_t cap, const resp_arg *k, uint64_t h)
+{
+    size_t i = (size_t)h & (cap - 1);
+
+    while (slots[i].key != NULL) {
+        if (slots[i].hash == h && slots[i].key->len == k->len &&
+            memcmp(slots[i].key->ptr, k->ptr, k->len) == 0)
+            break;
+        i = (i + 1) & (cap - 1);
+    }
+    return &slots[i];
+}
+
+static void grow(order_scan *s)
+{
+    size_t cap = s->cap * 2;
+    order_slot *slots = xcalloc(cap, sizeof(*slots));
+
+    for (size_t i = 0; i < s->cap; i++) {
+        if (s->slots[i].key != NULL)
+            *slot_for(slots, cap, s->slots[i].key, s->slots[i].hash) = s->slots[i];
+    }
+    if (s->slots != s->inline_slots)
+        free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+}
+
+static void add_key(order_scan *s, const resp_arg *k, bool write)
+{
+    uint64_t h = key_hash(k);
+    order_slot *slot;
+
+    if (s->used == 0 && s->slots == s->inline_slots)
+        memset(s->inline_slots, 0, sizeof(s->inline_slots)); /* cleared when first needed */
+    if (2 * (s->used + 1) > s->cap)
+        grow(s);
+    slot = slot_for(s->slots, s->cap, k, h);
+    if (slot->key == NULL) {
+        slot->key = k;
+        slot->hash = h;
+        s->used++;
+    }
+    slot->write |= write;
+}
+
+/* Whether an unfinished request seen touches k: any (writes_only false) or a writer. */
+static bool key_taken(const order_scan *s, const resp_arg *k, bool writes_only)
+{
+    const order_slot *slot;
+
+    if (s->used == 0)
+        return false;
+    slot = slot_for(s->slots, s->cap, k, key_hash(k));
+    return slot->key != NULL && (slot->write || !writes_only);
+}
+
+/* ---- the scan ----------------------------------------------------------------------- */
+
+void order_scan_begin(order_scan *s, order_mode mode)
+{
+    s->mode = mode;
+    s->unfinished = s->barrier = s->write = s->wide_read = false;
+    s->slots = s->inline_slots;
+    s->cap = ORDER_INLINE_SLOTS;
+    s->used = 0;
+}
+
+void order_scan_end(order_scan *s)
+{
+    if (s->slots != s->inline_slots)
+        free(s->slots);
+    s->slots = NULL;
+}
+
+bool order_may_start(const order_scan *s, const req *r)
+{
+    kind k = kind_of(r, s->mode);
+    int first, last, step;
+
+    if (s->barrier)
+        return false;
+    switch (k) {
+    case KIND_FREE:
+        return true;
+    case KIND_ALONE:
+        return !s->unfinished;
+    case KIND_WIDE_READ:
+        return !s->write;
+    case KIND_READ:
+        break;
+    case KIND_WRITE:
+        if (s->wide_read)
+            return false;
+        break;
+    }
+    key_span(r, &first, &last, &step);
+    for (int i = first; i <= last; i += step) {
+        if (key_taken(s, &r->argv[i], k == KIND_READ))
+            return false;
+    }
+    return true;
+}
+
+void order_note(order_scan *s, const req *r)
+{
+    kind k = kind_of(r, s->mode);
+    int first, last, step;
+
+    s->unfinished = true;
+    switch (k) {
+    case KIND_FREE:
+        return;
+    case KIND_ALONE:
+        s->barrier = true;
+        return;
+    case KIND_WIDE_READ:
+        s->wide_read = true;
+        return;
+    case KIND_READ:
+    case KIND_WRITE:
+        break;
+    }
+    if (k == KIND_WRITE)
+        s->write = true;
+    key_span(r, &first, &last, &step);
+    for (int i = first; i <= last; i += step)
+        add_key(s, &r->argv[i], k == KIND_WRITE);
+}
+
+static bool share_a_key(const req *a, const req *b)
+{
+    int af, al, as, bf, bl, bs;
+
+    key_span(a, &af, &al, &as);
+    key_span(b, &bf, &bl, &bs);
+    for (int i = af; i <= al; i += as) {
+        for (int j = bf; j <= bl; j += bs) {
+            if (a->argv[i].len == b->argv[j].len &&
+                memcmp(a->argv[i].ptr, b->argv[j].ptr, a->argv[i].len) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The rule between two requests, without a table: what a scan that noted only `before`
+ * would answer for `after`. */
+bool order_conflict(const req *before, const req *after, order_mode mode)
+{
+    kind b = kind_of(before, mode), a = kind_of(after, mode);
+
+    if (b == KIND_ALONE || a == KIND_ALONE)
+        return true;
+    if (b == KIND_FREE || a == KIND_FREE)
+        return false;
+    if (a == KIND_WIDE_READ)
+        return b == KIND_WRITE;
+    if (b == KIND_WIDE_READ)
+        return a == KIND_WRITE;
+    if (a == KIND_READ && b == KIND_READ)
+        return false;
+    return share_a_key(before, after);
+}
