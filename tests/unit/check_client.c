@@ -1106,6 +1106,31 @@ START_TEST(test_query_buffer_shrinks)
 }
 END_TEST
 
+/* Between requests a client holds no read buffer and no output buffer: reads go into the
+ * one shared by all clients, and a request cut short keeps only its own bytes. */
+START_TEST(test_idle_holds_no_buffers)
+{
+    static const char part1[] = "*2\r\n$4\r\nECHO\r\n$11\r\nhello", part2[] = " world\r\n";
+    client *c = the_client();
+
+    pipeline("PING", NULL);
+    expect_wire("+PONG\r\n");
+    ck_assert_ptr_null(c->qbuf);
+    ck_assert_uint_eq(c->qcap, 0);
+    ck_assert_ptr_null(c->out);
+    write_all(part1, sizeof(part1) - 1);
+    pump();
+    ck_assert_ptr_ne(c->qbuf, S.mem.rbuf);
+    ck_assert_uint_le(c->qcap, sizeof(part1) - 1);
+    ck_assert_uint_eq(c->qcap, c->qlen);
+    write_all(part2, sizeof(part2) - 1);
+    expect_wire("$11\r\nhello world\r\n");
+    ck_assert_ptr_null(c->qbuf);
+    ck_assert_ptr_null(c->out);
+    assert_nothing_held();
+}
+END_TEST
+
 /* A pipeline of 3000 PINGs in one write is parsed in slices, the queue run between them
  * and the loop polled between passes of 1024: every reply arrives, in order. */
 START_TEST(test_long_pipeline_in_slices)
@@ -1421,6 +1446,7 @@ int main(void)
     tcase_add_test(bp, test_backlog_bounds_running_reads);
     tcase_add_test(bp, test_small_replies_reserve_little);
     tcase_add_test(bp, test_query_buffer_shrinks);
+    tcase_add_test(bp, test_idle_holds_no_buffers);
     tcase_add_test(bp, test_long_pipeline_in_slices);
     tcase_add_test(bp, test_mget_window);
     tcase_add_test(bp, test_mget_over_max_reply);
