@@ -14,6 +14,17 @@
 
 #define BLOCK (64 * 1024)
 
+/* Under AddressSanitizer a freed object is poisoned past its free-list link, so that a use
+ * after free of a connection's state is reported as it would be with malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n)   ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 struct slab_block {
     slab_block *prev, *next; /* in the pool's avail list, while in it */
     void *free;              /* objects freed, each holding the next */
@@ -35,6 +46,7 @@ void slab_init(slab_pool *p, size_t size)
 
 static void block_reset(slab_pool *p, slab_block *b)
 {
+    UNPOISON(b, BLOCK);
     b->prev = b->next = NULL;
     b->free = NULL;
     b->bump = FIRST_OBJECT(b);
@@ -103,6 +115,7 @@ void *slab_alloc(slab_pool *p)
     }
     if (b->free != NULL) {
         obj = b->free;
+        UNPOISON(obj, p->size);
         memcpy(&b->free, obj, sizeof(void *));
     } else {
         obj = b->bump;
@@ -125,6 +138,7 @@ void slab_free(slab_pool *p, void *obj)
     b = (slab_block *)((uintptr_t)obj & ~(uintptr_t)(BLOCK - 1));
     assert(b->used > 0 && p->objects > 0);
     memcpy(obj, &b->free, sizeof(void *));
+    POISON((char *)obj + sizeof(void *), p->size - sizeof(void *));
     b->free = obj;
     b->used--;
     p->objects--;
@@ -138,6 +152,7 @@ void slab_free(slab_pool *p, void *obj)
     if (p->spare == NULL) {
         p->spare = b;
     } else {
+        UNPOISON(b, BLOCK);
         munmap(b, BLOCK);
         p->blocks--;
     }
@@ -147,6 +162,7 @@ void slab_trim(slab_pool *p)
 {
     if (p->spare == NULL)
         return;
+    UNPOISON(p->spare, BLOCK);
     munmap(p->spare, BLOCK);
     p->spare = NULL;
     p->blocks--;
