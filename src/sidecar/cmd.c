@@ -868,7 +868,7 @@ static const cmd_def table[] = {
      .since = "1.0.0",
      .complexity = "O(N) where N is the number of keys",
      .summary = "Returns the values of keys, read concurrently from their shards, 16 at a "
-                "time. A reply over max_reply is an error.",
+                "time; a key named twice is read once. A reply over max_reply is an error.",
      .args = a_keys},
     {.name = "MSET",
      .arity = -3,

@@ -139,10 +139,15 @@ typedef struct fanout {
     int next;              /* the next part to start */
     int running;           /* parts started and not finished */
     bool starting;         /* inside fanout_go's loop */
-    int written;           /* MGET: parts whose value is in the reply already */
+    int written;           /* MGET: reply positions whose value is in the reply already */
     bool failed, too_big;
     kv_result first_error; /* its message lives in error_text */
     char error_text[512];
+    /* MGET of a key named more than once: one part per distinct key, and reply position k
+     * answers part slot[k]; last[j] is the last position part j answers (its value is
+     * kept until then). NULL when every key is distinct: position k is part k. */
+    int *slot, *last;
+    int npos;
 } fanout;
 
 /* Starts parts while the window has room, unless the request already failed; finishes
@@ -165,10 +170,12 @@ static void fanout_go(req *r)
 }
 
 /* Sets r up for the parts at the argument indices keys[0 .. n-1], each pointing back to
- * r, and starts the first window; the fanout is r's scratch. */
-static void fanout_start(req *r, const int *keys, int n, part_start *start, fanout_finish *finish)
+ * r, with room for npos reply positions (0: none but the parts); the fanout is r's scratch,
+ * freed with it. */
+static fanout *fanout_new(req *r, const int *keys, int n, int npos, part_start *start,
+                          fanout_finish *finish)
 {
-    fanout *f = xcalloc(1, sizeof(*f));
+    fanout *f = xcalloc(1, sizeof(*f) + 2 * (size_t)npos * sizeof(int));
 
     r->parts = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*r->parts));
     r->nparts = n;
@@ -179,6 +186,18 @@ static void fanout_start(req *r, const int *keys, int n, part_start *start, fano
         r->parts[k].r = r;
         r->parts[k].i = keys[k];
     }
+    if (npos > 0) {
+        f->slot = (int *)(f + 1);
+        f->last = f->slot + npos;
+        f->npos = npos;
+    }
+    return f;
+}
+
+/* fanout_new, then the first window starts. */
+static void fanout_start(req *r, const int *keys, int n, part_start *start, fanout_finish *finish)
+{
+    fanout_new(r, keys, n, 0, start, finish);
     fanout_go(r);
 }
 
@@ -290,15 +309,22 @@ static void mget_write_ready(req *r)
 {
     fanout *f = r->scratch;
     struct evbuffer *b = reply(r);
+    int npos = f->slot != NULL ? f->npos : r->nparts;
 
-    while (!f->failed && f->written < f->next && r->parts[f->written].op == NULL) {
-        req_part *p = &r->parts[f->written++];
+    while (!f->failed && f->written < npos) {
+        int j = f->slot != NULL ? f->slot[f->written] : f->written;
+        req_part *p = &r->parts[j];
+        if (j >= f->next || p->op != NULL)
+            break; /* not started, or not back yet */
         if (p->found)
             resp_add_bulk(b, p->value, p->len);
         else
             resp_add_null(b, r->c->proto);
-        free(p->value);
-        p->value = NULL;
+        if (f->slot == NULL || f->last[j] == f->written) {
+            free(p->value);
+            p->value = NULL;
+        }
+        f->written++;
         if (evbuffer_get_length(b) > (size_t)r->c->s->cfg.sidecar.max_reply) {
             f->too_big = true;
             f->failed = true;
@@ -320,7 +346,7 @@ static void on_mget(const kv_result *res, void *arg)
     } else if (res->found) {
         st->keyspace_hits++;
         p->found = true;
-        if (!exists && p == &r->parts[f->written] && !f->failed) {
+        if (!exists && f->slot == NULL && p == &r->parts[f->written] && !f->failed) {
             /* the next in order: into the reply at once, without a copy of its own */
             resp_add_bulk(reply(r), res->value, res->value_len);
             f->written++;
@@ -361,12 +387,51 @@ static void start_get(req *r, req_part *p)
     p->op = kv_get(r->c->s->kv, &a, on_mget, p);
 }
 
+/* The reply position of each key of an MGET that names one more than once: slot[k] is the
+ * part (an index into distinct, the first occurrences in argument order) of position k,
+ * last[j] the last position of part j. */
+static void mget_map_repeats(const req *r, const int *distinct, int m, fanout *f)
+{
+    int n = f->npos;
+    key_ref *refs = xcalloc((size_t)n, sizeof(*refs));
+
+    for (int k = 0; k < n; k++)
+        refs[k] = (key_ref){r->argv[1 + k].ptr, r->argv[1 + k].len, 1 + k};
+    qsort(refs, (size_t)n, sizeof(*refs), key_ref_cmp); /* by key, then argument */
+    for (int k = 0, j = 0; k < n; k++) {
+        if (k == 0 || refs[k].len != refs[k - 1].len ||
+            memcmp(refs[k].ptr, refs[k - 1].ptr, refs[k].len) != 0) {
+            /* a run's first is its first occurrence: find its part */
+            int lo = 0, hi = m - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) / 2;
+                if (distinct[mid] < refs[k].i)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            j = lo;
+        }
+        f->slot[refs[k].i - 1] = j;
+        if (refs[k].i - 1 > f->last[j])
+            f->last[j] = refs[k].i - 1;
+    }
+    free(refs);
+}
+
+/* MGET: a key named more than once is read once, and answered at each of its positions. */
 void cmd_mget(req *r)
 {
-    int *keys = key_slots(r), n = every_key(r, 1, 1, keys);
+    int *keys = key_slots(r), n = r->argc - 1, m = distinct_keys(r, 1, 1, false, keys);
 
     resp_add_array(reply(r), n);
-    fanout_start(r, keys, n, start_get, reads_finish);
+    if (m == n) {
+        fanout_start(r, keys, n, start_get, reads_finish);
+    } else {
+        fanout *f = fanout_new(r, keys, m, n, start_get, reads_finish);
+        mget_map_repeats(r, keys, m, f);
+        fanout_go(r);
+    }
     free(keys);
 }
 

@@ -1185,6 +1185,34 @@ START_TEST(test_mget_window)
 }
 END_TEST
 
+/* A key named more than once in one MGET is read once and answered at each of its
+ * places, in order, whichever read comes back first; a missing one is nil each time. */
+START_TEST(test_mget_repeated_keys_share_a_call)
+{
+    pipeline("MGET a b a c b a", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(0, FAKE_GET, "a");
+    assert_op(1, FAKE_GET, "b");
+    assert_op(2, FAKE_GET, "c");
+    fake_kv_found(1, "B");
+    fake_kv_missing(2);
+    expect_wire("");
+    fake_kv_found(0, "A");
+    expect_wire("*6\r\n$1\r\nA\r\n$1\r\nB\r\n$1\r\nA\r\n$-1\r\n$1\r\nB\r\n$1\r\nA\r\n");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_nothing_held();
+
+    fake_kv_reset(S.base); /* the first answered first: written at once, kept for later */
+    pipeline("MGET x x", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    fake_kv_found(0, "X");
+    expect_wire("*2\r\n$1\r\nX\r\n$1\r\nX\r\n");
+    assert_nothing_held();
+}
+END_TEST
+
 /* An MGET whose values pass max_reply gets an error, and starts no more keys. */
 START_TEST(test_mget_over_max_reply)
 {
@@ -1449,6 +1477,7 @@ int main(void)
     tcase_add_test(bp, test_idle_holds_no_buffers);
     tcase_add_test(bp, test_long_pipeline_in_slices);
     tcase_add_test(bp, test_mget_window);
+    tcase_add_test(bp, test_mget_repeated_keys_share_a_call);
     tcase_add_test(bp, test_mget_over_max_reply);
     tcase_add_test(order, test_repeated_keys);
     tcase_add_test(errs, test_client_kill_self_ends_pipeline);
