@@ -9,6 +9,7 @@
 
 const path = require("path");
 const assert = require("assert");
+const { withTimeout, run } = require("./runner.js");
 
 const sock = process.argv[2];
 if (!sock) {
@@ -46,16 +47,6 @@ async function ready(r) {
   await withTimeout(r.connect(), 10000, "connect and ready check");
   assert.strictEqual(r.status, "ready", "status after connect");
   return r;
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 const tests = [];
@@ -233,31 +224,6 @@ test("20 connections in parallel, no cross-talk", async () => {
 
 // ---- the runner ----
 
-async function main() {
-  let passed = 0;
-  let failed = 0;
-  const watchdog = setTimeout(() => {
-    console.log("FAIL the whole run: not done within 90 s");
-    console.log(`${passed} passed, ${failed + 1} failed`);
-    process.exit(1);
-  }, 90000);
-  console.log(`ioredis ${version} against ${sock}`);
-  for (const t of tests) {
-    const t0 = Date.now();
-    try {
-      await withTimeout(t.fn(), 30000, "the test");
-      passed++;
-      console.log(`PASS ${t.name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failed++;
-      const why = String(e && e.message ? e.message : e).replace(/\s*\n\s*/g, " ");
-      console.log(`FAIL ${t.name}: ${why}`);
-    }
-    while (clients.length) clients.pop().disconnect();
-  }
-  clearTimeout(watchdog);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
-}
-
-main();
+run(`ioredis ${version} against ${sock}`, tests, () => {
+  while (clients.length) clients.pop().disconnect();
+});

@@ -10,6 +10,7 @@
 const path = require("path");
 const net = require("net");
 const assert = require("assert");
+const { withTimeout, run } = require("./runner.js");
 
 const [sock, ctl, nodes] = process.argv.slice(2);
 if (!sock || !ctl || !nodes) {
@@ -34,16 +35,6 @@ async function client(resp) {
   clients.push(c);
   await withTimeout(c.connect(), 10000, "connect");
   return c;
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 // One line to the devnode's control socket; resolves with the text after "OK".
@@ -152,38 +143,13 @@ test("subscribe to norikv:topology: a move arrives within 2 s", async () => {
 
 // ---- the runner ----
 
-async function main() {
-  let passed = 0;
-  let failed = 0;
-  const watchdog = setTimeout(() => {
-    console.log("FAIL the whole run: not done within 90 s");
-    console.log(`${passed} passed, ${failed + 1} failed`);
-    process.exit(1);
-  }, 90000);
-  console.log(`node-redis ${version} against ${sock}`);
-  for (const t of tests) {
-    const t0 = Date.now();
+run(`node-redis ${version} against ${sock}`, tests, () => {
+  while (clients.length) {
+    const c = clients.pop();
     try {
-      await withTimeout(t.fn(), 30000, "the test");
-      passed++;
-      console.log(`PASS ${t.name} (${Date.now() - t0} ms)`);
+      c.destroy();
     } catch (e) {
-      failed++;
-      const why = String(e && e.message ? e.message : e).replace(/\s*\n\s*/g, " ");
-      console.log(`FAIL ${t.name}: ${why}`);
-    }
-    while (clients.length) {
-      const c = clients.pop();
-      try {
-        c.destroy();
-      } catch (e) {
-        // already closed
-      }
+      // already closed
     }
   }
-  clearTimeout(watchdog);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
-}
-
-main();
+});
