@@ -318,6 +318,8 @@ static void req_free(req *r)
     c->queued_bytes -= r->arg_bytes;
     if (r->state == REQ_RUNNING)
         c->reserved_bytes -= r->reserve;
+    if (r->counted)
+        order_running_remove(&c->running, r);
     c->done_bytes -= r->done_len;
     /* an operation still out finishes without telling us */
     kv_op_detach(r->op);
@@ -346,6 +348,13 @@ void client_drop_after(req *r)
         c->nreqs--;
     }
     c->tail = r;
+    c->first_queued = NULL;
+    for (req *q = c->head; q != NULL; q = q->next) {
+        if (q->state == REQ_QUEUED) {
+            c->first_queued = q;
+            break;
+        }
+    }
     c->close_after = true;
     c->qlen = 0; /* and nothing more is read */
 }
@@ -373,6 +382,8 @@ static void enqueue(client *c, resp_arg *argv, int argc)
     r->argc = argc;
     r->cmd = cmd_find(argv, argc, &r->cmd_index);
     append(c, r);
+    if (c->first_queued == NULL)
+        c->first_queued = r;
 }
 
 /* A finished request that carries only an error: used for protocol errors. */
@@ -451,6 +462,10 @@ static void start(req *r)
         r->cmd->proc(r);
     }
     r->in_proc = false;
+    if (r->state == REQ_RUNNING) {
+        order_running_add(&c->running, r); /* until req_done */
+        r->counted = true;
+    }
 }
 
 /* The kind of an error reply (its first word), for INFO errorstats. */
@@ -470,6 +485,10 @@ void req_done(req *r)
 
     assert(r->state == REQ_RUNNING);
     r->state = REQ_DONE;
+    if (r->counted) {
+        order_running_remove(&c->running, r);
+        r->counted = false;
+    }
     c->reserved_bytes -= r->reserve;
     r->reserve = 0;
     if (r->reply != NULL && evbuffer_get_length(r->reply) > (size_t)c->s->cfg.sidecar.max_reply) {
@@ -568,35 +587,42 @@ static void advance(client *c)
             req_free(r);
             moved = true;
         }
-        /* Start what may start. */
+        /* Start what may start: the queued requests, from the first; the running ones
+         * are counted in c->running (order.h). */
         int waiting = 0;
-        order_scan_begin(&scan, order_mode_of(&c->s->cfg));
-        for (req *r = c->head; r != NULL && !order_barrier(&scan); r = r->next) {
-            if (r->state == REQ_DONE)
+        req *r, *first = NULL; /* the first left queued */
+        order_scan_begin(&scan, order_mode_of(&c->s->cfg), &c->running);
+        for (r = c->first_queued; r != NULL && !order_barrier(&scan); r = r->next) {
+            if (r->state != REQ_QUEUED)
                 continue;
-            if (r->state == REQ_QUEUED && !order_may_start(&scan, r)) {
+            if (!order_may_start(&scan, r)) {
                 /* by connection nothing after it starts; by key what does not wait for
                  * it may, up to ORDER_LOOKAHEAD of those that wait */
                 if (scan.mode == ORDER_CONNECTION || ++waiting > ORDER_LOOKAHEAD)
                     break;
                 order_note(&scan, r);
+                if (first == NULL)
+                    first = r;
                 continue;
             }
-            if (r->state == REQ_QUEUED) {
-                if (!may_start(c)) {
-                    c->start_blocked = true; /* until a write makes room (after_write) */
-                    break;
-                }
-                start(r);
-                if (r->state == REQ_DONE && r == c->head) {
-                    again = true; /* its reply may leave now: look again from the head */
-                    break;
-                }
-                if (r->state == REQ_DONE)
-                    continue; /* its reply waits for those before it */
+            if (!may_start(c)) {
+                c->start_blocked = true; /* until a write makes room (after_write) */
+                break;
             }
-            order_note(&scan, r);
+            start(r);
+            if (r->state == REQ_DONE && r == c->head) {
+                again = true; /* its reply may leave now: look again from the head */
+                r = r->next;
+                break;
+            }
         }
+        /* the first queued: the first the scan left, else the first where it stopped */
+        if (first == NULL) {
+            while (r != NULL && r->state != REQ_QUEUED)
+                r = r->next;
+            first = r;
+        }
+        c->first_queued = first;
         order_scan_end(&scan);
         check_queue(c);
     } while (again);
@@ -832,6 +858,7 @@ void client_free(client *c)
         c->head = r->next;
         req_free(r);
     }
+    order_running_free(&c->running);
     tx_reset(c);
     pubsub_client_reset(c);
     if (c->in_flush)

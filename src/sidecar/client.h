@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 
 #include "kv.h"
+#include "order.h"
 #include "resp.h"
 #include "sidecar.h"
 #include "tx.h"
@@ -36,7 +37,9 @@ struct client {
     size_t qlen, qcap;
     req *head, *tail;
     int nreqs;
-    struct evbuffer *out; /* lent while there is output (client.c), else NULL */
+    req *first_queued;     /* no request before it is queued (NULL: none is) */
+    order_running running; /* its running requests, for the ordering rule (order.h) */
+    struct evbuffer *out;  /* lent while there is output (client.c), else NULL */
     int proto;
     bool authenticated;
     char *name;
@@ -98,6 +101,7 @@ struct req {
     bool rejected;    /* refused before running (arity, auth, ...): counted apart */
     bool in_proc;     /* its handler is running: a req_done() now is seen by start()'s caller */
     bool by_key;      /* started under ordering = key (order.h) */
+    bool counted;     /* running past its start: counted in the client's order_running */
     size_t arg_bytes; /* its arguments, counted in the client's queued_bytes */
     size_t reserve;   /* while running: the largest reply it may bring (reserved_bytes) */
     size_t done_len;  /* once done and until sent: its reply's size (done_bytes) */

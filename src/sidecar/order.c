@@ -3,14 +3,22 @@
  * connection: reads (and the sidecar's own answers) overlap reads; a write or a state
  * change waits for all before it, and all after it wait for it. By key: a read waits only
  * for earlier writes to one of its keys, a write for earlier reads and writes of them;
- * state changes, and writes without keys or with too many, still run alone. Owns one
- * scan's key table; never starts or finishes a request and remembers nothing between scans.
+ * state changes, and writes without keys or with too many, still run alone.
+ *
+ * A queued request waits for the unfinished requests before it. Those are running or still
+ * queued: the running ones are counted in the connection's order_running as they start and
+ * finish (a running request after a queued one never conflicts with it: it started past
+ * it), and a scan notes the queued ones it leaves waiting. So a completion costs the queued
+ * requests, not the whole queue: a pipeline of a thousand writes to distinct keys does not
+ * walk a thousand running requests for each reply.
  */
 #include "order.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "xalloc.h"
 
@@ -78,7 +86,7 @@ static uint64_t key_hash(const resp_arg *k)
         h ^= (unsigned char)k->ptr[i];
         h *= 0x100000001b3ULL;
     }
-    return h;
+    return h != 0 ? h : 1; /* 0 marks an empty order_count */
 }
 
 static order_slot *slot_for(order_slot *slots, size_t cap, const resp_arg *k, uint64_t h)
@@ -138,11 +146,145 @@ static bool key_taken(const order_scan *s, const resp_arg *k, bool writes_only)
     return slot->key != NULL && (slot->write || !writes_only);
 }
 
+/* ---- the running requests ----------------------------------------------------------- */
+
+#define RUNNING_INITIAL_SLOTS 64
+
+static order_count *count_for(const order_running *run, uint64_t h)
+{
+    size_t i = (size_t)h & (run->cap - 1);
+
+    while (run->slots[i].hash != 0 && run->slots[i].hash != h)
+        i = (i + 1) & (run->cap - 1);
+    return &run->slots[i];
+}
+
+static void running_grow(order_running *run)
+{
+    order_count *old = run->slots;
+    size_t old_cap = run->cap;
+
+    run->cap = old_cap ? old_cap * 2 : RUNNING_INITIAL_SLOTS;
+    run->slots = xcalloc(run->cap, sizeof(*run->slots));
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i].hash != 0)
+            *count_for(run, old[i].hash) = old[i];
+    }
+    free(old);
+}
+
+static void count_key(order_running *run, const resp_arg *k, bool write)
+{
+    order_count *slot;
+    uint64_t h = key_hash(k);
+
+    if (2 * (run->used + 1) > run->cap)
+        running_grow(run);
+    slot = count_for(run, h);
+    if (slot->hash == 0) {
+        slot->hash = h;
+        run->used++;
+    }
+    if (write)
+        slot->writes++;
+    else
+        slot->reads++;
+}
+
+/* Linear probing's deletion: the entries after the hole that it would cut off from their
+ * home slot move back into it. */
+static void uncount_key(order_running *run, const resp_arg *k, bool write)
+{
+    order_count *slot = count_for(run, key_hash(k));
+    size_t hole, i, home, mask = run->cap - 1;
+
+    assert(slot->hash != 0 && (write ? slot->writes : slot->reads) > 0);
+    if (write)
+        slot->writes--;
+    else
+        slot->reads--;
+    if (slot->reads > 0 || slot->writes > 0)
+        return;
+    hole = (size_t)(slot - run->slots);
+    run->slots[hole].hash = 0;
+    run->used--;
+    for (i = (hole + 1) & mask; run->slots[i].hash != 0; i = (i + 1) & mask) {
+        home = (size_t)run->slots[i].hash & mask;
+        /* stays unless its home lies cyclically in (hole, i] */
+        if (hole <= i ? (home > hole && home <= i) : (home > hole || home <= i))
+            continue;
+        run->slots[hole] = run->slots[i];
+        memset(&run->slots[i], 0, sizeof(run->slots[i]));
+        hole = i;
+    }
+}
+
+static void running_change(order_running *run, const req *r, int by)
+{
+    kind k = kind_of(r, ORDER_KEY);
+    int first, last, step;
+
+    run->all += (uint32_t)by;
+    if (kind_of(r, ORDER_CONNECTION) == KIND_ALONE)
+        run->alone[ORDER_CONNECTION] += (uint32_t)by;
+    switch (k) {
+    case KIND_FREE:
+        return;
+    case KIND_ALONE:
+        run->alone[ORDER_KEY] += (uint32_t)by;
+        return;
+    case KIND_WIDE_READ:
+        run->wide_reads += (uint32_t)by;
+        return;
+    case KIND_READ:
+    case KIND_WRITE:
+        break;
+    }
+    if (k == KIND_WRITE)
+        run->writes += (uint32_t)by;
+    key_span(r, &first, &last, &step);
+    for (int i = first; i <= last; i += step) {
+        if (by > 0)
+            count_key(run, &r->argv[i], k == KIND_WRITE);
+        else
+            uncount_key(run, &r->argv[i], k == KIND_WRITE);
+    }
+}
+
+void order_running_add(order_running *run, const req *r)
+{
+    running_change(run, r, 1);
+}
+
+void order_running_remove(order_running *run, const req *r)
+{
+    assert(run->all > 0);
+    running_change(run, r, -1);
+}
+
+void order_running_free(order_running *run)
+{
+    free(run->slots);
+    memset(run, 0, sizeof(*run));
+}
+
+/* Whether a running request touches the key: any (writes_only false) or a writer. */
+static bool key_running(const order_running *run, const resp_arg *k, bool writes_only)
+{
+    const order_count *slot;
+
+    if (run->used == 0)
+        return false;
+    slot = count_for(run, key_hash(k));
+    return slot->hash != 0 && (slot->writes > 0 || (!writes_only && slot->reads > 0));
+}
+
 /* ---- the scan ----------------------------------------------------------------------- */
 
-void order_scan_begin(order_scan *s, order_mode mode)
+void order_scan_begin(order_scan *s, order_mode mode, const order_running *run)
 {
     s->mode = mode;
+    s->run = run;
     s->unfinished = s->barrier = s->write = s->wide_read = false;
     s->slots = s->inline_slots;
     s->cap = ORDER_INLINE_SLOTS;
@@ -158,28 +300,30 @@ void order_scan_end(order_scan *s)
 
 bool order_may_start(const order_scan *s, const req *r)
 {
+    const order_running *run = s->run;
     kind k = kind_of(r, s->mode);
     int first, last, step;
 
-    if (s->barrier)
+    if (order_barrier(s))
         return false;
     switch (k) {
     case KIND_FREE:
         return true;
     case KIND_ALONE:
-        return !s->unfinished;
+        return !s->unfinished && run->all == 0;
     case KIND_WIDE_READ:
-        return !s->write;
+        return !s->write && run->writes == 0;
     case KIND_READ:
         break;
     case KIND_WRITE:
-        if (s->wide_read)
+        if (s->wide_read || run->wide_reads > 0)
             return false;
         break;
     }
     key_span(r, &first, &last, &step);
     for (int i = first; i <= last; i += step) {
-        if (key_taken(s, &r->argv[i], k == KIND_READ))
+        if (key_taken(s, &r->argv[i], k == KIND_READ) ||
+            key_running(run, &r->argv[i], k == KIND_READ))
             return false;
     }
     return true;

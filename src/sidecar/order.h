@@ -1,8 +1,9 @@
 /*
  * order: the ordering rule of one connection's requests ([sidecar] ordering). Given the
  * requests before it that have not finished, says whether a queued request may start.
- * Owns only the table of one scan of the queue; never starts, finishes or frees a request
- * (client.c does) and keeps no state between scans.
+ * Keeps a connection's running requests in an order_running as they start and finish
+ * (client.c tells it), so a scan of the queue looks only at the requests still queued;
+ * never starts, finishes or frees a request itself.
  */
 #ifndef NORIKV_ORDER_H
 #define NORIKV_ORDER_H
@@ -11,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client.h"
 #include "conf.h"
+#include "resp.h"
+
+typedef struct req req; /* client.h */
 
 typedef enum order_mode {
     ORDER_CONNECTION, /* reads overlap reads; a write or a state change runs alone */
@@ -35,30 +38,57 @@ typedef struct order_slot {
 
 #define ORDER_INLINE_SLOTS 128
 
+/* Running requests of one key: by its 64-bit hash alone, so two keys that collide only
+ * make the later request wait longer than it must, never less. */
+typedef struct order_count {
+    uint64_t hash; /* 0: empty */
+    uint32_t reads, writes;
+} order_count;
+
 /*
- * One pass over a connection's queue, from its head: order_note() every request that has
- * not finished (running, or left waiting), and ask order_may_start() of each queued one
- * before starting it. Requests after one that runs alone never start: order_barrier().
+ * A connection's running requests, counted under both modes (a reload may change the mode
+ * while they run): order_running_add() when a request starts and goes on running,
+ * order_running_remove() when it finishes, with the same request (its command and keys
+ * unchanged in between).
+ */
+typedef struct order_running {
+    uint32_t all;        /* running requests */
+    uint32_t alone[2];   /* ... of them that run alone, by order_mode */
+    uint32_t writes;     /* by key: running writes (a wide read waits for them) */
+    uint32_t wide_reads; /* by key: running reads of keys not listed (a write waits for them) */
+    order_count *slots;  /* by key: the running reads and writes of each key, open addressing */
+    size_t cap, used;
+} order_running;
+
+void order_running_add(order_running *run, const req *r);
+void order_running_remove(order_running *run, const req *r);
+void order_running_free(order_running *run);
+
+/*
+ * One pass over a connection's queued requests, in order: order_note() every one left
+ * waiting, and ask order_may_start() of each before starting it (one that starts is then
+ * in run). Nothing after a request that runs alone starts: order_barrier().
  */
 typedef struct order_scan {
     order_mode mode;
-    bool unfinished;   /* some request seen has not finished */
+    const order_running *run;
+    bool unfinished;   /* some request noted has not finished */
     bool barrier;      /* one of them runs alone: nothing after it may start */
     bool write;        /* by key: one of them writes */
     bool wide_read;    /* by key: one of them reads without keys, or too many to list */
-    order_slot *slots; /* by key: the keys of those seen, open addressing */
+    order_slot *slots; /* by key: the keys of those noted, open addressing */
     size_t cap, used;
     order_slot inline_slots[ORDER_INLINE_SLOTS];
 } order_scan;
 
-void order_scan_begin(order_scan *s, order_mode mode);
+void order_scan_begin(order_scan *s, order_mode mode, const order_running *run);
 void order_scan_end(order_scan *s);
 bool order_may_start(const order_scan *s, const req *r);
 void order_note(order_scan *s, const req *r);
 
 static inline bool order_barrier(const order_scan *s)
 {
-    return s->barrier;
+    return s->barrier || s->run->alone[s->mode] > 0;
 }
 
 /* Whether `after` must wait for `before`, an earlier request of the same connection that

@@ -746,6 +746,78 @@ START_TEST(test_key_pipeline_per_key_order)
 }
 END_TEST
 
+/* The same against many keys, completed in a random order each round: the running
+ * requests' table grows, and keys leave it out of order, without losing one (a GET would
+ * overtake its SET) or keeping one (a request would wait forever); it is empty at the end,
+ * and what it held was right. */
+START_TEST(test_key_many_keys_random_completions)
+{
+    enum { N = 900, KEYS = 300 };
+    static char buf[N * 48], want[N * 24], store[KEYS][16];
+    size_t len = 0, wlen = 0;
+    int rounds = 0;
+    unsigned seed = 12345;
+
+    set_ordering("key");
+    memset(store, 0, sizeof(store));
+    for (int i = 0; i < N; i++) {
+        int k = (int)((unsigned)i * 7919u % KEYS);
+        if (i % 8 == 7) {
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                    "*2\r\n$3\r\nGET\r\n$4\r\nk%03d\r\n", k);
+            wlen += (size_t)(store[k][0] != '\0'
+                                 ? snprintf(want + wlen, sizeof(want) - wlen, "$%zu\r\n%s\r\n",
+                                            strlen(store[k]), store[k])
+                                 : snprintf(want + wlen, sizeof(want) - wlen, "$-1\r\n"));
+        } else {
+            snprintf(store[k], sizeof(store[k]), "v%d", i);
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                    "*3\r\n$3\r\nSET\r\n$4\r\nk%03d\r\n$%zu\r\n%s\r\n", k,
+                                    strlen(store[k]), store[k]);
+            wlen += (size_t)snprintf(want + wlen, sizeof(want) - wlen, "+OK\r\n");
+        }
+    }
+    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
+
+    memset(store, 0, sizeof(store));
+    pump();
+    while (fake_kv_outstanding() > 0) {
+        ck_assert_int_lt(rounds++, 4 * N);
+        for (int n = 0; n < fake_kv_count(); n++) {
+            fake_op *op = fake_kv_op(n);
+            int k = atoi(op->key + 1);
+            if (op->done || rand_r(&seed) % 3 != 0)
+                continue; /* about a third finish each round, in no order */
+            if (op->kind == FAKE_PUT) {
+                snprintf(store[k], sizeof(store[k]), "%s", op->value);
+                fake_kv_ok(n);
+            } else if (store[k][0] != '\0') {
+                fake_kv_found(n, store[k]);
+            } else {
+                fake_kv_missing(n);
+            }
+        }
+        pump();
+    }
+    ck_assert_int_eq(fake_kv_count(), N);
+    want[wlen] = '\0';
+    {
+        const char *wire = take();
+        size_t at = 0;
+        while (wire[at] != '\0' && wire[at] == want[at])
+            at++;
+        ck_assert_msg(wire[at] == want[at],
+                      "the replies differ at byte %zu of %zu: got \"%.40s\", "
+                      "want \"%.40s\"",
+                      at, wlen, wire + at, want + at);
+    }
+    ck_assert_int_eq(fake_kv_count(), N);
+    /* (each running GET reserves a whole value of reply_backlog, so fewer run at once) */
+    ck_assert_int_ge(fake_kv_max_outstanding(), 64);
+    ck_assert_int_eq(the_client()->nreqs, 0);
+}
+END_TEST
+
 /* By key, a change of connection state still runs alone: after every write before it,
  * before every one after it. */
 START_TEST(test_key_state_runs_alone)
@@ -1445,6 +1517,7 @@ int main(void)
     tcase_add_test(order, test_reads_overlap);
     tcase_add_test(bykey, test_key_writes_overlap);
     tcase_add_test(bykey, test_key_pipeline_per_key_order);
+    tcase_add_test(bykey, test_key_many_keys_random_completions);
     tcase_add_test(bykey, test_key_state_runs_alone);
     tcase_add_test(bykey, test_key_multi_key);
     tcase_add_test(bykey, test_key_multi_exec);
