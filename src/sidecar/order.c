@@ -242,6 +242,14 @@ static void running_change(order_running *run, const req *r, int by)
     }
     if (k == KIND_WRITE)
         run->writes += (uint32_t)by;
+    if (!r->by_key) {
+        /* started by connection: no key is looked at on that path */
+        if (k == KIND_WRITE)
+            run->unkeyed_writes += (uint32_t)by;
+        else
+            run->unkeyed_reads += (uint32_t)by;
+        return;
+    }
     key_span(r, &first, &last, &step);
     for (int i = first; i <= last; i += step) {
         if (by > 0)
@@ -314,9 +322,12 @@ bool order_may_start(const order_scan *s, const req *r)
     case KIND_WIDE_READ:
         return !s->write && run->writes == 0;
     case KIND_READ:
+        if (run->unkeyed_writes > 0)
+            return false;
         break;
     case KIND_WRITE:
-        if (s->wide_read || run->wide_reads > 0)
+        if (s->wide_read || run->wide_reads > 0 || run->unkeyed_reads > 0 ||
+            run->unkeyed_writes > 0)
             return false;
         break;
     }

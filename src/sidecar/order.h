@@ -48,15 +48,17 @@ typedef struct order_count {
 /*
  * A connection's running requests, counted under both modes (a reload may change the mode
  * while they run): order_running_add() when a request starts and goes on running,
- * order_running_remove() when it finishes, with the same request (its command and keys
- * unchanged in between).
+ * order_running_remove() when it finishes, with the same request (its command, keys and
+ * by_key unchanged in between). Keys are counted only for requests started by key; by
+ * key, those started by connection are waited for as if they touched every key.
  */
 typedef struct order_running {
     uint32_t all;        /* running requests */
     uint32_t alone[2];   /* ... of them that run alone, by order_mode */
     uint32_t writes;     /* by key: running writes (a wide read waits for them) */
     uint32_t wide_reads; /* by key: running reads of keys not listed (a write waits for them) */
-    order_count *slots;  /* by key: the running reads and writes of each key, open addressing */
+    uint32_t unkeyed_reads, unkeyed_writes; /* reads and writes of keys not counted */
+    order_count *slots; /* by key: the running reads and writes of each key, open addressing */
     size_t cap, used;
 } order_running;
 

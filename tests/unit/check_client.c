@@ -987,6 +987,33 @@ END_TEST
 
 /* A reload applies to requests started after it: writes that overlap by key go on, and a
  * write started by connection waits for them. */
+/* Reads started by connection still run when the ordering becomes by key: a write of
+ * theirs waits for them, a read of another key does not. */
+START_TEST(test_ordering_reload_to_key)
+{
+    pipeline("GET a", "GET b", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    set_ordering("key");
+    pipeline("SET a 1", "GET c", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_GET, "c");
+    fake_kv_missing(1);
+    fake_kv_missing(2);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 3); /* SET a still waits for GET a */
+    fake_kv_missing(0);
+    expect_wire("$-1\r\n$-1\r\n");
+    ck_assert_int_eq(fake_kv_count(), 4);
+    assert_op(3, FAKE_PUT, "a");
+    fake_kv_ok(3);
+    expect_wire("+OK\r\n$-1\r\n");
+    ck_assert_int_eq(the_client()->running.all, 0);
+    ck_assert_int_eq(the_client()->running.unkeyed_reads, 0);
+}
+END_TEST
+
 START_TEST(test_ordering_reload)
 {
     set_ordering("key");
@@ -1524,6 +1551,7 @@ int main(void)
     tcase_add_test(bykey, test_key_wide_read);
     tcase_add_test(bykey, test_key_lookahead);
     tcase_add_test(bykey, test_ordering_reload);
+    tcase_add_test(bykey, test_ordering_reload_to_key);
     tcase_add_test(order, test_write_between_reads);
     tcase_add_test(order, test_writes_in_order);
     tcase_add_test(order, test_local_between_reads);
