@@ -6,6 +6,8 @@
 #   - norikv-cli bench straight to the devnode at the same concurrency (GET: mix 1:0,
 #     SET: mix 0:1), the direct-client baseline (and SET at 16, the pipelined runs' peer);
 #   - redis-benchmark PING_MBULK against the sidecar and against redis-server;
+#   - GET at 1 in flight from a lean RESP client (tests/bench/resp-rtt: a write, a read),
+#     against the sidecar and redis-server, and ECHO, which the sidecar answers itself;
 #   - 100,000 SETs through `redis-cli --pipe` against norikv-cli at 50 in flight;
 #   - memory: 10,000 idle connections, one 4 KiB SET on each, then all closed
 #     (tests/bench/conns.py), sidecar and redis-server;
@@ -23,11 +25,12 @@ set -euo pipefail
 DEVNODE=${NORIKV_DEVNODE:-./norikv-devnode}
 SIDECAR=${NORIKV_SIDECAR:-./norikv-sidecar}
 CLI=${NORIKV_CLI:-./norikv-cli}
+RTT=${NORIKV_RESP_RTT:-./tests/bench/resp-rtt}
 SCALE=${BENCH_SCALE:-1}
 CONNS=${BENCH_CONNS:-10000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-for b in "$DEVNODE" "$SIDECAR" "$CLI"; do
+for b in "$DEVNODE" "$SIDECAR" "$CLI" "$RTT"; do
     [ -x "$b" ] || { echo "run.sh: $b is missing: build first (./configure && make)" >&2; exit 1; }
 done
 for t in redis-benchmark redis-server; do
@@ -241,6 +244,23 @@ for c in 1 50; do
     bench_redis PING_MBULK sidecar "$sock" "$sidecar" "$c" 1 "$req" -t ping_mbulk
     bench_redis PING_MBULK redis-server "$rsock" "$redis" "$c" 1 "$req" -t ping_mbulk
 done
+# rtt LABEL TARGET SOCKET SERVER_PID COMMAND...: the lean client, 1 in flight
+rtt() {
+    local label=$1 target=$2 s=$3 spid=$4 req out
+    shift 4
+    req=$(n 20000)
+    measure_start "$spid"
+    out=$(timeout 300 "$RTT" "$s" "$req" "$@" 2>&1) || { echo "run.sh: resp-rtt $label failed: $out" >&2; exit 1; }
+    measure_end "$((req + req / 10))"
+    printf '%s\n' "$out" | sed 's/[a-z0-9_]*=//g' | awk -v l="$label" -v t="$target" -v cost="$cost" \
+        '{ printf "%s %s 1 1 - %.4f %.4f %s\n", l, t, $2 / 1000, $4 / 1000, cost }' >> "$rows"
+    printf '.' >&2
+}
+redis-cli -s "$sock" SET bench:rtt abc >/dev/null
+redis-cli -s "$rsock" SET bench:rtt abc >/dev/null
+rtt RTT_GET sidecar "$sock" "$sidecar" GET bench:rtt
+rtt RTT_GET redis-server "$rsock" "$redis" GET bench:rtt
+rtt RTT_ECHO sidecar "$sock" "$sidecar" ECHO bench:rtt
 echo >&2
 
 # ---- the tables ----
@@ -279,6 +299,10 @@ awk -v ms="$mem_side" -v mr="$mem_redis" -v orderings="$orderings" '
         row("SET CPU µs/op at 50 clients (sidecar / direct client)", srv["SET sidecar 50 1"], gen["SET direct 50 -"], "%.1f")
         a = p50["GET sidecar 1 1"] * 1000; b = p50["GET direct 1 -"] * 1000
         printf "| %-58s | %12.0f | %12.0f | %9s |\n", "GET p50 µs at 1 in flight (added: " int(a - b) " µs)", a, b, "-"
+        a = p50["RTT_GET sidecar 1 1"] * 1000
+        printf "| %-58s | %12.1f | %12.0f | %9s |\n", "same, lean RESP client (resp-rtt; added: " int(a - b + 0.5) " µs)", a, b, "-"
+        a = p50["RTT_ECHO sidecar 1 1"] * 1000; b = p50["RTT_GET redis-server 1 1"] * 1000
+        printf "| %-58s | %12.1f | %12.1f | %9s |\n", "lean round trip µs: sidecar ECHO / redis-server GET", a, b, "-"
         n = split(orderings, os, " ")
         for (i = 1; i <= n; i++) {
             row("SET -P 16 -c 1, ordering=" os[i] " (ops/s; direct at 16)", ops["SET_" os[i] " sidecar 1 16"], ops["SET direct 16 -"], "%.0f")
