@@ -18,6 +18,9 @@
 # With a sidecar that has `[sidecar] ordering`, the pipelined SET runs and --pipe run under
 # both orderings. It prints one table and a summary of the figures issue-style targets are
 # about, as ratios against the direct client and redis-server measured in the same run.
+# The runs the summary compares (GET and SET at 50 and 1 clients against the direct client,
+# the lean client, 1000 clients, pipelines by key) are taken BENCH_ROUNDS times (default 3),
+# each with its baseline, and the summary shows medians.
 # Loopback and Unix sockets only; everything it starts is stopped on any exit. Run from the
 # build directory: tests/bench/run.sh  (BENCH_SCALE=0.5 halves the request counts,
 # BENCH_CONNS the 10,000 connections).
@@ -27,6 +30,7 @@ SIDECAR=${NORIKV_SIDECAR:-./norikv-sidecar}
 CLI=${NORIKV_CLI:-./norikv-cli}
 RTT=${NORIKV_RESP_RTT:-./tests/bench/resp-rtt}
 SCALE=${BENCH_SCALE:-1}
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-10000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -213,6 +217,19 @@ set_ordering() {
     exit 1
 }
 
+# rtt LABEL TARGET SOCKET SERVER_PID COMMAND...: the lean client, 1 in flight
+rtt() {
+    local label=$1 target=$2 s=$3 spid=$4 req out
+    shift 4
+    req=$(n 20000)
+    measure_start "$spid"
+    out=$(timeout 300 "$RTT" "$s" "$req" "$@" 2>&1) || { echo "run.sh: resp-rtt $label failed: $out" >&2; exit 1; }
+    measure_end "$((req + req / 10))"
+    printf '%s\n' "$out" | sed 's/[a-z0-9_]*=//g' | awk -v l="$label" -v t="$target" -v cost="$cost" \
+        '{ printf "%s %s 1 1 - %.4f %.4f %s\n", l, t, $2 / 1000, $4 / 1000, cost }' >> "$rows"
+    printf '.' >&2
+}
+
 echo "benchmarking (a dot per run) ..." >&2
 # memory first, while both servers are fresh (later runs leave the heap at its high-water mark)
 mem_side=$(python3 "$HERE/conns.py" "$sock" "$sidecar" "$CONNS") || { echo "run.sh: conns.py (sidecar) failed" >&2; exit 1; }
@@ -244,23 +261,33 @@ for c in 1 50; do
     bench_redis PING_MBULK sidecar "$sock" "$sidecar" "$c" 1 "$req" -t ping_mbulk
     bench_redis PING_MBULK redis-server "$rsock" "$redis" "$c" 1 "$req" -t ping_mbulk
 done
-# rtt LABEL TARGET SOCKET SERVER_PID COMMAND...: the lean client, 1 in flight
-rtt() {
-    local label=$1 target=$2 s=$3 spid=$4 req out
-    shift 4
-    req=$(n 20000)
-    measure_start "$spid"
-    out=$(timeout 300 "$RTT" "$s" "$req" "$@" 2>&1) || { echo "run.sh: resp-rtt $label failed: $out" >&2; exit 1; }
-    measure_end "$((req + req / 10))"
-    printf '%s\n' "$out" | sed 's/[a-z0-9_]*=//g' | awk -v l="$label" -v t="$target" -v cost="$cost" \
-        '{ printf "%s %s 1 1 - %.4f %.4f %s\n", l, t, $2 / 1000, $4 / 1000, cost }' >> "$rows"
-    printf '.' >&2
-}
 redis-cli -s "$sock" SET bench:rtt abc >/dev/null
 redis-cli -s "$rsock" SET bench:rtt abc >/dev/null
 rtt RTT_GET sidecar "$sock" "$sidecar" GET bench:rtt
 rtt RTT_GET redis-server "$rsock" "$redis" GET bench:rtt
 rtt RTT_ECHO sidecar "$sock" "$sidecar" ECHO bench:rtt
+# The runs the summary compares, again, so that each of its figures is the median of
+# $ROUNDS runs taken in turn with their baseline (a 2-core machine shared with the devnode
+# and the load generator is noisy from one run to the next).
+for _ in $(seq 2 "$ROUNDS"); do
+    for c in 50 1; do
+        req=$([ "$c" = 1 ] && n 5000 || n 20000)
+        bench_redis GET sidecar "$sock" "$sidecar" "$c" 1 "$req" -t get
+        bench_direct GET 1:0 "$c" "$req"
+        bench_redis SET sidecar "$sock" "$sidecar" "$c" 1 "$req" -t set
+        bench_direct SET 0:1 "$c" "$req"
+    done
+    rtt RTT_GET sidecar "$sock" "$sidecar" GET bench:rtt
+    bench_redis GET sidecar "$sock" "$sidecar" 1000 1 "$(n 40000)" -t get
+    bench_direct SET 0:1 16 "$(n 20000)"
+    for o in $orderings; do
+        set_ordering "$o"
+        bench_redis "SET_$o" sidecar "$sock" "$sidecar" 1 16 "$(n 60000)" -t set
+        [ "$o" = connection ] || pipe_sets "PIPE_$o" "$(n 100000)"
+    done
+    set_ordering connection
+    bench_direct PIPESET 0:1 50 "$(n 100000)"
+done
 echo >&2
 
 # ---- the tables ----
@@ -279,12 +306,24 @@ printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------- --------------
 awk '{ printf "| %-14s | %-12s | %7s | %8s | %9s | %7s | %7s | %6s | %6s | %6s | %5s | %5s |\n",
        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$rows"
 echo
-echo "Summary (sidecar against the direct client and redis-server, this run):"
+echo "Summary (sidecar against the direct client and redis-server, this run; where a run was repeated, the median of its $ROUNDS runs):"
 echo
 printf '| %-58s | %12s | %12s | %9s |\n' figure sidecar other ratio
 printf '|%s|%s|%s|%s|\n' ------------------------------------------------------------ -------------- -------------- -----------
 awk -v ms="$mem_side" -v mr="$mem_redis" -v orderings="$orderings" '
-    { k = $1 " " $2 " " $3 " " $4; ops[k] = $5; p50[k] = $6; srv[k] = $8; gen[k] = $9 }
+    # the median of the runs of each kind
+    function med(v, k,   n, i, j, t, a) {
+        n = cnt[k]
+        for (i = 1; i <= n; i++) a[i] = v[k, i]
+        for (i = 2; i <= n; i++)
+            for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+        if (n == 0 || a[1] == "-") return a[1]
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    { k = $1 " " $2 " " $3 " " $4; i = ++cnt[k]; o[k, i] = $5; q[k, i] = $6; sv[k, i] = $8; g[k, i] = $9 }
+    END {
+        for (k in cnt) { ops[k] = med(o, k); p50[k] = med(q, k); srv[k] = med(sv, k); gen[k] = med(g, k) }
+    }
     function row(name, a, b, fmt) {
         if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) return
         printf "| %-58s | %12s | %12s | %9.2f |\n", name, sprintf(fmt, a), sprintf(fmt, b), a / b
