@@ -686,46 +686,57 @@ START_TEST(test_key_writes_overlap)
 }
 END_TEST
 
-/* A pipeline of SETs and GETs on four keys, completed newest first each round, against a
- * store the test keeps: every GET answers the value of the SET before it on its key, and
- * operations on different keys were out together. */
-START_TEST(test_key_pipeline_per_key_order)
-{
-    enum { N = 48, KEYS = 4 };
-    char buf[8192], want[4096], store[KEYS][16];
-    size_t len = 0, wlen = 0;
-    int rounds = 0;
+#define STORE_KEYS 300
+static char store[STORE_KEYS][16]; /* the test's own copy of the cluster's values */
 
-    set_ordering("key");
+/* A pipeline of n SETs and GETs, request i on key "k<key_of(i)>" (a GET when i % get_every
+ * is get_every - 1, else a SET of "v<i>"), written to the client; want gets the replies
+ * Redis would give, each GET answering the SET before it on its key. */
+
+static void key_pipeline(int n, int get_every, int (*key_of)(int), char *want, size_t wcap)
+{
+    static char buf[64 * 1024];
+    size_t len = 0, wlen = 0;
+
     memset(store, 0, sizeof(store));
-    for (int i = 0; i < N; i++) {
-        int k = (i * 7 + i / 5) % KEYS;
-        if (i % 3 == 2) {
+    for (int i = 0; i < n; i++) {
+        int k = key_of(i);
+        ck_assert(k >= 0 && k < STORE_KEYS && len + 64 < sizeof(buf) && wlen + 32 < wcap);
+        if (i % get_every == get_every - 1) {
             len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-                                    "*2\r\n$3\r\nGET\r\n$2\r\nk%d\r\n", k);
-            wlen += (size_t)(store[k][0] != '\0'
-                                 ? snprintf(want + wlen, sizeof(want) - wlen, "$%zu\r\n%s\r\n",
-                                            strlen(store[k]), store[k])
-                                 : snprintf(want + wlen, sizeof(want) - wlen, "$-1\r\n"));
+                                    "*2\r\n$3\r\nGET\r\n$4\r\nk%03d\r\n", k);
+            wlen +=
+                (size_t)(store[k][0] != '\0' ? snprintf(want + wlen, wcap - wlen, "$%zu\r\n%s\r\n",
+                                                        strlen(store[k]), store[k])
+                                             : snprintf(want + wlen, wcap - wlen, "$-1\r\n"));
         } else {
             snprintf(store[k], sizeof(store[k]), "v%d", i);
             len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-                                    "*3\r\n$3\r\nSET\r\n$2\r\nk%d\r\n$%zu\r\n%s\r\n", k,
+                                    "*3\r\n$3\r\nSET\r\n$4\r\nk%03d\r\n$%zu\r\n%s\r\n", k,
                                     strlen(store[k]), store[k]);
-            wlen += (size_t)snprintf(want + wlen, sizeof(want) - wlen, "+OK\r\n");
+            wlen += (size_t)snprintf(want + wlen, wcap - wlen, "+OK\r\n");
         }
     }
     ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
-
     memset(store, 0, sizeof(store));
+}
+
+/* Completes the fake's operations against the store, round after round, until none is
+ * out: every one out each round, newest first (seed NULL), or about a third of them, picked
+ * at random. */
+static void serve_from_store(unsigned *seed)
+{
+    int rounds = 0;
+
     pump();
     while (fake_kv_outstanding() > 0) {
-        int first = fake_kv_count() - fake_kv_outstanding();
-        ck_assert_int_lt(rounds++, N);
-        for (int n = fake_kv_count() - 1; n >= first; n--) {
+        ck_assert_int_lt(rounds++, 10000);
+        int total = fake_kv_count(); /* those started meanwhile wait for the next round */
+        for (int j = 0; j < total; j++) {
+            int n = seed != NULL ? j : total - 1 - j;
             fake_op *op = fake_kv_op(n);
-            int k = op->key[1] - '0';
-            if (op->done)
+            int k = atoi(op->key + 1);
+            if (op->done || (seed != NULL && rand_r(seed) % 3 != 0))
                 continue;
             if (op->kind == FAKE_PUT) {
                 snprintf(store[k], sizeof(store[k]), "%s", op->value);
@@ -738,83 +749,68 @@ START_TEST(test_key_pipeline_per_key_order)
         }
         pump();
     }
-    want[wlen] = '\0';
-    expect_wire(want);
-    ck_assert_int_eq(fake_kv_count(), N);
+}
+
+/* What the client was sent is want, whole; says where they first differ otherwise. */
+static void expect_wire_long(const char *want)
+{
+    const char *wire = take();
+    size_t at = 0;
+
+    while (wire[at] != '\0' && wire[at] == want[at])
+        at++;
+    ck_assert_msg(wire[at] == want[at],
+                  "the replies differ at byte %zu of %zu: got \"%.40s\", "
+                  "want \"%.40s\"",
+                  at, strlen(want), wire + at, want + at);
+}
+
+static int four_keys(int i)
+{
+    return (i * 7 + i / 5) % 4;
+}
+
+/* A pipeline of SETs and GETs on four keys, completed newest first each round, against a
+ * store the test keeps: every GET answers the value of the SET before it on its key, and
+ * operations on different keys were out together. */
+START_TEST(test_key_pipeline_per_key_order)
+{
+    static char want[4096];
+
+    set_ordering("key");
+    key_pipeline(48, 3, four_keys, want, sizeof(want));
+    serve_from_store(NULL);
+    expect_wire_long(want);
+    ck_assert_int_eq(fake_kv_count(), 48);
     ck_assert_int_ge(fake_kv_max_outstanding(), 2);
     ck_assert_int_eq(the_client()->nreqs, 0);
 }
 END_TEST
 
-/* The same against many keys, completed in a random order each round: the running
+static int many_keys(int i)
+{
+    return (int)((unsigned)i * 7919u % STORE_KEYS);
+}
+
+/* The same against 300 keys, completed in a random order each round: the running
  * requests' table grows, and keys leave it out of order, without losing one (a GET would
- * overtake its SET) or keeping one (a request would wait forever); it is empty at the end,
- * and what it held was right. */
+ * overtake its SET) or keeping one (a request would wait forever); it is empty at the end. */
 START_TEST(test_key_many_keys_random_completions)
 {
-    enum { N = 900, KEYS = 300 };
-    static char buf[N * 48], want[N * 24], store[KEYS][16];
-    size_t len = 0, wlen = 0;
-    int rounds = 0;
+    static char want[900 * 24];
     unsigned seed = 12345;
 
     set_ordering("key");
-    memset(store, 0, sizeof(store));
-    for (int i = 0; i < N; i++) {
-        int k = (int)((unsigned)i * 7919u % KEYS);
-        if (i % 8 == 7) {
-            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-                                    "*2\r\n$3\r\nGET\r\n$4\r\nk%03d\r\n", k);
-            wlen += (size_t)(store[k][0] != '\0'
-                                 ? snprintf(want + wlen, sizeof(want) - wlen, "$%zu\r\n%s\r\n",
-                                            strlen(store[k]), store[k])
-                                 : snprintf(want + wlen, sizeof(want) - wlen, "$-1\r\n"));
-        } else {
-            snprintf(store[k], sizeof(store[k]), "v%d", i);
-            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-                                    "*3\r\n$3\r\nSET\r\n$4\r\nk%03d\r\n$%zu\r\n%s\r\n", k,
-                                    strlen(store[k]), store[k]);
-            wlen += (size_t)snprintf(want + wlen, sizeof(want) - wlen, "+OK\r\n");
-        }
-    }
-    ck_assert_int_eq(write(peer, buf, len), (ssize_t)len);
-
-    memset(store, 0, sizeof(store));
-    pump();
-    while (fake_kv_outstanding() > 0) {
-        ck_assert_int_lt(rounds++, 4 * N);
-        for (int n = 0; n < fake_kv_count(); n++) {
-            fake_op *op = fake_kv_op(n);
-            int k = atoi(op->key + 1);
-            if (op->done || rand_r(&seed) % 3 != 0)
-                continue; /* about a third finish each round, in no order */
-            if (op->kind == FAKE_PUT) {
-                snprintf(store[k], sizeof(store[k]), "%s", op->value);
-                fake_kv_ok(n);
-            } else if (store[k][0] != '\0') {
-                fake_kv_found(n, store[k]);
-            } else {
-                fake_kv_missing(n);
-            }
-        }
-        pump();
-    }
-    ck_assert_int_eq(fake_kv_count(), N);
-    want[wlen] = '\0';
-    {
-        const char *wire = take();
-        size_t at = 0;
-        while (wire[at] != '\0' && wire[at] == want[at])
-            at++;
-        ck_assert_msg(wire[at] == want[at],
-                      "the replies differ at byte %zu of %zu: got \"%.40s\", "
-                      "want \"%.40s\"",
-                      at, wlen, wire + at, want + at);
-    }
-    ck_assert_int_eq(fake_kv_count(), N);
+    key_pipeline(900, 8, many_keys, want, sizeof(want));
+    serve_from_store(&seed);
+    ck_assert_int_eq(fake_kv_count(), 900);
+    expect_wire_long(want);
     /* (each running GET reserves a whole value of reply_backlog, so fewer run at once) */
     ck_assert_int_ge(fake_kv_max_outstanding(), 64);
     ck_assert_int_eq(the_client()->nreqs, 0);
+    ck_assert_int_eq(the_client()->running.all, 0);
+    ck_assert_uint_eq(the_client()->running.used, 0);
+    ck_assert_ptr_null(the_client()->first_queued);
 }
 END_TEST
 
@@ -985,8 +981,6 @@ START_TEST(test_key_lookahead)
 }
 END_TEST
 
-/* A reload applies to requests started after it: writes that overlap by key go on, and a
- * write started by connection waits for them. */
 /* Reads started by connection still run when the ordering becomes by key: a write of
  * theirs waits for them, a read of another key does not. */
 START_TEST(test_ordering_reload_to_key)
@@ -1014,6 +1008,8 @@ START_TEST(test_ordering_reload_to_key)
 }
 END_TEST
 
+/* A reload applies to requests started after it: writes that overlap by key go on, and a
+ * write started by connection waits for them. */
 START_TEST(test_ordering_reload)
 {
     set_ordering("key");
