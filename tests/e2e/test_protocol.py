@@ -4,16 +4,18 @@
 The Redis protocol over a raw socket: inline commands and their quoting, each protocol
 error reply followed by the close (and other connections untouched), pipelines, QUIT,
 clients that leave with operations in flight or half-close, a MULTI on two keys refused with
-its queue.
+its queue; the benchmark's lean RESP client (tests/bench/resp-rtt) against the sidecar.
 
 Usage: python3 tests/e2e/test_protocol.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
 
+import os
+import re
 import socket
 import sys
 import time
 
-from harness import (E, Error, check, encode, eq, info_field, key, test, wait_for, main)
+from harness import (E, Error, check, encode, eq, info_field, key, run, test, wait_for, main)
 
 
 @test
@@ -147,6 +149,30 @@ def raw_refused_multi_runs_nothing():
     eq(replies[4], "PONG", "PING after the refused EXEC")
     eq(E.sc.client().mget(a, b), [None, None],
        "the keys SET inside the refused MULTI (replies %r)" % replies)
+
+
+RESP_RTT = os.path.abspath(os.environ.get("NORIKV_RESP_RTT", "./tests/bench/resp-rtt"))
+
+
+@test
+def bench_lean_client_round_trips():
+    # tests/bench/resp-rtt, the benchmark's lean client: one command at a time, each reply
+    # read whole; it reports the percentiles of COUNT round trips and fails on an error reply
+    k = key("rtt")
+    with E.sc.conn() as c:
+        eq(c.cmd("SET", k, "x" * 400000), "OK", "SET of a value longer than a socket buffer")
+    r = run([RESP_RTT, E.sc.sock, "200", "GET", k])
+    eq(r.rc, 0, "resp-rtt GET exit status (stderr %r)" % r.err)
+    m = re.fullmatch(r"rtt: p50_us=([0-9.]+) p90_us=([0-9.]+) p99_us=([0-9.]+) replies=200\n",
+                     r.out)
+    check(m is not None, "resp-rtt's report", r.out)
+    p50, p90, p99 = (float(m.group(i)) for i in (1, 2, 3))
+    check(0 < p50 <= p90 <= p99, "ordered percentiles", r.out)
+    r = run([RESP_RTT, E.sc.sock, "50", "GET", key("rtt-missing")])
+    eq(r.rc, 0, "resp-rtt of a nil reply (stderr %r)" % r.err)
+    r = run([RESP_RTT, E.sc.sock, "50", "NOSUCHCOMMAND"])
+    eq(r.rc, 1, "resp-rtt exit status on an error reply")
+    check("ERR unknown command" in r.err, "resp-rtt shows the error reply", r.err)
 
 
 if __name__ == "__main__":
