@@ -606,13 +606,6 @@ int main(int argc, char **argv)
     s.config_file = opts_for_reload.file;
     s.started_ms = clock_now_ms();
     signal(SIGPIPE, SIG_IGN);
-#ifdef __GLIBC__
-    /* glibc's free() gives the top of a heap back past 128 KiB, and under load the next
-     * burst takes it again: a brk or an madvise and fresh page faults every few hundred
-     * operations, about 6% of the CPU of a GET at 50 clients. The housekeeping timer
-     * returns what is free instead (on_cron). */
-    mallopt(M_TRIM_THRESHOLD, 32 << 20);
-#endif
     kv_global_init(transport_log);
     s.base = event_base_new();
     stats_init(&s.st, cmd_count());
