@@ -39,9 +39,12 @@ static const char usage[] =
     "                         real (the default) behaves as the real NoriKV server:\n"
     "                           --view per-node --idempotency node --no-vector\n"
     "                           --no-transfer-shard --leaders shuffle\n"
+    "                           --commit-tick-ms 150 --fresh-shard-ms 250\n"
+    "                           --start-delay-ms 500\n"
     "                         friendly is the devnode's older, easier cluster:\n"
     "                           --view cluster --idempotency cluster --vector\n"
     "                           --transfer-shard --leaders round-robin\n"
+    "                           --commit-tick-ms 0 --fresh-shard-ms 0 --start-delay-ms 0\n"
     "                         Both serve Admin/SnapshotShard and accept keepalive pings\n"
     "                         as the server's gRPC (tonic) does (--pings accept).\n"
     "\n"
@@ -79,7 +82,16 @@ static const char usage[] =
     "  --hint-form addr|raft  hint as host:port (default) or as a Raft id nodeK-shardN\n"
     "  --fresh-shard-ms MS    every node answers NOT_LEADER for the first MS ms after a shard\n"
     "                         is first touched, as the real server's lazy shard election\n"
-    "                         (default 0)\n"
+    "                         (profile real: 250; friendly: 0)\n"
+    "  --commit-tick-ms MS    Put and Delete are checked (sizes, idempotency, if_match,\n"
+    "                         leader) when they arrive, then applied and answered on the\n"
+    "                         node's next tick of MS ms, as the real server's Raft commits\n"
+    "                         on its heartbeat: a lone write takes up to MS, and two\n"
+    "                         conditional Puts on one version within a tick both succeed\n"
+    "                         (profile real: 150; friendly: 0, at once)\n"
+    "  --start-delay-ms MS    listen only MS ms after starting, as the real server opens\n"
+    "                         its gRPC port about 500 ms after it starts (profile real:\n"
+    "                         500; friendly: 0); a revived node listens at once\n"
     "  --missing-key ok|not-found\n"
     "                         a missing key reads as OK without a version (default, the real\n"
     "                         server) or as NOT_FOUND \"key not found\" (Go/Java test servers)\n"
@@ -143,6 +155,8 @@ enum {
     OPT_HINT,
     OPT_HINT_FORM,
     OPT_FRESH,
+    OPT_COMMIT_TICK,
+    OPT_START_DELAY,
     OPT_MISSING,
     OPT_VIEW,
     OPT_NO_VECTOR,
@@ -171,6 +185,8 @@ static const struct option long_opts[] = {
     {"leader-hint", required_argument, NULL, OPT_HINT},
     {"hint-form", required_argument, NULL, OPT_HINT_FORM},
     {"fresh-shard-ms", required_argument, NULL, OPT_FRESH},
+    {"commit-tick-ms", required_argument, NULL, OPT_COMMIT_TICK},
+    {"start-delay-ms", required_argument, NULL, OPT_START_DELAY},
     {"missing-key", required_argument, NULL, OPT_MISSING},
     {"view", required_argument, NULL, OPT_VIEW},
     {"no-vector", no_argument, NULL, OPT_NO_VECTOR},
@@ -223,6 +239,11 @@ static void apply_profile(dn_opts *o, bool friendly)
     o->vector = friendly;
     o->transfer_shard = friendly;
     o->leaders = friendly ? DN_LEADERS_ROUND_ROBIN : DN_LEADERS_SHUFFLE;
+    /* the server's timings, as measured on norikv-server 390efce (README: "NoriKV server
+     * behaviours the sidecar works around") */
+    o->commit_tick_ms = friendly ? 0 : 150;
+    o->fresh_shard_ms = friendly ? 0 : 250;
+    o->start_delay_ms = friendly ? 0 : 500;
 }
 
 /* First pass: only --profile (the last one given), so that every other switch overrides
@@ -312,6 +333,16 @@ static int parse_args(int argc, char **argv, dn_opts *o)
             if (parse_int(name, optarg, 0, 600000, &v))
                 return -1;
             o->fresh_shard_ms = (int)v;
+            break;
+        case OPT_COMMIT_TICK:
+            if (parse_int(name, optarg, 0, 60000, &v))
+                return -1;
+            o->commit_tick_ms = (int)v;
+            break;
+        case OPT_START_DELAY:
+            if (parse_int(name, optarg, 0, 60000, &v))
+                return -1;
+            o->start_delay_ms = (int)v;
             break;
         case OPT_IDEM:
             if ((w = parse_word(name, optarg, idem, "cluster or node")) < 0)
@@ -460,6 +491,8 @@ static int setup(devnode *d)
         return -1;
     if (d->o.control_path != NULL && dn_control_open(d, d->o.control_path) != 0)
         return -1;
+    if (d->o.start_delay_ms > 0) /* the server creates shard 0, then waits, then listens */
+        usleep((useconds_t)d->o.start_delay_ms * 1000);
     for (int i = 0; i < d->o.nodes; i++)
         if (dn_server_start(d, &d->nodes[i]) != 0)
             return -1;

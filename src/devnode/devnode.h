@@ -47,6 +47,8 @@ typedef struct dn_opts {
     int view_interval_ms;
     int election_ms;
     int fresh_shard_ms;
+    int commit_tick_ms; /* writes apply and answer on the next tick of this period (0: now) */
+    int start_delay_ms; /* nodes listen this long after the start (and after a revive) */
     bool vector;
     bool transfer_shard; /* Admin/TransferShard served, else UNIMPLEMENTED */
     dn_leaders leaders;

@@ -184,8 +184,6 @@ void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
     const dn_version *cached;
     uint32_t shard;
     dn_entry *e;
-    void **slot;
-    dn_version v;
 
     if (key_too_big(&req->key, r))
         return;
@@ -218,7 +216,23 @@ void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
     }
     if (!dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
         return;
+    if (d->o.commit_tick_ms > 0) {
+        r->commit = dn_kv_put_commit; /* the checks above are all done now, as the server's */
+        return;
+    }
+    dn_kv_put_commit(d, n, msg, r);
+}
 
+void dn_kv_put_commit(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
+{
+    const Norikv__V1__PutRequest *req = (const Norikv__V1__PutRequest *)msg;
+    uint32_t shard = route_shard(req->key.data, req->key.len, d->o.total_shards);
+    dn_entry *e;
+    void **slot;
+    dn_version v;
+
+    if (d->o.commit_tick_ms > 0 && !dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
+        return; /* leadership moved before the tick: the proposal is not committed */
     slot = dn_table_put(d->kv, req->key.data, req->key.len);
     e = xrealloc(*slot, sizeof(*e) + req->value.len);
     *slot = e;
@@ -280,7 +294,6 @@ void dn_kv_delete(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply 
     const Norikv__V1__DeleteRequest *req = (const Norikv__V1__DeleteRequest *)msg;
     const dn_version *cached;
     uint32_t shard;
-    dn_version v;
 
     if (key_too_big(&req->key, r))
         return;
@@ -291,6 +304,21 @@ void dn_kv_delete(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply 
     /* if_match is accepted and ignored, as the real server does. */
     shard = route_shard(req->key.data, req->key.len, d->o.total_shards);
     if (!dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
+        return;
+    if (d->o.commit_tick_ms > 0) {
+        r->commit = dn_kv_delete_commit;
+        return;
+    }
+    dn_kv_delete_commit(d, n, msg, r);
+}
+
+void dn_kv_delete_commit(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
+{
+    const Norikv__V1__DeleteRequest *req = (const Norikv__V1__DeleteRequest *)msg;
+    uint32_t shard = route_shard(req->key.data, req->key.len, d->o.total_shards);
+    dn_version v;
+
+    if (d->o.commit_tick_ms > 0 && !dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
         return;
     dn_table_del(d->kv, req->key.data, req->key.len);
     v.term = 0;

@@ -14,6 +14,7 @@
 
 #include <grpc/grpc_security.h>
 
+#include "clock.h"
 #include "dn_cluster.h"
 #include "dn_kv.h"
 #include "dn_util.h"
@@ -72,6 +73,12 @@ static const method_info *wire_of(int m)
     return &own[m - METHOD_COUNT];
 }
 
+/* The real server's (tonic's) largest request: one over it is answered OUT_OF_RANGE with
+ * tonic's text. gRPC core takes up to DN_RECEIVE_MAX (beyond, its own RESOURCE_EXHAUSTED)
+ * so that process() sees such a request. */
+#define DN_MESSAGE_LIMIT (4 << 20)
+#define DN_RECEIVE_MAX   (64 << 20)
+
 #define GENERIC         (-1)
 #define GENERIC_BACKLOG 4
 
@@ -88,7 +95,9 @@ typedef struct dn_srv {
     void *stopped_arg;
     int refs; /* 1 for the server until its shutdown completes, 1 per call object */
     bool stopping;
-    LIST_HEAD(, call) delayed; /* calls held by a latency fault */
+    LIST_HEAD(, call) delayed;     /* calls held by a latency fault */
+    TAILQ_HEAD(, call) committing; /* writes waiting for the next commit tick, in order */
+    struct event *commit_timer;    /* pending while committing is not empty */
     LIST_HEAD(, watch) watches;
 } dn_srv;
 
@@ -107,6 +116,8 @@ struct call {
     int cancelled;
     struct event *timer;
     LIST_ENTRY(call) delayed_link; /* in srv->delayed while its timer is pending */
+    ProtobufCMessage *req;         /* a write kept for its commit tick */
+    TAILQ_ENTRY(call) commit_link; /* in srv->committing while req is kept */
 };
 
 struct watch {
@@ -126,6 +137,8 @@ static void srv_unref(dn_srv *s)
         return;
     if (s->node->srv == s)
         s->node->srv = NULL;
+    if (s->commit_timer != NULL)
+        event_free(s->commit_timer);
     free(s);
 }
 
@@ -178,6 +191,8 @@ static void call_free(call *c)
         grpc_byte_buffer_destroy(c->reply.payload);
     if (c->timer != NULL)
         event_free(c->timer);
+    if (c->req != NULL)
+        protobuf_c_message_free_unpacked(c->req, NULL);
     free(c);
     srv_unref(s);
 }
@@ -225,6 +240,58 @@ static void on_reply_done(evgrpc_tag *tag, bool ok)
     call_free(c);
 }
 
+/* Answers a call whose handler ran: a write's reply may be lost by the lose-reply fault. */
+static void finish(call *c)
+{
+    devnode *d = c->srv->d;
+
+    if (c->reply.status == GRPC_STATUS_OK && c->m != GENERIC && (methods[c->m].flags & F_WRITE) &&
+        d->lose_rate > 0 && dn_random(&d->rng) < d->lose_rate) {
+        d->st.replies_lost++;
+        dn_reply_error(&c->reply, GRPC_STATUS_UNAVAILABLE, "reply lost (injected fault)");
+    }
+    send_reply(c);
+}
+
+/* The commit tick: every write kept since the last one is applied, in arrival order, and
+ * answered. Ticks fall on multiples of commit_tick_ms of the monotonic clock. */
+static void on_commit_tick(evutil_socket_t fd, short what, void *arg)
+{
+    dn_srv *s = arg;
+    call *c;
+
+    (void)fd;
+    (void)what;
+    while ((c = TAILQ_FIRST(&s->committing)) != NULL) {
+        TAILQ_REMOVE(&s->committing, c, commit_link);
+        dn_commit_fn *commit = c->reply.commit;
+        c->reply.commit = NULL;
+        commit(s->d, s->node, c->req, &c->reply);
+        protobuf_c_message_free_unpacked(c->req, NULL);
+        c->req = NULL;
+        finish(c);
+    }
+}
+
+static void commit_later(call *c, ProtobufCMessage *req)
+{
+    dn_srv *s = c->srv;
+    int tick = s->d->o.commit_tick_ms;
+
+    c->req = req;
+    TAILQ_INSERT_TAIL(&s->committing, c, commit_link);
+    if (s->commit_timer == NULL)
+        s->commit_timer = evtimer_new(s->d->base, on_commit_tick, s);
+    if (s->commit_timer != NULL && !evtimer_pending(s->commit_timer, NULL)) {
+        int64_t wait = tick - clock_now_ms() % tick;
+        struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+        if (evtimer_add(s->commit_timer, &tv) == 0)
+            return;
+    }
+    if (s->commit_timer == NULL || !evtimer_pending(s->commit_timer, NULL))
+        on_commit_tick(-1, 0, s); /* no timer: commit now rather than never */
+}
+
 static void process(call *c)
 {
     devnode *d = c->srv->d;
@@ -246,6 +313,13 @@ static void process(call *c)
         send_reply(c);
         return;
     }
+    if (c->payload != NULL && grpc_byte_buffer_length(c->payload) > DN_MESSAGE_LIMIT) {
+        dn_reply_error(&c->reply, GRPC_STATUS_OUT_OF_RANGE,
+                       "Error, message length too large: found %zu bytes, the limit is: %d bytes",
+                       grpc_byte_buffer_length(c->payload), DN_MESSAGE_LIMIT);
+        send_reply(c);
+        return;
+    }
     req = pbgrpc_unpack(c->payload, wire_of(c->m)->request);
     if (req == NULL) {
         dn_reply_error(&c->reply, GRPC_STATUS_INTERNAL, "failed to decode Protobuf message");
@@ -253,13 +327,12 @@ static void process(call *c)
         return;
     }
     m->fn(d, n, req, &c->reply);
-    protobuf_c_message_free_unpacked(req, NULL);
-    if (c->reply.status == GRPC_STATUS_OK && (m->flags & F_WRITE) && d->lose_rate > 0 &&
-        dn_random(&d->rng) < d->lose_rate) {
-        d->st.replies_lost++;
-        dn_reply_error(&c->reply, GRPC_STATUS_UNAVAILABLE, "reply lost (injected fault)");
+    if (c->reply.commit != NULL && c->reply.status == GRPC_STATUS_OK) {
+        commit_later(c, req);
+        return;
     }
-    send_reply(c);
+    protobuf_c_message_free_unpacked(req, NULL);
+    finish(c);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -448,12 +521,14 @@ int dn_server_start(devnode *d, dn_node *n)
      * idle channel every few seconds keeps its connection. gRPC core's defaults (pings
      * without data at most every 5 minutes, GOAWAY "too_many_pings" at the third strike)
      * are kept for --pings police only. */
-    grpc_arg arg[3] = {
+    grpc_arg arg[4] = {
         {GRPC_ARG_INTEGER, GRPC_ARG_ALLOW_REUSEPORT, {.integer = 0}},
+        /* messages over tonic's 4 MiB are refused by process(), in tonic's words */
+        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = DN_RECEIVE_MAX}},
         {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MAX_PING_STRIKES, {.integer = 0}},
         {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, {.integer = 0}},
     };
-    grpc_channel_args args = {d->o.police_pings ? 1 : 3, arg};
+    grpc_channel_args args = {d->o.police_pings ? 2 : 4, arg};
     grpc_server_credentials *creds;
     dn_srv *s;
     int port;
@@ -465,6 +540,7 @@ int dn_server_start(devnode *d, dn_node *n)
     s->node = n;
     s->refs = 1;
     LIST_INIT(&s->delayed);
+    TAILQ_INIT(&s->committing);
     LIST_INIT(&s->watches);
     s->on_shutdown.done = on_shutdown;
     s->server = grpc_server_create(&args, NULL);
@@ -517,6 +593,16 @@ void dn_server_stop(devnode *d, dn_node *n, void (*stopped)(void *arg), void *ar
     d->servers_stopping++;
     grpc_server_shutdown_and_notify(s->server, evgrpc_cq(d->eg), &s->on_shutdown);
     grpc_server_cancel_all_calls(s->server);
+    /* Writes waiting for their commit tick are not committed: the node went away. */
+    while (!TAILQ_EMPTY(&s->committing)) {
+        call *c = TAILQ_FIRST(&s->committing);
+        TAILQ_REMOVE(&s->committing, c, commit_link);
+        c->reply.commit = NULL;
+        dn_reply_error(&c->reply, GRPC_STATUS_UNAVAILABLE, "node shutting down");
+        send_reply(c);
+    }
+    if (s->commit_timer != NULL)
+        event_del(s->commit_timer);
     /* Calls held by a latency fault answer now; their clients see the node go away. */
     while (!LIST_EMPTY(&s->delayed)) {
         call *c = LIST_FIRST(&s->delayed);

@@ -11,13 +11,25 @@
 
 #include <grpc/grpc.h>
 
-/* What a handler answers: a status with its message, an OK payload, a trailer. */
+struct devnode;
+struct dn_node;
+struct ProtobufCMessage;
+struct dn_reply;
+
+/* A write's second half, run at the node's next commit tick (--commit-tick-ms). */
+typedef void dn_commit_fn(struct devnode *d, struct dn_node *n, const struct ProtobufCMessage *req,
+                          struct dn_reply *r);
+
+/* What a handler answers: a status with its message, an OK payload, a trailer; or, for a
+ * write whose checks passed while commits wait for a tick, the function that applies it
+ * and answers then (the server keeps the request until that tick). */
 typedef struct dn_reply {
     grpc_status_code status;
     char message[320];
     grpc_byte_buffer *payload;
     const char *trailer_key;
     char trailer[96];
+    dn_commit_fn *commit;
 } dn_reply;
 
 /* Sets r's status and its message, formatted (cut to fit r->message). */

@@ -48,9 +48,16 @@ SRCDIR = os.path.dirname(os.path.dirname(HERE))
 DEVNODE = os.path.abspath(os.environ.get("NORIKV_DEVNODE", "./norikv-devnode"))
 SIDECAR = os.path.abspath(os.environ.get("NORIKV_SIDECAR", "./norikv-sidecar"))
 CLI = os.path.abspath(os.environ.get("NORIKV_CLI", "./norikv-cli"))
+# NORIKV_SERVER=/path/to/norikv-server runs the topics against NoriKV's own server instead
+# of the devnode: NORIKV_SERVER_NODES of them (1, the default, or 3 with seeds), see Real.
+SERVER = os.environ.get("NORIKV_SERVER") or None
+SERVER_NODES = int(os.environ.get("NORIKV_SERVER_NODES", "1"))
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 REDIS_BENCHMARK = shutil.which("redis-benchmark") or "redis-benchmark"
-TEST_TIMEOUT = 45  # seconds any one test may take
+# seconds any one test may take: more against the real server, whose every write waits for
+# its next 150 ms commit tick
+TEST_TIMEOUT = int(os.environ.get("NORIKV_E2E_TEST_TIMEOUT", "180" if os.environ.get(
+    "NORIKV_SERVER") else "45"))
 RUN = "%x" % random.getrandbits(32)  # keeps this run's keys apart
 
 # ---- processes ------------------------------------------------------------------------
@@ -190,6 +197,16 @@ def _on_alarm(signum, frame):
 
 class Fail(Exception):
     pass
+
+
+class Skip(Exception):
+    """A test that cannot run here, with the reason (only against the real server)."""
+
+
+def needs_devnode(why):
+    """Skips the calling test against the real server: it needs the devnode for `why`."""
+    if SERVER:
+        raise Skip("needs the devnode: " + why)
 
 
 def _short(v, n=600):
@@ -404,11 +421,39 @@ def reserve_ports(count):
 # Devnode options every cluster of the run starts with (tests/e2e/friendly.sh runs the
 # suite again with "--profile friendly"); a test's own switches come after and win.
 PROFILE_ARGS = os.environ.get("NORIKV_E2E_DEVNODE_ARGS", "").split()
+# The real profile's timings (writes answered on a 150 ms commit tick, 250 ms of NOT_LEADER
+# from a fresh shard, 500 ms before it listens) are the server's; the suite runs with them
+# off unless a profile is named, and `make check-real` runs it against the server itself.
+FAST_TIMINGS = ["--commit-tick-ms", "0", "--fresh-shard-ms", "0", "--start-delay-ms", "0"]
+
+# Devnode options that ask for what the real server does anyway: a test that passes only
+# these runs against it too. Others are refused with the reason the server lacks them.
+REAL_AS_IS = {"--no-vector", "--no-transfer-shard"}
+REAL_LACKS = {
+    "--tls-cert": "the server serves no TLS (its configuration has none)",
+    "--vector": "the server does not serve the Vector service (UNIMPLEMENTED)",
+    "--view": "the server's one-node view never moves a leader (the devnode's --view cluster "
+              "and control socket do)",
+}
 
 
-class Devnode:
-    # args: more devnode options, e.g. ("--view", "cluster") for a test that needs one of
-    # the friendly profile's features; none runs the default, the real profile
+def Devnode(name, nodes=3, args=()):
+    """The cluster a test runs against: a norikv-devnode of `nodes` nodes started with args
+    (more devnode options, e.g. ("--view", "cluster") for a test that needs one of the
+    friendly profile's features; none runs the default, the real profile), or with
+    NORIKV_SERVER set, real norikv-server nodes (a test asking for devnode options is then
+    skipped, naming them)."""
+    if SERVER:
+        for a in args:
+            if a in REAL_LACKS:
+                raise Skip("needs the devnode's %s: %s" % (a, REAL_LACKS[a]))
+            if a.startswith("--") and a not in REAL_AS_IS:
+                raise Skip("needs the devnode's %s" % " ".join(args))
+        return Real(name)
+    return DevnodeProc(name, nodes, args)
+
+
+class DevnodeProc:
     def __init__(self, name, nodes=3, args=()):
         self.name = name
         self.ctl = os.path.join(_tmp, name + "-ctl.sock")
@@ -416,8 +461,10 @@ class Devnode:
         for attempt in range(12):
             base = reserve_ports(nodes)
             self.log = os.path.join(_tmp, "%s-%d.log" % (name, attempt))
+            timings = [] if any(a.startswith("--profile") for a in PROFILE_ARGS + list(args)) \
+                else FAST_TIMINGS
             p = spawn([DEVNODE, "--nodes", str(nodes), "--base-port", str(base),
-                       "--control", self.ctl] + PROFILE_ARGS + list(args), self.log)
+                       "--control", self.ctl] + timings + PROFILE_ARGS + list(args), self.log)
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and p.poll() is None:
                 if _read(self.log).count("ready on") >= nodes:
@@ -454,6 +501,89 @@ class Devnode:
 
     def stats(self):
         return json.loads(self.control("stats"))
+
+
+class Real:
+    """NoriKV's own norikv-server (NORIKV_SERVER), SERVER_NODES nodes on free loopback
+    ports, each with its own data directory, configured by environment (the server reads
+    NORIKV_NODE_ID, NORIKV_RPC_ADDR, NORIKV_HTTP_ADDR, NORIKV_DATA_DIR and
+    NORIKV_SEED_NODES when the config file it is given does not exist). Three nodes are
+    named node0..node2 and each is given all three addresses as seeds, as the server's
+    multi-node mode expects (its peers are named by their index in the seed list). Nodes
+    are ready when they log "NoriKV server is ready". The devnode's control commands are
+    not there: control() skips the test, naming the command; the faults a real server can
+    take are done to its processes (kill, pause, resume, restart on the same data)."""
+
+    def __init__(self, name, nodes=None):
+        self.name = name
+        n = nodes or SERVER_NODES
+        base = reserve_ports(2 * n)  # gRPC ports, then the HTTP ports
+        self.addrs = ["127.0.0.1:%d" % (base + i) for i in range(n)]
+        self.http = ["127.0.0.1:%d" % (base + n + i) for i in range(n)]
+        self.nodes = ",".join(self.addrs)
+        self.base = base
+        self.procs = [None] * n
+        self.logs = [None] * n
+        self.starts = [0] * n
+        for i in range(n):
+            self._spawn(i)
+        for i in range(n):
+            self._wait(i)
+        self.log = self.logs[0]
+        self.proc = self.procs[0]
+
+    def _spawn(self, i):
+        env = dict(os.environ)
+        env.update(NORIKV_NODE_ID="node%d" % i, NORIKV_RPC_ADDR=self.addrs[i],
+                   NORIKV_HTTP_ADDR=self.http[i],
+                   NORIKV_DATA_DIR=os.path.join(_tmp, "%s-node%d" % (self.name, i)),
+                   RUST_LOG=env.get("RUST_LOG", "info"))
+        if os.environ.get("NORIKV_SERVER_PRELOAD"):  # tests/real/no_fallocate.c
+            env["LD_PRELOAD"] = os.environ["NORIKV_SERVER_PRELOAD"]
+        if len(self.addrs) > 1:
+            env["NORIKV_SEED_NODES"] = self.nodes
+        else:
+            env.pop("NORIKV_SEED_NODES", None)
+        self.starts[i] += 1
+        self.logs[i] = os.path.join(_tmp, "%s-node%d-%d.log" % (self.name, i, self.starts[i]))
+        # a config path that does not exist: the server then reads its environment
+        self.procs[i] = spawn([SERVER, os.path.join(_tmp, "no-such-norikv.yaml")],
+                              self.logs[i], env=env)
+
+    def _wait(self, i, timeout=30.0):
+        p = self.procs[i]
+
+        def ready():
+            if p.poll() is not None:
+                raise RuntimeError("norikv-server %s node%d exited with %s: %s" % (
+                    self.name, i, p.returncode, _read(self.logs[i])[-800:]))
+            return "NoriKV server is ready" in _read(self.logs[i])
+        wait_for(ready, timeout, "norikv-server %s node%d to be ready" % (self.name, i))
+
+    def control(self, line, timeout=20.0):
+        if line == "clear":  # no fault was set: nothing to clear
+            return ""
+        raise Skip("needs the devnode's fault injection (control %r)" % line)
+
+    def stats(self):
+        raise Skip("needs the devnode's counters (control 'stats')")
+
+    def kill(self, i):
+        """SIGKILL node i (0-based) and reap it."""
+        stop(self.procs[i], signal.SIGKILL)
+
+    def pause(self, i):
+        self.procs[i].send_signal(signal.SIGSTOP)
+
+    def resume(self, i):
+        self.procs[i].send_signal(signal.SIGCONT)
+
+    def restart(self, i):
+        """Starts node i again on the same ports and data directory (after kill)."""
+        if self.procs[i].poll() is None:
+            self.kill(i)
+        self._spawn(i)
+        self._wait(i)
 
 
 def _read(path):
@@ -618,7 +748,7 @@ def main(argv):
     prog = os.path.basename(sys.argv[0])
     args = [a for a in argv if a not in ("-v", "--verbose")]
     E.verbose = len(args) != len(argv)
-    for b in (DEVNODE, SIDECAR, CLI):
+    for b in (SERVER or DEVNODE, SIDECAR, CLI):
         if not os.access(b, os.X_OK):
             print(prog + ": %s is missing: build first, or set NORIKV_DEVNODE, NORIKV_SIDECAR "
                   "and NORIKV_CLI" % b)
@@ -630,13 +760,14 @@ def main(argv):
     atexit.register(cleanup)
     _tmp = E.tmp = tempfile.mkdtemp(prefix="norikv-e2e-%s." % os.path.splitext(prog)[0])
     selected = [t for t in TESTS if not args or any(a in t.__name__ for a in args)]
-    passed, failed = 0, []
+    passed, failed, skipped = 0, [], []
     started = time.monotonic()
     try:
         try:
             E.start()
         except Exception as e:
-            print("FAIL setup: the devnode cluster and the sidecar to start; got %s" % e)
+            print("FAIL setup: the %s and the sidecar to start; got %s" % (
+                "norikv-server nodes" if SERVER else "devnode cluster", e))
             print("0 passed, 1 failed")
             return 1
         for t in selected:
@@ -647,6 +778,10 @@ def main(argv):
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 passed += 1
                 print("PASS %s (%.2f s)" % (t.__name__, time.monotonic() - t0), flush=True)
+            except Skip as e:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                skipped.append(t.__name__)
+                print("SKIP %s: %s" % (t.__name__, e), flush=True)
             except Exception as e:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 failed.append(t.__name__)
@@ -668,5 +803,7 @@ def main(argv):
     finally:
         cleanup()
     print("%.1f s; failed: %s" % (time.monotonic() - started, " ".join(failed) or "none"))
+    if skipped:
+        print("%d skipped: %s" % (len(skipped), " ".join(skipped)))
     print("%d passed, %d failed" % (passed, len(failed)))
     return 1 if failed else 0

@@ -20,6 +20,7 @@
 #include <check.h>
 #include <grpc/grpc.h>
 
+#include "clock.h"
 #include "pbgrpc.h"
 #include "route.h"
 #include "testnode.h"
@@ -71,6 +72,7 @@ static Norikv__V1__Version put_ok(grpc_channel *c, const char *key, const char *
     tn_result r;
     Norikv__V1__Version v = NORIKV__V1__VERSION__INIT;
 
+    tn_warm(c, key);
     tn_put(c, key, value, idem, NULL, 0, &r);
     ASSERT_OK(&r);
     ck_assert_ptr_nonnull(TN_PUT(&r)->version);
@@ -84,6 +86,7 @@ static void assert_value(grpc_channel *c, const char *key, const char *value)
 {
     tn_result r;
 
+    tn_warm(c, key);
     tn_get(c, key, NULL, &r);
     ASSERT_OK(&r);
     if (value == NULL) {
@@ -167,14 +170,17 @@ START_TEST(put_value_size_limit)
 }
 END_TEST
 
-START_TEST(message_over_4mib_is_resource_exhausted)
+START_TEST(message_over_4mib_is_out_of_range)
 {
     tn_result r;
     char *huge = repeat('h', 5 << 20);
 
     start(1, NULL);
     tn_put(ch[1], "huge", huge, NULL, NULL, 0, &r);
-    ASSERT_STATUS(&r, GRPC_STATUS_RESOURCE_EXHAUSTED, NULL);
+    /* tonic's words: the 5 MiB value, its key and the fields' tags and lengths */
+    ASSERT_STATUS(&r, GRPC_STATUS_OUT_OF_RANGE,
+                  "Error, message length too large: found 5242891 bytes, the limit is: 4194304 "
+                  "bytes");
     tn_result_free(&r);
     free(huge);
     stop();
@@ -242,6 +248,7 @@ START_TEST(ttl_expires_and_zero_means_none)
     tn_result r;
 
     start(1, NULL);
+    tn_warm(ch[1], "ttl");
     tn_put(ch[1], "ttl", "short", NULL, NULL, 1000, &r);
     ASSERT_OK(&r);
     tn_result_free(&r);
@@ -261,6 +268,9 @@ START_TEST(ttl_near_2_63_keeps_the_key)
     tn_result r;
 
     start(1, "--profile real");
+    tn_warm(ch[1], "ttl-max");
+    tn_warm(ch[1], "ttl-u64");
+    tn_warm(ch[1], "ttl-near");
     tn_put(ch[1], "ttl-max", "kept", NULL, NULL, (uint64_t)INT64_MAX, &r);
     ASSERT_OK(&r);
     tn_result_free(&r);
@@ -349,6 +359,7 @@ START_TEST(only_successes_are_cached)
     Norikv__V1__Version any = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 0, 1};
 
     start(1, NULL);
+    tn_warm(ch[1], "fails-first");
     tn_put(ch[1], "fails-first", "v", "op-x", &any, 0, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION, "CAS failed: key does not exist");
     tn_result_free(&r);
@@ -412,6 +423,8 @@ START_TEST(cas_missing_deleted_or_expired_key)
     Norikv__V1__Version v = {PROTOBUF_C_MESSAGE_INIT(&norikv__v1__version__descriptor), 0, 1};
 
     start(1, NULL);
+    tn_warm(ch[1], "cas-none");
+    tn_warm(ch[1], "cas-ttl");
     tn_put(ch[1], "cas-none", "x", NULL, &v, 0, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_FAILED_PRECONDITION, "CAS failed: key does not exist");
     tn_result_free(&r);
@@ -553,7 +566,7 @@ START_TEST(missing_key_not_found_switch)
 {
     tn_result r;
 
-    start(1, "--missing-key not-found");
+    start(1, "--missing-key not-found --fresh-shard-ms 0");
     tn_get(ch[1], "absent", NULL, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_NOT_FOUND, "key not found");
     tn_result_free(&r);
@@ -1018,6 +1031,7 @@ START_TEST(latency_beyond_deadline)
     start(1, NULL);
     req.key.data = (uint8_t *)"slow";
     req.key.len = 4;
+    tn_warm(ch[1], "slow");
     tn_control_ok(&dn, "latency 1 400");
     tn_call(ch[1], "/norikv.v1.Kv/Get", &req.base, &norikv__v1__get_response__descriptor, 100, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_DEADLINE_EXCEEDED, NULL);
@@ -1039,6 +1053,7 @@ START_TEST(fail_all_then_a_fraction_then_clear)
     int failed = 0;
 
     start(1, "--seed 7");
+    tn_warm(ch[1], "f");
     tn_control_ok(&dn, "fail 0 1 INTERNAL");
     tn_get(ch[1], "f", NULL, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_INTERNAL, "injected fault");
@@ -1071,6 +1086,7 @@ START_TEST(lost_reply_then_idempotent_retry_applies_once)
     Norikv__V1__Version v;
 
     start(1, NULL);
+    tn_warm(ch[1], "lost");
     tn_control_ok(&dn, "lose-reply 1");
     tn_put(ch[1], "lost", "unique-1", "write-1", NULL, 0, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "reply lost (injected fault)");
@@ -1092,6 +1108,7 @@ START_TEST(lost_reply_retried_without_key_is_counted_twice)
     tn_result r;
 
     start(1, NULL);
+    tn_warm(ch[1], "lost2");
     tn_control_ok(&dn, "lose-reply 1");
     tn_put(ch[1], "lost2", "unique-2", NULL, NULL, 0, &r);
     ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, NULL);
@@ -1613,7 +1630,8 @@ static bool pinging_client_keeps_its_connection(void)
     bool kept;
     tn_result r;
 
-    tn_get(c, "ping", NULL, &r); /* connects */
+    tn_warm(c, "ping"); /* connects */
+    tn_get(c, "ping", NULL, &r);
     ASSERT_OK(&r);
     tn_result_free(&r);
     st = grpc_channel_check_connectivity_state(c, 0);
@@ -1773,16 +1791,247 @@ END_TEST
 
 /* ==== suite ================================================================================ */
 
+/* ==== what the real server does: these cases also run against it (make check-real) ====== */
+
+/* The node's id: the real server's is NORIKV_NODE_ID (node0 in testnode), the devnode's
+ * nodeK for node K. */
+static const char *self_id(void)
+{
+    return dn.real ? "node0" : "node1";
+}
+
+/* A key (into buf) of a shard other than 0 that no earlier case of this process touched. */
+static const char *fresh_key(char *buf, size_t len, const char *prefix)
+{
+    static int n;
+
+    do
+        snprintf(buf, len, "%s-%d-%d", prefix, (int)getpid(), n++);
+    while (route_shard(buf, strlen(buf), 1024) == 0);
+    return buf;
+}
+
+/* Puts key=value, waiting out a fresh shard's election (NOT_LEADER for up to 5 s); the
+ * version, and in *waited_ms how long that took. */
+static Norikv__V1__Version put_elected(grpc_channel *c, const char *key, const char *value,
+                                       int64_t *waited_ms)
+{
+    int64_t t0 = clock_now_ms();
+    tn_result r;
+
+    for (;;) {
+        tn_put(c, key, value, NULL, NULL, 0, &r);
+        if (r.status != GRPC_STATUS_UNAVAILABLE || clock_now_ms() - t0 > 5000)
+            break;
+        tn_result_free(&r);
+        usleep(5000);
+    }
+    tn_result_free(&r);
+    if (waited_ms != NULL)
+        *waited_ms = clock_now_ms() - t0;
+    return put_ok(c, key, value, NULL);
+}
+
+typedef struct racer {
+    grpc_channel *c;
+    const char *key, *value;
+    Norikv__V1__Version if_match;
+    int delay_us;
+    pthread_barrier_t *go;
+    grpc_status_code status;
+} racer;
+
+static void *race_put(void *arg)
+{
+    racer *r = arg;
+    tn_result res;
+
+    pthread_barrier_wait(r->go);
+    if (r->delay_us > 0)
+        usleep((useconds_t)r->delay_us);
+    tn_put(r->c, r->key, r->value, NULL, &r->if_match, 0, &res);
+    r->status = res.status;
+    tn_result_free(&res);
+    return NULL;
+}
+
+/* Two conditional Puts of one key on its current version, the second `delay_us` after the
+ * first, `rounds` times: how many rounds both succeeded. The first round waits out the
+ * shard's election. */
+static int cas_both_won(int rounds, int delay_us)
+{
+    int both = 0;
+    char key[64];
+
+    fresh_key(key, sizeof(key), "race");
+    put_elected(ch[1], key, "0", NULL);
+    for (int i = 0; i < rounds; i++) {
+        pthread_barrier_t go;
+        pthread_t t[2];
+        racer r[2];
+
+        Norikv__V1__Version v = put_ok(ch[1], key, "0", NULL);
+        pthread_barrier_init(&go, NULL, 2);
+        for (int k = 0; k < 2; k++) {
+            r[k] = (racer){ch[1], key, k ? "b" : "a", v, k ? delay_us : 0, &go, GRPC_STATUS_OK};
+            ck_assert_int_eq(pthread_create(&t[k], NULL, race_put, &r[k]), 0);
+        }
+        for (int k = 0; k < 2; k++)
+            pthread_join(t[k], NULL);
+        pthread_barrier_destroy(&go);
+        ck_assert_msg(r[0].status == GRPC_STATUS_OK || r[1].status == GRPC_STATUS_OK,
+                      "neither conditional Put won: %s, %s", pbgrpc_status_name(r[0].status),
+                      pbgrpc_status_name(r[1].status));
+        both += r[0].status == GRPC_STATUS_OK && r[1].status == GRPC_STATUS_OK;
+    }
+    return both;
+}
+
+/* Two conditional Puts on one version within one commit tick both succeed: the server
+ * compares if_match when the call arrives and applies at its next heartbeat (150 ms), so
+ * the second compares against the version the first has not yet replaced. Beyond a tick,
+ * the second sees the first's version and fails. */
+START_TEST(server_cas_within_a_tick_both_win)
+{
+    start(1, "--profile real");
+    ck_assert_int_ge(cas_both_won(10, 0), 8);
+    ck_assert_int_le(cas_both_won(5, 450 * 1000), 1);
+    stop();
+}
+END_TEST
+
+/* A write is answered on the next commit tick: one writer alone does about 6-7 a second,
+ * while reads are answered at once. */
+START_TEST(server_writes_wait_for_the_commit_tick)
+{
+    char key[64];
+    int64_t t0;
+
+    start(1, "--profile real");
+    fresh_key(key, sizeof(key), "tick");
+    put_elected(ch[1], key, "v", NULL);
+    t0 = clock_now_ms();
+    for (int i = 0; i < 10; i++)
+        put_ok(ch[1], key, "v", NULL);
+    ck_assert_int_ge(clock_now_ms() - t0, 10 * 100);
+    for (int i = 0; i < 10; i++) {
+        tn_result r;
+        tn_del(ch[1], key, NULL, &r);
+        ASSERT_OK(&r);
+        tn_result_free(&r);
+    }
+    ck_assert_int_ge(clock_now_ms() - t0, 20 * 100);
+    stop();
+}
+END_TEST
+
+/* The first call to a shard creates it and answers UNAVAILABLE "NOT_LEADER" while it
+ * elects itself (about 250 ms on one node), whatever the call; then it serves. */
+START_TEST(server_fresh_shard_is_not_leader_while_it_elects)
+{
+    char key[64];
+    int64_t waited;
+    tn_result r;
+
+    start(1, "--profile real");
+    fresh_key(key, sizeof(key), "fresh-get");
+    tn_get(ch[1], key, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    tn_result_free(&r);
+    fresh_key(key, sizeof(key), "fresh-del");
+    tn_del(ch[1], key, NULL, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    tn_result_free(&r);
+    fresh_key(key, sizeof(key), "fresh-put");
+    tn_put(ch[1], key, "v", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, GRPC_STATUS_UNAVAILABLE, "NOT_LEADER");
+    tn_result_free(&r);
+    put_elected(ch[1], key, "v", &waited);
+    ck_assert_int_ge(waited, 100);
+    ck_assert_int_le(waited, 5000);
+    assert_value(ch[1], key, "v");
+    stop();
+}
+END_TEST
+
+/* One node's view: sent at once, then every second with the epoch one higher though
+ * nothing changed; the node alone, role "unknown", at its rpc_addr (the devnode says
+ * 0.0.0.0:port, the address a server on its default rpc_addr 0.0.0.0:7447 gives, while
+ * it listens on loopback; testnode's real servers are given 127.0.0.1); shard 0 and each
+ * shard once touched, with the node as its one replica and leader. */
+START_TEST(server_one_node_view)
+{
+    char key[64], addr[32];
+    uint32_t shard;
+    tn_watch w;
+    Norikv__V1__ClusterView *v;
+    uint64_t epoch;
+    bool seen0 = false, seen = false;
+    int64_t t0;
+
+    start(1, "--profile real");
+    fresh_key(key, sizeof(key), "view");
+    shard = route_shard(key, strlen(key), 1024);
+    put_elected(ch[1], key, "v", NULL);
+    usleep(1100 * 1000); /* a refresh of the view after the shard's creation */
+    ck_assert_int_eq(tn_watch_open(ch[1], &w, 10000), 0);
+    t0 = clock_now_ms();
+    v = tn_watch_next(&w, 3000);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_lt(clock_now_ms() - t0, 500);
+    ck_assert_uint_eq(v->n_nodes, 1);
+    ck_assert_str_eq(v->nodes[0]->id, self_id());
+    ck_assert_str_eq(v->nodes[0]->role, "unknown");
+    snprintf(addr, sizeof(addr), "%s:%d", dn.real ? "127.0.0.1" : "0.0.0.0", dn.base_port);
+    ck_assert_str_eq(v->nodes[0]->addr, addr);
+    for (size_t s = 0; s < v->n_shards; s++) {
+        ck_assert_uint_eq(v->shards[s]->n_replicas, 1);
+        ck_assert_str_eq(v->shards[s]->replicas[0]->node_id, self_id());
+        ck_assert(v->shards[s]->replicas[0]->leader);
+        seen0 |= v->shards[s]->id == 0;
+        seen |= v->shards[s]->id == shard;
+    }
+    ck_assert(seen0 && seen);
+    epoch = v->epoch;
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    v = tn_watch_next(&w, 3000);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(v->epoch, epoch + 1);
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    tn_watch_close(&w);
+    stop();
+}
+END_TEST
+
+/* The gRPC port opens about half a second after the process starts. */
+START_TEST(server_listens_half_a_second_after_it_starts)
+{
+    start(1, "--profile real");
+    ck_assert_int_ge(dn.startup_ms, 450);
+    stop();
+}
+END_TEST
+
+static void add_server_cases(TCase *tc)
+{
+    tcase_add_test(tc, server_cas_within_a_tick_both_win);
+    tcase_add_test(tc, server_writes_wait_for_the_commit_tick);
+    tcase_add_test(tc, server_fresh_shard_is_not_leader_while_it_elects);
+    tcase_add_test(tc, server_one_node_view);
+    tcase_add_test(tc, server_listens_half_a_second_after_it_starts);
+}
+
 static Suite *devnode_suite(void)
 {
     Suite *s = suite_create("devnode");
     TCase *kv = tcase_create("kv"), *cl = tcase_create("cluster"), *fa = tcase_create("faults"),
-          *ve = tcase_create("vector"), *re = tcase_create("real"), *sd = tcase_create("shutdown");
+          *ve = tcase_create("vector"), *re = tcase_create("real"), *sd = tcase_create("shutdown"),
+          *sv = tcase_create("server");
 
     tcase_add_test(kv, put_then_get_returns_value_and_version);
     tcase_add_test(kv, put_key_size_limit);
     tcase_add_test(kv, put_value_size_limit);
-    tcase_add_test(kv, message_over_4mib_is_resource_exhausted);
+    tcase_add_test(kv, message_over_4mib_is_out_of_range);
     tcase_add_test(kv, empty_key_is_accepted);
     tcase_add_test(kv, missing_key_is_ok_without_version);
     tcase_add_test(kv, empty_value_has_a_version);
@@ -1850,6 +2099,8 @@ static Suite *devnode_suite(void)
 
     tcase_add_test(sd, sigterm_with_calls_and_watch_in_flight_exits_cleanly);
 
+    add_server_cases(sv);
+
     /* generous bounds: the same cases run with the devnode under valgrind */
     tcase_set_timeout(kv, 120);
     tcase_set_timeout(cl, 120);
@@ -1857,6 +2108,7 @@ static Suite *devnode_suite(void)
     tcase_set_timeout(ve, 120);
     tcase_set_timeout(re, 120);
     tcase_set_timeout(sd, 300);
+    tcase_set_timeout(sv, 120);
 
     suite_add_tcase(s, kv);
     suite_add_tcase(s, cl);
@@ -1864,12 +2116,47 @@ static Suite *devnode_suite(void)
     suite_add_tcase(s, ve);
     suite_add_tcase(s, re);
     suite_add_tcase(s, sd);
+    suite_add_tcase(s, sv);
+    return s;
+}
+
+/* With NORIKV_SERVER (make check-real): the cases above that say what the real server
+ * does and need no control socket nor more than one node, run against it, so that the
+ * devnode's real profile and the server are held to the same assertions. */
+static Suite *server_suite(void)
+{
+    Suite *s = suite_create("norikv-server");
+    TCase *kv = tcase_create("kv"), *sv = tcase_create("server");
+
+    tcase_add_test(kv, put_then_get_returns_value_and_version);
+    tcase_add_test(kv, put_value_size_limit);
+    tcase_add_test(kv, message_over_4mib_is_out_of_range);
+    tcase_add_test(kv, empty_key_is_accepted);
+    tcase_add_test(kv, missing_key_is_ok_without_version);
+    tcase_add_test(kv, empty_value_has_a_version);
+    tcase_add_test(kv, versions_count_per_shard);
+    tcase_add_test(kv, ttl_expires_and_zero_means_none);
+    tcase_add_test(kv, ttl_near_2_63_keeps_the_key);
+    tcase_add_test(kv, idempotency_key_is_not_scoped_by_key);
+    tcase_add_test(kv, idempotency_hit_comes_before_cas);
+    tcase_add_test(kv, cas_matching_version_writes);
+    tcase_add_test(kv, cas_version_mismatch_message);
+    tcase_add_test(kv, cas_zero_version_is_a_condition_not_absence);
+    tcase_add_test(kv, cas_missing_deleted_or_expired_key);
+    tcase_add_test(kv, delete_if_match_is_ignored);
+    tcase_add_test(kv, consistency_levels_the_server_accepts);
+    tcase_add_test(kv, real_keepalive_pings_get_no_goaway);
+    add_server_cases(sv);
+    tcase_set_timeout(kv, 120);
+    tcase_set_timeout(sv, 120);
+    suite_add_tcase(s, kv);
+    suite_add_tcase(s, sv);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(devnode_suite());
+    SRunner *sr = srunner_create(tn_real() != NULL ? server_suite() : devnode_suite());
     int failed;
 
     srunner_run_all(sr, CK_NORMAL);

@@ -29,8 +29,8 @@
 #include "pbgrpc.h"
 #include "route.h"
 
-/* Reads the child's stdout until `nodes` ready lines, EOF or the deadline. */
-static bool wait_ready(int fd, int nodes, int64_t deadline)
+/* Reads the child's stdout until `nodes` lines holding `ready`, EOF or the deadline. */
+static bool wait_ready(int fd, int nodes, const char *ready_text, int64_t deadline)
 {
     char buf[4096];
     size_t used = 0;
@@ -49,8 +49,16 @@ static bool wait_ready(int fd, int nodes, int64_t deadline)
         used += (size_t)n;
         buf[used] = '\0';
         ready = 0;
-        for (char *s = buf; (s = strstr(s, " ready on ")) != NULL; s++)
+        for (char *s = buf; (s = strstr(s, ready_text)) != NULL; s++)
             ready++;
+        if (used > sizeof(buf) / 2) { /* keep the tail, where a line may be cut */
+            size_t keep = strlen(ready_text) - 1;
+            memmove(buf, buf + used - keep, keep);
+            used = keep;
+            buf[used] = '\0';
+            nodes -= ready;
+            ready = 0;
+        }
     }
     return true;
 }
@@ -80,6 +88,16 @@ static int start_once(tn_proc *p, int nodes, const char *extra)
     args[argc++] = port;
     args[argc++] = "--control";
     args[argc++] = p->control;
+    /* The real profile's timings (a write answered on a 150 ms commit tick, 250 ms of
+     * NOT_LEADER from a fresh shard, 500 ms before listening) are the server's, and the
+     * cases that name a profile get them; the others run with them off, so that a suite
+     * of thousands of writes takes seconds. */
+    if (extra == NULL || strstr(extra, "--profile") == NULL) {
+        static char *const fast[] = {"--commit-tick-ms", "0", "--fresh-shard-ms", "0",
+                                     "--start-delay-ms", "0"};
+        for (size_t i = 0; i < sizeof(fast) / sizeof(*fast); i++)
+            args[argc++] = fast[i];
+    }
     if (extra != NULL) {
         copy = strdup(extra);
         for (char *t = strtok(copy, " "); t != NULL && argc < 62; t = strtok(NULL, " "))
@@ -108,7 +126,10 @@ static int start_once(tn_proc *p, int nodes, const char *extra)
         return -1;
     }
     p->pid = pid;
-    if (wait_ready(out[0], nodes, clock_now_ms() + (wrapper != NULL ? 120000 : 10000))) {
+    int64_t t0 = clock_now_ms();
+    bool ok = wait_ready(out[0], nodes, " ready on ", t0 + (wrapper != NULL ? 120000 : 10000));
+    p->startup_ms = (int)(clock_now_ms() - t0);
+    if (ok) {
         /* Keep reading its stdout elsewhere is not needed: it prints nothing more. */
         close(out[0]);
         return 0;
@@ -120,6 +141,164 @@ static int start_once(tn_proc *p, int nodes, const char *extra)
     return -1;
 }
 
+const char *tn_real(void)
+{
+    const char *bin = getenv("NORIKV_SERVER");
+
+    return bin != NULL && *bin != '\0' ? bin : NULL;
+}
+
+int tn_real_nodes(void)
+{
+    const char *s = getenv("NORIKV_SERVER_NODES");
+    int n = s != NULL ? atoi(s) : 1;
+
+    return n < 1 ? 1 : n > TN_REAL_MAX ? TN_REAL_MAX : n;
+}
+
+/* Starts real node i, configured by environment (the server reads it when the config
+ * file it is given does not exist); 0 once it logs that it is ready. Nodes are named
+ * node0.. and, when there are several, each gets all the nodes' addresses as seeds (the
+ * server names its peers by their index in that list). Output goes to dir/node<i>.log;
+ * the readiness line is read from a pipe to a tee of it. */
+static int real_start_node(tn_proc *p, int i)
+{
+    char id[16], rpc[32], http[32], data[128], seeds[256], cfg[128], logf[128];
+    size_t off = 0;
+    int out[2], status;
+    pid_t parent = getpid(), pid;
+
+    snprintf(id, sizeof(id), "node%d", i);
+    snprintf(rpc, sizeof(rpc), "127.0.0.1:%d", p->base_port + i);
+    snprintf(http, sizeof(http), "127.0.0.1:%d", p->base_port + p->nodes + i);
+    snprintf(data, sizeof(data), "%s/node%d", p->dir, i);
+    snprintf(cfg, sizeof(cfg), "%s/no-such-norikv.yaml", p->dir);
+    snprintf(logf, sizeof(logf), "%s/node%d.log", p->dir, i);
+    seeds[0] = '\0';
+    for (int k = 0; k < p->nodes && p->nodes > 1; k++)
+        off += (size_t)snprintf(seeds + off, sizeof(seeds) - off, "%s127.0.0.1:%d", k ? "," : "",
+                                p->base_port + k);
+    if (pipe(out) != 0)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(out[1], STDERR_FILENO);
+        close(out[0]);
+        close(out[1]);
+        setenv("NORIKV_NODE_ID", id, 1);
+        setenv("NORIKV_RPC_ADDR", rpc, 1);
+        setenv("NORIKV_HTTP_ADDR", http, 1);
+        setenv("NORIKV_DATA_DIR", data, 1);
+        if (getenv("NORIKV_SERVER_PRELOAD") != NULL) /* tests/real/no_fallocate.c */
+            setenv("LD_PRELOAD", getenv("NORIKV_SERVER_PRELOAD"), 1);
+        if (seeds[0] != '\0')
+            setenv("NORIKV_SEED_NODES", seeds, 1);
+        else
+            unsetenv("NORIKV_SEED_NODES");
+        execl(tn_real(), tn_real(), cfg, (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    if (pid < 0) {
+        close(out[0]);
+        return -1;
+    }
+    p->real_pids[i] = pid;
+    int64_t t0 = clock_now_ms();
+    bool ok = wait_ready(out[0], 1, "NoriKV server is ready", t0 + 30000);
+    p->startup_ms = (int)(clock_now_ms() - t0);
+    /* the server logs on: a reader process drains the pipe into the node's log file so
+     * that it never blocks on a full pipe */
+    pid_t drain = fork();
+    if (drain == 0) {
+        int fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        char buf[4096];
+        ssize_t n;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        while ((n = read(out[0], buf, sizeof(buf))) > 0)
+            if (fd >= 0 && write(fd, buf, (size_t)n) < 0)
+                break;
+        _exit(0);
+    }
+    close(out[0]);
+    if (ok)
+        return 0;
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    p->real_pids[i] = 0;
+    return -1;
+}
+
+static void real_stop_node(tn_proc *p, int i, int sig)
+{
+    int status;
+
+    if (p->real_pids[i] <= 0)
+        return;
+    kill(p->real_pids[i], sig);
+    for (int64_t deadline = clock_now_ms() + 10000;
+         waitpid(p->real_pids[i], &status, WNOHANG) == 0;) {
+        if (clock_now_ms() > deadline) {
+            kill(p->real_pids[i], SIGKILL);
+            waitpid(p->real_pids[i], &status, 0);
+            break;
+        }
+        usleep(5000);
+    }
+    p->real_pids[i] = 0;
+}
+
+int tn_real_kill(tn_proc *p, int i)
+{
+    ck_assert(p->real && i >= 0 && i < p->nodes);
+    real_stop_node(p, i, SIGKILL);
+    return 0;
+}
+
+int tn_real_restart(tn_proc *p, int i)
+{
+    ck_assert(p->real && i >= 0 && i < p->nodes);
+    real_stop_node(p, i, SIGKILL);
+    return real_start_node(p, i);
+}
+
+static int real_start(tn_proc *p)
+{
+    p->real = true;
+    p->nodes = tn_real_nodes();
+    /* gRPC and HTTP ports below 60000: the server's SWIM takes UDP on gRPC + 1000 */
+    for (int attempt = 0; attempt < 20; attempt++) {
+        int i;
+        p->base_port = 20000 + rand() % 30000;
+        for (i = 0; i < p->nodes; i++)
+            if (real_start_node(p, i) != 0)
+                break;
+        if (i == p->nodes)
+            return 0;
+        for (int k = 0; k < i; k++)
+            real_stop_node(p, k, SIGKILL);
+    }
+    return -1;
+}
+
+/* Removes the directory a real cluster kept its data and logs in. */
+static void remove_tree(const char *dir)
+{
+    pid_t pid = fork();
+    int status;
+
+    if (pid == 0) {
+        execlp("rm", "rm", "-rf", dir, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+}
+
 int tn_start(tn_proc *p, int nodes, const char *extra)
 {
     memset(p, 0, sizeof(*p));
@@ -129,6 +308,12 @@ int tn_start(tn_proc *p, int nodes, const char *extra)
         return -1;
     snprintf(p->control, sizeof(p->control), "%s/control.sock", p->dir);
     srand((unsigned)(getpid() ^ (pid_t)clock_now_ms()));
+    if (tn_real() != NULL) {
+        if (real_start(p) == 0)
+            return 0;
+        remove_tree(p->dir);
+        return -1;
+    }
     for (int attempt = 0; attempt < 20; attempt++) {
         p->base_port = 20000 + rand() % 40000;
         if (start_once(p, nodes, extra) == 0)
@@ -143,6 +328,13 @@ int tn_stop(tn_proc *p)
     int status = -1;
     int64_t deadline = clock_now_ms() + (getenv("NORIKV_DEVNODE_WRAPPER") != NULL ? 120000 : 10000);
 
+    if (p->real) { /* the server stops cleanly on SIGINT (its Ctrl-C handler), status 0 */
+        for (int i = 0; i < p->nodes; i++)
+            real_stop_node(p, i, SIGINT);
+        if (getenv("NORIKV_KEEP_TMP") == NULL)
+            remove_tree(p->dir);
+        return 0;
+    }
     if (p->pid <= 0)
         return -1;
     kill(p->pid, SIGTERM);
@@ -331,6 +523,24 @@ const char *tn_trailer(tn_result *r, const char *key)
     memcpy(value, v, len);
     value[len] = '\0';
     return value;
+}
+
+int tn_warm(grpc_channel *ch, const char *key)
+{
+    int64_t t0 = clock_now_ms();
+    tn_result r;
+
+    for (;;) {
+        tn_get(ch, key, NULL, &r);
+        bool electing = r.status == GRPC_STATUS_UNAVAILABLE && r.details != NULL &&
+                        strncmp(r.details, "NOT_LEADER", 10) == 0;
+        tn_result_free(&r);
+        if (!electing)
+            break;
+        ck_assert_msg(clock_now_ms() - t0 < 5000, "the shard of %s did not elect in 5 s", key);
+        usleep(10 * 1000);
+    }
+    return (int)(clock_now_ms() - t0);
 }
 
 void tn_put(grpc_channel *ch, const char *key, const char *value, const char *idem,

@@ -15,17 +15,38 @@
 
 #include "norikv.pb-c.h"
 
+#define TN_REAL_MAX 4
+
 typedef struct tn_proc {
     pid_t pid;
     int nodes;
     int base_port;
     char dir[64];
     char control[96];
+    /* NoriKV's own server instead of a devnode (tn_real()): one process a node, gRPC on
+     * base_port + i, HTTP on base_port + nodes + i, data in dir/node<i> */
+    bool real;
+    pid_t real_pids[TN_REAL_MAX];
+    int startup_ms; /* from the (last) process start to its ready line */
 } tn_proc;
 
+/* The real server's binary when NORIKV_SERVER names one (the suites then run their cases
+ * that need no devnode against it), else NULL. */
+const char *tn_real(void);
+/* How many real nodes tn_start starts (NORIKV_SERVER_NODES: 1, the default, up to
+ * TN_REAL_MAX; more than one are given each other as seeds). */
+int tn_real_nodes(void);
+
 /* Starts a devnode with `nodes` nodes and extra options (may be NULL); 0 when every
- * node is ready. */
+ * node is ready. Unless extra names a --profile, the real profile's timings are switched
+ * off (--commit-tick-ms 0 --fresh-shard-ms 0 --start-delay-ms 0). With tn_real(),
+ * starts tn_real_nodes() real servers instead (p->nodes says how many; extra is ignored:
+ * the caller leaves out what needs the devnode). */
 int tn_start(tn_proc *p, int nodes, const char *extra);
+/* With tn_real(): SIGKILLs real node i (0-based), or starts it again on its ports and data
+ * directory; 0 once it is ready. */
+int tn_real_kill(tn_proc *p, int i);
+int tn_real_restart(tn_proc *p, int i);
 /* SIGTERM, then waits (up to 10 s, then SIGKILL); the exit status as waitpid gives it. */
 int tn_stop(tn_proc *p);
 /* Sends one control line; returns the answer line (malloc'd, no newline) or NULL. */
@@ -52,6 +73,11 @@ void tn_call(grpc_channel *ch, const char *path, const ProtobufCMessage *req,
 void tn_result_free(tn_result *r);
 /* The trailer's value as a NUL-terminated string in r (valid until freed), or NULL. */
 const char *tn_trailer(tn_result *r, const char *key);
+
+/* Waits (up to 5 s) until the node behind ch serves key's shard: the real server, and the
+ * devnode's real profile, answer UNAVAILABLE "NOT_LEADER" while a shard first touched
+ * elects itself. Returns the milliseconds waited; asserts the shard did come up. */
+int tn_warm(grpc_channel *ch, const char *key);
 
 /* Kv shorthands. version_out may be NULL. */
 void tn_put(grpc_channel *ch, const char *key, const char *value, const char *idem,
