@@ -40,11 +40,12 @@ static const char usage[] =
     "                           --view per-node --idempotency node --no-vector\n"
     "                           --no-transfer-shard --leaders shuffle\n"
     "                           --commit-tick-ms 150 --fresh-shard-ms 250\n"
-    "                           --start-delay-ms 500\n"
+    "                           --start-delay-ms 500 --propose-race-us 1000\n"
     "                         friendly is the devnode's older, easier cluster:\n"
     "                           --view cluster --idempotency cluster --vector\n"
     "                           --transfer-shard --leaders round-robin\n"
     "                           --commit-tick-ms 0 --fresh-shard-ms 0 --start-delay-ms 0\n"
+    "                           --propose-race-us 0\n"
     "                         Both serve Admin/SnapshotShard and accept keepalive pings\n"
     "                         as the server's gRPC (tonic) does (--pings accept).\n"
     "\n"
@@ -92,6 +93,12 @@ static const char usage[] =
     "  --start-delay-ms MS    listen only MS ms after starting, as the real server opens\n"
     "                         its gRPC port about 500 ms after it starts (profile real:\n"
     "                         500; friendly: 0); a revived node listens at once\n"
+    "  --propose-race-us US   with a commit tick, a Put or Delete arriving within US us of\n"
+    "                         the previous write to its shard, in the same tick, gets that\n"
+    "                         write's version and is not applied: the real server gives\n"
+    "                         writes to one shard that arrive together one log index,\n"
+    "                         acknowledges each and keeps one (profile real: 1000; friendly:\n"
+    "                         0)\n"
     "  --missing-key ok|not-found\n"
     "                         a missing key reads as OK without a version (default, the real\n"
     "                         server) or as NOT_FOUND \"key not found\" (Go/Java test servers)\n"
@@ -157,6 +164,7 @@ enum {
     OPT_FRESH,
     OPT_COMMIT_TICK,
     OPT_START_DELAY,
+    OPT_PROPOSE_RACE,
     OPT_MISSING,
     OPT_VIEW,
     OPT_NO_VECTOR,
@@ -187,6 +195,7 @@ static const struct option long_opts[] = {
     {"fresh-shard-ms", required_argument, NULL, OPT_FRESH},
     {"commit-tick-ms", required_argument, NULL, OPT_COMMIT_TICK},
     {"start-delay-ms", required_argument, NULL, OPT_START_DELAY},
+    {"propose-race-us", required_argument, NULL, OPT_PROPOSE_RACE},
     {"missing-key", required_argument, NULL, OPT_MISSING},
     {"view", required_argument, NULL, OPT_VIEW},
     {"no-vector", no_argument, NULL, OPT_NO_VECTOR},
@@ -244,6 +253,7 @@ static void apply_profile(dn_opts *o, bool friendly)
     o->commit_tick_ms = friendly ? 0 : 150;
     o->fresh_shard_ms = friendly ? 0 : 250;
     o->start_delay_ms = friendly ? 0 : 500;
+    o->propose_race_us = friendly ? 0 : 1000;
 }
 
 /* First pass: only --profile (the last one given), so that every other switch overrides
@@ -343,6 +353,11 @@ static int parse_args(int argc, char **argv, dn_opts *o)
             if (parse_int(name, optarg, 0, 60000, &v))
                 return -1;
             o->start_delay_ms = (int)v;
+            break;
+        case OPT_PROPOSE_RACE:
+            if (parse_int(name, optarg, 0, 1000000, &v))
+                return -1;
+            o->propose_race_us = (int)v;
             break;
         case OPT_IDEM:
             if ((w = parse_word(name, optarg, idem, "cluster or node")) < 0)

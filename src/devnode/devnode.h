@@ -49,6 +49,7 @@ typedef struct dn_opts {
     int fresh_shard_ms;
     int commit_tick_ms; /* writes apply and answer on the next tick of this period (0: now) */
     int start_delay_ms; /* nodes listen this long after the start (and after a revive) */
+    int propose_race_us; /* writes to one shard this close together share a log index */
     bool vector;
     bool transfer_shard; /* Admin/TransferShard served, else UNIMPLEMENTED */
     dn_leaders leaders;
@@ -83,6 +84,8 @@ typedef struct dn_shard {
     int leader;          /* node index, -1 while electing */
     int64_t touched_ms;  /* first request, 0 never touched */
     uint64_t raft_index; /* last applied log index */
+    int64_t last_write_us;   /* when the last write to it arrived (--propose-race-us) */
+    int64_t last_write_tick; /* in which commit tick */
 } dn_shard;
 
 /* The process's counters, X(name, help), in the order the control socket's stats command
@@ -94,6 +97,7 @@ typedef struct dn_shard {
     X(duplicate_applies, "Puts applied with the key and value of an earlier applied Put")          \
     X(calls, "gRPC calls received, every node and method")                                         \
     X(not_leader, "calls refused because the node does not lead the shard")                        \
+    X(writes_lost_to_races, "writes acknowledged but not applied (--propose-race-us)")             \
     X(faults_failed, "calls failed by an injected fault (control: fail)")                          \
     X(replies_lost, "writes applied, then failed UNAVAILABLE (control: lose-reply)")               \
     X(unimplemented, "calls to methods the devnode does not serve")                                \

@@ -178,6 +178,38 @@ static void reply_delete(dn_reply *r, dn_version v)
     r->payload = pbgrpc_pack(&resp.base);
 }
 
+/* Whether a write to shard, arriving now, races the one before it: the real server reads
+ * the log's last index and appends at the next without a lock, so writes to one shard that
+ * arrive together get one index; each is acknowledged and the log keeps one. Modelled as:
+ * a write within --propose-race-us of the previous one to its shard, in the same commit
+ * tick, is acknowledged with that one's version and not applied. */
+static bool propose_race(devnode *d, uint32_t shard)
+{
+    dn_shard *s = &d->shards[shard];
+    int64_t now = clock_now_us(), tick = clock_now_ms() / d->o.commit_tick_ms;
+    bool raced = d->o.propose_race_us > 0 && s->last_write_tick == tick &&
+                 now - s->last_write_us <= d->o.propose_race_us;
+
+    s->last_write_us = now;
+    s->last_write_tick = tick;
+    return raced;
+}
+
+/* A raced write at its commit: the version the write before it got, nothing applied. */
+static bool raced(devnode *d, uint32_t shard, dn_reply *r, bool put)
+{
+    dn_version v = {0, d->shards[shard].raft_index};
+
+    if (!r->raced)
+        return false;
+    d->st.writes_lost_to_races++;
+    if (put)
+        reply_put(r, v);
+    else
+        reply_delete(r, v);
+    return true;
+}
+
 void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
 {
     const Norikv__V1__PutRequest *req = (const Norikv__V1__PutRequest *)msg;
@@ -218,6 +250,7 @@ void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
         return;
     if (d->o.commit_tick_ms > 0) {
         r->commit = dn_kv_put_commit; /* the checks above are all done now, as the server's */
+        r->raced = propose_race(d, shard);
         return;
     }
     dn_kv_put_commit(d, n, msg, r);
@@ -233,6 +266,8 @@ void dn_kv_put_commit(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_re
 
     if (d->o.commit_tick_ms > 0 && !dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
         return; /* leadership moved before the tick: the proposal is not committed */
+    if (raced(d, shard, r, true))
+        return;
     slot = dn_table_put(d->kv, req->key.data, req->key.len);
     e = xrealloc(*slot, sizeof(*e) + req->value.len);
     *slot = e;
@@ -307,6 +342,7 @@ void dn_kv_delete(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply 
         return;
     if (d->o.commit_tick_ms > 0) {
         r->commit = dn_kv_delete_commit;
+        r->raced = propose_race(d, shard);
         return;
     }
     dn_kv_delete_commit(d, n, msg, r);
@@ -319,6 +355,8 @@ void dn_kv_delete_commit(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn
     dn_version v;
 
     if (d->o.commit_tick_ms > 0 && !dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
+        return;
+    if (raced(d, shard, r, false))
         return;
     dn_table_del(d->kv, req->key.data, req->key.len);
     v.term = 0;

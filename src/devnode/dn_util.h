@@ -7,6 +7,7 @@
 #ifndef NORIKV_DN_UTIL_H
 #define NORIKV_DN_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <grpc/grpc.h>
@@ -30,6 +31,7 @@ typedef struct dn_reply {
     const char *trailer_key;
     char trailer[96];
     dn_commit_fn *commit;
+    bool raced; /* a write that shares the previous write's log index: acknowledged, lost */
 } dn_reply;
 
 /* Sets r's status and its message, formatted (cut to fit r->message). */

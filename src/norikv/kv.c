@@ -71,6 +71,14 @@ struct kv_client {
     kv_op *spare;            /* finished operations, linked through ->spare_next */
     int nspare;
     decode_arena arena;
+    /* One write at a time per shard. The real server gives writes to one shard that
+     * reach it at the same moment the same Raft log index, acknowledges every one and
+     * keeps one (README: "NoriKV server behaviours the sidecar works around"). A Put or
+     * Delete waits in its shard's queue while another write to that shard is out, and
+     * goes when that one ends, in the order they came. */
+    uint8_t *writing; /* a bit per shard: a write to it is out */
+    struct gate_queue *queues; /* per shard: the writes waiting, oldest first */
+    int gated;                 /* how many wait, all shards */
 };
 
 struct kv_op {
@@ -110,7 +118,12 @@ struct kv_op {
     grpc_status_code later_status;
     char later_msg[320];
     kv_op *spare_next; /* in c->spare */
+    bool gate;         /* the write out to its shard */
+    bool gated;        /* waits in its shard's queue */
+    TAILQ_ENTRY(kv_op) gate_link;
 };
+
+TAILQ_HEAD(gate_queue, kv_op);
 
 static double rand01(kv_client *c)
 {
@@ -291,6 +304,10 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster, &c->st)
                     : NULL;
     c->log_sweep = c->topo != NULL ? event_new(base, -1, EV_PERSIST, on_log_sweep, c) : NULL;
+    c->writing = xcalloc(cfg->total_shards / 8 + 1, 1);
+    c->queues = xcalloc(cfg->total_shards, sizeof(*c->queues));
+    for (uint32_t s = 0; s < cfg->total_shards; s++)
+        TAILQ_INIT(&c->queues[s]);
     if (c->log_sweep == NULL || event_add(c->log_sweep, &second) != 0) {
         snprintf(err, errlen, "cannot start the gRPC client");
         kv_client_free(c);
@@ -324,7 +341,7 @@ void kv_client_free(kv_client *c)
         return;
     if (c->log_sweep != NULL)
         event_free(c->log_sweep);
-    while (!LIST_EMPTY(&c->ops)) {
+    while (!LIST_EMPTY(&c->ops)) { /* the waiting writes among them */
         kv_op *op = LIST_FIRST(&c->ops);
         LIST_REMOVE(op, link);
         op->c = NULL;
@@ -344,6 +361,8 @@ void kv_client_free(kv_client *c)
         grpc_metadata_array_destroy(&op->trailing);
         free(op);
     }
+    free(c->writing);
+    free(c->queues);
     free(c);
 }
 
@@ -451,6 +470,10 @@ static void attempt_cleanup(kv_op *op)
 
 static void op_free(kv_op *op)
 {
+    if (op->gated && op->c != NULL) {
+        TAILQ_REMOVE(&op->c->queues[op->group], op, gate_link);
+        op->c->gated--;
+    }
     op_unlink(op);
     attempt_cleanup(op);
     if (op->req != NULL)
@@ -476,6 +499,8 @@ void kv_op_detach(kv_op *op)
         op->cb = NULL;
 }
 
+static void gate_release(kv_client *c, kv_op *op);
+
 static void finish(kv_op *op, kv_result *r)
 {
     kv_client *c = op->c;
@@ -496,6 +521,8 @@ static void finish(kv_op *op, kv_result *r)
     }
     if (op->cb != NULL)
         op->cb(r, op->arg);
+    if (c != NULL && op->gate) /* after the callback: a write it starts queues behind */
+        gate_release(c, op);
     op_free(op);
 }
 
@@ -1043,6 +1070,62 @@ static void op_link(kv_client *c, kv_op *op)
     LIST_INSERT_HEAD(&c->ops, op, link);
 }
 
+static bool bit_get(const uint8_t *bits, uint32_t i)
+{
+    return (bits[i / 8] >> (i % 8)) & 1;
+}
+
+static void bit_put(uint8_t *bits, uint32_t i, bool on)
+{
+    if (on)
+        bits[i / 8] |= (uint8_t)(1u << (i % 8));
+    else
+        bits[i / 8] &= (uint8_t)~(1u << (i % 8));
+}
+
+/* Whether op, a write, must wait for another write to its shard (then it is queued); a
+ * write that may go takes its shard. Reads and vector calls go at once. */
+static bool gate_wait(kv_client *c, kv_op *op)
+{
+    if ((op->m != METHOD_PUT && op->m != METHOD_DELETE) || op->group >= c->cfg.total_shards)
+        return false;
+    if (bit_get(c->writing, op->group)) {
+        op->gated = true;
+        TAILQ_INSERT_TAIL(&c->queues[op->group], op, gate_link);
+        c->gated++;
+        return true;
+    }
+    bit_put(c->writing, op->group, true);
+    op->gate = true;
+    return false;
+}
+
+static void start(kv_op *op)
+{
+    if (!fail_fast(op)) {
+        op->node = choose_node(op, -1);
+        (void)attempt(op);
+    }
+}
+
+/* op, the write out to its shard, ended: the shard's oldest waiting write goes (it may end
+ * at once, with TIMEOUT when its deadline passed while it waited, and pass the shard on). */
+static void gate_release(kv_client *c, kv_op *op)
+{
+    kv_op *next = TAILQ_FIRST(&c->queues[op->group]);
+
+    op->gate = false;
+    bit_put(c->writing, op->group, false);
+    if (next == NULL)
+        return;
+    TAILQ_REMOVE(&c->queues[next->group], next, gate_link);
+    c->gated--;
+    next->gated = false;
+    bit_put(c->writing, next->group, true);
+    next->gate = true;
+    start(next);
+}
+
 static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
 {
     op->req = pbgrpc_pack(req);
@@ -1051,10 +1134,8 @@ static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
     c->st.retries_operations++;
     c->st.retries_in_flight++;
     op->starting = true;
-    if (!fail_fast(op)) {
-        op->node = choose_node(op, -1);
-        (void)attempt(op);
-    }
+    if (!gate_wait(c, op))
+        start(op);
     op->starting = false;
     return op;
 }

@@ -2003,6 +2003,88 @@ START_TEST(server_one_node_view)
 }
 END_TEST
 
+typedef struct ft_worker {
+    grpc_channel *c;
+    const char *key;
+    pthread_barrier_t *go;
+    int acked;
+    uint64_t index;
+} ft_worker;
+
+/* Puts w->key once every worker is ready, again while NOT_LEADER, for up to 5 s. */
+static void *first_touch(void *arg)
+{
+    ft_worker *w = arg;
+    int64_t t0;
+
+    pthread_barrier_wait(w->go);
+    t0 = clock_now_ms();
+    while (clock_now_ms() - t0 < 5000) {
+        tn_result r;
+        tn_put(w->c, w->key, w->key, NULL, NULL, 0, &r);
+        grpc_status_code st = r.status;
+        if (st == GRPC_STATUS_OK)
+            w->index = TN_PUT(&r)->version->index;
+        tn_result_free(&r);
+        if (st == GRPC_STATUS_OK) {
+            w->acked = 1;
+            break;
+        }
+        usleep(10 * 1000);
+    }
+    return NULL;
+}
+
+/* Writes to one shard that arrive together get one log index: each is acknowledged, the
+ * log keeps one, and the others never apply. Eight at once to a shard that serves, three
+ * times: some share an index and some read back as missing. */
+START_TEST(server_writes_to_one_shard_at_once_keep_one)
+{
+    int lost = 0, shared = 0;
+
+    start(1, "--profile real");
+    for (int round = 0; round < 3; round++) {
+        char keys[8][64], probe[64];
+        ft_worker w[8];
+        pthread_t t[8];
+        pthread_barrier_t go;
+        uint32_t shard;
+        int n = 0;
+
+        fresh_key(probe, sizeof(probe), "burst");
+        shard = route_shard(probe, strlen(probe), 1024);
+        for (int i = 0; n < 8 && i < 1000000; i++) {
+            snprintf(keys[n], sizeof(keys[n]), "burst-%d-%d-%d", (int)getpid(), round, i);
+            if (route_shard(keys[n], strlen(keys[n]), 1024) == shard)
+                n++;
+        }
+        ck_assert_int_eq(n, 8);
+        put_elected(ch[1], probe, "warm", NULL);
+        pthread_barrier_init(&go, NULL, 8);
+        for (int i = 0; i < 8; i++) {
+            w[i] = (ft_worker){ch[1], keys[i], &go, 0, 0};
+            ck_assert_int_eq(pthread_create(&t[i], NULL, first_touch, &w[i]), 0);
+        }
+        for (int i = 0; i < 8; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&go);
+        for (int i = 0; i < 8; i++) {
+            tn_result r;
+            ck_assert_msg(w[i].acked, "%s was not acknowledged", keys[i]);
+            for (int j = 0; j < i; j++)
+                shared += w[j].index == w[i].index;
+            tn_get(ch[1], keys[i], NULL, &r);
+            ASSERT_OK(&r);
+            lost += TN_GET(&r)->version == NULL;
+            tn_result_free(&r);
+        }
+    }
+    ck_assert_int_gt(shared, 0);
+    ck_assert_int_gt(lost, 0);
+    stop();
+}
+END_TEST
+
 /* The gRPC port opens about half a second after the process starts. */
 START_TEST(server_listens_half_a_second_after_it_starts)
 {
@@ -2019,6 +2101,7 @@ static void add_server_cases(TCase *tc)
     tcase_add_test(tc, server_fresh_shard_is_not_leader_while_it_elects);
     tcase_add_test(tc, server_one_node_view);
     tcase_add_test(tc, server_listens_half_a_second_after_it_starts);
+    tcase_add_test(tc, server_writes_to_one_shard_at_once_keep_one);
 }
 
 static Suite *devnode_suite(void)
