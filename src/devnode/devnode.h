@@ -47,8 +47,8 @@ typedef struct dn_opts {
     int view_interval_ms;
     int election_ms;
     int fresh_shard_ms;
-    int commit_tick_ms; /* writes apply and answer on the next tick of this period (0: now) */
-    int start_delay_ms; /* nodes listen this long after the start (and after a revive) */
+    int commit_tick_ms;  /* writes apply and answer on the next tick of this period (0: now) */
+    int start_delay_ms;  /* nodes listen this long after the start (and after a revive) */
     int propose_race_us; /* writes to one shard this close together share a log index */
     bool vector;
     bool transfer_shard; /* Admin/TransferShard served, else UNIMPLEMENTED */
@@ -81,9 +81,9 @@ typedef struct dn_node {
 } dn_node;
 
 typedef struct dn_shard {
-    int leader;          /* node index, -1 while electing */
-    int64_t touched_ms;  /* first request, 0 never touched */
-    uint64_t raft_index; /* last applied log index */
+    int leader;              /* node index, -1 while electing */
+    int64_t touched_ms;      /* first request, 0 never touched */
+    uint64_t raft_index;     /* last applied log index */
     int64_t last_write_us;   /* when the last write to it arrived (--propose-race-us) */
     int64_t last_write_tick; /* in which commit tick */
 } dn_shard;

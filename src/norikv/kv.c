@@ -76,7 +76,7 @@ struct kv_client {
      * keeps one (README: "NoriKV server behaviours the sidecar works around"). A Put or
      * Delete waits in its shard's queue while another write to that shard is out, and
      * goes when that one ends, in the order they came. */
-    uint8_t *writing; /* a bit per shard: a write to it is out */
+    uint8_t *writing;          /* a bit per shard: a write to it is out */
     struct gate_queue *queues; /* per shard: the writes waiting, oldest first */
     int gated;                 /* how many wait, all shards */
 };
@@ -1080,7 +1080,7 @@ static void bit_put(uint8_t *bits, uint32_t i, bool on)
     if (on)
         bits[i / 8] |= (uint8_t)(1u << (i % 8));
     else
-        bits[i / 8] &= (uint8_t)~(1u << (i % 8));
+        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
 /* Whether op, a write, must wait for another write to its shard (then it is queued); a
@@ -1123,7 +1123,9 @@ static void gate_release(kv_client *c, kv_op *op)
     next->gated = false;
     bit_put(c->writing, next->group, true);
     next->gate = true;
+    next->starting = true; /* an end found now is reported from the loop: no recursion */
     start(next);
+    next->starting = false;
 }
 
 static kv_op *launch(kv_client *c, kv_op *op, const ProtobufCMessage *req)
