@@ -195,6 +195,17 @@ static bool propose_race(devnode *d, uint32_t shard)
     return raced;
 }
 
+/* With a commit tick, a write whose checks passed is left to `commit` at the node's next
+ * tick (the server keeps the request until then); false: it is to be applied now. */
+static bool commit_later(devnode *d, uint32_t shard, dn_reply *r, dn_commit_fn *commit)
+{
+    if (d->o.commit_tick_ms <= 0)
+        return false;
+    r->commit = commit;
+    r->raced = propose_race(d, shard);
+    return true;
+}
+
 /* A raced write at its commit: the version the write before it got, nothing applied. */
 static bool raced(devnode *d, uint32_t shard, dn_reply *r, bool put)
 {
@@ -248,12 +259,8 @@ void dn_kv_put(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
     }
     if (!dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
         return;
-    if (d->o.commit_tick_ms > 0) {
-        r->commit = dn_kv_put_commit; /* the checks above are all done now, as the server's */
-        r->raced = propose_race(d, shard);
-        return;
-    }
-    dn_kv_put_commit(d, n, msg, r);
+    if (!commit_later(d, shard, r, dn_kv_put_commit)) /* the checks are all done, as the server's */
+        dn_kv_put_commit(d, n, msg, r);
 }
 
 void dn_kv_put_commit(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
@@ -340,12 +347,8 @@ void dn_kv_delete(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply 
     shard = route_shard(req->key.data, req->key.len, d->o.total_shards);
     if (!dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
         return;
-    if (d->o.commit_tick_ms > 0) {
-        r->commit = dn_kv_delete_commit;
-        r->raced = propose_race(d, shard);
-        return;
-    }
-    dn_kv_delete_commit(d, n, msg, r);
+    if (!commit_later(d, shard, r, dn_kv_delete_commit))
+        dn_kv_delete_commit(d, n, msg, r);
 }
 
 void dn_kv_delete_commit(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_reply *r)
