@@ -2076,6 +2076,29 @@ START_TEST(server_listens_half_a_second_after_it_starts)
 }
 END_TEST
 
+/* The kv cases that say what the real server does and need one node and no control
+ * socket: the devnode's suite runs them, and so does the server's (make check-real). */
+static void add_kv_cases_of_the_server(TCase *tc)
+{
+    tcase_add_test(tc, put_then_get_returns_value_and_version);
+    tcase_add_test(tc, put_value_size_limit);
+    tcase_add_test(tc, message_over_4mib_is_out_of_range);
+    tcase_add_test(tc, empty_key_is_accepted);
+    tcase_add_test(tc, missing_key_is_ok_without_version);
+    tcase_add_test(tc, empty_value_has_a_version);
+    tcase_add_test(tc, versions_count_per_shard);
+    tcase_add_test(tc, ttl_expires_and_zero_means_none);
+    tcase_add_test(tc, ttl_near_2_63_keeps_the_key);
+    tcase_add_test(tc, idempotency_key_is_not_scoped_by_key);
+    tcase_add_test(tc, idempotency_hit_comes_before_cas);
+    tcase_add_test(tc, cas_matching_version_writes);
+    tcase_add_test(tc, cas_version_mismatch_message);
+    tcase_add_test(tc, cas_zero_version_is_a_condition_not_absence);
+    tcase_add_test(tc, cas_missing_deleted_or_expired_key);
+    tcase_add_test(tc, delete_if_match_is_ignored);
+    tcase_add_test(tc, consistency_levels_the_server_accepts);
+}
+
 static void add_server_cases(TCase *tc)
 {
     tcase_add_test(tc, server_cas_within_a_tick_both_win);
@@ -2093,28 +2116,12 @@ static Suite *devnode_suite(void)
           *ve = tcase_create("vector"), *re = tcase_create("real"), *sd = tcase_create("shutdown"),
           *sv = tcase_create("server");
 
-    tcase_add_test(kv, put_then_get_returns_value_and_version);
+    add_kv_cases_of_the_server(kv);
     tcase_add_test(kv, put_key_size_limit);
-    tcase_add_test(kv, put_value_size_limit);
-    tcase_add_test(kv, message_over_4mib_is_out_of_range);
-    tcase_add_test(kv, empty_key_is_accepted);
-    tcase_add_test(kv, missing_key_is_ok_without_version);
-    tcase_add_test(kv, empty_value_has_a_version);
-    tcase_add_test(kv, versions_count_per_shard);
-    tcase_add_test(kv, ttl_expires_and_zero_means_none);
-    tcase_add_test(kv, ttl_near_2_63_keeps_the_key);
     tcase_add_test(kv, idempotent_put_replays_cached_version);
-    tcase_add_test(kv, idempotency_key_is_not_scoped_by_key);
     tcase_add_test(kv, idempotency_cache_shared_by_put_and_delete);
-    tcase_add_test(kv, idempotency_hit_comes_before_cas);
     tcase_add_test(kv, only_successes_are_cached);
-    tcase_add_test(kv, cas_matching_version_writes);
-    tcase_add_test(kv, cas_version_mismatch_message);
-    tcase_add_test(kv, cas_zero_version_is_a_condition_not_absence);
-    tcase_add_test(kv, cas_missing_deleted_or_expired_key);
     tcase_add_test(kv, delete_always_tombstones);
-    tcase_add_test(kv, delete_if_match_is_ignored);
-    tcase_add_test(kv, consistency_levels_the_server_accepts);
     tcase_add_test(kv, unserved_methods_are_unimplemented_at_once);
     tcase_add_test(kv, no_vector_switch_answers_unimplemented);
     tcase_add_test(kv, missing_key_not_found_switch);
@@ -2193,23 +2200,7 @@ static Suite *server_suite(void)
     Suite *s = suite_create("norikv-server");
     TCase *kv = tcase_create("kv"), *sv = tcase_create("server");
 
-    tcase_add_test(kv, put_then_get_returns_value_and_version);
-    tcase_add_test(kv, put_value_size_limit);
-    tcase_add_test(kv, message_over_4mib_is_out_of_range);
-    tcase_add_test(kv, empty_key_is_accepted);
-    tcase_add_test(kv, missing_key_is_ok_without_version);
-    tcase_add_test(kv, empty_value_has_a_version);
-    tcase_add_test(kv, versions_count_per_shard);
-    tcase_add_test(kv, ttl_expires_and_zero_means_none);
-    tcase_add_test(kv, ttl_near_2_63_keeps_the_key);
-    tcase_add_test(kv, idempotency_key_is_not_scoped_by_key);
-    tcase_add_test(kv, idempotency_hit_comes_before_cas);
-    tcase_add_test(kv, cas_matching_version_writes);
-    tcase_add_test(kv, cas_version_mismatch_message);
-    tcase_add_test(kv, cas_zero_version_is_a_condition_not_absence);
-    tcase_add_test(kv, cas_missing_deleted_or_expired_key);
-    tcase_add_test(kv, delete_if_match_is_ignored);
-    tcase_add_test(kv, consistency_levels_the_server_accepts);
+    add_kv_cases_of_the_server(kv);
     tcase_add_test(kv, real_keepalive_pings_get_no_goaway);
     add_server_cases(sv);
     tcase_set_timeout(kv, 120);
