@@ -19,8 +19,8 @@ import time
 
 import redis
 
-from harness import (E, Error, Fail, Sidecar, TEST_TIMEOUT, check, encode, eq, info_field, key,
-                     test, main)
+from harness import (E, SERVER, Error, Fail, Sidecar, Skip, TEST_TIMEOUT, check, encode, eq,
+                     info_field, key, test, main)
 
 LLONG_MAX = 9223372036854775807
 LLONG_MIN = -9223372036854775808
@@ -606,15 +606,17 @@ def check_incr_replies(replies, errors, total):
 def conc_incr_8x200():
     k = key("conc_incr")
     before = cas_stats(E.sc)
-    replies, errors = incr_threads([E.sc], k, 8, 200)
+    # the real server answers a write on its 150 ms tick: 8 x 25 there (about 30 s)
+    per = 25 if SERVER else 200
+    replies, errors = incr_threads([E.sc], k, 8, per)
     after = cas_stats(E.sc)
     verbose("INFO stats, this test: %s", stats_delta(before, after))
     verbose_cas_lines(E.sc, "main sidecar")
-    check_incr_replies(replies, errors, 1600)
-    eq(E.sc.client().get(k), b"1600", "GET after 8 x 200 INCR")
+    check_incr_replies(replies, errors, 8 * per)
+    eq(E.sc.client().get(k), b"%d" % (8 * per), "GET after 8 x %d INCR" % per)
     d = stats_delta(before, after)
-    check(d["cas_rounds"] >= 1600 and d["cas_exhausted"] == 0,
-          "cas_rounds >= 1600 and no cas_exhausted", d)
+    check(d["cas_rounds"] >= 8 * per and d["cas_exhausted"] == 0,
+          "cas_rounds >= %d and no cas_exhausted" % (8 * per), d)
 
 
 _lose_sidecar = None
@@ -674,12 +676,23 @@ def two_sidecars(k, nthreads, nops, many_rounds=False):
     return dn, sc2, replies, errors
 
 
+def two_sidecars_exact_on_this_server():
+    """Skips against the real server: its conditional Put is checked on arrival and applied
+    on the next 150 ms tick, so two sidecars' rounds on one version can both succeed and
+    INCRs are lost (about half: tests/bench/incr_race.py; README, "NoriKV server behaviours
+    the sidecar works around"). One sidecar stays exact there (conc_incr_8x200)."""
+    if SERVER:
+        raise Skip("the server's conditional Put is not atomic: two sidecars lose INCRs "
+                   "(README: NoriKV server behaviours the sidecar works around)")
+
+
 @test
 def conc_incr_two_sidecars_exact():
     # Two sidecars (default cas_max_rounds, 16) on one key: their rounds race in the cluster
     # and the conditional write makes the loser read again. Every acknowledged INCR counts
     # once; one that gave up with CONFLICT (a few in 800: the winner's next block reads
     # before the loser's redo, so a loser can lose 16 rounds in a row) wrote nothing.
+    two_sidecars_exact_on_this_server()
     k = key("conc_incr_2sc")
     dn, sc, replies, errors = two_sidecars(k, 4, 100)
     ok = sum(len(mine) for mine in replies)
@@ -696,6 +709,7 @@ def conc_incr_two_sidecars_exact():
 @test
 def conc_incr_two_sidecars_many_rounds():
     # The same race with cas_max_rounds 1000: no INCR gives up, the count is exact.
+    two_sidecars_exact_on_this_server()
     k = key("conc_incr_2sc_rounds")
     dn, sc, replies, errors = two_sidecars(k, 4, 100, many_rounds=True)
     check_incr_replies(replies, errors, 800)
