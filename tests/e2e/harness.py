@@ -586,6 +586,34 @@ class Real:
         self._wait(i)
 
 
+def kill_node(dn, n):
+    """Node n (1-based) stops: the devnode's control `kill`, or SIGKILL to the real
+    server's process."""
+    if isinstance(dn, Real):
+        dn.kill(n - 1)
+    else:
+        dn.control("kill %d" % n)
+
+
+def revive_node(dn, n):
+    """Node n (1-based) serves again: the devnode's `revive`, or the real server started
+    again on its ports and data directory."""
+    if isinstance(dn, Real):
+        dn.restart(n - 1)
+    else:
+        dn.control("revive %d" % n)
+
+
+def hang_nodes(dn, on):
+    """Every node stops answering (calls hang: SIGSTOP to the real server's processes, whose
+    kernel still accepts connections; a 10-minute latency on the devnode), or answers again."""
+    if isinstance(dn, Real):
+        for i in range(len(dn.addrs)):
+            (dn.pause if on else dn.resume)(i)
+    else:
+        dn.control("latency 0 600000" if on else "clear")
+
+
 def _read(path):
     try:
         with open(path, "rb") as f:

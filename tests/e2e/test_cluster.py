@@ -16,7 +16,8 @@ import time
 
 import redis
 
-from harness import (E, Fail, RUN, check, eq, key, test, wait_for, main)
+from harness import (E, Fail, RUN, check, eq, hang_nodes, key, kill_node, revive_node, test,
+                     wait_for, main)
 
 
 @test
@@ -210,9 +211,10 @@ def fault_all_nodes_dead():
         except redis.ResponseError:
             return False
     wait_for(set_before, 10, "SET before the outage")
+    nodes = range(1, len(dn.addrs) + 1)
     try:
-        for n in (1, 2, 3):
-            dn.control("kill %d" % n)
+        for n in nodes:
+            kill_node(dn, n)  # the real server's processes: SIGKILL
         t0 = time.monotonic()
         try:
             got = c.set(k, "during")
@@ -233,8 +235,8 @@ def fault_all_nodes_dead():
         check(time.monotonic() - t0 < 2.5, "the GET error within 2.5 s", time.monotonic() - t0)
         eq(c.ping(), True, "PING while the cluster is down")
     finally:
-        for n in (1, 2, 3):
-            dn.control("revive %d" % n)
+        for n in nodes:
+            revive_node(dn, n)  # the real server: again on its data directory
 
     def back():
         try:
@@ -251,6 +253,45 @@ def fault_all_nodes_dead():
         except redis.ResponseError:
             return False
     wait_for(reads_after, 15, "GET after recovery to read the value written after it")
+
+
+@test
+def fault_all_nodes_hang():
+    # Every node stops answering without closing anything (the real server's processes get
+    # SIGSTOP: the kernel still accepts connections, nothing answers; the devnode holds
+    # every call): a command answers TIMEOUT within its deadline, other clients' PING goes
+    # on, and once the nodes answer again (SIGCONT) the value written before is read back.
+    dn, _, sc = E.fault_cluster()  # the sidecar with cluster.timeout_ms=1000
+    c = sc.client()
+    k = key("hang")
+
+    def set_before():
+        try:
+            return c.set(k, "before") is True
+        except redis.ResponseError:
+            return False
+    wait_for(set_before, 10, "SET before the nodes hang")
+    hang_nodes(dn, True)
+    try:
+        t0 = time.monotonic()
+        try:
+            got = c.get(k)
+            raise Fail("GET with every node hanging to fail; it returned %r" % got)
+        except redis.ResponseError as e:
+            check(re.match(r"(UNAVAILABLE|TIMEOUT) ", str(e)), "an UNAVAILABLE or TIMEOUT error",
+                  str(e))
+        check(time.monotonic() - t0 < 1.0 + 1.5, "the error within timeout_ms 1000 plus 1.5 s",
+              "%.2f s" % (time.monotonic() - t0))
+        eq(c.ping(), True, "PING while the nodes hang")
+    finally:
+        hang_nodes(dn, False)
+
+    def back():
+        try:
+            return c.get(k) == b"before"
+        except redis.ResponseError:
+            return False
+    wait_for(back, 15, "GET to read the value written before, once the nodes answer again")
 
 
 if __name__ == "__main__":
