@@ -6,7 +6,10 @@
 #   - norikv-cli bench straight to the node at the same concurrency and keys (GET: mix 1:0,
 #     SET: mix 0:1), the direct-client baseline;
 # with, for each run, the operations per second and the sidecar's CPU time per operation
-# (/proc/PID/stat before and after; norikv-cli reports its own). The node runs with
+# (/proc/PID/stat before and after; norikv-cli reports its own). norikv-cli is the same
+# cluster client as the sidecar's, so it too sends a shard one write at a time; both get a
+# 30 s deadline. At a few writes a second, a write's CPU figure includes the client's
+# background work (views, timers) spread over few operations. The node runs with
 # tests/real/no-fallocate.so preloaded when it is there (tests/real/run.sh says why).
 # Loopback and Unix sockets only; everything it starts is stopped on any exit. Run from the
 # build directory: NORIKV_SERVER=... tests/bench/real.sh  (REAL_SETS, default 150: the SETs
@@ -51,7 +54,10 @@ for _ in $(seq 300); do grep -q 'NoriKV server is ready' "$dir/server.log" && br
 grep -q 'NoriKV server is ready' "$dir/server.log" || { echo "real.sh: the server did not start" >&2; tail "$dir/server.log" >&2; exit 1; }
 node="127.0.0.1:$port"
 sock="$dir/sidecar.sock"
-"$SIDECAR" --sidecar.listen="$sock" --cluster.nodes="$node" --log.level=warning > "$dir/sidecar.log" 2>&1 &
+# a 30 s deadline: 50 writers of one shard queue behind its 150 ms commits (one write at a
+# time per shard), which the default 5 s would turn into TIMEOUTs rather than a rate
+"$SIDECAR" --sidecar.listen="$sock" --cluster.nodes="$node" --log.level=warning \
+    --cluster.timeout_ms=30000 > "$dir/sidecar.log" 2>&1 &
 sidecar=$!
 pids+=("$sidecar")
 for _ in $(seq 150); do
@@ -70,9 +76,15 @@ via_sidecar() {
     shift 4
     s0=$(ticks "$sidecar")
     t0=$(date +%s.%N)
-    out=$(redis-benchmark -s "$sock" -n "$n" -c "$c" -t "$t" -q "$@" 2>&1 | tr '\r' '\n' | grep -E 'requests per second' | tail -n 1)
+    out=$(redis-benchmark -s "$sock" -n "$n" -c "$c" -t "$t" -q "$@" 2>&1 | tr '\r' '\n' |
+        grep -E 'requests per second|Error' | tail -n 1 || true)
     t1=$(date +%s.%N)
     s1=$(ticks "$sidecar")
+    if ! echo "$out" | grep -q 'requests per second'; then
+        rows+=("$(printf '%-34s %s' "$name" "${out:-no result}")")
+        echo "${rows[-1]}"
+        return
+    fi
     rps=$(echo "$out" | sed -E 's/.*: ([0-9.]+) requests per second.*/\1/')
     rows+=("$(printf '%-34s %10.1f ops/s %8.1f us CPU/op (sidecar)' "$name" "$rps" \
         "$(awk -v d=$((s1 - s0)) -v hz="$hz" -v n="$n" 'BEGIN { print d / hz * 1e6 / n }')")")
@@ -82,7 +94,13 @@ via_sidecar() {
 # direct NAME N CONCURRENCY MIX KEYS
 direct() {
     local name=$1 n=$2 c=$3 mix=$4 keys=$5 line ops cpu errs
-    line=$("$CLI" --nodes "$node" bench --ops "$n" --concurrency "$c" --mix "$mix" --keys "$keys" 2>&1 | grep '^bench:')
+    line=$("$CLI" --nodes "$node" --timeout-ms 30000 bench --ops "$n" --concurrency "$c" \
+        --mix "$mix" --keys "$keys" 2>&1 | grep '^bench:' || true)
+    if [ -z "$line" ]; then
+        rows+=("$(printf '%-34s no result' "$name")")
+        echo "${rows[-1]}"
+        return
+    fi
     ops=$(echo "$line" | sed -E 's/.*ops_per_sec=([0-9.]+).*/\1/')
     cpu=$(echo "$line" | sed -E 's/.*cpu_us_per_op=([0-9.]+).*/\1/')
     errs=$(echo "$line" | sed -E 's/.*errors=([0-9]+).*/\1/')
