@@ -78,7 +78,6 @@ struct kv_client {
      * goes when that one ends, in the order they came. */
     uint8_t *writing;          /* a bit per shard: a write to it is out */
     struct gate_queue *queues; /* per shard: the writes waiting, oldest first */
-    int gated;                 /* how many wait, all shards */
 };
 
 struct kv_op {
@@ -470,10 +469,8 @@ static void attempt_cleanup(kv_op *op)
 
 static void op_free(kv_op *op)
 {
-    if (op->gated && op->c != NULL) {
+    if (op->gated && op->c != NULL)
         TAILQ_REMOVE(&op->c->queues[op->group], op, gate_link);
-        op->c->gated--;
-    }
     op_unlink(op);
     attempt_cleanup(op);
     if (op->req != NULL)
@@ -1092,7 +1089,6 @@ static bool gate_wait(kv_client *c, kv_op *op)
     if (bit_get(c->writing, op->group)) {
         op->gated = true;
         TAILQ_INSERT_TAIL(&c->queues[op->group], op, gate_link);
-        c->gated++;
         return true;
     }
     bit_put(c->writing, op->group, true);
@@ -1119,7 +1115,6 @@ static void gate_release(kv_client *c, kv_op *op)
     if (next == NULL)
         return;
     TAILQ_REMOVE(&c->queues[next->group], next, gate_link);
-    c->gated--;
     next->gated = false;
     bit_put(c->writing, next->group, true);
     next->gate = true;

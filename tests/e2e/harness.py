@@ -13,8 +13,11 @@ run ends with one line `N passed, M failed` (exit status 1 when M > 0).
 
 Binaries come from NORIKV_DEVNODE, NORIKV_SIDECAR and NORIKV_CLI (default ./norikv-devnode,
 ./norikv-sidecar, ./norikv-cli); the source tree (README.md, conf/) is found from this file's
-own path. Every process started here is stopped on any exit: normal end, an exception,
-SIGINT, SIGTERM or SIGHUP; the kernel kills them if this process dies.
+own path. With NORIKV_SERVER naming a norikv-server binary, NoriKV's own server runs in
+place of the devnode (class Real; make check-real), and a test that needs the devnode
+prints `SKIP name: reason` and counts as skipped. Every process started here is stopped on
+any exit: normal end, an exception, SIGINT, SIGTERM or SIGHUP; the kernel kills them if
+this process dies.
 
 Topic files may run at the same time (make -j check): each has its own temporary
 directory, its own keys (RUN) and ports from blocks no other run of these files holds (see
@@ -201,12 +204,6 @@ class Fail(Exception):
 
 class Skip(Exception):
     """A test that cannot run here, with the reason (only against the real server)."""
-
-
-def needs_devnode(why):
-    """Skips the calling test against the real server: it needs the devnode for `why`."""
-    if SERVER:
-        raise Skip("needs the devnode: " + why)
 
 
 def _short(v, n=600):
@@ -536,8 +533,7 @@ class Real:
         env = dict(os.environ)
         env.update(NORIKV_NODE_ID="node%d" % i, NORIKV_RPC_ADDR=self.addrs[i],
                    NORIKV_HTTP_ADDR=self.http[i],
-                   NORIKV_DATA_DIR=os.path.join(_tmp, "%s-node%d" % (self.name, i)),
-                   RUST_LOG=env.get("RUST_LOG", "info"))
+                   NORIKV_DATA_DIR=os.path.join(_tmp, "%s-node%d" % (self.name, i)))
         if os.environ.get("NORIKV_SERVER_PRELOAD"):  # tests/real/no_fallocate.c
             env["LD_PRELOAD"] = os.environ["NORIKV_SERVER_PRELOAD"]
         if len(self.addrs) > 1:

@@ -159,8 +159,8 @@ int tn_real_nodes(void)
 /* Starts real node i, configured by environment (the server reads it when the config
  * file it is given does not exist); 0 once it logs that it is ready. Nodes are named
  * node0.. and, when there are several, each gets all the nodes' addresses as seeds (the
- * server names its peers by their index in that list). Output goes to dir/node<i>.log;
- * the readiness line is read from a pipe to a tee of it. */
+ * server names its peers by their index in that list). Its output is read here up to the
+ * ready line, and from then on copied to dir/node<i>.log by a drain process. */
 static int real_start_node(tn_proc *p, int i)
 {
     char id[16], rpc[32], http[32], data[128], seeds[256], cfg[128], logf[128];
@@ -224,6 +224,7 @@ static int real_start_node(tn_proc *p, int i)
                 break;
         _exit(0);
     }
+    p->drain_pids[i] = drain > 0 ? drain : 0;
     close(out[0]);
     if (ok)
         return 0;
@@ -250,6 +251,10 @@ static void real_stop_node(tn_proc *p, int i, int sig)
         usleep(5000);
     }
     p->real_pids[i] = 0;
+    if (p->drain_pids[i] > 0) { /* the server's end closed its pipe: the drain ends too */
+        waitpid(p->drain_pids[i], &status, 0);
+        p->drain_pids[i] = 0;
+    }
 }
 
 int tn_real_kill(tn_proc *p, int i)

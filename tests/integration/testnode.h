@@ -27,7 +27,8 @@ typedef struct tn_proc {
      * base_port + i, HTTP on base_port + nodes + i, data in dir/node<i> */
     bool real;
     pid_t real_pids[TN_REAL_MAX];
-    int startup_ms; /* from the (last) process start to its ready line */
+    pid_t drain_pids[TN_REAL_MAX]; /* each copies its node's output to dir/node<i>.log */
+    int startup_ms;                /* from the (last) process start to its ready line */
 } tn_proc;
 
 /* The real server's binary when NORIKV_SERVER names one (the suites then run their cases
