@@ -700,6 +700,15 @@ static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (op->gated) { /* its deadline passed while an earlier write to its shard was out */
+        TAILQ_REMOVE(&op->c->queues[op->group], op, gate_link);
+        op->gated = false;
+        finish_error(op, KV_ERR_TIMEOUT, GRPC_STATUS_DEADLINE_EXCEEDED,
+                     "deadline of %d ms passed while an earlier write to its shard was out "
+                     "(one write at a time per shard)",
+                     op->timeout_ms);
+        return;
+    }
     if (fail_fast(op))
         return;
     /* A write whose outcome on a node is unknown goes back to that node while it is up,
@@ -1080,15 +1089,25 @@ static void bit_put(uint8_t *bits, uint32_t i, bool on)
         bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
-/* Whether op, a write, must wait for another write to its shard (then it is queued); a
- * write that may go takes its shard. Reads and vector calls go at once. */
+/* Whether op, a write, must wait for another write to its shard (then it is queued, and
+ * its timer ends it with TIMEOUT at its deadline if it is still waiting then); a write
+ * that may go takes its shard. Reads and vector calls go at once. */
 static bool gate_wait(kv_client *c, kv_op *op)
 {
     if ((op->m != METHOD_PUT && op->m != METHOD_DELETE) || op->group >= c->cfg.total_shards)
         return false;
     if (bit_get(c->writing, op->group)) {
+        int64_t left = op->deadline - clock_now_ms();
+        struct timeval tv = {(time_t)(left > 0 ? left / 1000 : 0),
+                             (suseconds_t)(left > 0 ? (left % 1000) * 1000 : 0)};
         op->gated = true;
         TAILQ_INSERT_TAIL(&c->queues[op->group], op, gate_link);
+        if (op->timer == NULL)
+            op->timer = evtimer_new(c->base, on_backoff_done, op);
+        if (op->timer == NULL || evtimer_add(op->timer, &tv) != 0) {
+            fprintf(stderr, "kv: cannot create an event: aborting\n");
+            abort();
+        }
         return true;
     }
     bit_put(c->writing, op->group, true);
@@ -1116,6 +1135,7 @@ static void gate_release(kv_client *c, kv_op *op)
         return;
     TAILQ_REMOVE(&c->queues[next->group], next, gate_link);
     next->gated = false;
+    evtimer_del(next->timer);
     bit_put(c->writing, next->group, true);
     next->gate = true;
     next->starting = true; /* an end found now is reported from the loop: no recursion */

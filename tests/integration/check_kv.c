@@ -1290,6 +1290,34 @@ START_TEST(writes_to_one_shard_go_one_at_a_time)
 }
 END_TEST
 
+/* A write waiting behind another to its shard answers TIMEOUT at its own deadline, not
+ * when the one ahead of it ends: the one ahead is held 3 s by the node, the one behind
+ * has 500 ms. */
+START_TEST(a_waiting_write_times_out_at_its_deadline)
+{
+    outcome a = {0}, b = {0};
+    kv_put_args pa = {"held", 4, "a", 1, 0, NULL, NULL, 5000};
+    kv_put_args pb = {"held", 4, "b", 1, 0, NULL, NULL, 500};
+
+    start(1, NULL);
+    ASSERT_OK(put("held", "before", NULL, NULL, 0));
+    tn_control_ok(&dn, "latency 1 3000");
+    a.t0 = b.t0 = clock_now_ms();
+    kv_put(kv, &pa, on_outcome, &a);
+    kv_put(kv, &pb, on_outcome, &b);
+    wait_outcome(&b);
+    ASSERT_ERR(b, KV_ERR_TIMEOUT);
+    ck_assert_msg(b.elapsed_ms < 1000, "the waiting write answered after %lld ms",
+                  (long long)b.elapsed_ms);
+    wait_outcome(&a);
+    ASSERT_OK(a);
+    ck_assert_int_ge(a.elapsed_ms, 2900);
+    tn_control_ok(&dn, "clear");
+    assert_reads("held", "a"); /* the write that timed out waiting was never sent */
+    stop();
+}
+END_TEST
+
 /* ---- NoriKV's own server (make check-real) ----------------------------------------- */
 
 /* A node killed with SIGKILL refuses the client, which answers UNAVAILABLE or TIMEOUT
@@ -1395,6 +1423,7 @@ static Suite *kv_suite(void)
     tcase_add_test(rt, no_hint_asks_the_next_node_at_once);
     tcase_add_test(rt, fresh_shard_election_is_waited_out);
     tcase_add_test(rt, writes_to_one_shard_go_one_at_a_time);
+    tcase_add_test(rt, a_waiting_write_times_out_at_its_deadline);
 
     tcase_add_test(tp, topology_events_on_kill_and_revive);
     tcase_add_test(tp, watch_resubscribes_to_another_seed);
