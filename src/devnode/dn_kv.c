@@ -206,11 +206,15 @@ static bool commit_later(devnode *d, uint32_t shard, dn_reply *r, dn_commit_fn *
     return true;
 }
 
-/* A raced write at its commit: the version the write before it got, nothing applied. */
-static bool raced(devnode *d, uint32_t shard, dn_reply *r, bool put)
+/* Whether a write kept for its tick ends at its commit without being applied: leadership
+ * moved before the tick (NOT_LEADER: the proposal is not committed), or it raced the write
+ * before it (the version that one got, nothing applied). */
+static bool not_applied(devnode *d, dn_node *n, uint32_t shard, dn_reply *r, bool put)
 {
     dn_version v = {0, d->shards[shard].raft_index};
 
+    if (d->o.commit_tick_ms > 0 && !dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
+        return true;
     if (!r->raced)
         return false;
     d->st.writes_lost_to_races++;
@@ -271,9 +275,7 @@ void dn_kv_put_commit(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn_re
     void **slot;
     dn_version v;
 
-    if (d->o.commit_tick_ms > 0 && !dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
-        return; /* leadership moved before the tick: the proposal is not committed */
-    if (raced(d, shard, r, true))
+    if (not_applied(d, n, shard, r, true))
         return;
     slot = dn_table_put(d->kv, req->key.data, req->key.len);
     e = xrealloc(*slot, sizeof(*e) + req->value.len);
@@ -357,9 +359,7 @@ void dn_kv_delete_commit(devnode *d, dn_node *n, const ProtobufCMessage *msg, dn
     uint32_t shard = route_shard(req->key.data, req->key.len, d->o.total_shards);
     dn_version v;
 
-    if (d->o.commit_tick_ms > 0 && !dn_cluster_leads(d, n, shard, "NOT_LEADER", r))
-        return;
-    if (raced(d, shard, r, false))
+    if (not_applied(d, n, shard, r, false))
         return;
     dn_table_del(d->kv, req->key.data, req->key.len);
     v.term = 0;

@@ -631,7 +631,9 @@ static const cmd_def pubsub_subs[] = {
     }
 #define NOTE_CREATE                                                                                \
     " A missing key is created by an unconditional write (NoriKV has no put-if-absent: two "       \
-    "clients creating it at once can both win)."
+    "clients creating it at once can both win). Through two sidecars at once, today's NoriKV "     \
+    "server can let both updates of one version win (its conditional write is checked before "     \
+    "it is applied): send a key's updates through one sidecar."
 #define NOTE_TTL                                                                                   \
     " The key loses its TTL (NoriKV never returns it and a write replaces it): set one in the "    \
     "same write with MULTI, this, EXPIRE, EXEC."
