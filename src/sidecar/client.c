@@ -72,6 +72,34 @@ size_t client_output_len(const client *c)
     return out_len(c);
 }
 
+void client_charge(client *c, hold_kind k, size_t n)
+{
+    c->hold[k] += n;
+}
+
+void client_refund(client *c, hold_kind k, size_t n)
+{
+    assert(c->hold[k] >= n);
+    c->hold[k] -= n;
+}
+
+/* Its query buffer: while it parses from the shared read buffer, only its unparsed bytes
+ * are its own. */
+static size_t qbuf_size(const client *c)
+{
+    return c->qbuf == c->s->mem.rbuf ? c->qlen : c->qcap;
+}
+
+size_t client_mem_total(const client *c)
+{
+    size_t n = qbuf_size(c) + out_len(c);
+
+    for (int k = 0; k < HOLD_KINDS; k++)
+        if (k != HOLD_RESERVED) /* a bound on replies to come, not memory */
+            n += c->hold[k];
+    return n;
+}
+
 struct evbuffer *client_buf_get(sidecar *s)
 {
     client_mem *m = &s->mem;
@@ -170,7 +198,7 @@ void client_mem_release(sidecar *s)
  */
 static size_t held_bytes(const client *c)
 {
-    return c->queued_bytes + c->done_bytes + out_len(c);
+    return c->hold[HOLD_ARGS] + c->hold[HOLD_DONE] + out_len(c);
 }
 
 static bool over_backlog(const client *c)
@@ -315,12 +343,12 @@ static void req_free(req *r)
 {
     client *c = r->c;
 
-    c->queued_bytes -= r->arg_bytes;
+    client_refund(c, HOLD_ARGS, r->arg_bytes);
     if (r->state == REQ_RUNNING)
-        c->reserved_bytes -= r->reserve;
+        client_refund(c, HOLD_RESERVED, r->reserve);
     if (r->counted)
         order_running_remove(&c->running, r);
-    c->done_bytes -= r->done_len;
+    client_refund(c, HOLD_DONE, r->done_len);
     /* an operation still out finishes without telling us */
     kv_op_detach(r->op);
     for (int i = 0; i < r->nparts; i++) {
@@ -364,7 +392,7 @@ static void append(client *c, req *r)
     r->arg_bytes = REQ_OVERHEAD;
     for (int i = 0; i < r->argc; i++)
         r->arg_bytes += r->argv[i].len + ARG_OVERHEAD;
-    c->queued_bytes += r->arg_bytes;
+    client_charge(c, HOLD_ARGS, r->arg_bytes);
     if (c->tail != NULL)
         c->tail->next = r;
     else
@@ -435,7 +463,7 @@ static size_t reply_reserve(const req *r)
  * may bring fit in reply_backlog; the one that starts may then go over by its own worth. */
 static bool may_start(const client *c)
 {
-    size_t replies = c->done_bytes + out_len(c) + c->reserved_bytes;
+    size_t replies = c->hold[HOLD_DONE] + out_len(c) + c->hold[HOLD_RESERVED];
 
     return replies <= (size_t)c->s->cfg.sidecar.reply_backlog;
 }
@@ -447,7 +475,7 @@ static void start(req *r)
     r->state = REQ_RUNNING;
     r->by_key = order_mode_of(&c->s->cfg) == ORDER_KEY;
     r->reserve = reply_reserve(r);
-    c->reserved_bytes += r->reserve;
+    client_charge(c, HOLD_RESERVED, r->reserve);
     r->start_us = clock_now_us();
     c->commands++;
     c->last_cmd = r->cmd != NULL ? r->cmd->name : NULL;
@@ -489,7 +517,7 @@ void req_done(req *r)
         order_running_remove(&c->running, r);
         r->counted = false;
     }
-    c->reserved_bytes -= r->reserve;
+    client_refund(c, HOLD_RESERVED, r->reserve);
     r->reserve = 0;
     if (r->reply != NULL && evbuffer_get_length(r->reply) > (size_t)c->s->cfg.sidecar.max_reply) {
         /* a backstop: the commands that can build a big reply check as they go */
@@ -502,7 +530,7 @@ void req_done(req *r)
     }
     if (r->reply != NULL)
         r->done_len = evbuffer_get_length(r->reply);
-    c->done_bytes += r->done_len;
+    client_charge(c, HOLD_DONE, r->done_len);
     if (r->cmd_index >= 0) {
         cmd_stat *cs = &st->cmds[r->cmd_index];
         if (r->rejected) {
@@ -922,9 +950,9 @@ void client_describe(const client *c, struct evbuffer *out)
 {
     int64_t now = clock_now_ms();
     char cmd[64] = "NULL";
-    int sub, psub;
-    /* while it parses from the shared read buffer, only its unparsed bytes are its own */
-    size_t qcap = c->qbuf == c->s->mem.rbuf ? c->qlen : c->qcap;
+    int sub, psub, nflags = 0;
+    size_t qcap = qbuf_size(c);
+    char flags[4];
 
     if (c->last_cmd != NULL) {
         size_t i;
@@ -934,16 +962,23 @@ void client_describe(const client *c, struct evbuffer *out)
         cmd[i] = '\0';
     }
     pubsub_counts(c, &sub, &psub);
+    if (sub + psub > 0) /* Redis' letters: P subscribed, x inside MULTI, N neither */
+        flags[nflags++] = 'P';
+    if (c->tx.in_multi)
+        flags[nflags++] = 'x';
+    if (nflags == 0)
+        flags[nflags++] = 'N';
+    flags[nflags] = '\0';
 
     evbuffer_add_printf(
         out,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 "
-        "sub=%d psub=%d ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
+        "sub=%d psub=%d ssub=0 multi=%d qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
         "tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
         "lib-ver=%s pending=%d\n",
         (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
         c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
-        (long long)((now - c->last_active_ms) / 1000), sub + psub > 0 ? "P" : "N", sub, psub,
-        c->qlen, qcap - c->qlen, out_len(c), held_bytes(c) + qcap, cmd, c->proto, c->lib_name,
-        c->lib_ver, c->nreqs);
+        (long long)((now - c->last_active_ms) / 1000), flags, sub, psub,
+        c->tx.in_multi ? c->tx.nqueued : -1, c->qlen, qcap - c->qlen, out_len(c),
+        client_mem_total(c), cmd, c->proto, c->lib_name, c->lib_ver, c->nreqs);
 }

@@ -24,6 +24,27 @@ struct cmd_def;
 struct pubsub_sub;
 typedef struct req req;
 
+/*
+ * A client's memory ledger: what it makes the sidecar hold, by kind. Charged and refunded
+ * by client_charge / client_refund only; the limits and CLIENT LIST read it, with the two
+ * kinds measured where they live (the unparsed query buffer, the output).
+ *   HOLD_ARGS      the arguments of its requests, queued or running   } held against
+ *   HOLD_DONE      replies finished and not yet moved to the output   } reply_backlog
+ *   HOLD_RESERVED  the largest replies its running requests may bring: none starts above
+ *                  reply_backlog (client.c, may_start)
+ *   HOLD_MULTI     the commands MULTI queued, against query_buffer_limit (tx.c): a
+ *                  transaction is sent as one request, and reading must go on until EXEC
+ *   HOLD_SUBS      its pub/sub channels and patterns (pubsub.c)
+ */
+typedef enum hold_kind {
+    HOLD_ARGS,
+    HOLD_DONE,
+    HOLD_RESERVED,
+    HOLD_MULTI,
+    HOLD_SUBS,
+    HOLD_KINDS
+} hold_kind;
+
 struct client {
     sidecar *s;
     uint64_t id;
@@ -49,18 +70,15 @@ struct client {
     bool reading;     /* the read event is armed */
     bool close_after; /* close once the output is written (QUIT, protocol error, kill) */
     bool protocol_error;
-    bool eof;           /* the peer closed its side: finish what it sent, then close */
-    bool in_flush;      /* in the sidecar's flushing list */
-    bool linked;        /* in the sidecar's client list */
-    bool advancing;     /* inside advance(), for the assert that it is never re-entered */
-    bool parsing;       /* inside parse_more(), likewise */
-    bool parse_blocked; /* requests wait in qbuf until the queue or backlog shrinks */
-    bool start_blocked; /* requests wait in the queue until the replies held shrink */
-    bool yielded;       /* parsing stopped for the pass: yield_ev goes on */
-    /* What the client holds, against reply_backlog: argument bytes of the requests in the
-     * queue, replies finished but not yet in the output, and what the running requests'
-     * replies may still bring (client.c, held_bytes) */
-    size_t queued_bytes, done_bytes, reserved_bytes;
+    bool eof;                /* the peer closed its side: finish what it sent, then close */
+    bool in_flush;           /* in the sidecar's flushing list */
+    bool linked;             /* in the sidecar's client list */
+    bool advancing;          /* inside advance(), for the assert that it is never re-entered */
+    bool parsing;            /* inside parse_more(), likewise */
+    bool parse_blocked;      /* requests wait in qbuf until the queue or backlog shrinks */
+    bool start_blocked;      /* requests wait in the queue until the replies held shrink */
+    bool yielded;            /* parsing stopped for the pass: yield_ev goes on */
+    size_t hold[HOLD_KINDS]; /* its memory ledger, by kind (client_charge) */
     LIST_ENTRY(client) link, flush_link;
     int64_t created_ms, last_active_ms;
     uint64_t commands;
@@ -102,9 +120,9 @@ struct req {
     bool in_proc;     /* its handler is running: a req_done() now is seen by start()'s caller */
     bool by_key;      /* started under ordering = key (order.h) */
     bool counted;     /* running past its start: counted in the client's order_running */
-    size_t arg_bytes; /* its arguments, counted in the client's queued_bytes */
-    size_t reserve;   /* while running: the largest reply it may bring (reserved_bytes) */
-    size_t done_len;  /* once done and until sent: its reply's size (done_bytes) */
+    size_t arg_bytes; /* its arguments (HOLD_ARGS) */
+    size_t reserve;   /* while running: the largest reply it may bring (HOLD_RESERVED) */
+    size_t done_len;  /* once done and until sent: its reply's size (HOLD_DONE) */
 };
 
 void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket);
@@ -122,6 +140,13 @@ void client_describe(const client *c, struct evbuffer *out);
 
 /* The bytes of output waiting to be written. */
 size_t client_output_len(const client *c);
+
+/* The ledger (above): n bytes more, or fewer, of kind k. */
+void client_charge(client *c, hold_kind k, size_t n);
+void client_refund(client *c, hold_kind k, size_t n);
+/* Everything the client holds: the ledger, its own query buffer and its output (CLIENT
+ * LIST's tot-mem). */
+size_t client_mem_total(const client *c);
 
 /* Connections' memory (sidecar.h, client_mem): the housekeeping timer gives back what the
  * clients gone left spare; release frees all of it, once every client is freed. An

@@ -13,13 +13,25 @@
 #include "cmd.h"
 #include "xalloc.h"
 
-static void free_queue(tx_state *t)
+/* The queue is gone (freed, or handed to EXEC's block): its bytes leave the ledger. */
+static void forget_queue(client *c)
 {
-    for (int i = 0; i < t->nqueued; i++)
-        resp_argv_free(t->queued[i].argv, t->queued[i].argc);
+    tx_state *t = &c->tx;
+
     free(t->queued);
     t->queued = NULL;
     t->nqueued = t->cap = 0;
+    client_refund(c, HOLD_MULTI, t->bytes);
+    t->bytes = 0;
+}
+
+static void free_queue(client *c)
+{
+    tx_state *t = &c->tx;
+
+    for (int i = 0; i < t->nqueued; i++)
+        resp_argv_free(t->queued[i].argv, t->queued[i].argc);
+    forget_queue(c);
 }
 
 static void unwatch(tx_state *t)
@@ -31,7 +43,7 @@ static void unwatch(tx_state *t)
 
 void tx_reset(client *c)
 {
-    free_queue(&c->tx);
+    free_queue(c);
     unwatch(&c->tx);
     c->tx.in_multi = false;
     c->tx.queue_error = false;
@@ -45,6 +57,24 @@ void tx_queue(req *r)
     if (!cmd_check(r)) { /* unknown, arity, auth: EXEC will abort, as in Redis */
         r->rejected = true;
         t->queue_error = true;
+        free_queue(r->c); /* nothing of it will run */
+        req_done(r);
+        return;
+    }
+    if (!t->queue_error &&
+        t->bytes + r->arg_bytes > (size_t)r->c->s->cfg.sidecar.query_buffer_limit) {
+        reply_errorf(r,
+                     "ERR the transaction's queued commands would take more than "
+                     "query_buffer_limit (%zu bytes); EXEC will abort",
+                     (size_t)r->c->s->cfg.sidecar.query_buffer_limit);
+        r->rejected = true;
+        t->queue_error = true;
+        free_queue(r->c);
+        req_done(r);
+        return;
+    }
+    if (t->queue_error) { /* EXEC aborts whatever comes: nothing more is kept */
+        resp_add_simple(reply(r), "QUEUED");
         req_done(r);
         return;
     }
@@ -58,6 +88,11 @@ void tx_queue(req *r)
     q->cmd = r->cmd;
     r->argv = NULL;
     r->argc = 0;
+    /* the arguments' bytes move from the request to the queue */
+    client_refund(r->c, HOLD_ARGS, r->arg_bytes);
+    client_charge(r->c, HOLD_MULTI, r->arg_bytes);
+    t->bytes += r->arg_bytes;
+    r->arg_bytes = 0;
     resp_add_simple(reply(r), "QUEUED");
     req_done(r);
 }
@@ -77,11 +112,12 @@ void cmd_multi(req *r)
 
 void cmd_discard(req *r)
 {
-    if (!r->c->tx.in_multi)
-        reply_error(r, "ERR DISCARD without MULTI");
-    else
+    if (!r->c->tx.in_multi) {
+        reply_error(r, "ERR DISCARD without MULTI"); /* and the watch stays, as in Redis */
+    } else {
         resp_add_simple(reply(r), "OK");
-    tx_reset(r->c);
+        tx_reset(r->c);
+    }
     req_done(r);
 }
 
@@ -196,9 +232,10 @@ void cmd_exec(req *r)
     b = cas_block_new(r, key, t->nqueued);
     for (int i = 0; i < t->nqueued; i++)
         cas_block_add(b, t->queued[i].cmd->cell, t->queued[i].argv, t->queued[i].argc, true);
-    free(t->queued); /* the block owns the arguments now */
-    t->queued = NULL;
-    t->nqueued = t->cap = 0;
+    /* the block owns the arguments now, held by EXEC's request while it runs */
+    client_charge(c, HOLD_ARGS, t->bytes);
+    r->arg_bytes += t->bytes;
+    forget_queue(c);
     bool watching = t->watch_key != NULL;
     tx_reset(c); /* EXEC ends the transaction and the watch, whatever comes of it */
     cas_run(b, true, watching ? &w : NULL);

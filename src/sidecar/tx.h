@@ -28,6 +28,7 @@ typedef struct tx_state {
     bool queue_error; /* a command after MULTI failed its checks: EXEC aborts */
     tx_cmd *queued;
     int nqueued, cap;
+    size_t bytes; /* what the queue holds, charged to the client as HOLD_MULTI */
     /* WATCH: one key and what a read found then */
     char *watch_key;
     size_t watch_len;
@@ -35,7 +36,9 @@ typedef struct tx_state {
     kv_version watch_version;
 } tx_state;
 
-/* Inside MULTI: checks r and answers QUEUED (taking its arguments) or the error. */
+/* Inside MULTI: checks r and answers QUEUED (taking its arguments) or the error. The
+ * queue holds at most query_buffer_limit bytes: a command past it is refused and EXEC
+ * aborts, as after any error in the queue. */
 void tx_queue(struct req *r);
 /* Forgets the transaction and the watch (RESET, a closed connection). */
 void tx_reset(struct client *c);

@@ -239,6 +239,52 @@ def abuse_unread_big_gets():
 
 
 @test
+def abuse_multi_queue():
+    # MULTI, then 300 SETs of 1 MiB: the queue is charged to the client (CLIENT LIST multi=
+    # and tot-mem) and stops at query_buffer_limit (64 MiB by default): the command past it
+    # is refused, EXEC aborts, and the rest is answered QUEUED without being kept.
+    s = Sidecar("multi-sidecar", E.dn)
+    try:
+        k = key("multiq")
+        value = os.urandom(MIB)
+        rss0 = _rss(s.proc.pid)
+        p = Pinger(s.sock)
+        with s.conn() as a, s.conn() as o:
+            a.s.settimeout(60)
+            eq(a.cmd("CLIENT", "SETNAME", "queuer"), "OK", "CLIENT SETNAME")
+            eq(a.cmd("MULTI"), "OK", "MULTI")
+            a.send(encode("SET", k, value) * 30)
+            eq([a.reply() for _ in range(30)], ["QUEUED"] * 30, "30 SETs queued")
+            f = _client_line(o, "queuer")
+            eq(f["multi"], "30", "CLIENT LIST multi= with 30 commands queued")
+            check("x" in f["flags"], "CLIENT LIST flags to show x inside MULTI", f["flags"])
+            check(int(f["tot-mem"]) >= 30 * MIB, "CLIENT LIST tot-mem to count the queue "
+                  "(30 MiB)", f["tot-mem"])
+            peak = rss0
+            for _ in range(27):
+                a.send(encode("SET", k, value) * 10)
+                got = [a.reply() for _ in range(10)]
+                peak = max(peak, _rss(s.proc.pid))
+                errors = [g for g in got if isinstance(g, Error)]
+                check(all(g == "QUEUED" for g in got if not isinstance(g, Error)),
+                      "the other replies to be QUEUED", got)
+                for e in errors:
+                    check("query_buffer_limit" in e, "the refusal to name query_buffer_limit", e)
+            f = _client_line(o, "queuer")
+            check(int(f["tot-mem"]) < 2 * MIB, "tot-mem once the queue is dropped", f["tot-mem"])
+            eq(a.cmd("EXEC"), "EXECABORT Transaction discarded because of previous errors.",
+               "EXEC after the refusal")
+            eq(o.cmd("GET", k), None, "nothing of the transaction written")
+            eq(a.cmd("PING"), "PONG", "the connection goes on")
+        p.stop("MULTI with 300 SETs of 1 MiB")
+        check(peak - rss0 < 100 * MIB, "RSS to grow less than 100 MiB while 300 MiB are queued "
+              "(query_buffer_limit is 64 MiB)", "%d MiB" % ((peak - rss0) // MIB))
+        print("    RSS %d -> %d MiB during the MULTI" % (rss0 // MIB, peak // MIB))
+    finally:
+        stop(s.proc)
+
+
+@test
 def abuse_info_amplification():
     s = Sidecar("info-sidecar", E.dn)
     try:

@@ -532,6 +532,16 @@ def raw_discard_and_misuse():
     with E.sc.conn() as c:
         eq(c.cmd("EXEC"), "ERR EXEC without MULTI", "EXEC without MULTI")
         eq(c.cmd("DISCARD"), "ERR DISCARD without MULTI", "DISCARD without MULTI")
+        # which leaves a WATCH as it is, as in Redis: EXEC still sees the other client's write
+        with E.sc.conn() as o:
+            eq(c.cmd("WATCH", k), "OK", "WATCH")
+            eq(o.cmd("SET", k, "theirs"), "OK", "another client's SET")
+            eq(c.cmd("DISCARD"), "ERR DISCARD without MULTI", "DISCARD without MULTI, watching")
+            c.cmd("MULTI")
+            c.cmd("SET", k, "mine")
+            eq(c.cmd("EXEC"), None, "EXEC after the watched key changed: DISCARD kept the watch")
+            eq(o.cmd("GET", k), b"theirs", "the other client's value stands")
+            eq(o.cmd("DEL", k), 1, "DEL")
         eq(c.cmd("MULTI"), "OK", "MULTI")
         eq(c.cmd("MULTI"), "ERR MULTI calls can not be nested", "MULTI inside MULTI")
         eq(c.cmd("SET", k, "v"), "QUEUED", "SET queued")

@@ -146,7 +146,7 @@ static void check_bounds(void)
 
     if (c == NULL)
         return;
-    replies = c->done_bytes + client_output_len(c);
+    replies = c->hold[HOLD_DONE] + client_output_len(c);
     CHECK(replies <= (size_t)S.cfg.sidecar.reply_backlog + (size_t)S.cfg.sidecar.max_reply + 64);
 }
 
@@ -446,7 +446,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (the_client() != NULL) {
         const client *c = the_client();
         CHECK(c->nreqs == 0);
-        CHECK(c->queued_bytes == 0 && c->done_bytes == 0 && c->reserved_bytes == 0);
+        CHECK(c->hold[HOLD_ARGS] == 0 && c->hold[HOLD_DONE] == 0 && c->hold[HOLD_RESERVED] == 0);
         CHECK(client_output_len(c) == 0);
         CHECK(fake_kv_outstanding() == 0);
         CHECK(pubsub_sent ? count_replies() >= sent : count_replies() == sent);

@@ -1124,9 +1124,9 @@ static void assert_nothing_held(void)
     client *c = the_client();
 
     ck_assert_int_eq(c->nreqs, 0);
-    ck_assert_uint_eq(c->queued_bytes, 0);
-    ck_assert_uint_eq(c->done_bytes, 0);
-    ck_assert_uint_eq(c->reserved_bytes, 0);
+    ck_assert_uint_eq(c->hold[HOLD_ARGS], 0);
+    ck_assert_uint_eq(c->hold[HOLD_DONE], 0);
+    ck_assert_uint_eq(c->hold[HOLD_RESERVED], 0);
 }
 
 /* With reply_backlog 64 KiB, a GET (which may bring a 1 MiB value) runs alone: the next
@@ -1164,7 +1164,7 @@ START_TEST(test_small_replies_reserve_little)
              "SET k7 v", NULL);
     expect_wire("");
     ck_assert_int_eq(fake_kv_outstanding(), 8);
-    ck_assert(the_client()->reserved_bytes <= 8 * 4096);
+    ck_assert(the_client()->hold[HOLD_RESERVED] <= 8 * 4096);
     for (int i = 7; i >= 0; i--)
         fake_kv_ok(i);
     expect_wire("+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n");
@@ -1174,7 +1174,7 @@ START_TEST(test_small_replies_reserve_little)
     pipeline("SET k0 v GET", "SET k1 v GET", NULL);
     expect_wire("");
     ck_assert_int_eq(fake_kv_outstanding(), 1); /* the first may bring a 1 MiB value */
-    ck_assert_uint_ge(the_client()->reserved_bytes, 1024 * 1024);
+    ck_assert_uint_ge(the_client()->hold[HOLD_RESERVED], 1024 * 1024);
 }
 END_TEST
 
