@@ -67,7 +67,8 @@
     X(sidecar, max_args, LONG, 1, 2147483647, "1048576", true,                                     \
       "Most arguments one command may have, as in a long MSET or DEL.")                            \
     X(sidecar, query_buffer_limit, SIZE, 1048576, 4294967296, "67108864", true,                    \
-      "Most bytes the arguments of one request may take together. It must not be smaller "         \
+      "Most bytes the arguments of one request, or the commands one MULTI queues, may take "       \
+      "together. It must not be smaller "                                                          \
       "than max_bulk.")                                                                            \
     X(sidecar, reply_backlog, SIZE, 65536, 4294967296, "4194304", true,                            \
       "Bytes of replies not yet sent to a client above which the sidecar stops reading that "      \
