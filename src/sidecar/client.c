@@ -90,6 +90,18 @@ static size_t qbuf_size(const client *c)
     return c->qbuf == c->s->mem.rbuf ? c->qlen : c->qcap;
 }
 
+void client_set_name(client *c, const char *name, size_t len)
+{
+    if (c->name != NULL)
+        client_refund(c, HOLD_CONN, strlen(c->name) + 1);
+    free(c->name);
+    c->name = NULL;
+    if (len > 0) {
+        c->name = xmemdup0(name, len);
+        client_charge(c, HOLD_CONN, len + 1);
+    }
+}
+
 size_t client_mem_total(const client *c)
 {
     size_t n = qbuf_size(c) + out_len(c);
@@ -904,7 +916,7 @@ void client_free(client *c)
     out_put(c);
     if (c->qbuf != s->mem.rbuf)
         free(c->qbuf);
-    free(c->name);
+    client_set_name(c, NULL, 0);
     slab_free(&s->mem.slab, c);
 }
 

@@ -35,6 +35,7 @@ typedef struct req req;
  *   HOLD_MULTI     the commands MULTI queued, against query_buffer_limit (tx.c): a
  *                  transaction is sent as one request, and reading must go on until EXEC
  *   HOLD_SUBS      its pub/sub channels and patterns (pubsub.c)
+ *   HOLD_CONN      the connection's state: its name, the key it watches
  */
 typedef enum hold_kind {
     HOLD_ARGS,
@@ -42,6 +43,7 @@ typedef enum hold_kind {
     HOLD_RESERVED,
     HOLD_MULTI,
     HOLD_SUBS,
+    HOLD_CONN,
     HOLD_KINDS
 } hold_kind;
 
@@ -144,6 +146,8 @@ size_t client_output_len(const client *c);
 /* The ledger (above): n bytes more, or fewer, of kind k. */
 void client_charge(client *c, hold_kind k, size_t n);
 void client_refund(client *c, hold_kind k, size_t n);
+/* CLIENT SETNAME, HELLO SETNAME, RESET: the name (len 0: none), charged to the client. */
+void client_set_name(client *c, const char *name, size_t len);
 /* Everything the client holds: the ledger, its own query buffer and its output (CLIENT
  * LIST's tot-mem). */
 size_t client_mem_total(const client *c);

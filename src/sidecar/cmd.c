@@ -1434,6 +1434,22 @@ void reply_errorf(req *r, const char *fmt, ...)
     reply_error(r, text);
 }
 
+bool reply_full(req *r)
+{
+    return r->reply != NULL &&
+           evbuffer_get_length(r->reply) > (size_t)r->c->s->cfg.sidecar.max_reply;
+}
+
+void reply_over_max(req *r, const char *hint)
+{
+    struct evbuffer *b = reply(r);
+
+    evbuffer_drain(b, evbuffer_get_length(b));
+    r->c->s->st.replies_over_max++;
+    reply_errorf(r, "ERR reply over max_reply (%ld bytes): %s", r->c->s->cfg.sidecar.max_reply,
+                 hint);
+}
+
 /* "Version mismatch: expected term=T index=I, got term=T2 index=I2" -> "T2:I2" */
 static bool current_version(const char *msg, char *out, size_t len)
 {
@@ -1662,8 +1678,10 @@ static void add_all_info(req *r)
     struct evbuffer *b = reply(r);
 
     resp_add_array(b, (long)NCMDS);
-    for (size_t i = 0; i < NCMDS; i++)
+    for (size_t i = 0; i < NCMDS && !reply_full(r); i++)
         add_info(b, r->c->proto, &table[i]);
+    if (reply_full(r))
+        reply_over_max(r, "the command table does not fit");
 }
 
 void cmd_command(req *r)
@@ -1687,13 +1705,15 @@ void cmd_command_info(req *r)
         add_all_info(r);
     } else {
         resp_add_array(b, r->argc - 2);
-        for (int i = 2; i < r->argc; i++) {
+        for (int i = 2; i < r->argc && !reply_full(r); i++) {
             const cmd_def *d = find_top(r->argv[i].ptr);
             if (d != NULL)
                 add_info(b, proto, d);
             else
                 resp_add_null_array(b, proto);
         }
+        if (reply_full(r))
+            reply_over_max(r, "ask for fewer commands");
     }
     req_done(r);
 }
@@ -1705,7 +1725,7 @@ void cmd_command_docs(req *r)
 
     if (r->argc == 2) {
         resp_add_map(b, proto, (long)NCMDS);
-        for (size_t i = 0; i < NCMDS; i++) {
+        for (size_t i = 0; i < NCMDS && !reply_full(r); i++) {
             add_lower_bulk(b, table[i].name);
             add_docs(b, proto, &table[i]);
         }
@@ -1714,7 +1734,7 @@ void cmd_command_docs(req *r)
         for (int i = 2; i < r->argc; i++)
             n += find_top(r->argv[i].ptr) != NULL;
         resp_add_map(b, proto, n);
-        for (int i = 2; i < r->argc; i++) {
+        for (int i = 2; i < r->argc && !reply_full(r); i++) {
             const cmd_def *d = find_top(r->argv[i].ptr);
             if (d != NULL) {
                 add_lower_bulk(b, d->name);
@@ -1722,6 +1742,8 @@ void cmd_command_docs(req *r)
             }
         }
     }
+    if (reply_full(r))
+        reply_over_max(r, "ask for fewer commands");
     req_done(r);
 }
 

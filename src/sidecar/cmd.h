@@ -118,6 +118,12 @@ cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe, cmd_p
 struct evbuffer *reply(req *r);
 void reply_error(req *r, const char *text);
 void reply_errorf(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether the reply built so far is over max_reply. A handler that builds a long reply
+ * checks after each item and, once it is, stops and ends with reply_over_max: it never
+ * holds more than max_reply plus one item. */
+bool reply_full(req *r);
+/* Drops what r's reply holds and answers "ERR reply over max_reply (N bytes): hint". */
+void reply_over_max(req *r, const char *hint);
 /* A HELP subcommand's lines (NULL-terminated) as an array of simple strings. */
 void reply_help(req *r, const char *const *lines);
 /* The RESP error for a failed cluster operation: VERSIONMISMATCH, TIMEOUT, UNAVAILABLE,

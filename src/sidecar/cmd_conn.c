@@ -106,8 +106,7 @@ static bool printable_word(const resp_arg *a)
 
 static void set_name(client *c, const resp_arg *a)
 {
-    free(c->name);
-    c->name = a->len > 0 ? xstrdup(a->ptr) : NULL;
+    client_set_name(c, a->ptr, a->len);
 }
 
 void cmd_hello(req *r)
@@ -195,8 +194,7 @@ void cmd_reset(req *r)
     client *c = r->c;
 
     c->proto = 2;
-    free(c->name);
-    c->name = NULL;
+    client_set_name(c, NULL, 0);
     c->consistency = KV_LEASE;
     c->authenticated = false;
     tx_reset(c);
@@ -355,8 +353,15 @@ void cmd_client_list(req *r)
     const client *o;
 
     LIST_FOREACH(o, &r->c->s->clients, link)
-    client_describe(o, text);
-    reply_text(r, text);
+    {
+        client_describe(o, text);
+        if (evbuffer_get_length(text) > (size_t)r->c->s->cfg.sidecar.max_reply)
+            break;
+    }
+    if (evbuffer_get_length(text) > (size_t)r->c->s->cfg.sidecar.max_reply)
+        reply_over_max(r, "too many clients, or names too long, to list");
+    else
+        reply_text(r, text);
     evbuffer_free(text);
     req_done(r);
 }

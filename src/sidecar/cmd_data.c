@@ -226,12 +226,10 @@ static void fanout_reply_failure(req *r)
     fanout *f = r->scratch;
     struct evbuffer *b = reply(r);
 
-    evbuffer_drain(b, evbuffer_get_length(b));
     if (f->too_big) {
-        r->c->s->st.replies_over_max++;
-        reply_errorf(r, "ERR reply over max_reply (%ld bytes): ask for fewer keys",
-                     r->c->s->cfg.sidecar.max_reply);
+        reply_over_max(r, "ask for fewer keys");
     } else {
+        evbuffer_drain(b, evbuffer_get_length(b));
         reply_kv_error(r, &f->first_error, NULL);
     }
 }
@@ -325,7 +323,7 @@ static void mget_write_ready(req *r)
             p->value = NULL;
         }
         f->written++;
-        if (evbuffer_get_length(b) > (size_t)r->c->s->cfg.sidecar.max_reply) {
+        if (reply_full(r)) {
             f->too_big = true;
             f->failed = true;
         }
@@ -350,7 +348,7 @@ static void on_mget(const kv_result *res, void *arg)
             /* the next in order: into the reply at once, without a copy of its own */
             resp_add_bulk(reply(r), res->value, res->value_len);
             f->written++;
-            if (evbuffer_get_length(reply(r)) > (size_t)r->c->s->cfg.sidecar.max_reply)
+            if (reply_full(r))
                 f->too_big = f->failed = true;
         } else if (!exists) {
             p->len = res->value_len;

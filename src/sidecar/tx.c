@@ -34,8 +34,12 @@ static void free_queue(client *c)
     forget_queue(c);
 }
 
-static void unwatch(tx_state *t)
+static void unwatch(client *c)
 {
+    tx_state *t = &c->tx;
+
+    if (t->watch_key != NULL)
+        client_refund(c, HOLD_CONN, t->watch_len + 1);
     free(t->watch_key);
     t->watch_key = NULL;
     t->watch_len = 0;
@@ -44,7 +48,7 @@ static void unwatch(tx_state *t)
 void tx_reset(client *c)
 {
     free_queue(c);
-    unwatch(&c->tx);
+    unwatch(c);
     c->tx.in_multi = false;
     c->tx.queue_error = false;
 }
@@ -252,9 +256,10 @@ static void on_watch_read(const kv_result *res, void *arg)
     if (res->err != KV_OK) {
         reply_kv_error(r, res, NULL);
     } else {
-        unwatch(t);
+        unwatch(r->c);
         t->watch_key = xmemdup0(r->argv[1].ptr, r->argv[1].len);
         t->watch_len = r->argv[1].len;
+        client_charge(r->c, HOLD_CONN, t->watch_len + 1);
         t->watch_existed = res->found;
         t->watch_version = res->version;
         resp_add_simple(reply(r), "OK");
@@ -288,7 +293,7 @@ void cmd_watch(req *r)
 
 void cmd_unwatch(req *r)
 {
-    unwatch(&r->c->tx);
+    unwatch(r->c);
     resp_add_simple(reply(r), "OK");
     req_done(r);
 }

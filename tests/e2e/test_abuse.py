@@ -285,6 +285,72 @@ def abuse_multi_queue():
 
 
 @test
+def abuse_command_docs():
+    # COMMAND DOCS naming GETEX a million times asks for ~500 MB of docs: the reply stops
+    # at max_reply (64 MiB), answered as an error, instead of being built whole first.
+    s = Sidecar("docs-sidecar", E.dn)
+    try:
+        rss0 = _rss(s.proc.pid)
+        p = Pinger(s.sock)
+        n = 1000000
+        peak = rss0
+        with s.conn() as a:
+            a.s.settimeout(60)
+            a.send(encode("COMMAND", "DOCS", *(["GETEX"] * n)))
+            done = threading.Event()
+
+            def watch():
+                nonlocal peak
+                while not done.is_set():
+                    peak = max(peak, _rss(s.proc.pid))
+                    time.sleep(0.01)
+            t = threading.Thread(target=watch, daemon=True)
+            t.start()
+            start = time.monotonic()
+            e = a.reply()
+            took = time.monotonic() - start
+            done.set()
+            t.join()
+            print("    COMMAND DOCS x %d: %.2f s, RSS %d -> %d MiB" % (n, took, rss0 // MIB,
+                                                                      peak // MIB))
+            check(peak - rss0 < 200 * MIB, "RSS to grow less than 200 MiB (max_reply 64 MiB, "
+                  "the request 13 MB)", "%d MiB" % ((peak - rss0) // MIB))
+            check(isinstance(e, Error) and e.startswith("ERR reply over max_reply"),
+                  "COMMAND DOCS of a million names to be refused as over max_reply", str(e)[:200])
+            eq(a.cmd("COMMAND", "DOCS", "GET")[0], b"get", "COMMAND DOCS GET afterwards")
+        p.stop("COMMAND DOCS naming GETEX a million times")
+    finally:
+        stop(s.proc)
+
+
+@test
+def abuse_client_list_names():
+    # Names count in what a client holds, and CLIENT LIST stops at max_reply: 40 clients
+    # named with 64 KiB each list to 2.6 MB, over a max_reply of 1 MiB.
+    s = Sidecar("names-sidecar", E.dn, "--sidecar.max_reply=1m")
+    conns = []
+    try:
+        for i in range(40):
+            c = s.conn()
+            conns.append(c)
+            eq(c.cmd("CLIENT", "SETNAME", ("n%02d" % i) + "x" * 65533), "OK", "CLIENT SETNAME")
+        e = conns[0].cmd("CLIENT", "LIST")
+        check(isinstance(e, Error) and e.startswith("ERR reply over max_reply"),
+              "CLIENT LIST over max_reply to be an error", str(e)[:200])
+        info = conns[1].cmd("CLIENT", "INFO").decode()
+        mem = int(info.split("tot-mem=")[1].split()[0])
+        check(mem >= 65536, "tot-mem to count the 64 KiB name", mem)
+        eq(conns[1].cmd("CLIENT", "SETNAME", "short"), "OK", "a short name")
+        info = conns[1].cmd("CLIENT", "INFO").decode()
+        mem = int(info.split("tot-mem=")[1].split()[0])
+        check(mem < 65536, "tot-mem once the name is short", mem)
+    finally:
+        for c in conns:
+            c.close()
+        stop(s.proc)
+
+
+@test
 def abuse_info_amplification():
     s = Sidecar("info-sidecar", E.dn)
     try:
