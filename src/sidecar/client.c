@@ -50,6 +50,9 @@ static size_t out_len(const client *c);
 static struct evbuffer *out_get(client *c);
 static void out_put(client *c);
 
+/* Whether the client must AUTH first. A connection made while there was no password is
+ * authenticated: a password set later by a reload asks new connections for it, as Redis'
+ * CONFIG SET requirepass does; and none is asked for once it is removed. */
 static bool needs_auth(const client *c)
 {
     return !c->authenticated && c->s->cfg.sidecar.requirepass[0] != '\0';
@@ -248,7 +251,9 @@ static bool can_take_more(const client *c)
 {
     const conf *cf = &c->s->cfg;
 
-    if (c->close_after || c->protocol_error || c->s->draining)
+    /* (while the sidecar drains, reading goes on: what comes is answered UNAVAILABLE by
+     * cmd_check, rather than left unanswered until the exit) */
+    if (c->close_after || c->protocol_error)
         return false;
     if (c->nreqs >= cf->sidecar.max_pending)
         return false;
@@ -265,6 +270,7 @@ static bool write_out(client *c)
         int n = evbuffer_write(c->out, c->fd);
         if (n > 0) {
             c->s->st.total_net_output_bytes += (uint64_t)n;
+            c->last_active_ms = clock_now_ms(); /* a client reading a long reply is busy */
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -881,6 +887,7 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     c->unix_socket = unix_socket;
     c->proto = 2;
     c->consistency = KV_LEASE;
+    c->authenticated = s->cfg.sidecar.requirepass[0] == '\0';
     c->created_ms = c->last_active_ms = clock_now_ms();
     evutil_make_socket_nonblocking(fd);
     LIST_INSERT_HEAD(&s->clients, c, link);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "parse.h"
 #include "pubsub.h"
 
 #define END                                                                                        \
@@ -1504,13 +1505,7 @@ void reply_kv_error(req *r, const kv_result *res, const kv_version *expected)
 
 bool arg_ll(const req *r, int i, long long *out)
 {
-    const resp_arg *a = &r->argv[i];
-    char *end;
-
-    errno = 0;
-    *out = strtoll(a->ptr, &end, 10);
-    return errno == 0 && a->len > 0 && *end == '\0' && end == a->ptr + a->len &&
-           !isspace((unsigned char)a->ptr[0]);
+    return parse_redis_ll(r->argv[i].ptr, r->argv[i].len, out);
 }
 
 /* A container's handler: cmd_check has already refused the request (reply_no_subcommand),

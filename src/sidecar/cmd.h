@@ -130,8 +130,9 @@ void reply_help(req *r, const char *const *lines);
  * NOTSUPPORTED or ERR, by the library's kv_err (README, "Errors"). */
 void reply_kv_error(req *r, const kv_result *res, const kv_version *expected);
 
-/* Argument i as a whole number, the way Redis reads one (no spaces, no trailing bytes, in
- * range). Replies nothing: the caller chooses the error, ERR_NOT_INTEGER unless the
+/* Argument i as a whole number, the way Redis reads one (parse.h, parse_redis_ll: no sign
+ * but '-', no leading zeros or spaces, no trailing bytes, in range), as cell.c reads its
+ * own. Replies nothing: the caller chooses the error, ERR_NOT_INTEGER unless the
  * command has its own wording. */
 bool arg_ll(const req *r, int i, long long *out);
 

@@ -196,7 +196,7 @@ void cmd_reset(req *r)
     c->proto = 2;
     client_set_name(c, NULL, 0);
     c->consistency = KV_LEASE;
-    c->authenticated = false;
+    c->authenticated = c->s->cfg.sidecar.requirepass[0] == '\0'; /* as a new connection */
     tx_reset(c);
     pubsub_client_reset(c);
     resp_add_simple(reply(r), "RESET");

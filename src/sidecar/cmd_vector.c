@@ -852,7 +852,7 @@ void cmd_nori_vsearch(req *r)
         goto done;
     }
     if (k < 1 || k > UINT32_MAX) {
-        reply_error(r, "ERR invalid argument: k must be greater than 0");
+        reply_errorf(r, "ERR invalid argument: k must be between 1 and %u", UINT32_MAX);
         goto done;
     }
     if (strcasecmp(r->argv[3].ptr, "FP32") == 0) {

@@ -33,6 +33,7 @@
 #include "info.h"
 #include "log.h"
 #include "metrics.h"
+#include "pubsub.h"
 #include "service.h"
 #include "sidecar.h"
 #include "xalloc.h"
@@ -350,7 +351,11 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     if (s->cfg.sidecar.timeout > 0) {
         for (client *c = LIST_FIRST(&s->clients), *next; c != NULL; c = next) {
             next = LIST_NEXT(c, link);
-            if (c->nreqs == 0 && now - c->last_active_ms > (int64_t)s->cfg.sidecar.timeout * 1000)
+            /* a subscriber waits for messages, as in Redis, which exempts it too */
+            int channels, patterns;
+            pubsub_counts(c, &channels, &patterns);
+            if (c->nreqs == 0 && channels + patterns == 0 &&
+                now - c->last_active_ms > (int64_t)s->cfg.sidecar.timeout * 1000)
                 client_kill(c);
         }
     }

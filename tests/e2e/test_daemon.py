@@ -27,6 +27,9 @@ def _conf_text():
         return f.read()
 
 
+MIB = 1024 * 1024
+
+
 @test
 def daemon_config_check():
     good = os.path.join(E.tmp, "good.conf")
@@ -194,8 +197,12 @@ def daemon_sigterm_drains_in_flight():
             time.sleep(0.3)  # the GET is held by the cluster
             t0 = time.monotonic()
             t.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            c.send(encode("GET", k) + encode("PING"))  # sent during the drain
             got = c.rest_until_close(8)
-            eq(got, b"$7\r\ndrained\r\n", "the reply to the GET in flight at SIGTERM, then close")
+            eq(got, b"$7\r\ndrained\r\n-UNAVAILABLE the sidecar is shutting down\r\n+PONG\r\n",
+               "the reply to the GET in flight at SIGTERM, UNAVAILABLE for a GET sent during the "
+               "drain, PONG, then close")
             rc = t.proc.wait(8)
             _procs.remove(t.proc)
             eq(rc, 0, "exit status after the drain (%.2f s)" % (time.monotonic() - t0))
@@ -257,6 +264,32 @@ def daemon_tcp_port_and_idle_timeout():
             for _ in range(6):
                 eq(c.cmd("PING"), "PONG", "PING every 0.4 s")
                 time.sleep(0.4)
+        with t.conn() as c:  # nor a subscriber, as in Redis
+            eq(c.cmd("SUBSCRIBE", "idle-channel"), [b"subscribe", b"idle-channel", 1],
+               "SUBSCRIBE")
+            time.sleep(2.5)
+            eq(c.cmd("PING"), [b"pong", b""], "PING from a subscriber idle 2.5 s")
+        # nor a client still reading a long reply slowly: writing to it is activity
+        k = key("idle", "big")
+        with t.conn() as c:
+            eq(c.cmd("SET", k, b"x" * MIB), "OK", "SET of 1 MiB")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.settimeout(10)
+        s.connect(t.sock)
+        with s:
+            s.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(k), k.encode()) * 3)
+            want, got, t0 = 3 * (len(b"$%d\r\n" % MIB) + MIB + 2), 0, time.monotonic()
+            while got < want:
+                d = s.recv(65536)
+                if not d:
+                    break
+                got += len(d)
+                time.sleep(0.05)
+            took = time.monotonic() - t0
+        eq(got, want, "bytes of three 1 MiB replies read slowly over %.1f s" % took)
+        check(took > 1.5, "the slow read to last longer than the timeout (or it tests nothing)",
+              "%.1f s" % took)
     finally:
         stop(t.proc)
 

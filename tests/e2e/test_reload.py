@@ -123,12 +123,29 @@ def reload_max_clients():
 
 @test
 def reload_requirepass():
-    r = sidecar({"sidecar.requirepass": "reload-secret"})
+    # As in Redis, a password set later asks new connections for it; the open ones stay
+    # authenticated, with a request half sent across the reload (past the 16 KiB a
+    # connection may send before AUTH) served whole.
+    k = key("reload", "pass")
+    sidecar({})
+    before = Conn(R.sock)
     try:
+        eq(before.cmd("PING"), "PONG", "PING before the reload")
+        half = encode("SET", k, "v" * 100000)
+        before.send(half[:50000])
+        r = sidecar({"sidecar.requirepass": "reload-secret"})
         with Conn(r.sock) as c:
             eq(c.cmd("GET", "k"), "NOAUTH Authentication required.", "GET before AUTH")
             eq(c.cmd("AUTH", "reload-secret"), "OK", "AUTH with the reloaded password")
+        before.send(half[50000:])
+        eq(before.reply(), "OK", "the 100 KB SET sent across the reload, on a connection "
+           "opened before it")
+        eq(len(before.cmd("GET", k)), 100000, "GET on that connection, without AUTH")
+        eq(before.cmd("RESET"), "RESET", "RESET")
+        eq(before.cmd("GET", k), "NOAUTH Authentication required.",
+           "GET after RESET: the connection is new again")
     finally:
+        before.close()
         defaults()
 
 

@@ -183,6 +183,15 @@ def cli_select():
     cli_ok(E.sc.cli("SELECT", "0"), "OK\n", "SELECT 0")
     cli_ok(E.sc.cli("SELECT", "1"), "ERR DB index is out of range\n\n", "SELECT 1")
     cli_ok(E.sc.cli("SELECT", "x"), "ERR value is not an integer or out of range\n\n", "SELECT x")
+    # Redis' integer grammar: no '+', no leading zeros, no spaces
+    for arg in ("+0", "00", " 0", "0 ", "-0"):
+        cli_ok(E.sc.cli("SELECT", arg), "ERR value is not an integer or out of range\n\n",
+               "SELECT %r" % arg)
+    with E.sc.conn() as c:
+        eq(c.cmd("HELLO", "+3"), "ERR Protocol version is not an integer or out of range",
+           "HELLO +3")
+        eq(c.cmd("CLIENT", "KILL", "ID", "+99999"), "ERR client-id should be greater than 0",
+           "CLIENT KILL ID +99999")
 
 
 @test
