@@ -60,7 +60,8 @@
       "Most clients connected at once; connections beyond it are turned away.")                    \
     X(sidecar, requirepass, STR, 0, CONF_UNBOUNDED, "", true,                                      \
       "Password clients must give with AUTH before any other command; empty means no "             \
-      "password. It is written as is, without quotes.")                                            \
+      "password. It is written as is, without quotes. Set by a reload, it applies to new "         \
+      "connections: those already open stay authenticated, as in Redis.")                          \
     X(sidecar, max_bulk, SIZE, 1024, 536870912, "1114112", true,                                   \
       "Largest single argument a client may send, in bytes: NoriKV's 1 MiB value limit plus "      \
       "64 KiB of headroom. Sizes take k, m and g suffixes, powers of 1024.")                       \
@@ -89,8 +90,8 @@
       "without keys still run alone); replies come back in request order either way. A "           \
       "change applies to commands started after it.")                                              \
     X(sidecar, timeout, INT, 0, 31536000, "0", true,                                               \
-      "Seconds a client may stay idle before it is disconnected; 0 keeps idle clients "            \
-      "forever.")                                                                                  \
+      "Seconds a client may stay idle (nothing read from it or written to it) before it is "       \
+      "disconnected; 0 keeps idle clients forever. Subscribers are never idle, as in Redis.")      \
     X(sidecar, cas_max_rounds, INT, 1, 1000, "16", true,                                           \
       "Most rounds of one read-modify-write such as INCR or a MULTI block on one key, each a "     \
       "read and a write conditional on nobody having changed the key meanwhile; one that "         \
