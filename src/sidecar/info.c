@@ -194,9 +194,10 @@ void info_render_sections(sidecar *s, const char *const *asked, size_t nasked, s
                             "used_memory_peak_human:%s\r\n"
                             "mem_fragmentation_ratio:%.2f\r\n"
                             "mem_allocator:libc\r\n"
+                            "allocator_trims:%" PRIu64 "\r\n"
                             "\r\n",
                             used, h_used, rss, h_rss, peak, h_peak,
-                            used > 0 ? (double)rss / (double)used : 0.0);
+                            used > 0 ? (double)rss / (double)used : 0.0, s->trims);
     }
     if (want[SEC_STATS]) {
         evbuffer_add_printf(out, "# Stats\r\n");

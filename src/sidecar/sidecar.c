@@ -371,10 +371,22 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     info_status_line(s, status, sizeof(status));
     sd_notifyf(0, "STATUS=%s", status);
 #ifdef __GLIBC__
-    /* Memory freed after a burst (replies, requests, buffers of clients gone) goes back to
-     * the system: glibc keeps it otherwise, below its trim threshold or between chunks in
-     * use. */
-    malloc_trim(0);
+    /* What a burst freed between chunks still in use (requests, small replies, buffers of
+     * clients gone) goes back to the system once the commands stop: glibc keeps it
+     * otherwise. malloc_trim walks the free heap, which after big values takes tens of
+     * milliseconds, so it runs only after a second of light traffic (a health check's PING
+     * or INFO, not a workload's), and only if commands ran since the last trim (values of
+     * 128 KiB and more are mapped apart and return when freed: main). */
+    uint64_t commands = s->st.total_commands_processed;
+    uint64_t bytes = s->st.total_net_input_bytes + s->st.total_net_output_bytes;
+    if (commands - s->cron_commands < 1000 && bytes - s->cron_bytes < 1024 * 1024 &&
+        commands != s->trim_commands) {
+        malloc_trim(0);
+        s->trim_commands = commands;
+        s->trims++;
+    }
+    s->cron_commands = commands;
+    s->cron_bytes = bytes;
 #endif
     client_mem_trim(s);
 }
@@ -608,6 +620,12 @@ int main(int argc, char **argv)
         return problems == 0 ? 0 : 1;
     }
     apply_log_settings(&s.cfg);
+#ifdef __GLIBC__
+    /* A fixed threshold, which also keeps glibc from raising it after each big free: every
+     * allocation of 128 KiB or more (a value, a big reply) is mapped on its own and goes
+     * back to the system when freed, instead of waiting in the heap for malloc_trim. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     s.config_file = opts_for_reload.file;
     s.started_ms = clock_now_ms();
     signal(SIGPIPE, SIG_IGN);

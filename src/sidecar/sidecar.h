@@ -72,6 +72,10 @@ typedef struct sidecar {
     struct metrics *metrics; /* the HTTP listener of [metrics], NULL when off */
     log_limit reject_log, auth_log;
     client_mem mem;
+    /* malloc_trim, done once the commands stop after a burst (sidecar.c, on_cron) */
+    uint64_t trim_commands;             /* total_commands_processed at the last trim */
+    uint64_t cron_commands, cron_bytes; /* it and the bytes read and written, at the last pass */
+    uint64_t trims;                     /* INFO memory allocator_trims */
 } sidecar;
 
 #endif
