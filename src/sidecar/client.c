@@ -451,8 +451,9 @@ static void enqueue_error(client *c, const char *text)
  * The largest reply r may bring once started: nothing for a command the sidecar answers
  * at once (its reply is counted when it finishes, in start), SMALL_REPLY for one that
  * never answers a stored value (SET, DEL, INCR, ...: a status, a number or an error), at
- * most one NoriKV value per key for a command with keys, max_reply for one without (EXEC),
- * and never more than max_reply, above which a reply is an error.
+ * most one NoriKV value per key for a command with keys, max_reply for one without (EXEC)
+ * or whose reply its keys do not bound (CMD_LARGE_REPLY: VSIM), and never more than
+ * max_reply, above which a reply is an error.
  */
 static size_t reply_reserve(const req *r)
 {
@@ -463,7 +464,7 @@ static size_t reply_reserve(const req *r)
         return 0;
     if (cmd_small_reply(r))
         return SMALL_REPLY < cap ? SMALL_REPLY : cap;
-    if (d->first_key <= 0)
+    if (d->first_key <= 0 || (d->flags & CMD_LARGE_REPLY))
         return cap;
     if (d->key_step > 0 && r->argc > d->first_key) {
         int last = d->last_key < 0 ? r->argc + d->last_key : d->last_key;

@@ -29,6 +29,9 @@ enum cmd_flag {
     /* answers a status, a number, a version or an error, never a stored value, so it holds
      * little of the reply backlog while it runs (see cmd_small_reply) */
     CMD_SMALL_REPLY = 1 << 10,
+    /* its reply is not bounded by the values of its keys (VSIM: as many matches as COUNT
+     * asks), so it is counted as if it could bring max_reply */
+    CMD_LARGE_REPLY = 1 << 11,
 };
 
 /* An argument's type, as COMMAND DOCS names it (cmd_arg_type_name). */

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
+
 #include "cmd.h"
 #include "xalloc.h"
 
@@ -184,7 +186,27 @@ static double similarity(const float *a, const float *b, size_t n)
 /* ---- the vector-set commands -------------------------------------------------------- */
 
 /* What a vector-set command carries from one call to the next: r's scratch. */
+/* A search's matches, copied out of the result so that the reply is built a slice at a
+ * time across loop passes: NORI.VSEARCH WITHVECTORS can run to tens of megabytes of text,
+ * which in one go held the loop (and every other client) for over a second. */
+typedef struct match_copy {
+    char *id;
+    double score; /* VSIM: the similarity; NORI.VSEARCH: NoriKV's distance */
+    float *vector;
+    size_t dims;
+} match_copy;
+
+typedef struct slices {
+    match_copy *m;
+    size_t n, next;
+    float *vectors;     /* every match's vector, one block */
+    struct event *ev;   /* the next slice, once the loop has polled the others */
+    uint64_t search_us; /* NORI.VSEARCH's tail */
+    bool nori;          /* NORI.VSEARCH's form (else VSIM's) */
+} slices;
+
 typedef struct vset_op {
+    slices out;   /* VSIM's and NORI.VSEARCH's reply, while it is built */
     vec v;        /* VADD's vector, VSIM's query */
     int element;  /* the element's argument */
     bool existed; /* VADD: the element was there before */
@@ -198,6 +220,12 @@ static void vset_op_free(void *p)
 {
     vset_op *x = p;
 
+    if (x->out.ev != NULL)
+        event_free(x->out.ev);
+    for (size_t i = 0; i < x->out.n; i++)
+        free(x->out.m[i].id);
+    free(x->out.m);
+    free(x->out.vectors);
     free(x->v.v);
     free(x);
 }
@@ -360,17 +388,97 @@ done:
 
 /* VSIM: the element's vector first for ELE, then one search. */
 
-typedef struct scored {
-    const kv_match *m;
-    double score;
-} scored;
+/* What one pass adds to a reply before the loop serves the others. */
+#define SLICE_BYTES (256 * 1024)
+
+static void add_match(req *r, const match_copy *m)
+{
+    vset_op *x = r->scratch;
+    int proto = r->c->proto;
+
+    if (x->out.nori) {
+        resp_add_array(reply(r), m->vector != NULL ? 3 : 2);
+        resp_add_bulk_str(reply(r), m->id);
+        resp_add_double(reply(r), proto, m->score);
+        if (m->vector != NULL)
+            add_floats(reply(r), proto, m->vector, m->dims);
+    } else {
+        resp_add_bulk_str(reply(r), m->id);
+        if (x->scores)
+            resp_add_double(reply(r), proto, m->score);
+    }
+}
+
+static void on_slice_timer(evutil_socket_t fd, short what, void *arg);
+
+/* Adds matches until SLICE_BYTES more are in the reply; what is left goes on from a timer,
+ * which runs after the loop has polled the other clients. */
+static void build_slice(req *r)
+{
+    vset_op *x = r->scratch;
+    slices *o = &x->out;
+    size_t start = evbuffer_get_length(reply(r));
+
+    while (o->next < o->n && evbuffer_get_length(reply(r)) - start < SLICE_BYTES && !reply_full(r))
+        add_match(r, &o->m[o->next++]);
+    if (reply_full(r)) {
+        reply_over_max(r, "ask for fewer matches");
+    } else if (o->next < o->n) {
+        static const struct timeval now = {0, 0};
+        if (o->ev == NULL)
+            o->ev = evtimer_new(r->c->s->base, on_slice_timer, r);
+        evtimer_add(o->ev, &now);
+        return;
+    } else if (o->nori) {
+        resp_add_int(reply(r), (long long)o->search_us);
+    }
+    req_done(r);
+}
+
+static void on_slice_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    build_slice(arg);
+}
+
+/* Copies the matches to keep (keep: NULL for all) into x->out, each with its score (scores:
+ * NULL for NoriKV's distance) and, if vectors, its vector. */
+static void copy_matches(vset_op *x, const kv_result *res, const double *scores, const bool *keep,
+                         bool vectors)
+{
+    slices *o = &x->out;
+    size_t floats = 0, at = 0;
+
+    o->m = xcalloc(res->n_matches + 1, sizeof(*o->m));
+    for (size_t i = 0; i < res->n_matches; i++)
+        if (vectors && res->matches[i].vector != NULL && (keep == NULL || keep[i]))
+            floats += res->matches[i].dims;
+    o->vectors = floats > 0 ? xmalloc(floats * sizeof(float)) : NULL;
+    for (size_t i = 0; i < res->n_matches; i++) {
+        const kv_match *m = &res->matches[i];
+        match_copy *c;
+        if (keep != NULL && !keep[i])
+            continue;
+        c = &o->m[o->n++];
+        c->id = xstrdup(m->id);
+        c->score = scores != NULL ? scores[i] : m->distance;
+        if (vectors && m->vector != NULL) {
+            c->vector = o->vectors + at;
+            c->dims = m->dims;
+            memcpy(c->vector, m->vector, m->dims * sizeof(float));
+            at += m->dims;
+        }
+    }
+}
 
 static void on_vsim(const kv_result *res, void *arg)
 {
     req *r = arg;
     vset_op *x = r->scratch;
     int proto = r->c->proto;
-    scored *kept;
+    double *scores;
+    bool *keep;
     size_t n = 0;
 
     r->op = NULL;
@@ -383,28 +491,24 @@ static void on_vsim(const kv_result *res, void *arg)
         fail(r, res);
         return;
     }
-    kept = xcalloc(res->n_matches + 1, sizeof(*kept));
+    scores = xcalloc(res->n_matches + 1, sizeof(*scores));
+    keep = xcalloc(res->n_matches + 1, sizeof(*keep));
     for (size_t i = 0; i < res->n_matches; i++) {
         const kv_match *m = &res->matches[i];
-        double score = m->vector != NULL && m->dims == x->v.dims
-                           ? similarity(x->v.v, m->vector, m->dims)
-                           : 1.0 - m->distance / 2.0;
-        if (x->epsilon && 1.0 - score > x->max_distance)
-            continue;
-        kept[n].m = m;
-        kept[n++].score = score;
+        scores[i] = m->vector != NULL && m->dims == x->v.dims
+                        ? similarity(x->v.v, m->vector, m->dims)
+                        : 1.0 - m->distance / 2.0;
+        keep[i] = !(x->epsilon && 1.0 - scores[i] > x->max_distance);
+        n += keep[i];
     }
+    copy_matches(x, res, scores, keep, false);
+    free(scores);
+    free(keep);
     if (x->scores && proto >= 3)
         resp_add_map(reply(r), proto, (long)n);
     else
         resp_add_array(reply(r), (long)(x->scores ? 2 * n : n));
-    for (size_t i = 0; i < n; i++) {
-        resp_add_bulk_str(reply(r), kept[i].m->id);
-        if (x->scores)
-            resp_add_double(reply(r), proto, kept[i].score);
-    }
-    free(kept);
-    req_done(r);
+    build_slice(r);
 }
 
 static void vsim_search(req *r)
@@ -817,7 +921,7 @@ void cmd_nori_vdelete(req *r)
 static void on_nori_vsearch(const kv_result *res, void *arg)
 {
     req *r = arg;
-    int proto = r->c->proto;
+    vset_op *x = r->scratch;
 
     r->op = NULL;
     if (res->err != KV_OK) {
@@ -825,17 +929,11 @@ static void on_nori_vsearch(const kv_result *res, void *arg)
         req_done(r);
         return;
     }
-    resp_add_array(reply(r), (long)res->n_matches + 1);
-    for (size_t i = 0; i < res->n_matches; i++) {
-        const kv_match *m = &res->matches[i];
-        resp_add_array(reply(r), m->vector != NULL ? 3 : 2);
-        resp_add_bulk_str(reply(r), m->id);
-        resp_add_double(reply(r), proto, m->distance);
-        if (m->vector != NULL)
-            add_floats(reply(r), proto, m->vector, m->dims);
-    }
-    resp_add_int(reply(r), (long long)res->search_time_us);
-    req_done(r);
+    x->out.nori = true;
+    x->out.search_us = res->search_time_us;
+    copy_matches(x, res, NULL, NULL, true);
+    resp_add_array(reply(r), (long)x->out.n + 1);
+    build_slice(r);
 }
 
 void cmd_nori_vsearch(req *r)

@@ -18,6 +18,7 @@ import os
 import resource
 import socket
 import statistics
+import struct
 import sys
 import threading
 import time
@@ -348,6 +349,84 @@ def abuse_client_list_names():
         for c in conns:
             c.close()
         stop(s.proc)
+
+
+def _fill(c, cmds, what):
+    """Sends cmds pipelined, 200 at a time, and checks no reply is an error."""
+    for i in range(0, len(cmds), 200):
+        part = cmds[i:i + 200]
+        c.send(b"".join(encode(*a) for a in part))
+        for _ in part:
+            got = c.reply()
+            check(not isinstance(got, Error), "%s to succeed" % what, got)
+
+
+@test
+def abuse_unread_vsim():
+    # A VSIM's reply is as long as COUNT asks, not one value: a client pipelining VSIMs of
+    # 3.5 MB and never reading holds reply_backlog plus one of them, not four at once.
+    dn, sc = E.cluster("vector", "--vector")
+    ns = key("vsim-unread")
+    with sc.conn() as c:
+        c.s.settimeout(60)
+        _fill(c, [("VADD", ns, "VALUES", "2", str(i % 7 + 1), str(i % 5 + 1),
+                   ("e%05d" % i) + "x" * 494) for i in range(7000)], "VADD")
+    a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    a.settimeout(30)
+    a.connect(sc.sock)
+    try:
+        p = Pinger(sc.sock)
+        a.sendall(encode("CLIENT", "SETNAME", "vsimmer") +
+                  encode("VSIM", ns, "VALUES", "2", "1", "1", "COUNT", "7000") * 40)
+        most = 0
+        with sc.conn() as o:
+            for _ in range(20):
+                most = max(most, int(_client_line(o, "vsimmer")["tot-mem"]))
+                time.sleep(0.1)
+        p.stop("a client pipelining VSIMs of 3.5 MB and never reading")
+        print("    the VSIM client's tot-mem: at most %.1f MiB" % (most / MIB))
+        check(most <= BACKLOG + 4 * MIB, "the VSIM client's tot-mem within reply_backlog plus "
+              "one reply of 3.5 MB", "%d bytes" % most)
+    finally:
+        a.close()
+
+
+@test
+def abuse_vsearch_withvectors():
+    # NORI.VSEARCH WITHVECTORS of 120 vectors of 4096 components is about 10 MB of text:
+    # built a slice per loop pass, three at once never hold another client's PING long.
+    dn, sc = E.cluster("vector", "--vector")
+    ns = key("vsearch-big")
+    dims = 4096
+    with sc.conn() as c:
+        c.s.settimeout(60)
+        eq(c.cmd("NORI.VCREATE", ns, str(dims), "COSINE"), 1, "NORI.VCREATE")
+        _fill(c, [("NORI.VINSERT", ns, "v%03d" % i,
+                   "FP32", struct.pack("<%df" % dims, *[((i * 31 + j) % 97) / 7.0
+                                                         for j in range(dims)]))
+                  for i in range(120)], "NORI.VINSERT")
+    q = struct.pack("<%df" % dims, *[1.0] * dims)
+    p = Pinger(sc.sock)
+    conns = [sc.conn(60) for _ in range(3)]
+    try:
+        t0 = time.monotonic()
+        for c in conns:
+            c.send(encode("NORI.VSEARCH", ns, "120", "FP32", q, "WITHVECTORS"))
+        for c in conns:
+            got = c.reply()
+            check(isinstance(got, list) and len(got) == 121 and len(got[0][2]) == dims,
+                  "120 matches with their vectors and the search time", str(got)[:200])
+        took = time.monotonic() - t0
+    finally:
+        for c in conns:
+            c.close()
+    worst = max(p.lat) if p.lat else 0
+    p.stop("three NORI.VSEARCH WITHVECTORS of 120 x 4096 components")
+    print("    three searches: %.2f s; the other client's worst PING %.0f ms" % (took,
+                                                                               worst * 1e3))
+    check(worst < 0.5, "the other client's PINGs answered within 500 ms while three replies of "
+          "10 MB are built", "%.0f ms" % (worst * 1e3))
 
 
 @test
