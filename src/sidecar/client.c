@@ -39,6 +39,9 @@
 /* A reply at most this long is copied into the output, not moved: moving hands over the
  * whole buffer chain it lives in (a kilobyte or more for a PONG). */
 #define REPLY_COPY_MAX 4096
+/* What one client's output may write in one go: a fast reader of a big reply does not
+ * keep the loop from the others for the whole of it. */
+#define WRITE_PASS_MAX (1024 * 1024)
 /* What a request and each of its arguments cost besides the argument bytes. */
 #define REQ_OVERHEAD (sizeof(req) + 64)
 #define ARG_OVERHEAD 32
@@ -263,14 +266,23 @@ static bool can_take_more(const client *c)
     return !(needs_auth(c) && c->nreqs > 0);
 }
 
-/* Writes what the output holds; false when the client was freed. */
+/* Writes what the output holds, at most WRITE_PASS_MAX per call (the rest when the write
+ * event comes back, after the loop served the others, as Redis caps a client's writes per
+ * event); false when the client was freed. */
 static bool write_out(client *c)
 {
+    size_t written = 0;
+
     while (out_len(c) > 0) {
+        if (written >= WRITE_PASS_MAX) {
+            event_add(c->wev, NULL);
+            return true;
+        }
         int n = evbuffer_write(c->out, c->fd);
         if (n > 0) {
             c->s->st.total_net_output_bytes += (uint64_t)n;
             c->last_active_ms = clock_now_ms(); /* a client reading a long reply is busy */
+            written += (size_t)n;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
