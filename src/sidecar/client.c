@@ -226,7 +226,7 @@ static bool over_backlog(const client *c)
 
 static void mark_flush(client *c)
 {
-    if (c->in_flush)
+    if (c->in_flush || c->closing)
         return;
     c->in_flush = true;
     LIST_INSERT_HEAD(&c->s->flushing, c, flush_link);
@@ -237,7 +237,7 @@ static void arm_read(client *c, bool on)
 {
     const conf *cf = &c->s->cfg;
 
-    if (c->eof)
+    if (c->eof || c->closing)
         on = false;
     if (on == c->reading)
         return;
@@ -273,6 +273,8 @@ static bool write_out(client *c)
 {
     size_t written = 0;
 
+    if (c->closing)
+        return false;
     while (out_len(c) > 0) {
         if (written >= WRITE_PASS_MAX) {
             event_add(c->wev, NULL);
@@ -289,7 +291,7 @@ static bool write_out(client *c)
             event_add(c->wev, NULL);
             return true;
         }
-        client_free(c); /* the peer is gone */
+        client_close(c); /* the peer is gone */
         return false;
     }
     if (c->out != NULL)
@@ -298,7 +300,7 @@ static bool write_out(client *c)
     /* After EOF, what is left unparsed once the queue is empty is an incomplete request
      * (unless parsing only paused for other clients' turn). */
     if ((c->close_after || c->eof) && c->nreqs == 0 && !c->yielded) {
-        client_free(c);
+        client_close(c);
         return false;
     }
     return true;
@@ -309,7 +311,7 @@ static void parse_more(client *c);
 /* Takes more from a client that was held back, once it can take more. */
 static void resume(client *c)
 {
-    if (!can_take_more(c))
+    if (c->closing || !can_take_more(c))
         return;
     if (c->parse_blocked)
         parse_more(c); /* requests already read come first */
@@ -328,7 +330,7 @@ static void on_yield_done(evutil_socket_t fd, short what, void *arg)
     c->parse_blocked = true;
     resume(c);
     if (!c->yielded && !c->reading && c->nreqs == 0 && out_len(c) == 0 && c->eof)
-        client_free(c); /* all it sent before closing is answered */
+        client_close(c); /* all it sent before closing is answered */
 }
 
 static void after_write(client *c)
@@ -348,13 +350,14 @@ void client_flush_all(sidecar *s)
     client *c;
 
     /* One at a time off the list: what a flush runs (CLIENT KILL resumed from a paused
-     * client) may free another client, which then leaves the list itself. */
+     * client) may close another client, which then leaves the list itself. */
     while ((c = LIST_FIRST(&s->flushing)) != NULL) {
         LIST_REMOVE(c, flush_link);
         c->in_flush = false;
         if (write_out(c))
             after_write(c);
     }
+    client_reap(s); /* what this pass (and the callbacks before it) closed */
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -543,6 +546,16 @@ void req_done(req *r)
     stats *st = &c->s->st;
 
     assert(r->state == REQ_RUNNING);
+    if (c->closing) { /* nobody to answer: freed with the client */
+        if (r->counted) {
+            order_running_remove(&c->running, r);
+            r->counted = false;
+        }
+        client_refund(c, HOLD_RESERVED, r->reserve);
+        r->reserve = 0;
+        r->state = REQ_DONE;
+        return;
+    }
     r->state = REQ_DONE;
     if (r->counted) {
         order_running_remove(&c->running, r);
@@ -626,6 +639,8 @@ static void advance(client *c)
     bool moved = false, again;
     order_scan scan;
 
+    if (c->closing)
+        return;
     assert(!c->advancing);
     c->advancing = true;
     do {
@@ -706,6 +721,8 @@ static void parse_more(client *c)
     int argc, parsed = 0;
     const char *err;
 
+    if (c->closing)
+        return;
     assert(!c->parsing);
     c->parsing = true;
     lim.max_bulk = (size_t)cf->sidecar.max_bulk;
@@ -840,7 +857,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n < 0) {
-        client_free(c); /* a broken connection */
+        client_close(c); /* a broken connection */
         return;
     }
     /* EOF: the peer may only have closed its side (printf ... | nc -U): what it sent
@@ -849,7 +866,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     arm_read(c, false);
     parse_more(c);
     if (c->nreqs == 0 && out_len(c) == 0 && !c->yielded)
-        client_free(c);
+        client_close(c);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
@@ -909,10 +926,47 @@ void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket)
     arm_read(c, true);
 }
 
-void client_free(client *c)
+/*
+ * Closing is in two steps, as Redis' freeClientAsync: client_close detaches the client at
+ * once (no events, no socket, out of the client and flushing lists, so nothing reaches it
+ * again) and the next flush pass frees it (client_reap), from the top of the loop. Until
+ * then its memory stays valid, so a caller up the stack that closed it, or whose callee
+ * did, never touches freed memory; each entry point (advance, parse_more, req_done,
+ * client_push, write_out) returns at once for a closing client.
+ */
+void client_close(client *c)
 {
     sidecar *s = c->s;
 
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (c->in_flush) {
+        LIST_REMOVE(c, flush_link);
+        c->in_flush = false;
+    }
+    if (c->linked) {
+        LIST_REMOVE(c, link);
+        s->nclients--;
+        c->linked = false;
+    }
+    LIST_INSERT_HEAD(&s->closed, c, link);
+    event_del(c->rev);
+    event_del(c->wev);
+    event_del(c->yield_ev);
+    c->reading = false;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    event_active(s->flush_ev, EV_WRITE, 0); /* the pass that frees it */
+}
+
+static void client_free(client *c)
+{
+    sidecar *s = c->s;
+
+    assert(c->closing);
+    LIST_REMOVE(c, link);
     while (c->head != NULL) {
         req *r = c->head;
         c->head = r->next;
@@ -921,17 +975,6 @@ void client_free(client *c)
     order_running_free(&c->running);
     tx_reset(c);
     pubsub_client_reset(c);
-    if (c->in_flush)
-        LIST_REMOVE(c, flush_link);
-    if (c->linked) {
-        LIST_REMOVE(c, link);
-        s->nclients--;
-    }
-    event_del(c->rev);
-    event_del(c->wev);
-    event_del(c->yield_ev);
-    if (c->fd >= 0)
-        close(c->fd);
     resp_parser_clear(c->parser);
     out_put(c);
     if (c->qbuf != s->mem.rbuf)
@@ -940,9 +983,10 @@ void client_free(client *c)
     slab_free(&s->mem.slab, c);
 }
 
-void client_kill(client *c)
+void client_reap(sidecar *s)
 {
-    client_free(c);
+    while (!LIST_EMPTY(&s->closed))
+        client_free(LIST_FIRST(&s->closed));
 }
 
 void client_resume_all(sidecar *s)
@@ -964,13 +1008,17 @@ bool client_push(client *c, struct evbuffer *msg)
 {
     size_t unsent = out_len(c);
 
+    if (c->closing) {
+        evbuffer_drain(msg, evbuffer_get_length(msg));
+        return false;
+    }
     if ((long)unsent > c->s->cfg.sidecar.reply_backlog) {
         evbuffer_drain(msg, evbuffer_get_length(msg));
         c->s->st.client_output_buffer_limit_disconnections++;
         log_notice("client %llu (%s): %zu bytes unsent, over reply_backlog, with pub/sub "
                    "messages still coming; closing it",
                    (unsigned long long)c->id, c->addr, unsent);
-        client_free(c);
+        client_close(c);
         return false;
     }
     evbuffer_add_buffer(out_get(c), msg);

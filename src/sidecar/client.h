@@ -80,6 +80,7 @@ struct client {
     bool parse_blocked;      /* requests wait in qbuf until the queue or backlog shrinks */
     bool start_blocked;      /* requests wait in the queue until the replies held shrink */
     bool yielded;            /* parsing stopped for the pass: yield_ev goes on */
+    bool closing;            /* closed, freed by the next flush pass (client_close) */
     size_t hold[HOLD_KINDS]; /* its memory ledger, by kind (client_charge) */
     LIST_ENTRY(client) link, flush_link;
     int64_t created_ms, last_active_ms;
@@ -88,6 +89,18 @@ struct client {
     struct pubsub_sub *sub; /* its pub/sub subscriptions (pubsub.c), NULL when none */
 };
 
+/*
+ * A request's life, the one protocol between client.c and the handlers:
+ *
+ *   parsed --> QUEUED --start()--> RUNNING --req_done()--> DONE --advance()--> output, freed
+ *              (args charged        (handler runs; reserve    (reply charged as HOLD_DONE
+ *               as HOLD_ARGS)        charged as HOLD_RESERVED; until it is first in line)
+ *                                    cluster ops in flight)
+ *
+ * A handler ends its request with req_done() exactly once, inside its own call or from a
+ * cluster callback or timer later. The client closing frees its requests at the next flush
+ * pass: their operations are detached there, and a req_done() before that is absorbed.
+ */
 typedef enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE } req_state;
 
 /* One key of a multi-key command. */
@@ -128,12 +141,16 @@ struct req {
 };
 
 void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket);
-void client_free(client *c);
 /* The request has its reply: send what can be sent, start what can start. */
 void req_done(req *r);
-/* Close a client at once (CLIENT KILL, shutdown); its operations are detached. */
-void client_kill(client *c);
-/* Write every pending reply now (the loop pass is ending). */
+/* Closes a client (CLIENT KILL, the idle timeout, an error, shutdown): at once for the
+ * world (socket closed, out of every list), freed with its requests by the next flush pass
+ * (client_reap), so that nothing up the stack holds freed memory. */
+void client_close(client *c);
+/* Frees the clients closed since the last call (the flush pass, and teardown). */
+void client_reap(sidecar *s);
+/* Write every pending reply now (the loop pass is ending), then free the clients closed
+ * since the last pass (client_reap). */
 void client_flush_all(sidecar *s);
 /* Reading resumes if it was paused and the client can take more. */
 void client_resume_all(sidecar *s);

@@ -269,7 +269,7 @@ static void kill_clients(req *r)
                 continue;
             client_drop_after(r); /* this reply is its last: nothing after it runs */
         } else {
-            client_kill(c);
+            client_close(c);
         }
         killed++;
     }

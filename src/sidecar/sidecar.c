@@ -356,7 +356,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
             pubsub_counts(c, &channels, &patterns);
             if (c->nreqs == 0 && channels + patterns == 0 &&
                 now - c->last_active_ms > (int64_t)s->cfg.sidecar.timeout * 1000)
-                client_kill(c);
+                client_close(c);
         }
     }
     if (s->drain_accepting && now >= s->drain_accept_until_ms)
@@ -566,7 +566,8 @@ static int run(sidecar *s)
 static void teardown(sidecar *s)
 {
     while (!LIST_EMPTY(&s->clients))
-        client_free(LIST_FIRST(&s->clients));
+        client_close(LIST_FIRST(&s->clients));
+    client_reap(s);
     client_mem_release(s);
     close_listeners(s);
     metrics_stop(s->metrics);

@@ -50,6 +50,7 @@ typedef struct sidecar {
     struct evconnlistener *unix_listener, *tcp_listener;
     LIST_HEAD(client_list, client) clients;    /* every connected client */
     LIST_HEAD(flush_list, client) flushing;    /* clients with replies to write this loop pass */
+    LIST_HEAD(closed_list, client) closed;     /* closed clients, freed by the flush pass */
     LIST_HEAD(cas_list, cas_block) cas_active; /* one running read-modify-write per key */
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */

@@ -390,7 +390,8 @@ static void setup(unsigned flags)
 static void teardown(void)
 {
     while (!LIST_EMPTY(&S.clients))
-        client_free(LIST_FIRST(&S.clients));
+        client_close(LIST_FIRST(&S.clients));
+    client_reap(&S);
     client_mem_release(&S);
     CHECK(fake_kv_stale_detaches() == 0);
     fake_kv_free();

@@ -381,7 +381,8 @@ static void finish(void)
     for (int i = 0; i < nsides; i++) {
         sidecar *s = &sides[i];
         while (!LIST_EMPTY(&s->clients))
-            client_free(LIST_FIRST(&s->clients));
+            client_close(LIST_FIRST(&s->clients));
+        client_reap(s);
         client_mem_release(s);
         kv_client_free(s->kv);
         event_free(s->flush_ev);

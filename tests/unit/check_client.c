@@ -73,7 +73,8 @@ static void teardown(void)
     int stale;
 
     while (!LIST_EMPTY(&S.clients))
-        client_free(LIST_FIRST(&S.clients));
+        client_close(LIST_FIRST(&S.clients));
+    client_reap(&S);
     client_mem_release(&S);
     stale = fake_kv_stale_detaches();
     fake_kv_free();
@@ -432,7 +433,8 @@ START_TEST(test_killed_with_ops_in_flight)
     expect_wire("");
     ck_assert_int_eq(fake_kv_count(), 3);
     fake_kv_found(1, "B"); /* one part of the MGET done, one not */
-    client_kill(the_client());
+    client_close(the_client());
+    client_reap(&S); /* as the next flush pass does */
     ck_assert_int_eq(S.nclients, 0);
     ck_assert(fake_kv_op(0)->detached);
     ck_assert(!fake_kv_op(1)->detached);
@@ -594,7 +596,8 @@ START_TEST(test_blocks_abandoned)
     pipeline("STRLEN k", "STRLEN k", NULL);
     expect_wire("");
     ck_assert_int_eq(fake_kv_count(), 1);
-    client_kill(the_client());
+    client_close(the_client());
+    client_reap(&S); /* as the next flush pass does */
     pump();
     ck_assert_int_eq(S.nclients, 0);
     ck_assert(fake_kv_op(0)->detached);
