@@ -6,8 +6,8 @@
  * answering from its store by itself or completed by the input in any order with any
  * outcome. Every request must get exactly one reply, well-formed RESP (a (P)(UN)SUBSCRIBE
  * one per channel), unless the connection closed (QUIT, CLIENT KILL); what the client holds
- * must stay within reply_backlog plus max_reply; once idle it must hold nothing and have
- * nothing in flight.
+ * must stay within reply_backlog plus max_reply; each request must be served within half a
+ * second; once idle the client must hold nothing and have nothing in flight.
  *
  * Input: byte 0 chooses the settings (bit 0: the input completes the operations; bit 1:
  * small reply_backlog, max_reply and max_pending; bit 2: HELLO 3 first; bit 3: ordering by
@@ -59,6 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_REQUESTS 256
 #define MAX_WORDS    8
+/* the most one request may take, parsed, run and answered (generous for a sanitizer build
+ * on a busy machine; a quadratic path over a small input takes seconds) */
+#define REQUEST_BUDGET_US 500000
 
 static const char *const words[] = {
     "k0",       "k1",        "k2",
@@ -423,9 +426,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sent++;
     }
     while (sent < MAX_REQUESTS && (len = next_request(&in, buf, sizeof(buf))) > 0) {
+        int64_t t0 = clock_now_us();
         write_all(buf, len);
         sent++;
         pump();
+        /* a request of at most 8 words of 31 bytes runs in far less: one taking longer is
+         * work without a budget on the loop */
+        CHECK(clock_now_us() - t0 < REQUEST_BUDGET_US);
         if (flags & 1)
             complete_some(&in, next_byte(&in) & 7);
     }
