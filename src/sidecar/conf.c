@@ -59,9 +59,9 @@
     X(sidecar, max_clients, INT, 1, 1000000, "10000", true,                                        \
       "Most clients connected at once; connections beyond it are turned away.")                    \
     X(sidecar, requirepass, STR, 0, CONF_UNBOUNDED, "", true,                                      \
-      "Password clients must give with AUTH before any other command; empty means no "             \
-      "password. It is written as is, without quotes. Set by a reload, it applies to new "         \
-      "connections: those already open stay authenticated, as in Redis.")                          \
+      "Password clients must give with AUTH before any other command, written as is, without "     \
+      "quotes; empty means no password. Set by a reload, it applies to new connections: those "    \
+      "already open stay authenticated, as in Redis.")                                             \
     X(sidecar, max_bulk, SIZE, 1024, 536870912, "1114112", true,                                   \
       "Largest single argument a client may send, in bytes: NoriKV's 1 MiB value limit plus "      \
       "64 KiB of headroom. Sizes take k, m and g suffixes, powers of 1024.")                       \
