@@ -296,6 +296,27 @@ START_TEST(test_glob)
     ck_assert_int_eq(glob_match(pat, 102, subject, 5000, false, &budget), 0);
     ck_assert(LONG_MAX - budget >= 100L * 4900); /* it did the work, and finished */
     free(subject);
+
+    /* a class or a run of stars of a megabyte is read only as far as the budget: the
+     * budget ends a few steps below 0, not a megabyte below */
+    size_t big = 1 << 20;
+    char *long_pat = xmalloc(big + 2);
+    long_pat[0] = '*';
+    long_pat[1] = '[';
+    memset(long_pat + 2, 'a', big);
+    for (int star = 0; star < 2; star++) {
+        if (star)
+            memset(long_pat, '*', big);
+        budget = 1000;
+        ck_assert_int_eq(glob_match(long_pat, big + 2, "norikv:topology", 15, false, &budget), -1);
+        ck_assert(budget < 0 && budget > -4);
+    }
+    free(long_pat);
+    /* the same within its budget finishes, and a class is one character */
+    budget = LONG_MAX;
+    ck_assert_int_eq(glob_match("*[yz]", 5, "norikv:topology", 15, false, &budget), 1);
+    budget = 18; /* not enough to reach the end: none of it is an answer */
+    ck_assert_int_eq(glob_match("*[yz]", 5, "norikv:topology", 15, false, &budget), -1);
 }
 END_TEST
 
