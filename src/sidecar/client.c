@@ -944,6 +944,6 @@ void client_describe(const client *c, struct evbuffer *out)
         (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
         c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
         (long long)((now - c->last_active_ms) / 1000), sub + psub > 0 ? "P" : "N", sub, psub,
-        c->qlen, qcap - c->qlen, out_len(c), held_bytes(c) + qcap, cmd, c->proto, c->lib_name,
-        c->lib_ver, c->nreqs);
+        c->qlen, qcap - c->qlen, out_len(c), held_bytes(c) + qcap + pubsub_client_mem(c), cmd,
+        c->proto, c->lib_name, c->lib_ver, c->nreqs);
 }
