@@ -1,8 +1,8 @@
 /*
  * dict: chained buckets of intrusive entries. A resize rehashes every entry at once, which
- * the growth policy pays for: a table doubles when it has more entries than buckets and
- * halves when under a quarter full, so each resize follows as many inserts or removes as
- * it moves entries. An empty table holds no memory at all.
+ * the growth policy pays for: a table doubles rather than hold more entries than buckets
+ * and halves when under a quarter full, so each resize follows as many inserts or removes
+ * as it moves entries, or a quarter of that. An empty table holds no memory at all.
  */
 #include "dict.h"
 

@@ -1,9 +1,9 @@
 /*
  * dict: a hash table of byte-string keys whose entries live inside the caller's own
  * structs (a dict_entry member), so that one record can be in several tables and a key can
- * be shared instead of copied. Chained, hashed with a per-table seed (XXH3), doubled past
- * one entry per bucket and halved below a quarter. Owns only its bucket array; the caller
- * owns the entries and their keys. One thread only.
+ * be shared instead of copied. Chained, hashed with a per-table seed (XXH3), doubled rather
+ * than hold more entries than buckets, halved below a quarter full. Owns only its bucket
+ * array; the caller owns the entries and their keys. One thread only.
  */
 #ifndef NORIKV_DICT_H
 #define NORIKV_DICT_H
