@@ -19,8 +19,9 @@ static int fold(const pattern *g, char ch)
 }
 
 /* The class whose '[' is at i against ch (already folded); *used: its length, '[' and
- * ']' included. */
-static bool class_match(const pattern *g, size_t i, int ch, size_t *used)
+ * ']' included. It reads no more than limit bytes past the '[': a longer class stops
+ * there, *used then says more than limit and the answer means nothing. */
+static bool class_match(const pattern *g, size_t i, int ch, size_t limit, size_t *used)
 {
     size_t q = i + 1;
     bool negate = false, match = false;
@@ -29,7 +30,7 @@ static bool class_match(const pattern *g, size_t i, int ch, size_t *used)
         negate = true;
         q++;
     }
-    while (q < g->len && g->p[q] != ']') {
+    while (q < g->len && g->p[q] != ']' && q - i <= limit) {
         if (g->p[q] == '\\' && q + 1 < g->len) {
             match |= fold(g, g->p[q + 1]) == ch;
             q += 2;
@@ -54,8 +55,8 @@ static bool class_match(const pattern *g, size_t i, int ch, size_t *used)
 }
 
 /* Whether the element at i, which is not '*', matches the one character ch; *used: its
- * length in the pattern. */
-static bool one_match(const pattern *g, size_t i, char ch, size_t *used)
+ * length in the pattern, or, for a class longer than limit, more than limit. */
+static bool one_match(const pattern *g, size_t i, char ch, size_t limit, size_t *used)
 {
     int c = fold(g, ch);
 
@@ -64,7 +65,7 @@ static bool one_match(const pattern *g, size_t i, char ch, size_t *used)
         *used = 1;
         return true;
     case '[':
-        return class_match(g, i, c, used);
+        return class_match(g, i, c, limit, used);
     case '\\':
         if (i + 1 < g->len) {
             *used = 2;
@@ -81,7 +82,8 @@ static bool one_match(const pattern *g, size_t i, char ch, size_t *used)
 /* Every element but '*' matches exactly one character, so on a mismatch it is enough to let
  * the last '*' swallow one more character and retry from there: no recursion, and time
  * bounded by the product of the lengths (Redis' recursive matcher needed a cap on nesting,
- * CVE-2022-36021). */
+ * CVE-2022-36021). A step is a byte of the pattern read, so the budget bounds the time
+ * too: a long class or run of stars is read only as far as the budget goes. */
 int glob_match(const char *pat, size_t plen, const char *s, size_t slen, bool nocase, long *budget)
 {
     pattern g = {pat, plen, nocase};
@@ -93,9 +95,11 @@ int glob_match(const char *pat, size_t plen, const char *s, size_t slen, bool no
             return -1;
         if (p < plen && pat[p] == '*') {
             size_t first = p;
-            while (p < plen && pat[p] == '*')
+            while (p < plen && pat[p] == '*' && (long)(p - first) <= *budget)
                 p++;
             *budget -= (long)(p - first);
+            if (*budget < 0)
+                return -1;
             if (p == plen)
                 return 1;
             star = true;
@@ -103,14 +107,18 @@ int glob_match(const char *pat, size_t plen, const char *s, size_t slen, bool no
             star_i = i;
             continue;
         }
-        if (p < plen && one_match(&g, p, s[i], &used)) {
+        if (p < plen && one_match(&g, p, s[i], (size_t)*budget, &used)) {
             *budget -= (long)used;
+            if (*budget < 0)
+                return -1;
             p += used;
             i++;
             continue;
         }
         if (p < plen)
             *budget -= (long)used;
+        if (*budget < 0)
+            return -1;
         if (!star)
             return 0;
         p = star_p;

@@ -89,6 +89,11 @@ void client_refund(client *c, hold_kind k, size_t n)
     c->hold[k] -= n;
 }
 
+void client_hold_set(client *c, hold_kind k, size_t n)
+{
+    c->hold[k] = n;
+}
+
 /* Its query buffer: while it parses from the shared read buffer, only its unparsed bytes
  * are its own. */
 static size_t qbuf_size(const client *c)

@@ -163,6 +163,8 @@ size_t client_output_len(const client *c);
 /* The ledger (above): n bytes more, or fewer, of kind k. */
 void client_charge(client *c, hold_kind k, size_t n);
 void client_refund(client *c, hold_kind k, size_t n);
+/* ... or n bytes in all, for a holder that measures itself (pubsub.c). */
+void client_hold_set(client *c, hold_kind k, size_t n);
 /* CLIENT SETNAME, HELLO SETNAME, RESET: the name (len 0: none), charged to the client. */
 void client_set_name(client *c, const char *name, size_t len);
 /* Everything the client holds: the ledger, its own query buffer and its output (CLIENT

@@ -23,12 +23,19 @@ bool pubsub_mode(const client *c);
 void pubsub_counts(const client *c, int *channels, int *patterns);
 /* Drops every subscription of the client without a reply (RESET, the client is gone). */
 void pubsub_client_reset(client *c);
+/* The bytes the client's subscriptions hold: its records and tables, and the names it is
+ * subscribed to (a name other clients share is counted for each of them). */
+size_t pubsub_client_mem(const client *c);
 
 /* One event as the message sent on norikv:topology (malloc'ed, NUL-terminated; *len
  * without the NUL). */
 char *pubsub_event_json(const kv_topology_event *ev, size_t *len);
 
-/* Redis' glob-style pattern match (*, ?, [...] with ^ and ranges, \ escapes). */
+/* Redis' glob-style pattern match (*, ?, [...] with ^ and ranges, \ escapes) within
+ * PUBSUB_PATTERN_BUDGET steps of the matcher: a pattern that needs more does not match.
+ * A pattern is matched against norikv:topology once, when subscribed to, so one over the
+ * budget is a subscription that never delivers (only a pattern of kilobytes can be). */
+#define PUBSUB_PATTERN_BUDGET 100000L
 bool pubsub_match(const char *pat, size_t plen, const char *s, size_t slen);
 
 #endif

@@ -1492,6 +1492,241 @@ START_TEST(test_silent_subscriber_bounded)
 }
 END_TEST
 
+/* The wire of one confirmation (RESP3: a push). */
+static const char *confirmation(const char *kind, const char *name, int count)
+{
+    static char out[4][256];
+    static int next;
+    char *o = out[next++ % 4];
+
+    if (name == NULL)
+        snprintf(o, sizeof(out[0]), ">3\r\n$%zu\r\n%s\r\n_\r\n:%d\r\n", strlen(kind), kind, count);
+    else
+        snprintf(o, sizeof(out[0]), ">3\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n:%d\r\n", strlen(kind), kind,
+                 strlen(name), name, count);
+    return o;
+}
+
+static void expect_confirmations(const char *kind, const char *const *names, const int *counts,
+                                 int n)
+{
+    static char want[8192];
+    size_t len = 0;
+
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(want + len, sizeof(want) - len, "%s",
+                                confirmation(kind, names[i], counts[i]));
+    expect_wire(want);
+}
+
+/* Redis' replies and counts: a channel named twice is subscribed once and confirmed twice,
+ * an unsubscribe confirms every name given, subscribed or not, and with no name every
+ * subscription, oldest first; NUMSUB, NUMPAT and CHANNELS count clients and topics. */
+START_TEST(test_subscribe_counts)
+{
+    pipeline("HELLO 3", NULL);
+    take();
+    pipeline("SUBSCRIBE a b a", NULL);
+    expect_confirmations("subscribe", (const char *[]){"a", "b", "a"}, (const int[]){1, 2, 2}, 3);
+    pipeline("PSUBSCRIBE p* p*", NULL);
+    expect_confirmations("psubscribe", (const char *[]){"p*", "p*"}, (const int[]){3, 3}, 2);
+    pipeline("UNSUBSCRIBE b x", NULL);
+    expect_confirmations("unsubscribe", (const char *[]){"b", "x"}, (const int[]){2, 2}, 2);
+    pipeline("PUBSUB NUMSUB a b x", "PUBSUB NUMPAT", "PUBSUB CHANNELS", "PUBSUB CHANNELS b*", NULL);
+    expect_wire("*6\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n:0\r\n$1\r\nx\r\n:0\r\n:1\r\n"
+                "*1\r\n$1\r\na\r\n*0\r\n");
+    pipeline("PUNSUBSCRIBE", "PUNSUBSCRIBE", NULL);
+    expect_confirmations("punsubscribe", (const char *[]){"p*", NULL}, (const int[]){1, 1}, 2);
+    pipeline("SUBSCRIBE c d e", "UNSUBSCRIBE d", "SUBSCRIBE d", NULL);
+    take();
+    pipeline("UNSUBSCRIBE", NULL);
+    expect_confirmations("unsubscribe", (const char *[]){"a", "c", "e", "d"},
+                         (const int[]){3, 2, 1, 0}, 4);
+    pipeline("PUBSUB NUMSUB a", "PUBSUB NUMPAT", "PUBSUB CHANNELS", NULL);
+    expect_wire("*2\r\n$1\r\na\r\n:0\r\n:0\r\n*0\r\n");
+    ck_assert_ptr_null(the_client()->s->pubsub);
+    ck_assert_int_eq(fake_kv_topology_listeners(), 0);
+}
+END_TEST
+
+/* What the expected message of fire_moves(1) looks like after its header. */
+#define MOVE_JSON                                                                                  \
+    "$151\r\n{\"previous_epoch\":4,\"current_epoch\":5,\"added_nodes\":[],\"removed_nodes\":[],"   \
+    "\"leader_changes\":[{\"shard\":0,\"old\":\"127.0.0.1:9001\",\"new\":\"127.0.0.1:9002\"}]}"    \
+    "\r\n"
+#define MESSAGE "*3\r\n$7\r\nmessage\r\n$15\r\nnorikv:topology\r\n" MOVE_JSON
+#define PMESSAGE(pat, len)                                                                         \
+    "*4\r\n$8\r\npmessage\r\n$" #len "\r\n" pat "\r\n$15\r\nnorikv:topology\r\n" MOVE_JSON
+
+/* A view change: the channel's message first, then one pmessage per matching pattern, in
+ * the order subscribed; what was decided at PSUBSCRIBE follows the subscriptions as they
+ * come and go. */
+START_TEST(test_delivery_follows_subscriptions)
+{
+    pipeline("PSUBSCRIBE norikv:* nomatch* *topology", "SUBSCRIBE other norikv:topology", NULL);
+    take();
+    fire_moves(1);
+    expect_wire(MESSAGE PMESSAGE("norikv:*", 8) PMESSAGE("*topology", 9));
+    pipeline("PUNSUBSCRIBE norikv:*", "UNSUBSCRIBE norikv:topology", "PSUBSCRIBE norikv:t*", NULL);
+    take();
+    fire_moves(1);
+    expect_wire(PMESSAGE("*topology", 9) PMESSAGE("norikv:t*", 9));
+    pipeline("PUNSUBSCRIBE", NULL);
+    take();
+    fire_moves(1); /* subscribed to "other" alone */
+    expect_wire("");
+}
+END_TEST
+
+/* Writes a request of words, some of them long: argv[i] of lens[i] bytes. */
+static void request_bytes(int argc, const char *const *argv, const size_t *lens)
+{
+    size_t len = 0, cap = 64;
+    char *buf;
+
+    for (int i = 0; i < argc; i++)
+        cap += lens[i] + 32;
+    buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    len += (size_t)snprintf(buf, cap, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) {
+        len += (size_t)snprintf(buf + len, cap - len, "$%zu\r\n", lens[i]);
+        memcpy(buf + len, argv[i], lens[i]);
+        memcpy(buf + len + lens[i], "\r\n", 2);
+        len += lens[i] + 2;
+    }
+    write_all(buf, len);
+    free(buf);
+}
+
+/* Reads what the sidecar sends until it stops; returns how many bytes. */
+static size_t drain_wire(void)
+{
+    size_t n = 0, got_now;
+
+    do {
+        got_now = strlen(take());
+        n += got_now;
+    } while (got_now > 0);
+    return n;
+}
+
+/* norikv:[a...at]opology matches norikv:topology, but deciding it takes more than
+ * PUBSUB_PATTERN_BUDGET steps: it never delivers, and takes nothing from a cheap pattern
+ * subscribed in the same command. */
+START_TEST(test_costly_pattern_never_matches)
+{
+    size_t n = 200000;
+    char *pat = malloc(n + 32);
+    const char *argv[3] = {"PSUBSCRIBE", pat, "norikv:topo*"};
+    size_t lens[3] = {10, 0, 12};
+
+    ck_assert_ptr_nonnull(pat);
+    memcpy(pat, "norikv:[", 8);
+    memset(pat + 8, 'a', n);
+    memcpy(pat + 8 + n, "t]opology", 9);
+    lens[1] = n + 17;
+    ck_assert(!pubsub_match(pat, lens[1], "norikv:topology", 15));
+    request_bytes(3, argv, lens);
+    ck_assert_uint_gt(drain_wire(), n);
+    pipeline("PSUBSCRIBE norikv:[aaaat]opology", NULL); /* the same, short: it matches */
+    take();
+    fire_moves(1);
+    expect_wire(PMESSAGE("norikv:topo*", 12) PMESSAGE("norikv:[aaaat]opology", 21));
+    free(pat);
+}
+END_TEST
+
+/* PUBSUB CHANNELS: one budget for the request's matching (a long pattern over many
+ * channels is refused at once, as CONFIG GET refuses its costly patterns), and a list over
+ * max_reply is refused, not built. */
+START_TEST(test_pubsub_channels_bounded)
+{
+    static char names[1000][24];
+    const char *argv[1001] = {"SUBSCRIBE"};
+    size_t lens[1001] = {9};
+    char err[256];
+    size_t n = 200000;
+    char *pat = malloc(n + 2);
+    const char *costly[3] = {"PUBSUB", "CHANNELS", pat};
+    size_t costly_lens[3] = {6, 8, n + 2};
+
+    ck_assert_ptr_nonnull(pat);
+    ck_assert_int_eq(conf_set(&S.cfg, "sidecar.max_reply", "64k", err, sizeof(err)), 0);
+    pipeline("HELLO 3", NULL);
+    take();
+    for (int batch = 0; batch < 3; batch++) { /* 3000 channels, about 75 KB of names */
+        for (int i = 0; i < 1000; i++) {
+            lens[i + 1] =
+                (size_t)snprintf(names[i], sizeof(names[i]), "channel:%015d", batch * 1000 + i);
+            argv[i + 1] = names[i];
+        }
+        request_bytes(1001, argv, lens);
+        drain_wire();
+    }
+    pat[0] = '*';
+    pat[1] = '[';
+    memset(pat + 2, 'a', n);
+    request_bytes(3, costly, costly_lens);
+    expect_wire("-ERR PUBSUB CHANNELS pattern too costly to match: use a simpler pattern\r\n");
+    pipeline("PUBSUB CHANNELS", NULL);
+    expect_wire("-ERR reply over max_reply (65536 bytes): use a narrower pattern\r\n");
+    ck_assert_uint_eq(S.st.replies_over_max, 1);
+    pipeline("PUBSUB CHANNELS channel:000000000002999", "PUBSUB NUMSUB channel:000000000000000",
+             NULL);
+    expect_wire("*1\r\n$23\r\nchannel:000000000002999\r\n"
+                "*2\r\n$23\r\nchannel:000000000000000\r\n:1\r\n");
+    free(pat);
+}
+END_TEST
+
+/* The tot-mem field of the client's CLIENT LIST line. */
+static size_t tot_mem(void)
+{
+    struct evbuffer *b = evbuffer_new();
+    char line[1024], *f;
+    size_t n;
+
+    client_describe(the_client(), b);
+    n = evbuffer_remove(b, line, sizeof(line) - 1) > 0 ? strlen(line) : 0;
+    evbuffer_free(b);
+    line[n] = '\0';
+    f = strstr(line, " tot-mem=");
+    ck_assert_ptr_nonnull(f);
+    return (size_t)strtoull(f + 9, NULL, 10);
+}
+
+/* What subscriptions hold is the client's memory: its names and records, in CLIENT LIST's
+ * tot-mem, and nothing once it unsubscribes. */
+START_TEST(test_subscriptions_in_client_memory)
+{
+    size_t n = 100000, before;
+    char *pat = malloc(n);
+    const char *argv[2] = {"PSUBSCRIBE", pat};
+    size_t lens[2] = {10, n};
+
+    ck_assert_ptr_nonnull(pat);
+    memset(pat, '?', n);
+    ck_assert_uint_eq(pubsub_client_mem(the_client()), 0);
+    before = tot_mem();
+    pipeline("SUBSCRIBE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL);
+    take();
+    ck_assert_uint_gt(pubsub_client_mem(the_client()), 50);
+    request_bytes(2, argv, lens);
+    drain_wire();
+    ck_assert_uint_gt(pubsub_client_mem(the_client()), n + 50);
+    ck_assert_uint_ge(tot_mem(), before + pubsub_client_mem(the_client()));
+    pipeline("UNSUBSCRIBE", NULL);
+    take();
+    ck_assert_uint_gt(pubsub_client_mem(the_client()), n);
+    pipeline("PUNSUBSCRIBE", NULL);
+    take();
+    ck_assert_uint_eq(pubsub_client_mem(the_client()), 0);
+    ck_assert_uint_eq(tot_mem(), before);
+    free(pat);
+}
+END_TEST
+
 START_TEST(test_pattern_match)
 {
     static const struct {
@@ -1513,11 +1748,19 @@ START_TEST(test_pattern_match)
         {"norikv:topolog", "norikv:topology", false},
         {"n*y", "norikv:topology", true},
     };
+    static char costly[8 + PUBSUB_PATTERN_BUDGET + 10];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         ck_assert_msg(pubsub_match(cases[i].pat, strlen(cases[i].pat), cases[i].s,
                                    strlen(cases[i].s)) == cases[i].match,
                       "'%s' vs '%s'", cases[i].pat, cases[i].s);
+    /* a class as long as the budget: it would match, but never does */
+    memcpy(costly, "norikv:[", 8);
+    memset(costly + 8, 'a', PUBSUB_PATTERN_BUDGET);
+    memcpy(costly + 8 + PUBSUB_PATTERN_BUDGET, "t]opology", 9);
+    ck_assert(!pubsub_match(costly, sizeof(costly) - 1, "norikv:topology", 15));
+    memmove(costly + 8, costly + 8 + PUBSUB_PATTERN_BUDGET - 1000, 1010);
+    ck_assert(pubsub_match(costly, 8 + 1009, "norikv:topology", 15));
 }
 END_TEST
 
@@ -1587,6 +1830,11 @@ int main(void)
     tcase_add_test(ps, test_resp3_push_between_replies);
     tcase_add_test(ps, test_silent_subscriber_bounded);
     tcase_add_test(ps, test_pattern_match);
+    tcase_add_test(ps, test_subscribe_counts);
+    tcase_add_test(ps, test_delivery_follows_subscriptions);
+    tcase_add_test(ps, test_costly_pattern_never_matches);
+    tcase_add_test(ps, test_pubsub_channels_bounded);
+    tcase_add_test(ps, test_subscriptions_in_client_memory);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

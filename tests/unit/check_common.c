@@ -1,8 +1,9 @@
 /*
  * check_common: the shared helpers every program leans on: strict integer parsing, the
  * node address parser (its accept/reject table and the reasons it gives), the clocks,
- * allocation (and the slab of fixed-size objects), reading a file whole, and the log: its
- * line formats and rate limits.
+ * allocation (and the slab of fixed-size objects), the hash table (lookups, its size as it
+ * grows and shrinks, walks), reading a file whole, and the log: its line formats and rate
+ * limits.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "dict.h"
 #include "file.h"
 #include "glob.h"
 #include "log.h"
@@ -296,6 +298,27 @@ START_TEST(test_glob)
     ck_assert_int_eq(glob_match(pat, 102, subject, 5000, false, &budget), 0);
     ck_assert(LONG_MAX - budget >= 100L * 4900); /* it did the work, and finished */
     free(subject);
+
+    /* a class or a run of stars of a megabyte is read only as far as the budget: the
+     * budget ends a few steps below 0, not a megabyte below */
+    size_t big = 1 << 20;
+    char *long_pat = xmalloc(big + 2);
+    long_pat[0] = '*';
+    long_pat[1] = '[';
+    memset(long_pat + 2, 'a', big);
+    for (int star = 0; star < 2; star++) {
+        if (star)
+            memset(long_pat, '*', big);
+        budget = 1000;
+        ck_assert_int_eq(glob_match(long_pat, big + 2, "norikv:topology", 15, false, &budget), -1);
+        ck_assert(budget < 0 && budget > -4);
+    }
+    free(long_pat);
+    /* the same within its budget finishes, and a class is one character */
+    budget = LONG_MAX;
+    ck_assert_int_eq(glob_match("*[yz]", 5, "norikv:topology", 15, false, &budget), 1);
+    budget = 18; /* not enough to reach the end: none of it is an answer */
+    ck_assert_int_eq(glob_match("*[yz]", 5, "norikv:topology", 15, false, &budget), -1);
 }
 END_TEST
 
@@ -437,6 +460,162 @@ START_TEST(test_slab_use_after_free_reported)
 END_TEST
 #endif
 
+/* ---- dict ---------------------------------------------------------------------------- */
+
+typedef struct item {
+    dict_entry e;
+    int value;
+    size_t len;
+    char key[24];
+} item;
+
+static item *item_new(int value)
+{
+    item *it = xcalloc(1, sizeof(*it));
+
+    it->value = value;
+    it->len = (size_t)snprintf(it->key, sizeof(it->key), "key:%d", value);
+    return it;
+}
+
+static item *lookup(const dict *d, int value)
+{
+    char key[24];
+    size_t len = (size_t)snprintf(key, sizeof(key), "key:%d", value);
+    dict_entry *e = dict_find(d, key, len);
+
+    return e != NULL ? dict_item(e, item, e) : NULL;
+}
+
+/* The size rule: no memory while empty, never more entries than buckets, and, past the
+ * smallest table, never under a quarter full. */
+static void assert_sized(const dict *d)
+{
+    if (d->count == 0) {
+        ck_assert_ptr_null(d->buckets);
+        ck_assert_uint_eq(dict_mem(d), 0);
+        return;
+    }
+    ck_assert_uint_le(d->count, d->nbuckets);
+    ck_assert(d->nbuckets == 8 || d->count >= d->nbuckets / 4);
+    ck_assert_uint_eq(dict_mem(d), d->nbuckets * sizeof(dict_entry *));
+}
+
+/* Every entry once in a walk; returns how many, and their values' sum in *sum. */
+static size_t walk(const dict *d, long *sum)
+{
+    size_t n = 0;
+
+    *sum = 0;
+    for (dict_entry *e = dict_next(d, NULL); e != NULL; e = dict_next(d, e)) {
+        *sum += dict_item(e, item, e)->value;
+        n++;
+    }
+    return n;
+}
+
+START_TEST(test_dict)
+{
+    enum { n = 20000 };
+    static item *items[n];
+    dict d;
+    long sum;
+
+    dict_init(&d, dict_seed());
+    assert_sized(&d);
+    ck_assert_ptr_null(lookup(&d, 1));
+    ck_assert_ptr_null(dict_next(&d, NULL));
+    for (int i = 0; i < n; i++) {
+        items[i] = item_new(i);
+        dict_add(&d, &items[i]->e, items[i]->key, items[i]->len);
+        assert_sized(&d);
+    }
+    ck_assert_uint_eq(d.count, n);
+    for (int i = 0; i < n; i++)
+        ck_assert_ptr_eq(lookup(&d, i), items[i]);
+    ck_assert_ptr_null(lookup(&d, n));
+    ck_assert_ptr_null(dict_find(&d, "key:1", 4)); /* a prefix is another key */
+    ck_assert_uint_eq(walk(&d, &sum), n);
+    ck_assert_int_eq(sum, (long)n * (n - 1) / 2);
+
+    /* the table shrinks as it empties, and holds nothing once empty */
+    size_t full = dict_mem(&d);
+    for (int i = 0; i < n; i++) {
+        if (i % 10 == 0)
+            continue;
+        dict_remove(&d, &items[i]->e);
+        free(items[i]);
+        items[i] = NULL;
+        assert_sized(&d);
+    }
+    ck_assert_uint_eq(d.count, n / 10);
+    ck_assert_uint_le(dict_mem(&d), full / 4);
+    for (int i = 0; i < n; i++)
+        ck_assert_ptr_eq(lookup(&d, i), items[i]);
+    ck_assert_uint_eq(walk(&d, &sum), n / 10);
+    for (int i = 0; i < n; i += 10) {
+        dict_remove(&d, &items[i]->e);
+        free(items[i]);
+        assert_sized(&d);
+    }
+    ck_assert_uint_eq(d.count, 0);
+    ck_assert_uint_eq(walk(&d, &sum), 0);
+    dict_release(&d);
+}
+END_TEST
+
+/* Keys are bytes: empty, with NULs, differing in their last byte or their length. */
+START_TEST(test_dict_bytes)
+{
+    static const struct {
+        const char *key;
+        size_t len;
+    } keys[] = {{"", 0}, {"\0", 1}, {"\0\0", 2}, {"a\0b", 3}, {"a\0c", 3}, {"a", 1}, {"ab", 2}};
+    item its[7];
+    dict d;
+
+    dict_init(&d, 42);
+    for (size_t i = 0; i < N(keys); i++) {
+        ck_assert_ptr_null(dict_find(&d, keys[i].key, keys[i].len));
+        its[i].value = (int)i;
+        dict_add(&d, &its[i].e, keys[i].key, keys[i].len);
+    }
+    for (size_t i = 0; i < N(keys); i++) {
+        dict_entry *e = dict_find(&d, keys[i].key, keys[i].len);
+        ck_assert_ptr_nonnull(e);
+        ck_assert_int_eq(dict_item(e, item, e)->value, (int)i);
+    }
+    dict_remove(&d, &its[0].e);
+    ck_assert_ptr_null(dict_find(&d, "", 0));
+    ck_assert_ptr_nonnull(dict_find(&d, "\0", 1));
+    dict_release(&d);
+    ck_assert_ptr_null(dict_find(&d, "a", 1));
+}
+END_TEST
+
+/* The seed decides where a key goes: two tables seeded apart place keys apart, so keys
+ * chosen to collide in one do not in the other; one seed always hashes alike. */
+START_TEST(test_dict_seeds)
+{
+    item a, b, c;
+    dict d1, d2, d3;
+    uint64_t s1 = dict_seed(), s2 = dict_seed();
+
+    ck_assert(s1 != s2);
+    dict_init(&d1, s1);
+    dict_init(&d2, s2);
+    dict_init(&d3, s1);
+    dict_add(&d1, &a.e, "norikv:topology", 15);
+    dict_add(&d2, &b.e, "norikv:topology", 15);
+    dict_add(&d3, &c.e, "norikv:topology", 15);
+    ck_assert(a.e.hash != b.e.hash);
+    ck_assert(a.e.hash == c.e.hash);
+    dict_release(&d1);
+    dict_release(&d2);
+    dict_release(&d3);
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
     Suite *s = suite_create("common");
@@ -455,6 +634,9 @@ static Suite *common_suite(void)
 #endif
     tcase_add_test(tc, test_file_read_all);
     tcase_add_test(tc, test_glob);
+    tcase_add_test(tc, test_dict);
+    tcase_add_test(tc, test_dict_bytes);
+    tcase_add_test(tc, test_dict_seeds);
     tcase_add_test(tc, test_log_lines);
     tcase_add_test(tc, test_log_limit);
     tcase_add_test(tc, test_log_flag);
