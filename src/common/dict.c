@@ -29,6 +29,11 @@ uint64_t dict_seed(void)
     return XXH3_64bits_withSeed(&ts, sizeof(ts), (uint64_t)(uintptr_t)&ts);
 }
 
+uint64_t dict_hash(uint64_t seed, const void *key, size_t len)
+{
+    return XXH3_64bits_withSeed(key, len, seed);
+}
+
 void dict_init(dict *d, uint64_t seed)
 {
     memset(d, 0, sizeof(*d));
@@ -52,7 +57,7 @@ dict_entry *dict_find(const dict *d, const void *key, size_t len)
 
     if (d->count == 0)
         return NULL;
-    hash = XXH3_64bits_withSeed(key, len, d->seed);
+    hash = dict_hash(d->seed, key, len);
     for (dict_entry *e = *bucket_of(d, hash); e != NULL; e = e->next)
         if (e->hash == hash && e->len == len && (len == 0 || memcmp(e->key, key, len) == 0))
             return e;
@@ -86,7 +91,7 @@ void dict_add(dict *d, dict_entry *e, const void *key, size_t len)
         resize(d, MIN_BUCKETS);
     else if (d->count >= d->nbuckets)
         resize(d, d->nbuckets * 2);
-    e->hash = XXH3_64bits_withSeed(key, len, d->seed);
+    e->hash = dict_hash(d->seed, key, len);
     e->key = key;
     e->len = len;
     b = bucket_of(d, e->hash);

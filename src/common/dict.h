@@ -32,6 +32,8 @@ typedef struct dict {
  * cannot be made to share buckets. */
 uint64_t dict_seed(void);
 void dict_init(dict *d, uint64_t seed);
+/* The hash of len bytes at key under seed, as a table with that seed hashes its keys. */
+uint64_t dict_hash(uint64_t seed, const void *key, size_t len);
 /* Frees the bucket array; the entries left in it are the caller's to free. */
 void dict_release(dict *d);
 

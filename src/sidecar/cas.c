@@ -1,8 +1,9 @@
 /*
  * cas: rounds of read, compute, conditional write for one key. Owns its block: the cell,
  * the commands and their replies, the operation in flight. Blocks on one key queue behind
- * the one running (the sidecar's cas_active list), so its own clients never make each
- * other lose a round; other writers to the cluster still can, and then the round is redone.
+ * the one running (a cas_key, found by the key in the sidecar's cas_keys), so its own clients never
+ * make each other lose a round; other writers to the cluster still can, and then the round is
+ * redone.
  */
 #include "cas.h"
 
@@ -41,13 +42,18 @@ struct cas_block {
     bool read_found;
     kv_version read_version;
     kv_op *op;
-    struct event *pause; /* between a lost round and the next */
-    bool active;         /* on the sidecar's cas_active list, the key's running block */
-    LIST_ENTRY(cas_block) link;
-    TAILQ_HEAD(, cas_block) waiters; /* of the active block: the same key, in arrival order */
+    struct event *pause;   /* between a lost round and the next */
+    struct cas_key *queue; /* its key's queue, running or waiting there; NULL: on none */
     TAILQ_ENTRY(cas_block) wait_link;
-    cas_block *waiting_on; /* the active block this one waits behind, or NULL */
 };
+
+/* The blocks on one key: the one running and those waiting behind it, in arrival order.
+ * In the sidecar's cas_keys (by the key's bytes) while it has a running block. */
+typedef struct cas_key {
+    dict_entry entry;
+    cas_block *running; /* its key's bytes are the entry's key */
+    TAILQ_HEAD(, cas_block) waiters;
+} cas_key;
 
 static void block_free(void *p);
 static void schedule_round(cas_block *b, int64_t delay_us);
@@ -65,7 +71,6 @@ cas_block *cas_block_new(req *r, const resp_arg *key, int nsteps)
     }
     b->cap = nsteps > 0 ? nsteps : 1;
     b->steps = xcalloc((size_t)b->cap, sizeof(*b->steps));
-    TAILQ_INIT(&b->waiters);
     cell_init(&b->c);
     r->scratch = b;
     r->scratch_free = block_free;
@@ -91,41 +96,29 @@ void cas_block_add(cas_block *b, cell_fn *fn, resp_arg *argv, int argc, bool own
 
 /* ---- the key's queue ------------------------------------------------------------------ */
 
-static cas_block *active_on(sidecar *s, const char *key, size_t klen)
-{
-    cas_block *a;
-
-    LIST_FOREACH(a, &s->cas_active, link)
-    if (a->klen == klen && memcmp(a->key, key, klen) == 0)
-        return a;
-    return NULL;
-}
-
-/* b is done with the key (finished or abandoned): the next block waiting on it runs. */
+/* b is done with its key (finished or abandoned): if it was running, the next block
+ * waiting on the key runs, and the queue goes with the last. O(1) either way. */
 static void release_key(cas_block *b)
 {
+    cas_key *q = b->queue;
     cas_block *next;
 
-    if (b->waiting_on != NULL) {
-        TAILQ_REMOVE(&b->waiting_on->waiters, b, wait_link);
-        b->waiting_on = NULL;
+    if (q == NULL)
+        return;
+    b->queue = NULL;
+    if (q->running != b) {
+        TAILQ_REMOVE(&q->waiters, b, wait_link);
         return;
     }
-    if (!b->active)
+    dict_remove(&b->s->cas_keys, &q->entry); /* keyed by b's bytes, which go with b */
+    next = TAILQ_FIRST(&q->waiters);
+    if (next == NULL) {
+        free(q);
         return;
-    LIST_REMOVE(b, link);
-    b->active = false;
-    next = TAILQ_FIRST(&b->waiters);
-    if (next == NULL)
-        return;
-    TAILQ_REMOVE(&b->waiters, next, wait_link);
-    next->waiting_on = NULL;
-    /* the rest now wait behind next */
-    TAILQ_CONCAT(&next->waiters, &b->waiters, wait_link);
-    for (cas_block *w = TAILQ_FIRST(&next->waiters); w != NULL; w = TAILQ_NEXT(w, wait_link))
-        w->waiting_on = next;
-    next->active = true;
-    LIST_INSERT_HEAD(&next->s->cas_active, next, link);
+    }
+    TAILQ_REMOVE(&q->waiters, next, wait_link);
+    q->running = next;
+    dict_add(&next->s->cas_keys, &q->entry, next->key, next->klen);
     /* From the loop, never from here: b may be going away inside its client's scheduler
      * (a freed request), and next may belong to that very client. */
     schedule_round(next, 0);
@@ -358,7 +351,7 @@ static void start_round(cas_block *b)
 
 void cas_run(cas_block *b, bool as_array, const cas_watch *watch)
 {
-    cas_block *a;
+    dict_entry *e;
 
     b->as_array = as_array;
     b->deadline_ms = clock_now_ms() + b->s->cfg.cluster.timeout_ms;
@@ -371,15 +364,17 @@ void cas_run(cas_block *b, bool as_array, const cas_watch *watch)
         answer(b);
         return;
     }
-    a = active_on(b->s, b->key, b->klen);
-    if (a != NULL) { /* wait for the block running on this key */
-        b->waiting_on = a;
-        TAILQ_INSERT_TAIL(&a->waiters, b, wait_link);
+    e = dict_find(&b->s->cas_keys, b->key, b->klen);
+    if (e != NULL) { /* wait for the block running on this key */
+        b->queue = dict_item(e, cas_key, entry);
+        TAILQ_INSERT_TAIL(&b->queue->waiters, b, wait_link);
         b->s->st.cas_waits++;
         return;
     }
-    b->active = true;
-    LIST_INSERT_HEAD(&b->s->cas_active, b, link);
+    b->queue = xcalloc(1, sizeof(*b->queue));
+    b->queue->running = b;
+    TAILQ_INIT(&b->queue->waiters);
+    dict_add(&b->s->cas_keys, &b->queue->entry, b->key, b->klen);
     start_round(b);
 }
 

@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "dict.h"
 #include "xalloc.h"
 
 order_mode order_mode_of(const conf *cf)
@@ -78,14 +79,19 @@ static kind kind_of(const req *r, order_mode mode)
 
 /* ---- the key table ------------------------------------------------------------------ */
 
+/* Seeded once per process from the kernel's random source: keys a client chooses cannot
+ * be made to collide, which would make the linear probing below O(n) a key. */
 static uint64_t key_hash(const resp_arg *k)
 {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+    static uint64_t seed;
+    static bool seeded;
+    uint64_t h;
 
-    for (size_t i = 0; i < k->len; i++) {
-        h ^= (unsigned char)k->ptr[i];
-        h *= 0x100000001b3ULL;
+    if (!seeded) {
+        seed = dict_seed();
+        seeded = true;
     }
+    h = dict_hash(seed, k->ptr, k->len);
     return h != 0 ? h : 1; /* 0 marks an empty order_count */
 }
 

@@ -573,6 +573,7 @@ static void teardown(sidecar *s)
     metrics_stop(s->metrics);
     s->metrics = NULL;
     kv_client_free(s->kv); /* cancels what is still out, drains the completion queue */
+    dict_release(&s->cas_keys);
     if (s->flush_ev)
         event_free(s->flush_ev);
     if (s->cron_ev)
@@ -633,6 +634,7 @@ int main(int argc, char **argv)
     kv_global_init(transport_log);
     s.base = event_base_new();
     stats_init(&s.st, cmd_count());
+    dict_init(&s.cas_keys, dict_seed());
     rc = s.base != NULL ? run(&s) : 1;
     log_notice("exiting");
     teardown(&s);

@@ -15,6 +15,7 @@
 #include <event2/listener.h>
 
 #include "conf.h"
+#include "dict.h"
 #include "kv.h"
 #include "log.h"
 #include "slab.h"
@@ -48,10 +49,10 @@ typedef struct sidecar {
     const char *config_file;
     kv_client *kv;
     struct evconnlistener *unix_listener, *tcp_listener;
-    LIST_HEAD(client_list, client) clients;    /* every connected client */
-    LIST_HEAD(flush_list, client) flushing;    /* clients with replies to write this loop pass */
-    LIST_HEAD(closed_list, client) closed;     /* closed clients, freed by the flush pass */
-    LIST_HEAD(cas_list, cas_block) cas_active; /* one running read-modify-write per key */
+    LIST_HEAD(client_list, client) clients; /* every connected client */
+    LIST_HEAD(flush_list, client) flushing; /* clients with replies to write this loop pass */
+    LIST_HEAD(closed_list, client) closed;  /* closed clients, freed by the flush pass */
+    dict cas_keys; /* the keys with a read-modify-write running, and those waiting (cas.c) */
     struct event *flush_ev;
     struct event *cron_ev; /* once a second: idle timeouts, rates, status */
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
