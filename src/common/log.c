@@ -120,6 +120,8 @@ static size_t add(char *buf, size_t cap, size_t n, const char *fmt, ...)
 }
 
 static void vlog(log_level level, unsigned held, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vlog(log_level level, unsigned held, const char *fmt, va_list ap)
 {
     char msg[LINE_MAX_BYTES], line[LINE_MAX_BYTES + 256], when[96];
     bool journal = getenv("JOURNAL_STREAM") != NULL;
