@@ -120,12 +120,14 @@
       "Talk to the nodes over TLS (yes), verifying their certificates, or in plaintext (no).")     \
     X(cluster, tls_ca, STR, 0, 4096, "", false,                                                    \
       "With tls: a PEM file of the certificate authorities the nodes' certificates must chain "    \
-      "to; empty means gRPC's default roots.")                                                     \
+      "to; empty means gRPC's default roots. Checked at start, by -t and on reload: it must hold " \
+      "one or more certificates.")                                                                 \
     X(cluster, tls_cert, STR, 0, 4096, "", false,                                                  \
       "With tls: a PEM file with the sidecar's own certificate, for nodes that ask for one "       \
       "(mutual TLS); set tls_key too. Empty: none.")                                               \
     X(cluster, tls_key, STR, 0, 4096, "", false,                                                   \
-      "With tls: the PEM file of tls_cert's private key.")                                         \
+      "With tls: the PEM file of tls_cert's private key, without a passphrase. Checked at start, " \
+      "by -t and on reload: it must parse and belong to tls_cert's certificate.")                  \
     X(cluster, tls_server_name, STR, 0, 253, "", false,                                            \
       "With tls: the name the nodes' certificates must carry, when it is not the host of the "     \
       "addresses dialled (nodes reached by IP address, say). Empty: that host.")                   \

@@ -73,6 +73,9 @@ typedef struct cli_opts {
 
 static int load_config(conf *c, const cli_opts *o, char *err, size_t errlen)
 {
+    static const char tls_prefix[] = "cluster.tls: ";
+    kv_config kc;
+
     if (o->file != NULL && conf_load_file(c, o->file, err, errlen) != 0)
         return -1;
     for (int i = 0; i < o->noverrides; i++) {
@@ -87,7 +90,17 @@ static int load_config(conf *c, const cli_opts *o, char *err, size_t errlen)
         if (conf_set(c, name, eq + 1, err, errlen) != 0)
             return -1;
     }
-    return conf_validate(c, err, errlen);
+    if (conf_validate(c, err, errlen) != 0)
+        return -1;
+    /* gRPC would parse the TLS files only at the first handshake, and every command would
+     * then fail without the reason: a bad one stops the start, -t and a reload here */
+    conf_kv_config(c, &kc);
+    if (errlen > sizeof(tls_prefix) &&
+        kv_tls_check(&kc.tls, err + strlen(tls_prefix), errlen - strlen(tls_prefix)) != 0) {
+        memcpy(err, tls_prefix, strlen(tls_prefix));
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, cli_opts *o)
@@ -582,10 +595,15 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof(s));
     if (conf_init(&s.cfg) != 0)
         return 1;
-    if (parse_args(argc, argv, &opts_for_reload) != 0)
+    if (parse_args(argc, argv, &opts_for_reload) != 0) {
+        conf_free(&s.cfg);
+        free(opts_for_reload.overrides);
         return 2;
+    }
     if (load_config(&s.cfg, &opts_for_reload, err, sizeof(err)) != 0) {
         fprintf(stderr, "norikv-sidecar: %s\n", err);
+        conf_free(&s.cfg);
+        free(opts_for_reload.overrides);
         return 1;
     }
     if (opts_for_reload.test) {
