@@ -236,6 +236,7 @@ static void on_log_sweep(evutil_socket_t fd, short what, void *arg)
     (void)what;
     pool_log_due(c->pool);
     topo_log_due(c->topo);
+    log_sweep(); /* the counts of every source's lines the log's own limit held back */
     if (log_flag_due(&c->all_down, &held)) {
         if (c->all_down.now)
             log_write_held(LOG_WARNING, held, "every node of the cluster is still marked down");

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 
 from harness import (CLI, E, Conn, Devnode, Fail, SIDECAR, Sidecar, _read, check, cli_ok, eq,
                      info_field, key, run, spawn, stop, test, wait_for, main)
@@ -131,6 +132,28 @@ def tls_configuration_checked():
     check(r.rc != 0 and "missing.pem" in r.out + r.err,
           "a start with an unreadable tls_ca to fail naming the file", r)
 
+
+
+@test
+def tls_wrong_authority_logs_a_bounded_number_of_lines():
+    """A sidecar whose CA is not the nodes' retries the handshakes by itself, with no
+    traffic, and gRPC says "Handshake failed" each time (3 to 4 a second): the log's rate
+    limit lets 10 such lines out per 10 s and then one line counting the rest."""
+    other = pki()["other"]
+    dn = tls_devnode("tls-devnode", "node")
+    sc = Sidecar("wrong-ca-sidecar", dn, "--cluster.tls=yes", "--cluster.tls_ca=" + other,
+                 ready=False)
+    wait_for(lambda: os.path.exists(sc.sock), 10, "the sidecar's socket")
+    time.sleep(12.5)
+    text = _read(sc.log)
+    failed = [ln for ln in text.splitlines() if "Handshake failed" in ln and
+              "suppressed" not in ln]
+    summaries = [ln for ln in text.splitlines() if "suppressed" in ln]
+    check(0 < len(failed) <= 20, "between 1 and 20 'Handshake failed' lines in 12.5 s",
+          "%d lines: %s" % (len(failed), failed[-3:]))
+    check(any("Handshake failed" in ln for ln in summaries),
+          "a line counting the suppressed handshake lines", summaries or text[-800:])
+    check(sc.alive(), "the sidecar to keep running", text[-500:])
 
 
 def bad_files():
