@@ -57,7 +57,10 @@
       "TCP port to listen on as well, bound to 127.0.0.1 only; 0 means no TCP listener. "          \
       "Any local user can reach a TCP port, so set requirepass when using one.")                   \
     X(sidecar, max_clients, INT, 1, 1000000, "10000", true,                                        \
-      "Most clients connected at once; connections beyond it are turned away.")                    \
+      "Most clients connected at once; connections beyond it are turned away. Each takes a file "  \
+      "descriptor: below max_clients plus what the sidecar keeps for itself, the open-files "      \
+      "limit is raised at start and on reload (up to its hard limit), and if that is short the "   \
+      "effective max_clients (CONFIG GET, INFO) is lowered to fit, with a warning.")               \
     X(sidecar, requirepass, STR, 0, CONF_UNBOUNDED, "", true,                                      \
       "Password clients must give with AUTH before any other command; empty means no "             \
       "password. It is written as is, without quotes.")                                            \

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -454,6 +455,52 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 static cli_opts opts_for_reload;
 
+/* Descriptors the sidecar holds besides its clients': the listeners, the event loop and its
+ * wakeups, gRPC's threads, the metrics listener and its connections, the log; and one per
+ * channel to each node listed. */
+#define RESERVED_FDS 32
+
+static rlim_t reserved_fds(const conf *c)
+{
+    rlim_t nodes = 1;
+
+    for (const char *p = c->cluster.nodes; *p != '\0'; p++)
+        nodes += *p == ',';
+    return RESERVED_FDS + nodes * (rlim_t)c->cluster.channels_per_node;
+}
+
+/* max_clients against the open-files limit, as Redis does with maxclients: a soft limit
+ * below what max_clients needs is raised (up to the hard limit); if that is still short,
+ * max_clients is lowered to what fits, and the log says so. */
+static void fit_max_clients(conf *c)
+{
+    rlim_t reserve = reserved_fds(c), need = (rlim_t)c->sidecar.max_clients + reserve, was;
+    struct rlimit rl;
+    int fits;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+    if (rl.rlim_cur > was && setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        log_notice("open-files limit raised from %llu to %llu for max_clients %d",
+                   (unsigned long long)was, (unsigned long long)rl.rlim_cur,
+                   c->sidecar.max_clients);
+        if (rl.rlim_cur >= need)
+            return;
+    } else {
+        rl.rlim_cur = was;
+    }
+    fits = rl.rlim_cur > reserve + 1 ? (int)(rl.rlim_cur - reserve) : 1;
+    log_warning("the open-files limit (%llu, hard %llu) is below the %llu that max_clients %d "
+                "needs (%llu more for the sidecar itself): max_clients lowered to %d; raise "
+                "the limit (LimitNOFILE= under systemd, ulimit -n) to serve %d",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+                (unsigned long long)need, c->sidecar.max_clients, (unsigned long long)reserve, fits,
+                c->sidecar.max_clients);
+    c->sidecar.max_clients = fits;
+}
+
 static void apply_log_settings(const conf *c)
 {
     int lvl = log_level_parse(c->log.level), fmt = log_format_parse(c->log.format);
@@ -479,6 +526,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         sd_notify(0, "READY=1");
         return;
     }
+    fit_max_clients(&fresh);
     for (size_t i = 0; i < conf_count(); i++) {
         conf_value(&s->cfg, i, a, sizeof(a));
         conf_value(&fresh, i, b, sizeof(b));
@@ -621,6 +669,7 @@ int main(int argc, char **argv)
         return problems == 0 ? 0 : 1;
     }
     apply_log_settings(&s.cfg);
+    fit_max_clients(&s.cfg);
     s.config_file = opts_for_reload.file;
     s.started_ms = clock_now_ms();
     signal(SIGPIPE, SIG_IGN);
