@@ -195,11 +195,10 @@ def tls_bad_files_stop_start_and_t():
     the start, naming the file and the fault (gRPC would only find out at a handshake, and
     every command would fail with `empty address list`)."""
     p, k = bad_files(), pki()
-    dn = tls_devnode("tls-devnode", "node")
     for what, opts, says in BAD_TLS:
         sock = os.path.join(E.tmp, "bad-tls.sock")
         args = ["--sidecar.listen=" + sock, "--cluster.tls=yes",
-                "--cluster.nodes=" + dn.nodes] + opts(p, k)
+                "--cluster.nodes=" + E.dn.nodes] + opts(p, k)
         r = run([SIDECAR, "-t"] + args)
         check(r.rc == 1 and says in r.err and "cluster.tls: " in r.err,
               "-t with %s to exit 1 saying %r" % (what, says), r)
