@@ -1,8 +1,12 @@
 /*
  * log: leveled logging to stderr (or whatever stderr is: the journal under systemd), as
- * text or as one JSON object per line. A disabled level costs one comparison. The level,
- * the format and the program's name, set at start and on reload, are the only state; the
- * rate limits of repeated events live with whoever owns the event (a node, a listener).
+ * text or as one JSON object per line. A disabled level costs one comparison. Every line,
+ * from any source and any thread (gRPC's own lines too), passes a rate limit of its kind:
+ * lines that differ only in their digits are one kind, at most LOG_BURST of a kind go out
+ * per window and the rest are counted and told in one summary line. The level, the
+ * format, the program's name and that limit's table are the only state; the finer limits
+ * of events whose state matters (a node down, the view lost: log_flag) live with whoever
+ * owns the event.
  */
 #ifndef NORIKV_LOG_H
 #define NORIKV_LOG_H
@@ -25,6 +29,16 @@ void log_write(log_level level, const char *fmt, ...) __attribute__((format(prin
 /* As log_write, noting how many like it were held back by a rate limit (0: none). */
 void log_write_held(log_level level, unsigned held, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Lines of one kind (one level, the same text but for its digits) that go out per
+ * log_burst_window_ms (LOG_LIMIT_MS unless a test shortens it); the rest are suppressed and
+ * counted. */
+#define LOG_BURST 10
+extern int log_burst_window_ms;
+/* Tells the kinds whose window is over how many of their lines were suppressed
+ * ("suppressed N similar lines (over 10 in 10 s), the last: ..."): called once a second, so
+ * that a count is told even when no line of its kind follows. */
+void log_sweep(void);
 
 /*
  * A rate limit for one kind of event of one owner: at most one line per LOG_LIMIT_MS; the

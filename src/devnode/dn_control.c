@@ -1,8 +1,10 @@
 /*
  * dn_control: the control socket. Owns the listener, its connections and the socket
  * file. Commands act through dn_cluster and dn_server; "kill" answers only once the
- * node's port is closed, so a test can rely on it at once. A client that goes away
- * while waiting is freed when the wait ends.
+ * node's port is closed, so a test can rely on it at once. A client that has sent
+ * everything (EOF: `echo 'kill 2' | socat - UNIX-CONNECT:...`) still gets an answer to
+ * each line it sent, the last one with or without its newline, before the connection
+ * closes. A client whose connection fails while waiting is freed when the wait ends.
  */
 #include "dn_control.h"
 
@@ -43,7 +45,8 @@ struct ctl_conn {
     LIST_ENTRY(ctl_conn) link; /* in conns from on_accept while the socket is open */
     struct bufferevent *bev;
     bool waiting; /* an answer is pending; input is not read meanwhile */
-    bool gone;    /* the client closed while we waited */
+    bool eof;     /* the client sent everything: answer it, then close */
+    bool gone;    /* the connection failed (or the socket closed) while we waited */
 };
 
 static void conn_free(ctl_conn *c)
@@ -80,7 +83,7 @@ static bool parse_rate(const char *s, double *out)
     return true;
 }
 
-static void on_readable(struct bufferevent *bev, void *arg);
+static void serve(ctl_conn *c);
 
 static void kill_done(void *arg)
 {
@@ -92,7 +95,7 @@ static void kill_done(void *arg)
         return;
     }
     answer(c, "OK");
-    on_readable(c->bev, c); /* commands that arrived meanwhile */
+    serve(c); /* commands that arrived meanwhile */
 }
 
 static void print_stats(ctl_conn *c)
@@ -231,10 +234,20 @@ static void run(ctl_conn *c, char *line)
 #undef FAIL
 }
 
-static void on_readable(struct bufferevent *bev, void *arg)
+/* The answers of a client that sent EOF are out: close. */
+static void on_written(struct bufferevent *bev, void *arg)
 {
-    ctl_conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    (void)bev;
+    conn_free(arg);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+/* Runs the complete lines received, one at a time (a waiting command holds the rest back);
+ * after EOF also the last line without its newline, then closes once the answers are out. */
+static void serve(ctl_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t len;
     char *line;
 
@@ -242,10 +255,35 @@ static void on_readable(struct bufferevent *bev, void *arg)
         run(c, line);
         free(line);
     }
-    if (!c->waiting && evbuffer_get_length(in) > CONTROL_LINE_MAX) {
+    if (c->waiting)
+        return;
+    len = evbuffer_get_length(in);
+    if (len > CONTROL_LINE_MAX) {
         answer(c, "ERR line too long");
-        evbuffer_drain(in, evbuffer_get_length(in));
+        evbuffer_drain(in, len);
+        len = 0;
     }
+    if (!c->eof)
+        return;
+    if (len > 0) {
+        line = xmalloc(len + 1);
+        evbuffer_remove(in, line, len);
+        line[len] = '\0';
+        run(c, line);
+        free(line);
+        if (c->waiting)
+            return; /* kill_done comes back here */
+    }
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_free(c);
+    else /* called when the output buffer has been written out */
+        bufferevent_setcb(c->bev, NULL, on_written, on_event, c);
+}
+
+static void on_readable(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    serve(arg);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -253,14 +291,19 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     ctl_conn *c = arg;
 
     (void)bev;
-    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-        return;
-    if (c->waiting) {
-        c->gone = true;
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-        return;
+    if (what & BEV_EVENT_ERROR) {
+        if (c->waiting) {
+            c->gone = true;
+            bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+            return;
+        }
+        conn_free(c);
+    } else if ((what & BEV_EVENT_EOF) && !c->eof) {
+        c->eof = true;
+        bufferevent_disable(c->bev, EV_READ);
+        if (!c->waiting)
+            serve(c);
     }
-    conn_free(c);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,

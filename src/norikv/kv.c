@@ -27,13 +27,13 @@
 #include <grpc/support/time.h>
 
 #include "clock.h"
-#include "file.h"
 #include "log.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
 #include "pool.h"
 #include "retry.h"
 #include "route.h"
+#include "tls.h"
 #include "topo.h"
 #include "xalloc.h"
 
@@ -195,41 +195,35 @@ static void arena_free(void *data, void *p)
 
 /* ---- client ------------------------------------------------------------------------- */
 
-static bool given(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
-
-/* gRPC's SSL credentials from the PEM files of cfg; NULL with err when one cannot be read. */
+/* gRPC's SSL credentials from the PEM files of cfg; NULL with err when one cannot be read
+ * or does not parse. */
 static grpc_channel_credentials *tls_credentials(const kv_tls_config *cfg, char *err, size_t errlen)
 {
-    enum { PEM_MAX = 1 << 20 };
-    char *ca = NULL, *cert = NULL, *key = NULL;
+    tls_pem pem;
     grpc_ssl_pem_key_cert_pair pair;
-    grpc_channel_credentials *creds = NULL;
+    grpc_channel_credentials *creds;
 
-    if (given(cfg->cert_file) != given(cfg->key_file)) {
-        snprintf(err, errlen, "a client certificate needs both its certificate and its key");
+    if (tls_pem_load(&pem, cfg, err, errlen) != 0)
         return NULL;
-    }
-    if (given(cfg->ca_file) && (ca = file_read_all(cfg->ca_file, PEM_MAX, err, errlen)) == NULL)
-        goto out;
-    if (given(cfg->cert_file) &&
-        ((cert = file_read_all(cfg->cert_file, PEM_MAX, err, errlen)) == NULL ||
-         (key = file_read_all(cfg->key_file, PEM_MAX, err, errlen)) == NULL))
-        goto out;
-    pair.cert_chain = cert;
-    pair.private_key = key;
-    creds = grpc_ssl_credentials_create(ca, cert != NULL ? &pair : NULL, NULL, NULL);
+    pair.cert_chain = pem.cert;
+    pair.private_key = pem.key;
+    creds = grpc_ssl_credentials_create(pem.ca, pem.cert != NULL ? &pair : NULL, NULL, NULL);
     if (creds == NULL)
         snprintf(err, errlen, "gRPC refused the TLS settings");
-out:
-    free(ca);
-    free(cert);
-    if (key != NULL)
-        memset(key, 0, strlen(key)); /* no copy of the private key left in freed memory */
-    free(key);
+    tls_pem_free(&pem);
     return creds;
+}
+
+int kv_tls_check(const kv_tls_config *cfg, char *err, size_t errlen)
+{
+    tls_pem pem;
+
+    if (!cfg->enabled)
+        return 0;
+    if (tls_pem_load(&pem, cfg, err, errlen) != 0)
+        return -1;
+    tls_pem_free(&pem);
+    return 0;
 }
 
 /* States whose lines a rate limit held back are told once it allows. */
@@ -242,6 +236,7 @@ static void on_log_sweep(evutil_socket_t fd, short what, void *arg)
     (void)what;
     pool_log_due(c->pool);
     topo_log_due(c->topo);
+    log_sweep(); /* the counts of every source's lines the log's own limit held back */
     if (log_flag_due(&c->all_down, &held)) {
         if (c->all_down.now)
             log_write_held(LOG_WARNING, held, "every node of the cluster is still marked down");

@@ -78,6 +78,11 @@ typedef struct kv_tls_config {
     const char *server_name; /* the name the nodes' certificates carry; NULL or "": the host */
 } kv_tls_config;
 
+/* With TLS on: reads the files cfg names and checks them as the client will when it
+ * starts (the authorities' file holds certificates, the client certificate parses, the key
+ * parses and belongs to it); -1 with err naming the file and the fault. 0 with TLS off. */
+int kv_tls_check(const kv_tls_config *cfg, char *err, size_t errlen);
+
 typedef struct kv_config {
     const char *nodes; /* seed addresses, "host:port,host:port" */
     uint32_t total_shards;

@@ -57,7 +57,10 @@
       "TCP port to listen on as well, bound to 127.0.0.1 only; 0 means no TCP listener. "          \
       "Any local user can reach a TCP port, so set requirepass when using one.")                   \
     X(sidecar, max_clients, INT, 1, 1000000, "10000", true,                                        \
-      "Most clients connected at once; connections beyond it are turned away.")                    \
+      "Most clients connected at once; connections beyond it are turned away. Each takes a file "  \
+      "descriptor: below max_clients plus what the sidecar keeps for itself, the open-files "      \
+      "limit is raised at start and on reload (up to its hard limit), and if that is short the "   \
+      "effective max_clients (CONFIG GET, INFO) is lowered to fit, with a warning.")               \
     X(sidecar, requirepass, STR, 0, CONF_UNBOUNDED, "", true,                                      \
       "Password clients must give with AUTH before any other command, written as is, without "     \
       "quotes; empty means no password. Set by a reload, it applies to new connections: those "    \
@@ -122,12 +125,14 @@
       "Talk to the nodes over TLS (yes), verifying their certificates, or in plaintext (no).")     \
     X(cluster, tls_ca, STR, 0, 4096, "", false,                                                    \
       "With tls: a PEM file of the certificate authorities the nodes' certificates must chain "    \
-      "to; empty means gRPC's default roots.")                                                     \
+      "to; empty means gRPC's default roots. Checked at start, by -t and on reload: it must hold " \
+      "one or more certificates.")                                                                 \
     X(cluster, tls_cert, STR, 0, 4096, "", false,                                                  \
       "With tls: a PEM file with the sidecar's own certificate, for nodes that ask for one "       \
       "(mutual TLS); set tls_key too. Empty: none.")                                               \
     X(cluster, tls_key, STR, 0, 4096, "", false,                                                   \
-      "With tls: the PEM file of tls_cert's private key.")                                         \
+      "With tls: the PEM file of tls_cert's private key, without a passphrase. Checked at start, " \
+      "by -t and on reload: it must parse and belong to tls_cert's certificate.")                  \
     X(cluster, tls_server_name, STR, 0, 253, "", false,                                            \
       "With tls: the name the nodes' certificates must carry, when it is not the host of the "     \
       "addresses dialled (nodes reached by IP address, say). Empty: that host.")                   \

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -74,6 +75,9 @@ typedef struct cli_opts {
 
 static int load_config(conf *c, const cli_opts *o, char *err, size_t errlen)
 {
+    static const char tls_prefix[] = "cluster.tls: ";
+    kv_config kc;
+
     if (o->file != NULL && conf_load_file(c, o->file, err, errlen) != 0)
         return -1;
     for (int i = 0; i < o->noverrides; i++) {
@@ -88,7 +92,17 @@ static int load_config(conf *c, const cli_opts *o, char *err, size_t errlen)
         if (conf_set(c, name, eq + 1, err, errlen) != 0)
             return -1;
     }
-    return conf_validate(c, err, errlen);
+    if (conf_validate(c, err, errlen) != 0)
+        return -1;
+    /* gRPC would parse the TLS files only at the first handshake, and every command would
+     * then fail without the reason: a bad one stops the start, -t and a reload here */
+    conf_kv_config(c, &kc);
+    if (errlen > sizeof(tls_prefix) &&
+        kv_tls_check(&kc.tls, err + strlen(tls_prefix), errlen - strlen(tls_prefix)) != 0) {
+        memcpy(err, tls_prefix, strlen(tls_prefix));
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, cli_opts *o)
@@ -458,6 +472,52 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 static cli_opts opts_for_reload;
 
+/* Descriptors the sidecar holds besides its clients': the listeners, the event loop and its
+ * wakeups, gRPC's threads, the metrics listener and its connections, the log; and one per
+ * channel to each node listed. */
+#define RESERVED_FDS 32
+
+static rlim_t reserved_fds(const conf *c)
+{
+    rlim_t nodes = 1;
+
+    for (const char *p = c->cluster.nodes; *p != '\0'; p++)
+        nodes += *p == ',';
+    return RESERVED_FDS + nodes * (rlim_t)c->cluster.channels_per_node;
+}
+
+/* max_clients against the open-files limit, as Redis does with maxclients: a soft limit
+ * below what max_clients needs is raised (up to the hard limit); if that is still short,
+ * max_clients is lowered to what fits, and the log says so. */
+static void fit_max_clients(conf *c)
+{
+    rlim_t reserve = reserved_fds(c), need = (rlim_t)c->sidecar.max_clients + reserve, was;
+    struct rlimit rl;
+    int fits;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+    if (rl.rlim_cur > was && setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        log_notice("open-files limit raised from %llu to %llu for max_clients %d",
+                   (unsigned long long)was, (unsigned long long)rl.rlim_cur,
+                   c->sidecar.max_clients);
+        if (rl.rlim_cur >= need)
+            return;
+    } else {
+        rl.rlim_cur = was;
+    }
+    fits = rl.rlim_cur > reserve + 1 ? (int)(rl.rlim_cur - reserve) : 1;
+    log_warning("the open-files limit (%llu, hard %llu) is below the %llu that max_clients %d "
+                "needs (%llu more for the sidecar itself): max_clients lowered to %d; raise "
+                "the limit (LimitNOFILE= under systemd, ulimit -n) to serve %d",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+                (unsigned long long)need, c->sidecar.max_clients, (unsigned long long)reserve, fits,
+                c->sidecar.max_clients);
+    c->sidecar.max_clients = fits;
+}
+
 static void apply_log_settings(const conf *c)
 {
     int lvl = log_level_parse(c->log.level), fmt = log_format_parse(c->log.format);
@@ -483,6 +543,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         sd_notify(0, "READY=1");
         return;
     }
+    fit_max_clients(&fresh);
     for (size_t i = 0; i < conf_count(); i++) {
         conf_value(&s->cfg, i, a, sizeof(a));
         conf_value(&fresh, i, b, sizeof(b));
@@ -601,10 +662,15 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof(s));
     if (conf_init(&s.cfg) != 0)
         return 1;
-    if (parse_args(argc, argv, &opts_for_reload) != 0)
+    if (parse_args(argc, argv, &opts_for_reload) != 0) {
+        conf_free(&s.cfg);
+        free(opts_for_reload.overrides);
         return 2;
+    }
     if (load_config(&s.cfg, &opts_for_reload, err, sizeof(err)) != 0) {
         fprintf(stderr, "norikv-sidecar: %s\n", err);
+        conf_free(&s.cfg);
+        free(opts_for_reload.overrides);
         return 1;
     }
     if (opts_for_reload.test) {
@@ -628,6 +694,7 @@ int main(int argc, char **argv)
      * back to the system when freed, instead of waiting in the heap for malloc_trim. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif
+    fit_max_clients(&s.cfg);
     s.config_file = opts_for_reload.file;
     s.started_ms = clock_now_ms();
     signal(SIGPIPE, SIG_IGN);

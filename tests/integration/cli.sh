@@ -1,6 +1,7 @@
 #!/bin/sh
 # norikv-cli against a three-node devnode: each command's output and exit status, as an
-# operator would check them. Loopback only; the devnode is stopped on any exit.
+# operator would check them; and the devnode's control socket through socat, as the README
+# shows it. Loopback only; the devnode is stopped on any exit.
 set -u
 DEVNODE=${NORIKV_DEVNODE:-./norikv-devnode}
 CLI=${NORIKV_CLI:-./norikv-cli}
@@ -17,7 +18,8 @@ for attempt in 1 2 3 4 5 6 7 8 9 10; do
     base=$(( (($$ * 7 + attempt * 7919) % 30000) + 20000 ))
     # the friendly profile: the vector commands need the Vector service, and topology and
     # stats expect the cluster view (every shard with its leader, round-robin leaders)
-    "$DEVNODE" --nodes 3 --base-port "$base" --profile friendly > "$dir/out" 2>&1 &
+    "$DEVNODE" --nodes 3 --base-port "$base" --profile friendly --control "$dir/ctl" \
+        > "$dir/out" 2>&1 &
     pid=$!
     for i in $(seq 1 100); do
         [ "$(grep -c 'ready on' "$dir/out")" -eq 3 ] && break
@@ -94,6 +96,29 @@ check vdrop 0 '^dropped$' -- vdrop docs
 check topology 0 "^node node2 127.0.0.1:$((base + 1)) leader leads 341 shards$" -- topology
 check stats 0 '"router":\{"total_nodes":3,"total_shards":1024,"cached_leaders":1024\}' -- stats
 check bench 0 '^bench: ops_per_sec=[0-9]+ p50_us=[0-9]+ p99_us=[0-9]+ p999_us=[0-9]+ errors=0 cpu_us_per_op=[0-9]+\.[0-9]$' -- bench --ops 3000 --concurrency 20 --keys 500
+
+# the control socket through socat, which sends its input and then EOF: each line it sent is
+# answered, in order, the last one also without its newline, before the devnode closes
+# check_ctl NAME INPUT EXPECTED_OUTPUT
+check_ctl() {
+    if ! command -v socat >/dev/null 2>&1; then
+        fail=$((fail + 1))
+        echo "FAIL $1: socat is not installed (Debian: socat; packaging/install-deps installs it)"
+        return
+    fi
+    out=$(printf "$2" | timeout 20 socat - "UNIX-CONNECT:$dir/ctl" 2>&1)
+    if [ "$out" = "$3" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $1: socat got '$out' (want '$3')"
+    fi
+}
+check_ctl control-kill 'kill 3\n' 'OK'
+check_ctl control-lines 'revive 3\nfrobnicate\nleader 1' "OK
+ERR unknown command or wrong arguments: frobnicate (try help)
+OK 2"
+check put-after-revive 0 '^0:' -- put after:revive v
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

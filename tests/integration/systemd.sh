@@ -4,7 +4,8 @@
 # when WatchdogSec= asks for it; with socket activation (systemd-socket-activate) it serves
 # the socket it is handed and leaves the socket file alone when it exits. And the units
 # as shipped: systemd-analyze verify finds nothing, systemd-analyze security scores each
-# service at 2.0 or less, the sysusers.d and tmpfiles.d entries make the user and the
+# service at 2.0 or less, each service's system-call filter lets the sidecar give its
+# socket a unix_group, the sysusers.d and tmpfiles.d entries make the user and the
 # socket directory in a throwaway root. Loopback and Unix sockets only.
 command -v systemd-socket-activate >/dev/null 2>&1 ||
     { echo "systemd-socket-activate not installed (Debian: systemd): skipped"; exit 77; }
@@ -15,9 +16,10 @@ DEVNODE=${NORIKV_DEVNODE:-./norikv-devnode}
 SIDECAR=${NORIKV_SIDECAR:-./norikv-sidecar}
 srcdir=${srcdir:-.}
 dir=$(mktemp -d /tmp/norikv-systemd.XXXXXX)
-devnode= activator=
+devnode= activator= filtered=
 cleanup() {
     [ -n "$activator" ] && kill "$activator" 2>/dev/null
+    [ -n "$filtered" ] && kill "$filtered" 2>/dev/null
     [ -n "$devnode" ] && kill "$devnode" 2>/dev/null
     wait 2>/dev/null
     rm -rf "$dir"
@@ -161,7 +163,44 @@ grep -q "^RuntimeDirectory=$(basename "$(dirname "$default_listen")")\$" "$units
 verdict $? "the service's RuntimeDirectory= holds the default socket" \
     "$(grep RuntimeDirectory "$units/norikv-sidecar.service")"
 
-# 4. sysusers.d and tmpfiles.d in a throwaway root: the user and group norikv, and
+# 4. the sidecar under each service's own system-call filter (SystemCallFilter=,
+# SystemCallArchitectures=, SystemCallErrorNumber= applied with libseccomp as systemd
+# would: tests/integration/unit-filter.py) with unix_group set: it starts and the socket
+# has the group, which chown() gives it. First, that the filter is on: chroot(), which the
+# units refuse (~@privileged), fails.
+filter=$srcdir/tests/integration/unit-filter.py
+if [ "$(id -u)" -eq 0 ]; then
+    group=$(getent group nogroup daemon | head -n 1 | cut -d: -f1)
+else # a group of ours other than the one a new file gets, if there is one
+    group=$(id -gn)
+    for g in $(id -Gn); do [ "$g" != "$(id -gn)" ] && group=$g; done
+fi
+for unit in norikv-sidecar.service norikv-sidecar@.service; do
+    got=$("$PY" "$filter" "$units/$unit" chroot / true 2>&1)
+    [ $? -ne 0 ] && printf '%s\n' "$got" | grep -q "Operation not permitted"
+    verdict $? "under $unit's filter chroot fails EPERM" "$got"
+    sock=$dir/filtered.sock
+    "$PY" "$filter" "$units/$unit" "$SIDECAR" --sidecar.listen="$sock" \
+        --sidecar.unix_group="$group" --cluster.nodes="$nodes" > "$dir/filtered.out" 2>&1 &
+    filtered=$!
+    got=
+    for i in $(seq 1 100); do
+        [ -S "$sock" ] && got=$(timeout 10 redis-cli -s "$sock" ping 2>&1) && break
+        kill -0 "$filtered" 2>/dev/null || break
+        sleep 0.05
+    done
+    [ "$got" = PONG ]
+    verdict $? "under $unit's filter with unix_group=$group the sidecar serves" \
+        "$got; $(cat "$dir/filtered.out")"
+    [ "$(stat -c %G "$sock" 2>&1)" = "$group" ]
+    verdict $? "under $unit's filter the socket has group $group" "$(stat -c %G "$sock" 2>&1)"
+    kill -TERM "$filtered" 2>/dev/null
+    wait "$filtered"
+    verdict $? "under $unit's filter the sidecar exits 0 on SIGTERM" "$(cat "$dir/filtered.out")"
+    filtered=
+done
+
+# 5. sysusers.d and tmpfiles.d in a throwaway root: the user and group norikv, and
 # /run/norikv-sidecar owned by them
 root=$dir/root
 mkdir -p "$root/etc"

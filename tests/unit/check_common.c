@@ -353,6 +353,93 @@ START_TEST(test_log_lines)
 }
 END_TEST
 
+/* What the calls of emit put on stderr, whole. */
+static char *captured(void (*emit)(void))
+{
+    static char buf[16384];
+    int fds[2], saved = dup(STDERR_FILENO);
+    ssize_t n, got = 0;
+
+    ck_assert_int_eq(pipe(fds), 0);
+    dup2(fds[1], STDERR_FILENO);
+    emit();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fds[1]);
+    while ((n = read(fds[0], buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+        got += n;
+    close(fds[0]);
+    buf[got] = '\0';
+    return buf;
+}
+
+static int count(const char *text, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* 25 lines of one kind (the same text but for the port: what gRPC says of each failed
+ * handshake), between them lines of other kinds */
+static void emit_flood(void)
+{
+    for (int i = 0; i < 25; i++) {
+        log_write(LOG_WARNING, "grpc: Handshake failed with 127.0.0.1:%d", 9000 + i);
+        if (i % 5 == 0)
+            log_write(LOG_NOTICE, "grpc: Handshake failed with 127.0.0.1:%d", 9000 + i);
+        if (i % 10 == 0)
+            log_write(LOG_WARNING, "node node%d marked down", i);
+    }
+}
+
+static void emit_sweep(void)
+{
+    log_sweep();
+}
+
+static void emit_one_more(void)
+{
+    log_write(LOG_WARNING, "grpc: Handshake failed with 127.0.0.1:%d", 1);
+}
+
+/* Every line passes the limit of its kind: LOG_BURST of a kind per window, the rest
+ * counted and told once, by the sweep or by the kind's next line. */
+START_TEST(test_log_burst)
+{
+    char *out;
+
+    unsetenv("JOURNAL_STREAM");
+    log_burst_window_ms = 300;
+    out = captured(emit_flood);
+    ck_assert_int_eq(count(out, "warning: grpc: Handshake failed with 127.0.0.1:"), LOG_BURST);
+    ck_assert_int_eq(count(out, "notice: grpc: Handshake failed"), 5); /* another level */
+    ck_assert_int_eq(count(out, "marked down"), 3);                    /* another text */
+    ck_assert_int_eq(count(out, "suppressed"), 0);
+    ck_assert_msg(strstr(captured(emit_sweep), "suppressed") == NULL, "%s", out);
+    usleep(350 * 1000); /* the window is over: the sweep tells the count, once */
+    out = captured(emit_sweep);
+    ck_assert_int_eq(count(out, "\n"), 1);
+    ck_assert_msg(strstr(out, "warning: suppressed 15 similar lines (over 10 in 0.3 s), the last: "
+                              "grpc: Handshake failed with 127.0.0.1:9024\n") != NULL,
+                  "%s", out);
+    ck_assert_str_eq(captured(emit_sweep), "");
+    /* a new window: the next lines go out; past the burst, the kind's next line after the
+     * window tells the count before itself */
+    out = captured(emit_flood);
+    ck_assert_int_eq(count(out, "warning: grpc: Handshake failed"), LOG_BURST);
+    usleep(350 * 1000);
+    out = captured(emit_one_more);
+    ck_assert_int_eq(count(out, "\n"), 2);
+    ck_assert_msg(strstr(out, "suppressed 15 similar lines") < strstr(out, "127.0.0.1:1\n") &&
+                      strstr(out, "suppressed 15 similar lines") != NULL,
+                  "%s", out);
+    log_burst_window_ms = LOG_LIMIT_MS;
+}
+END_TEST
+
 START_TEST(test_log_limit)
 {
     log_limit l;
@@ -638,6 +725,7 @@ static Suite *common_suite(void)
     tcase_add_test(tc, test_dict_bytes);
     tcase_add_test(tc, test_dict_seeds);
     tcase_add_test(tc, test_log_lines);
+    tcase_add_test(tc, test_log_burst);
     tcase_add_test(tc, test_log_limit);
     tcase_add_test(tc, test_log_flag);
     suite_add_tcase(s, tc);
