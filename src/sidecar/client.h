@@ -16,13 +16,13 @@
 
 #include "kv.h"
 #include "order.h"
+#include "req.h"
 #include "resp.h"
 #include "sidecar.h"
 #include "tx.h"
 
 struct cmd_def;
 struct pubsub_sub;
-typedef struct req req;
 
 /*
  * A client's memory ledger: what it makes the sidecar hold, by kind. Charged and refunded
@@ -89,60 +89,7 @@ struct client {
     struct pubsub_sub *sub; /* its pub/sub subscriptions (pubsub.c), NULL when none */
 };
 
-/*
- * A request's life, the one protocol between client.c and the handlers:
- *
- *   parsed --> QUEUED --start()--> RUNNING --req_done()--> DONE --advance()--> output, freed
- *              (args charged        (handler runs; reserve    (reply charged as HOLD_DONE
- *               as HOLD_ARGS)        charged as HOLD_RESERVED; until it is first in line)
- *                                    cluster ops in flight)
- *
- * A handler ends its request with req_done() exactly once, inside its own call or from a
- * cluster callback or timer later. The client closing frees its requests at the next flush
- * pass: their operations are detached there, and a req_done() before that is absorbed.
- */
-typedef enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE } req_state;
-
-/* One key of a multi-key command. */
-typedef struct req_part {
-    req *r;
-    int i;     /* the key's argument index */
-    kv_op *op; /* in flight, NULL once its callback ran */
-    bool found;
-    char *value;
-    size_t len;
-} req_part;
-
-struct req {
-    req *next;
-    client *c;
-    resp_arg *argv;
-    int argc;
-    const struct cmd_def *cmd;
-    int cmd_index;
-    req_state state;
-    struct evbuffer *reply;
-    /* operations in flight on the cluster, detached if the client goes; each callback
-     * clears its slot first thing */
-    kv_op *op;
-    req_part *parts;
-    int nparts, pending;
-    void *scratch;                /* the command's own state, freed with the request ... */
-    void (*scratch_free)(void *); /* ... by this, when not free() */
-    int64_t start_us;
-    bool failed;
-    bool rejected;    /* refused before running (arity, auth, ...): counted apart */
-    bool in_proc;     /* its handler is running: a req_done() now is seen by start()'s caller */
-    bool by_key;      /* started under ordering = key (order.h) */
-    bool counted;     /* running past its start: counted in the client's order_running */
-    size_t arg_bytes; /* its arguments (HOLD_ARGS) */
-    size_t reserve;   /* while running: the largest reply it may bring (HOLD_RESERVED) */
-    size_t done_len;  /* once done and until sent: its reply's size (HOLD_DONE) */
-};
-
 void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket);
-/* The request has its reply: send what can be sent, start what can start. */
-void req_done(req *r);
 /* Closes a client (CLIENT KILL, the idle timeout, an error, shutdown): at once for the
  * world (socket closed, out of every list), freed with its requests by the next flush pass
  * (client_reap), so that nothing up the stack holds freed memory. */

@@ -12,8 +12,7 @@
 
 #include "cell.h"
 #include "client.h"
-
-typedef void cmd_proc(req *r);
+#include "reply.h"
 
 enum cmd_flag {
     CMD_READ = 1 << 0,   /* reads the cluster: may overlap other reads */
@@ -94,51 +93,10 @@ const cmd_def *cmd_at(size_t i);
 /* Prints the README's command table (markdown). */
 void cmd_print_markdown(FILE *f);
 
-/* Handlers, by module; a subcommand has its own (CLIENT|ID: cmd_client_id). */
-/* cmd.c: the table's own (COMMAND and its subcommands, refusals, MULTI/EXEC/DISCARD) */
+/* Handlers of the table's own: COMMAND and its subcommands, containers, refusals; each
+ * module declares its own (cmd_conn.h, cmd_data.h, cmd_vector.h, pubsub.h, tx.h, cas.h). */
 cmd_proc cmd_container, cmd_refuse;
-cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch; /* tx.c */
-cmd_proc cmd_cas; /* the row's cell function as one compare-and-swap of its key (cas.c) */
 cmd_proc cmd_command, cmd_command_count, cmd_command_info, cmd_command_docs, cmd_command_list,
     cmd_command_help;
-/* cmd_conn.c */
-cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_reset, cmd_hello, cmd_auth, cmd_select, cmd_info,
-    cmd_time, cmd_nori_consistency, cmd_nori_shard, cmd_nori_topology, cmd_nori_stats;
-cmd_proc cmd_client_id, cmd_client_getname, cmd_client_setname, cmd_client_setinfo, cmd_client_info,
-    cmd_client_list, cmd_client_kill, cmd_client_help;
-cmd_proc cmd_config_get, cmd_config_help;
-/* cmd_data.c */
-cmd_proc cmd_get, cmd_set, cmd_setex, cmd_psetex, cmd_del, cmd_exists, cmd_mget, cmd_mset,
-    cmd_nori_put, cmd_nori_get, cmd_nori_del;
-/* cmd_vector.c */
-cmd_proc cmd_vadd, cmd_vsim, cmd_vrem, cmd_vemb, cmd_vismember, cmd_nori_vcreate, cmd_nori_vdrop,
-    cmd_nori_vinsert, cmd_nori_vdelete, cmd_nori_vsearch, cmd_nori_vget;
-/* pubsub.c */
-cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe, cmd_pubsub_channels,
-    cmd_pubsub_numsub, cmd_pubsub_numpat, cmd_pubsub_help;
-
-/* Reply helpers for handlers: into r's reply buffer, in the client's protocol. */
-struct evbuffer *reply(req *r);
-void reply_error(req *r, const char *text);
-void reply_errorf(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Whether the reply built so far is over max_reply. A handler that builds a long reply
- * checks after each item and, once it is, stops and ends with reply_over_max: it never
- * holds more than max_reply plus one item. */
-bool reply_full(req *r);
-/* Drops what r's reply holds and answers "ERR reply over max_reply (N bytes): hint". */
-void reply_over_max(req *r, const char *hint);
-/* A HELP subcommand's lines (NULL-terminated) as an array of simple strings. */
-void reply_help(req *r, const char *const *lines);
-/* The RESP error for a failed cluster operation: VERSIONMISMATCH, TIMEOUT, UNAVAILABLE,
- * NOTSUPPORTED or ERR, by the library's kv_err (README, "Errors"). */
-void reply_kv_error(req *r, const kv_result *res, const kv_version *expected);
-
-/* Argument i as a whole number, the way Redis reads one (parse.h, parse_redis_ll: no sign
- * but '-', no leading zeros or spaces, no trailing bytes, in range), as cell.c reads its
- * own. Replies nothing: the caller chooses the error, ERR_NOT_INTEGER unless the
- * command has its own wording. */
-bool arg_ll(const req *r, int i, long long *out);
-
-#define ERR_NOT_INTEGER "ERR value is not an integer or out of range"
 
 #endif

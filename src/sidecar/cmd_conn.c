@@ -4,13 +4,15 @@
  * views that need no call (NORI.SHARD, NORI.TOPOLOGY, NORI.STATS, NORI.CONSISTENCY).
  * Replies and errors use Redis' wording wherever Redis has one.
  */
+#include "cmd_conn.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "clock.h"
-#include "cmd.h"
+#include "reply.h"
 #include "info.h"
 #include "log.h"
 #include "pubsub.h"

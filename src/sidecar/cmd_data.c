@@ -5,11 +5,14 @@
  * every key is done, in request order. Never weakens a command silently: what NoriKV
  * cannot do is refused.
  */
+#include "cmd_data.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cas.h"
 #include "cmd.h"
 #include "clock.h"
 #include "xalloc.h"

@@ -6,6 +6,8 @@
  * Owns the parsing of vectors (little-endian FP32 blobs, VALUES). Never makes up what
  * NoriKV cannot tell: such commands and options are refused in the command table or here.
  */
+#include "cmd_vector.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>

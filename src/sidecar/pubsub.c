@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "cmd.h"
+#include "reply.h"
 #include "dict.h"
 #include "glob.h"
 #include "xalloc.h"

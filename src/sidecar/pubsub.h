@@ -38,4 +38,8 @@ char *pubsub_event_json(const kv_topology_event *ev, size_t *len);
 #define PUBSUB_PATTERN_BUDGET 100000L
 bool pubsub_match(const char *pat, size_t plen, const char *s, size_t slen);
 
+/* The commands (pubsub.c). */
+cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe, cmd_pubsub_channels,
+    cmd_pubsub_numsub, cmd_pubsub_numpat, cmd_pubsub_help;
+
 #endif

@@ -43,4 +43,11 @@ void tx_queue(struct req *r);
 /* Forgets the transaction and the watch (RESET, a closed connection). */
 void tx_reset(struct client *c);
 
+/* The commands (tx.c). */
+void cmd_multi(struct req *r);
+void cmd_exec(struct req *r);
+void cmd_discard(struct req *r);
+void cmd_watch(struct req *r);
+void cmd_unwatch(struct req *r);
+
 #endif
