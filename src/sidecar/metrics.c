@@ -7,24 +7,23 @@
  */
 #include "metrics.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
 #include "config.h"
+#include "listen.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -323,48 +322,32 @@ static void on_other(struct evhttp_request *hreq, void *arg)
     evbuffer_free(body);
 }
 
-/* A Unix socket at path, mode 0660, replacing a stale file but not a live listener. */
-static int bind_unix(const char *path, char *err, size_t errlen)
+/* The listening socket of [metrics] listen: a socket path, or an IP address and port. */
+static int open_socket(const char *where, char *err, size_t errlen)
 {
-    struct sockaddr_un sun;
-    mode_t old;
-    int fd, probe;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char host[128];
+    int port;
 
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-    probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-        close(probe);
-        snprintf(err, errlen, "%s is served by another process", path);
+    if (where[0] == '/')
+        return listen_unix(where, 0660, 128, err, errlen);
+    if (!addr_split(where, strlen(where), host, sizeof(host), &port, err, errlen))
+        return -1;
+    if (!listen_addr(host, port, &ss, &len)) {
+        snprintf(err, errlen, "%s: '%s' is not an IP address", where, host);
         return -1;
     }
-    if (probe >= 0)
-        close(probe);
-    if (unlink(path) != 0 && errno != ENOENT) {
-        snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-        return -1;
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
-        return -1;
-    }
-    old = umask(0117);
-    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(fd, 128) != 0) {
-        umask(old);
-        snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    umask(old);
-    return fd;
+    return listen_tcp((struct sockaddr *)&ss, len, 128, where, err, errlen);
 }
 
 metrics *metrics_start(sidecar *s, char *err, size_t errlen)
 {
+    const unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
     const char *where = s->cfg.metrics.listen;
+    struct evconnlistener *l;
     metrics *m;
+    int fd;
 
     if (where == NULL || where[0] == '\0')
         return NULL;
@@ -373,8 +356,7 @@ metrics *metrics_start(sidecar *s, char *err, size_t errlen)
     m->http = evhttp_new(s->base);
     if (m->http == NULL) {
         snprintf(err, errlen, "cannot create the HTTP server");
-        free(m);
-        return NULL;
+        goto fail;
     }
     /* a scraper or a probe sends a short GET; nothing else is worth holding memory for */
     evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
@@ -385,48 +367,36 @@ metrics *metrics_start(sidecar *s, char *err, size_t errlen)
     evhttp_set_cb(m->http, "/healthz", on_healthz, m);
     evhttp_set_cb(m->http, "/readyz", on_readyz, m);
     evhttp_set_gencb(m->http, on_other, m);
-    if (where[0] == '/') {
-        int fd = bind_unix(where, err, errlen);
-        if (fd < 0 || evhttp_accept_socket_with_handle(m->http, fd) == NULL) {
-            if (fd >= 0) {
-                snprintf(err, errlen, "cannot serve HTTP on %s", where);
-                close(fd);
-                unlink(where);
-            }
-            evhttp_free(m->http);
-            free(m);
-            return NULL;
-        }
+    fd = open_socket(where, err, errlen);
+    if (fd < 0)
+        goto fail;
+    if (where[0] == '/')
         m->unix_path = xstrdup(where);
-    } else {
-        char host[128];
-        int port;
-        if (!addr_split(where, strlen(where), host, sizeof(host), &port, err, errlen)) {
-            evhttp_free(m->http);
-            free(m);
-            return NULL;
-        }
-        if (host[0] == '[') { /* evhttp takes a v6 address bare */
-            size_t n = strlen(host);
-            memmove(host, host + 1, n - 2);
-            host[n - 2] = '\0';
-        }
-        if (evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port) == NULL) {
-            snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(errno));
-            evhttp_free(m->http);
-            free(m);
-            return NULL;
-        }
+    /* as evhttp_accept_socket makes its own, but ours, to watch it (below) */
+    l = evconnlistener_new(s->base, NULL, NULL, flags, 0, fd);
+    if (l == NULL) {
+        close(fd);
+        snprintf(err, errlen, "cannot serve HTTP on %s", where);
+        goto fail;
+    }
+    if (evhttp_bind_listener(m->http, l) == NULL) {
+        evconnlistener_free(l);
+        snprintf(err, errlen, "cannot serve HTTP on %s", where);
+        goto fail;
     }
     log_notice("metrics: /metrics, /healthz and /readyz on %s", where);
     return m;
+fail:
+    metrics_stop(m);
+    return NULL;
 }
 
 void metrics_stop(metrics *m)
 {
     if (m == NULL)
         return;
-    evhttp_free(m->http); /* closes its listeners and connections */
+    if (m->http != NULL)
+        evhttp_free(m->http); /* closes its listeners and connections */
     if (m->unix_path != NULL) {
         unlink(m->unix_path);
         free(m->unix_path);

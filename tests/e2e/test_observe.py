@@ -235,6 +235,25 @@ def metrics_listen_refused():
           "-t to refuse a host name for metrics.listen, saying why", r)
 
 
+@test
+def metrics_listen_on_a_regular_file():
+    # What -t says and what a start does agree: a file that is not a socket at [metrics]
+    # listen's path stops the start, and the file is left as it was.
+    path = os.path.join(E.tmp, "metrics-plain-file")
+    with open(path, "w") as f:
+        f.write("keep me\n")
+    args = ["--sidecar.listen=" + os.path.join(E.tmp, "plain-metrics.sock"),
+            "--cluster.nodes=" + E.dn.nodes, "--metrics.listen=" + path]
+    r = run([SIDECAR, "-t"] + args)
+    check(r.rc == 1 and path in r.err and "not a socket" in r.err,
+          "-t to say a regular file at metrics.listen would stop the start", r)
+    r = run([SIDECAR] + args, timeout=5)
+    check(r.rc == 1 and not r.timed_out and "not a socket" in r.err,
+          "the sidecar to refuse to start with a regular file at metrics.listen, saying why", r)
+    with open(path) as f:
+        eq(f.read(), "keep me\n", "the regular file at metrics.listen, left as it was")
+
+
 # ---- readiness and failing fast ---------------------------------------------------------
 
 def outage_cluster():
