@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -30,7 +31,10 @@
 struct metrics {
     sidecar *s;
     struct evhttp *http;
-    char *unix_path; /* the socket file we made, removed on stop; NULL for TCP */
+    struct evconnlistener *listener; /* evhttp's, on our socket */
+    struct event *waiting_ev;        /* a connection waits on that socket (on_waiting) */
+    struct event *retry_ev;          /* the end of a pause for lack of descriptors */
+    char *unix_path;                 /* the socket file we made, removed on stop; NULL for TCP */
 };
 
 /* ---- the text format ---------------------------------------------------------------- */
@@ -322,6 +326,52 @@ static void on_other(struct evhttp_request *hreq, void *arg)
     evbuffer_free(body);
 }
 
+/* ---- accepting ---------------------------------------------------------------------- */
+
+/*
+ * evhttp accepts on its listener and keeps the listener's one user pointer for itself, so
+ * the listener's error callback cannot reach the sidecar to pause and count as the RESP
+ * listeners do (listen.h). It stops the listener, and on_waiting, a watcher of ours on the
+ * same socket, decides: it runs whenever a connection waits there and, with no descriptor
+ * to take it, pauses accepting for LISTEN_RETRY_MS; otherwise lets evhttp accept it.
+ * Without this, libevent logs and retries the failed accept on every turn of the loop.
+ */
+static void on_accept_error(struct evconnlistener *l, void *http)
+{
+    (void)http;
+    evconnlistener_disable(l);
+}
+
+static void on_waiting(evutil_socket_t fd, short what, void *arg)
+{
+    metrics *m = arg;
+    struct timeval retry = {0, LISTEN_RETRY_MS * 1000};
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); /* a descriptor and a file */
+
+    (void)fd;
+    (void)what;
+    if (probe < 0 && listen_exhausted(errno)) {
+        listen_accept_failed(m->s, "metrics", errno);
+        evconnlistener_disable(m->listener);
+        event_del(m->waiting_ev);
+        event_add(m->retry_ev, &retry);
+        return;
+    }
+    if (probe >= 0)
+        close(probe);
+    evconnlistener_enable(m->listener);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    metrics *m = arg;
+
+    (void)fd;
+    (void)what;
+    event_add(m->waiting_ev, NULL);
+    evconnlistener_enable(m->listener);
+}
+
 /* The listening socket of [metrics] listen: a socket path, or an IP address and port. */
 static int open_socket(const char *where, char *err, size_t errlen)
 {
@@ -372,7 +422,7 @@ metrics *metrics_start(sidecar *s, char *err, size_t errlen)
         goto fail;
     if (where[0] == '/')
         m->unix_path = xstrdup(where);
-    /* as evhttp_accept_socket makes its own, but ours, to watch it (below) */
+    /* as evhttp_accept_socket would, but with the listener and the socket at hand */
     l = evconnlistener_new(s->base, NULL, NULL, flags, 0, fd);
     if (l == NULL) {
         close(fd);
@@ -382,6 +432,14 @@ metrics *metrics_start(sidecar *s, char *err, size_t errlen)
     if (evhttp_bind_listener(m->http, l) == NULL) {
         evconnlistener_free(l);
         snprintf(err, errlen, "cannot serve HTTP on %s", where);
+        goto fail;
+    }
+    m->listener = l;
+    evconnlistener_set_error_cb(l, on_accept_error);
+    m->waiting_ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_waiting, m);
+    m->retry_ev = evtimer_new(s->base, on_retry, m);
+    if (m->waiting_ev == NULL || m->retry_ev == NULL || event_add(m->waiting_ev, NULL) != 0) {
+        snprintf(err, errlen, "cannot serve HTTP on %s: no events", where);
         goto fail;
     }
     log_notice("metrics: /metrics, /healthz and /readyz on %s", where);
@@ -395,8 +453,12 @@ void metrics_stop(metrics *m)
 {
     if (m == NULL)
         return;
+    if (m->waiting_ev != NULL)
+        event_free(m->waiting_ev);
+    if (m->retry_ev != NULL)
+        event_free(m->retry_ev);
     if (m->http != NULL)
-        evhttp_free(m->http); /* closes its listeners and connections */
+        evhttp_free(m->http); /* closes its listener and connections */
     if (m->unix_path != NULL) {
         unlink(m->unix_path);
         free(m->unix_path);

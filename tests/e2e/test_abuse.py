@@ -3,7 +3,7 @@
 
 Each attack an adversarial pass found, scaled to seconds, against a sidecar of its own, and
 the bound it must respect: out of file descriptors (accept pauses instead of spinning and
-flooding the log), clients that pipeline and never read (what a client holds stays within
+flooding the log, on the RESP and the metrics listeners), clients that pipeline and never read (what a client holds stays within
 reply_backlog plus one request's worth), amplification (INFO with a hundred thousand
 sections), fairness (an MGET of big values, CONFIG GET with costly patterns: other clients'
 PING stays below 50 ms, the median of many), memory returned after a storm (RSS within 20%
@@ -14,6 +14,7 @@ repeated in MSET or DEL, CLIENT KILL of the calling connection).
 Usage: python3 tests/e2e/test_abuse.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
 
+import http.client
 import os
 import resource
 import socket
@@ -24,8 +25,8 @@ import time
 
 import redis
 
-from harness import (E, Conn, Error, Fail, Sidecar, check, encode, eq, info_field, key, stop,
-                     test, wait_for, main)
+from harness import (E, Conn, Error, Fail, Sidecar, check, encode, eq, info_field, key,
+                     reserve_ports, stop, test, wait_for, main)
 
 if os.environ.get("NORIKV_SANITIZERS"):
     # AddressSanitizer keeps freed memory in quarantine (256 MiB by default) and returns it
@@ -167,6 +168,68 @@ def abuse_accept_out_of_descriptors():
             with s.conn(timeout=2) as c:
                 return c.cmd("PING") == "PONG"
         wait_for(serves, 5, "a new connection to be served once descriptors are free")
+        with s.conn() as c:
+            pauses = int(info_field(c.cmd("INFO", "stats").decode(), "accept_pauses"))
+        check(pauses > 0, "INFO stats accept_pauses above 0", pauses)
+    finally:
+        for c in conns:
+            c.close()
+        stop(s.proc)
+
+
+def _http_status(where, path, timeout=5):
+    """The status of GET path on the metrics listener at host:port, or the error."""
+    host, port = where.rsplit(":", 1)
+    c = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        return r.status
+    except OSError as e:
+        return e
+    finally:
+        c.close()
+
+
+@test
+def abuse_metrics_out_of_descriptors():
+    # The metrics listener past RLIMIT_NOFILE (64, as above): with more HTTP connections
+    # waiting than descriptors left, accepting pauses as the RESP listener's does.
+    where = "127.0.0.1:%d" % reserve_ports(1)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+    try:
+        s = Sidecar("http-emfile-sidecar", E.dn, "--metrics.listen=" + where)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    conns = []
+    try:
+        ctl = s.conn()
+        eq(_http_status(where, "/healthz"), 200, "/healthz before the limit")
+        pid = s.proc.pid
+        for _ in range(100):  # beyond the limit: the last ones wait in the listen queue
+            conns.append(socket.create_connection(("127.0.0.1", int(where.split(":")[1]))))
+        time.sleep(0.3)
+        log0, cpu0, t0 = os.path.getsize(s.log), _cpu_seconds(pid), time.monotonic()
+        p = Pinger(conn=ctl)  # on the connection opened before the limit
+        time.sleep(2.0)
+        p.stop("100 HTTP connections beyond RLIMIT_NOFILE")
+        cpu = (_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        grown = os.path.getsize(s.log) - log0
+        with open(s.log) as f:
+            text = f.read()
+        check(cpu < 0.25, "the sidecar to use under 25% of a CPU while HTTP connections wait "
+              "out of descriptors (accept paused, not spinning)", "%.0f%%" % (cpu * 100))
+        check(grown < 2048, "under 2 KiB of log in 2 s out of descriptors (once per "
+              "interval)", "%d bytes" % grown)
+        check("metrics listener: Too many open files" in text,
+              "the log to say accepting on the metrics listener failed (EMFILE)", text[-400:])
+        for c in conns:
+            c.close()
+        conns = []
+        wait_for(lambda: _http_status(where, "/metrics", timeout=2) == 200, 5,
+                 "/metrics to answer 200 once the connections closed")
         with s.conn() as c:
             pauses = int(info_field(c.cmd("INFO", "stats").decode(), "accept_pauses"))
         check(pauses > 0, "INFO stats accept_pauses above 0", pauses)
