@@ -2,8 +2,9 @@
  * metrics: the optional HTTP listener of [metrics] (libevent's evhttp, on the sidecar's
  * loop): /metrics in the Prometheus text format, rendered from the same tables as INFO
  * (stats.h's and kv.h's), /healthz (the process answers) and /readyz (a cluster view is
- * held and a node answers, and the sidecar is not draining). Owns the evhttp object and
- * the socket file it creates; reads counters, never changes them.
+ * held and a node answers, and the sidecar is not draining); with a deadline on each
+ * request and a cap on connections. Owns the evhttp object, the socket file it creates and
+ * a record of each connection; of the counters, changes only its own (http_*).
  */
 #include "metrics.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -28,13 +30,43 @@
 #include "log.h"
 #include "xalloc.h"
 
+/*
+ * Time limits. A request must be read whole within METRICS_REQUEST_MS of its connection's
+ * accept, or of its first byte when it follows another on the connection, however slowly
+ * it trickles in. evhttp's own timeout, which every byte restarts, closes a connection
+ * idle between requests, or whose reply is not being read, after METRICS_IDLE_S.
+ */
+#define METRICS_REQUEST_MS 10000
+#define METRICS_IDLE_S     10
+
+/*
+ * One HTTP connection. evhttp 2.1 tells nothing of its connections until a request is read,
+ * so this is made when evhttp asks for the connection's bufferevent (on_connection); right
+ * after, once evhttp has set the connection up around it, adopt() finds the connection
+ * through the bufferevent and asks evhttp to say when it is freed (on_close, which frees
+ * this). An input buffer callback sees the bytes of each request arrive.
+ */
+typedef struct http_conn {
+    metrics *m;
+    struct bufferevent *bev;         /* evhttp's, made by on_connection */
+    struct evhttp_connection *evcon; /* NULL until adopted */
+    struct evbuffer_cb_entry *input_cb;
+    struct event *ev; /* adoption, then the request's deadline */
+    bool between;     /* a request was read; no byte of the next one yet */
+    bool refused;     /* over metrics.max_connections: closed at once */
+    LIST_ENTRY(http_conn) link;
+} http_conn;
+
 struct metrics {
     sidecar *s;
     struct evhttp *http;
     struct evconnlistener *listener; /* evhttp's, on our socket */
     struct event *waiting_ev;        /* a connection waits on that socket (on_waiting) */
     struct event *retry_ev;          /* the end of a pause for lack of descriptors */
-    char *unix_path;                 /* the socket file we made, removed on stop; NULL for TCP */
+    LIST_HEAD(http_conn_list, http_conn) conns;
+    int nconns;
+    log_limit refuse_log, late_log;
+    char *unix_path; /* the socket file we made, removed on stop; NULL for TCP */
 };
 
 /* ---- the text format ---------------------------------------------------------------- */
@@ -254,6 +286,139 @@ bool metrics_ready(sidecar *s, char *why, size_t len)
     return kv_ready(s->kv, why, len);
 }
 
+/* ---- connections -------------------------------------------------------------------- */
+
+static void arm(http_conn *c)
+{
+    struct timeval tv = {METRICS_REQUEST_MS / 1000, (METRICS_REQUEST_MS % 1000) * 1000};
+
+    evtimer_add(c->ev, &tv);
+}
+
+static void forget(http_conn *c)
+{
+    LIST_REMOVE(c, link);
+    c->m->nconns--;
+    evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->input_cb);
+    event_free(c->ev);
+    free(c);
+}
+
+/* evhttp frees the connection: the first thing it does then. */
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    forget(arg);
+}
+
+/* Bytes came: the first after a request that was read starts the next one's deadline. */
+static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    http_conn *c = arg;
+
+    (void)buf;
+    if (c->between && info->n_added > 0) {
+        c->between = false;
+        arm(c);
+    }
+}
+
+/* Right after evhttp set the connection up, in the same turn of the loop: nothing of it
+ * has been read yet. evhttp's connection is the argument it gave the bufferevent's
+ * callbacks; none means evhttp could not set it up (out of memory, or the loop could not
+ * watch the socket) and let go of it and of its socket. */
+static void adopt(http_conn *c)
+{
+    struct bufferevent *bev = c->bev;
+    metrics *m = c->m;
+    void *evcon = NULL;
+
+    bufferevent_getcb(bev, NULL, NULL, NULL, &evcon);
+    if (evcon == NULL) {
+        bufferevent_setfd(bev, -1); /* closed already: not again when it is freed */
+        forget(c);
+        bufferevent_decref(bev);
+        return;
+    }
+    bufferevent_decref(bev); /* evhttp's alone from now on */
+    c->evcon = evcon;
+    evhttp_connection_set_closecb(c->evcon, on_close, c);
+    if (!c->refused) {
+        arm(c);
+        return;
+    }
+    m->s->st.http_rejected_connections++;
+    log_limited(&m->refuse_log, LOG_WARNING,
+                "metrics: closed a connection at once: metrics.max_connections (%d) are open",
+                m->s->cfg.metrics.max_connections);
+    evhttp_connection_free(c->evcon); /* on_close forgets c */
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    http_conn *c = arg;
+
+    (void)fd;
+    (void)what;
+    if (c->evcon == NULL) {
+        adopt(c);
+        return;
+    }
+    c->m->s->st.http_request_timeouts++;
+    log_limited(&c->m->late_log, LOG_WARNING,
+                "metrics: closed a connection that sent no whole request within %d s",
+                METRICS_REQUEST_MS / 1000);
+    evhttp_connection_free(c->evcon); /* on_close forgets c */
+}
+
+/* evhttp accepted a connection and asks for its bufferevent: the one it would make itself,
+ * held (a reference of ours) until adopt() runs, at once. */
+static struct bufferevent *on_connection(struct event_base *base, void *arg)
+{
+    metrics *m = arg;
+    http_conn *c = xcalloc(1, sizeof(*c));
+
+    c->bev = bufferevent_socket_new(base, -1, 0);
+    c->ev = evtimer_new(base, on_timer, c);
+    if (c->bev == NULL || c->ev == NULL) { /* evhttp tries to make one itself */
+        if (c->bev != NULL)
+            bufferevent_free(c->bev);
+        if (c->ev != NULL)
+            event_free(c->ev);
+        free(c);
+        return NULL;
+    }
+    c->m = m;
+    c->input_cb = evbuffer_add_cb(bufferevent_get_input(c->bev), on_input, c);
+    bufferevent_incref(c->bev);
+    LIST_INSERT_HEAD(&m->conns, c, link);
+    c->refused = ++m->nconns > m->s->cfg.metrics.max_connections;
+    event_active(c->ev, EV_TIMEOUT, 1);
+    return c->bev;
+}
+
+/* A request was read whole: its connection's deadline is off until the first byte of the
+ * next one (evhttp's idle timeout meanwhile), or starts again at once for one already
+ * there, pipelined behind it. */
+static void request_read(metrics *m, struct evhttp_request *hreq)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(hreq);
+    http_conn *c;
+
+    LIST_FOREACH(c, &m->conns, link)
+    {
+        if (c->evcon != evcon)
+            continue;
+        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+            arm(c);
+        } else {
+            c->between = true;
+            evtimer_del(c->ev);
+        }
+        return;
+    }
+}
+
 /* ---- HTTP --------------------------------------------------------------------------- */
 
 static void reply_text(struct evhttp_request *hreq, int code, const char *reason, const char *type,
@@ -271,6 +436,7 @@ static void on_metrics(struct evhttp_request *hreq, void *arg)
     metrics *m = arg;
     struct evbuffer *body = evbuffer_new();
 
+    request_read(m, hreq);
     if (body == NULL) {
         evhttp_send_error(hreq, HTTP_INTERNAL, NULL);
         return;
@@ -284,7 +450,7 @@ static void on_healthz(struct evhttp_request *hreq, void *arg)
 {
     struct evbuffer *body = evbuffer_new();
 
-    (void)arg;
+    request_read(arg, hreq);
     if (body == NULL) {
         evhttp_send_error(hreq, HTTP_INTERNAL, NULL);
         return;
@@ -301,6 +467,7 @@ static void on_readyz(struct evhttp_request *hreq, void *arg)
     char why[512];
     bool ready;
 
+    request_read(m, hreq);
     if (body == NULL) {
         evhttp_send_error(hreq, HTTP_INTERNAL, NULL);
         return;
@@ -316,7 +483,7 @@ static void on_other(struct evhttp_request *hreq, void *arg)
 {
     struct evbuffer *body = evbuffer_new();
 
-    (void)arg;
+    request_read(arg, hreq);
     if (body == NULL) {
         evhttp_send_error(hreq, HTTP_NOTFOUND, NULL);
         return;
@@ -403,6 +570,7 @@ metrics *metrics_start(sidecar *s, char *err, size_t errlen)
         return NULL;
     m = xcalloc(1, sizeof(*m));
     m->s = s;
+    LIST_INIT(&m->conns);
     m->http = evhttp_new(s->base);
     if (m->http == NULL) {
         snprintf(err, errlen, "cannot create the HTTP server");
@@ -412,7 +580,8 @@ metrics *metrics_start(sidecar *s, char *err, size_t errlen)
     evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
     evhttp_set_max_headers_size(m->http, 16384);
     evhttp_set_max_body_size(m->http, 4096);
-    evhttp_set_timeout(m->http, 10);
+    evhttp_set_timeout(m->http, METRICS_IDLE_S);
+    evhttp_set_bevcb(m->http, on_connection, m);
     evhttp_set_cb(m->http, "/metrics", on_metrics, m);
     evhttp_set_cb(m->http, "/healthz", on_healthz, m);
     evhttp_set_cb(m->http, "/readyz", on_readyz, m);
@@ -451,8 +620,20 @@ fail:
 
 void metrics_stop(metrics *m)
 {
+    http_conn *c;
+
     if (m == NULL)
         return;
+    /* the connections go with evhttp_free, below, without calling back */
+    while ((c = LIST_FIRST(&m->conns)) != NULL) {
+        struct bufferevent *bev = c->bev;
+        bool held = c->evcon == NULL; /* the loop ended before adopt() ran */
+        if (c->evcon != NULL)
+            evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+        forget(c);
+        if (held)
+            bufferevent_decref(bev);
+    }
     if (m->waiting_ev != NULL)
         event_free(m->waiting_ev);
     if (m->retry_ev != NULL)

@@ -27,6 +27,10 @@
       "subscribers closed: unsent output over reply_backlog with messages coming")                 \
     X(replies_over_max, "requests answered with an error because their reply was over max_reply")  \
     X(accept_pauses, "times accepting paused for lack of file descriptors (EMFILE, ENFILE)")       \
+    X(http_rejected_connections,                                                                   \
+      "connections to the metrics listener closed at once, over metrics.max_connections")          \
+    X(http_request_timeouts,                                                                       \
+      "connections to the metrics listener closed without a whole request in 10 s")                \
     X(cas_rounds, "compare-and-swap rounds: reads of a key to modify it")                          \
     X(cas_conflicts, "rounds whose conditional write found the key changed")                       \
     X(cas_exhausted, "read-modify-writes that gave up with CONFLICT after cas_max_rounds")         \
