@@ -158,9 +158,6 @@ static void render_sidecar(sidecar *s, struct evbuffer *out)
     add_one(out, "norikv_sidecar_connected_clients", "gauge", "clients connected now", s->nclients);
     add_one(out, "norikv_sidecar_max_clients", "gauge", "sidecar.max_clients",
             s->cfg.sidecar.max_clients);
-    add_one(out, "norikv_sidecar_instantaneous_commands_per_second", "gauge",
-            "commands in the last second (INFO instantaneous_ops_per_sec)",
-            (double)s->st.ops_per_sec);
     add_one(out, "norikv_sidecar_memory_used_bytes", "gauge",
             "bytes allocated and not freed (INFO used_memory)", (double)used);
     add_one(out, "norikv_sidecar_memory_rss_bytes", "gauge",
@@ -212,6 +209,51 @@ static void render_sidecar(sidecar *s, struct evbuffer *out)
     }
 }
 
+/* The process_* series of Prometheus' client libraries, which dashboards and alerts
+ * expect of every target; a figure that could not be read is left out. */
+static void render_process(struct evbuffer *out)
+{
+    static const struct {
+        const char *name, *type, *help;
+    } rows[] = {
+        {"process_cpu_seconds_total", "counter", "user and system CPU time used, in seconds"},
+        {"process_resident_memory_bytes", "gauge", "resident memory, in bytes"},
+        {"process_virtual_memory_bytes", "gauge", "virtual memory, in bytes"},
+        {"process_open_fds", "gauge", "file descriptors open"},
+        {"process_max_fds", "gauge", "file descriptors the process may open (its soft limit)"},
+        {"process_start_time_seconds", "gauge",
+         "when the process started, in seconds since the Unix epoch"},
+    };
+    stats_process p;
+    double v[sizeof(rows) / sizeof(rows[0])];
+
+    stats_process_read(&p);
+    v[0] = p.cpu_seconds;
+    v[1] = p.resident_bytes;
+    v[2] = p.virtual_bytes;
+    v[3] = p.open_fds;
+    v[4] = p.max_fds;
+    v[5] = p.start_time;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (v[i] >= 0)
+            add_one(out, rows[i].name, rows[i].type, rows[i].help, v[i]);
+    }
+}
+
+/* The cluster client's figure section.field: norikv_<section>_<field>, _total for a
+ * counter; a field named as its section is not said twice (norikv_retries_total). */
+static void add_kv(struct evbuffer *out, const char *section, const char *field, bool counter,
+                   const char *help, uint64_t v)
+{
+    char name[128];
+
+    if (strcmp(section, field) == 0)
+        snprintf(name, sizeof(name), "norikv_%s%s", section, counter ? "_total" : "");
+    else
+        snprintf(name, sizeof(name), "norikv_%s_%s%s", section, field, counter ? "_total" : "");
+    add_one(out, name, counter ? "counter" : "gauge", help, (double)v);
+}
+
 static void render_cluster(sidecar *s, struct evbuffer *out)
 {
     kv_stats ks, *k = &ks;
@@ -220,11 +262,7 @@ static void render_cluster(sidecar *s, struct evbuffer *out)
     add_one(out, "norikv_cluster_view", "gauge", "1 once a cluster view has arrived",
             k->has_view ? 1 : 0);
 #define X(section, field, kind, help)                                                              \
-    add_one(out,                                                                                   \
-            strcmp(#kind, "COUNTER") == 0 ? "norikv_" #section "_" #field "_total"                 \
-                                          : "norikv_" #section "_" #field,                         \
-            strcmp(#kind, "COUNTER") == 0 ? "counter" : "gauge", help,                             \
-            (double)k->section##_##field);
+    add_kv(out, #section, #field, strcmp(#kind, "COUNTER") == 0, help, k->section##_##field);
     KV_STATS_TABLE(X)
 #undef X
     add_meta(out, "norikv_retries_attempts_by_status_total", "counter",
@@ -273,6 +311,7 @@ static void render_cluster(sidecar *s, struct evbuffer *out)
 
 void metrics_render(sidecar *s, struct evbuffer *out)
 {
+    render_process(out);
     render_sidecar(s, out);
     render_cluster(s, out);
 }

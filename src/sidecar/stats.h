@@ -40,11 +40,13 @@
 /*
  * Latency of one command, two ways: a log-linear histogram (STATS_LAT_SUB buckets per power
  * of two of microseconds, 1/8 relative precision) for INFO latencystats' percentiles, and
- * the fixed buckets /metrics exports (stats_prom_bounds_us: 100 us to 10 s, upper bounds).
+ * the fixed buckets /metrics exports (stats_prom_bounds_us: 100 us to 10 s, upper bounds,
+ * half a millisecond apart from 1 to 5 ms, where a command that goes to the cluster
+ * usually ends).
  */
 #define STATS_LAT_SUB     8
 #define STATS_LAT_BUCKETS (STATS_LAT_SUB * 40)
-#define STATS_PROM_COUNT  16
+#define STATS_PROM_COUNT  24
 extern const uint64_t stats_prom_bounds_us[STATS_PROM_COUNT];
 
 typedef struct cmd_stat {
@@ -93,5 +95,18 @@ void stats_count_error(stats *st, const char *text, size_t len);
  * resident set (/proc/self/statm); 0 when unknown. */
 uint64_t stats_used_memory(void);
 uint64_t stats_rss_memory(void);
+
+/* The process as Prometheus' client libraries describe it (their process_* series), from
+ * /proc/self and RLIMIT_NOFILE; a figure that could not be read is -1. */
+typedef struct stats_process {
+    double cpu_seconds;    /* user and system time */
+    double start_time;     /* seconds since the Unix epoch */
+    double resident_bytes; /* resident set */
+    double virtual_bytes;  /* address space */
+    double open_fds;
+    double max_fds; /* the soft limit */
+} stats_process;
+
+void stats_process_read(stats_process *p);
 
 #endif
