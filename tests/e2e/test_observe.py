@@ -4,9 +4,10 @@
 /metrics scraped with curl and checked with promtool (when Debian's prometheus package
 provides it) and with a strict parser of the text format here, its names (no word said
 twice, no precomputed rate), its latency buckets (fine from 1 to 5 ms) and its process_*
-series against /proc; a regular file at [metrics] listen refused, as -t says; /healthz,
-/readyz flipping to 503 when every devnode is killed and back to 200 when they are revived;
-a command with every node marked down answering UNAVAILABLE in under 50 ms; INFO latencystats, errorstats
+series against /proc; a regular file at [metrics] listen refused, as -t says; [::] serving
+IPv4 and IPv6; /healthz, /readyz flipping to 503 when every devnode is killed and back to
+200 when they are revived; a command with every node marked down answering UNAVAILABLE in
+under 50 ms; INFO latencystats, errorstats
 and memory, and redis-cli --stat reading them; log lines (time, PID, JSON) with one line
 per burst of an event; the drain serving a client that connects after SIGTERM, and
 drain_timeout bounding the wait for a command in flight.
@@ -20,13 +21,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 
-from harness import (E, Conn, Devnode, Fail, REDIS_CLI, SIDECAR, Sidecar, _procs, _read, check,
-                     encode, eq, info_field, key, reserve_ports, run, spawn, stop, test, wait_for,
-                     main)
+from harness import (E, Conn, Devnode, Fail, REDIS_CLI, SIDECAR, Sidecar, Skip, _procs, _read,
+                     check, encode, eq, info_field, key, reserve_ports, run, spawn, stop, test,
+                     wait_for, main)
 
 import redis
 
@@ -39,7 +41,7 @@ os.environ.pop("JOURNAL_STREAM", None)
 def http(where, path, method="GET"):
     """(status, body) of one request to the metrics listener at `where` (host:port or a
     socket path), with curl."""
-    args = [CURL, "-sS", "--max-time", "10", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
+    args = [CURL, "-sSg", "--max-time", "10", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
     if where.startswith("/"):
         args += ["--unix-socket", where, "http://localhost" + path]
     else:
@@ -308,6 +310,25 @@ def metrics_on_a_unix_socket():
     finally:
         eq(stop(sc.proc), 0, "exit status after SIGTERM")
     check(not os.path.exists(path), "the metrics socket removed at exit", path)
+
+
+@test
+def metrics_on_every_address():
+    # [::], as the Kubernetes example listens: one listener answering over IPv4 and IPv6.
+    # The one test that listens beyond loopback, for the fraction of a second it takes.
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        raise Skip("no IPv6 on this machine")
+    port = reserve_ports(1)
+    sc = Sidecar("dual-stack-sidecar", E.dn, "--metrics.listen=[::]:%d" % port)
+    try:
+        eq(http("127.0.0.1:%d" % port, "/healthz"), (200, "ok\n"), "/healthz over IPv4")
+        eq(http("[::1]:%d" % port, "/healthz"), (200, "ok\n"), "/healthz over IPv6")
+    finally:
+        stop(sc.proc)
 
 
 @test
