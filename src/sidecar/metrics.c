@@ -8,6 +8,7 @@
  */
 #include "metrics.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
