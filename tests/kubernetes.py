@@ -9,7 +9,7 @@ and with the sidecar: the native sidecar (an init container with restartPolicy: 
 reads the ConfigMap's file where the ConfigMap is mounted, the socket's directory is an
 emptyDir both containers mount, the application is pointed at that socket, unix_group is
 the pod's fsGroup, the probes ask [metrics] listen's port for /readyz and /healthz on an
-address the kubelet can reach, and the Containerfile's user, volume and configuration path
+address the kubelet can reach (every address, IPv6 and IPv4: [::]), and the Containerfile's user, volume and configuration path
 are the manifests'. Prints one line per failed check; exits 0, 1, or 77 when python3-yaml
 is missing or the sidecar has no [metrics] section yet (the probes' endpoints).
 
@@ -271,8 +271,9 @@ def main():
     mm = re.match(r"^(.*):(\d+)$", metrics)
     if check(mm is not None, "[metrics] listen is an address and port", metrics):
         host, port = mm.group(1), int(mm.group(2))
-        check(host in ("0.0.0.0", "[::]"),
-              "[metrics] listen is on every address (the kubelet probes the pod's IP)", host)
+        check(host == "[::]", "[metrics] listen is on every address, IPv6 and IPv4 ([::]: "
+              "the kubelet probes the pod's IP, and 0.0.0.0 has none on an IPv6-only "
+              "cluster)", host)
         for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz"),
                             ("startupProbe", None)):
             p = sc.get(probe)

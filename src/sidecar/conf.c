@@ -150,9 +150,14 @@
       "retry in step.")                                                                            \
     X(metrics, listen, STR, 0, 107, "", false,                                                     \
       "Where to serve /metrics (Prometheus text format), /healthz and /readyz over HTTP: "         \
-      "an IP address and port such as 127.0.0.1:9121, or the path of a Unix socket (starting "     \
-      "with /); empty means no HTTP listener. The figures are not secret but not meant for "       \
-      "the world: prefer loopback, a pod's own network, or a socket.")                             \
+      "an IP address and port such as 127.0.0.1:9121 ([::]:9121 is every address, IPv6 and "       \
+      "IPv4), or the path of a Unix socket (starting with /); empty means no HTTP listener. "      \
+      "The figures are not secret but not meant for the world: prefer loopback, a pod's own "      \
+      "network, or a socket.")                                                                     \
+    X(metrics, max_connections, INT, 1, 10000, "64", true,                                         \
+      "Most HTTP connections open at once on the metrics listener; one beyond it is closed as "    \
+      "soon as it is accepted. Each must send a whole request within 10 seconds of connecting "    \
+      "(or of its first byte after a reply) and is closed after 10 seconds idle.")                 \
     X(log, level, LEVEL, 0, 0, "notice", true,                                                     \
       "Least severe messages logged: error, warning, notice, info or debug.")                      \
     X(log, format, LEVEL, 0, 1, "text", true,                                                      \

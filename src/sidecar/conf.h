@@ -52,7 +52,8 @@ typedef struct conf {
         int jitter_ms;
     } retry;
     struct {
-        char *listen; /* "ip:port" or a Unix socket path; "" : off */
+        char *listen;        /* "ip:port" or a Unix socket path; "" : off */
+        int max_connections; /* HTTP connections at once */
     } metrics;
     struct {
         char *level;  /* error, warning, notice, info, debug */

@@ -6,11 +6,9 @@
  */
 #include "service.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,12 +16,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "addr.h"
+#include "listen.h"
 #include "parse.h"
 
 #define SERVICE_GROUP_BUF 16384
@@ -106,24 +104,6 @@ static bool member_of(gid_t gid)
     return false;
 }
 
-/* Whether a process accepts connections on the socket at path. */
-static bool socket_served(const char *path)
-{
-    struct sockaddr_un sun;
-    bool served;
-    int fd;
-
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    served = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
-    close(fd);
-    return served;
-}
-
 /* A Unix socket the sidecar would create at path: its directory, and what is there now. */
 static void check_unix_path(const char *path, const char *what, FILE *out, int *n)
 {
@@ -152,12 +132,17 @@ static void check_unix_path(const char *path, const char *what, FILE *out, int *
                 (unsigned)geteuid(), strerror(errno));
         return;
     }
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode))
-            problem(out, n, "%s: %s exists and is not a socket", what, path);
-        else if (socket_served(path))
-            problem(out, n, "%s: %s is served by another process (a sidecar already running?)",
-                    what, path);
+    switch (listen_path_check(path)) {
+    case LISTEN_PATH_NOT_SOCKET:
+        problem(out, n, "%s: %s exists and is not a socket", what, path);
+        break;
+    case LISTEN_PATH_SERVED:
+        problem(out, n, "%s: %s is served by another process (a sidecar already running?)", what,
+                path);
+        break;
+    case LISTEN_PATH_FREE:
+    case LISTEN_PATH_STALE:
+        break;
     }
 }
 
@@ -179,33 +164,30 @@ static void check_group(const conf *c, FILE *out, int *n)
                 (unsigned)geteuid(), c->sidecar.unix_group);
 }
 
-/* Binds the address as a listener would (SO_REUSEADDR) and lets it go. */
+/* Binds the address as the listener will (listen.h) and lets it go. */
 static void check_bind(const struct sockaddr *sa, socklen_t len, const char *what,
                        const char *where, FILE *out, int *n)
 {
-    int fd, one = 1;
+    char err[256];
+    int fd = listen_tcp(sa, len, 1, where, err, sizeof(err));
 
-    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, sa, len) != 0 || listen(fd, 1) != 0)
-        problem(out, n, "%s: cannot listen on %s: %s", what, where, strerror(errno));
-    if (fd >= 0)
+    if (fd < 0)
+        problem(out, n, "%s: %s", what, err);
+    else
         close(fd);
 }
 
 static void check_port(const conf *c, FILE *out, int *n)
 {
-    struct sockaddr_in in;
+    struct sockaddr_storage ss;
+    socklen_t len;
     char where[32];
 
     if (c->sidecar.port == 0)
         return;
-    memset(&in, 0, sizeof(in));
-    in.sin_family = AF_INET;
-    in.sin_port = htons((uint16_t)c->sidecar.port);
-    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     snprintf(where, sizeof(where), "127.0.0.1:%d", c->sidecar.port);
-    check_bind((struct sockaddr *)&in, sizeof(in), "sidecar.port", where, out, n);
+    listen_addr("127.0.0.1", c->sidecar.port, &ss, &len);
+    check_bind((struct sockaddr *)&ss, len, "sidecar.port", where, out, n);
 }
 
 /* [metrics] listen: a socket path, or an IP address and port (the configuration has
@@ -213,11 +195,10 @@ static void check_port(const conf *c, FILE *out, int *n)
 static void check_metrics(const conf *c, FILE *out, int *n)
 {
     const char *v = c->metrics.listen;
+    struct sockaddr_storage ss;
+    socklen_t len;
     char host[128];
     int port;
-    size_t len;
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
 
     if (v[0] == '\0')
         return;
@@ -225,24 +206,9 @@ static void check_metrics(const conf *c, FILE *out, int *n)
         check_unix_path(v, "metrics.listen", out, n);
         return;
     }
-    if (!addr_split(v, strlen(v), host, sizeof(host), &port, NULL, 0))
-        return;
-    memset(&in, 0, sizeof(in));
-    memset(&in6, 0, sizeof(in6));
-    len = strlen(host);
-    if (host[0] == '[' && len >= 2) {
-        memmove(host, host + 1, len - 2);
-        host[len - 2] = '\0';
-    }
-    if (inet_pton(AF_INET, host, &in.sin_addr) == 1) {
-        in.sin_family = AF_INET;
-        in.sin_port = htons((uint16_t)port);
-        check_bind((struct sockaddr *)&in, sizeof(in), "metrics.listen", v, out, n);
-    } else if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1) {
-        in6.sin6_family = AF_INET6;
-        in6.sin6_port = htons((uint16_t)port);
-        check_bind((struct sockaddr *)&in6, sizeof(in6), "metrics.listen", v, out, n);
-    }
+    if (addr_split(v, strlen(v), host, sizeof(host), &port, NULL, 0) &&
+        listen_addr(host, port, &ss, &len))
+        check_bind((struct sockaddr *)&ss, len, "metrics.listen", v, out, n);
 }
 
 int service_preflight(const conf *c, FILE *out)

@@ -18,7 +18,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,17 +31,13 @@
 #include "cmd.h"
 #include "config.h"
 #include "info.h"
+#include "listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "pubsub.h"
 #include "service.h"
 #include "sidecar.h"
 #include "xalloc.h"
-
-/* Out of file descriptors, accepting pauses this long before trying again, and says so
- * in the log at most once per interval. */
-#define ACCEPT_RETRY_MS        100
-#define ACCEPT_LOG_INTERVAL_MS 10000
 
 static const char usage[] =
     "Usage: norikv-sidecar [-c FILE] [--section.key=value]... [-t]\n"
@@ -187,32 +182,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
 }
 
-/*
- * An accept failed. Out of descriptors (EMFILE, ENFILE) or memory, the connection stays in
- * the listen queue and the listener would be woken again at once: it pauses instead and
- * resumes on a timer, as nginx and Redis do, so that the loop serves the clients it has.
- */
+/* An accept failed: out of descriptors, the listener pauses (listen.h says why). */
 static void on_listen_error(struct evconnlistener *l, void *arg)
 {
     sidecar *s = arg;
-    int err = EVUTIL_SOCKET_ERROR();
-    int64_t now = clock_now_ms();
-    bool exhausted = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+    struct timeval retry = {0, LISTEN_RETRY_MS * 1000};
 
-    if (exhausted) {
-        struct timeval retry = {0, ACCEPT_RETRY_MS * 1000};
-        s->st.accept_pauses++;
+    if (listen_accept_failed(s, "client", EVUTIL_SOCKET_ERROR())) {
         evconnlistener_disable(l);
         event_add(s->accept_retry_ev, &retry);
     }
-    s->accept_unlogged++;
-    if (s->accept_logged_ms != 0 && now - s->accept_logged_ms < ACCEPT_LOG_INTERVAL_MS)
-        return;
-    log_warning("accept failed: %s (%llu time%s since the last report)%s", strerror(err),
-                (unsigned long long)s->accept_unlogged, s->accept_unlogged == 1 ? "" : "s",
-                exhausted ? "; accepting pauses and retries every 100 ms" : "");
-    s->accept_logged_ms = now;
-    s->accept_unlogged = 0;
 }
 
 static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
@@ -227,41 +206,11 @@ static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
         evconnlistener_enable(s->tcp_listener);
 }
 
-/* Refuses a path another live sidecar serves, or that holds something other than a
- * socket; a stale socket file is replaced. */
-static int claim_socket_path(const char *path)
-{
-    struct sockaddr_un sun;
-    struct stat st;
-    int fd;
-
-    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-        log_error("%s exists and is not a socket: not replacing it", path);
-        return -1;
-    }
-
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-        close(fd);
-        log_error("%s is served by another process: not taking it over", path);
-        return -1;
-    }
-    if (fd >= 0)
-        close(fd);
-    if (unlink(path) != 0 && errno != ENOENT) {
-        log_error("cannot remove %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 static int open_listeners(sidecar *s)
 {
     const unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
     int n = sd_listen_fds(1);
+    char err[512];
 
     if (n > 0) { /* socket activation: systemd holds the socket */
         int fd = SD_LISTEN_FDS_START;
@@ -269,24 +218,20 @@ static int open_listeners(sidecar *s)
         s->unix_listener = evconnlistener_new(s->base, on_accept, s, flags, 0, fd);
         log_notice("serving the socket systemd passed (fd %d)", fd);
     } else {
-        struct sockaddr_un sun;
-        mode_t old;
-        if (claim_socket_path(s->cfg.sidecar.listen) != 0)
-            return -1;
-        memset(&sun, 0, sizeof(sun));
-        sun.sun_family = AF_UNIX;
-        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s->cfg.sidecar.listen);
-        old = umask(0177); /* no window where the socket is wider open than configured */
-        s->unix_listener = evconnlistener_new_bind(s->base, on_accept, s, flags, 511,
-                                                   (struct sockaddr *)&sun, sizeof(sun));
-        umask(old);
-        if (s->unix_listener == NULL) {
-            log_error("cannot listen on %s: %s", s->cfg.sidecar.listen, strerror(errno));
+        /* owner only at first, so that the mode never opens the socket to the wrong group */
+        int fd = listen_unix(s->cfg.sidecar.listen, 0600, 511, err, sizeof(err));
+        if (fd < 0) {
+            log_error("%s", err);
             return -1;
         }
-        /* the group first, so that the mode never opens the socket to the wrong group */
+        s->unix_listener = evconnlistener_new(s->base, on_accept, s, flags, 0, fd);
+        if (s->unix_listener == NULL) {
+            log_error("cannot listen on %s: %s", s->cfg.sidecar.listen, strerror(errno));
+            close(fd);
+            unlink(s->cfg.sidecar.listen);
+            return -1;
+        }
         if (s->cfg.sidecar.unix_group[0] != '\0') {
-            char err[512];
             if (service_chgrp_socket(s->cfg.sidecar.listen, s->cfg.sidecar.unix_group, err,
                                      sizeof(err)) != 0) {
                 log_error("%s", err);
@@ -299,15 +244,21 @@ static int open_listeners(sidecar *s)
     }
     evconnlistener_set_error_cb(s->unix_listener, on_listen_error);
     if (s->cfg.sidecar.port > 0) {
-        struct sockaddr_in in;
-        memset(&in, 0, sizeof(in));
-        in.sin_family = AF_INET;
-        in.sin_port = htons((uint16_t)s->cfg.sidecar.port);
-        in.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only, by design */
-        s->tcp_listener = evconnlistener_new_bind(s->base, on_accept, s, flags, 511,
-                                                  (struct sockaddr *)&in, sizeof(in));
+        struct sockaddr_storage ss;
+        socklen_t len;
+        char where[32];
+        int fd;
+        snprintf(where, sizeof(where), "127.0.0.1:%d", s->cfg.sidecar.port);
+        listen_addr("127.0.0.1", s->cfg.sidecar.port, &ss, &len); /* loopback only, by design */
+        fd = listen_tcp((struct sockaddr *)&ss, len, 511, where, err, sizeof(err));
+        if (fd < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        s->tcp_listener = evconnlistener_new(s->base, on_accept, s, flags, 0, fd);
         if (s->tcp_listener == NULL) {
-            log_error("cannot listen on 127.0.0.1:%d: %s", s->cfg.sidecar.port, strerror(errno));
+            log_error("cannot listen on %s: %s", where, strerror(errno));
+            close(fd);
             return -1;
         }
         evconnlistener_set_error_cb(s->tcp_listener, on_listen_error);

@@ -5,17 +5,20 @@
  */
 #include "stats.h"
 
+#include <dirent.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "xalloc.h"
 
 const uint64_t stats_prom_bounds_us[STATS_PROM_COUNT] = {
-    100,   250,    500,    1000,   2500,    5000,    10000,   25000,
-    50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+    100,  250,  500,   750,   1000,  1500,   2000,   2500,   3000,    3500,    4000,    4500,
+    5000, 7500, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
 };
 
 void stats_init(stats *st, size_t ncmds)
@@ -162,4 +165,86 @@ uint64_t stats_rss_memory(void)
     got = fscanf(f, "%llu %llu", &size, &resident);
     fclose(f);
     return got == 2 && page > 0 ? (uint64_t)resident * (uint64_t)page : 0;
+}
+
+/* utime, stime and starttime in clock ticks, vsize in bytes and rss in pages, from
+ * /proc/self/stat (proc(5): fields 14, 15, 22, 23 and 24). The command name, field 2, may
+ * hold spaces and parentheses: the fields are counted from its closing one. */
+static bool read_stat(unsigned long *utime, unsigned long *stime, unsigned long long *start,
+                      unsigned long *vsize, long *rss)
+{
+    char buf[1024];
+    size_t n;
+    const char *rest;
+    FILE *f = fopen("/proc/self/stat", "r");
+
+    if (f == NULL)
+        return false;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    rest = strrchr(buf, ')');
+    return rest != NULL &&
+           sscanf(rest + 1,
+                  " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d %*d "
+                  "%llu %lu %ld",
+                  utime, stime, start, vsize, rss) == 5;
+}
+
+/* The system's boot time, seconds since the Unix epoch (/proc/stat's btime); -1 unknown. */
+static double boot_time(void)
+{
+    char line[256];
+    long long btime = -1;
+    FILE *f = fopen("/proc/stat", "r");
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "btime %lld", &btime) == 1)
+            break;
+    }
+    fclose(f);
+    return (double)btime;
+}
+
+/* Entries of /proc/self/fd but the one reading it; -1 when it cannot be read (out of
+ * descriptors, say). */
+static double open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    double n = 0;
+
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+void stats_process_read(stats_process *p)
+{
+    unsigned long utime, stime, vsize;
+    unsigned long long start;
+    long rss, tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+    double boot = boot_time();
+    struct rlimit rl;
+
+    p->cpu_seconds = p->start_time = p->resident_bytes = p->virtual_bytes = -1;
+    if (read_stat(&utime, &stime, &start, &vsize, &rss) && tick > 0) {
+        p->cpu_seconds = (double)(utime + stime) / (double)tick;
+        if (boot >= 0)
+            p->start_time = boot + (double)start / (double)tick;
+        p->virtual_bytes = (double)vsize;
+        if (page > 0)
+            p->resident_bytes = (double)rss * (double)page;
+    }
+    p->open_fds = open_fds();
+    p->max_fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                     ? (double)rl.rlim_cur
+                     : -1;
 }

@@ -27,6 +27,10 @@
       "subscribers closed: unsent output over reply_backlog with messages coming")                 \
     X(replies_over_max, "requests answered with an error because their reply was over max_reply")  \
     X(accept_pauses, "times accepting paused for lack of file descriptors (EMFILE, ENFILE)")       \
+    X(http_rejected_connections,                                                                   \
+      "connections to the metrics listener closed at once, over metrics.max_connections")          \
+    X(http_request_timeouts,                                                                       \
+      "connections to the metrics listener closed without a whole request in 10 s")                \
     X(cas_rounds, "compare-and-swap rounds: reads of a key to modify it")                          \
     X(cas_conflicts, "rounds whose conditional write found the key changed")                       \
     X(cas_exhausted, "read-modify-writes that gave up with CONFLICT after cas_max_rounds")         \
@@ -36,11 +40,13 @@
 /*
  * Latency of one command, two ways: a log-linear histogram (STATS_LAT_SUB buckets per power
  * of two of microseconds, 1/8 relative precision) for INFO latencystats' percentiles, and
- * the fixed buckets /metrics exports (stats_prom_bounds_us: 100 us to 10 s, upper bounds).
+ * the fixed buckets /metrics exports (stats_prom_bounds_us: 100 us to 10 s, upper bounds,
+ * half a millisecond apart from 1 to 5 ms, where a command that goes to the cluster
+ * usually ends).
  */
 #define STATS_LAT_SUB     8
 #define STATS_LAT_BUCKETS (STATS_LAT_SUB * 40)
-#define STATS_PROM_COUNT  16
+#define STATS_PROM_COUNT  24
 extern const uint64_t stats_prom_bounds_us[STATS_PROM_COUNT];
 
 typedef struct cmd_stat {
@@ -89,5 +95,18 @@ void stats_count_error(stats *st, const char *text, size_t len);
  * resident set (/proc/self/statm); 0 when unknown. */
 uint64_t stats_used_memory(void);
 uint64_t stats_rss_memory(void);
+
+/* The process as Prometheus' client libraries describe it (their process_* series), from
+ * /proc/self and RLIMIT_NOFILE; a figure that could not be read is -1. */
+typedef struct stats_process {
+    double cpu_seconds;    /* user and system time */
+    double start_time;     /* seconds since the Unix epoch */
+    double resident_bytes; /* resident set */
+    double virtual_bytes;  /* address space */
+    double open_fds;
+    double max_fds; /* the soft limit */
+} stats_process;
+
+void stats_process_read(stats_process *p);
 
 #endif

@@ -3,7 +3,9 @@
 
 Each attack an adversarial pass found, scaled to seconds, against a sidecar of its own, and
 the bound it must respect: out of file descriptors (accept pauses instead of spinning and
-flooding the log), clients that pipeline and never read (what a client holds stays within
+flooding the log, on the RESP and the metrics listeners), HTTP requests trickled a byte a
+second (closed at the 10 s deadline) and connections beyond metrics.max_connections (closed
+at once), clients that pipeline and never read (what a client holds stays within
 reply_backlog plus one request's worth), amplification (INFO with a hundred thousand
 sections), fairness (an MGET of big values, CONFIG GET with costly patterns: other clients'
 PING stays below 50 ms, the median of many), memory returned after a storm (RSS within 20%
@@ -18,6 +20,7 @@ calling connection).
 Usage: python3 tests/e2e/test_abuse.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
 
+import http.client
 import json
 import os
 import re
@@ -31,8 +34,8 @@ import time
 
 import redis
 
-from harness import (E, Conn, Error, Fail, Sidecar, check, encode, eq, info_field, key, stop,
-                     test, wait_for, main)
+from harness import (E, Conn, Error, Fail, Sidecar, check, encode, eq, info_field, key,
+                     reserve_ports, stop, test, wait_for, main)
 
 if os.environ.get("NORIKV_SANITIZERS"):
     # AddressSanitizer keeps freed memory in quarantine (256 MiB by default) and returns it
@@ -188,6 +191,181 @@ def abuse_accept_out_of_descriptors():
         check(pauses > 0, "INFO stats accept_pauses above 0", pauses)
     finally:
         for c in conns:
+            c.close()
+        stop(s.proc)
+
+
+def _http_status(where, path, timeout=5):
+    """The status of GET path on the metrics listener at host:port, or the error."""
+    host, port = where.rsplit(":", 1)
+    c = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        return r.status
+    except OSError as e:
+        return e
+    finally:
+        c.close()
+
+
+@test
+def abuse_metrics_out_of_descriptors():
+    # The metrics listener past RLIMIT_NOFILE (64, as above): with more HTTP connections
+    # waiting than descriptors left, accepting pauses as the RESP listener's does.
+    where = "127.0.0.1:%d" % reserve_ports(1)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+    try:
+        s = Sidecar("http-emfile-sidecar", E.dn, "--metrics.listen=" + where)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    conns = []
+    try:
+        ctl = s.conn()
+        eq(_http_status(where, "/healthz"), 200, "/healthz before the limit")
+        pid = s.proc.pid
+        for _ in range(100):  # beyond the limit: the last ones wait in the listen queue
+            conns.append(socket.create_connection(("127.0.0.1", int(where.split(":")[1]))))
+        time.sleep(0.3)
+        log0, cpu0, t0 = os.path.getsize(s.log), _cpu_seconds(pid), time.monotonic()
+        p = Pinger(conn=ctl)  # on the connection opened before the limit
+        time.sleep(2.0)
+        p.stop("100 HTTP connections beyond RLIMIT_NOFILE")
+        cpu = (_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        grown = os.path.getsize(s.log) - log0
+        with open(s.log) as f:
+            text = f.read()
+        check(cpu < 0.25, "the sidecar to use under 25% of a CPU while HTTP connections wait "
+              "out of descriptors (accept paused, not spinning)", "%.0f%%" % (cpu * 100))
+        check(grown < 2048, "under 2 KiB of log in 2 s out of descriptors (once per "
+              "interval)", "%d bytes" % grown)
+        check("metrics listener: Too many open files" in text,
+              "the log to say accepting on the metrics listener failed (EMFILE)", text[-400:])
+        for c in conns:
+            c.close()
+        conns = []
+        wait_for(lambda: _http_status(where, "/metrics", timeout=2) == 200, 5,
+                 "/metrics to answer 200 once the connections closed")
+        with s.conn() as c:
+            pauses = int(info_field(c.cmd("INFO", "stats").decode(), "accept_pauses"))
+        check(pauses > 0, "INFO stats accept_pauses above 0", pauses)
+    finally:
+        for c in conns:
+            c.close()
+        stop(s.proc)
+
+
+def _closed(s):
+    """Whether the peer closed socket s (non-blocking look)."""
+    try:
+        return s.recv(65536, socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+@test
+def abuse_metrics_slowloris():
+    # Connections to the metrics listener that trickle a request in one byte a second (one
+    # of them after a first request answered on the same connection), and one that stays
+    # idle after its reply: each is closed within the 10 s a whole request may take (evhttp's
+    # own timeout restarts on every byte), plus slack.
+    where = "127.0.0.1:%d" % reserve_ports(1)
+    addr = ("127.0.0.1", int(where.split(":")[1]))
+    s = Sidecar("slowloris-sidecar", E.dn, "--metrics.listen=" + where)
+    n = 40
+    request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + b"X-Padding: slow\r\n" * 50 + b"\r\n"
+    socks = []
+    try:
+        t0 = time.monotonic()
+        for i in range(n):
+            c = socket.create_connection(addr)
+            if i < 2:  # a request answered first, then the next trickled, or nothing more
+                c.settimeout(5)
+                c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                check(c.recv(65536).startswith(b"HTTP/1.1 200"), "a first request answered",
+                      "")
+                c.settimeout(None)  # blocking again: _closed() looks without waiting
+            socks.append(c)
+        idle = socks[1]
+        trickling = [c for c in socks if c is not idle]
+        open_ = set(socks)
+        closed_at = {}
+        sent = 0
+        while open_ and time.monotonic() - t0 < 10 + 4:
+            for c in list(open_):
+                if _closed(c):
+                    open_.discard(c)
+                    closed_at[c] = time.monotonic() - t0
+                elif c in trickling and sent < len(request):
+                    try:
+                        c.send(request[sent:sent + 1])
+                    except OSError:
+                        open_.discard(c)
+                        closed_at[c] = time.monotonic() - t0
+            sent += 1
+            time.sleep(1)
+        took = time.monotonic() - t0
+        check(not open_, "every connection trickling a request (or idle) closed within 14 s "
+              "(a 10 s deadline)", "%d of %d still open after %.0f s, %d bytes sent each" % (
+                  len(open_), n, took, sent))
+        check(min(closed_at.values()) > 8, "no connection closed before its 10 s were up",
+              sorted(round(v, 1) for v in closed_at.values())[:5])
+        eq(_http_status(where, "/healthz"), 200, "/healthz after the slow connections")
+        with s.conn() as c:
+            late = int(info_field(c.cmd("INFO", "stats").decode(), "http_request_timeouts"))
+        check(late >= n - 1, "INFO stats http_request_timeouts counting the trickling "
+              "connections", late)
+    finally:
+        for c in socks:
+            c.close()
+        stop(s.proc)
+
+
+@test
+def abuse_metrics_connection_cap():
+    # metrics.max_connections (64 by default): a connection beyond it is closed at once, and
+    # the listener serves again as soon as connections close.
+    where = "127.0.0.1:%d" % reserve_ports(1)
+    addr = ("127.0.0.1", int(where.split(":")[1]))
+    s = Sidecar("http-cap-sidecar", E.dn, "--metrics.listen=" + where)
+    held = []
+    try:
+        for _ in range(64):
+            held.append(socket.create_connection(addr))
+        time.sleep(0.3)
+        check(not any(_closed(c) for c in held), "64 connections held", "")
+        over = socket.create_connection(addr)
+        try:
+            over.settimeout(2)
+            t0 = time.monotonic()
+            try:
+                got = over.recv(100)
+            except socket.timeout:
+                got = "nothing for 2 s"
+            except ConnectionResetError:
+                got = b""
+            eq(got, b"", "what the 65th connection reads: closed at once")
+            check(time.monotonic() - t0 < 1, "the 65th connection closed within 1 s",
+                  "%.2f s" % (time.monotonic() - t0))
+        finally:
+            over.close()
+        for c in held:
+            c.close()
+        held = []
+        wait_for(lambda: _http_status(where, "/healthz", timeout=2) == 200, 5,
+                 "/healthz to answer once the 64 closed")
+        with s.conn() as c:
+            refused = int(info_field(c.cmd("INFO", "stats").decode(),
+                                     "http_rejected_connections"))
+        eq(refused, 1, "INFO stats http_rejected_connections")
+        check("metrics.max_connections (64) are open" in open(s.log).read(),
+              "the log to say why a connection was closed", "")
+    finally:
+        for c in held:
             c.close()
         stop(s.proc)
 

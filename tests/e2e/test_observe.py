@@ -2,9 +2,12 @@
 """End-to-end tests of norikv-sidecar: what an operator observes, and how it survives.
 
 /metrics scraped with curl and checked with promtool (when Debian's prometheus package
-provides it) and with a strict parser of the text format here; /healthz, /readyz flipping
-to 503 when every devnode is killed and back to 200 when they are revived; a command with
-every node marked down answering UNAVAILABLE in under 50 ms; INFO latencystats, errorstats
+provides it) and with a strict parser of the text format here, its names (no word said
+twice, no precomputed rate), its latency buckets (fine from 1 to 5 ms) and its process_*
+series against /proc; a regular file at [metrics] listen refused, as -t says; [::] serving
+IPv4 and IPv6; /healthz, /readyz flipping to 503 when every devnode is killed and back to
+200 when they are revived; a command with every node marked down answering UNAVAILABLE in
+under 50 ms; INFO latencystats, errorstats
 and memory, and redis-cli --stat reading them; log lines (time, PID, JSON) with one line
 per burst of an event; the drain serving a client that connects after SIGTERM, and
 drain_timeout bounding the wait for a command in flight.
@@ -18,13 +21,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 
-from harness import (E, Conn, Devnode, Fail, REDIS_CLI, SIDECAR, Sidecar, _procs, _read, check,
-                     encode, eq, info_field, key, reserve_ports, run, spawn, stop, test, wait_for,
-                     main)
+from harness import (E, Conn, Devnode, Fail, REDIS_CLI, SIDECAR, Sidecar, Skip, _procs, _read,
+                     check, encode, eq, info_field, key, reserve_ports, run, spawn, stop, test,
+                     wait_for, main)
 
 import redis
 
@@ -37,7 +41,7 @@ os.environ.pop("JOURNAL_STREAM", None)
 def http(where, path, method="GET"):
     """(status, body) of one request to the metrics listener at `where` (host:port or a
     socket path), with curl."""
-    args = [CURL, "-sS", "--max-time", "10", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
+    args = [CURL, "-sSg", "--max-time", "10", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
     if where.startswith("/"):
         args += ["--unix-socket", where, "http://localhost" + path]
     else:
@@ -201,6 +205,86 @@ def metrics_scraped_and_parsed():
 
 
 @test
+def metrics_names_and_buckets():
+    # What an operator's dashboards and alerts lean on: names that say each thing once,
+    # counters rather than rates computed by the sidecar, and latency buckets fine where
+    # the sidecar's commands end (1 to 5 ms).
+    sc, where = metrics_sidecar()
+    c = sc.client()
+    c.set(key("names"), "v")
+    code, text = http(where, "/metrics")
+    fams = parse_metrics(text)
+    for name in fams:
+        words = name.split("_")
+        check(all(a != b for a, b in zip(words, words[1:])), "no word twice in a row in a "
+              "metric name", name)
+        check(not name.endswith("_per_second"), "no precomputed rate (Prometheus derives "
+              "rates from counters)", name)
+    eq(fams.get("norikv_retries_total", {}).get("type"), "counter",
+       "norikv_retries_total (attempts after a backoff), a counter")
+    eq(fams.get("norikv_sidecar_commands_processed_total", {}).get("type"), "counter",
+       "norikv_sidecar_commands_processed_total, a counter")
+    les = [float(lab["le"]) for s, lab, _ in
+           fams["norikv_sidecar_command_duration_seconds"]["samples"]
+           if s.endswith("_bucket") and lab.get("command") == "set"]
+    eq((les[0], les[-2], les[-1]), (0.0001, 10.0, math.inf), "the first and last buckets")
+    fine = [le for le in les if 0.001 <= le <= 0.005]
+    check(fine[0] == 0.001 and fine[-1] == 0.005 and
+          all(b - a <= 0.0005 + 1e-12 for a, b in zip(fine, fine[1:])),
+          "buckets at most 0.5 ms apart from 1 to 5 ms", fine)
+
+
+def _proc_status(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"^%s:\s+(\d+) kB" % field, f.read(), re.M).group(1)) * 1024
+
+
+@test
+def metrics_process_series():
+    # The process_* series every Prometheus client library exports, against what /proc
+    # says of the sidecar's process.
+    where = "127.0.0.1:%d" % reserve_ports(1)
+    t0 = time.time()
+    sc = Sidecar("process-sidecar", E.dn, "--metrics.listen=" + where)
+    t1 = time.time()
+    try:
+        pid = sc.proc.pid
+        code, text = http(where, "/metrics")
+        eq(code, 200, "/metrics status")
+        fams = parse_metrics(text)
+        promtool_check(text)
+        for name, t in (("process_cpu_seconds_total", "counter"),
+                        ("process_resident_memory_bytes", "gauge"),
+                        ("process_virtual_memory_bytes", "gauge"),
+                        ("process_open_fds", "gauge"), ("process_max_fds", "gauge"),
+                        ("process_start_time_seconds", "gauge")):
+            eq(fams.get(name, {}).get("type"), t, "the type of %s" % name)
+        rss = _proc_status(pid, "VmRSS")
+        got = value(fams, "process_resident_memory_bytes")
+        check(abs(got - rss) <= max(0.2 * rss, 4 << 20), "resident memory close to /proc's "
+              "VmRSS (%d)" % rss, got)
+        check(value(fams, "process_virtual_memory_bytes") >= got, "virtual memory at least the "
+              "resident", value(fams, "process_virtual_memory_bytes"))
+        start = value(fams, "process_start_time_seconds")
+        check(t0 - 1 <= start <= t1 + 1, "the start time between %.1f and %.1f, when the "
+              "test started the sidecar" % (t0, t1), start)
+        fds = len(os.listdir("/proc/%d/fd" % pid))
+        check(abs(value(fams, "process_open_fds") - fds) <= 3, "open descriptors close to "
+              "/proc's count (%d)" % fds, value(fams, "process_open_fds"))
+        with open("/proc/%d/limits" % pid) as f:
+            soft = re.search(r"^Max open files\s+(\d+)", f.read(), re.M).group(1)
+        eq(value(fams, "process_max_fds"), float(soft), "process_max_fds: the soft limit")
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        check(0 <= value(fams, "process_cpu_seconds_total") <= cpu + 0.05,
+              "CPU time at most what /proc said after (%.2f s)" % cpu,
+              value(fams, "process_cpu_seconds_total"))
+    finally:
+        stop(sc.proc)
+
+
+@test
 def metrics_health_and_errors():
     sc, where = metrics_sidecar()
     eq(http(where, "/healthz"), (200, "ok\n"), "/healthz")
@@ -229,10 +313,48 @@ def metrics_on_a_unix_socket():
 
 
 @test
+def metrics_on_every_address():
+    # [::], as the Kubernetes example listens: one listener answering over IPv4 and IPv6.
+    # The one test that listens beyond loopback, for the fraction of a second it takes.
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        raise Skip("no IPv6 on this machine")
+    port = reserve_ports(1)
+    sc = Sidecar("dual-stack-sidecar", E.dn, "--metrics.listen=[::]:%d" % port)
+    try:
+        eq(http("127.0.0.1:%d" % port, "/healthz"), (200, "ok\n"), "/healthz over IPv4")
+        eq(http("[::1]:%d" % port, "/healthz"), (200, "ok\n"), "/healthz over IPv6")
+    finally:
+        stop(sc.proc)
+
+
+@test
 def metrics_listen_refused():
     r = run([SIDECAR, "-t", "--metrics.listen=localhost:9121"])
     check(r.rc != 0 and "metrics.listen" in r.out + r.err and "IP address" in r.out + r.err,
           "-t to refuse a host name for metrics.listen, saying why", r)
+
+
+@test
+def metrics_listen_on_a_regular_file():
+    # What -t says and what a start does agree: a file that is not a socket at [metrics]
+    # listen's path stops the start, and the file is left as it was.
+    path = os.path.join(E.tmp, "metrics-plain-file")
+    with open(path, "w") as f:
+        f.write("keep me\n")
+    args = ["--sidecar.listen=" + os.path.join(E.tmp, "plain-metrics.sock"),
+            "--cluster.nodes=" + E.dn.nodes, "--metrics.listen=" + path]
+    r = run([SIDECAR, "-t"] + args)
+    check(r.rc == 1 and path in r.err and "not a socket" in r.err,
+          "-t to say a regular file at metrics.listen would stop the start", r)
+    r = run([SIDECAR] + args, timeout=5)
+    check(r.rc == 1 and not r.timed_out and "not a socket" in r.err,
+          "the sidecar to refuse to start with a regular file at metrics.listen, saying why", r)
+    with open(path) as f:
+        eq(f.read(), "keep me\n", "the regular file at metrics.listen, left as it was")
 
 
 # ---- readiness and failing fast ---------------------------------------------------------

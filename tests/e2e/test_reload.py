@@ -6,9 +6,9 @@ GET shows the new values, and then observes what the key changes, not just its v
 a connection refused, a request refused, a reply refused, reading paused, writes to
 different keys overlapping, an idle client closed, a read-modify-write giving up, an
 operation timing out, retries counted and timed, a line in the log and its format, a
-drain's accepting and waiting (that one last but one: it ends the sidecar). A last test
-checks that every key `--print-config` marks reloadable is one of those observed. Each
-test puts the file back as it found it.
+metrics listener's connections capped, a drain's accepting and waiting (that one last but
+one: it ends the sidecar). A last test checks that every key `--print-config` marks
+reloadable is one of those observed. Each test puts the file back as it found it.
 
 Usage: python3 tests/e2e/test_reload.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
@@ -33,6 +33,7 @@ class Reloadable:
         self.conf = os.path.join(E.tmp, "reload.conf")
         self.sock = os.path.join(E.tmp, "reload.sock")
         self.log = os.path.join(E.tmp, "reload.log")
+        self.metrics = os.path.join(E.tmp, "reload-metrics.sock")
         self.password = None
         self.write({})
         self.proc = spawn([SIDECAR, "-c", self.conf], self.log)
@@ -44,7 +45,8 @@ class Reloadable:
 
     def write(self, keys):
         sections = {"sidecar": {"listen": self.sock},
-                    "cluster": {"nodes": E.dn.nodes}}
+                    "cluster": {"nodes": E.dn.nodes},
+                    "metrics": {"listen": self.metrics}}
         for name, value in keys.items():
             sec, k = name.split(".")
             sections.setdefault(sec, {})[k] = value
@@ -374,6 +376,26 @@ def reload_log_format():
             c.rest_until_close()
         wait_for(json_line, 5, "a JSON log line after log.format became json")
     finally:
+        defaults()
+
+
+@test
+def reload_metrics_max_connections():
+    r = sidecar({"metrics.max_connections": 2})
+    held = []
+    try:
+        for _ in range(2):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(r.metrics)
+            held.append(c)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as third:
+            third.settimeout(5)
+            third.connect(r.metrics)
+            eq(third.recv(100), b"", "what a 3rd connection to the metrics listener reads "
+               "with metrics.max_connections 2: closed at once")
+    finally:
+        for c in held:
+            c.close()
         defaults()
 
 

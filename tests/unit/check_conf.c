@@ -116,6 +116,7 @@ static const key_row keys[] = {
     {"retry.max_delay_ms", "5000", true, "2"},
     {"retry.jitter_ms", "100", true, "0"},
     {"metrics.listen", "", false, "127.0.0.1:9121"},
+    {"metrics.max_connections", "64", true, "8"},
     {"log.level", "notice", true, "debug"},
     {"log.format", "text", true, "json"},
 };
@@ -154,7 +155,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 34);
+    ck_assert_uint_eq(conf_count(), 35);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -896,6 +897,7 @@ static const validate_row validations[] = {
     {"metrics.listen", "127.0.0.1:9121", "log.level", "info", NULL},
     {"metrics.listen", "0.0.0.0:9121", "log.level", "info", NULL},
     {"metrics.listen", "[::1]:9121", "log.level", "info", NULL},
+    {"metrics.listen", "[::]:9121", "log.level", "info", NULL},
     {"metrics.listen", "/run/norikv-sidecar/metrics.sock", "log.level", "info", NULL},
     {"metrics.listen", "localhost:9121", "log.level", "info",
      "invalid value 'localhost:9121' for metrics.listen: 'localhost' is not an IP address (or a "
@@ -1033,13 +1035,13 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 34);
+    ck_assert_uint_eq(count_matching("*"), 35);
     ck_assert_uint_eq(count_matching("sidecar.*"), 17);
     ck_assert_uint_eq(count_matching("cluster.*"), 10);
     ck_assert_uint_eq(count_matching("cluster.tls*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
     ck_assert_uint_eq(count_matching("log.*"), 2);
-    ck_assert_uint_eq(count_matching("metrics.*"), 1);
+    ck_assert_uint_eq(count_matching("metrics.*"), 2);
     ck_assert_uint_eq(count_matching("*delay*"), 2);
     ck_assert_uint_eq(count_matching("*timeout*"), 3);
     ck_assert_uint_eq(count_matching("nothing*"), 0);
@@ -1112,7 +1114,7 @@ START_TEST(test_example_shape)
     }
     ck_assert_uint_eq(sections, 5);
     ck_assert_uint_eq(active, conf_count());
-    ck_assert_uint_eq(reload, 20);
+    ck_assert_uint_eq(reload, 21);
     ck_assert_uint_eq(restart, 14);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));

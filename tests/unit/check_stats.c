@@ -1,13 +1,17 @@
 /*
  * check_stats: the sidecar's counters that need arithmetic: the latency histogram behind
  * INFO latencystats (each value lands in a bucket whose upper end is within 1/8 above it,
- * percentiles by rank), the fixed buckets /metrics exports, error replies by kind (the
- * first word, at most STATS_ERROR_KINDS kinds) and the memory figures.
+ * percentiles by rank), the fixed buckets /metrics exports (fine between 1 and 5 ms), error
+ * replies by kind (the first word, at most STATS_ERROR_KINDS kinds), the memory figures
+ * and the process_* ones.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -86,6 +90,61 @@ START_TEST(test_prom_buckets)
 }
 END_TEST
 
+/* Between 1 and 5 ms, where a command that goes to the cluster usually ends, the buckets
+ * are at most half a millisecond apart; they span 100 us to 10 s. */
+START_TEST(test_prom_buckets_fine)
+{
+    cmd_stat cs;
+    int i2ms = -1;
+
+    ck_assert_uint_eq(stats_prom_bounds_us[0], 100);
+    ck_assert_uint_eq(stats_prom_bounds_us[STATS_PROM_COUNT - 1], 10000000);
+    for (int i = 1; i < STATS_PROM_COUNT; i++) {
+        if (stats_prom_bounds_us[i] > 1000 && stats_prom_bounds_us[i - 1] < 5000)
+            ck_assert_uint_le(stats_prom_bounds_us[i] - stats_prom_bounds_us[i - 1], 500);
+        if (stats_prom_bounds_us[i] == 2000)
+            i2ms = i;
+    }
+    ck_assert_int_ge(i2ms, 0);
+    memset(&cs, 0, sizeof(cs));
+    stats_record_latency(&cs, 1800); /* le 0.002, above 0.0015 */
+    ck_assert_uint_eq(cs.prom[i2ms], 1);
+    free(cs.lat);
+}
+END_TEST
+
+/* The process_* figures, against what the test does to its own process. */
+START_TEST(test_process)
+{
+    stats_process before, after;
+    struct rlimit rl;
+    int fds[8];
+    time_t now = time(NULL);
+    clock_t c0 = clock();
+    char *volatile p = malloc(8 << 20);
+
+    memset(p, 1, 8 << 20);
+    ck_assert_int_eq(p[(8 << 20) - 1], 1); /* read back: the pages stay touched */
+    stats_process_read(&before);
+    for (size_t i = 0; i < N(fds); i++)
+        ck_assert_int_ge(fds[i] = open("/dev/null", O_RDONLY), 0);
+    while (clock() - c0 < CLOCKS_PER_SEC / 4) /* a quarter of a second of CPU */
+        ;
+    stats_process_read(&after);
+    for (size_t i = 0; i < N(fds); i++)
+        close(fds[i]);
+    ck_assert_double_eq(after.open_fds, before.open_fds + (double)N(fds));
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    ck_assert_double_eq(after.max_fds, (double)rl.rlim_cur);
+    ck_assert_double_ge(after.resident_bytes, 8 << 20);
+    ck_assert_double_ge(after.virtual_bytes, after.resident_bytes);
+    ck_assert_double_ge(after.cpu_seconds, before.cpu_seconds + 0.2);
+    ck_assert_double_le(after.start_time, (double)now + 1);
+    ck_assert_double_ge(after.start_time, (double)now - 600);
+    free(p);
+}
+END_TEST
+
 START_TEST(test_error_kinds)
 {
     stats st;
@@ -149,6 +208,8 @@ static Suite *stats_suite(void)
     tcase_add_loop_test(tc, test_one_value, 0, (int)N(values));
     tcase_add_test(tc, test_percentiles);
     tcase_add_test(tc, test_prom_buckets);
+    tcase_add_test(tc, test_prom_buckets_fine);
+    tcase_add_test(tc, test_process);
     tcase_add_test(tc, test_error_kinds);
     tcase_add_test(tc, test_memory);
     suite_add_tcase(s, tc);
