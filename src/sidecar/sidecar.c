@@ -424,8 +424,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 static cli_opts opts_for_reload;
 
 /* Descriptors the sidecar holds besides its clients': the listeners, the event loop and its
- * wakeups, gRPC's threads, the metrics listener and its connections, the log; and one per
- * channel to each node listed. */
+ * wakeups, gRPC's threads, the log; one per channel to each node listed; and the metrics
+ * listener's connections, when it is on. */
 #define RESERVED_FDS 32
 
 static rlim_t reserved_fds(const conf *c)
@@ -434,7 +434,8 @@ static rlim_t reserved_fds(const conf *c)
 
     for (const char *p = c->cluster.nodes; *p != '\0'; p++)
         nodes += *p == ',';
-    return RESERVED_FDS + nodes * (rlim_t)c->cluster.channels_per_node;
+    return RESERVED_FDS + nodes * (rlim_t)c->cluster.channels_per_node +
+           (c->metrics.listen[0] != '\0' ? (rlim_t)c->metrics.max_connections : 0);
 }
 
 /* max_clients against the open-files limit, as Redis does with maxclients: a soft limit

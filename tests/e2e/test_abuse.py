@@ -67,6 +67,12 @@ def _cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _lower_nofile(pid, n):
+    """Lowers the running process' soft RLIMIT_NOFILE to n (prlimit)."""
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (n, hard))
+
+
 class Pinger:
     """Another client PINGing every 20 ms on its own connection while an attack runs."""
 
@@ -146,14 +152,11 @@ def _send_until_stuck(s, chunk, seconds):
 
 @test
 def abuse_accept_out_of_descriptors():
-    # The sidecar inherits a soft RLIMIT_NOFILE of 64 (set here around its start), of which
-    # the loop, gRPC and the cluster's channels take about half.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
-    try:
-        s = Sidecar("emfile-sidecar", E.dn)
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    # The sidecar's soft RLIMIT_NOFILE is lowered to 64 once it runs (at start it would raise
+    # it to what max_clients needs, or lower max_clients to fit), of which the loop, gRPC and
+    # the cluster's channels take about half: as when descriptors run out for any reason.
+    s = Sidecar("emfile-sidecar", E.dn)
+    _lower_nofile(s.proc.pid, 64)
     conns = []
     try:
         ctl = s.conn()
@@ -215,12 +218,8 @@ def abuse_metrics_out_of_descriptors():
     # The metrics listener past RLIMIT_NOFILE (64, as above): with more HTTP connections
     # waiting than descriptors left, accepting pauses as the RESP listener's does.
     where = "127.0.0.1:%d" % reserve_ports(1)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
-    try:
-        s = Sidecar("http-emfile-sidecar", E.dn, "--metrics.listen=" + where)
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    s = Sidecar("http-emfile-sidecar", E.dn, "--metrics.listen=" + where)
+    _lower_nofile(s.proc.pid, 64)
     conns = []
     try:
         ctl = s.conn()
