@@ -327,8 +327,19 @@ static void add_confirmation(req *r, const char *kind, const char *p, size_t len
 
 static void subscribe(req *r, bool pattern)
 {
-    struct pubsub_sub *sub = sub_of(r->c);
+    struct pubsub_sub *sub;
+    size_t confirmations = 0;
 
+    /* Its confirmations must fit max_reply, or it is refused before anything is
+     * subscribed: a client told it failed must not be subscribed all the same. */
+    for (int i = 1; i < r->argc; i++)
+        confirmations += r->argv[i].len + 64;
+    if (confirmations > (size_t)r->c->s->cfg.sidecar.max_reply) {
+        reply_over_max(r, "subscribe to fewer at once");
+        req_done(r);
+        return;
+    }
+    sub = sub_of(r->c);
     for (int i = 1; i < r->argc; i++) {
         const resp_arg *a = &r->argv[i];
         add_subscription(sub, pattern, a);

@@ -20,7 +20,7 @@ import threading
 import time
 
 from harness import (Conn, Devnode, E, Error, Sidecar, check, encode, eq, info_field, key, main,
-                     test, wait_for)
+                     stop, test, wait_for)
 
 CHANNEL = "norikv:topology"
 
@@ -233,6 +233,29 @@ def other_channels_publish_and_pubsub_introspection():
         eq(a.cmd("PUNSUBSCRIBE"), [b"punsubscribe", b"norikv:*", 0], "a PUNSUBSCRIBE")
         eq(q.cmd("PUBSUB", "NUMSUB", CHANNEL), [CHANNEL.encode(), 1], "NUMSUB after a left")
         eq(q.cmd("GET", key("q")), None, "the querying connection is no subscriber")
+
+
+@test
+def subscribe_over_max_reply_subscribes_nothing():
+    # A SUBSCRIBE whose confirmations would pass max_reply is refused before anything is
+    # subscribed: the client told it failed is not subscribed all the same.
+    sc = Sidecar("maxreply-sub-sidecar", E.dn, "--sidecar.max_reply=65536")
+    try:
+        names = ["maxreply-channel-%05d" % i for i in range(2000)]
+        with sc.conn() as c, sc.conn() as o:
+            e = c.cmd("SUBSCRIBE", *names)
+            check(isinstance(e, Error) and e.startswith("ERR reply over max_reply"),
+                  "SUBSCRIBE of 2000 channels with max_reply 64 KiB to be refused", str(e)[:200])
+            eq(o.cmd("PUBSUB", "NUMSUB", names[0], names[-1]), [names[0].encode(), 0,
+                                                                 names[-1].encode(), 0],
+               "PUBSUB NUMSUB: nobody subscribed")
+            eq(c.cmd("PING"), "PONG", "PING answered as outside subscribe mode")
+            c.send(encode("SUBSCRIBE", *names[:100]))
+            got = [c.reply() for _ in range(100)]
+            eq(got[-1], [b"subscribe", names[99].encode(), 100],
+               "SUBSCRIBE of 100: its last confirmation")
+    finally:
+        stop(sc.proc)
 
 
 def control_many(dn, lines):
