@@ -180,7 +180,10 @@ for unit in norikv-sidecar.service norikv-sidecar@.service; do
     [ $? -ne 0 ] && printf '%s\n' "$got" | grep -q "Operation not permitted"
     verdict $? "under $unit's filter chroot fails EPERM" "$got"
     sock=$dir/filtered.sock
-    "$PY" "$filter" "$units/$unit" "$SIDECAR" --sidecar.listen="$sock" \
+    # LeakSanitizer stops the world with ptrace at exit, which the filter rightly forbids:
+    # a sanitizer build runs here without it (its leaks are checked everywhere else)
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+        "$PY" "$filter" "$units/$unit" "$SIDECAR" --sidecar.listen="$sock" \
         --sidecar.unix_group="$group" --cluster.nodes="$nodes" > "$dir/filtered.out" 2>&1 &
     filtered=$!
     got=
