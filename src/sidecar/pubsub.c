@@ -325,15 +325,29 @@ static void add_confirmation(req *r, const char *kind, const char *p, size_t len
     resp_add_int(b, count);
 }
 
+static int digits(long long n)
+{
+    int d = 1;
+
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
 static void subscribe(req *r, bool pattern)
 {
     struct pubsub_sub *sub;
     size_t confirmations = 0;
 
     /* Its confirmations must fit max_reply, or it is refused before anything is
-     * subscribed: a client told it failed must not be subscribed all the same. */
+     * subscribed: a client told it failed must not be subscribed all the same. Each is
+     * ["(p)subscribe", name, count]: 4 + 17 bytes, the name's bulk, the count's integer. */
+    int counts = digits((long long)total(r->c) + r->argc);
     for (int i = 1; i < r->argc; i++)
-        confirmations += r->argv[i].len + 64;
+        confirmations += 4 + 17 + (size_t)(3 + digits((long long)r->argv[i].len)) + r->argv[i].len +
+                         2 + (size_t)(3 + counts);
     if (confirmations > (size_t)r->c->s->cfg.sidecar.max_reply) {
         reply_over_max(r, "subscribe to fewer at once");
         req_done(r);
