@@ -273,7 +273,7 @@ static bool can_take_more(const client *c)
 
 /* Writes what the output holds, at most WRITE_PASS_MAX per call (the rest when the write
  * event comes back, after the loop served the others, as Redis caps a client's writes per
- * event); false when the client was freed. */
+ * event); false when the client was closed. */
 static bool write_out(client *c)
 {
     size_t written = 0;
