@@ -1,9 +1,9 @@
 /*
  * kv: operations of the NoriKV cluster client. Owns the completion queue bridge, the
  * pool, the topology and every operation in flight. An operation packs its request once,
- * then runs attempts: pick a node (cached leader, else a deterministic seed, skipping
- * nodes marked down), call, classify the outcome with the retry table, and either finish,
- * follow a leader hint at once, or back off. One deadline bounds all attempts.
+ * then runs attempts: a node chosen by choose.c's rules, a call, the outcome classified
+ * with the retry table, and either the end, a leader hint followed at once, or a pause.
+ * One deadline bounds all attempts.
  */
 #include "kv.h"
 
@@ -26,6 +26,7 @@
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
+#include "choose.h"
 #include "clock.h"
 #include "file.h"
 #include "log.h"
@@ -92,11 +93,7 @@ struct kv_op {
     int64_t deadline;
     int timeout_ms; /* what the deadline was set from, for messages */
     int attempts, redirects, node, channel;
-    int avoid;            /* the node not to retry on (it said NOT_LEADER), -1 for none */
-    int sticky;           /* a write's outcome there was unknown: retried there first, -1 none */
-    uint64_t refused;     /* nodes (index < 64) that said NOT_LEADER since the last pause */
-    uint64_t unreachable; /* nodes whose connection failed since the last NOT_LEADER pause */
-    bool prefer_leader;   /* a non-leader said no: the cached leader is worth a try, down or not */
+    choose_memory mem; /* what its attempts taught about the nodes, for the next choice */
     char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
     /* the attempt in flight */
     grpc_call *call;
@@ -566,10 +563,34 @@ static void finish_error(kv_op *op, kv_err err, grpc_status_code status, const c
     finish(op, &r);
 }
 
-/* Whether node i is outside the mask (nodes past 63 are never masked). */
-static bool unmasked(uint64_t mask, int i)
+/* pool_usable, as choose.h asks for it. */
+typedef struct usable_at {
+    pool *pool;
+    int64_t now_ms;
+} usable_at;
+
+static bool usable_now(void *arg, int node)
 {
-    return i >= 64 || !(mask & (1ULL << i));
+    usable_at *u = arg;
+
+    return pool_usable(u->pool, node, u->now_ms);
+}
+
+/* The cluster as op's next choice sees it; u lives as long as the result. */
+static choose_cluster cluster_for(const kv_op *op, usable_at *u)
+{
+    kv_client *c = op->c;
+    choose_cluster cl;
+
+    u->pool = c->pool;
+    u->now_ms = clock_now_ms();
+    cl.count = pool_count(c->pool);
+    cl.seeds = c->nseeds;
+    cl.leader = topo_leader(c->topo, op->group);
+    cl.group = op->group;
+    cl.usable = usable_now;
+    cl.arg = u;
+    return cl;
 }
 
 /* When every node is marked down and none has a probe due, waiting out the deadline on
@@ -581,8 +602,10 @@ static bool fail_fast(kv_op *op)
     kv_client *c = op->c;
     int n = pool_count(c->pool);
     const char *last = op->last[0] ? op->last : c->last_cause;
+    usable_at u;
+    choose_cluster cl = cluster_for(op, &u);
 
-    if (!pool_none_usable(c->pool, clock_now_ms()))
+    if (!choose_none_usable(&cl))
         return false;
     c->st.retries_fail_fast++;
     if (!c->all_down.now)
@@ -595,54 +618,6 @@ static bool fail_fast(kv_op *op)
                  "every node of the cluster is marked down (%d of %d)%s%s",
                  pool_down_count(c->pool), n, last[0] ? "; last: " : "", last);
     return true;
-}
-
-static uint64_t bit(int i)
-{
-    return i >= 0 && i < 64 ? 1ULL << i : 0;
-}
-
-/* The cached leader unless avoided, masked or down (a NOT_LEADER from a follower makes it
- * worth a try even if down, if it was not found unreachable), else the seed the shard maps
- * to (deterministic), or the node after `avoid`, else the next usable node after it (with
- * allow_down, one counted as down too); -1 when there is none outside the mask. */
-static int pick(kv_op *op, int avoid, uint64_t mask, bool allow_down)
-{
-    kv_client *c = op->c;
-    int n = pool_count(c->pool), leader = topo_leader(c->topo, op->group), start;
-    int64_t now = clock_now_ms();
-
-    if (leader >= 0 && leader != avoid && unmasked(mask, leader) &&
-        ((op->prefer_leader && unmasked(op->unreachable, leader)) ||
-         pool_usable(c->pool, leader, now))) {
-        op->prefer_leader = false;
-        return leader;
-    }
-    start = avoid >= 0 ? avoid + 1 : (int)(op->group % (uint32_t)c->nseeds);
-    for (int k = 0; k < n; k++) {
-        int i = (start + k) % n;
-        if (i != avoid && unmasked(mask, i) && (allow_down || pool_usable(c->pool, i, now)))
-            return i;
-    }
-    return -1;
-}
-
-/* The node for the next attempt: one that has neither said NOT_LEADER since the last pause
- * nor been unreachable since that pause, else one not unreachable, else any usable;
- * when every node is down or avoided, the one we would have started with. */
-static int choose_node(kv_op *op, int avoid)
-{
-    const uint64_t masks[] = {op->refused | op->unreachable, op->unreachable, 0};
-    int leader = topo_leader(op->c->topo, op->group), n = pool_count(op->c->pool);
-
-    for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
-        int i = pick(op, avoid, masks[m], false);
-        if (i >= 0)
-            return i;
-    }
-    if (leader >= 0 && leader != avoid)
-        return leader;
-    return avoid >= 0 ? (avoid + 1) % n : (int)(op->group % (uint32_t)op->c->nseeds);
 }
 
 static void on_attempt_done(evgrpc_tag *tag, bool ok);
@@ -697,6 +672,8 @@ static bool attempt(kv_op *op)
 static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
 {
     kv_op *op = arg;
+    usable_at u;
+    choose_cluster cl;
 
     (void)fd;
     (void)what;
@@ -711,20 +688,13 @@ static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
     }
     if (fail_fast(op))
         return;
-    /* A write whose outcome on a node is unknown goes back to that node while it is up,
-     * leader or not: the server answers from its own idempotency cache before any leader
-     * check, so a write it applied is replayed there, not applied again by a new leader
-     * (whose cache, on the real server, does not have it). Otherwise the node is chosen
-     * now, not when the wait began: a view that arrived meanwhile names the leader. */
-    if (op->sticky >= 0 && pool_usable(op->c->pool, op->sticky, clock_now_ms()))
-        op->node = op->sticky;
-    else
-        op->node = choose_node(op, op->avoid);
+    cl = cluster_for(op, &u);
+    op->node = choose_after_pause(&cl, &op->mem);
     (void)attempt(op);
 }
 
 /* Waits before the next attempt, or ends the operation when attempts or time run out. */
-static void back_off(kv_op *op, kv_err err, int avoid)
+static void back_off(kv_op *op, kv_err err)
 {
     kv_client *c = op->c;
     int64_t delay, now = clock_now_ms();
@@ -745,7 +715,6 @@ static void back_off(kv_op *op, kv_err err, int avoid)
         return;
     }
     c->st.retries_retries++;
-    op->avoid = avoid;
     if (op->timer == NULL)
         op->timer = evtimer_new(c->base, on_backoff_done, op);
     tv.tv_sec = (time_t)(delay / 1000);
@@ -774,6 +743,8 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     const char *hint;
     int node = op->node, to;
     bool connected;
+    usable_at u;
+    choose_cluster cl;
 
     if (c == NULL) { /* the client is gone */
         op_free(op);
@@ -821,7 +792,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         return;
     case RETRY_NOT_LEADER:
         c->st.retries_not_leader++;
-        op->sticky = -1;             /* its cache had no answer: the write is for the leader now */
+        op->mem.sticky = -1;         /* its cache had no answer: the write is for the leader now */
         pool_success(c->pool, node); /* it answered: the node is fine */
         hint = leader_hint(&op->trailing, &hlen);
         to = hint != NULL ? topo_resolve_hint(c->topo, hint, hlen, node) : -1;
@@ -838,12 +809,8 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         /* No hint (the real server never sends one): a node that answered is healthy, just
          * not the leader, so ask the next one at once; pause only when every node said no
          * (an election in progress). */
-        op->refused |= bit(node);
-        to = pick(op, node, op->refused | op->unreachable, false);
-        /* Every node we count as up said no: the leader may be one we count as down that
-         * has come back (a revived node the views never stopped listing). Ask it. */
-        if (to < 0)
-            to = pick(op, node, op->refused | op->unreachable, true);
+        cl = cluster_for(op, &u);
+        to = choose_not_leader(&cl, &op->mem, node);
         if (to >= 0 && op->redirects < MAX_REDIRECTS) {
             op->redirects++;
             c->st.retries_redirects++;
@@ -851,12 +818,8 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
             (void)attempt(op);
             return;
         }
-        /* after the pause every node gets another chance: a connection that failed may
-         * have been a stale one to a node that has since come back */
-        op->refused = 0;
-        op->unreachable = 0;
-        op->prefer_leader = true;
-        back_off(op, v.err, node);
+        choose_paused(&op->mem, node);
+        back_off(op, v.err);
         return;
     case RETRY_BACKOFF:
         /* UNAVAILABLE from a server we are connected to (a lost reply, a failing store) is
@@ -873,13 +836,8 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         if (v.node_fault && !connected)
             topo_forget_leader(c->topo, op->group, node);
         attempt_cleanup(op);
-        /* The outcome of a write on a node still connected is unknown (a lost reply, a
-         * deadline): its retry goes back there while the node is up. A node whose
-         * connection is gone cannot answer from its cache: the retry goes to the leader. */
-        op->sticky = op->idem[0] != '\0' && connected ? node : -1;
-        if (!connected)
-            op->unreachable |= bit(node);
-        back_off(op, v.err, connected ? -1 : node);
+        choose_failed(&op->mem, node, connected, op->idem[0] != '\0');
+        back_off(op, v.err);
         return;
     }
 }
@@ -1062,8 +1020,7 @@ static kv_op *op_new(kv_client *c, method_id m, kv_callback *cb, void *arg, int 
     op->cb = cb;
     op->arg = arg;
     op->safe = true;
-    op->avoid = -1;
-    op->sticky = -1;
+    choose_init(&op->mem);
     op->tag.done = on_attempt_done;
     op->details = grpc_empty_slice();
     op->timeout_ms = timeout_ms > 0 ? timeout_ms : c->cfg.timeout_ms;
@@ -1117,8 +1074,12 @@ static bool gate_wait(kv_client *c, kv_op *op)
 
 static void start(kv_op *op)
 {
+    usable_at u;
+    choose_cluster cl;
+
     if (!fail_fast(op)) {
-        op->node = choose_node(op, -1);
+        cl = cluster_for(op, &u);
+        op->node = choose_first(&cl, &op->mem);
         (void)attempt(op);
     }
 }

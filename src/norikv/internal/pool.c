@@ -306,14 +306,6 @@ const char *pool_last_error(const pool *p, int node)
     return n != NULL ? n->last_error : "";
 }
 
-bool pool_none_usable(pool *p, int64_t now_ms)
-{
-    for (int i = 0; i < p->count; i++)
-        if (pool_usable(p, i, now_ms))
-            return false;
-    return true;
-}
-
 void pool_log_due(pool *p)
 {
     for (int i = 0; i < p->count; i++) {

@@ -67,8 +67,6 @@ bool pool_channel_ready(pool *p, int node, int channel);
 /* Whether a call may go to node now: it is up, or down with a probe due (then the
  * caller's call is the probe). */
 bool pool_usable(pool *p, int node, int64_t now_ms);
-/* Whether no node is usable now: every one is marked down and none has a probe due. */
-bool pool_none_usable(pool *p, int64_t now_ms);
 /* Tells, once its rate limit allows, a node's state that changed while lines about it
  * were held back. Once a second. */
 void pool_log_due(pool *p);
