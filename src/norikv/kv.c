@@ -29,6 +29,7 @@
 #include "choose.h"
 #include "clock.h"
 #include "file.h"
+#include "health.h"
 #include "log.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
@@ -60,6 +61,7 @@ struct kv_client {
     evgrpc *eg;
     pool *pool;
     topo *topo;
+    health *health;
     int nseeds;
     LIST_HEAD(, kv_op) ops; /* in flight */
     char idem_prefix[32];
@@ -106,6 +108,7 @@ struct kv_op {
     /* the last failure, for the final message */
     grpc_status_code last_status;
     char last[192];
+    bool gave_up;  /* the attempt's node was found silent: its call was cancelled */
     bool counted;  /* launched: counts in the statistics */
     bool starting; /* inside the kv_* call that began it: no callback may run yet */
     /* an end found while starting, reported from the loop */
@@ -137,6 +140,8 @@ void kv_config_default(kv_config *cfg)
     cfg->nodes = "127.0.0.1:9001";
     cfg->total_shards = ROUTE_DEFAULT_TOTAL_SHARDS;
     cfg->timeout_ms = 5000;
+    cfg->connect_timeout_ms = KV_DEFAULT_CONNECT_TIMEOUT_MS;
+    cfg->probe_interval_ms = KV_DEFAULT_PROBE_INTERVAL_MS;
     cfg->channels_per_node = 2;
     cfg->watch_cluster = true;
     retry_config_default(&cfg->retry);
@@ -247,13 +252,42 @@ static void on_log_sweep(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* The pool marked a node down or up. A node found silent takes its attempts with it: they
+ * would otherwise wait for their deadlines on it; cancelled, they go elsewhere at once (a
+ * write's outcome there is then unknown, as after a lost connection). */
+static void on_node_change(void *arg, int node, bool up, bool silent)
+{
+    kv_client *c = arg;
+    kv_op *op;
+
+    if (up) {
+        if (c->all_down.now)
+            log_flag_change(&c->all_down, false, LOG_NOTICE, "the cluster answers again: %s is up",
+                            pool_addr(c->pool, node));
+        topo_node_up(c->topo, node);
+        return;
+    }
+    snprintf(c->last_cause, sizeof(c->last_cause), "%s", pool_last_error(c->pool, node));
+    if (silent) {
+        LIST_FOREACH(op, &c->ops, link)
+        {
+            if (op->call != NULL && op->node == node && !op->gave_up) {
+                op->gave_up = true;
+                grpc_call_cancel_with_status(op->call, GRPC_STATUS_UNAVAILABLE,
+                                             pool_last_error(c->pool, node), NULL);
+            }
+        }
+    }
+    topo_node_down(c->topo, node);
+}
+
 kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen)
 {
     struct timeval second = {1, 0};
     kv_client *c = xcalloc(1, sizeof(*c));
-    /* a node marked down is probed after 200 ms, then at most every second: one that comes
-     * back serves again within a second of its first probe */
-    pool_config pc = {cfg->channels_per_node, 100, 2000, 200, 1000, NULL, cfg->tls.server_name};
+    pool_config pc = {
+        cfg->channels_per_node, 100, 2000, cfg->connect_timeout_ms, cfg->probe_interval_ms, NULL,
+        cfg->tls.server_name};
     uint8_t rnd[16];
     char *list, *save = NULL;
 
@@ -263,8 +297,11 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     c->arena.alloc.alloc = arena_alloc;
     c->arena.alloc.free = arena_free;
     c->arena.alloc.allocator_data = &c->arena;
-    if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
-        snprintf(err, errlen, "total_shards, timeout_ms and max_attempts must be positive");
+    if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1 ||
+        cfg->connect_timeout_ms <= 0 || cfg->probe_interval_ms <= 0) {
+        snprintf(err, errlen,
+                 "total_shards, timeout_ms, connect_timeout_ms, probe_interval_ms and "
+                 "max_attempts must be positive");
         free(c);
         return NULL;
     }
@@ -299,7 +336,10 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     c->eg = evgrpc_new(base);
     c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster, &c->st)
                     : NULL;
-    c->log_sweep = c->topo != NULL ? event_new(base, -1, EV_PERSIST, on_log_sweep, c) : NULL;
+    c->health = c->topo != NULL ? health_new(base, c->eg, c->pool, &c->st) : NULL;
+    if (c->health != NULL)
+        pool_set_listener(c->pool, on_node_change, c);
+    c->log_sweep = c->health != NULL ? event_new(base, -1, EV_PERSIST, on_log_sweep, c) : NULL;
     c->writing = xcalloc(cfg->total_shards / 8 + 1, 1);
     c->queues = xcalloc(cfg->total_shards, sizeof(*c->queues));
     for (uint32_t s = 0; s < cfg->total_shards; s++)
@@ -325,10 +365,16 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
 
 static void op_free(kv_op *op);
 
-void kv_client_set_limits(kv_client *c, int timeout_ms, const kv_retry_config *retry)
+void kv_client_set_limits(kv_client *c, const kv_config *cfg)
 {
-    c->cfg.timeout_ms = timeout_ms;
-    c->cfg.retry = *retry;
+    c->cfg.timeout_ms = cfg->timeout_ms;
+    c->cfg.retry = cfg->retry;
+    if (cfg->connect_timeout_ms > 0 && cfg->probe_interval_ms > 0) {
+        c->cfg.connect_timeout_ms = cfg->connect_timeout_ms;
+        c->cfg.probe_interval_ms = cfg->probe_interval_ms;
+        pool_set_timing(c->pool, cfg->connect_timeout_ms, cfg->probe_interval_ms);
+        health_kick(c->health);
+    }
 }
 
 void kv_client_free(kv_client *c)
@@ -347,6 +393,7 @@ void kv_client_free(kv_client *c)
         else
             op_free(op);
     }
+    health_free(c->health);
     topo_free(c->topo);
     evgrpc_free(c->eg); /* runs the completions of cancelled calls */
     pool_free(c->pool);
@@ -593,10 +640,10 @@ static choose_cluster cluster_for(const kv_op *op, usable_at *u)
     return cl;
 }
 
-/* When every node is marked down and none has a probe due, waiting out the deadline on
- * backoffs would only delay the answer: op ends at once with UNAVAILABLE and the cause,
- * and true is returned. The next operation once a probe is due is that probe, and one
- * probe that succeeds brings the node back (pool.c). */
+/* When no node is usable (every one is marked down, or silent while it owes an answer),
+ * waiting out the deadline on backoffs would only delay the answer: op ends at once with
+ * UNAVAILABLE and the cause, and true is returned. Down nodes are probed in the background
+ * (health.c); the first operation after a probe finds one back is served by it. */
 static bool fail_fast(kv_op *op)
 {
     kv_client *c = op->c;
@@ -638,13 +685,15 @@ static bool attempt(kv_op *op)
     }
     deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                             gpr_time_from_millis(op->deadline - now, GPR_TIMESPAN));
-    pool_begin_call(c->pool, op->node, now);
-    op->call = pool_call(c->pool, op->node, op->m, evgrpc_cq(c->eg), deadline, &op->channel);
+    op->call =
+        pool_call(c->pool, op->node, POOL_CALL_OP, op->m, evgrpc_cq(c->eg), deadline, &op->channel);
     if (op->call == NULL) {
         finish_error(op, KV_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE, "cannot open a channel to %s",
                      pool_addr(c->pool, op->node));
         return false;
     }
+    op->gave_up = false;
+    health_watch(c->health, op->node);
     op->attempts++;
     c->st.retries_attempts++;
     op->send = grpc_byte_buffer_copy(op->req);
@@ -662,6 +711,7 @@ static bool attempt(kv_op *op)
     ops[5].data.recv_status_on_client.status = &op->status;
     ops[5].data.recv_status_on_client.status_details = &op->details;
     if (grpc_call_start_batch(op->call, ops, 6, &op->tag, NULL) != GRPC_CALL_OK) {
+        pool_call_end(c->pool, op->node);
         attempt_cleanup(op);
         finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "cannot start a gRPC call");
         return false;
@@ -732,6 +782,27 @@ static const char *leader_hint(const grpc_metadata_array *md, size_t *len)
 
 static void deliver(kv_op *op);
 
+/* What an attempt that failed says of its node, told to the pool: the server answered
+ * (UNAVAILABLE from a server we are connected to, a lost reply, a failing store: no sign
+ * of a dead node), or the connection was refused or broken (marked down at once), or the
+ * node was already found silent. A deadline on a connected node says nothing by itself:
+ * the node owed that answer, and health.c judges its silence. Whether the node was
+ * connected is returned. */
+static bool judge_node(kv_op *op, const retry_verdict *v, int64_t now)
+{
+    kv_client *c = op->c;
+    bool connected;
+
+    if (op->gave_up)
+        return false;
+    connected = pool_channel_ready(c->pool, op->node, op->channel);
+    if (!v->node_fault || (connected && op->status != GRPC_STATUS_DEADLINE_EXCEEDED))
+        pool_heard(c->pool, op->node, now);
+    else if (!connected)
+        pool_failure(c->pool, op->node, now, POOL_REFUSED, op->last);
+    return connected;
+}
+
 static void on_attempt_done(evgrpc_tag *tag, bool ok)
 {
     kv_op *op = (kv_op *)((char *)tag - offsetof(kv_op, tag));
@@ -742,6 +813,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     size_t hlen;
     const char *hint;
     int node = op->node, to;
+    int64_t now;
     bool connected;
     usable_at u;
     choose_cluster cl;
@@ -750,6 +822,8 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         op_free(op);
         return;
     }
+    now = clock_now_ms();
+    pool_call_end(c->pool, node);
     if (!ok) {
         op->status = GRPC_STATUS_UNAVAILABLE;
     }
@@ -764,6 +838,10 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         v = (retry_verdict){RETRY_DONE, KV_OK, false};
     else
         v = retry_classify(op->status, details, op->safe);
+    /* its node was found silent and the call cancelled (or the channel under it closed):
+     * that node's fault, whatever status the cancel left */
+    if (op->gave_up && v.action == RETRY_BACKOFF)
+        v = (retry_verdict){RETRY_BACKOFF, KV_ERR_UNAVAILABLE, true};
     if (v.action != RETRY_DONE) {
         /* cut to fit: the message is for people */
         if (snprintf(op->last, sizeof(op->last), "%s %s from %s", pbgrpc_status_name(op->status),
@@ -776,7 +854,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
 
     switch (v.action) {
     case RETRY_DONE:
-        pool_success(c->pool, node);
+        pool_heard(c->pool, node, now);
         if (c->all_down.now)
             log_flag_change(&c->all_down, false, LOG_NOTICE,
                             "the cluster answers again: %s served an operation",
@@ -786,14 +864,14 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         deliver(op);
         return;
     case RETRY_FAIL:
-        pool_success(c->pool, node);
+        judge_node(op, &v, now);
         attempt_cleanup(op);
         finish_error(op, v.err, op->last_status, "%s", op->last);
         return;
     case RETRY_NOT_LEADER:
         c->st.retries_not_leader++;
-        op->mem.sticky = -1;         /* its cache had no answer: the write is for the leader now */
-        pool_success(c->pool, node); /* it answered: the node is fine */
+        op->mem.sticky = -1; /* its cache had no answer: the write is for the leader now */
+        pool_heard(c->pool, node, now); /* it answered: the node is fine */
         hint = leader_hint(&op->trailing, &hlen);
         to = hint != NULL ? topo_resolve_hint(c->topo, hint, hlen, node) : -1;
         attempt_cleanup(op);
@@ -822,14 +900,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         back_off(op, v.err);
         return;
     case RETRY_BACKOFF:
-        /* UNAVAILABLE from a server we are connected to (a lost reply, a failing store) is
-         * no sign of a dead node; refused or broken connections and hangs are. */
-        connected = pool_channel_ready(c->pool, node, op->channel);
-        if (v.node_fault && (op->status == GRPC_STATUS_DEADLINE_EXCEEDED || !connected)) {
-            pool_failure(c->pool, node, clock_now_ms(), op->last);
-            snprintf(c->last_cause, sizeof(c->last_cause), "%s", op->last);
-        } else
-            pool_success(c->pool, node);
+        connected = judge_node(op, &v, now);
         /* A leader that cannot be reached leads nothing we can use: forget it, so the next
          * attempts look for its successor (a follower's NOT_LEADER would otherwise send us
          * straight back to it). The real server's views do not name a successor. */
@@ -837,6 +908,19 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
             topo_forget_leader(c->topo, op->group, node);
         attempt_cleanup(op);
         choose_failed(&op->mem, node, connected, op->idem[0] != '\0');
+        /* Its node is marked down now: another node at once, if any is up (no pause: the
+         * failure said nothing about them), else the end at once. */
+        if (v.node_fault && !connected && op->redirects < MAX_REDIRECTS &&
+            op->attempts < c->cfg.retry.max_attempts) {
+            if (fail_fast(op))
+                return;
+            cl = cluster_for(op, &u);
+            op->node = choose_after_pause(&cl, &op->mem);
+            op->redirects++;
+            c->st.retries_redirects++;
+            (void)attempt(op);
+            return;
+        }
         back_off(op, v.err);
         return;
     }

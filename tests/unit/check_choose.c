@@ -58,12 +58,12 @@ typedef struct row {
     choose_memory after;
 } row;
 
-/* memory literals: avoid, sticky, refused, unreachable, prefer_leader */
-#define MEM(avoid, sticky, refused, unreachable, prefer)                                           \
+/* memory literals: avoid, sticky, refused, unreachable */
+#define MEM(avoid, sticky, refused, unreachable)                                                   \
     {                                                                                              \
-        (avoid), (sticky), (refused), (unreachable), (prefer)                                      \
+        (avoid), (sticky), (refused), (unreachable)                                                \
     }
-#define NONE MEM(-1, -1, 0, 0, false)
+#define NONE MEM(-1, -1, 0, 0)
 
 static const row rows[] = {
     /* a new operation */
@@ -79,38 +79,35 @@ static const row rows[] = {
 
     /* after a pause */
     {"a write goes back to its sticky node, leader or not", 3, 3, 0, 1, "", AFTER_PAUSE, 0,
-     MEM(-1, 2, 0, 0, false), 2, MEM(-1, 2, 0, 0, false)},
-    {"sticky node down: the leader", 3, 3, 0, 1, "..x", AFTER_PAUSE, 0, MEM(-1, 2, 0, 0, false), 0,
-     MEM(-1, 2, 0, 0, false)},
+     MEM(-1, 2, 0, 0), 2, MEM(-1, 2, 0, 0)},
+    {"sticky node down: the leader", 3, 3, 0, 1, "..x", AFTER_PAUSE, 0, MEM(-1, 2, 0, 0), 0,
+     MEM(-1, 2, 0, 0)},
     {"the failed node is avoided: the one after it", 3, 3, 1, 0, "", AFTER_PAUSE, 0,
-     MEM(1, -1, 0, B(1), false), 2, MEM(1, -1, 0, B(1), false)},
-    {"unreachable nodes are skipped", 4, 4, 1, 0, "", AFTER_PAUSE, 0,
-     MEM(1, -1, 0, B(1) | B(2), false), 3, MEM(1, -1, 0, B(1) | B(2), false)},
+     MEM(1, -1, 0, B(1)), 2, MEM(1, -1, 0, B(1))},
+    {"unreachable nodes are skipped", 4, 4, 1, 0, "", AFTER_PAUSE, 0, MEM(1, -1, 0, B(1) | B(2)), 3,
+     MEM(1, -1, 0, B(1) | B(2))},
     {"a node that refused is asked when nothing else is left", 3, 3, -1, 0, "..x", AFTER_PAUSE, 0,
-     MEM(0, -1, B(1), B(0), false), 1, MEM(0, -1, B(1), B(0), false)},
-    {"prefer_leader: the leader marked down gets a try", 3, 3, 2, 0, "..x", AFTER_PAUSE, 0,
-     MEM(1, -1, 0, 0, true), 2, MEM(1, -1, 0, 0, false)},
-    {"prefer_leader, but the leader was unreachable", 3, 3, 2, 0, "..x", AFTER_PAUSE, 0,
-     MEM(1, -1, 0, B(2), true), 0, MEM(1, -1, 0, B(2), true)},
+     MEM(0, -1, B(1), B(0)), 1, MEM(0, -1, B(1), B(0))},
+    {"a leader marked down gets no call (probes bring it back)", 3, 3, 2, 0, "..x", AFTER_PAUSE, 0,
+     MEM(1, -1, 0, 0), 0, MEM(1, -1, 0, 0)},
     {"every node down: the leader if not avoided", 3, 3, 2, 0, "xxx", AFTER_PAUSE, 0,
-     MEM(1, -1, 0, 0, false), 2, MEM(1, -1, 0, 0, false)},
+     MEM(1, -1, 0, 0), 2, MEM(1, -1, 0, 0)},
     {"every node down, leader avoided: the node after it", 3, 3, 2, 0, "xxx", AFTER_PAUSE, 0,
-     MEM(2, -1, 0, 0, false), 0, MEM(2, -1, 0, 0, false)},
+     MEM(2, -1, 0, 0), 0, MEM(2, -1, 0, 0)},
 
     /* NOT_LEADER without a hint */
-    {"the next node at once", 3, 3, -1, 0, "", NOT_LEADER, 0, NONE, 1, MEM(-1, -1, B(0), 0, false)},
-    {"nodes that refused are skipped", 3, 3, -1, 0, "", NOT_LEADER, 1, MEM(-1, -1, B(0), 0, false),
-     2, MEM(-1, -1, B(0) | B(1), 0, false)},
-    {"a write's sticky node is forgotten", 3, 3, -1, 0, "", NOT_LEADER, 2, MEM(-1, 2, 0, 0, false),
-     0, MEM(-1, -1, B(2), 0, false)},
-    {"every usable node refused: a node marked down is asked", 3, 3, -1, 0, "..x", NOT_LEADER, 1,
-     MEM(-1, -1, B(0), 0, false), 2, MEM(-1, -1, B(0) | B(1), 0, false)},
-    {"but not one found unreachable", 3, 3, -1, 0, "..x", NOT_LEADER, 1,
-     MEM(-1, -1, B(0), B(2), false), -1, MEM(-1, -1, B(0) | B(1), B(2), false)},
-    {"every node refused: a pause", 3, 3, -1, 0, "", NOT_LEADER, 2,
-     MEM(-1, -1, B(0) | B(1), 0, false), -1, MEM(-1, -1, B(0) | B(1) | B(2), 0, false)},
-    {"the cached leader first", 4, 4, 3, 0, "", NOT_LEADER, 0, NONE, 3,
-     MEM(-1, -1, B(0), 0, false)},
+    {"the next node at once", 3, 3, -1, 0, "", NOT_LEADER, 0, NONE, 1, MEM(-1, -1, B(0), 0)},
+    {"nodes that refused are skipped", 3, 3, -1, 0, "", NOT_LEADER, 1, MEM(-1, -1, B(0), 0), 2,
+     MEM(-1, -1, B(0) | B(1), 0)},
+    {"a write's sticky node is forgotten", 3, 3, -1, 0, "", NOT_LEADER, 2, MEM(-1, 2, 0, 0), 0,
+     MEM(-1, -1, B(2), 0)},
+    {"every usable node refused: a pause, not a node marked down", 3, 3, -1, 0, "..x", NOT_LEADER,
+     1, MEM(-1, -1, B(0), 0), -1, MEM(-1, -1, B(0) | B(1), 0)},
+    {"a leader marked down is not asked", 3, 3, 2, 0, "..x", NOT_LEADER, 0, NONE, 1,
+     MEM(-1, -1, B(0), 0)},
+    {"every node refused: a pause", 3, 3, -1, 0, "", NOT_LEADER, 2, MEM(-1, -1, B(0) | B(1), 0), -1,
+     MEM(-1, -1, B(0) | B(1) | B(2), 0)},
+    {"the cached leader first", 4, 4, 3, 0, "", NOT_LEADER, 0, NONE, 3, MEM(-1, -1, B(0), 0)},
     {"nodes past 63 are never masked", 70, 3, -1, 0, "", NOT_LEADER, 65, NONE, 66, NONE},
 };
 
@@ -135,14 +132,12 @@ START_TEST(test_rows)
     }
     ck_assert_msg(got == r->want, "%s: node %d, expected %d", r->what, got, r->want);
     ck_assert_msg(m.avoid == r->after.avoid && m.sticky == r->after.sticky &&
-                      m.refused == r->after.refused && m.unreachable == r->after.unreachable &&
-                      m.prefer_leader == r->after.prefer_leader,
-                  "%s: memory {avoid %d, sticky %d, refused %llx, unreachable %llx, prefer %d}, "
-                  "expected {%d, %d, %llx, %llx, %d}",
+                      m.refused == r->after.refused && m.unreachable == r->after.unreachable,
+                  "%s: memory {avoid %d, sticky %d, refused %llx, unreachable %llx}, "
+                  "expected {%d, %d, %llx, %llx}",
                   r->what, m.avoid, m.sticky, (unsigned long long)m.refused,
-                  (unsigned long long)m.unreachable, m.prefer_leader, r->after.avoid,
-                  r->after.sticky, (unsigned long long)r->after.refused,
-                  (unsigned long long)r->after.unreachable, r->after.prefer_leader);
+                  (unsigned long long)m.unreachable, r->after.avoid, r->after.sticky,
+                  (unsigned long long)r->after.refused, (unsigned long long)r->after.unreachable);
 }
 END_TEST
 
@@ -181,17 +176,16 @@ END_TEST
 
 START_TEST(test_paused_gives_every_node_another_chance)
 {
-    choose_memory m = {-1, -1, B(0) | B(1), B(2), false};
+    choose_memory m = {-1, -1, B(0) | B(1), B(2)};
     fake f;
-    choose_cluster c = cluster(&f, 3, 3, 2, 0, "..x");
+    choose_cluster c = cluster(&f, 3, 3, 2, 0, "");
 
     choose_paused(&m, 1);
     ck_assert_uint_eq(m.refused, 0);
     ck_assert_uint_eq(m.unreachable, 0);
     ck_assert_int_eq(m.avoid, 1);
-    /* the leader, though marked down, first: it may have come back */
+    /* the leader first, though it was unreachable before the pause */
     ck_assert_int_eq(choose_after_pause(&c, &m), 2);
-    ck_assert(!m.prefer_leader);
 }
 END_TEST
 

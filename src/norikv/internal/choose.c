@@ -12,7 +12,6 @@ void choose_init(choose_memory *m)
     m->sticky = -1;
     m->refused = 0;
     m->unreachable = 0;
-    m->prefer_leader = false;
 }
 
 static uint64_t bit(int i)
@@ -44,24 +43,19 @@ static int seed_of(const choose_cluster *c)
     return c->seeds > 0 ? (int)(c->group % (uint32_t)c->seeds) : 0;
 }
 
-/* The cached leader unless avoided, masked or unusable (with prefer_leader, a leader marked
- * down is worth a try if it was not found unreachable), else the shard's seed or the node
- * after `avoid`, else the next usable node after it (with allow_down, one marked down too);
- * -1 when there is none outside the mask. */
-static int pick(const choose_cluster *c, choose_memory *m, int avoid, uint64_t mask,
-                bool allow_down)
+/* The cached leader unless avoided, masked or unusable, else the shard's seed or the node
+ * after `avoid`, else the next usable node after it; -1 when there is none outside the
+ * mask. */
+static int pick(const choose_cluster *c, int avoid, uint64_t mask)
 {
     int leader = c->leader, start;
 
-    if (leader >= 0 && leader != avoid && unmasked(mask, leader) &&
-        ((m->prefer_leader && unmasked(m->unreachable, leader)) || usable(c, leader))) {
-        m->prefer_leader = false;
+    if (leader >= 0 && leader != avoid && unmasked(mask, leader) && usable(c, leader))
         return leader;
-    }
     start = avoid >= 0 ? avoid + 1 : seed_of(c);
     for (int k = 0; k < c->count; k++) {
         int i = (start + k) % c->count;
-        if (i != avoid && unmasked(mask, i) && (allow_down || usable(c, i)))
+        if (i != avoid && unmasked(mask, i) && usable(c, i))
             return i;
     }
     return -1;
@@ -75,7 +69,7 @@ static int choose(const choose_cluster *c, choose_memory *m, int avoid)
     const uint64_t masks[] = {m->refused | m->unreachable, m->unreachable, 0};
 
     for (size_t k = 0; k < sizeof(masks) / sizeof(masks[0]); k++) {
-        int i = pick(c, m, avoid, masks[k], false);
+        int i = pick(c, avoid, masks[k]);
         if (i >= 0)
             return i;
     }
@@ -103,18 +97,9 @@ int choose_after_pause(const choose_cluster *c, choose_memory *m)
 
 int choose_not_leader(const choose_cluster *c, choose_memory *m, int node)
 {
-    uint64_t mask;
-    int to;
-
     m->sticky = -1; /* its cache had no answer: the write is for the leader now */
     m->refused |= bit(node);
-    mask = m->refused | m->unreachable;
-    to = pick(c, m, node, mask, false);
-    /* Every node we count as up said no: the leader may be one we count as down that has
-     * come back (a revived node the views never stopped listing). Ask it. */
-    if (to < 0)
-        to = pick(c, m, node, mask, true);
-    return to;
+    return pick(c, node, m->refused | m->unreachable);
 }
 
 void choose_paused(choose_memory *m, int node)
@@ -123,7 +108,6 @@ void choose_paused(choose_memory *m, int node)
      * been a stale one to a node that has since come back */
     m->refused = 0;
     m->unreachable = 0;
-    m->prefer_leader = true;
     m->avoid = node;
 }
 

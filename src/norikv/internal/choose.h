@@ -29,8 +29,6 @@ typedef struct choose_memory {
     int sticky;           /* a write's outcome there is unknown: retried there first, -1 */
     uint64_t refused;     /* nodes that said NOT_LEADER since the last pause */
     uint64_t unreachable; /* nodes whose connection failed since the last pause */
-    bool prefer_leader;   /* a non-leader said no: the cached leader is worth a try, down
-                           * or not, unless it was found unreachable */
 } choose_memory;
 
 void choose_init(choose_memory *m);
@@ -48,8 +46,8 @@ int choose_first(const choose_cluster *c, choose_memory *m);
 int choose_after_pause(const choose_cluster *c, choose_memory *m);
 
 /* node answered NOT_LEADER without a usable hint: the next node to ask at once, or -1 when
- * every node has said no or cannot be reached (then choose_paused, and a pause). A node
- * marked down is asked when every usable one has said no: it may be a leader come back. */
+ * every usable node has said no or cannot be reached (then choose_paused, and a pause).
+ * A node marked down is never asked: it gets probes, and is usable again once one answers. */
 int choose_not_leader(const choose_cluster *c, choose_memory *m, int node);
 
 /* Every node said no: after the pause each gets another chance, the leader first. */

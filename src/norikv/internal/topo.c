@@ -73,6 +73,7 @@ struct watch {
     grpc_slice details;
     int refs;
     bool got_view;
+    bool moved; /* cancelled because its node was marked down */
     uint64_t last_epoch;
     int64_t started_ms;
 };
@@ -308,11 +309,11 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
             nchanges++;
         }
     }
-    /* A node the view lists again after it was gone is back: let calls reach it now
-     * rather than after its probe pause. */
+    /* A node the view lists again after it was gone may be back: probe it now rather than
+     * after its interval (a probe, not a call: the view is another node's opinion). */
     for (size_t i = 0; i < nn; i++)
         if (t->has_view && !in_nodes(t->nodes, t->n_nodes, nodes[i].addr))
-            pool_success(t->pool, index[i]);
+            pool_probe_soon(t->pool, index[i]);
     if (listeners) {
         for (size_t i = 0; i < nn; i++)
             if (!in_nodes(t->nodes, t->n_nodes, nodes[i].addr))
@@ -360,9 +361,7 @@ static void schedule_resubscribe(topo *t, bool at_once);
 static void mark_live(topo *t, watch *w, uint64_t epoch)
 {
     /* the stream's node answers: one counted as down is up again, for calls too */
-    pool_node_stats ns;
-    if (pool_node_stats_get(t->pool, w->node, &ns) && ns.down)
-        pool_success(t->pool, w->node);
+    pool_heard(t->pool, w->node, clock_now_ms());
     if (t->live || t->w != w)
         return;
     t->live = true;
@@ -427,6 +426,7 @@ static void on_watch_msg(evgrpc_tag *tag, bool ok)
     w->recv = NULL;
     if (v != NULL) {
         /* Epochs are per node and restart with it: compare only within this stream. */
+        pool_heard(w->t->pool, w->node, clock_now_ms()); /* any view: the node is there */
         if (!w->got_view || v->epoch > w->last_epoch) {
             w->got_view = true;
             w->last_epoch = v->epoch;
@@ -470,23 +470,30 @@ static void on_watch_status(evgrpc_tag *tag, bool ok)
         }
         /* A stream that served views for a while and ended: the next seed at once, the
          * usual pause only when that fails too. */
-        schedule_resubscribe(t, w->got_view && clock_now_ms() - w->started_ms >= 1000);
+        schedule_resubscribe(t,
+                             w->moved || (w->got_view && clock_now_ms() - w->started_ms >= 1000));
     }
     watch_unref(w);
 }
 
-static int pick_seed(topo *t)
+/* The node the next stream goes to: the next seed not marked down, else any node not
+ * marked down (one the views taught), else none (then the stream waits for a node to come
+ * back: topo_node_up). */
+static int pick_node(topo *t)
 {
     int n = pool_count(t->pool);
+    int64_t now = clock_now_ms();
 
-    for (int k = 0; k < n; k++) {
-        int i = (t->next_seed + k) % n;
-        if (pool_is_seed(t->pool, i)) {
-            t->next_seed = i + 1;
-            return i;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < n; k++) {
+            int i = (t->next_seed + k) % n;
+            if ((pass == 1 || pool_is_seed(t->pool, i)) && pool_usable(t->pool, i, now)) {
+                t->next_seed = i + 1;
+                return i;
+            }
         }
     }
-    return n > 0 ? 0 : -1;
+    return -1;
 }
 
 static void start_watch(topo *t)
@@ -494,7 +501,7 @@ static void start_watch(topo *t)
     Norikv__V1__ClusterView empty = NORIKV__V1__CLUSTER_VIEW__INIT;
     grpc_op ops[4];
     watch *w;
-    int node = pick_seed(t);
+    int node = pick_node(t);
 
     if (node < 0)
         return;
@@ -508,7 +515,7 @@ static void start_watch(topo *t)
     w->details = grpc_empty_slice();
     grpc_metadata_array_init(&w->initial);
     grpc_metadata_array_init(&w->trailing);
-    w->call = pool_call(t->pool, node, METHOD_WATCH_CLUSTER, evgrpc_cq(t->eg),
+    w->call = pool_call(t->pool, node, POOL_CALL_STREAM, METHOD_WATCH_CLUSTER, evgrpc_cq(t->eg),
                         gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     w->refs = 1;
     if (w->call == NULL) {
@@ -539,8 +546,16 @@ static void start_watch(topo *t)
     ops[0].data.recv_status_on_client.status = &w->status;
     ops[0].data.recv_status_on_client.status_details = &w->details;
     w->refs++;
-    if (grpc_call_start_batch(w->call, ops, 1, &w->on_status, NULL) != GRPC_CALL_OK)
+    if (grpc_call_start_batch(w->call, ops, 1, &w->on_status, NULL) != GRPC_CALL_OK) {
+        /* its end would never be told, and the view never resubscribed: drop it (the
+         * started batch completes and lets go of it) and try again after a pause */
         w->refs--;
+        w->t = NULL;
+        t->w = NULL;
+        grpc_call_cancel(w->call, NULL);
+        schedule_resubscribe(t, false);
+        return;
+    }
     if (!arm_recv(w))
         grpc_call_cancel(w->call, NULL);
 }
@@ -644,6 +659,26 @@ void topo_log_due(topo *t)
     else
         log_write_held(LOG_NOTICE, held, "cluster view regained (epoch %llu)",
                        (unsigned long long)t->epoch);
+}
+
+void topo_node_up(topo *t, int node)
+{
+    struct timeval now = {0, 0};
+
+    (void)node;
+    /* no stream (every node was down, or the last one failed): one now, pause or not */
+    if (t->watch_enabled && t->w == NULL)
+        evtimer_add(t->resubscribe, &now);
+}
+
+void topo_node_down(topo *t, int node)
+{
+    /* the stream's node is gone: the stream goes to another node now rather than when
+     * its connection gives up */
+    if (t->w != NULL && t->w->node == node) {
+        t->w->moved = true;
+        grpc_call_cancel(t->w->call, NULL);
+    }
 }
 
 void topo_kick(topo *t)

@@ -51,6 +51,10 @@ void topo_log_due(topo *t);
 /* A node answered a call: if the stream is waiting out a pause, resubscribe now (at most
  * once a second). */
 void topo_kick(topo *t);
+/* The pool marked node up: with no stream open, one starts now. */
+void topo_node_up(topo *t, int node);
+/* The pool marked node down: a stream on it moves to another node now. */
+void topo_node_down(topo *t, int node);
 /* Whether the client watches the cluster at all (watch_cluster). */
 bool topo_watching(const topo *t);
 /* Fills the topology gauges of st, and has_view. */
