@@ -142,6 +142,7 @@ void kv_config_default(kv_config *cfg)
     cfg->timeout_ms = 5000;
     cfg->connect_timeout_ms = KV_DEFAULT_CONNECT_TIMEOUT_MS;
     cfg->probe_interval_ms = KV_DEFAULT_PROBE_INTERVAL_MS;
+    cfg->retire_after_ms = KV_DEFAULT_RETIRE_AFTER_MS;
     cfg->channels_per_node = 2;
     cfg->watch_cluster = true;
     retry_config_default(&cfg->retry);
@@ -334,7 +335,10 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
         return NULL;
     }
     c->eg = evgrpc_new(base);
-    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster, &c->st)
+    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster,
+                               cfg->retire_after_ms > 0 ? cfg->retire_after_ms
+                                                        : KV_DEFAULT_RETIRE_AFTER_MS,
+                               &c->st)
                     : NULL;
     c->health = c->topo != NULL ? health_new(base, c->eg, c->pool, &c->st) : NULL;
     if (c->health != NULL)
@@ -647,7 +651,7 @@ static choose_cluster cluster_for(const kv_op *op, usable_at *u)
 static bool fail_fast(kv_op *op)
 {
     kv_client *c = op->c;
-    int n = pool_count(c->pool);
+    int n = pool_live_count(c->pool);
     const char *last = op->last[0] ? op->last : c->last_cause;
     usable_at u;
     choose_cluster cl = cluster_for(op, &u);
@@ -1447,7 +1451,7 @@ void kv_get_stats(const kv_client *c, kv_stats *st)
     st->pool_channels_open = (uint64_t)pool_active_connections(c->pool);
     st->pool_nodes_down = (uint64_t)pool_down_count(c->pool);
     st->pool_max_connections_per_node = (uint64_t)pool_channels_per_node(c->pool);
-    st->router_total_nodes = (uint64_t)pool_count(c->pool);
+    st->router_total_nodes = (uint64_t)pool_live_count(c->pool);
     st->router_total_shards = c->cfg.total_shards;
     topo_get_stats(c->topo, st);
     st->router_cached_leaders = st->topology_cached_leaders;
@@ -1456,7 +1460,7 @@ void kv_get_stats(const kv_client *c, kv_stats *st)
 bool kv_ready(const kv_client *c, char *why, size_t len)
 {
     const char *stream;
-    int n = pool_count(c->pool);
+    int n = pool_live_count(c->pool);
 
     if (topo_watching(c->topo) && !topo_live(c->topo, &stream)) {
         kv_stats st;
@@ -1476,7 +1480,7 @@ bool kv_ready(const kv_client *c, char *why, size_t len)
 
 int kv_node_count(const kv_client *c)
 {
-    return pool_count(c->pool);
+    return pool_live_count(c->pool); /* retired nodes are not listed */
 }
 
 void kv_node_get(const kv_client *c, int i, kv_node_info *info)
@@ -1484,6 +1488,7 @@ void kv_node_get(const kv_client *c, int i, kv_node_info *info)
     pool_node_stats ns;
 
     memset(info, 0, sizeof(*info));
+    i = pool_live_index(c->pool, i);
     if (!pool_node_stats_get(c->pool, i, &ns))
         return;
     info->addr = pool_addr(c->pool, i);

@@ -61,6 +61,7 @@ typedef struct kv_retry_config {
 
 #define KV_DEFAULT_CONNECT_TIMEOUT_MS 1000
 #define KV_DEFAULT_PROBE_INTERVAL_MS  500
+#define KV_DEFAULT_RETIRE_AFTER_MS    60000
 
 /*
  * The transport's process-wide state: kv_global_init once before the first client,
@@ -91,6 +92,9 @@ typedef struct kv_config {
     /* Nodes marked down are probed this often, in the background; a node up but silent
      * this long (idle) is probed too. */
     int probe_interval_ms;
+    /* A node neither in the configuration (nodes) nor in the views for this long is
+     * retired: its channels closed, its figures no longer listed. */
+    int retire_after_ms;
     int channels_per_node;
     bool watch_cluster;
     kv_retry_config retry;

@@ -972,6 +972,61 @@ START_TEST(idle_node_health_is_checked)
 }
 END_TEST
 
+/* Whether the client lists a node at 127.0.0.1:port. */
+static bool node_listed(int port)
+{
+    char addr[64];
+
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    for (int i = 0; i < kv_node_count(kv); i++) {
+        kv_node_info ni;
+        kv_node_get(kv, i, &ni);
+        if (strcmp(ni.addr, addr) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A node learned from the views that leaves them is retired after retire_after_ms: no
+ * longer listed (its figures go), no longer probed; listed again, it comes back and serves
+ * once a probe finds it. Seeds are never retired. */
+START_TEST(nodes_gone_from_the_view_are_retired)
+{
+    int64_t t0;
+    uint64_t failures;
+    kv_stats st;
+
+    start_cluster(3, "--view cluster");
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d", dn.base_port); /* node 1 only */
+    cfg.retire_after_ms = 1000;
+    new_client();
+    await_view(3);
+    ck_assert_int_eq(kv_node_count(kv), 3);
+    tn_control_ok(&dn, "kill 3");
+    t0 = clock_now_ms();
+    while (node_listed(dn.base_port + 2) && clock_now_ms() - t0 < 5000)
+        settle(20);
+    ck_assert_msg(!node_listed(dn.base_port + 2), "node 3 still listed after 5 s");
+    ck_assert_int_eq(kv_node_count(kv), 2);
+    ck_assert(node_listed(dn.base_port) && node_listed(dn.base_port + 1));
+    kv_get_stats(kv, &st);
+    ck_assert_uint_eq(st.router_total_nodes, 2);
+    ck_assert_uint_eq(st.pool_nodes_down, 0); /* retired, not down */
+    failures = st.pool_probe_failures;
+    settle(1200); /* nodes 1 and 2 answer views or probes; nothing probes node 3 now */
+    kv_get_stats(kv, &st);
+    ck_assert_uint_eq(st.pool_probe_failures, failures);
+    tn_control_ok(&dn, "revive 3");
+    t0 = clock_now_ms();
+    while ((!node_listed(dn.base_port + 2) || node_down(dn.base_port + 2)) &&
+           clock_now_ms() - t0 < 5000)
+        settle(20);
+    ck_assert_msg(node_listed(dn.base_port + 2) && !node_down(dn.base_port + 2),
+                  "node 3 not back and up within 5 s");
+    stop();
+}
+END_TEST
+
 static void never_called(const kv_result *r, void *arg)
 {
     (void)r;
@@ -1529,6 +1584,7 @@ static Suite *kv_suite(void)
     tcase_add_test(tp, topology_events_on_kill_and_revive);
     tcase_add_test(tp, watch_resubscribes_to_another_seed);
     tcase_add_test(tp, stats_reflect_what_happened);
+    tcase_add_test(tp, nodes_gone_from_the_view_are_retired);
 
     tcase_add_test(ve, vector_operations);
     tcase_add_test(ve, vectors_unsupported_by_the_cluster);

@@ -23,6 +23,7 @@ struct pool_node {
     int index;
     char addr[POOL_ADDR_MAX];
     bool seed;
+    bool retired;
     int nchannels; /* open now */
     grpc_channel **channels;
     void **handles; /* [channel * METHOD_COUNT + method] */
@@ -127,7 +128,15 @@ int pool_add(pool *p, const char *addr, bool seed)
     pool_node *n;
 
     if (i >= 0) {
-        p->nodes[i]->seed |= seed;
+        n = p->nodes[i];
+        n->seed |= seed;
+        if (n->retired) { /* back: probed before any call goes to it */
+            n->retired = false;
+            n->down = true;
+            n->next_probe_ms = 0;
+            n->heard_ms = clock_now_ms();
+            log_notice("node %s is listed again: probing it", n->addr);
+        }
         return i;
     }
     if (addr[0] == '\0' || strlen(addr) >= POOL_ADDR_MAX)
@@ -165,6 +174,42 @@ const char *pool_addr(const pool *p, int index)
     return n != NULL ? n->addr : NULL;
 }
 
+void pool_retire(pool *p, int node, const char *why)
+{
+    pool_node *n = pool_node_at(p, node);
+
+    if (n == NULL || n->seed || n->retired)
+        return;
+    n->retired = true;
+    n->down = false;
+    close_channels(n);
+    log_notice("node %s retired: %s", n->addr, why);
+}
+
+bool pool_is_retired(const pool *p, int node)
+{
+    pool_node *n = pool_node_at(p, node);
+
+    return n != NULL && n->retired;
+}
+
+int pool_live_count(const pool *p)
+{
+    int live = 0;
+
+    for (int i = 0; i < p->count; i++)
+        live += !p->nodes[i]->retired;
+    return live;
+}
+
+int pool_live_index(const pool *p, int i)
+{
+    for (int k = 0; k < p->count; k++)
+        if (!p->nodes[k]->retired && i-- == 0)
+            return k;
+    return -1;
+}
+
 bool pool_is_seed(const pool *p, int index)
 {
     pool_node *n = pool_node_at(p, index);
@@ -186,6 +231,7 @@ bool pool_node_stats_get(const pool *p, int index, pool_node_stats *out)
         return false;
     out->seed = n->seed;
     out->down = n->down;
+    out->retired = n->retired;
     out->channels = n->nchannels;
     for (int k = 0; k < n->nchannels; k++)
         out->channels_ready += channel_ready(n->channels[k]);
@@ -363,14 +409,14 @@ bool pool_usable(const pool *p, int node, int64_t now_ms)
 {
     pool_node *n = pool_node_at(p, node);
 
-    return n != NULL && !n->down && now_ms < pool_silent_at(p, node);
+    return n != NULL && !n->down && !n->retired && now_ms < pool_silent_at(p, node);
 }
 
 void pool_heard(pool *p, int node, int64_t now_ms)
 {
     pool_node *n = pool_node_at(p, node);
 
-    if (n == NULL)
+    if (n == NULL || n->retired)
         return;
     n->heard_ms = now_ms;
     if (!n->down)
@@ -388,7 +434,7 @@ void pool_failure(pool *p, int node, int64_t now_ms, pool_fault fault, const cha
 {
     pool_node *n = pool_node_at(p, node);
 
-    if (n == NULL)
+    if (n == NULL || n->retired)
         return;
     snprintf(n->last_error, sizeof(n->last_error), "%s", cause != NULL ? cause : "");
     n->failures++;
@@ -421,7 +467,7 @@ int64_t pool_probe_at(const pool *p, int node)
 {
     pool_node *n = pool_node_at(p, node);
 
-    if (n == NULL)
+    if (n == NULL || n->retired)
         return INT64_MAX;
     if (n->down) /* no more out than fit in connect_timeout_ms, and one */
         return n->probes_out <= p->cfg.connect_timeout_ms / p->cfg.probe_interval_ms + 1
@@ -441,7 +487,7 @@ int64_t pool_silent_at(const pool *p, int node)
     pool_node *n = pool_node_at(p, node);
     int64_t after_heard, after_asked;
 
-    if (n == NULL || n->down || n->owed == 0)
+    if (n == NULL || n->down || n->retired || n->owed == 0)
         return INT64_MAX;
     /* connect_timeout_ms since it last said anything, but never less than half of it since
      * it was asked: an idle node's probe is given time to answer */

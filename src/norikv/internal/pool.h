@@ -26,7 +26,7 @@ typedef struct pool_node pool_node;
 
 /* What callers may know of a node: its figures, copied out. */
 typedef struct pool_node_stats {
-    bool seed, down;
+    bool seed, down, retired;
     int channels;       /* open now */
     int channels_ready; /* connected now */
     uint64_t calls, failures, marked_down, probes, probe_failures;
@@ -56,8 +56,16 @@ int pool_probe_interval(const pool *p);
 typedef void pool_listener(void *arg, int node, bool up, bool silent);
 void pool_set_listener(pool *p, pool_listener *fn, void *arg);
 
-/* The node with this address, added when new; -1 when the address is unusable. */
+/* The node with this address, added when new (a node retired with that address comes back
+ * to its old index, marked down and probed at once); -1 when the address is unusable. */
 int pool_add(pool *p, const char *addr, bool seed);
+/* node left: its channels are closed, it is never called, probed or counted again (until
+ * pool_add brings it back); its index stays its own. Seeds are never retired. */
+void pool_retire(pool *p, int node, const char *why);
+bool pool_is_retired(const pool *p, int node);
+/* Nodes not retired, and the index of the i-th of them (-1 past the last). */
+int pool_live_count(const pool *p);
+int pool_live_index(const pool *p, int i);
 int pool_find(const pool *p, const char *addr);
 int pool_count(const pool *p);
 /* Node index's address, NULL when there is no such node; stable for the pool's life. */

@@ -41,9 +41,12 @@ struct topo {
     kv_view_node *nodes;
     size_t n_nodes;
     size_t view_shards;
-    /* the id views gave each pool node, indexed like the pool */
+    /* the id views gave each pool node, and since when views have not listed it (0:
+     * listed), indexed like the pool */
     char (*ids)[64];
+    int64_t *absent_ms;
     int ids_cap;
+    int retire_after_ms;
     /* the stream */
     watch *w;
     int next_seed;
@@ -104,9 +107,12 @@ bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, 
             return false;
         snprintf(host, sizeof(host), "%s", vhost);
     }
+    bool swim = false;
+
     for (size_t i = 0; i < nseeds; i++) {
         if (!topo_split_addr(seeds[i], shost, sizeof(shost), &sport))
             continue;
+        swim |= port == sport + 1000;
         if (strcmp(host, shost) != 0)
             continue;
         if (port == sport || port == sport + 1000) { /* itself, or its SWIM address */
@@ -114,6 +120,8 @@ bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, 
             return true;
         }
     }
+    if (swim) /* a peer's SWIM address under a name we do not know it by */
+        return false;
     if ((size_t)snprintf(out, outlen, "%s:%d", host, port) >= outlen)
         return false;
     return true;
@@ -175,14 +183,23 @@ const char *topo_node_id(const topo *t, int node)
     return node >= 0 && node < t->ids_cap ? t->ids[node] : "";
 }
 
+static void grow(topo *t, int node)
+{
+    int cap;
+
+    if (node < t->ids_cap)
+        return;
+    cap = node + 16;
+    t->ids = xrealloc(t->ids, (size_t)cap * sizeof(*t->ids));
+    memset(t->ids + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*t->ids));
+    t->absent_ms = xrealloc(t->absent_ms, (size_t)cap * sizeof(*t->absent_ms));
+    memset(t->absent_ms + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*t->absent_ms));
+    t->ids_cap = cap;
+}
+
 static void set_id(topo *t, int node, const char *id)
 {
-    if (node >= t->ids_cap) {
-        int cap = node + 16;
-        t->ids = xrealloc(t->ids, (size_t)cap * sizeof(*t->ids));
-        memset(t->ids + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*t->ids));
-        t->ids_cap = cap;
-    }
+    grow(t, node);
     snprintf(t->ids[node], sizeof(t->ids[node]), "%s", id);
 }
 
@@ -238,6 +255,39 @@ static bool in_nodes(const kv_view_node *nodes, size_t n, const char *addr)
         if (strcmp(nodes[i].addr, addr) == 0)
             return true;
     return false;
+}
+
+/* Nodes that are neither seeds nor in the views for retire_after_ms leave the pool (pod
+ * addresses change with every reschedule: the old ones would be probed for ever); the
+ * leaders and ids that name them are forgotten. Judged only on views, so a client that has
+ * lost its view retires nothing. */
+static void retire_absent(topo *t, const kv_view_node *nodes, size_t nn)
+{
+    int64_t now = clock_now_ms();
+    char why[96];
+
+    grow(t, pool_count(t->pool) - 1);
+    for (int i = 0; i < pool_count(t->pool); i++) {
+        if (pool_is_seed(t->pool, i) || pool_is_retired(t->pool, i) ||
+            in_nodes(nodes, nn, pool_addr(t->pool, i))) {
+            t->absent_ms[i] = 0;
+            continue;
+        }
+        if (t->absent_ms[i] == 0) {
+            t->absent_ms[i] = now;
+            continue;
+        }
+        if (now - t->absent_ms[i] < t->retire_after_ms)
+            continue;
+        snprintf(why, sizeof(why), "neither configured nor in the views for %d ms",
+                 t->retire_after_ms);
+        pool_retire(t->pool, i, why);
+        t->absent_ms[i] = 0;
+        t->ids[i][0] = '\0';
+        for (uint32_t s = 0; s <= t->total_shards; s++)
+            if (t->leader[s] == i)
+                set_leader(t, s, -1);
+    }
 }
 
 static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
@@ -347,6 +397,7 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
             if (t->listeners[i].fn != NULL)
                 t->listeners[i].fn(&ev, t->listeners[i].arg);
     }
+    retire_absent(t, nodes, nn);
     free(old_nodes);
     free(index);
     free(changes);
@@ -584,10 +635,11 @@ static void schedule_resubscribe(topo *t, bool at_once)
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
 topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
-               bool watch_cluster, kv_stats *counters)
+               bool watch_cluster, int retire_after_ms, kv_stats *counters)
 {
     topo *t = xcalloc(1, sizeof(*t));
 
+    t->retire_after_ms = retire_after_ms;
     t->base = base;
     t->eg = eg;
     t->pool = p;
@@ -621,6 +673,7 @@ void topo_free(topo *t)
     free(t->leader);
     free(t->nodes);
     free(t->ids);
+    free(t->absent_ms);
     free(t);
 }
 
