@@ -137,6 +137,8 @@ static const map_row maps[] = {
     {"127.0.0.2:9000", "127.0.0.1:7447", "127.0.0.2:9000"}, /* a node we did not know */
     {"10.0.0.5:8447", "127.0.0.1:7447", NULL}, /* a SWIM address on a host no seed has */
     {"0.0.0.0:8448", "10.0.0.9:7447", NULL},   /* a peer's SWIM address, via another host */
+    {"0.0.0.0:7448", "10.0.0.9:7447", "127.0.0.1:7448"},  /* the one seed with that port */
+    {"0.0.0.0:7447", "127.0.0.5:7447", "127.0.0.5:7447"}, /* two seeds have it: via's host */
     {"0.0.0.0:9000", "127.0.0.5:7447", "127.0.0.5:9000"},
     {"garbage", "127.0.0.1:7447", NULL},
     {"0.0.0.0:7447", "not-an-address", NULL},

@@ -98,27 +98,35 @@ bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, 
                    char *out, size_t outlen)
 {
     char host[POOL_ADDR_MAX], vhost[POOL_ADDR_MAX], shost[POOL_ADDR_MAX];
-    int port, vport, sport;
+    int port, vport, sport, same_port = -1, nsame = 0;
+    bool unspecified, swim = false;
 
     if (!topo_split_addr(addr, host, sizeof(host), &port))
         return false;
-    if (unspecified_host(host)) {
+    unspecified = unspecified_host(host);
+    if (unspecified) {
         if (via == NULL || !topo_split_addr(via, vhost, sizeof(vhost), &vport))
             return false;
         snprintf(host, sizeof(host), "%s", vhost);
     }
-    bool swim = false;
-
     for (size_t i = 0; i < nseeds; i++) {
         if (!topo_split_addr(seeds[i], shost, sizeof(shost), &sport))
             continue;
         swim |= port == sport + 1000;
+        if (port == sport && nsame++ == 0)
+            same_port = (int)i;
         if (strcmp(host, shost) != 0)
             continue;
         if (port == sport || port == sport + 1000) { /* itself, or its SWIM address */
             snprintf(out, outlen, "%s", seeds[i]);
             return true;
         }
+    }
+    /* A node that gives no host, on a port one seed alone has: that seed, though it is
+     * known by another name than via's (nodes of one host named apart, say) */
+    if (unspecified && nsame == 1) {
+        snprintf(out, outlen, "%s", seeds[same_port]);
+        return true;
     }
     if (swim) /* a peer's SWIM address under a name we do not know it by */
         return false;
