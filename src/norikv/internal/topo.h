@@ -71,9 +71,10 @@ const char *topo_node_id(const topo *t, int node);
 bool topo_split_addr(const char *addr, char *host, size_t hostlen, int *port);
 /* A view address made dialable: an unspecified host (0.0.0.0, ::) becomes via's host, or
  * the one seed with that port if via's host has none; an address whose port is a seed's
- * port + 1000 on the seed's host (a SWIM peer address) is that seed. False when nothing dialable can be made of it, a SWIM address on another host
- * among them (its port a seed's + 1000: the real server's peers, listed by the address
- * they gossip on, not by the one that serves gRPC). */
+ * port + 1000 on the seed's host (a SWIM peer address) is that seed. False when nothing
+ * dialable can be made of it, a SWIM address on another host among them (its port a
+ * seed's + 1000: the real server's peers, listed by the address they gossip on, not by
+ * the one that serves gRPC). */
 bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, size_t nseeds,
                    char *out, size_t outlen);
 /* "nodeK-shardN" -> "nodeK"; other ids unchanged. */
