@@ -117,7 +117,7 @@
       "call, a health probe) before it is marked down and what waits on it goes to another node "  \
       "or fails at once. A reload applies at once.")                                               \
     X(cluster, probe_interval_ms, INT, 10, 3600000, "500", true,                                   \
-      "Milliseconds between the health probes of a node marked down (in the background, never "   \
+      "Milliseconds between the health probes of a node marked down (in the background, never "    \
       "a client's command), and the longest a node may stay unheard from before it is probed, "    \
       "so a node that dies with no traffic is marked down too.")                                   \
     X(cluster, channels_per_node, INT, 1, 64, "2", false,                                          \
