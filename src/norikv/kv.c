@@ -1,9 +1,9 @@
 /*
  * kv: operations of the NoriKV cluster client. Owns the completion queue bridge, the
  * pool, the topology and every operation in flight. An operation packs its request once,
- * then runs attempts: pick a node (cached leader, else a deterministic seed, skipping
- * nodes marked down), call, classify the outcome with the retry table, and either finish,
- * follow a leader hint at once, or back off. One deadline bounds all attempts.
+ * then runs attempts: a node chosen by choose.c's rules, a call, the outcome classified
+ * with the retry table, and either the end, a leader hint followed at once, or a pause.
+ * One deadline bounds all attempts.
  */
 #include "kv.h"
 
@@ -26,7 +26,9 @@
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
+#include "choose.h"
 #include "clock.h"
+#include "health.h"
 #include "log.h"
 #include "norikv.pb-c.h"
 #include "pbgrpc.h"
@@ -59,6 +61,7 @@ struct kv_client {
     evgrpc *eg;
     pool *pool;
     topo *topo;
+    health *health;
     int nseeds;
     LIST_HEAD(, kv_op) ops; /* in flight */
     char idem_prefix[32];
@@ -92,11 +95,7 @@ struct kv_op {
     int64_t deadline;
     int timeout_ms; /* what the deadline was set from, for messages */
     int attempts, redirects, node, channel;
-    int avoid;            /* the node not to retry on (it said NOT_LEADER), -1 for none */
-    int sticky;           /* a write's outcome there was unknown: retried there first, -1 none */
-    uint64_t refused;     /* nodes (index < 64) that said NOT_LEADER since the last pause */
-    uint64_t unreachable; /* nodes whose connection failed since the last NOT_LEADER pause */
-    bool prefer_leader;   /* a non-leader said no: the cached leader is worth a try, down or not */
+    choose_memory mem; /* what its attempts taught about the nodes, for the next choice */
     char idem[KV_IDEMPOTENCY_KEY_LIMIT + 1];
     /* the attempt in flight */
     grpc_call *call;
@@ -109,6 +108,7 @@ struct kv_op {
     /* the last failure, for the final message */
     grpc_status_code last_status;
     char last[192];
+    bool gave_up;  /* the attempt's node was found silent: its call was cancelled */
     bool counted;  /* launched: counts in the statistics */
     bool starting; /* inside the kv_* call that began it: no callback may run yet */
     /* an end found while starting, reported from the loop */
@@ -140,6 +140,9 @@ void kv_config_default(kv_config *cfg)
     cfg->nodes = "127.0.0.1:9001";
     cfg->total_shards = ROUTE_DEFAULT_TOTAL_SHARDS;
     cfg->timeout_ms = 5000;
+    cfg->connect_timeout_ms = KV_DEFAULT_CONNECT_TIMEOUT_MS;
+    cfg->probe_interval_ms = KV_DEFAULT_PROBE_INTERVAL_MS;
+    cfg->retire_after_ms = KV_DEFAULT_RETIRE_AFTER_MS;
     cfg->channels_per_node = 2;
     cfg->watch_cluster = true;
     retry_config_default(&cfg->retry);
@@ -245,13 +248,42 @@ static void on_log_sweep(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* The pool marked a node down or up. A node found silent takes its attempts with it: they
+ * would otherwise wait for their deadlines on it; cancelled, they go elsewhere at once (a
+ * write's outcome there is then unknown, as after a lost connection). */
+static void on_node_change(void *arg, int node, bool up, bool silent)
+{
+    kv_client *c = arg;
+    kv_op *op;
+
+    if (up) {
+        if (c->all_down.now)
+            log_flag_change(&c->all_down, false, LOG_NOTICE, "the cluster answers again: %s is up",
+                            pool_addr(c->pool, node));
+        topo_node_up(c->topo, node);
+        return;
+    }
+    snprintf(c->last_cause, sizeof(c->last_cause), "%s", pool_last_error(c->pool, node));
+    if (silent) {
+        LIST_FOREACH(op, &c->ops, link)
+        {
+            if (op->call != NULL && op->node == node && !op->gave_up) {
+                op->gave_up = true;
+                grpc_call_cancel_with_status(op->call, GRPC_STATUS_UNAVAILABLE,
+                                             pool_last_error(c->pool, node), NULL);
+            }
+        }
+    }
+    topo_node_down(c->topo, node);
+}
+
 kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen)
 {
     struct timeval second = {1, 0};
     kv_client *c = xcalloc(1, sizeof(*c));
-    /* a node marked down is probed after 200 ms, then at most every second: one that comes
-     * back serves again within a second of its first probe */
-    pool_config pc = {cfg->channels_per_node, 100, 2000, 200, 1000, NULL, cfg->tls.server_name};
+    pool_config pc = {
+        cfg->channels_per_node, 100, 2000, cfg->connect_timeout_ms, cfg->probe_interval_ms, NULL,
+        cfg->tls.server_name};
     uint8_t rnd[16];
     char *list, *save = NULL;
 
@@ -261,8 +293,11 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
     c->arena.alloc.alloc = arena_alloc;
     c->arena.alloc.free = arena_free;
     c->arena.alloc.allocator_data = &c->arena;
-    if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1) {
-        snprintf(err, errlen, "total_shards, timeout_ms and max_attempts must be positive");
+    if (cfg->total_shards == 0 || cfg->timeout_ms <= 0 || cfg->retry.max_attempts < 1 ||
+        cfg->connect_timeout_ms <= 0 || cfg->probe_interval_ms <= 0) {
+        snprintf(err, errlen,
+                 "total_shards, timeout_ms, connect_timeout_ms, probe_interval_ms and "
+                 "max_attempts must be positive");
         free(c);
         return NULL;
     }
@@ -295,9 +330,15 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
         return NULL;
     }
     c->eg = evgrpc_new(base);
-    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster, &c->st)
+    c->topo = c->eg ? topo_new(base, c->eg, c->pool, cfg->total_shards, cfg->watch_cluster,
+                               cfg->retire_after_ms > 0 ? cfg->retire_after_ms
+                                                        : KV_DEFAULT_RETIRE_AFTER_MS,
+                               &c->st)
                     : NULL;
-    c->log_sweep = c->topo != NULL ? event_new(base, -1, EV_PERSIST, on_log_sweep, c) : NULL;
+    c->health = c->topo != NULL ? health_new(base, c->eg, c->pool, &c->st) : NULL;
+    if (c->health != NULL)
+        pool_set_listener(c->pool, on_node_change, c);
+    c->log_sweep = c->health != NULL ? event_new(base, -1, EV_PERSIST, on_log_sweep, c) : NULL;
     c->writing = xcalloc(cfg->total_shards / 8 + 1, 1);
     c->queues = xcalloc(cfg->total_shards, sizeof(*c->queues));
     for (uint32_t s = 0; s < cfg->total_shards; s++)
@@ -323,10 +364,16 @@ kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *er
 
 static void op_free(kv_op *op);
 
-void kv_client_set_limits(kv_client *c, int timeout_ms, const kv_retry_config *retry)
+void kv_client_set_limits(kv_client *c, const kv_config *cfg)
 {
-    c->cfg.timeout_ms = timeout_ms;
-    c->cfg.retry = *retry;
+    c->cfg.timeout_ms = cfg->timeout_ms;
+    c->cfg.retry = cfg->retry;
+    if (cfg->connect_timeout_ms > 0 && cfg->probe_interval_ms > 0) {
+        c->cfg.connect_timeout_ms = cfg->connect_timeout_ms;
+        c->cfg.probe_interval_ms = cfg->probe_interval_ms;
+        pool_set_timing(c->pool, cfg->connect_timeout_ms, cfg->probe_interval_ms);
+        health_kick(c->health);
+    }
 }
 
 void kv_client_free(kv_client *c)
@@ -345,6 +392,7 @@ void kv_client_free(kv_client *c)
         else
             op_free(op);
     }
+    health_free(c->health);
     topo_free(c->topo);
     evgrpc_free(c->eg); /* runs the completions of cancelled calls */
     pool_free(c->pool);
@@ -561,23 +609,49 @@ static void finish_error(kv_op *op, kv_err err, grpc_status_code status, const c
     finish(op, &r);
 }
 
-/* Whether node i is outside the mask (nodes past 63 are never masked). */
-static bool unmasked(uint64_t mask, int i)
+/* pool_usable, as choose.h asks for it. */
+typedef struct usable_at {
+    pool *pool;
+    int64_t now_ms;
+} usable_at;
+
+static bool usable_now(void *arg, int node)
 {
-    return i >= 64 || !(mask & (1ULL << i));
+    usable_at *u = arg;
+
+    return pool_usable(u->pool, node, u->now_ms);
 }
 
-/* When every node is marked down and none has a probe due, waiting out the deadline on
- * backoffs would only delay the answer: op ends at once with UNAVAILABLE and the cause,
- * and true is returned. The next operation once a probe is due is that probe, and one
- * probe that succeeds brings the node back (pool.c). */
+/* The cluster as op's next choice sees it; u lives as long as the result. */
+static choose_cluster cluster_for(const kv_op *op, usable_at *u)
+{
+    kv_client *c = op->c;
+    choose_cluster cl;
+
+    u->pool = c->pool;
+    u->now_ms = clock_now_ms();
+    cl.count = pool_count(c->pool);
+    cl.seeds = c->nseeds;
+    cl.leader = topo_leader(c->topo, op->group);
+    cl.group = op->group;
+    cl.usable = usable_now;
+    cl.arg = u;
+    return cl;
+}
+
+/* When no node is usable (every one is marked down, or silent while it owes an answer),
+ * waiting out the deadline on backoffs would only delay the answer: op ends at once with
+ * UNAVAILABLE and the cause, and true is returned. Down nodes are probed in the background
+ * (health.c); the first operation after a probe finds one back is served by it. */
 static bool fail_fast(kv_op *op)
 {
     kv_client *c = op->c;
-    int n = pool_count(c->pool);
+    int n = pool_live_count(c->pool);
     const char *last = op->last[0] ? op->last : c->last_cause;
+    usable_at u;
+    choose_cluster cl = cluster_for(op, &u);
 
-    if (!pool_none_usable(c->pool, clock_now_ms()))
+    if (!choose_none_usable(&cl))
         return false;
     c->st.retries_fail_fast++;
     if (!c->all_down.now)
@@ -590,54 +664,6 @@ static bool fail_fast(kv_op *op)
                  "every node of the cluster is marked down (%d of %d)%s%s",
                  pool_down_count(c->pool), n, last[0] ? "; last: " : "", last);
     return true;
-}
-
-static uint64_t bit(int i)
-{
-    return i >= 0 && i < 64 ? 1ULL << i : 0;
-}
-
-/* The cached leader unless avoided, masked or down (a NOT_LEADER from a follower makes it
- * worth a try even if down, if it was not found unreachable), else the seed the shard maps
- * to (deterministic), or the node after `avoid`, else the next usable node after it (with
- * allow_down, one counted as down too); -1 when there is none outside the mask. */
-static int pick(kv_op *op, int avoid, uint64_t mask, bool allow_down)
-{
-    kv_client *c = op->c;
-    int n = pool_count(c->pool), leader = topo_leader(c->topo, op->group), start;
-    int64_t now = clock_now_ms();
-
-    if (leader >= 0 && leader != avoid && unmasked(mask, leader) &&
-        ((op->prefer_leader && unmasked(op->unreachable, leader)) ||
-         pool_usable(c->pool, leader, now))) {
-        op->prefer_leader = false;
-        return leader;
-    }
-    start = avoid >= 0 ? avoid + 1 : (int)(op->group % (uint32_t)c->nseeds);
-    for (int k = 0; k < n; k++) {
-        int i = (start + k) % n;
-        if (i != avoid && unmasked(mask, i) && (allow_down || pool_usable(c->pool, i, now)))
-            return i;
-    }
-    return -1;
-}
-
-/* The node for the next attempt: one that has neither said NOT_LEADER since the last pause
- * nor been unreachable since that pause, else one not unreachable, else any usable;
- * when every node is down or avoided, the one we would have started with. */
-static int choose_node(kv_op *op, int avoid)
-{
-    const uint64_t masks[] = {op->refused | op->unreachable, op->unreachable, 0};
-    int leader = topo_leader(op->c->topo, op->group), n = pool_count(op->c->pool);
-
-    for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
-        int i = pick(op, avoid, masks[m], false);
-        if (i >= 0)
-            return i;
-    }
-    if (leader >= 0 && leader != avoid)
-        return leader;
-    return avoid >= 0 ? (avoid + 1) % n : (int)(op->group % (uint32_t)op->c->nseeds);
 }
 
 static void on_attempt_done(evgrpc_tag *tag, bool ok);
@@ -658,13 +684,15 @@ static bool attempt(kv_op *op)
     }
     deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                             gpr_time_from_millis(op->deadline - now, GPR_TIMESPAN));
-    pool_begin_call(c->pool, op->node, now);
-    op->call = pool_call(c->pool, op->node, op->m, evgrpc_cq(c->eg), deadline, &op->channel);
+    op->call =
+        pool_call(c->pool, op->node, POOL_CALL_OP, op->m, evgrpc_cq(c->eg), deadline, &op->channel);
     if (op->call == NULL) {
         finish_error(op, KV_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE, "cannot open a channel to %s",
                      pool_addr(c->pool, op->node));
         return false;
     }
+    op->gave_up = false;
+    health_watch(c->health, op->node);
     op->attempts++;
     c->st.retries_attempts++;
     op->send = grpc_byte_buffer_copy(op->req);
@@ -682,6 +710,7 @@ static bool attempt(kv_op *op)
     ops[5].data.recv_status_on_client.status = &op->status;
     ops[5].data.recv_status_on_client.status_details = &op->details;
     if (grpc_call_start_batch(op->call, ops, 6, &op->tag, NULL) != GRPC_CALL_OK) {
+        pool_call_end(c->pool, op->node);
         attempt_cleanup(op);
         finish_error(op, KV_ERR_INTERNAL, GRPC_STATUS_INTERNAL, "cannot start a gRPC call");
         return false;
@@ -692,6 +721,8 @@ static bool attempt(kv_op *op)
 static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
 {
     kv_op *op = arg;
+    usable_at u;
+    choose_cluster cl;
 
     (void)fd;
     (void)what;
@@ -706,20 +737,13 @@ static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
     }
     if (fail_fast(op))
         return;
-    /* A write whose outcome on a node is unknown goes back to that node while it is up,
-     * leader or not: the server answers from its own idempotency cache before any leader
-     * check, so a write it applied is replayed there, not applied again by a new leader
-     * (whose cache, on the real server, does not have it). Otherwise the node is chosen
-     * now, not when the wait began: a view that arrived meanwhile names the leader. */
-    if (op->sticky >= 0 && pool_usable(op->c->pool, op->sticky, clock_now_ms()))
-        op->node = op->sticky;
-    else
-        op->node = choose_node(op, op->avoid);
+    cl = cluster_for(op, &u);
+    op->node = choose_after_pause(&cl, &op->mem);
     (void)attempt(op);
 }
 
 /* Waits before the next attempt, or ends the operation when attempts or time run out. */
-static void back_off(kv_op *op, kv_err err, int avoid)
+static void back_off(kv_op *op, kv_err err)
 {
     kv_client *c = op->c;
     int64_t delay, now = clock_now_ms();
@@ -740,7 +764,6 @@ static void back_off(kv_op *op, kv_err err, int avoid)
         return;
     }
     c->st.retries_retries++;
-    op->avoid = avoid;
     if (op->timer == NULL)
         op->timer = evtimer_new(c->base, on_backoff_done, op);
     tv.tv_sec = (time_t)(delay / 1000);
@@ -758,6 +781,27 @@ static const char *leader_hint(const grpc_metadata_array *md, size_t *len)
 
 static void deliver(kv_op *op);
 
+/* What an attempt that failed says of its node, told to the pool: the server answered
+ * (UNAVAILABLE from a server we are connected to, a lost reply, a failing store: no sign
+ * of a dead node), or the connection was refused or broken (marked down at once), or the
+ * node was already found silent. A deadline on a connected node says nothing by itself:
+ * the node owed that answer, and health.c judges its silence. Whether the node was
+ * connected is returned. */
+static bool judge_node(kv_op *op, const retry_verdict *v, int64_t now)
+{
+    kv_client *c = op->c;
+    bool connected;
+
+    if (op->gave_up)
+        return false;
+    connected = pool_channel_ready(c->pool, op->node, op->channel);
+    if (!v->node_fault || (connected && op->status != GRPC_STATUS_DEADLINE_EXCEEDED))
+        pool_heard(c->pool, op->node, now);
+    else if (!connected)
+        pool_failure(c->pool, op->node, now, POOL_REFUSED, op->last);
+    return connected;
+}
+
 static void on_attempt_done(evgrpc_tag *tag, bool ok)
 {
     kv_op *op = (kv_op *)((char *)tag - offsetof(kv_op, tag));
@@ -768,12 +812,17 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
     size_t hlen;
     const char *hint;
     int node = op->node, to;
+    int64_t now;
     bool connected;
+    usable_at u;
+    choose_cluster cl;
 
     if (c == NULL) { /* the client is gone */
         op_free(op);
         return;
     }
+    now = clock_now_ms();
+    pool_call_end(c->pool, node);
     if (!ok) {
         op->status = GRPC_STATUS_UNAVAILABLE;
     }
@@ -788,6 +837,10 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         v = (retry_verdict){RETRY_DONE, KV_OK, false};
     else
         v = retry_classify(op->status, details, op->safe);
+    /* its node was found silent and the call cancelled (or the channel under it closed):
+     * that node's fault, whatever status the cancel left */
+    if (op->gave_up && v.action == RETRY_BACKOFF)
+        v = (retry_verdict){RETRY_BACKOFF, KV_ERR_UNAVAILABLE, true};
     if (v.action != RETRY_DONE) {
         /* cut to fit: the message is for people */
         if (snprintf(op->last, sizeof(op->last), "%s %s from %s", pbgrpc_status_name(op->status),
@@ -800,7 +853,7 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
 
     switch (v.action) {
     case RETRY_DONE:
-        pool_success(c->pool, node);
+        pool_heard(c->pool, node, now);
         if (c->all_down.now)
             log_flag_change(&c->all_down, false, LOG_NOTICE,
                             "the cluster answers again: %s served an operation",
@@ -810,14 +863,14 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         deliver(op);
         return;
     case RETRY_FAIL:
-        pool_success(c->pool, node);
+        judge_node(op, &v, now);
         attempt_cleanup(op);
         finish_error(op, v.err, op->last_status, "%s", op->last);
         return;
     case RETRY_NOT_LEADER:
         c->st.retries_not_leader++;
-        op->sticky = -1;             /* its cache had no answer: the write is for the leader now */
-        pool_success(c->pool, node); /* it answered: the node is fine */
+        op->mem.sticky = -1; /* its cache had no answer: the write is for the leader now */
+        pool_heard(c->pool, node, now); /* it answered: the node is fine */
         hint = leader_hint(&op->trailing, &hlen);
         to = hint != NULL ? topo_resolve_hint(c->topo, hint, hlen, node) : -1;
         attempt_cleanup(op);
@@ -833,12 +886,8 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         /* No hint (the real server never sends one): a node that answered is healthy, just
          * not the leader, so ask the next one at once; pause only when every node said no
          * (an election in progress). */
-        op->refused |= bit(node);
-        to = pick(op, node, op->refused | op->unreachable, false);
-        /* Every node we count as up said no: the leader may be one we count as down that
-         * has come back (a revived node the views never stopped listing). Ask it. */
-        if (to < 0)
-            to = pick(op, node, op->refused | op->unreachable, true);
+        cl = cluster_for(op, &u);
+        to = choose_not_leader(&cl, &op->mem, node);
         if (to >= 0 && op->redirects < MAX_REDIRECTS) {
             op->redirects++;
             c->st.retries_redirects++;
@@ -846,35 +895,32 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
             (void)attempt(op);
             return;
         }
-        /* after the pause every node gets another chance: a connection that failed may
-         * have been a stale one to a node that has since come back */
-        op->refused = 0;
-        op->unreachable = 0;
-        op->prefer_leader = true;
-        back_off(op, v.err, node);
+        choose_paused(&op->mem, node);
+        back_off(op, v.err);
         return;
     case RETRY_BACKOFF:
-        /* UNAVAILABLE from a server we are connected to (a lost reply, a failing store) is
-         * no sign of a dead node; refused or broken connections and hangs are. */
-        connected = pool_channel_ready(c->pool, node, op->channel);
-        if (v.node_fault && (op->status == GRPC_STATUS_DEADLINE_EXCEEDED || !connected)) {
-            pool_failure(c->pool, node, clock_now_ms(), op->last);
-            snprintf(c->last_cause, sizeof(c->last_cause), "%s", op->last);
-        } else
-            pool_success(c->pool, node);
+        connected = judge_node(op, &v, now);
         /* A leader that cannot be reached leads nothing we can use: forget it, so the next
          * attempts look for its successor (a follower's NOT_LEADER would otherwise send us
          * straight back to it). The real server's views do not name a successor. */
         if (v.node_fault && !connected)
             topo_forget_leader(c->topo, op->group, node);
         attempt_cleanup(op);
-        /* The outcome of a write on a node still connected is unknown (a lost reply, a
-         * deadline): its retry goes back there while the node is up. A node whose
-         * connection is gone cannot answer from its cache: the retry goes to the leader. */
-        op->sticky = op->idem[0] != '\0' && connected ? node : -1;
-        if (!connected)
-            op->unreachable |= bit(node);
-        back_off(op, v.err, connected ? -1 : node);
+        choose_failed(&op->mem, node, connected, op->idem[0] != '\0');
+        /* Its node is marked down now: another node at once, if any is up (no pause: the
+         * failure said nothing about them), else the end at once. */
+        if (v.node_fault && !connected && op->redirects < MAX_REDIRECTS &&
+            op->attempts < c->cfg.retry.max_attempts) {
+            if (fail_fast(op))
+                return;
+            cl = cluster_for(op, &u);
+            op->node = choose_after_pause(&cl, &op->mem);
+            op->redirects++;
+            c->st.retries_redirects++;
+            (void)attempt(op);
+            return;
+        }
+        back_off(op, v.err);
         return;
     }
 }
@@ -1057,8 +1103,7 @@ static kv_op *op_new(kv_client *c, method_id m, kv_callback *cb, void *arg, int 
     op->cb = cb;
     op->arg = arg;
     op->safe = true;
-    op->avoid = -1;
-    op->sticky = -1;
+    choose_init(&op->mem);
     op->tag.done = on_attempt_done;
     op->details = grpc_empty_slice();
     op->timeout_ms = timeout_ms > 0 ? timeout_ms : c->cfg.timeout_ms;
@@ -1112,8 +1157,12 @@ static bool gate_wait(kv_client *c, kv_op *op)
 
 static void start(kv_op *op)
 {
+    usable_at u;
+    choose_cluster cl;
+
     if (!fail_fast(op)) {
-        op->node = choose_node(op, -1);
+        cl = cluster_for(op, &u);
+        op->node = choose_first(&cl, &op->mem);
         (void)attempt(op);
     }
 }
@@ -1397,7 +1446,7 @@ void kv_get_stats(const kv_client *c, kv_stats *st)
     st->pool_channels_open = (uint64_t)pool_active_connections(c->pool);
     st->pool_nodes_down = (uint64_t)pool_down_count(c->pool);
     st->pool_max_connections_per_node = (uint64_t)pool_channels_per_node(c->pool);
-    st->router_total_nodes = (uint64_t)pool_count(c->pool);
+    st->router_total_nodes = (uint64_t)pool_live_count(c->pool);
     st->router_total_shards = c->cfg.total_shards;
     topo_get_stats(c->topo, st);
     st->router_cached_leaders = st->topology_cached_leaders;
@@ -1406,7 +1455,7 @@ void kv_get_stats(const kv_client *c, kv_stats *st)
 bool kv_ready(const kv_client *c, char *why, size_t len)
 {
     const char *stream;
-    int n = pool_count(c->pool);
+    int n = pool_live_count(c->pool);
 
     if (topo_watching(c->topo) && !topo_live(c->topo, &stream)) {
         kv_stats st;
@@ -1426,7 +1475,7 @@ bool kv_ready(const kv_client *c, char *why, size_t len)
 
 int kv_node_count(const kv_client *c)
 {
-    return pool_count(c->pool);
+    return pool_live_count(c->pool); /* retired nodes are not listed */
 }
 
 void kv_node_get(const kv_client *c, int i, kv_node_info *info)
@@ -1434,6 +1483,7 @@ void kv_node_get(const kv_client *c, int i, kv_node_info *info)
     pool_node_stats ns;
 
     memset(info, 0, sizeof(*info));
+    i = pool_live_index(c->pool, i);
     if (!pool_node_stats_get(c->pool, i, &ns))
         return;
     info->addr = pool_addr(c->pool, i);

@@ -59,6 +59,10 @@ typedef struct kv_retry_config {
 #define KV_RETRY_DEFAULT_MAX_DELAY_MS     5000
 #define KV_RETRY_DEFAULT_JITTER_MS        100
 
+#define KV_DEFAULT_CONNECT_TIMEOUT_MS 1000
+#define KV_DEFAULT_PROBE_INTERVAL_MS  500
+#define KV_DEFAULT_RETIRE_AFTER_MS    60000
+
 /*
  * The transport's process-wide state: kv_global_init once before the first client,
  * kv_global_shutdown after the last is freed. log receives the transport's own messages
@@ -87,6 +91,15 @@ typedef struct kv_config {
     const char *nodes; /* seed addresses, "host:port,host:port" */
     uint32_t total_shards;
     int timeout_ms; /* per operation, across all its attempts */
+    /* A node that owes an answer (a connection being made, a call, a probe) and says
+     * nothing this long is marked down, and an attempt waiting on it goes elsewhere. */
+    int connect_timeout_ms;
+    /* Nodes marked down are probed this often, in the background; a node up but silent
+     * this long (idle) is probed too. */
+    int probe_interval_ms;
+    /* A node neither in the configuration (nodes) nor in the views for this long is
+     * retired: its channels closed, its figures no longer listed. */
+    int retire_after_ms;
     int channels_per_node;
     bool watch_cluster;
     kv_retry_config retry;
@@ -224,9 +237,10 @@ typedef struct kv_vget_args {
 kv_client *kv_client_new(struct event_base *base, const kv_config *cfg, char *err, size_t errlen);
 /* Cancels what is in flight (no callbacks), closes channels and the completion queue. */
 void kv_client_free(kv_client *c);
-/* The deadline and retry policy of operations started from now on (a reload); the rest of
- * the configuration is the client's for its life. */
-void kv_client_set_limits(kv_client *c, int timeout_ms, const kv_retry_config *retry);
+/* What a reload may change: the deadline and retry policy of operations started from now
+ * on, connect_timeout_ms and probe_interval_ms at once; the rest of cfg is ignored (it is
+ * the client's for its life). */
+void kv_client_set_limits(kv_client *c, const kv_config *cfg);
 
 /*
  * Each starts an operation and returns its handle, never NULL. Arguments are copied: they
@@ -265,6 +279,8 @@ const char *kv_shard_leader(const kv_client *c, uint32_t shard);
     X(pool, max_connections_per_node, GAUGE, "channels per node, at most")                         \
     X(pool, nodes_marked_down, COUNTER, "times a node was marked down")                            \
     X(pool, nodes_down, GAUGE, "nodes marked down now")                                            \
+    X(pool, probes, COUNTER, "health probes sent to nodes")                                        \
+    X(pool, probe_failures, COUNTER, "health probes that got no answer")                           \
     X(router, total_nodes, GAUGE, "nodes known: seeds and learned")                                \
     X(router, total_shards, GAUGE, "shards keys hash into")                                        \
     X(router, cached_leaders, GAUGE, "shards whose leader is known")                               \

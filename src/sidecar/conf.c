@@ -115,6 +115,14 @@
       "setting.")                                                                                  \
     X(cluster, timeout_ms, INT, 1, 3600000, "5000", true,                                          \
       "Milliseconds one operation may take against the cluster, all its retries included.")        \
+    X(cluster, connect_timeout_ms, INT, 1, 600000, "1000", true,                                   \
+      "Milliseconds a node may stay silent while it owes an answer (a connection being made, a "   \
+      "call, a health probe) before it is marked down and what waits on it goes to another node "  \
+      "or fails at once. A reload applies at once.")                                               \
+    X(cluster, probe_interval_ms, INT, 10, 3600000, "500", true,                                   \
+      "Milliseconds between the health probes of a node marked down (in the background, never "    \
+      "a client's command), and the longest a node may stay unheard from before it is probed, "    \
+      "so a node that dies with no traffic is marked down too.")                                   \
     X(cluster, channels_per_node, INT, 1, 64, "2", false,                                          \
       "gRPC channels opened to each node; more channels spread requests over more "                \
       "connections.")                                                                              \
@@ -1002,6 +1010,8 @@ void conf_kv_config(const conf *c, kv_config *kc)
     kc->nodes = c->cluster.nodes;
     kc->total_shards = (uint32_t)c->cluster.total_shards;
     kc->timeout_ms = c->cluster.timeout_ms;
+    kc->connect_timeout_ms = c->cluster.connect_timeout_ms;
+    kc->probe_interval_ms = c->cluster.probe_interval_ms;
     kc->channels_per_node = c->cluster.channels_per_node;
     kc->watch_cluster = c->cluster.watch_cluster;
     kc->retry.max_attempts = c->retry.max_attempts;

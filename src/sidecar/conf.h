@@ -37,6 +37,8 @@ typedef struct conf {
         char *nodes;
         long total_shards;
         int timeout_ms;
+        int connect_timeout_ms; /* a node silent this long while it owes an answer is down */
+        int probe_interval_ms;  /* down nodes are probed this often, idle ones checked */
         int channels_per_node;
         bool watch_cluster;
         bool tls;              /* gRPC's SSL credentials to the nodes */

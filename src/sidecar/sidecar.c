@@ -517,7 +517,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     {
         kv_config kc;
         conf_kv_config(&s->cfg, &kc);
-        kv_client_set_limits(s->kv, kc.timeout_ms, &kc.retry);
+        kv_client_set_limits(s->kv, &kc);
     }
     log_notice("reload: %d key%s changed%s%s%s", changed, changed == 1 ? "" : "s",
                changed ? " (" : "", names, changed ? ")" : "");

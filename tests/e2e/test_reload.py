@@ -5,10 +5,11 @@ One sidecar started with -c; each test rewrites the file, sends SIGHUP, waits un
 GET shows the new values, and then observes what the key changes, not just its value:
 a connection refused, a request refused, a reply refused, reading paused, writes to
 different keys overlapping, an idle client closed, a read-modify-write giving up, an
-operation timing out, retries counted and timed, a line in the log and its format, a
-metrics listener's connections capped, a drain's accepting and waiting (that one last but
-one: it ends the sidecar). A last test checks that every key `--print-config` marks
-reloadable is one of those observed. Each test puts the file back as it found it.
+operation timing out, idle nodes probed more or less often, a silent cluster given up on
+sooner or later, retries counted and timed, a line in the log and its format, a metrics
+listener's connections capped, a drain's accepting and waiting (that one last but one: it
+ends the sidecar). A last test checks that every key `--print-config` marks reloadable is
+one of those observed. Each test puts the file back as it found it.
 
 Usage: python3 tests/e2e/test_reload.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 """
@@ -300,6 +301,49 @@ def reload_cluster_timeout_ms():
               "GET held 800 ms to time out with timeout_ms 300", got)
         check(took < 0.75, "the TIMEOUT before the 800 ms hold ends", "%.2f s" % took)
     finally:
+        defaults()
+
+
+def silence_cluster(on):
+    """Every node stops answering while the kernel still takes connections (SIGSTOP: the
+    devnode's one process, or each real server's), or answers again (SIGCONT)."""
+    procs = [p for p in getattr(E.dn, "procs", [getattr(E.dn, "proc", None)]) if p is not None]
+    for p in procs:
+        p.send_signal(signal.SIGSTOP if on else signal.SIGCONT)
+
+
+@test
+def reload_probe_interval_and_connect_timeout():
+    k = key("reload", "silent")
+    r = sidecar({"cluster.probe_interval_ms": 100})
+    try:
+        # idle nodes are probed every probe_interval_ms (or half of connect_timeout_ms)
+        def probes_in_a_second():
+            before = r.stat("pool", "probes")
+            time.sleep(1.0)
+            return r.stat("pool", "probes") - before
+        fast = probes_in_a_second()
+        sidecar({"cluster.probe_interval_ms": 1000})
+        slow = probes_in_a_second()
+        check(fast >= 15 and slow <= 10, "idle probes of 3 nodes in a second: 15 or more every "
+              "100 ms, 10 or fewer every 1000 ms", (fast, slow))
+        # a silent cluster is given up on after connect_timeout_ms (at least half of it after
+        # the command is sent)
+        for timeout_ms, least, most in ((3000, 1.4, 3.3), (300, 0.0, 0.6)):
+            sidecar({"cluster.connect_timeout_ms": timeout_ms})
+            with r.conn() as c:
+                wait_for(lambda: c.cmd("GET", k) is None, 10, "GET served")
+                silence_cluster(True)
+                try:
+                    got, took = timed(lambda: c.cmd("GET", k))
+                finally:
+                    silence_cluster(False)
+            check(isinstance(got, Error) and got.startswith("UNAVAILABLE"),
+                  "GET to a silent cluster to answer UNAVAILABLE", got)
+            check(least <= took < most, "the answer within %.1f to %.1f s with "
+                  "connect_timeout_ms %d" % (least, most, timeout_ms), "%.2f s" % took)
+    finally:
+        silence_cluster(False)
         defaults()
 
 

@@ -9,6 +9,7 @@
  * deadline, and the client works again afterwards.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -701,7 +702,7 @@ START_TEST(stats_reflect_what_happened)
         ck_assert_int_le(ni.channels, 2);
         node_calls += ni.calls;
     }
-    ck_assert_uint_eq(node_calls, st.retries_attempts + st.topology_watch_streams);
+    ck_assert_uint_eq(node_calls, st.retries_attempts); /* streams and probes apart */
     stop();
 }
 END_TEST
@@ -814,14 +815,17 @@ START_TEST(latency_beyond_deadline_times_out_in_time)
 }
 END_TEST
 
-START_TEST(unreachable_cluster_is_unavailable_after_the_attempts)
+/* A cluster that answers every call UNAVAILABLE (connected: the node is there, the call
+ * failed) is retried up to max_attempts, and the last cause is told. */
+START_TEST(failing_cluster_is_unavailable_after_the_attempts)
 {
     outcome o;
 
     start_cluster(1, NULL);
     cfg.retry.max_attempts = 3;
     new_client();
-    tn_control_ok(&dn, "kill 1");
+    ASSERT_OK(put("nowhere", "before", NULL, NULL, 0));
+    tn_control_ok(&dn, "fail 0 1 UNAVAILABLE");
     o = put("nowhere", "v", NULL, NULL, 0);
     ASSERT_ERR(o, KV_ERR_UNAVAILABLE);
     ck_assert_int_eq(o.attempts, 3);
@@ -831,14 +835,46 @@ START_TEST(unreachable_cluster_is_unavailable_after_the_attempts)
 }
 END_TEST
 
-/* With default retries, an unreachable cluster is tried until its nodes are marked down
- * (3 failures in a row), not for the whole deadline; from then on an operation answers
- * UNAVAILABLE at once with the cause, and a node that comes back serves again within a
- * second (the next operation after a probe pause is the probe). */
-START_TEST(unreachable_cluster_fails_fast_once_marked_down)
+/* Whether node `port` is marked down now. */
+static bool node_down(int port)
 {
+    char addr[64];
+
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    for (int i = 0; i < kv_node_count(kv); i++) {
+        kv_node_info ni;
+        kv_node_get(kv, i, &ni);
+        if (strcmp(ni.addr, addr) == 0)
+            return ni.down;
+    }
+    ck_abort_msg("no node %s", addr);
+    return false;
+}
+
+/* Runs the loop until `get` reads key or limit_ms pass; the milliseconds it took. */
+static int64_t served_again(const char *key, int limit_ms)
+{
+    int64_t t0 = clock_now_ms();
     outcome o;
-    int64_t t0;
+
+    do {
+        o = get(key, KV_LEASE);
+        if (o.err != KV_OK)
+            settle(10);
+    } while (o.err != KV_OK && clock_now_ms() - t0 < limit_ms);
+    ASSERT_OK(o);
+    return clock_now_ms() - t0;
+}
+
+/* A refused connection marks its node down at once: the first operation after the whole
+ * cluster went away answers UNAVAILABLE in milliseconds, with the cause, and so does every
+ * one after it; down nodes are probed in the background, so the node is served again
+ * within a probe interval of coming back, with no operation needed to find it. */
+START_TEST(refused_cluster_fails_fast_from_the_first_operation)
+{
+    char why[256];
+    outcome o;
+    int64_t ms;
 
     start_cluster(1, NULL);
     cfg.timeout_ms = 5000;
@@ -847,8 +883,8 @@ START_TEST(unreachable_cluster_fails_fast_once_marked_down)
     tn_control_ok(&dn, "kill 1");
     o = put("nowhere", "v", NULL, NULL, 0);
     ASSERT_ERR(o, KV_ERR_UNAVAILABLE);
-    ck_assert_int_eq(o.attempts, 3);
-    ck_assert_int_lt(o.elapsed_ms, 5000 / 2);
+    ck_assert_int_eq(o.attempts, 1);
+    ck_assert_int_lt(o.elapsed_ms, 50);
     ck_assert_msg(strstr(o.msg, "marked down") && strstr(o.msg, "last: UNAVAILABLE"), "%s", o.msg);
     o = get("nowhere", KV_LEASE);
     ASSERT_ERR(o, KV_ERR_UNAVAILABLE);
@@ -857,16 +893,136 @@ START_TEST(unreachable_cluster_fails_fast_once_marked_down)
     ck_assert_msg(strstr(o.msg, "every node of the cluster is marked down (1 of 1); last: "
                                 "UNAVAILABLE") != NULL,
                   "%s", o.msg);
+    ck_assert(!kv_ready(kv, why, sizeof(why)));
+    settle(1200); /* probes fail meanwhile; none of them is a caller's */
     tn_control_ok(&dn, "revive 1");
+    ms = served_again("nowhere", 3000);
+    ck_assert_msg(ms < KV_DEFAULT_PROBE_INTERVAL_MS + 200, "served again after %lld ms",
+                  (long long)ms);
+    ck_assert(!node_down(dn.base_port));
+    stop();
+}
+END_TEST
+
+/* Every node stops answering without refusing anything (the devnode stopped: the kernel
+ * still accepts connections, nothing answers, as behind a black hole): an operation gives
+ * its node up after connect_timeout_ms, and finding every node silent answers UNAVAILABLE;
+ * the next ones at once. Once the nodes answer again, probes find them within an interval
+ * and what was written before reads back. */
+START_TEST(silent_cluster_is_given_up_after_connect_timeout)
+{
+    char why[256];
+    outcome o;
+    int64_t ms;
+
+    start_cluster(3, NULL);
+    cfg.timeout_ms = 5000;
+    cfg.connect_timeout_ms = 400;
+    new_client();
+    await_view(3);
+    ASSERT_OK(put("silent", "before", NULL, NULL, 0));
+    ck_assert_int_eq(kill(dn.pid, SIGSTOP), 0);
+    o = put("silent-during", "v", NULL, NULL, 0); /* (the node may apply it once woken) */
+    ASSERT_ERR(o, KV_ERR_UNAVAILABLE);
+    ck_assert_msg(o.elapsed_ms < cfg.connect_timeout_ms + 50, "gave up after %lld ms (%s)",
+                  (long long)o.elapsed_ms, o.msg);
+    ck_assert_msg(strstr(o.msg, "no answer from 127.0.0.1:") != NULL, "%s", o.msg);
+    o = get("silent", KV_LEASE);
+    ASSERT_ERR(o, KV_ERR_UNAVAILABLE);
+    ck_assert_int_lt(o.elapsed_ms, 50);
+    ck_assert(!kv_ready(kv, why, sizeof(why)));
+    settle(1000);
+    for (int i = 0; i < 3; i++)
+        ck_assert(node_down(dn.base_port + i));
+    ck_assert_int_eq(kill(dn.pid, SIGCONT), 0);
+    ms = served_again("silent", 3000);
+    ck_assert_msg(ms < KV_DEFAULT_PROBE_INTERVAL_MS + 300, "served again after %lld ms",
+                  (long long)ms);
+    assert_reads("silent", "before");
+    stop();
+}
+END_TEST
+
+/* With no traffic at all, a node that dies is marked down within a probe interval (the idle
+ * nodes are health-checked), and marked up again within one of coming back. */
+START_TEST(idle_node_health_is_checked)
+{
+    int64_t t0, ms;
+
+    start(3, NULL);
+    await_view(3);
+    ASSERT_OK(put("idle", "v", NULL, NULL, 0));
+    settle(KV_DEFAULT_PROBE_INTERVAL_MS + 100); /* idle now */
+    tn_control_ok(&dn, "kill 2");
     t0 = clock_now_ms();
-    do {
-        o = get("nowhere", KV_LEASE);
-        if (o.err != KV_OK)
-            settle(50);
-    } while (o.err != KV_OK && clock_now_ms() - t0 < 3000);
-    ASSERT_OK(o);
-    ck_assert_msg(clock_now_ms() - t0 < 1500, "served again after %lld ms",
-                  (long long)(clock_now_ms() - t0));
+    while (!node_down(dn.base_port + 1) && clock_now_ms() - t0 < 3000)
+        settle(5);
+    ms = clock_now_ms() - t0;
+    ck_assert_msg(ms <= KV_DEFAULT_PROBE_INTERVAL_MS + 50, "marked down after %lld ms",
+                  (long long)ms);
+    ck_assert(!node_down(dn.base_port) && !node_down(dn.base_port + 2));
+    tn_control_ok(&dn, "revive 2");
+    t0 = clock_now_ms();
+    while (node_down(dn.base_port + 1) && clock_now_ms() - t0 < 3000)
+        settle(5);
+    ms = clock_now_ms() - t0;
+    ck_assert_msg(ms <= KV_DEFAULT_PROBE_INTERVAL_MS + 50, "marked up after %lld ms",
+                  (long long)ms);
+    stop();
+}
+END_TEST
+
+/* Whether the client lists a node at 127.0.0.1:port. */
+static bool node_listed(int port)
+{
+    char addr[64];
+
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    for (int i = 0; i < kv_node_count(kv); i++) {
+        kv_node_info ni;
+        kv_node_get(kv, i, &ni);
+        if (strcmp(ni.addr, addr) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A node learned from the views that leaves them is retired after retire_after_ms: no
+ * longer listed (its figures go), no longer probed; listed again, it comes back and serves
+ * once a probe finds it. Seeds are never retired. */
+START_TEST(nodes_gone_from_the_view_are_retired)
+{
+    int64_t t0;
+    uint64_t failures;
+    kv_stats st;
+
+    start_cluster(3, "--view cluster");
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d", dn.base_port); /* node 1 only */
+    cfg.retire_after_ms = 1000;
+    new_client();
+    await_view(3);
+    ck_assert_int_eq(kv_node_count(kv), 3);
+    tn_control_ok(&dn, "kill 3");
+    t0 = clock_now_ms();
+    while (node_listed(dn.base_port + 2) && clock_now_ms() - t0 < 5000)
+        settle(20);
+    ck_assert_msg(!node_listed(dn.base_port + 2), "node 3 still listed after 5 s");
+    ck_assert_int_eq(kv_node_count(kv), 2);
+    ck_assert(node_listed(dn.base_port) && node_listed(dn.base_port + 1));
+    kv_get_stats(kv, &st);
+    ck_assert_uint_eq(st.router_total_nodes, 2);
+    ck_assert_uint_eq(st.pool_nodes_down, 0); /* retired, not down */
+    failures = st.pool_probe_failures;
+    settle(1200); /* nodes 1 and 2 answer views or probes; nothing probes node 3 now */
+    kv_get_stats(kv, &st);
+    ck_assert_uint_eq(st.pool_probe_failures, failures);
+    tn_control_ok(&dn, "revive 3");
+    t0 = clock_now_ms();
+    while ((!node_listed(dn.base_port + 2) || node_down(dn.base_port + 2)) &&
+           clock_now_ms() - t0 < 5000)
+        settle(20);
+    ck_assert_msg(node_listed(dn.base_port + 2) && !node_down(dn.base_port + 2),
+                  "node 3 not back and up within 5 s");
     stop();
 }
 END_TEST
@@ -1428,13 +1584,16 @@ static Suite *kv_suite(void)
     tcase_add_test(tp, topology_events_on_kill_and_revive);
     tcase_add_test(tp, watch_resubscribes_to_another_seed);
     tcase_add_test(tp, stats_reflect_what_happened);
+    tcase_add_test(tp, nodes_gone_from_the_view_are_retired);
 
     tcase_add_test(ve, vector_operations);
     tcase_add_test(ve, vectors_unsupported_by_the_cluster);
 
     tcase_add_test(dl, latency_beyond_deadline_times_out_in_time);
-    tcase_add_test(dl, unreachable_cluster_is_unavailable_after_the_attempts);
-    tcase_add_test(dl, unreachable_cluster_fails_fast_once_marked_down);
+    tcase_add_test(dl, failing_cluster_is_unavailable_after_the_attempts);
+    tcase_add_test(dl, refused_cluster_fails_fast_from_the_first_operation);
+    tcase_add_test(dl, silent_cluster_is_given_up_after_connect_timeout);
+    tcase_add_test(dl, idle_node_health_is_checked);
     tcase_add_test(dl, detached_and_in_flight_operations_are_cleaned_up);
 
     tcase_add_test(fa, fault_kill_and_revive_the_leader);

@@ -104,6 +104,8 @@ static const key_row keys[] = {
     {"cluster.nodes", "127.0.0.1:9001", false, "[::1]:7447,db1:9002"},
     {"cluster.total_shards", "1024", false, "16"},
     {"cluster.timeout_ms", "5000", true, "250"},
+    {"cluster.connect_timeout_ms", "1000", true, "300"},
+    {"cluster.probe_interval_ms", "500", true, "100"},
     {"cluster.channels_per_node", "2", false, "8"},
     {"cluster.watch_cluster", "yes", false, "no"},
     {"cluster.tls", "no", false, "yes"},
@@ -133,6 +135,8 @@ START_TEST(test_kv_config)
     ck_assert_int_eq(conf_set(&c, "cluster.nodes", "a:1,b:2", err, sizeof(err)), 0);
     ck_assert_int_eq(conf_set(&c, "cluster.total_shards", "16", err, sizeof(err)), 0);
     ck_assert_int_eq(conf_set(&c, "cluster.timeout_ms", "1234", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "cluster.connect_timeout_ms", "321", err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_set(&c, "cluster.probe_interval_ms", "77", err, sizeof(err)), 0);
     ck_assert_int_eq(conf_set(&c, "cluster.channels_per_node", "3", err, sizeof(err)), 0);
     ck_assert_int_eq(conf_set(&c, "cluster.watch_cluster", "no", err, sizeof(err)), 0);
     ck_assert_int_eq(conf_set(&c, "retry.max_attempts", "4", err, sizeof(err)), 0);
@@ -143,6 +147,8 @@ START_TEST(test_kv_config)
     ck_assert_str_eq(kc.nodes, "a:1,b:2");
     ck_assert_uint_eq(kc.total_shards, 16);
     ck_assert_int_eq(kc.timeout_ms, 1234);
+    ck_assert_int_eq(kc.connect_timeout_ms, 321);
+    ck_assert_int_eq(kc.probe_interval_ms, 77);
     ck_assert_int_eq(kc.channels_per_node, 3);
     ck_assert(!kc.watch_cluster);
     ck_assert_int_eq(kc.retry.max_attempts, 4);
@@ -155,7 +161,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 35);
+    ck_assert_uint_eq(conf_count(), 37);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -315,6 +321,14 @@ static const value_row values[] = {
     {"cluster.timeout_ms", "0", NULL},
     {"cluster.timeout_ms", "3600000", "3600000"},
     {"cluster.timeout_ms", "3600001", NULL},
+    {"cluster.connect_timeout_ms", "1", "1"},
+    {"cluster.connect_timeout_ms", "0", NULL},
+    {"cluster.connect_timeout_ms", "600000", "600000"},
+    {"cluster.connect_timeout_ms", "600001", NULL},
+    {"cluster.probe_interval_ms", "10", "10"},
+    {"cluster.probe_interval_ms", "9", NULL},
+    {"cluster.probe_interval_ms", "3600000", "3600000"},
+    {"cluster.probe_interval_ms", "3600001", NULL},
     {"cluster.channels_per_node", "1", "1"},
     {"cluster.channels_per_node", "0", NULL},
     {"cluster.channels_per_node", "64", "64"},
@@ -1035,15 +1049,15 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 35);
+    ck_assert_uint_eq(count_matching("*"), 37);
     ck_assert_uint_eq(count_matching("sidecar.*"), 17);
-    ck_assert_uint_eq(count_matching("cluster.*"), 10);
+    ck_assert_uint_eq(count_matching("cluster.*"), 12);
     ck_assert_uint_eq(count_matching("cluster.tls*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
     ck_assert_uint_eq(count_matching("log.*"), 2);
     ck_assert_uint_eq(count_matching("metrics.*"), 2);
     ck_assert_uint_eq(count_matching("*delay*"), 2);
-    ck_assert_uint_eq(count_matching("*timeout*"), 3);
+    ck_assert_uint_eq(count_matching("*timeout*"), 4);
     ck_assert_uint_eq(count_matching("nothing*"), 0);
 }
 END_TEST
@@ -1114,7 +1128,7 @@ START_TEST(test_example_shape)
     }
     ck_assert_uint_eq(sections, 5);
     ck_assert_uint_eq(active, conf_count());
-    ck_assert_uint_eq(reload, 21);
+    ck_assert_uint_eq(reload, 23);
     ck_assert_uint_eq(restart, 14);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));

@@ -41,9 +41,12 @@ struct topo {
     kv_view_node *nodes;
     size_t n_nodes;
     size_t view_shards;
-    /* the id views gave each pool node, indexed like the pool */
+    /* the id views gave each pool node, and since when views have not listed it (0:
+     * listed), indexed like the pool */
     char (*ids)[64];
+    int64_t *absent_ms;
     int ids_cap;
+    int retire_after_ms;
     /* the stream */
     watch *w;
     int next_seed;
@@ -73,6 +76,7 @@ struct watch {
     grpc_slice details;
     int refs;
     bool got_view;
+    bool moved; /* cancelled because its node was marked down */
     uint64_t last_epoch;
     int64_t started_ms;
 };
@@ -94,11 +98,13 @@ bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, 
                    char *out, size_t outlen)
 {
     char host[POOL_ADDR_MAX], vhost[POOL_ADDR_MAX], shost[POOL_ADDR_MAX];
-    int port, vport, sport;
+    int port, vport, sport, same_port = -1, nsame = 0;
+    bool unspecified, swim = false;
 
     if (!topo_split_addr(addr, host, sizeof(host), &port))
         return false;
-    if (unspecified_host(host)) {
+    unspecified = unspecified_host(host);
+    if (unspecified) {
         if (via == NULL || !topo_split_addr(via, vhost, sizeof(vhost), &vport))
             return false;
         snprintf(host, sizeof(host), "%s", vhost);
@@ -106,6 +112,9 @@ bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, 
     for (size_t i = 0; i < nseeds; i++) {
         if (!topo_split_addr(seeds[i], shost, sizeof(shost), &sport))
             continue;
+        swim |= port == sport + 1000;
+        if (port == sport && nsame++ == 0)
+            same_port = (int)i;
         if (strcmp(host, shost) != 0)
             continue;
         if (port == sport || port == sport + 1000) { /* itself, or its SWIM address */
@@ -113,6 +122,14 @@ bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, 
             return true;
         }
     }
+    /* A node that gives no host, on a port one seed alone has: that seed, though it is
+     * known by another name than via's (nodes of one host named apart, say) */
+    if (unspecified && nsame == 1) {
+        snprintf(out, outlen, "%s", seeds[same_port]);
+        return true;
+    }
+    if (swim) /* a peer's SWIM address under a name we do not know it by */
+        return false;
     if ((size_t)snprintf(out, outlen, "%s:%d", host, port) >= outlen)
         return false;
     return true;
@@ -174,14 +191,23 @@ const char *topo_node_id(const topo *t, int node)
     return node >= 0 && node < t->ids_cap ? t->ids[node] : "";
 }
 
+static void grow(topo *t, int node)
+{
+    int cap;
+
+    if (node < t->ids_cap)
+        return;
+    cap = node + 16;
+    t->ids = xrealloc(t->ids, (size_t)cap * sizeof(*t->ids));
+    memset(t->ids + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*t->ids));
+    t->absent_ms = xrealloc(t->absent_ms, (size_t)cap * sizeof(*t->absent_ms));
+    memset(t->absent_ms + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*t->absent_ms));
+    t->ids_cap = cap;
+}
+
 static void set_id(topo *t, int node, const char *id)
 {
-    if (node >= t->ids_cap) {
-        int cap = node + 16;
-        t->ids = xrealloc(t->ids, (size_t)cap * sizeof(*t->ids));
-        memset(t->ids + t->ids_cap, 0, (size_t)(cap - t->ids_cap) * sizeof(*t->ids));
-        t->ids_cap = cap;
-    }
+    grow(t, node);
     snprintf(t->ids[node], sizeof(t->ids[node]), "%s", id);
 }
 
@@ -237,6 +263,39 @@ static bool in_nodes(const kv_view_node *nodes, size_t n, const char *addr)
         if (strcmp(nodes[i].addr, addr) == 0)
             return true;
     return false;
+}
+
+/* Nodes that are neither seeds nor in the views for retire_after_ms leave the pool (pod
+ * addresses change with every reschedule: the old ones would be probed for ever); the
+ * leaders and ids that name them are forgotten. Judged only on views, so a client that has
+ * lost its view retires nothing. */
+static void retire_absent(topo *t, const kv_view_node *nodes, size_t nn)
+{
+    int64_t now = clock_now_ms();
+    char why[96];
+
+    grow(t, pool_count(t->pool) - 1);
+    for (int i = 0; i < pool_count(t->pool); i++) {
+        if (pool_is_seed(t->pool, i) || pool_is_retired(t->pool, i) ||
+            in_nodes(nodes, nn, pool_addr(t->pool, i))) {
+            t->absent_ms[i] = 0;
+            continue;
+        }
+        if (t->absent_ms[i] == 0) {
+            t->absent_ms[i] = now;
+            continue;
+        }
+        if (now - t->absent_ms[i] < t->retire_after_ms)
+            continue;
+        snprintf(why, sizeof(why), "neither configured nor in the views for %d ms",
+                 t->retire_after_ms);
+        pool_retire(t->pool, i, why);
+        t->absent_ms[i] = 0;
+        t->ids[i][0] = '\0';
+        for (uint32_t s = 0; s <= t->total_shards; s++)
+            if (t->leader[s] == i)
+                set_leader(t, s, -1);
+    }
 }
 
 static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
@@ -308,11 +367,11 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
             nchanges++;
         }
     }
-    /* A node the view lists again after it was gone is back: let calls reach it now
-     * rather than after its probe pause. */
+    /* A node the view lists again after it was gone may be back: probe it now rather than
+     * after its interval (a probe, not a call: the view is another node's opinion). */
     for (size_t i = 0; i < nn; i++)
         if (t->has_view && !in_nodes(t->nodes, t->n_nodes, nodes[i].addr))
-            pool_success(t->pool, index[i]);
+            pool_probe_soon(t->pool, index[i]);
     if (listeners) {
         for (size_t i = 0; i < nn; i++)
             if (!in_nodes(t->nodes, t->n_nodes, nodes[i].addr))
@@ -346,6 +405,7 @@ static void apply_view(topo *t, watch *w, const Norikv__V1__ClusterView *v)
             if (t->listeners[i].fn != NULL)
                 t->listeners[i].fn(&ev, t->listeners[i].arg);
     }
+    retire_absent(t, nodes, nn);
     free(old_nodes);
     free(index);
     free(changes);
@@ -360,9 +420,7 @@ static void schedule_resubscribe(topo *t, bool at_once);
 static void mark_live(topo *t, watch *w, uint64_t epoch)
 {
     /* the stream's node answers: one counted as down is up again, for calls too */
-    pool_node_stats ns;
-    if (pool_node_stats_get(t->pool, w->node, &ns) && ns.down)
-        pool_success(t->pool, w->node);
+    pool_heard(t->pool, w->node, clock_now_ms());
     if (t->live || t->w != w)
         return;
     t->live = true;
@@ -427,6 +485,7 @@ static void on_watch_msg(evgrpc_tag *tag, bool ok)
     w->recv = NULL;
     if (v != NULL) {
         /* Epochs are per node and restart with it: compare only within this stream. */
+        pool_heard(w->t->pool, w->node, clock_now_ms()); /* any view: the node is there */
         if (!w->got_view || v->epoch > w->last_epoch) {
             w->got_view = true;
             w->last_epoch = v->epoch;
@@ -470,23 +529,30 @@ static void on_watch_status(evgrpc_tag *tag, bool ok)
         }
         /* A stream that served views for a while and ended: the next seed at once, the
          * usual pause only when that fails too. */
-        schedule_resubscribe(t, w->got_view && clock_now_ms() - w->started_ms >= 1000);
+        schedule_resubscribe(t,
+                             w->moved || (w->got_view && clock_now_ms() - w->started_ms >= 1000));
     }
     watch_unref(w);
 }
 
-static int pick_seed(topo *t)
+/* The node the next stream goes to: the next seed not marked down, else any node not
+ * marked down (one the views taught), else none (then the stream waits for a node to come
+ * back: topo_node_up). */
+static int pick_node(topo *t)
 {
     int n = pool_count(t->pool);
+    int64_t now = clock_now_ms();
 
-    for (int k = 0; k < n; k++) {
-        int i = (t->next_seed + k) % n;
-        if (pool_is_seed(t->pool, i)) {
-            t->next_seed = i + 1;
-            return i;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < n; k++) {
+            int i = (t->next_seed + k) % n;
+            if ((pass == 1 || pool_is_seed(t->pool, i)) && pool_usable(t->pool, i, now)) {
+                t->next_seed = i + 1;
+                return i;
+            }
         }
     }
-    return n > 0 ? 0 : -1;
+    return -1;
 }
 
 static void start_watch(topo *t)
@@ -494,7 +560,7 @@ static void start_watch(topo *t)
     Norikv__V1__ClusterView empty = NORIKV__V1__CLUSTER_VIEW__INIT;
     grpc_op ops[4];
     watch *w;
-    int node = pick_seed(t);
+    int node = pick_node(t);
 
     if (node < 0)
         return;
@@ -508,7 +574,7 @@ static void start_watch(topo *t)
     w->details = grpc_empty_slice();
     grpc_metadata_array_init(&w->initial);
     grpc_metadata_array_init(&w->trailing);
-    w->call = pool_call(t->pool, node, METHOD_WATCH_CLUSTER, evgrpc_cq(t->eg),
+    w->call = pool_call(t->pool, node, POOL_CALL_STREAM, METHOD_WATCH_CLUSTER, evgrpc_cq(t->eg),
                         gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     w->refs = 1;
     if (w->call == NULL) {
@@ -539,8 +605,16 @@ static void start_watch(topo *t)
     ops[0].data.recv_status_on_client.status = &w->status;
     ops[0].data.recv_status_on_client.status_details = &w->details;
     w->refs++;
-    if (grpc_call_start_batch(w->call, ops, 1, &w->on_status, NULL) != GRPC_CALL_OK)
+    if (grpc_call_start_batch(w->call, ops, 1, &w->on_status, NULL) != GRPC_CALL_OK) {
+        /* its end would never be told, and the view never resubscribed: drop it (the
+         * started batch completes and lets go of it) and try again after a pause */
         w->refs--;
+        w->t = NULL;
+        t->w = NULL;
+        grpc_call_cancel(w->call, NULL);
+        schedule_resubscribe(t, false);
+        return;
+    }
     if (!arm_recv(w))
         grpc_call_cancel(w->call, NULL);
 }
@@ -569,10 +643,11 @@ static void schedule_resubscribe(topo *t, bool at_once)
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
 topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
-               bool watch_cluster, kv_stats *counters)
+               bool watch_cluster, int retire_after_ms, kv_stats *counters)
 {
     topo *t = xcalloc(1, sizeof(*t));
 
+    t->retire_after_ms = retire_after_ms;
     t->base = base;
     t->eg = eg;
     t->pool = p;
@@ -606,6 +681,7 @@ void topo_free(topo *t)
     free(t->leader);
     free(t->nodes);
     free(t->ids);
+    free(t->absent_ms);
     free(t);
 }
 
@@ -644,6 +720,26 @@ void topo_log_due(topo *t)
     else
         log_write_held(LOG_NOTICE, held, "cluster view regained (epoch %llu)",
                        (unsigned long long)t->epoch);
+}
+
+void topo_node_up(topo *t, int node)
+{
+    struct timeval now = {0, 0};
+
+    (void)node;
+    /* no stream (every node was down, or the last one failed): one now, pause or not */
+    if (t->watch_enabled && t->w == NULL)
+        evtimer_add(t->resubscribe, &now);
+}
+
+void topo_node_down(topo *t, int node)
+{
+    /* the stream's node is gone: the stream goes to another node now rather than when
+     * its connection gives up */
+    if (t->w != NULL && t->w->node == node) {
+        t->w->moved = true;
+        grpc_call_cancel(t->w->call, NULL);
+    }
 }
 
 void topo_kick(topo *t)

@@ -25,7 +25,7 @@ typedef kv_topology_listener topo_listener;
 
 /* counters is the client's statistics, where topo counts its views, streams and events. */
 topo *topo_new(struct event_base *base, evgrpc *eg, pool *p, uint32_t total_shards,
-               bool watch_cluster, kv_stats *counters);
+               bool watch_cluster, int retire_after_ms, kv_stats *counters);
 /* Cancels the stream; the stream object frees itself when its batches complete. */
 void topo_free(topo *t);
 
@@ -51,6 +51,10 @@ void topo_log_due(topo *t);
 /* A node answered a call: if the stream is waiting out a pause, resubscribe now (at most
  * once a second). */
 void topo_kick(topo *t);
+/* The pool marked node up: with no stream open, one starts now. */
+void topo_node_up(topo *t, int node);
+/* The pool marked node down: a stream on it moves to another node now. */
+void topo_node_down(topo *t, int node);
 /* Whether the client watches the cluster at all (watch_cluster). */
 bool topo_watching(const topo *t);
 /* Fills the topology gauges of st, and has_view. */
@@ -65,9 +69,12 @@ const char *topo_node_id(const topo *t, int node);
 
 /* Splits "host:port" / "[v6]:port"; false when it is not one. */
 bool topo_split_addr(const char *addr, char *host, size_t hostlen, int *port);
-/* A view address made dialable: an unspecified host (0.0.0.0, ::) becomes via's host; an
- * address whose port is a seed's port + 1000 on the seed's host (a SWIM peer address) is
- * that seed. False when nothing dialable can be made of it. */
+/* A view address made dialable: an unspecified host (0.0.0.0, ::) becomes via's host, or
+ * the one seed with that port if via's host has none; an address whose port is a seed's
+ * port + 1000 on the seed's host (a SWIM peer address) is that seed. False when nothing
+ * dialable can be made of it, a SWIM address on another host among them (its port a
+ * seed's + 1000: the real server's peers, listed by the address they gossip on, not by
+ * the one that serves gRPC). */
 bool topo_map_addr(const char *addr, const char *via, const char *const *seeds, size_t nseeds,
                    char *out, size_t outlen);
 /* "nodeK-shardN" -> "nodeK"; other ids unchanged. */
