@@ -261,6 +261,16 @@ static void on_node_change(void *arg, int node, bool up, bool silent)
             log_flag_change(&c->all_down, false, LOG_NOTICE, "the cluster answers again: %s is up",
                             pool_addr(c->pool, node));
         topo_node_up(c->topo, node);
+        /* operations pausing between attempts (every node they could ask said no or was
+         * down) try again now: the node back may be the one they need */
+        LIST_FOREACH(op, &c->ops, link)
+        {
+            if (op->call == NULL && !op->gated && op->timer != NULL &&
+                evtimer_pending(op->timer, NULL)) {
+                evtimer_del(op->timer);
+                event_active(op->timer, EV_TIMEOUT, 0);
+            }
+        }
         return;
     }
     snprintf(c->last_cause, sizeof(c->last_cause), "%s", pool_last_error(c->pool, node));
@@ -874,8 +884,11 @@ static void on_attempt_done(evgrpc_tag *tag, bool ok)
         hint = leader_hint(&op->trailing, &hlen);
         to = hint != NULL ? topo_resolve_hint(c->topo, hint, hlen, node) : -1;
         attempt_cleanup(op);
-        if (to >= 0 && to != node && op->redirects < MAX_REDIRECTS) {
+        if (to >= 0 && to != node)
             topo_set_leader(c->topo, op->group, to);
+        /* (a leader marked down is not asked: its probes tell when it answers again) */
+        if (to >= 0 && to != node && pool_usable(c->pool, to, now) &&
+            op->redirects < MAX_REDIRECTS) {
             op->redirects++;
             c->st.retries_redirects++;
             op->node = to;

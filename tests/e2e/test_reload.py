@@ -345,6 +345,8 @@ def reload_probe_interval_and_connect_timeout():
     finally:
         silence_cluster(False)
         defaults()
+        with r.conn() as c:  # the nodes found again before the next test
+            wait_for(lambda: c.cmd("GET", k) is None, 10, "GET served again")
 
 
 @test
