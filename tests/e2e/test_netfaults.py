@@ -338,13 +338,15 @@ class Watch:
     def _poll(self):
         last_ready, last_up = None, {}
         while not self.stop_flag.is_set():
-            t = time.monotonic()
             try:
                 code = self.nc.ready()
+                t = time.monotonic()  # (a state is stamped when it was read)
                 if code != last_ready:
                     self.ready.append((t, code))
                     last_ready = code
-                for node, v in self.nc.node_up().items():
+                up = self.nc.node_up()
+                t = time.monotonic()
+                for node, v in up.items():
                     if last_up.get(node) != v:
                         self.up.append((t, node, v))
                         last_up[node] = v
@@ -387,9 +389,11 @@ def outage_bounds(nc, kind, bound_s):
     w = Watch(nc, k)
     time.sleep(0.5)
     try:
+        t_faulting = time.monotonic()
         nc.fault(kind)
         t_fault = time.monotonic()  # in place for every node from here
         time.sleep(3.0)
+        t_healing = time.monotonic()
         nc.heal()
         t_heal = time.monotonic()
         time.sleep(1.5)
@@ -399,20 +403,21 @@ def outage_bounds(nc, kind, bound_s):
         ledger.stop()
     # every GET the fault met: started before it and still waiting, or started during it
     during = [(t, lat, ok) for t, lat, ok in w.gets if t + lat > t_fault and t < t_heal - 0.05]
-    t_leader = w.transition(leader, t_heal, 1)
+    t_leader = w.transition(leader, t_healing, 1)
     first_served = [t + lat for t, lat, ok in w.gets if t >= t_heal and ok is True]
     ms = lambda a, b: round((a - b) * 1000) if a is not None and b is not None else None
     figures = {
         "GETs": len(during),
         "max ms": round(max(lat for _, lat, _ in during) * 1000, 1) if during else None,
         "first ms": [round(lat * 1000, 1) for _, lat, _ in during[:3]],
-        "leader up after heal ms": ms(t_leader, t_heal),
+        "leader up after heal ms": ms(t_leader, t_healing),
         "served after leader up ms": ms(first_served[0] if first_served else None, t_leader),
     }
-    for name, since, what, value in (("readyz 503", t_fault, "ready", 503),
-                                     ("node_up 0", t_fault, "all", 0),
-                                     ("readyz 200", t_heal, "ready", 200),
-                                     ("node_up 1", t_heal, "all", 1)):
+    # transitions from the moment the fault (or the heal) began to be put in place
+    for name, since, what, value in (("readyz 503", t_faulting, "ready", 503),
+                                     ("node_up 0", t_faulting, "all", 0),
+                                     ("readyz 200", t_healing, "ready", 200),
+                                     ("node_up 1", t_healing, "all", 1)):
         figures[name + " ms"] = ms(w.transition(what, since, value), since)
     if E.verbose:
         print("  %s: %r" % (kind, figures))

@@ -72,11 +72,6 @@ int pool_connect_timeout(const pool *p)
     return p->cfg.connect_timeout_ms;
 }
 
-int pool_probe_interval(const pool *p)
-{
-    return p->cfg.probe_interval_ms;
-}
-
 void pool_set_listener(pool *p, pool_listener *fn, void *arg)
 {
     p->listener = fn;

@@ -49,7 +49,6 @@ void pool_free(pool *p);
 /* Reloaded settings: they apply at once to health, and to channels opened from now on. */
 void pool_set_timing(pool *p, int connect_timeout_ms, int probe_interval_ms);
 int pool_connect_timeout(const pool *p);
-int pool_probe_interval(const pool *p);
 
 /* Told when a node is marked down (silent: for saying nothing, not for a refused
  * connection) or up again; it may start and cancel calls, never free the pool. */
