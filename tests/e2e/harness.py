@@ -57,6 +57,10 @@ SERVER = os.environ.get("NORIKV_SERVER") or None
 SERVER_NODES = int(os.environ.get("NORIKV_SERVER_NODES", "1"))
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 REDIS_BENCHMARK = shutil.which("redis-benchmark") or "redis-benchmark"
+# Debian's redis-server (packaging/install-deps): the reference that same_as_redis compares
+# the sidecar's replies with
+REDIS_SERVER = os.environ.get("NORIKV_REDIS_SERVER") or shutil.which("redis-server") or \
+    "/usr/bin/redis-server"
 # seconds any one test may take: more against the real server, whose every write waits for
 # its next 150 ms commit tick
 TEST_TIMEOUT = int(os.environ.get("NORIKV_E2E_TEST_TIMEOUT", "180" if os.environ.get(
@@ -672,6 +676,47 @@ class Sidecar:
         return self.proc.poll() is None
 
 
+class RedisServer:
+    """A redis-server of the run's own, on a Unix socket in the run's directory, no
+    persistence, no TCP: the reference the sidecar's replies are compared with."""
+
+    def __init__(self):
+        self.sock = os.path.join(_tmp, "redis-server.sock")
+        log = os.path.join(_tmp, "redis-server.log")
+        self.proc = spawn([REDIS_SERVER, "--port", "0", "--unixsocket", self.sock,
+                           "--save", "", "--appendonly", "no", "--dir", _tmp,
+                           "--logfile", log], log)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise RuntimeError("redis-server exited: " + _read(log)[-800:])
+            return os.path.exists(self.sock)
+        wait_for(up, 10, "redis-server to listen")
+
+    def conn(self, timeout=10.0):
+        return Conn(self.sock, timeout)
+
+
+def same_as_redis(cmds, what, protos=(2,)):
+    """Runs each command (a tuple of arguments) on the sidecar and on the local redis-server,
+    in order, on one connection each (per protocol in protos, HELLO first for 3), and asserts
+    that every reply is the same, errors word for word. Returns the replies."""
+    got = []
+    for proto in protos:
+        with E.sc.conn() as a, E.redis().conn() as b:
+            if proto == 3:
+                eq(isinstance(a.cmd("HELLO", 3), dict), True, "HELLO 3 on the sidecar")
+                b.cmd("HELLO", 3)
+            for c in cmds:
+                ra, rb = a.cmd(*c), b.cmd(*c)
+                if ra != rb or type(ra) is not type(rb):
+                    raise Fail("%s: %s (RESP%d): redis-server answered %s; the sidecar %s" % (
+                        what, _short(repr(c), 200), proto, _short(repr(rb)),
+                        _short(repr(ra))))
+                got.append(ra)
+    return got
+
+
 def key(test, name=""):
     return "e2e:%s:%s:%s" % (RUN, test, name)
 
@@ -695,6 +740,13 @@ class Env:
         self.verbose = False
         self._fault = None
         self._clusters = {}
+        self._redis = None
+
+    def redis(self):
+        """The run's redis-server, started on first use."""
+        if self._redis is None:
+            self._redis = RedisServer()
+        return self._redis
 
     def start(self):
         self.dn = Devnode("devnode")
