@@ -40,6 +40,7 @@ struct cas_block {
     int64_t deadline_ms;
     cell c;
     bool read_found;
+    bool typed_strings; /* string_format typed when the round computed */
     kv_version read_version;
     kv_op *op;
     struct event *pause;   /* between a lost round and the next */
@@ -265,16 +266,25 @@ static void on_written(const kv_result *res, void *arg)
     pause_then_retry(b);
 }
 
+cell_ctx cas_ctx(const req *r)
+{
+    cell_ctx x = {r->c->proto, clock_unix_ms(),
+                  strcmp(r->c->s->cfg.sidecar.string_format, "typed") == 0};
+
+    return x;
+}
+
 /* Runs the commands on the value read, from scratch: a redone round recomputes. */
 static bool compute(cas_block *b, const void *value, size_t len, bool found)
 {
-    cell_ctx x = {b->r->c->proto, clock_unix_ms()};
+    cell_ctx x = cas_ctx(b->r);
     bool dirty = false;
 
+    b->typed_strings = x.typed_strings;
     cell_free(&b->c);
     cell_init(&b->c);
     if (found)
-        cell_set_read(&b->c, value, len);
+        cell_set_read(&b->c, value, len, x.now_ms);
     for (int i = 0; i < b->nsteps; i++) {
         cas_step *st = &b->steps[i];
         evbuffer_drain(st->reply, evbuffer_get_length(st->reply));
@@ -307,8 +317,12 @@ static void write_back(cas_block *b)
         return;
     }
     /* A key that was missing has no version to match: the create is unconditional. */
-    kv_put_args a = {b->key, b->klen, b->c.value, b->c.len, ttl, NULL, if_match, left};
+    char *owned;
+    size_t len;
+    const char *value = cell_stored(&b->c, b->typed_strings, &len, &owned);
+    kv_put_args a = {b->key, b->klen, value, len, ttl, NULL, if_match, left};
     b->op = kv_put(kv, &a, on_written, b);
+    free(owned); /* kv_put copies the value */
 }
 
 static void on_read(const kv_result *res, void *arg)

@@ -43,6 +43,10 @@ void cas_block_add(cas_block *b, cell_fn *fn, resp_arg *argv, int argc, bool own
  */
 void cas_run(cas_block *b, bool as_array, const cas_watch *watch);
 
+/* The context r's commands run in on a cell: its protocol, the wall clock now, and the
+ * string format configured now. */
+cell_ctx cas_ctx(const req *r);
+
 /* The row's cell function as one compare-and-swap of its key: the handler of every command
  * of one key's value (cmd.c's table). */
 cmd_proc cmd_cas;

@@ -21,9 +21,10 @@
 #define ERR_NOT_INT   "ERR value is not an integer or out of range"
 #define ERR_NOT_FLOAT "ERR value is not a valid float"
 #define ERR_SYNTAX    "ERR syntax error"
-#define ERR_TOO_LONG                                                                               \
-    "ERR string exceeds maximum allowed size (NoriKV values are at most 1048576 bytes)"
-#define NO_TTL_READ "NoriKV does not expose a key's remaining time to live"
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define NO_TTL_READ                                                                                \
+    "the key's value is plain (not in the typed format), and NoriKV does not expose a key's "      \
+    "remaining time to live"
 
 #define INT_CHARS_MAX   20   /* "-9223372036854775808" */
 #define FLOAT_CHARS_MAX 5120 /* longest float argument + 1, and the formatted result */
@@ -35,12 +36,48 @@ void cell_init(cell *c)
     memset(c, 0, sizeof(*c));
 }
 
-void cell_set_read(cell *c, const void *value, size_t len)
+void cell_set_read(cell *c, const void *value, size_t len, int64_t now_ms)
 {
+    tval v;
+
     cell_init(c);
+    if (tval_decode(value, len, &v)) {
+        if (v.expire_at != 0 && v.expire_at <= now_ms)
+            return; /* expired: NoriKV's own TTL is about to drop it */
+        c->ttl_known = true;
+        c->expire_at = v.expire_at;
+        c->read_typed = true;
+    }
     c->exists = true;
-    c->value = xmemdup0(value, len);
-    c->len = len;
+    c->type = v.type;
+    c->value = xmemdup0(v.payload, v.len);
+    c->len = v.len;
+}
+
+const char *cell_stored(const cell *c, bool typed_strings, size_t *len, char **owned)
+{
+    char *buf;
+
+    *owned = NULL;
+    if (c->type == TVAL_STRING && !typed_strings && !tval_looks_typed(c->value, c->len)) {
+        *len = c->len;
+        return c->value;
+    }
+    buf = xmalloc(TVAL_HEADER_LEN + c->len + 1);
+    tval_header((unsigned char *)buf, c->type, c->ttl_known ? c->expire_at : 0);
+    if (c->len > 0)
+        memcpy(buf + TVAL_HEADER_LEN, c->value, c->len);
+    buf[TVAL_HEADER_LEN + c->len] = '\0';
+    *len = TVAL_HEADER_LEN + c->len;
+    *owned = buf;
+    return buf;
+}
+
+size_t cell_payload_max(const cell_ctx *x, tval_type type)
+{
+    if (type == TVAL_STRING && !x->typed_strings)
+        return CELL_VALUE_LIMIT;
+    return CELL_VALUE_LIMIT - TVAL_HEADER_LEN;
 }
 
 void cell_free(cell *c)
@@ -61,9 +98,7 @@ uint64_t cell_put_ttl(const cell *c, int64_t now_ms, bool *expired)
     return (uint64_t)(c->expire_at - now_ms);
 }
 
-/* The value becomes buf (len bytes and a NUL, xmalloc'ed, now the cell's). A key created
- * this way has no TTL, as in Redis. */
-static void take_value(cell *c, char *buf, size_t len)
+void cell_take(cell *c, tval_type type, char *buf, size_t len)
 {
     free(c->value);
     if (!c->exists) {
@@ -71,9 +106,16 @@ static void take_value(cell *c, char *buf, size_t len)
         c->expire_at = 0;
     }
     c->exists = true;
+    c->type = type;
     c->value = buf;
     c->len = len;
     c->dirty = true;
+}
+
+/* A string's value becomes buf; a key created this way has no TTL, as in Redis. */
+static void take_value(cell *c, char *buf, size_t len)
+{
+    cell_take(c, TVAL_STRING, buf, len);
 }
 
 static void copy_value(cell *c, const void *p, size_t len)
@@ -81,8 +123,7 @@ static void copy_value(cell *c, const void *p, size_t len)
     take_value(c, xmemdup0(p, len), len);
 }
 
-/* The key is gone, and with it any TTL. */
-static void remove_key(cell *c)
+void cell_remove(cell *c)
 {
     if (!c->exists)
         return;
@@ -90,6 +131,7 @@ static void remove_key(cell *c)
     c->value = NULL;
     c->len = 0;
     c->exists = false;
+    c->type = TVAL_STRING;
     c->ttl_known = true;
     c->expire_at = 0;
     c->dirty = true;
@@ -99,7 +141,7 @@ static void remove_key(cell *c)
 static void set_expiry(cell *c, int64_t when, int64_t now_ms)
 {
     if (when <= now_ms) {
-        remove_key(c);
+        cell_remove(c);
         return;
     }
     c->ttl_known = true;
@@ -115,6 +157,19 @@ static bool fail(struct evbuffer *out, const char *text)
     return false;
 }
 
+bool cell_want(const cell *c, tval_type want, struct evbuffer *out)
+{
+    if (c->exists && c->type != want)
+        return fail(out, ERR_WRONGTYPE);
+    return true;
+}
+
+/* The key holds a string, or nothing. */
+static bool is_string(const cell *c, struct evbuffer *out)
+{
+    return cell_want(c, TVAL_STRING, out);
+}
+
 static void reply_value(const cell *c, const cell_ctx *x, struct evbuffer *out)
 {
     if (c->exists)
@@ -123,21 +178,31 @@ static void reply_value(const cell *c, const cell_ctx *x, struct evbuffer *out)
         resp_add_null(out, x->proto);
 }
 
-/* A result of len bytes fits a NoriKV value; else the error is the reply. */
-static bool fits(size_t len, struct evbuffer *out)
+/* A string result of len bytes fits a NoriKV value; else the error is the reply. */
+static bool fits(size_t len, const cell_ctx *x, struct evbuffer *out)
 {
-    if (len > CELL_VALUE_LIMIT)
-        return fail(out, ERR_TOO_LONG);
+    size_t max = cell_payload_max(x, TVAL_STRING);
+
+    if (len > max) {
+        resp_add_errorf(out,
+                        "ERR string exceeds maximum allowed size (NoriKV values are at most "
+                        "%u bytes%s)",
+                        CELL_VALUE_LIMIT,
+                        max < CELL_VALUE_LIMIT ? ", the typed format's header included" : "");
+        return false;
+    }
     return true;
 }
 
 /* A value the client gave whole fits; else the error the plain SET path gives for it (the
  * cluster client's own check, README "Errors"), so SET answers alike on every path. */
-static bool value_fits(const resp_arg *v, struct evbuffer *out)
+static bool value_fits(const resp_arg *v, const cell_ctx *x, struct evbuffer *out)
 {
-    if (v->len > CELL_VALUE_LIMIT) {
-        resp_add_errorf(out, "ERR invalid argument: value of %zu bytes exceeds the limit of %u",
-                        v->len, CELL_VALUE_LIMIT);
+    size_t max = cell_payload_max(x, TVAL_STRING);
+
+    if (v->len > max) {
+        resp_add_errorf(out, "ERR invalid argument: value of %zu bytes exceeds the limit of %zu",
+                        v->len, max);
         return false;
     }
     return true;
@@ -317,6 +382,8 @@ bool cell_get(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct
 {
     (void)argv;
     (void)argc;
+    if (!is_string(c, out))
+        return false;
     reply_value(c, x, out);
     return true;
 }
@@ -335,6 +402,8 @@ bool cell_strlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
     (void)x;
     (void)argv;
     (void)argc;
+    if (!is_string(c, out))
+        return false;
     resp_add_int(out, (long long)c->len);
     return true;
 }
@@ -346,7 +415,7 @@ bool cell_getrange(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, s
 
     (void)x;
     (void)argc;
-    if (!arg_ll(&argv[2], &start, out) || !arg_ll(&argv[3], &end, out))
+    if (!arg_ll(&argv[2], &start, out) || !arg_ll(&argv[3], &end, out) || !is_string(c, out))
         return false;
     if (!c->exists || len == 0 || (start < 0 && end < 0 && start > end)) {
         resp_add_bulk(out, "", 0);
@@ -376,7 +445,7 @@ bool cell_ttl(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct
     }
     if (!c->ttl_known) {
         name_of(&argv[0], true, n, sizeof(n));
-        resp_add_errorf(out, "ERR %s is not supported: " NO_TTL_READ, n);
+        resp_add_errorf(out, "ERR %s is not supported on this key: " NO_TTL_READ, n);
         return false;
     }
     if (c->expire_at == 0) {
@@ -390,6 +459,53 @@ bool cell_ttl(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct
     return true;
 }
 
+/* EXPIRETIME and PEXPIRETIME: the absolute Unix time, -1 without a TTL, -2 when missing. */
+bool cell_expiretime(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
+                     struct evbuffer *out)
+{
+    bool ms = argv[0].len > 0 && (argv[0].ptr[0] == 'p' || argv[0].ptr[0] == 'P');
+    char n[32];
+
+    (void)x;
+    (void)argc;
+    if (!c->exists) {
+        resp_add_int(out, -2);
+        return true;
+    }
+    if (!c->ttl_known) {
+        name_of(&argv[0], true, n, sizeof(n));
+        resp_add_errorf(out, "ERR %s is not supported on this key: " NO_TTL_READ, n);
+        return false;
+    }
+    if (c->expire_at == 0)
+        resp_add_int(out, -1);
+    else
+        resp_add_int(out, ms ? c->expire_at : c->expire_at / 1000);
+    return true;
+}
+
+bool cell_type(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    (void)x;
+    (void)argv;
+    (void)argc;
+    resp_add_simple(out, c->exists ? tval_type_name(c->type) : "none");
+    return true;
+}
+
+/* How the value is stored: "raw" for plain bytes, "typed" for the typed format (tval.h). */
+bool cell_object_encoding(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
+                          struct evbuffer *out)
+{
+    (void)argv;
+    (void)argc;
+    if (!c->exists)
+        resp_add_null(out, x->proto);
+    else
+        resp_add_bulk(out, c->read_typed ? "typed" : "raw", c->read_typed ? 5 : 3);
+    return true;
+}
+
 /* ---- SET and its kin ------------------------------------------------------------------- */
 
 /* The value Redis' SET writes: the TTL is the one given (when, Unix ms) or none; a time
@@ -397,7 +513,7 @@ bool cell_ttl(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct
 static void set_value(cell *c, const resp_arg *v, int64_t when, int64_t now_ms)
 {
     if (when != 0 && when <= now_ms) {
-        remove_key(c);
+        cell_remove(c);
         return;
     }
     copy_value(c, v->ptr, v->len);
@@ -405,13 +521,11 @@ static void set_value(cell *c, const resp_arg *v, int64_t when, int64_t now_ms)
     c->expire_at = when;
 }
 
-/* SET's options NoriKV cannot honour. */
+/* SET's option NoriKV cannot honour. */
 static bool set_supported(unsigned flags, struct evbuffer *out)
 {
     if (flags & O_NX)
         return fail(out, "ERR SET NX is not supported: NoriKV has no atomic put-if-absent");
-    if (flags & O_KEEPTTL)
-        return fail(out, "ERR SET KEEPTTL is not supported: " NO_TTL_READ);
     return true;
 }
 
@@ -424,8 +538,12 @@ bool cell_set(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct
         return false;
     if (o.time && !expiry_when(o.time, o.when, &argv[0], x, &when, out))
         return false;
-    if (!value_fits(&argv[2], out))
+    if (!value_fits(&argv[2], x, out))
         return false;
+    if ((o.flags & O_GET) && !is_string(c, out))
+        return false;
+    if ((o.flags & O_KEEPTTL) && c->exists && !c->ttl_known)
+        return fail(out, "ERR SET KEEPTTL is not supported on this key: " NO_TTL_READ);
     if (o.flags & O_GET)
         reply_value(c, x, out);
     if ((o.flags & O_XX) && !c->exists) {
@@ -433,6 +551,8 @@ bool cell_set(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct
             resp_add_null(out, x->proto);
         return true;
     }
+    if (o.flags & O_KEEPTTL)
+        when = c->exists ? c->expire_at : 0;
     set_value(c, &argv[2], when, x->now_ms);
     if (!(o.flags & O_GET))
         resp_add_simple(out, "OK");
@@ -445,7 +565,7 @@ static bool setex_common(cell *c, const cell_ctx *x, const resp_arg *argv, unsig
 {
     int64_t when = 0;
 
-    if (!expiry_when(unit, &argv[2], &argv[0], x, &when, out) || !value_fits(&argv[3], out))
+    if (!expiry_when(unit, &argv[2], &argv[0], x, &when, out) || !value_fits(&argv[3], x, out))
         return false;
     set_value(c, &argv[3], when, x->now_ms);
     resp_add_simple(out, "OK");
@@ -467,7 +587,7 @@ bool cell_psetex(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
 bool cell_getset(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
 {
     (void)argc;
-    if (!value_fits(&argv[2], out))
+    if (!value_fits(&argv[2], x, out) || !is_string(c, out))
         return false;
     reply_value(c, x, out);
     set_value(c, &argv[2], 0, x->now_ms);
@@ -478,8 +598,10 @@ bool cell_getdel(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
 {
     (void)argv;
     (void)argc;
+    if (!is_string(c, out))
+        return false;
     reply_value(c, x, out);
-    remove_key(c);
+    cell_remove(c);
     return true;
 }
 
@@ -498,7 +620,7 @@ bool cell_getex(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, stru
     str_opts o;
     int64_t when = 0;
 
-    if (!parse_str_opts(argv, argc, 2, O_GETEX, &o, out))
+    if (!parse_str_opts(argv, argc, 2, O_GETEX, &o, out) || !is_string(c, out))
         return false;
     if (!c->exists) {
         resp_add_null(out, x->proto);
@@ -520,7 +642,7 @@ bool cell_del(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct
     (void)argv;
     (void)argc;
     resp_add_int(out, c->exists ? 1 : 0);
-    remove_key(c);
+    cell_remove(c);
     return true;
 }
 
@@ -532,6 +654,8 @@ static bool incr_by(cell *c, long long by, struct evbuffer *out)
     char buf[INT_CHARS_MAX + 1];
     int n;
 
+    if (!is_string(c, out))
+        return false;
     if (c->exists && !parse_redis_ll(c->value, c->len, &v))
         return fail(out, ERR_NOT_INT);
     if (__builtin_add_overflow(v, by, &v))
@@ -589,6 +713,8 @@ bool cell_incrbyfloat(cell *c, const cell_ctx *x, const resp_arg *argv, int argc
 
     (void)x;
     (void)argc;
+    if (!is_string(c, out))
+        return false;
     if ((c->exists && !str_to_ld(c->value, c->len, &v)) ||
         !str_to_ld(argv[2].ptr, argv[2].len, &by))
         return fail(out, ERR_NOT_FLOAT);
@@ -609,9 +735,8 @@ bool cell_append(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
     size_t len = c->len + a->len;
     char *buf;
 
-    (void)x;
     (void)argc;
-    if (!fits(len, out))
+    if (!is_string(c, out) || !fits(len, x, out))
         return false;
     buf = xmalloc(len + 1);
     if (c->len > 0)
@@ -640,9 +765,8 @@ bool cell_setrange(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, s
     const resp_arg *v = &argv[3];
     long long off;
 
-    (void)x;
     (void)argc;
-    if (!arg_ll(&argv[2], &off, out))
+    if (!arg_ll(&argv[2], &off, out) || !is_string(c, out))
         return false;
     if (off < 0)
         return fail(out, "ERR offset is out of range");
@@ -651,7 +775,9 @@ bool cell_setrange(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, s
         return true;
     }
     if (v->len > CELL_VALUE_LIMIT || (unsigned long long)off > CELL_VALUE_LIMIT - v->len)
-        return fail(out, ERR_TOO_LONG);
+        return fits(SIZE_MAX, x, out);
+    if (!fits((size_t)off + v->len, x, out))
+        return false;
     write_at(c, (size_t)off, v);
     resp_add_int(out, (long long)c->len);
     return true;

@@ -5,10 +5,10 @@
  * (or a transaction's commands, in order) on it, and writes the cell back with one Put
  * (or Delete) conditional on the version it read. Replies and errors are Redis' own.
  *
- * TTL: NoriKV never tells a key's remaining time to live and every Put replaces it. So a
- * cell read from the cluster has an unknown TTL (ttl_known false); a command that writes
- * the value without setting a TTL leaves the key with none; only a command of the same
- * block that set or cleared the TTL makes it known.
+ * Types and TTL: NoriKV keeps bytes and a TTL it never tells back. A value in the typed
+ * format (tval.h) carries its Redis type and its expiry, so a cell read from it knows both
+ * (ttl_known). A plain value is a string whose TTL is unknown; a command that writes it
+ * without setting a TTL leaves the key with none, unless the block set or cleared the TTL.
  */
 #ifndef NORIKV_CELL_H
 #define NORIKV_CELL_H
@@ -20,23 +20,28 @@
 #include <event2/buffer.h>
 
 #include "resp.h"
+#include "tval.h"
 
 #define CELL_VALUE_LIMIT 1048576u /* NoriKV's largest value */
 
 typedef struct cell {
     bool exists;
-    char *value; /* len bytes and a NUL; owned (xmalloc), NULL when !exists */
+    tval_type type; /* when exists */
+    char *value;    /* the payload (tval.h): len bytes and a NUL; owned, NULL when !exists */
     size_t len;
-    bool ttl_known;    /* this block set or cleared the TTL */
+    bool ttl_known;    /* read from a typed value, or this block set or cleared the TTL */
     int64_t expire_at; /* Unix ms; 0: no TTL (meaningful when ttl_known) */
     bool dirty;        /* changed: to be written (deleted when !exists) */
+    bool read_typed;   /* read from a value in the typed format */
 } cell;
 
-/* What a command needs besides its arguments: the client's protocol for replies, and the
- * wall clock (Unix ms) the whole block runs at, for EX/EXAT and friends. */
+/* What a command needs besides its arguments: the client's protocol for replies, the wall
+ * clock (Unix ms) the whole block runs at, for EX/EXAT and friends, and whether strings are
+ * written in the typed format (string_format typed). */
 typedef struct cell_ctx {
     int proto;
     int64_t now_ms;
+    bool typed_strings;
 } cell_ctx;
 
 /*
@@ -49,9 +54,27 @@ typedef bool cell_fn(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
                      struct evbuffer *out);
 
 void cell_init(cell *c); /* a missing key */
-/* The key as read: it exists with this value; TTL unknown; not dirty. */
-void cell_set_read(cell *c, const void *value, size_t len);
+/* The key as read (value as stored, tval.h): a typed value gives its type and expiry, and
+ * one expired at now_ms leaves the key missing; a plain one is a string of unknown TTL.
+ * Not dirty. */
+void cell_set_read(cell *c, const void *value, size_t len, int64_t now_ms);
 void cell_free(cell *c);
+
+/* The bytes a Put of c stores: the payload alone for a string kept plain (typed_strings
+ * false, and a payload that does not start with the magic), else the header and the
+ * payload in a new buffer, returned in *owned for the caller to free (else *owned NULL). */
+const char *cell_stored(const cell *c, bool typed_strings, size_t *len, char **owned);
+
+/* For the type modules (cell_*.c). The key exists of another type than want: WRONGTYPE is
+ * the reply and the result false. */
+bool cell_want(const cell *c, tval_type want, struct evbuffer *out);
+/* The largest payload of this type a Put can carry (NoriKV's limit less any header). */
+size_t cell_payload_max(const cell_ctx *x, tval_type type);
+/* The value becomes buf (len bytes and a NUL, xmalloc'ed, now the cell's) of this type; a
+ * key created this way has no TTL, one that existed keeps its own. */
+void cell_take(cell *c, tval_type type, char *buf, size_t len);
+/* The key is gone, and with it any TTL (a collection left empty goes this way). */
+void cell_remove(cell *c);
 
 /* The TTL in ms a Put of c should carry: 0 for none. *expired when the TTL set by the
  * block is already past at now_ms, in which case the key is to be deleted instead. */
@@ -61,6 +84,7 @@ uint64_t cell_put_ttl(const cell *c, int64_t now_ms, bool *expired);
 cell_fn cell_get, cell_set, cell_setex, cell_psetex, cell_getset, cell_getdel, cell_getex, cell_del,
     cell_exists, cell_incr, cell_decr, cell_incrby, cell_decrby, cell_incrbyfloat, cell_append,
     cell_strlen, cell_getrange, cell_setrange, cell_expire, cell_pexpire, cell_expireat,
-    cell_pexpireat, cell_persist, cell_ttl, cell_ping, cell_echo, cell_select, cell_unwatch;
+    cell_pexpireat, cell_persist, cell_ttl, cell_expiretime, cell_type, cell_object_encoding,
+    cell_ping, cell_echo, cell_select, cell_unwatch;
 
 #endif

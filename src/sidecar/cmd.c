@@ -643,8 +643,9 @@ static const cmd_def pubsub_subs[] = {
     "server can let both updates of one version win (its conditional write is checked before "     \
     "it is applied): send a key's updates through one sidecar."
 #define NOTE_TTL                                                                                   \
-    " The key loses its TTL (NoriKV never returns it and a write replaces it): set one in the "    \
-    "same write with MULTI, this, EXPIRE, EXEC."
+    " A key in the typed format keeps its TTL, as in Redis; a plain one loses it (NoriKV never "   \
+    "returns it and a write replaces it): use string_format typed, or set it in the same "         \
+    "write with MULTI, this, EXPIRE, EXEC."
 
 #define REFUSED(cmd, n, reason, arguments)                                                         \
     {                                                                                              \
@@ -652,6 +653,11 @@ static const cmd_def pubsub_subs[] = {
         .group = "generic", .since = "-", .complexity = "-", .summary = "Not available: " reason,  \
         .args = arguments, .refusal = "ERR " cmd " is not supported: " reason                      \
     }
+
+/* The families whose rows live in .def files: their argument lists and subcommands. */
+#define CMD_DEF_ARGS
+#include "cmd_keyspace.def"
+#undef CMD_DEF_ARGS
 
 static const cmd_def table[] = {
     /* connection and introspection, answered by the sidecar */
@@ -796,9 +802,10 @@ static const cmd_def table[] = {
      .group = "string",
      .since = "1.0.0",
      .complexity = "O(1)",
-     .summary = "Sets the value of a key, with an optional time to live. XX and GET run as a "
-                "compare-and-swap of the key; NX and KEEPTTL are refused: NoriKV has no "
-                "put-if-absent and does not expose a key's TTL.",
+     .summary = "Sets the value of a key, with an optional time to live. XX, GET and KEEPTTL "
+                "run as a compare-and-swap of the key; KEEPTTL needs the key's TTL, known when "
+                "its value is typed (string_format); NX is refused: NoriKV has no "
+                "put-if-absent.",
      .args = a_set},
     {.name = "SETEX",
      .arity = 4,
@@ -932,8 +939,8 @@ static const cmd_def table[] = {
            a_getex),
     ON_KEY("EXPIRE", -3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_expire, "generic", "1.0.0",
            "Sets a key's TTL in seconds by rewriting its value under the version read. NX, XX, "
-           "GT and LT need the current TTL, which NoriKV does not expose: refused unless the "
-           "same transaction set it.",
+           "GT and LT need the current TTL: known for a value in the typed format "
+           "(string_format), else refused unless the same transaction set it.",
            a_expire_s),
     ON_KEY("PEXPIRE", -3, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_pexpire, "generic", "2.6.0",
            "Sets a key's TTL in milliseconds, as EXPIRE.", a_expire_ms),
@@ -943,12 +950,13 @@ static const cmd_def table[] = {
            "2.6.0", "Sets a key's expiry as a Unix time in milliseconds, as EXPIRE.",
            a_expireat_ms),
     ON_KEY("PERSIST", 2, CMD_WRITE | CMD_FAST | CMD_SMALL_REPLY, cell_persist, "generic", "2.2.0",
-           "Removes a key's TTL by rewriting its value; returns 1 whenever the key exists, as "
-           "NoriKV cannot tell whether it had a TTL.",
+           "Removes a key's TTL by rewriting its value; returns 0 or 1 as Redis for a value in "
+           "the typed format, and 1 whenever a plain one exists (its TTL is unknown).",
            a_key),
     ON_KEY("TTL", 2, CMD_READ | CMD_FAST, cell_ttl, "generic", "1.0.0",
-           "-2 for a missing key; otherwise an error: NoriKV does not expose a key's remaining "
-           "time to live (inside MULTI, a TTL the transaction set is known).",
+           "Seconds left before a key expires, -1 without a TTL, -2 when missing, for a value "
+           "in the typed format; a plain string's TTL is unknown (an error; inside MULTI, a "
+           "TTL the transaction set is known): see string_format.",
            a_key),
     ON_KEY("PTTL", 2, CMD_READ | CMD_FAST, cell_ttl, "generic", "2.6.0",
            "TTL in milliseconds, with the same limits as TTL.", a_key),
@@ -1289,6 +1297,11 @@ static const cmd_def table[] = {
      .complexity = "O(1)",
      .summary = "Forgets the watched key.",
      .args = a_none},
+
+/* the .def files' rows */
+#define CMD_DEF_ROWS
+#include "cmd_keyspace.def"
+#undef CMD_DEF_ROWS
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))

@@ -24,17 +24,32 @@ static kv_consistency level_of(const req *r)
 
 /* ---- single-key commands ------------------------------------------------------------ */
 
+/* What a read found, as Redis sees it: a typed value (tval.h) already expired is missing;
+ * v is the value's type and payload. */
+static bool found_live(const kv_result *res, tval *v)
+{
+    if (!res->found)
+        return false;
+    if (!tval_decode(res->value, res->value_len, v))
+        return true;
+    return v->expire_at == 0 || v->expire_at > clock_unix_ms();
+}
+
 static void on_get(const kv_result *res, void *arg)
 {
     req *r = arg;
     stats *st = &r->c->s->st;
+    tval v;
 
     r->op = NULL;
     if (res->err != KV_OK) {
         reply_kv_error(r, res, NULL);
-    } else if (res->found) {
+    } else if (found_live(res, &v) && v.type != TVAL_STRING) {
         st->keyspace_hits++;
-        resp_add_bulk(reply(r), res->value, res->value_len);
+        reply_error(r, "WRONGTYPE Operation against a key holding the wrong kind of value");
+    } else if (found_live(res, &v)) {
+        st->keyspace_hits++;
+        resp_add_bulk(reply(r), v.payload, v.len);
     } else {
         st->keyspace_misses++;
         resp_add_null(reply(r), r->c->proto);
@@ -70,7 +85,7 @@ static void on_ok(const kv_result *res, void *arg)
 static void blind_write(req *r, int value)
 {
     kv_client *kv = r->c->s->kv;
-    cell_ctx x = {r->c->proto, clock_unix_ms()};
+    cell_ctx x = cas_ctx(r);
     struct evbuffer *answer = evbuffer_new();
     bool expired = false;
     uint64_t ttl;
@@ -90,25 +105,25 @@ static void blind_write(req *r, int value)
     if (!c.exists || expired) {
         kv_del_args d = {r->argv[1].ptr, r->argv[1].len, NULL, NULL, 0};
         r->op = kv_del(kv, &d, on_ok, r);
-    } else {
-        kv_put_args a = {r->argv[1].ptr,
-                         r->argv[1].len,
-                         r->argv[value].ptr,
-                         r->argv[value].len,
-                         ttl,
-                         NULL,
-                         NULL,
-                         0};
+    } else { /* the request's own bytes, or a copy with the typed format's header */
+        char *owned = NULL;
+        size_t len = r->argv[value].len;
+        const char *v = r->argv[value].ptr;
+        if (x.typed_strings || tval_looks_typed(v, len))
+            v = cell_stored(&c, x.typed_strings, &len, &owned);
+        kv_put_args a = {r->argv[1].ptr, r->argv[1].len, v, len, ttl, NULL, NULL, 0};
         r->op = kv_put(kv, &a, on_ok, r);
+        free(owned);
     }
     cell_free(&c);
 }
 
 void cmd_set(req *r)
 {
-    /* XX and GET depend on the value there: a compare-and-swap of the key */
+    /* XX, GET and KEEPTTL depend on the value there: a compare-and-swap of the key */
     for (int i = 3; i < r->argc; i++) {
-        if (strcasecmp(r->argv[i].ptr, "XX") == 0 || strcasecmp(r->argv[i].ptr, "GET") == 0) {
+        if (strcasecmp(r->argv[i].ptr, "XX") == 0 || strcasecmp(r->argv[i].ptr, "GET") == 0 ||
+            strcasecmp(r->argv[i].ptr, "KEEPTTL") == 0) {
             cmd_cas(r);
             return;
         }
@@ -340,22 +355,24 @@ static void on_mget(const kv_result *res, void *arg)
     fanout *f = r->scratch;
     stats *st = &r->c->s->st;
     bool exists = r->cmd->proc == cmd_exists;
+    tval v;
 
     p->op = NULL;
     if (res->err != KV_OK) {
         fanout_fail(f, res);
-    } else if (res->found) {
+    } else if (found_live(res, &v) && (exists || v.type == TVAL_STRING)) {
+        /* MGET answers nil for a key of another type, as Redis does */
         st->keyspace_hits++;
         p->found = true;
         if (!exists && f->slot == NULL && p == &r->parts[f->written] && !f->failed) {
             /* the next in order: into the reply at once, without a copy of its own */
-            resp_add_bulk(reply(r), res->value, res->value_len);
+            resp_add_bulk(reply(r), v.payload, v.len);
             f->written++;
             if (reply_full(r))
                 f->too_big = f->failed = true;
         } else if (!exists) {
-            p->len = res->value_len;
-            p->value = xmemdup0(res->value, res->value_len);
+            p->len = v.len;
+            p->value = xmemdup0(v.payload, v.len);
         }
     } else {
         st->keyspace_misses++;
@@ -470,16 +487,23 @@ static void mset_finish(req *r)
 
 static void start_put(req *r, req_part *p)
 {
-    kv_put_args a = {r->argv[p->i].ptr,
-                     r->argv[p->i].len,
-                     r->argv[p->i + 1].ptr,
-                     r->argv[p->i + 1].len,
-                     0,
-                     NULL,
-                     NULL,
-                     0};
+    const resp_arg *val = &r->argv[p->i + 1];
+    cell_ctx x = cas_ctx(r);
+    char *owned = NULL;
+    const char *v = val->ptr;
+    size_t len = val->len;
 
+    if (x.typed_strings || tval_looks_typed(v, len)) { /* with the typed format's header */
+        cell c;
+        cell_init(&c);
+        c.exists = true;
+        c.value = (char *)val->ptr; /* borrowed: cell_stored only reads it */
+        c.len = val->len;
+        v = cell_stored(&c, x.typed_strings, &len, &owned);
+    }
+    kv_put_args a = {r->argv[p->i].ptr, r->argv[p->i].len, v, len, 0, NULL, NULL, 0};
     p->op = kv_put(r->c->s->kv, &a, on_mset, p);
+    free(owned);
 }
 
 /* The keys' writes run concurrently, so a key named twice is written once, with its last

@@ -31,7 +31,8 @@
  * The table. X(section, key, type, min, max, default, reloadable, help):
  *   STR    char *  length from min to max bytes
  *   NODES  char *  comma-separated host:port, from min to max entries
- *   LEVEL  char *  one of the words of list max (0: log levels, 1: log formats, 2: orderings),
+ *   LEVEL  char *  one of the words of list max (0: log levels, 1: log formats, 2: orderings,
+ *                  3: string formats),
  *                  stored in lower case
  *   INT    int     decimal integer from min to max
  *   LONG   long    decimal integer from min to max
@@ -92,6 +93,11 @@
       "order, so writes to different keys overlap; state changes, transactions and writes "        \
       "without keys still run alone); replies come back in request order either way. A "           \
       "change applies to commands started after it.")                                              \
+    X(sidecar, string_format, LEVEL, 0, 3, "raw", true,                                            \
+      "How strings are stored: raw (the plain bytes, as NoriKV's SDKs write and read them) or "    \
+      "typed (in the sidecar's typed format with their expiry, so TTL, KEEPTTL and EXPIRE's "      \
+      "options work and a read-modify-write keeps the TTL); reads accept both always, and "        \
+      "hashes, sets, sorted sets and lists are always typed.")                                     \
     X(sidecar, timeout, INT, 0, 31536000, "0", true,                                               \
       "Seconds a client may stay idle (nothing read from it or written to it) before it is "       \
       "disconnected; 0 keeps idle clients forever. Subscribers are never idle, as in Redis.")      \
@@ -195,7 +201,7 @@ enum conf_type {
 #define CONF_CTYPE_MODE  int
 #define CONF_CMAX_STR    LLONG_MAX
 #define CONF_CMAX_NODES  LLONG_MAX
-#define CONF_CMAX_LEVEL  2
+#define CONF_CMAX_LEVEL  3
 #define CONF_CMAX_INT    INT_MAX
 #define CONF_CMAX_LONG   LONG_MAX
 #define CONF_CMAX_SIZE   LONG_MAX
@@ -240,6 +246,7 @@ static const char *const conf_words[][6] = {
     {"error", "warning", "notice", "info", "debug", NULL},
     {"text", "json", NULL},
     {"connection", "key", NULL},
+    {"raw", "typed", NULL},
 };
 
 /* The cluster client keeps each node address in a 128-byte slot (POOL_ADDR_MAX) and

@@ -28,6 +28,7 @@ typedef struct conf {
         long max_reply;          /* bytes of one request's reply above which it is an error */
         long max_pending;        /* requests queued per client above which reading pauses */
         char *ordering;          /* "connection" or "key" (order.h) */
+        char *string_format;     /* "raw" or "typed" (tval.h) */
         int timeout;             /* seconds an idle client may stay, 0: forever */
         int cas_max_rounds;      /* reads and conditional writes of one read-modify-write */
         int drain_accept_ms;     /* the listeners stay open this long after SIGTERM */

@@ -697,13 +697,14 @@ class RedisServer:
         return Conn(self.sock, timeout)
 
 
-def same_as_redis(cmds, what, protos=(2,)):
-    """Runs each command (a tuple of arguments) on the sidecar and on the local redis-server,
-    in order, on one connection each (per protocol in protos, HELLO first for 3), and asserts
-    that every reply is the same, errors word for word. Returns the replies."""
+def same_as_redis(cmds, what, protos=(2,), sc=None):
+    """Runs each command (a tuple of arguments) on the sidecar (sc, else the main one) and on
+    the local redis-server, in order, on one connection each (per protocol in protos, HELLO
+    first for 3), and asserts that every reply is the same, errors word for word. Returns the
+    replies."""
     got = []
     for proto in protos:
-        with E.sc.conn() as a, E.redis().conn() as b:
+        with (sc or E.sc).conn() as a, E.redis().conn() as b:
             if proto == 3:
                 eq(isinstance(a.cmd("HELLO", 3), dict), True, "HELLO 3 on the sidecar")
                 b.cmd("HELLO", 3)

@@ -142,15 +142,18 @@ def cli_refused_with_reasons():
 
 @test
 def cli_ttl_missing_or_refused():
-    # TTL and PTTL: -2 for a missing key; for an existing one NoriKV cannot tell its TTL.
+    # TTL and PTTL: -2 for a missing key; for an existing one stored plain (string_format
+    # raw, the default) NoriKV cannot tell its TTL.
     k, m = key("cli_ttl"), key("cli_ttl", "missing")
     cli_ok(E.sc.cli("TTL", m), "-2\n", "TTL of a missing key")
     cli_ok(E.sc.cli("PTTL", m), "-2\n", "PTTL of a missing key")
     cli_ok(E.sc.cli("SET", k, "v", "EX", "100"), "OK\n", "SET k v EX 100")
-    cli_ok(E.sc.cli("TTL", k), "ERR TTL is not supported: NoriKV does not expose a key's "
-           "remaining time to live\n\n", "TTL of an existing key")
-    cli_ok(E.sc.cli("PTTL", k), "ERR PTTL is not supported: NoriKV does not expose a key's "
-           "remaining time to live\n\n", "PTTL of an existing key")
+    plain = ("the key's value is plain (not in the typed format), and NoriKV does not expose "
+             "a key's remaining time to live\n\n")
+    cli_ok(E.sc.cli("TTL", k), "ERR TTL is not supported on this key: " + plain,
+           "TTL of an existing key")
+    cli_ok(E.sc.cli("PTTL", k), "ERR PTTL is not supported on this key: " + plain,
+           "PTTL of an existing key")
 
 
 @test

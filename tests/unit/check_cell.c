@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 
 #include "cell.h"
+#include "xalloc.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -27,7 +28,9 @@
 #define BIGVALUE "-ERR invalid argument: value of 1048577 bytes exceeds the limit of 1048576\r\n"
 #define TOOLONG                                                                                    \
     "-ERR string exceeds maximum allowed size (NoriKV values are at most 1048576 bytes)\r\n"
-#define NOTTL "NoriKV does not expose a key's remaining time to live\r\n"
+#define NOTTL                                                                                      \
+    "the key's value is plain (not in the typed format), and NoriKV does not expose a key's "      \
+    "remaining time to live\r\n"
 
 /*
  * One case. The command line is split on spaces; '' is an empty argument and @N one of N
@@ -52,16 +55,24 @@ typedef struct tcase {
     size_t after_len, a_fill;
     bool a_dirty, a_known;
     int64_t a_exp;
+    tval_type type, a_type; /* the value's type, read and written (0: string) */
+    bool typed;             /* string_format typed */
 } tcase;
 
-#define VAL(s) .has = true, .val = s, .vlen = sizeof(s) - 1
-#define BIG(n) .has = true, .val = "", .fill = (n)
-#define TTL(e) .ttl_known = true, .exp = (e)
-#define R(s)   .reply = s, .reply_len = sizeof(s) - 1
-#define ERR(s) R(s), .fail = true
-#define SAME   .same = true
+#define VAL(s)    .has = true, .val = s, .vlen = sizeof(s) - 1
+#define BIG(n)    .has = true, .val = "", .fill = (n)
+#define TTL(e)    .ttl_known = true, .exp = (e)
+#define R(s)      .reply = s, .reply_len = sizeof(s) - 1
+#define ERR(s)    R(s), .fail = true
+#define SAME      .same = true
+#define WRONGTYPE "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+#define TOO_LONG_TYPED                                                                             \
+    "-ERR string exceeds maximum allowed size (NoriKV values are at most 1048576 bytes, the "      \
+    "typed format's header included)\r\n"
 /* written: the value after, its TTL unknown (kept from a read) or known */
 #define W(s) .a_has = true, .after = s, .after_len = sizeof(s) - 1, .a_dirty = true
+/* written, and of that type (W: a string) */
+#define WT(s, t) W(s), .a_type = (t)
 #define WBIG(n, s)                                                                                 \
     .a_has = true, .after = s, .after_len = sizeof(s) - 1, .a_fill = (n), .a_dirty = true
 #define KNOWN(e)  .a_known = true, .a_exp = (e)
@@ -116,7 +127,12 @@ static const tcase cases[] = {
     {"SET k v NX", ERR("-ERR SET NX is not supported: NoriKV has no atomic put-if-absent\r\n")},
     {"SET k v nx GET", VAL("old"),
      ERR("-ERR SET NX is not supported: NoriKV has no atomic put-if-absent\r\n")},
-    {"SET k v KEEPTTL", VAL("old"), ERR("-ERR SET KEEPTTL is not supported: " NOTTL)},
+    {"SET k v KEEPTTL", VAL("old"), ERR("-ERR SET KEEPTTL is not supported on this key: " NOTTL)},
+    {"SET k v KEEPTTL", VAL("old"), TTL(NOW + 5000), R("+OK\r\n"), W("v"), KNOWN(NOW + 5000)},
+    {"SET k v KEEPTTL", VAL("old"), TTL(0), R("+OK\r\n"), W("v"), KNOWN(0)},
+    {"SET k v KEEPTTL", R("+OK\r\n"), W("v"), KNOWN(0)},
+    {"SET k v XX KEEPTTL GET", VAL("old"), TTL(NOW + 7), R("$3\r\nold\r\n"), W("v"),
+     KNOWN(NOW + 7)},
     {"SET k v NX XX", ERR(SYNTAX)},
     {"SET k v XX NX", ERR(SYNTAX)},
     {"SET k v EX 10 PX 10", ERR(SYNTAX)},
@@ -410,8 +426,49 @@ static const tcase cases[] = {
     {"TTL k", VAL("v"), TTL(NOW + 1500), R(":2\r\n"), SAME},
     {"TTL k", VAL("v"), TTL(NOW + 499), R(":0\r\n"), SAME},
     {"PTTL k", VAL("v"), TTL(NOW + 499), R(":499\r\n"), SAME},
-    {"TTL k", VAL("v"), ERR("-ERR TTL is not supported: " NOTTL)},
-    {"pttl k", VAL("v"), ERR("-ERR PTTL is not supported: " NOTTL)},
+    {"TTL k", VAL("v"), ERR("-ERR TTL is not supported on this key: " NOTTL)},
+    {"pttl k", VAL("v"), ERR("-ERR PTTL is not supported on this key: " NOTTL)},
+
+    /* ---- EXPIRETIME, PEXPIRETIME, TYPE, OBJECT ENCODING ---- */
+    {"EXPIRETIME k", R(":-2\r\n"), SAME},
+    {"EXPIRETIME k", VAL("v"), TTL(0), R(":-1\r\n"), SAME},
+    {"EXPIRETIME k", VAL("v"), TTL(NOW + 100999), R(":1700000100\r\n"), SAME},
+    {"PEXPIRETIME k", VAL("v"), TTL(NOW + 100999), R(":1700000100999\r\n"), SAME},
+    {"EXPIRETIME k", VAL("v"), ERR("-ERR EXPIRETIME is not supported on this key: " NOTTL)},
+    {"TYPE k", R("+none\r\n"), SAME},
+    {"TYPE k", VAL("v"), R("+string\r\n"), SAME},
+    {"TYPE k", VAL("v"), .type = TVAL_HASH, R("+hash\r\n"), SAME},
+    {"TYPE k", VAL("v"), .type = TVAL_ZSET, R("+zset\r\n"), SAME},
+    {"OBJECT k", R("$-1\r\n"), SAME},
+    {"OBJECT k", VAL("v"), R("$3\r\nraw\r\n"), SAME},
+
+    /* ---- a key of another type: WRONGTYPE, nothing changed ---- */
+    {"GET k", VAL("v"), .type = TVAL_HASH, ERR(WRONGTYPE)},
+    {"SET k v GET", VAL("v"), .type = TVAL_LIST, ERR(WRONGTYPE)},
+    {"GETSET k v", VAL("v"), .type = TVAL_SET, ERR(WRONGTYPE)},
+    {"GETDEL k", VAL("v"), .type = TVAL_SET, ERR(WRONGTYPE)},
+    {"GETEX k PERSIST", VAL("v"), .type = TVAL_SET, ERR(WRONGTYPE)},
+    {"INCR k", VAL("1"), .type = TVAL_HASH, ERR(WRONGTYPE)},
+    {"INCRBYFLOAT k 1", VAL("1"), .type = TVAL_HASH, ERR(WRONGTYPE)},
+    {"APPEND k x", VAL("v"), .type = TVAL_ZSET, ERR(WRONGTYPE)},
+    {"STRLEN k", VAL("v"), .type = TVAL_ZSET, ERR(WRONGTYPE)},
+    {"GETRANGE k 0 1", VAL("v"), .type = TVAL_LIST, ERR(WRONGTYPE)},
+    {"SETRANGE k 0 x", VAL("v"), .type = TVAL_LIST, ERR(WRONGTYPE)},
+    /* ... but SET replaces any type, and the keyspace commands take any */
+    {"SET k v", VAL("x"), .type = TVAL_HASH, TTL(NOW + 5), R("+OK\r\n"), W("v"), KNOWN(0)},
+    {"DEL k", VAL("x"), .type = TVAL_HASH, R(":1\r\n"), DELETED},
+    {"EXISTS k", VAL("x"), .type = TVAL_LIST, R(":1\r\n"), SAME},
+    {"PERSIST k", VAL("x"), .type = TVAL_SET, TTL(NOW + 5), R(":1\r\n"), WT("x", TVAL_SET),
+     KNOWN(0)},
+    {"EXPIRE k 10", VAL("x"), .type = TVAL_SET, TTL(0), R(":1\r\n"), WT("x", TVAL_SET),
+     KNOWN(NOW + 10000)},
+
+    /* ---- the typed string format: the limit leaves room for the header ---- */
+    {"SETRANGE k 1048552 x", .typed = true, ERR(TOO_LONG_TYPED)},
+    {"SETRANGE k 1048551 x", .typed = true, BIG(1048551), R(":1048552\r\n"), WBIG(1048551, "x")},
+    {"APPEND k @1048553", .typed = true, ERR(TOO_LONG_TYPED)},
+    {"SET k @1048553", .typed = true,
+     ERR("-ERR invalid argument: value of 1048553 bytes exceeds the limit of 1048552\r\n")},
 
     /* ---- PING, ECHO ---- */
     {"PING", R("+PONG\r\n"), SAME},
@@ -432,20 +489,38 @@ static const struct {
     const char *name;
     cell_fn *fn;
 } fns[] = {
-    {"GET", cell_get},           {"SET", cell_set},
-    {"SETEX", cell_setex},       {"PSETEX", cell_psetex},
-    {"GETSET", cell_getset},     {"GETDEL", cell_getdel},
-    {"GETEX", cell_getex},       {"DEL", cell_del},
-    {"EXISTS", cell_exists},     {"INCR", cell_incr},
-    {"DECR", cell_decr},         {"INCRBY", cell_incrby},
-    {"DECRBY", cell_decrby},     {"INCRBYFLOAT", cell_incrbyfloat},
-    {"APPEND", cell_append},     {"STRLEN", cell_strlen},
-    {"GETRANGE", cell_getrange}, {"SETRANGE", cell_setrange},
-    {"EXPIRE", cell_expire},     {"PEXPIRE", cell_pexpire},
-    {"EXPIREAT", cell_expireat}, {"PEXPIREAT", cell_pexpireat},
-    {"PERSIST", cell_persist},   {"TTL", cell_ttl},
-    {"PTTL", cell_ttl},          {"PING", cell_ping},
-    {"ECHO", cell_echo},         {"SELECT", cell_select},
+    {"GET", cell_get},
+    {"SET", cell_set},
+    {"SETEX", cell_setex},
+    {"PSETEX", cell_psetex},
+    {"GETSET", cell_getset},
+    {"GETDEL", cell_getdel},
+    {"GETEX", cell_getex},
+    {"DEL", cell_del},
+    {"EXISTS", cell_exists},
+    {"INCR", cell_incr},
+    {"DECR", cell_decr},
+    {"INCRBY", cell_incrby},
+    {"DECRBY", cell_decrby},
+    {"INCRBYFLOAT", cell_incrbyfloat},
+    {"APPEND", cell_append},
+    {"STRLEN", cell_strlen},
+    {"GETRANGE", cell_getrange},
+    {"SETRANGE", cell_setrange},
+    {"EXPIRE", cell_expire},
+    {"PEXPIRE", cell_pexpire},
+    {"EXPIREAT", cell_expireat},
+    {"PEXPIREAT", cell_pexpireat},
+    {"PERSIST", cell_persist},
+    {"TTL", cell_ttl},
+    {"PTTL", cell_ttl},
+    {"PING", cell_ping},
+    {"EXPIRETIME", cell_expiretime},
+    {"PEXPIRETIME", cell_expiretime},
+    {"TYPE", cell_type},
+    {"OBJECT", cell_object_encoding},
+    {"ECHO", cell_echo},
+    {"SELECT", cell_select},
     {"UNWATCH", cell_unwatch},
 };
 
@@ -519,9 +594,10 @@ static void start_cell(const tcase *t, cell *c)
     cell_init(c);
     if (t->has) {
         char *v = filled(t->fill, t->val, t->vlen);
-        cell_set_read(c, v, t->fill + t->vlen);
+        cell_set_read(c, v, t->fill + t->vlen, NOW);
         free(v);
     }
+    c->type = t->type;
     c->ttl_known = t->ttl_known;
     c->expire_at = t->exp;
 }
@@ -561,7 +637,7 @@ START_TEST(test_table)
     const tcase *t = &cases[_i];
     resp_arg argv[16];
     int argc = split(t->cmd, argv, 16);
-    cell_ctx x = {t->proto ? t->proto : 2, NOW};
+    cell_ctx x = {t->proto ? t->proto : 2, NOW, t->typed};
     struct evbuffer *out = evbuffer_new();
     cell c;
     bool ok;
@@ -570,6 +646,8 @@ START_TEST(test_table)
     ok = fn_of(argv[0].ptr)(&c, &x, argv, argc, out);
     check_reply(t, out);
     ck_assert_msg(ok == !t->fail, "%s: returned %d", t->cmd, ok);
+    ck_assert_msg(!c.exists || c.type == (t->fail || t->same ? t->type : t->a_type), "%s: type %d",
+                  t->cmd, c.type);
     if (t->fail || t->same)
         check_cell(t, &c, t->has, t->val, t->fill, t->vlen, false, t->ttl_known, t->exp);
     else
@@ -601,7 +679,7 @@ START_TEST(test_put_ttl)
         cell c;
         bool expired = !t[i].expired;
 
-        cell_set_read(&c, "v", 1);
+        cell_set_read(&c, "v", 1, NOW);
         c.ttl_known = t[i].known;
         c.expire_at = t[i].exp;
         ck_assert_uint_eq(cell_put_ttl(&c, NOW, &expired), t[i].ttl);
@@ -618,7 +696,7 @@ START_TEST(test_life)
     cell_init(&c);
     ck_assert(!c.exists && c.value == NULL && c.len == 0 && !c.dirty && !c.ttl_known);
     cell_free(&c);
-    cell_set_read(&c, "a\0b", 3);
+    cell_set_read(&c, "a\0b", 3, NOW);
     ck_assert(c.exists && c.len == 3 && memcmp(c.value, "a\0b", 4) == 0);
     ck_assert(!c.dirty && !c.ttl_known && c.expire_at == 0);
     cell_free(&c);
@@ -650,7 +728,7 @@ static const struct seq {
     {true,
      "10",
      {"INCR k", "TTL k", "PERSIST k", "TTL k"},
-     ":11\r\n-ERR TTL is not supported: " NOTTL ":1\r\n:-1\r\n",
+     ":11\r\n-ERR TTL is not supported on this key: " NOTTL ":1\r\n:-1\r\n",
      true,
      true,
      true,
@@ -689,14 +767,14 @@ static const struct seq {
 START_TEST(test_seq)
 {
     const struct seq *s = &seqs[_i];
-    cell_ctx x = {2, NOW};
+    cell_ctx x = {2, NOW, false};
     struct evbuffer *out = evbuffer_new();
     cell c;
     size_t n;
 
     cell_init(&c);
     if (s->has)
-        cell_set_read(&c, s->val, strlen(s->val));
+        cell_set_read(&c, s->val, strlen(s->val), NOW);
     for (int i = 0; i < 6 && s->cmds[i] != NULL; i++) {
         resp_arg argv[16];
         int argc = split(s->cmds[i], argv, 16);
@@ -714,6 +792,118 @@ START_TEST(test_seq)
 }
 END_TEST
 
+/* ---- the typed value format (tval.h) ---------------------------------------------------- */
+
+/* A value stored from a cell of this type, payload and expiry, typed or not. */
+static char *stored(tval_type type, const char *payload, size_t len, int64_t exp, bool typed,
+                    size_t *n)
+{
+    cell c;
+    char *owned, *copy;
+    const char *v;
+
+    cell_init(&c);
+    c.exists = true;
+    c.type = type;
+    c.value = xmemdup0(payload, len);
+    c.len = len;
+    c.ttl_known = exp != 0;
+    c.expire_at = exp;
+    v = cell_stored(&c, typed, n, &owned);
+    copy = xmemdup0(v, *n);
+    free(owned);
+    cell_free(&c);
+    return copy;
+}
+
+START_TEST(test_typed_format)
+{
+    size_t n;
+    char *v = stored(TVAL_HASH, "pay\0load", 8, NOW + 5000, false, &n);
+    tval t;
+    cell c;
+
+    /* header then payload, read back whole */
+    ck_assert_uint_eq(n, TVAL_HEADER_LEN + 8);
+    ck_assert(memcmp(v, "\xF1NKT\x01\x01\x01\x00", 8) == 0);
+    ck_assert(tval_decode(v, n, &t));
+    ck_assert_int_eq(t.type, TVAL_HASH);
+    ck_assert_int_eq(t.expire_at, NOW + 5000);
+    ck_assert_uint_eq(t.len, 8);
+    ck_assert(memcmp(t.payload, "pay\0load", 8) == 0);
+    cell_set_read(&c, v, n, NOW);
+    ck_assert(c.exists && c.type == TVAL_HASH && c.ttl_known && c.expire_at == NOW + 5000);
+    ck_assert(c.read_typed && c.len == 8 && memcmp(c.value, "pay\0load", 8) == 0);
+    cell_free(&c);
+    /* expired: missing */
+    cell_set_read(&c, v, n, NOW + 5000);
+    ck_assert(!c.exists);
+    cell_free(&c);
+    /* any byte of the header changed, or the value cut short: a plain string */
+    for (size_t i = 0; i < TVAL_HEADER_LEN; i++) {
+        v[i] ^= 0x20;
+        ck_assert_msg(!tval_decode(v, n, &t), "byte %zu changed still decodes", i);
+        ck_assert(t.type == TVAL_STRING && t.len == n && t.payload == v && t.expire_at == 0);
+        cell_set_read(&c, v, n, NOW);
+        ck_assert(c.exists && c.type == TVAL_STRING && !c.ttl_known && !c.read_typed);
+        cell_free(&c);
+        v[i] ^= 0x20;
+    }
+    ck_assert(!tval_decode(v, TVAL_HEADER_LEN - 1, &t));
+    free(v);
+
+    /* a string: plain in raw form, typed in typed form, without an expiry when none */
+    v = stored(TVAL_STRING, "abc", 3, 0, false, &n);
+    ck_assert(n == 3 && memcmp(v, "abc", 3) == 0);
+    free(v);
+    v = stored(TVAL_STRING, "abc", 3, 0, true, &n);
+    ck_assert(n == TVAL_HEADER_LEN + 3 && tval_decode(v, n, &t));
+    ck_assert(t.type == TVAL_STRING && t.expire_at == 0 && t.len == 3);
+    free(v);
+    /* a plain string that starts with the magic is stored typed, and reads back exactly */
+    v = stored(TVAL_STRING, "\xF1NKT\x01\x00\x00\x00rest", 12, 0, false, &n);
+    ck_assert_uint_eq(n, TVAL_HEADER_LEN + 12);
+    cell_set_read(&c, v, n, NOW);
+    ck_assert(c.type == TVAL_STRING && c.len == 12 &&
+              memcmp(c.value, "\xF1NKT\x01\x00\x00\x00rest", 12) == 0);
+    cell_free(&c);
+    free(v);
+}
+END_TEST
+
+START_TEST(test_payload_codec)
+{
+    tval_writer w;
+    tval_reader r;
+    const char *p;
+    size_t len, n;
+    uint32_t count;
+    double d;
+    char *buf;
+
+    tval_writer_init(&w, 1);
+    tval_write_u32(&w, 2);
+    tval_write_double(&w, -1.5);
+    tval_write_str(&w, "member", 6);
+    tval_write_str(&w, "", 0);
+    buf = tval_writer_take(&w, &n);
+    ck_assert_uint_eq(n, 4 + 8 + 4 + 6 + 4);
+    tval_reader_init(&r, buf, n);
+    ck_assert(tval_read_u32(&r, &count) && count == 2);
+    ck_assert(tval_read_double(&r, &d) && d == -1.5);
+    ck_assert(tval_read_str(&r, &p, &len) && len == 6 && memcmp(p, "member", 6) == 0);
+    ck_assert(tval_read_str(&r, &p, &len) && len == 0);
+    ck_assert(tval_reader_done(&r));
+    ck_assert(!tval_read_u32(&r, &count));
+    /* a length past the end reads as an error, not past the buffer */
+    tval_reader_init(&r, buf, n - 1);
+    ck_assert(tval_read_u32(&r, &count) && tval_read_double(&r, &d));
+    ck_assert(tval_read_str(&r, &p, &len));
+    ck_assert(!tval_read_str(&r, &p, &len));
+    free(buf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cell");
@@ -725,6 +915,8 @@ int main(void)
     tcase_add_test(tc, test_put_ttl);
     tcase_add_test(tc, test_life);
     tcase_add_loop_test(tc, test_seq, 0, N(seqs));
+    tcase_add_test(tc, test_typed_format);
+    tcase_add_test(tc, test_payload_codec);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -87,7 +87,7 @@ START_TEST(test_subcommands)
                               d->subs[j].name, s->name);
         }
     }
-    ck_assert_uint_eq(containers, 4); /* CLIENT, COMMAND, CONFIG, PUBSUB */
+    ck_assert_uint_eq(containers, 5); /* CLIENT, COMMAND, CONFIG, OBJECT, PUBSUB */
 }
 END_TEST
 

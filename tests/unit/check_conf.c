@@ -97,6 +97,7 @@ static const key_row keys[] = {
     {"sidecar.max_reply", "67108864", true, "65536"},
     {"sidecar.max_pending", "1024", true, "3"},
     {"sidecar.ordering", "connection", true, "key"},
+    {"sidecar.string_format", "raw", true, "typed"},
     {"sidecar.timeout", "0", true, "300"},
     {"sidecar.cas_max_rounds", "16", true, "3"},
     {"sidecar.drain_accept_ms", "0", true, "1500"},
@@ -161,7 +162,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 37);
+    ck_assert_uint_eq(conf_count(), 38);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -423,6 +424,10 @@ static const value_row values[] = {
     {"sidecar.ordering", "Connection", "connection"},
     {"sidecar.ordering", "keys", NULL},
     {"sidecar.ordering", "", NULL},
+    /* string formats */
+    {"sidecar.string_format", "TYPED", "typed"},
+    {"sidecar.string_format", "raw", "raw"},
+    {"sidecar.string_format", "plain", NULL},
     /* drain */
     {"sidecar.drain_timeout", "0", "0"},
     {"sidecar.drain_timeout", "3600", "3600"},
@@ -584,6 +589,8 @@ static const error_row errors[] = {
     {"log.format", "xml", "invalid value 'xml' for log.format: expected one of text, json"},
     {"sidecar.ordering", "fifo",
      "invalid value 'fifo' for sidecar.ordering: expected one of connection, key"},
+    {"sidecar.string_format", "json",
+     "invalid value 'json' for sidecar.string_format: expected one of raw, typed"},
     {"cluster.nodes", "::1:7447",
      "invalid value '::1:7447' for cluster.nodes: '::1:7447' has more than one ':'; an IPv6 host "
      "goes in brackets, as [::1]:9001"},
@@ -1049,8 +1056,8 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 37);
-    ck_assert_uint_eq(count_matching("sidecar.*"), 17);
+    ck_assert_uint_eq(count_matching("*"), 38);
+    ck_assert_uint_eq(count_matching("sidecar.*"), 18);
     ck_assert_uint_eq(count_matching("cluster.*"), 12);
     ck_assert_uint_eq(count_matching("cluster.tls*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
@@ -1128,7 +1135,7 @@ START_TEST(test_example_shape)
     }
     ck_assert_uint_eq(sections, 5);
     ck_assert_uint_eq(active, conf_count());
-    ck_assert_uint_eq(reload, 23);
+    ck_assert_uint_eq(reload, 24);
     ck_assert_uint_eq(restart, 14);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));
