@@ -232,6 +232,26 @@ def reload_ordering():
 
 
 @test
+def reload_string_format():
+    # raw: a SET stores the plain bytes; after a reload to typed, the next SET stores the
+    # typed format (its TTL readable), and the plain value written before still reads
+    k, k2 = key("reload", "fmt-raw"), key("reload", "fmt-typed")
+    r = sidecar({})
+    try:
+        with r.conn() as c:
+            eq(c.cmd("SET", k, "v", "EX", 100), "OK", "SET under raw")
+            eq(c.cmd("OBJECT", "ENCODING", k), b"raw", "stored plain under raw")
+        sidecar({"sidecar.string_format": "typed"})
+        with r.conn() as c:
+            eq(c.cmd("SET", k2, "v", "EX", 100), "OK", "SET under typed")
+            eq(c.cmd("OBJECT", "ENCODING", k2), b"typed", "stored typed after the reload")
+            check(98 <= c.cmd("TTL", k2) <= 100, "its TTL readable", c.cmd("TTL", k2))
+            eq(c.cmd("GET", k), b"v", "the plain value still reads")
+    finally:
+        defaults()
+
+
+@test
 def reload_max_reply():
     k = key("reload", "maxreply")
     r = sidecar({})
