@@ -87,7 +87,8 @@ START_TEST(test_subcommands)
                               d->subs[j].name, s->name);
         }
     }
-    ck_assert_uint_eq(containers, 4); /* CLIENT, COMMAND, CONFIG, PUBSUB */
+    ck_assert_uint_eq(containers,
+                      7); /* CLIENT, COMMAND, CONFIG, PUBSUB, SLOWLOG, LATENCY, MEMORY */
 }
 END_TEST
 
