@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_conn.h"
 #include "log.h"
 
 /* What a monitor's place in the list costs it, in its ledger (HOLD_CONN). */
@@ -77,8 +78,8 @@ static void add_line(struct evbuffer *b, const client *from, int64_t now_us, con
     evbuffer_add(b, "\r\n", 2);
 }
 
-/* One line to every monitor: a copy each, as client_push takes its message. */
-static void send_line(sidecar *s, struct evbuffer *line)
+/* One line to every monitor but skip: a copy each, as client_push takes its message. */
+static void send_line(sidecar *s, struct evbuffer *line, const client *skip)
 {
     size_t len = evbuffer_get_length(line);
     const void *p = evbuffer_pullup(line, (ev_ssize_t)len);
@@ -87,6 +88,10 @@ static void send_line(sidecar *s, struct evbuffer *line)
     for (m = LIST_FIRST(&s->monitors); m != NULL; m = next) {
         struct evbuffer *copy = client_buf_get(s);
         next = LIST_NEXT(m, monitor_link);
+        if (m == skip) {
+            client_buf_put(s, copy);
+            continue;
+        }
         evbuffer_add(copy, p, len);
         if (!client_push(m, copy))
             monitor_stop(m); /* closed, over reply_backlog: out of the list now */
@@ -111,7 +116,8 @@ void monitor_feed(const req *r)
         }
     }
     add_line(line, from, now, r->cmd, r->argv, r->argc);
-    send_line(s, line);
+    /* a monitor's own RESET or QUIT ends its monitoring: Redis does not show it to it */
+    send_line(s, line, r->cmd->proc == cmd_reset || r->cmd->proc == cmd_quit ? from : NULL);
     client_buf_put(s, line);
 }
 

@@ -20,7 +20,9 @@ static inline bool monitor_any(const sidecar *s)
 
 /* r starts running (it passed the checks Redis makes before running a command): its line
  * goes to every monitor, unless its command is an administrative one Redis does not show
- * (CMD_ADMIN). EXEC shows the commands it runs first, as Redis does. */
+ * (CMD_ADMIN). EXEC shows the commands it runs first, as Redis does; a monitor's own RESET
+ * or QUIT is not shown to it. Lines come in the order commands start, so a monitor's own
+ * command's line comes before its reply (Redis sends it after). */
 void monitor_feed(const req *r);
 /* The client stops monitoring (RESET, QUIT, closing); nothing if it was not. */
 void monitor_stop(client *c);
