@@ -22,9 +22,12 @@
 
 #include "clock.h"
 #include "cmd.h"
+#include "latency.h"
 #include "log.h"
+#include "monitor.h"
 #include "order.h"
 #include "pubsub.h"
+#include "slowlog.h"
 #include "xalloc.h"
 
 /* the most a reply without a stored value takes: an error with its cause */
@@ -521,12 +524,18 @@ static void start(req *r)
     c->s->st.total_commands_processed++;
     r->in_proc = true;
     if (c->tx.in_multi && (r->cmd == NULL || !(r->cmd->flags & CMD_TX))) {
+        r->queued = true;
         tx_queue(r); /* checked and queued for EXEC, as Redis does */
     } else if (!cmd_check(r)) {
         r->rejected = true;
         req_done(r);
     } else {
+        if (monitor_any(c->s))
+            monitor_feed(r);
         r->cmd->proc(r);
+        if (c->s->cfg.sidecar.latency_monitor_threshold > 0) /* what the handler held the loop */
+            latency_note(c->s, LATENCY_COMMAND_LOOP,
+                         (uint64_t)(clock_now_us() - r->start_us) / 1000);
     }
     r->in_proc = false;
     if (r->state == REQ_RUNNING) {
@@ -591,6 +600,14 @@ void req_done(req *r)
             stats_record_latency(cs, took);
             if (r->failed)
                 cs->failed_calls++;
+            if (!r->queued) {
+                if (c->s->cfg.sidecar.slowlog_log_slower_than >= 0)
+                    slowlog_note(c->s, r, took);
+                if (c->s->cfg.sidecar.latency_monitor_threshold > 0)
+                    latency_note(
+                        c->s, (r->cmd->flags & CMD_FAST) ? LATENCY_FAST_COMMAND : LATENCY_COMMAND,
+                        took / 1000);
+            }
         }
     }
     if (r->failed) {
@@ -946,6 +963,7 @@ void client_close(client *c)
     if (c->closing)
         return;
     c->closing = true;
+    monitor_stop(c);
     if (c->in_flush) {
         LIST_REMOVE(c, flush_link);
         c->in_flush = false;
@@ -1020,9 +1038,10 @@ bool client_push(client *c, struct evbuffer *msg)
     if ((long)unsent > c->s->cfg.sidecar.reply_backlog) {
         evbuffer_drain(msg, evbuffer_get_length(msg));
         c->s->st.client_output_buffer_limit_disconnections++;
-        log_notice("client %llu (%s): %zu bytes unsent, over reply_backlog, with pub/sub "
-                   "messages still coming; closing it",
-                   (unsigned long long)c->id, c->addr, unsent);
+        log_notice("client %llu (%s): %zu bytes unsent, over reply_backlog, with %s still "
+                   "coming; closing it",
+                   (unsigned long long)c->id, c->addr, unsent,
+                   c->monitor ? "MONITOR lines" : "pub/sub messages");
         client_close(c);
         return false;
     }
@@ -1037,7 +1056,7 @@ void client_describe(const client *c, struct evbuffer *out)
     char cmd[64] = "NULL";
     int sub, psub, nflags = 0;
     size_t qcap = qbuf_size(c);
-    char flags[4];
+    char flags[5];
 
     if (c->last_cmd != NULL) {
         size_t i;
@@ -1047,7 +1066,10 @@ void client_describe(const client *c, struct evbuffer *out)
         cmd[i] = '\0';
     }
     pubsub_counts(c, &sub, &psub);
-    if (sub + psub > 0) /* Redis' letters: P subscribed, x inside MULTI, N neither */
+    /* Redis' letters, in its order: O a monitor, P subscribed, x inside MULTI, N none */
+    if (c->monitor)
+        flags[nflags++] = 'O';
+    if (sub + psub > 0)
         flags[nflags++] = 'P';
     if (c->tx.in_multi)
         flags[nflags++] = 'x';

@@ -87,6 +87,8 @@ struct client {
     uint64_t commands;
     const char *last_cmd;
     struct pubsub_sub *sub; /* its pub/sub subscriptions (pubsub.c), NULL when none */
+    bool monitor;           /* it sent MONITOR: in the sidecar's monitors list (monitor.c) */
+    LIST_ENTRY(client) monitor_link;
 };
 
 void client_accept(sidecar *s, int fd, const char *addr, bool unix_socket);
@@ -130,9 +132,10 @@ void client_mem_release(sidecar *s);
 /* QUIT: what was queued after r never runs, and the connection closes after r's reply. */
 void client_drop_after(req *r);
 
-/* A pub/sub message (msg is drained): into the output between two replies, sent with the
- * next flush. A client whose unsent output is already over reply_backlog is closed instead
- * (false: c was freed), as Redis closes a subscriber over its output buffer limit. */
+/* A pub/sub message or a MONITOR line (msg is drained): into the output between two
+ * replies, sent with the next flush. A client whose unsent output is already over
+ * reply_backlog is closed instead (false: c is closing), as Redis closes a subscriber or
+ * a monitor over its output buffer limit. */
 bool client_push(client *c, struct evbuffer *msg);
 
 #endif

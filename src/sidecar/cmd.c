@@ -16,9 +16,13 @@
 #include "cas.h"
 #include "cmd_conn.h"
 #include "cmd_data.h"
+#include "cmd_memory.h"
 #include "cmd_vector.h"
 #include "dict.h"
+#include "latency.h"
+#include "monitor.h"
 #include "pubsub.h"
+#include "slowlog.h"
 #include "tx.h"
 #include "xalloc.h"
 
@@ -254,6 +258,15 @@ static const cmd_arg a_pattern[] = {
     {.name = "parameter", .type = CMD_ARG_STRING, .flags = MULTI},
     END,
 };
+static const cmd_arg a_config_pair[] = {
+    {.name = "parameter", .type = CMD_ARG_STRING},
+    {.name = "value", .type = CMD_ARG_STRING},
+    END,
+};
+static const cmd_arg a_config_set[] = {
+    {.name = "data", .type = CMD_ARG_BLOCK, .flags = MULTI, .sub = a_config_pair},
+    END,
+};
 static const cmd_arg a_scan[] = {{.name = "cursor", .type = CMD_ARG_INTEGER}, END};
 static const cmd_arg a_pattern_one[] = {{.name = "pattern", .type = CMD_ARG_PATTERN}, END};
 
@@ -487,7 +500,7 @@ static const cmd_def client_subs[] = {
      .args = a_none},
     {.name = "CLIENT|LIST",
      .arity = -2,
-     .flags = CMD_LOCAL,
+     .flags = CMD_LOCAL | CMD_ADMIN,
      .proc = cmd_client_list,
      .group = "connection",
      .since = "2.4.0",
@@ -496,7 +509,7 @@ static const cmd_def client_subs[] = {
      .args = a_none},
     {.name = "CLIENT|KILL",
      .arity = -3,
-     .flags = CMD_STATE,
+     .flags = CMD_STATE | CMD_ADMIN,
      .proc = cmd_client_kill,
      .group = "connection",
      .since = "2.4.0",
@@ -567,7 +580,7 @@ static const cmd_def command_subs[] = {
 static const cmd_def config_subs[] = {
     {.name = "CONFIG|GET",
      .arity = -3,
-     .flags = CMD_LOCAL,
+     .flags = CMD_LOCAL | CMD_ADMIN,
      .proc = cmd_config_get,
      .group = "server",
      .since = "2.0.0",
@@ -575,6 +588,18 @@ static const cmd_def config_subs[] = {
      .summary = "Returns the effective values of configuration parameters (read-only view). "
                 "Patterns too costly to match (long, many) get an error.",
      .args = a_pattern},
+    {.name = "CONFIG|SET",
+     .arity = -4,
+     .flags = CMD_LOCAL | CMD_ADMIN,
+     .proc = cmd_config_set,
+     .group = "server",
+     .since = "2.0.0",
+     .complexity = "O(N) when N is the number of configuration parameters provided",
+     .summary = "Sets slowlog-log-slower-than, slowlog-max-len and latency-monitor-threshold "
+                "(Redis' names for [sidecar] slowlog_log_slower_than, slowlog_max_len and "
+                "latency_monitor_threshold) until the next reload re-reads the file; the "
+                "other parameters are set by the file.",
+     .args = a_config_set},
     {.name = "CONFIG|HELP",
      .arity = 2,
      .flags = LOCAL_FAST,
@@ -622,6 +647,188 @@ static const cmd_def pubsub_subs[] = {
      .proc = cmd_pubsub_help,
      .group = "pubsub",
      .since = "6.2.0",
+     .complexity = "O(1)",
+     .summary = HELP_SUMMARY,
+     .args = a_none},
+    {.name = NULL},
+};
+
+/* ---- operator commands: MONITOR (monitor.c), SLOWLOG (slowlog.c), LATENCY (latency.c),
+ * MEMORY (cmd_memory.c). Their rows stay together here and after TIME in the table. */
+
+#define ASYNC_NOTE                                                                                 \
+    " A command's time runs from its start to its reply: a command waiting on the cluster "        \
+    "does not hold the sidecar, and its time includes the cluster's."
+
+static const cmd_arg a_slowlog_count[] = {
+    {.name = "count", .type = CMD_ARG_INTEGER, .flags = OPT},
+    END,
+};
+static const cmd_arg a_latency_event[] = {{.name = "event", .type = CMD_ARG_STRING}, END};
+static const cmd_arg a_latency_events[] = {
+    {.name = "event", .type = CMD_ARG_STRING, .flags = OPT | MULTI},
+    END,
+};
+static const cmd_arg a_memory_usage[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "count", .type = CMD_ARG_INTEGER, .token = "SAMPLES", .flags = OPT},
+    END,
+};
+
+static const cmd_def slowlog_subs[] = {
+    {.name = "SLOWLOG|GET",
+     .arity = -2,
+     .flags = CMD_LOCAL | CMD_ADMIN | CMD_LOADING,
+     .proc = cmd_slowlog_get,
+     .group = "server",
+     .since = "2.2.12",
+     .complexity = "O(N) where N is the number of entries returned",
+     .summary = "Returns the slow log's entries, the newest first (10 by default, -1 for all): "
+                "id, unix time, microseconds, arguments (32 at most, 128 bytes each), client "
+                "address and name." ASYNC_NOTE,
+     .args = a_slowlog_count},
+    {.name = "SLOWLOG|LEN",
+     .arity = 2,
+     .flags = CMD_LOCAL | CMD_ADMIN | CMD_LOADING,
+     .proc = cmd_slowlog_len,
+     .group = "server",
+     .since = "2.2.12",
+     .complexity = "O(1)",
+     .summary = "Returns the number of entries in the slow log.",
+     .args = a_none},
+    {.name = "SLOWLOG|RESET",
+     .arity = 2,
+     .flags = CMD_LOCAL | CMD_ADMIN | CMD_LOADING,
+     .proc = cmd_slowlog_reset,
+     .group = "server",
+     .since = "2.2.12",
+     .complexity = "O(N) where N is the number of entries in the slowlog",
+     .summary = "Clears all entries from the slow log.",
+     .args = a_none},
+    {.name = "SLOWLOG|HELP",
+     .arity = 2,
+     .flags = LOCAL_FAST | CMD_LOADING,
+     .proc = cmd_slowlog_help,
+     .group = "server",
+     .since = "6.2.0",
+     .complexity = "O(1)",
+     .summary = HELP_SUMMARY,
+     .args = a_none},
+    {.name = NULL},
+};
+
+static const cmd_def latency_subs[] = {
+    {.name = "LATENCY|LATEST",
+     .arity = 2,
+     .flags = CMD_LOCAL | CMD_ADMIN | CMD_LOADING,
+     .proc = cmd_latency_latest,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "O(1)",
+     .summary = "Returns the latest latency sample of each event: name, unix time, latest and "
+                "highest milliseconds. Events: command, fast-command and command-loop (how long "
+                "a command's handler held the sidecar's event loop)." ASYNC_NOTE,
+     .args = a_none},
+    {.name = "LATENCY|HISTORY",
+     .arity = 3,
+     .flags = CMD_LOCAL | CMD_ADMIN | CMD_LOADING,
+     .proc = cmd_latency_history,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "O(1)",
+     .summary = "Returns an event's latest 160 samples, one per second at most: unix time and "
+                "milliseconds.",
+     .args = a_latency_event},
+    {.name = "LATENCY|RESET",
+     .arity = -2,
+     .flags = CMD_LOCAL | CMD_ADMIN | CMD_LOADING,
+     .proc = cmd_latency_reset,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "O(1)",
+     .summary = "Resets the samples of the events named, or of every event; returns how many "
+                "were reset.",
+     .args = a_latency_events},
+    {.name = "LATENCY|DOCTOR",
+     .arity = 2,
+     .flags = CMD_LOCAL | CMD_ADMIN | CMD_LOADING,
+     .proc = cmd_latency_doctor,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "O(1)",
+     .summary = "Returns a report of the latency events seen and what to look at next.",
+     .args = a_none},
+    {.name = "LATENCY|HELP",
+     .arity = 2,
+     .flags = LOCAL_FAST | CMD_LOADING,
+     .proc = cmd_latency_help,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "O(1)",
+     .summary = HELP_SUMMARY,
+     .args = a_none},
+    {.name = NULL},
+};
+
+static const cmd_def memory_subs[] = {
+    {.name = "MEMORY|USAGE",
+     .arity = -3,
+     .flags = CMD_READ,
+     .first_key = 2,
+     .last_key = 2,
+     .key_step = 1,
+     .proc = cmd_memory_usage,
+     .group = "server",
+     .since = "4.0.0",
+     .complexity = "O(1)",
+     .summary = "Reads the key and returns the bytes the sidecar holds for it while it passes: "
+                "key, value and 64 bytes of bookkeeping (nil for a missing key). SAMPLES is "
+                "accepted and has nothing to sample.",
+     .args = a_memory_usage},
+    {.name = "MEMORY|STATS",
+     .arity = 2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_memory_stats,
+     .group = "server",
+     .since = "4.0.0",
+     .complexity = "O(N) where N is the number of clients",
+     .summary = "Returns the sidecar's memory figures under Redis' names (clients.slaves counts "
+                "monitors); dataset.bytes and keys.count are 0: the keys live in NoriKV.",
+     .args = a_none},
+    {.name = "MEMORY|DOCTOR",
+     .arity = 2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_memory_doctor,
+     .group = "server",
+     .since = "4.0.0",
+     .complexity = "O(N) where N is the number of clients",
+     .summary = "Returns a report of memory problems: a past peak, fragmentation, a client "
+                "holding much.",
+     .args = a_none},
+    {.name = "MEMORY|MALLOC-STATS",
+     .arity = 2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_memory_malloc_stats,
+     .group = "server",
+     .since = "4.0.0",
+     .complexity = "Depends on how much memory is allocated, could be slow",
+     .summary = "Returns glibc's malloc_info report (XML).",
+     .args = a_none},
+    {.name = "MEMORY|PURGE",
+     .arity = 2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_memory_purge,
+     .group = "server",
+     .since = "4.0.0",
+     .complexity = "Depends on how much memory is allocated, could be slow",
+     .summary = "Gives the heap's free memory back to the system (malloc_trim).",
+     .args = a_none},
+    {.name = "MEMORY|HELP",
+     .arity = 2,
+     .flags = LOCAL_FAST,
+     .proc = cmd_memory_help,
+     .group = "server",
+     .since = "4.0.0",
      .complexity = "O(1)",
      .summary = HELP_SUMMARY,
      .args = a_none},
@@ -776,6 +983,50 @@ static const cmd_def table[] = {
      .complexity = "O(1)",
      .summary = "Returns the sidecar's time.",
      .args = a_none},
+
+    /* operator commands (see their subcommands above) */
+    {.name = "MONITOR",
+     .arity = 1,
+     .flags = CMD_LOCAL | CMD_STATE | CMD_ADMIN | CMD_LOADING,
+     .proc = cmd_monitor,
+     .group = "server",
+     .since = "1.0.0",
+     .complexity = "O(1)",
+     .summary = "Streams every command the sidecar's clients run, as they start, in Redis' "
+                "format (passwords redacted, CONFIG, CLIENT KILL/LIST, SLOWLOG, LATENCY and "
+                "MONITOR not shown). A monitor that does not read is closed past "
+                "reply_backlog; QUIT and RESET end it.",
+     .args = a_none},
+    {.name = "SLOWLOG",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_container,
+     .group = "server",
+     .since = "2.2.12",
+     .complexity = "Depends on subcommand.",
+     .summary = "A container for slow log commands.",
+     .args = a_none,
+     .subs = slowlog_subs},
+    {.name = "LATENCY",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_container,
+     .group = "server",
+     .since = "2.8.13",
+     .complexity = "Depends on subcommand.",
+     .summary = "A container for latency diagnostics commands.",
+     .args = a_none,
+     .subs = latency_subs},
+    {.name = "MEMORY",
+     .arity = -2,
+     .flags = CMD_LOCAL,
+     .proc = cmd_container,
+     .group = "server",
+     .since = "4.0.0",
+     .complexity = "Depends on subcommand.",
+     .summary = "A container for memory diagnostics commands.",
+     .args = a_none,
+     .subs = memory_subs},
 
     /* Redis data commands on NoriKV */
     {.name = "GET",
@@ -1413,6 +1664,26 @@ bool cmd_small_reply(const req *r)
     return true;
 }
 
+bool cmd_arg_redacted(const cmd_def *d, const resp_arg *argv, int argc, int i)
+{
+    if (d == NULL || i < 1)
+        return false;
+    if (d->proc == cmd_auth)
+        return argc <= 3; /* Redis redacts before it checks the count */
+    if (d->proc != cmd_hello)
+        return false;
+    for (int j = 2; j < argc && j < i; j++) {
+        if (strcasecmp(argv[j].ptr, "AUTH") == 0 && j + 2 < argc) {
+            if (i == j + 1 || i == j + 2)
+                return true;
+            j += 2;
+        } else if (strcasecmp(argv[j].ptr, "SETNAME") == 0 && j + 1 < argc) {
+            j++;
+        }
+    }
+    return false;
+}
+
 bool cmd_check(req *r)
 {
     const cmd_def *d = r->cmd;
@@ -1435,11 +1706,18 @@ bool cmd_check(req *r)
     }
     /* a container named without a known subcommand (COMMAND alone is a command) */
     if (d->subs != NULL && (r->argc >= 2 || d->proc == cmd_container)) {
+        if (r->argc >= 2)
+            r->cmd_index = -1; /* no command of Redis' counts an unknown subcommand */
         reply_no_subcommand(r);
         return false;
     }
     if ((d->arity > 0 && r->argc != d->arity) || (d->arity < 0 && r->argc < -d->arity)) {
         reply_wrong_arity(r);
+        return false;
+    }
+    if (c->monitor && (d->flags & (CMD_READ | CMD_WRITE))) {
+        /* a monitor is a replica to Redis */
+        reply_error(r, "ERR Replica can't interact with the keyspace");
         return false;
     }
     if (pubsub_mode(c) && !(d->flags & CMD_PUBSUB)) {
@@ -1502,13 +1780,15 @@ static void add_lower_bulk(struct evbuffer *b, const char *s)
 
 static void add_flags(struct evbuffer *b, int proto, const cmd_def *d)
 {
-    const char *f[6];
+    const char *f[7];
     int n = 0;
 
     if (d->flags & CMD_WRITE)
         f[n++] = "write";
     if (d->flags & CMD_READ)
         f[n++] = "readonly";
+    if (d->flags & CMD_ADMIN)
+        f[n++] = "admin";
     if (d->flags & CMD_FAST)
         f[n++] = "fast";
     if (d->flags & CMD_NOAUTH)

@@ -31,6 +31,8 @@ enum cmd_flag {
     /* its reply is not bounded by the values of its keys (VSIM: as many matches as COUNT
      * asks), so it is counted as if it could bring max_reply */
     CMD_LARGE_REPLY = 1 << 11,
+    /* administrative, as Redis flags it: MONITOR does not show it (monitor.c) */
+    CMD_ADMIN = 1 << 12,
 };
 
 /* An argument's type, as COMMAND DOCS names it (cmd_arg_type_name). */
@@ -86,6 +88,9 @@ const cmd_def *cmd_find(const resp_arg *argv, int argc, int *index);
 /* Whether r's reply is small whatever the cluster holds: CMD_SMALL_REPLY, and for SET only
  * without its GET option. */
 bool cmd_small_reply(const req *r);
+/* Whether argument i of a request of d is a password, which MONITOR and SLOWLOG show as
+ * "(redacted)" as Redis does: AUTH's, HELLO's after AUTH. */
+bool cmd_arg_redacted(const cmd_def *d, const resp_arg *argv, int argc, int i);
 bool cmd_check(req *r);
 size_t cmd_count(void);
 const cmd_def *cmd_at(size_t i);

@@ -1,6 +1,6 @@
 /*
  * cmd_conn: commands the sidecar answers itself: the connection (PING, ECHO, QUIT, RESET,
- * HELLO, AUTH, SELECT, CLIENT), introspection (INFO, CONFIG GET, TIME) and the NoriKV
+ * HELLO, AUTH, SELECT, CLIENT), introspection (INFO, CONFIG GET/SET, TIME) and the NoriKV
  * views that need no call (NORI.SHARD, NORI.TOPOLOGY, NORI.STATS, NORI.CONSISTENCY).
  * Replies and errors use Redis' wording wherever Redis has one.
  */
@@ -15,7 +15,9 @@
 #include "reply.h"
 #include "info.h"
 #include "log.h"
+#include "monitor.h"
 #include "pubsub.h"
+#include "slowlog.h"
 #include "xalloc.h"
 
 static int proto_of(req *r)
@@ -49,6 +51,7 @@ void cmd_echo(req *r)
 void cmd_quit(req *r)
 {
     resp_add_simple(reply(r), "OK");
+    monitor_stop(r->c); /* nothing more comes after this reply */
     client_drop_after(r);
     req_done(r);
 }
@@ -201,6 +204,7 @@ void cmd_reset(req *r)
     c->authenticated = c->s->cfg.sidecar.requirepass[0] == '\0'; /* as a new connection */
     tx_reset(c);
     pubsub_client_reset(c);
+    monitor_stop(c);
     resp_add_simple(reply(r), "RESET");
     req_done(r);
 }
@@ -421,6 +425,24 @@ static const char *const compat[][2] = {
     {"databases", "1"},
 };
 
+/* Redis' names for the keys CONFIG SET may change: CONFIG GET shows them too. A change
+ * lasts until a reload reads the file again, as Redis' lasts until a restart. */
+static const char *const settable[][2] = {
+    {"slowlog-log-slower-than", "sidecar.slowlog_log_slower_than"},
+    {"slowlog-max-len", "sidecar.slowlog_max_len"},
+    {"latency-monitor-threshold", "sidecar.latency_monitor_threshold"},
+};
+#define NSETTABLE (sizeof(settable) / sizeof(settable[0]))
+
+/* The index of the conf key named name (NULL: none). */
+static size_t conf_index(const char *name)
+{
+    for (size_t i = 0; i < conf_count(); i++)
+        if (strcmp(conf_name(i), name) == 0)
+            return i;
+    return conf_count();
+}
+
 /* Glob steps one CONFIG GET may spend over all its patterns and names: a millisecond or
  * two, far more than any real use, and the bound on what a request of many long
  * patterns ('*[' and a megabyte) can make the loop do. */
@@ -444,17 +466,21 @@ void cmd_config_get(req *r)
     char value[1024];
     long n = 0, budget = CONFIG_GET_BUDGET;
     int m = 0;
-    size_t ncompat = sizeof(compat) / sizeof(compat[0]);
+    size_t ncompat = sizeof(compat) / sizeof(compat[0]), nconf = conf_count();
 
-    for (size_t i = 0; i < conf_count() + ncompat && m >= 0; i++) {
-        const char *name = i < conf_count() ? conf_name(i) : compat[i - conf_count()][0];
+    for (size_t i = 0; i < nconf + ncompat + NSETTABLE && m >= 0; i++) {
+        const char *name = i < nconf             ? conf_name(i)
+                           : i < nconf + ncompat ? compat[i - nconf][0]
+                                                 : settable[i - nconf - ncompat][0];
         m = config_match(r, name, &budget);
         if (m <= 0)
             continue;
-        if (i < conf_count())
+        if (i < nconf)
             conf_value(&s->cfg, i, value, sizeof(value));
+        else if (i < nconf + ncompat)
+            snprintf(value, sizeof(value), "%s", compat[i - nconf][1]);
         else
-            snprintf(value, sizeof(value), "%s", compat[i - conf_count()][1]);
+            conf_value(&s->cfg, conf_index(settable[i - nconf - ncompat][1]), value, sizeof(value));
         resp_add_bulk_str(tmp, name);
         resp_add_bulk_str(tmp, value);
         n++;
@@ -470,13 +496,76 @@ void cmd_config_get(req *r)
     req_done(r);
 }
 
+/* CONFIG SET name value [name value ...]: all or nothing, as Redis 7 does. */
+void cmd_config_set(req *r)
+{
+    sidecar *s = r->c->s;
+    const char *key[NSETTABLE];
+    int n = 0;
+    conf trial;
+    char err[256];
+
+    if (r->argc % 2 != 0) {
+        reply_error(r, "ERR wrong number of arguments for 'config|set' command");
+        req_done(r);
+        return;
+    }
+    for (int i = 2; i < r->argc; i += 2) {
+        const char *found = NULL;
+        for (size_t k = 0; k < NSETTABLE; k++)
+            if (strcasecmp(r->argv[i].ptr, settable[k][0]) == 0)
+                found = settable[k][1];
+        for (int k = 0; found != NULL && k < n; k++)
+            if (key[k] == found) {
+                reply_errorf(r,
+                             "ERR CONFIG SET failed (possibly related to argument '%.128s') "
+                             "- duplicate parameter",
+                             r->argv[i].ptr);
+                req_done(r);
+                return;
+            }
+        if (found == NULL) {
+            reply_errorf(r,
+                         "ERR Unknown option or number of arguments for CONFIG SET - '%.128s' "
+                         "(the sidecar sets only slowlog-log-slower-than, slowlog-max-len and "
+                         "latency-monitor-threshold; the rest comes from its file)",
+                         r->argv[i].ptr);
+            req_done(r);
+            return;
+        }
+        key[n++] = found;
+    }
+    /* checked on a copy of the three keys first, so that a bad value changes nothing */
+    trial = s->cfg;
+    for (int i = 0; i < n; i++) {
+        if (conf_set(&trial, key[i], r->argv[2 + 2 * i + 1].ptr, err, sizeof(err)) != 0) {
+            reply_errorf(r, "ERR CONFIG SET failed (possibly related to argument '%.128s') - %s",
+                         r->argv[2 + 2 * i].ptr, err);
+            req_done(r);
+            return;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        conf_set(&s->cfg, key[i], r->argv[2 + 2 * i + 1].ptr, err, sizeof(err));
+    slowlog_trim(s);
+    log_notice("CONFIG SET by client %llu (%s): %d parameter%s changed until the next reload",
+               (unsigned long long)r->c->id, r->c->addr, n, n == 1 ? "" : "s");
+    resp_add_simple(reply(r), "OK");
+    req_done(r);
+}
+
 void cmd_config_help(req *r)
 {
     static const char *const help[] = {
         "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "GET <pattern> [<pattern> ...]",
-        "    Return the values of the parameters matching the patterns (read-only: the "
-        "sidecar is configured by its file).",
+        "    Return the values of the parameters matching the patterns (the sidecar's own "
+        "names, section.key, and Redis' names of the keys CONFIG SET changes).",
+        "SET <directive> <value> [<directive> <value> ...]",
+        "    Set slowlog-log-slower-than, slowlog-max-len or latency-monitor-threshold until "
+        "the next reload; the other parameters come from the sidecar's file.",
+        "HELP",
+        "    Print this help.",
         NULL};
 
     reply_help(r, help);

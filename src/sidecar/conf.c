@@ -112,6 +112,16 @@
     X(sidecar, drain_timeout, INT, 0, 3600, "5", true,                                             \
       "Seconds the sidecar then waits for commands in flight to finish before it exits anyway. "   \
       "Under systemd, TimeoutStopSec must exceed drain_accept_ms plus drain_timeout.")             \
+    X(sidecar, slowlog_log_slower_than, LONG, -1, 3600000000, "10000", true,                       \
+      "Microseconds from a command's start to its reply above which SLOWLOG records it (CONFIG "   \
+      "SET slowlog-log-slower-than); 0 records every command and -1 none.")                        \
+    X(sidecar, slowlog_max_len, LONG, 0, 10000, "128", true,                                       \
+      "Most entries SLOWLOG keeps, the oldest dropped first (CONFIG SET slowlog-max-len); each "   \
+      "holds at most 32 arguments of 128 bytes.")                                                  \
+    X(sidecar, latency_monitor_threshold, INT, 0, 3600000, "0", true,                              \
+      "Milliseconds from a command's start to its reply from which LATENCY records it as an "      \
+      "event (CONFIG SET latency-monitor-threshold); 0 turns the latency monitor off, as in "      \
+      "Redis.")                                                                                    \
     X(cluster, nodes, NODES, 1, 64, "127.0.0.1:9001", false,                                       \
       "NoriKV nodes to contact first, as a comma-separated list of host:port; an IPv6 host "       \
       "goes in brackets, as [::1]:9001. With watch_cluster on, the rest of the cluster is "        \

@@ -23,16 +23,19 @@ typedef struct conf {
         char *requirepass; /* "" : no password */
         long max_bulk;     /* bytes */
         long max_args;
-        long query_buffer_limit; /* bytes of one request's arguments together */
-        long reply_backlog;      /* bytes of unsent replies above which reading pauses */
-        long max_reply;          /* bytes of one request's reply above which it is an error */
-        long max_pending;        /* requests queued per client above which reading pauses */
-        char *ordering;          /* "connection" or "key" (order.h) */
-        char *string_format;     /* "raw" or "typed" (tval.h) */
-        int timeout;             /* seconds an idle client may stay, 0: forever */
-        int cas_max_rounds;      /* reads and conditional writes of one read-modify-write */
-        int drain_accept_ms;     /* the listeners stay open this long after SIGTERM */
-        int drain_timeout;       /* seconds in-flight commands then get before exit */
+        long query_buffer_limit;       /* bytes of one request's arguments together */
+        long reply_backlog;            /* bytes of unsent replies above which reading pauses */
+        long max_reply;                /* bytes of one request's reply above which it is an error */
+        long max_pending;              /* requests queued per client above which reading pauses */
+        char *ordering;                /* "connection" or "key" (order.h) */
+        char *string_format;           /* "raw" or "typed" (tval.h) */
+        int timeout;                   /* seconds an idle client may stay, 0: forever */
+        int cas_max_rounds;            /* reads and conditional writes of one read-modify-write */
+        int drain_accept_ms;           /* the listeners stay open this long after SIGTERM */
+        int drain_timeout;             /* seconds in-flight commands then get before exit */
+        long slowlog_log_slower_than;  /* microseconds; 0: every command, -1: none */
+        long slowlog_max_len;          /* SLOWLOG entries kept */
+        int latency_monitor_threshold; /* milliseconds; 0: off */
     } sidecar;
     struct {
         char *nodes;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -103,6 +104,7 @@ enum {
     SEC_CLIENTS,
     SEC_MEMORY,
     SEC_STATS,
+    SEC_CPU,
     SEC_CLUSTER,
     SEC_KV,
     SEC_COMMANDSTATS = SEC_KV + NSECTIONS,
@@ -113,7 +115,7 @@ enum {
 
 static const char *section_name(size_t i)
 {
-    static const char *const own[] = {"server", "clients", "memory", "stats", "cluster"};
+    static const char *const own[] = {"server", "clients", "memory", "stats", "cpu", "cluster"};
     static const char *const per[] = {"commandstats", "errorstats", "latencystats"};
 
     if (i < SEC_KV)
@@ -207,6 +209,29 @@ void info_render_sections(sidecar *s, const char *const *asked, size_t nasked, s
         evbuffer_add_printf(out, "instantaneous_ops_per_sec:%" PRIu64 "\r\n\r\n",
                             s->st.ops_per_sec);
     }
+    if (want[SEC_CPU]) {
+        /* Redis' figures: the process, its children (none: the sidecar forks nothing) and
+         * the main thread, which runs the event loop (gRPC has threads of its own) */
+        struct rusage self, children, main_thread;
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &children);
+        getrusage(RUSAGE_THREAD, &main_thread);
+        evbuffer_add_printf(out,
+                            "# CPU\r\n"
+                            "used_cpu_sys:%ld.%06ld\r\n"
+                            "used_cpu_user:%ld.%06ld\r\n"
+                            "used_cpu_sys_children:%ld.%06ld\r\n"
+                            "used_cpu_user_children:%ld.%06ld\r\n"
+                            "used_cpu_sys_main_thread:%ld.%06ld\r\n"
+                            "used_cpu_user_main_thread:%ld.%06ld\r\n"
+                            "\r\n",
+                            (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
+                            (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec,
+                            (long)children.ru_stime.tv_sec, (long)children.ru_stime.tv_usec,
+                            (long)children.ru_utime.tv_sec, (long)children.ru_utime.tv_usec,
+                            (long)main_thread.ru_stime.tv_sec, (long)main_thread.ru_stime.tv_usec,
+                            (long)main_thread.ru_utime.tv_sec, (long)main_thread.ru_utime.tv_usec);
+    }
     if (want[SEC_CLUSTER]) {
         kv_get_stats(s->kv, &ks);
         /* cluster_enabled:0: clients must not switch to Redis Cluster mode; the sidecar
@@ -233,14 +258,16 @@ void info_render_sections(sidecar *s, const char *const *asked, size_t nasked, s
         for (size_t i = 0; i < cmd_count(); i++) {
             const cmd_stat *cs = &s->st.cmds[i];
             char name[64];
-            if (cs->calls == 0)
+            /* a command whose every call was rejected or failed has its row too, as Redis */
+            if (cs->calls == 0 && cs->rejected_calls == 0 && cs->failed_calls == 0)
                 continue;
             lower_name(i, name, sizeof(name));
             evbuffer_add_printf(out,
                                 "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
                                 ",usec_per_call=%.2f,rejected_calls=%" PRIu64
                                 ",failed_calls=%" PRIu64 "\r\n",
-                                name, cs->calls, cs->usec, (double)cs->usec / (double)cs->calls,
+                                name, cs->calls, cs->usec,
+                                cs->calls > 0 ? (double)cs->usec / (double)cs->calls : 0.0,
                                 cs->rejected_calls, cs->failed_calls);
         }
         evbuffer_add(out, "\r\n", 2);

@@ -64,6 +64,7 @@ struct req {
     int64_t start_us;
     bool failed;
     bool rejected;    /* refused before running (arity, auth, ...): counted apart */
+    bool queued;      /* queued by MULTI: it runs at EXEC (not timed or logged itself) */
     bool in_proc;     /* its handler is running: a req_done() now is seen by start()'s caller */
     bool by_key;      /* started under ordering = key (order.h) */
     bool counted;     /* running past its start: counted in the client's order_running */

@@ -48,6 +48,9 @@ static const char ERR_TOO_BIG_COUNT[] = "Protocol error: too big mbulk count str
 static const char ERR_TOO_BIG_BULKLEN[] = "Protocol error: too big bulk count string";
 static const char ERR_MBULK_LEN[] = "Protocol error: invalid multibulk length";
 static const char ERR_BULK_LEN[] = "Protocol error: invalid bulk length";
+/* the limits before AUTH (RESP_RESTRICTED_*), worded as Redis' networking.c words them */
+static const char ERR_MBULK_UNAUTH[] = "Protocol error: unauthenticated multibulk length";
+static const char ERR_BULK_UNAUTH[] = "Protocol error: unauthenticated bulk length";
 static const char ERR_TOO_BIG_REQ[] = "Protocol error: too big request";
 static const char ERR_QUOTES[] = "Protocol error: unbalanced quotes in request";
 static const char ERR_CRLF[] = "Protocol error: expected CRLF after bulk data";
@@ -213,8 +216,10 @@ static void argv_reserve(resp_parser *p, int want_total)
 /* The limits every argument obeys, whichever way it came. */
 static const char *check_bulk(const resp_parser *p, const resp_limits *lim, size_t n)
 {
-    if (n > lim->max_bulk || (lim->restricted && n > RESP_RESTRICTED_BULK))
+    if (n > lim->max_bulk)
         return ERR_BULK_LEN;
+    if (lim->restricted && n > RESP_RESTRICTED_BULK)
+        return ERR_BULK_UNAUTH;
     if (p->req_bytes > lim->max_request || n > lim->max_request - p->req_bytes)
         return ERR_TOO_BIG_REQ;
     return NULL;
@@ -222,8 +227,10 @@ static const char *check_bulk(const resp_parser *p, const resp_limits *lim, size
 
 static const char *check_count(const resp_limits *lim, long long n)
 {
-    if (n > INT_MAX || n > lim->max_args || (lim->restricted && n > RESP_RESTRICTED_ARGS))
+    if (n > INT_MAX || n > lim->max_args)
         return ERR_MBULK_LEN;
+    if (lim->restricted && n > RESP_RESTRICTED_ARGS)
+        return ERR_MBULK_UNAUTH;
     return NULL;
 }
 

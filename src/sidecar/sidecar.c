@@ -37,6 +37,7 @@
 #include "pubsub.h"
 #include "service.h"
 #include "sidecar.h"
+#include "slowlog.h"
 #include "xalloc.h"
 
 static const char usage[] =
@@ -513,6 +514,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         }
     }
     apply_log_settings(&s->cfg);
+    slowlog_trim(s); /* to a reloaded slowlog_max_len at once */
     conf_free(&fresh);
     {
         kv_config kc;
@@ -567,6 +569,7 @@ static int run(sidecar *s)
             return 1;
         }
     }
+    s->startup_memory = stats_used_memory(); /* MEMORY STATS' startup.allocated */
     log_notice("ready: clients on %s, cluster %s", s->cfg.sidecar.listen, s->cfg.cluster.nodes);
     if (s->cfg.sidecar.port)
         log_notice("also on 127.0.0.1:%d", s->cfg.sidecar.port);
@@ -582,6 +585,9 @@ static void teardown(sidecar *s)
         client_close(LIST_FIRST(&s->clients));
     client_reap(s);
     client_mem_release(s);
+    slowlog_free(s);
+    free(s->latency);
+    s->latency = NULL;
     close_listeners(s);
     metrics_stop(s->metrics);
     s->metrics = NULL;

@@ -70,8 +70,12 @@ typedef struct sidecar {
     int64_t drain_accept_until_ms;
     int64_t drain_deadline_ms;
     stats st;
-    struct pubsub *pubsub;   /* pub/sub subscribers (pubsub.c), NULL while there are none */
-    struct metrics *metrics; /* the HTTP listener of [metrics], NULL when off */
+    struct pubsub *pubsub; /* pub/sub subscribers (pubsub.c), NULL while there are none */
+    LIST_HEAD(monitor_list, client) monitors; /* clients that sent MONITOR (monitor.c) */
+    struct slowlog *slowlog;                  /* SLOWLOG's entries (slowlog.c), NULL: none yet */
+    struct latency_monitor *latency;          /* LATENCY's series (latency.c), NULL: none yet */
+    uint64_t startup_memory;                  /* used_memory once started (MEMORY STATS) */
+    struct metrics *metrics;                  /* the HTTP listener of [metrics], NULL when off */
     log_limit reject_log, auth_log;
     client_mem mem;
     /* malloc_trim, done once the commands stop after a burst (sidecar.c, on_cron) */

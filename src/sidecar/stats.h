@@ -24,7 +24,7 @@
     X(total_net_output_bytes, "bytes written to clients")                                          \
     X(client_query_pauses, "times reading from a client paused for its backlog")                   \
     X(client_output_buffer_limit_disconnections,                                                   \
-      "subscribers closed: unsent output over reply_backlog with messages coming")                 \
+      "subscribers and monitors closed: unsent output over reply_backlog with more coming")        \
     X(replies_over_max, "requests answered with an error because their reply was over max_reply")  \
     X(accept_pauses, "times accepting paused for lack of file descriptors (EMFILE, ENFILE)")       \
     X(http_rejected_connections,                                                                   \

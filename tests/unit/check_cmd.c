@@ -87,7 +87,8 @@ START_TEST(test_subcommands)
                               d->subs[j].name, s->name);
         }
     }
-    ck_assert_uint_eq(containers, 5); /* CLIENT, COMMAND, CONFIG, OBJECT, PUBSUB */
+    ck_assert_uint_eq(containers, 8); /* CLIENT, COMMAND, CONFIG, OBJECT, PUBSUB, SLOWLOG, LATENCY,
+                                         MEMORY */
 }
 END_TEST
 

@@ -102,6 +102,9 @@ static const key_row keys[] = {
     {"sidecar.cas_max_rounds", "16", true, "3"},
     {"sidecar.drain_accept_ms", "0", true, "1500"},
     {"sidecar.drain_timeout", "5", true, "120"},
+    {"sidecar.slowlog_log_slower_than", "10000", true, "-1"},
+    {"sidecar.slowlog_max_len", "128", true, "1024"},
+    {"sidecar.latency_monitor_threshold", "0", true, "100"},
     {"cluster.nodes", "127.0.0.1:9001", false, "[::1]:7447,db1:9002"},
     {"cluster.total_shards", "1024", false, "16"},
     {"cluster.timeout_ms", "5000", true, "250"},
@@ -162,7 +165,7 @@ END_TEST
 
 START_TEST(test_count_and_order)
 {
-    ck_assert_uint_eq(conf_count(), 38);
+    ck_assert_uint_eq(conf_count(), 41);
     ck_assert_uint_eq(conf_count(), (size_t)NKEYS);
     for (size_t i = 0; i < conf_count(); i++)
         ck_assert_str_eq(conf_name(i), keys[i].name);
@@ -432,6 +435,12 @@ static const value_row values[] = {
     {"sidecar.drain_timeout", "0", "0"},
     {"sidecar.drain_timeout", "3600", "3600"},
     {"sidecar.drain_timeout", "3601", NULL},
+    {"sidecar.slowlog_log_slower_than", "-1", "-1"},
+    {"sidecar.slowlog_log_slower_than", "0", "0"},
+    {"sidecar.slowlog_log_slower_than", "-2", NULL},
+    {"sidecar.slowlog_max_len", "10000", "10000"},
+    {"sidecar.slowlog_max_len", "10001", NULL},
+    {"sidecar.latency_monitor_threshold", "-1", NULL},
     {"sidecar.drain_accept_ms", "600000", "600000"},
     {"sidecar.drain_accept_ms", "-1", NULL},
     /* node lists */
@@ -1056,8 +1065,8 @@ static size_t count_matching(const char *pattern)
 
 START_TEST(test_glob_over_table)
 {
-    ck_assert_uint_eq(count_matching("*"), 38);
-    ck_assert_uint_eq(count_matching("sidecar.*"), 18);
+    ck_assert_uint_eq(count_matching("*"), 41);
+    ck_assert_uint_eq(count_matching("sidecar.*"), 21);
     ck_assert_uint_eq(count_matching("cluster.*"), 12);
     ck_assert_uint_eq(count_matching("cluster.tls*"), 5);
     ck_assert_uint_eq(count_matching("retry.*"), 4);
@@ -1135,7 +1144,7 @@ START_TEST(test_example_shape)
     }
     ck_assert_uint_eq(sections, 5);
     ck_assert_uint_eq(active, conf_count());
-    ck_assert_uint_eq(reload, 24);
+    ck_assert_uint_eq(reload, 27);
     ck_assert_uint_eq(restart, 14);
     ck_assert_ptr_nonnull(strstr(example, "\nrequirepass =\n"));
     ck_assert_ptr_nonnull(strstr(example, "\nunix_mode = 0660\n"));

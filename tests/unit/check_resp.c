@@ -292,11 +292,11 @@ static const parse_row bad[] = {
     {"max_request inline exceeded", S("0123456789 0123456\r\n"), &lim_small,
      "!Protocol error: too big request"},
     {"restricted 11 args", S("*11\r\n"), &lim_restricted,
-     "!Protocol error: invalid multibulk length"},
+     "!Protocol error: unauthenticated multibulk length"},
     {"restricted 11 inline args", S("0 1 2 3 4 5 6 7 8 9 10\r\n"), &lim_restricted,
-     "!Protocol error: invalid multibulk length"},
+     "!Protocol error: unauthenticated multibulk length"},
     {"restricted big bulk", S("*1\r\n$16385\r\n"), &lim_restricted,
-     "!Protocol error: invalid bulk length"},
+     "!Protocol error: unauthenticated bulk length"},
 };
 
 START_TEST(test_good)
@@ -353,7 +353,7 @@ static const big_row bigs[] = {
      &lim_restricted, "=FILL;"},
     {"big bulk", S("*1\r\n$100000\r\n"), 'x', 100000, S("\r\n"), NULL, "=FILL;"},
     {"inline under restricted bulk limit", S(""), 'b', RESP_RESTRICTED_BULK + 1, S("\r\n"),
-     &lim_restricted, "!Protocol error: invalid bulk length"},
+     &lim_restricted, "!Protocol error: unauthenticated bulk length"},
 };
 
 START_TEST(test_big)
