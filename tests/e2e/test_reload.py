@@ -252,6 +252,35 @@ def reload_string_format():
 
 
 @test
+def reload_slowlog_and_latency_monitor():
+    # slowlog_log_slower_than 0 logs every command, slowlog_max_len 2 keeps two; a
+    # latency_monitor_threshold of 1 ms records a GET the devnode delays by 30 ms
+    k = key("reload", "slowlog")
+    r = sidecar({})
+    try:
+        with r.conn() as c:
+            eq(c.cmd("SLOWLOG", "RESET"), "OK", "SLOWLOG RESET")
+            c.cmd("PING")
+            eq(c.cmd("SLOWLOG", "GET"), [], "a PING unlogged at the default 10 ms")
+            eq(c.cmd("LATENCY", "LATEST"), [], "no latency event with the monitor off")
+        sidecar({"sidecar.slowlog_log_slower_than": 0, "sidecar.slowlog_max_len": 2,
+                 "sidecar.latency_monitor_threshold": 1})
+        with r.conn() as c:
+            for _ in range(4):
+                c.cmd("PING")
+            eq(c.cmd("SLOWLOG", "LEN"), 2, "every command logged, two kept")
+            E.dn.control("latency 0 30")
+            c.cmd("GET", k)
+            E.dn.control("clear")
+            events = [e[0] for e in c.cmd("LATENCY", "LATEST")]
+            check(b"command" in events or b"fast-command" in events,
+                  "a 30 ms GET recorded with the 1 ms threshold", events)
+    finally:
+        E.dn.control("clear")
+        defaults()
+
+
+@test
 def reload_max_reply():
     k = key("reload", "maxreply")
     r = sidecar({})
