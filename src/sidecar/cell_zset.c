@@ -1,0 +1,1 @@
+#include "coll_zl.h"
