@@ -114,6 +114,68 @@ def list_multi_exec():
         c.cmd("DEL", k)
 
 
+@test
+def zset_commands_as_redis():
+    run_same("zset_cmds", lambda k: [
+        ("ZADD", k, 1, "a", 2, "b", 3, "c"), ("ZADD", k, "NX", 5, "a", 4, "d"),
+        ("ZADD", k, "XX", "CH", "1.5", "a", 9, "z"), ("ZADD", k, "GT", "CH", 0, "b", 7, "c"),
+        ("ZADD", k, "LT", "CH", 0, "b", 70, "c"), ("ZADD", k, "INCR", "2.5", "a"),
+        ("ZADD", k, "NX", "INCR", 1, "a"), ("ZADD", k, "XX", "INCR", 1, "nope"),
+        ("ZADD", k, "NX", "XX", 1, "a"), ("ZADD", k, "GT", "LT", 1, "a"), ("ZADD", k, "GT", "NX", 1, "a"),
+        ("ZADD", k, "INCR", 1, "a", 2, "b"), ("ZADD", k, 1), ("ZADD", k, "x", "a"),
+        ("ZADD", k, "nan", "a"), ("ZADD", k, "inf", "i", "-inf", "j"), ("ZADD", k, "INCR", "-inf", "i"),
+        ("ZADD", k, 1, "m", 2, "m"), ("ZADD", k + "x", "XX", 1, "a"), ("ZADD", k + "x", "XX", "INCR", 1, "a"),
+        ("ZCARD", k), ("ZCARD", k + "x"), ("ZSCORE", k, "a"), ("ZSCORE", k, "nope"), ("ZSCORE", k, "i"),
+        ("ZSCORE", k + "x", "a"), ("ZMSCORE", k, "a", "nope", "j"), ("ZMSCORE", k + "x", "a"),
+        ("ZINCRBY", k, 2, "b"), ("ZINCRBY", k, "x", "b"), ("ZINCRBY", k, 1, "new"),
+        ("ZRANK", k, "a"), ("ZRANK", k, "nope"), ("ZREVRANK", k, "a"), ("ZRANK", k + "x", "a"),
+        ("ZRANGE", k, 0, -1), ("ZRANGE", k, 0, -1, "WITHSCORES"), ("ZRANGE", k, 1, 2, "REV"),
+        ("ZRANGE", k, -2, -1, "REV", "WITHSCORES"), ("ZRANGE", k, 5, 1), ("ZRANGE", k, "a", 1),
+        ("ZRANGE", k, 0, 1, "FOO"), ("ZRANGE", k + "x", 0, -1), ("ZREVRANGE", k, 0, 2),
+        ("ZREVRANGE", k, 0, 1, "WITHSCORES"), ("ZREVRANGE", k, 0, 1, "REV"),
+        ("ZREM", k, "a", "a", "nope"), ("ZREM", k + "x", "a"),
+        ("ZPOPMIN", k), ("ZPOPMAX", k), ("ZPOPMIN", k, 2), ("ZPOPMAX", k, 0), ("ZPOPMIN", k, -1),
+        ("ZPOPMIN", k + "x"), ("ZPOPMAX", k + "x", 3), ("ZPOPMIN", k, 100), ("EXISTS", k),
+        ("ZADD", k, 1, "a"), ("ZREM", k, "a"), ("EXISTS", k),
+        ("SET", k, "s"), ("ZADD", k, 1, "a"), ("ZSCORE", k, "a"), ("ZRANGE", k, 0, 1), ("ZCARD", k),
+        ("ZREM", k, "a"), ("ZPOPMIN", k), ("DEL", k), ("ZADD", k, 1, "a"), ("GET", k), ("LPUSH", k, "x"),
+        ("TYPE", k),
+    ])
+
+
+@test
+def zset_refusals_and_concurrency():
+    k, j = key("zset_refusals"), key("zset_refusals", "other")
+    with E.sc.conn() as c:
+        c.cmd("DEL", k)
+        for args in (("ZUNIONSTORE", j, 1, k), ("ZINTERSTORE", j, 1, k), ("ZDIFFSTORE", j, 1, k),
+                     ("ZRANGESTORE", j, k, 0, -1)):
+            refused(c, args, "NoriKV cannot write a key from others in one atomic step")
+        for args in (("BZPOPMIN", k, 0), ("BZPOPMAX", k, 0), ("BZMPOP", 0, 1, k, "MIN")):
+            refused(c, args, BLOCKING)
+        eq(c.cmd("ZADD", k, 1, "x" * 600000), 1, "ZADD of 600 kB")
+        refused(c, ("ZADD", k, 2, "y" * 600000), LIMIT_ERR)
+        eq(c.cmd("ZCARD", k), 1, "ZCARD after a ZADD refused for the limit")
+        eq(c.cmd("TYPE", k), "zset", "TYPE of a sorted set")
+        eq(c.cmd("ZRANK", k, "x" * 600000, "WITHSCORE"), [0, b"1"], "ZRANK WITHSCORE (7.2)")
+        c.cmd("DEL", k)
+        eq(c.cmd("MULTI"), "OK", "MULTI")
+        for args in (("ZADD", k, 1, "a", 2, "b"), ("ZINCRBY", k, 5, "a"), ("ZPOPMIN", k)):
+            eq(c.cmd(*args), "QUEUED", "%s queued" % args[0])
+        eq(c.cmd("EXEC"), [2, b"6", [b"b", b"2"]], "EXEC of a sorted-set transaction")
+        c.cmd("DEL", k)
+
+    def incr(i):
+        cl = E.sc.client()
+        for _ in range(10):
+            cl.zincrby(k, 1, "m")
+        cl.close()
+
+    threads(20, incr)
+    eq(E.sc.client().zscore(k, "m"), 200.0, "ZINCRBY from 20 connections, none lost")
+    E.sc.client().delete(k)
+
+
 def threads(n, fn):
     errors = []
     lock = threading.Lock()

@@ -142,6 +142,26 @@ static const tcase cases[] = {
      ERR("-ERR LMOVE is not supported across two keys: NoriKV cannot write two keys in one "
          "atomic step (the source and destination must be the same key)\r\n")},
     {"RPOPLPUSH k k", L, R("$-1\r\n"), SAME},
+    /* ---- sorted sets ---- */
+    {"ZADD k 2 b 1 a", Z, R(":2\r\n"), AFTER("1:a,2:b")},
+    {"ZADD k 1 b 1 a", Z, BEFORE("1:a,2:b"), R(":0\r\n"), AFTER("1:a,1:b")},
+    {"ZADD k CH GT 3 a 0 b", Z, BEFORE("1:a,2:b"), R(":1\r\n"), AFTER("2:b,3:a")},
+    {"ZADD k INCR 2 a", Z, BEFORE("1:a"), P3, R(",3\r\n"), AFTER("3:a")},
+    {"ZADD k XX 1 a", Z, R(":0\r\n"), SAME},
+    {"ZADD k 1 a", Z, BEFORE("=str"), ERR(WRONGTYPE)},
+    {"ZADD k 1 a", Z, BEFORE("=bad"), ERR(MALFORMED)},
+    {"ZADD k 1 @1048560", Z, ERR(TOOBIG)},
+    {"ZADD k nan a", Z, ERR(NOFLOAT)},
+    {"ZADD k INCR -inf a", Z, BEFORE("inf:a"),
+     ERR("-ERR resulting score is not a number (NaN)\r\n")},
+    {"ZREM k a", Z, BEFORE("1:a"), R(":1\r\n"), DELETED},
+    {"ZPOPMIN k", Z, BEFORE("1:a,2:b"), P3, R("*2\r\n$1\r\na\r\n,1\r\n"), AFTER("2:b")},
+    {"ZPOPMAX k 5", Z, BEFORE("1:a,2:b"), R("*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n"),
+     DELETED},
+    {"ZSCORE k a", Z, BEFORE("1.5:a"), R("$3\r\n1.5\r\n"), SAME},
+    {"ZRANGE k 0 -1 REV WITHSCORES", Z, BEFORE("1:a,2:b"), P3,
+     R("*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n"), SAME},
+    {"ZCARD k", Z, BEFORE("=bad"), ERR(MALFORMED)},
 };
 
 /* ---- building and reading values ------------------------------------------------------ */
@@ -235,12 +255,14 @@ static cell_fn *fn_of(const char *name)
         const char *name;
         cell_fn *fn;
     } fns[] = {
-        {"LPUSH", cell_lpush},         {"RPUSH", cell_rpush},   {"LPUSHX", cell_lpushx},
-        {"RPUSHX", cell_rpushx},       {"LPOP", cell_lpop},     {"RPOP", cell_rpop},
-        {"LLEN", cell_llen},           {"LINDEX", cell_lindex}, {"LRANGE", cell_lrange},
-        {"LSET", cell_lset},           {"LTRIM", cell_ltrim},   {"LREM", cell_lrem},
-        {"LINSERT", cell_linsert},     {"LPOS", cell_lpos},     {"LMOVE", cell_lmove},
-        {"RPOPLPUSH", cell_rpoplpush},
+        {"LPUSH", cell_lpush},         {"RPUSH", cell_rpush},     {"LPUSHX", cell_lpushx},
+        {"RPUSHX", cell_rpushx},       {"LPOP", cell_lpop},       {"RPOP", cell_rpop},
+        {"LLEN", cell_llen},           {"LINDEX", cell_lindex},   {"LRANGE", cell_lrange},
+        {"LSET", cell_lset},           {"LTRIM", cell_ltrim},     {"LREM", cell_lrem},
+        {"LINSERT", cell_linsert},     {"LPOS", cell_lpos},       {"LMOVE", cell_lmove},
+        {"RPOPLPUSH", cell_rpoplpush}, {"ZADD", cell_zadd},       {"ZREM", cell_zrem},
+        {"ZPOPMIN", cell_zpopmin},     {"ZPOPMAX", cell_zpopmax}, {"ZSCORE", cell_zscore},
+        {"ZRANGE", cell_zrange},       {"ZCARD", cell_zcard},
     };
 
     for (size_t i = 0; i < N(fns); i++) {
