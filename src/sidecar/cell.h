@@ -87,4 +87,10 @@ cell_fn cell_get, cell_set, cell_setex, cell_psetex, cell_getset, cell_getdel, c
     cell_pexpireat, cell_persist, cell_ttl, cell_expiretime, cell_type, cell_object_encoding,
     cell_ping, cell_echo, cell_select, cell_unwatch;
 
+/* Lists (cell_list.c) and sorted sets (cell_zset.c). */
+cell_fn cell_lpush, cell_rpush, cell_lpushx, cell_rpushx, cell_lpop, cell_rpop, cell_llen,
+    cell_lindex, cell_lrange, cell_lset, cell_ltrim, cell_lrem, cell_linsert, cell_lpos, cell_lmove,
+    cell_rpoplpush, cell_zadd, cell_zincrby, cell_zrem, cell_zcard, cell_zscore, cell_zmscore,
+    cell_zrank, cell_zrevrank, cell_zrange, cell_zrevrange, cell_zpopmin, cell_zpopmax;
+
 #endif

@@ -844,6 +844,13 @@ static const cmd_def memory_subs[] = {
         .proc = cmd_cas, .cell = fn, .group = grp, .since = ver, .complexity = "O(1)",             \
         .summary = text, .args = arguments                                                         \
     }
+/* ON_KEY for a command whose cost is not O(1): a collection's, complexity cx. */
+#define ON_KEY_C(cmd, n, flag, fn, grp, ver, cx, text, arguments)                                  \
+    {                                                                                              \
+        .name = cmd, .arity = n, .flags = flag, .first_key = 1, .last_key = 1, .key_step = 1,      \
+        .proc = cmd_cas, .cell = fn, .group = grp, .since = ver, .complexity = cx,                 \
+        .summary = text, .args = arguments                                                         \
+    }
 #define NOTE_CREATE                                                                                \
     " A missing key is created by an unconditional write (NoriKV has no put-if-absent: two "       \
     "clients creating it at once can both win). Through two sidecars at once, today's NoriKV "     \
@@ -864,6 +871,8 @@ static const cmd_def memory_subs[] = {
 /* The families whose rows live in .def files: their argument lists and subcommands. */
 #define CMD_DEF_ARGS
 #include "cmd_keyspace.def"
+#include "cmd_list.def"
+#include "cmd_zset.def"
 #undef CMD_DEF_ARGS
 
 static const cmd_def table[] = {
@@ -1552,6 +1561,8 @@ static const cmd_def table[] = {
 /* the .def files' rows */
 #define CMD_DEF_ROWS
 #include "cmd_keyspace.def"
+#include "cmd_list.def"
+#include "cmd_zset.def"
 #undef CMD_DEF_ROWS
 };
 

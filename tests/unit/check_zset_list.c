@@ -1,0 +1,335 @@
+/*
+ * check_zset_list: the list and sorted-set commands on one key's value (cell_list.c,
+ * cell_zset.c). One table: a command line, the collection before, the exact reply bytes and
+ * the collection after (or the key deleted, or untouched); Redis 7.2's answers and errors,
+ * NoriKV's own for its size limit and for a malformed payload.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <check.h>
+#include <event2/buffer.h>
+
+#include "cell.h"
+#include "xalloc.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+#define NOW       1700000000000LL
+#define WRONGTYPE "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+#define SYNTAX    "-ERR syntax error\r\n"
+#define NOTINT    "-ERR value is not an integer or out of range\r\n"
+#define NOFLOAT   "-ERR value is not a valid float\r\n"
+#define TOOBIG    "-ERR the value of this key would exceed NoriKV's limit of 1048576 bytes\r\n"
+#define MALFORMED                                                                                  \
+    "-ERR the value of this key is malformed (not a valid payload of its type in the typed "       \
+    "format)\r\n"
+
+/*
+ * One case. The command line is split on spaces ('' an empty argument, @N N 'x' bytes).
+ * before: the collection as items separated by ',' (a sorted set's as score:member), NULL
+ * for a missing key; "=str" a string key, "=bad" a malformed payload of the case's type.
+ * after: the same notation for the value written, NULL: deleted; unless same (untouched,
+ * not dirty).
+ */
+typedef struct tcase {
+    const char *cmd;
+    tval_type type;
+    const char *before;
+    int proto;
+    const char *reply;
+    bool fail, same;
+    const char *after;
+} tcase;
+
+#define L         .type = TVAL_LIST
+#define Z         .type = TVAL_ZSET
+#define R(s)      .reply = s
+#define ERR(s)    .reply = s, .fail = true
+#define SAME      .same = true
+#define AFTER(s)  .after = s
+#define DELETED   .after = NULL
+#define P3        .proto = 3
+#define BEFORE(s) .before = s
+
+static const tcase cases[] = {
+    /* ---- LPUSH RPUSH LPUSHX RPUSHX ---- */
+    {"LPUSH k a b c", L, R(":3\r\n"), AFTER("c,b,a")},
+    {"RPUSH k a b c", L, BEFORE("x"), R(":4\r\n"), AFTER("x,a,b,c")},
+    {"LPUSH k a", L, BEFORE("x,y"), R(":3\r\n"), AFTER("a,x,y")},
+    {"LPUSHX k a", L, R(":0\r\n"), SAME},
+    {"RPUSHX k a b", L, BEFORE("x"), R(":3\r\n"), AFTER("x,a,b")},
+    {"LPUSH k a", L, BEFORE("=str"), ERR(WRONGTYPE)},
+    {"RPUSHX k a", L, BEFORE("=str"), ERR(WRONGTYPE)},
+    {"RPUSH k a", L, BEFORE("=bad"), ERR(MALFORMED)},
+    {"RPUSH k ''", L, R(":1\r\n"), AFTER("")},
+    {"RPUSH k @1048560", L, ERR(TOOBIG)},
+    {"RPUSH k @1048500", L, R(":1\r\n"), AFTER("@1048500")},
+    /* ---- LPOP RPOP ---- */
+    {"LPOP k", L, R("$-1\r\n"), SAME},
+    {"LPOP k", L, P3, R("_\r\n"), SAME},
+    {"LPOP k 2", L, R("*-1\r\n"), SAME},
+    {"LPOP k 2", L, P3, R("_\r\n"), SAME},
+    {"LPOP k", L, BEFORE("a,b"), R("$1\r\na\r\n"), AFTER("b")},
+    {"RPOP k", L, BEFORE("a,b"), R("$1\r\nb\r\n"), AFTER("a")},
+    {"RPOP k", L, BEFORE("a"), R("$1\r\na\r\n"), DELETED},
+    {"LPOP k 2", L, BEFORE("a,b,c"), R("*2\r\n$1\r\na\r\n$1\r\nb\r\n"), AFTER("c")},
+    {"RPOP k 5", L, BEFORE("a,b"), R("*2\r\n$1\r\nb\r\n$1\r\na\r\n"), DELETED},
+    {"LPOP k 0", L, BEFORE("a"), R("*0\r\n"), SAME},
+    {"LPOP k -1", L, BEFORE("a"), ERR("-ERR value is out of range, must be positive\r\n")},
+    {"LPOP k x", L, ERR("-ERR value is out of range, must be positive\r\n")},
+    {"LPOP k 1 2", L, ERR("-ERR wrong number of arguments for 'lpop' command\r\n")},
+    {"LPOP k", L, BEFORE("=str"), ERR(WRONGTYPE)},
+    {"LPOP k", L, BEFORE("=bad"), ERR(MALFORMED)},
+    /* ---- LLEN LINDEX LRANGE ---- */
+    {"LLEN k", L, R(":0\r\n"), SAME},
+    {"LLEN k", L, BEFORE("a,b"), R(":2\r\n"), SAME},
+    {"LLEN k", L, BEFORE("=str"), ERR(WRONGTYPE)},
+    {"LINDEX k 0", L, BEFORE("a,b"), R("$1\r\na\r\n"), SAME},
+    {"LINDEX k -1", L, BEFORE("a,b"), R("$1\r\nb\r\n"), SAME},
+    {"LINDEX k 2", L, BEFORE("a,b"), R("$-1\r\n"), SAME},
+    {"LINDEX k x", L, BEFORE("a,b"), ERR(NOTINT)},
+    {"LINDEX k x", L, R("$-1\r\n"), SAME},
+    {"LRANGE k 0 -1", L, BEFORE("a,b,c"), R("*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"), SAME},
+    {"LRANGE k -2 10", L, BEFORE("a,b,c"), R("*2\r\n$1\r\nb\r\n$1\r\nc\r\n"), SAME},
+    {"LRANGE k 2 1", L, BEFORE("a,b,c"), R("*0\r\n"), SAME},
+    {"LRANGE k 0 -1", L, R("*0\r\n"), SAME},
+    {"LRANGE k a 1", L, ERR(NOTINT)},
+    /* ---- LSET LTRIM LREM LINSERT ---- */
+    {"LSET k 0 x", L, ERR("-ERR no such key\r\n")},
+    {"LSET k -1 x", L, BEFORE("a,b"), R("+OK\r\n"), AFTER("a,x")},
+    {"LSET k 2 x", L, BEFORE("a,b"), ERR("-ERR index out of range\r\n")},
+    {"LSET k 0 @1048560", L, BEFORE("a"), ERR(TOOBIG)},
+    {"LTRIM k 1 -1", L, BEFORE("a,b,c"), R("+OK\r\n"), AFTER("b,c")},
+    {"LTRIM k 0 -1", L, BEFORE("a,b,c"), R("+OK\r\n"), SAME},
+    {"LTRIM k 5 10", L, BEFORE("a,b,c"), R("+OK\r\n"), DELETED},
+    {"LTRIM k 0 1", L, R("+OK\r\n"), SAME},
+    {"LREM k 0 a", L, BEFORE("a,b,a,c,a"), R(":3\r\n"), AFTER("b,c")},
+    {"LREM k 2 a", L, BEFORE("a,b,a,c,a"), R(":2\r\n"), AFTER("b,c,a")},
+    {"LREM k -2 a", L, BEFORE("a,b,a,c,a"), R(":2\r\n"), AFTER("a,b,c")},
+    {"LREM k 0 a", L, BEFORE("a,a"), R(":2\r\n"), DELETED},
+    {"LREM k 0 z", L, BEFORE("a"), R(":0\r\n"), SAME},
+    {"LREM k -9223372036854775808 a", L, BEFORE("a"),
+     ERR("-ERR value is out of range, value must between -9223372036854775807 and "
+         "9223372036854775807\r\n")},
+    {"LINSERT k BEFORE b x", L, BEFORE("a,b"), R(":3\r\n"), AFTER("a,x,b")},
+    {"LINSERT k after b x", L, BEFORE("a,b"), R(":3\r\n"), AFTER("a,b,x")},
+    {"LINSERT k AFTER z x", L, BEFORE("a,b"), R(":-1\r\n"), SAME},
+    {"LINSERT k AFTER z x", L, R(":0\r\n"), SAME},
+    {"LINSERT k MIDDLE z x", L, BEFORE("a"), ERR(SYNTAX)},
+    /* ---- LPOS ---- */
+    {"LPOS k a", L, BEFORE("a,b,a,a"), R(":0\r\n"), SAME},
+    {"LPOS k a RANK 2", L, BEFORE("a,b,a,a"), R(":2\r\n"), SAME},
+    {"LPOS k a RANK -1", L, BEFORE("a,b,a,a"), R(":3\r\n"), SAME},
+    {"LPOS k a COUNT 0", L, BEFORE("a,b,a,a"), R("*3\r\n:0\r\n:2\r\n:3\r\n"), SAME},
+    {"LPOS k a COUNT 2 RANK -1", L, BEFORE("a,b,a,a"), R("*2\r\n:3\r\n:2\r\n"), SAME},
+    {"LPOS k a COUNT 0 MAXLEN 3", L, BEFORE("a,b,a,a"), R("*2\r\n:0\r\n:2\r\n"), SAME},
+    {"LPOS k z", L, BEFORE("a"), R("$-1\r\n"), SAME},
+    {"LPOS k z COUNT 1", L, R("*0\r\n"), SAME},
+    {"LPOS k a RANK 0", L, BEFORE("a"),
+     ERR("-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+         "or use negative to start from the end of the list\r\n")},
+    {"LPOS k a COUNT -1", L, ERR("-ERR COUNT can't be negative\r\n")},
+    {"LPOS k a MAXLEN x", L, ERR("-ERR MAXLEN can't be negative\r\n")},
+    {"LPOS k a RANK", L, ERR(SYNTAX)},
+    /* ---- LMOVE RPOPLPUSH on one key ---- */
+    {"LMOVE k k LEFT RIGHT", L, BEFORE("a,b,c"), R("$1\r\na\r\n"), AFTER("b,c,a")},
+    {"RPOPLPUSH k k", L, BEFORE("a,b,c"), R("$1\r\nc\r\n"), AFTER("c,a,b")},
+    {"LMOVE k k UP RIGHT", L, BEFORE("a"), ERR(SYNTAX)},
+    {"LMOVE k j LEFT RIGHT", L, BEFORE("a"),
+     ERR("-ERR LMOVE is not supported across two keys: NoriKV cannot write two keys in one "
+         "atomic step (the source and destination must be the same key)\r\n")},
+    {"RPOPLPUSH k k", L, R("$-1\r\n"), SAME},
+    /* ---- sorted sets ---- */
+    {"ZADD k 2 b 1 a", Z, R(":2\r\n"), AFTER("1:a,2:b")},
+    {"ZADD k 1 b 1 a", Z, BEFORE("1:a,2:b"), R(":0\r\n"), AFTER("1:a,1:b")},
+    {"ZADD k CH GT 3 a 0 b", Z, BEFORE("1:a,2:b"), R(":1\r\n"), AFTER("2:b,3:a")},
+    {"ZADD k INCR 2 a", Z, BEFORE("1:a"), P3, R(",3\r\n"), AFTER("3:a")},
+    {"ZADD k XX 1 a", Z, R(":0\r\n"), SAME},
+    {"ZADD k 1 a", Z, BEFORE("=str"), ERR(WRONGTYPE)},
+    {"ZADD k 1 a", Z, BEFORE("=bad"), ERR(MALFORMED)},
+    {"ZADD k 1 @1048560", Z, ERR(TOOBIG)},
+    {"ZADD k nan a", Z, ERR(NOFLOAT)},
+    {"ZADD k INCR -inf a", Z, BEFORE("inf:a"),
+     ERR("-ERR resulting score is not a number (NaN)\r\n")},
+    {"ZREM k a", Z, BEFORE("1:a"), R(":1\r\n"), DELETED},
+    {"ZPOPMIN k", Z, BEFORE("1:a,2:b"), P3, R("*2\r\n$1\r\na\r\n,1\r\n"), AFTER("2:b")},
+    {"ZPOPMAX k 5", Z, BEFORE("1:a,2:b"), R("*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n"),
+     DELETED},
+    {"ZSCORE k a", Z, BEFORE("1.5:a"), R("$3\r\n1.5\r\n"), SAME},
+    {"ZRANGE k 0 -1 REV WITHSCORES", Z, BEFORE("1:a,2:b"), P3,
+     R("*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n"), SAME},
+    {"ZCARD k", Z, BEFORE("=bad"), ERR(MALFORMED)},
+};
+
+/* ---- building and reading values ------------------------------------------------------ */
+
+static char *word(const char *p, size_t n, size_t *len)
+{
+    if (n > 0 && p[0] == '@') {
+        size_t k = (size_t)strtoul(p + 1, NULL, 10);
+        char *b = xmalloc(k + 1);
+
+        memset(b, 'x', k);
+        b[k] = '\0';
+        *len = k;
+        return b;
+    }
+    if (n == 2 && memcmp(p, "''", 2) == 0)
+        n = 0;
+    *len = n;
+    return xmemdup0(p, n);
+}
+
+static int split(const char *line, resp_arg *argv, int max)
+{
+    int argc = 0;
+
+    while (*line != '\0' && argc < max) {
+        size_t n = strcspn(line, " ");
+
+        argv[argc].ptr = word(line, n, &argv[argc].len);
+        argc++;
+        line += n;
+        while (*line == ' ')
+            line++;
+    }
+    return argc;
+}
+
+/* The payload a spec stands for (tval.h); spec items separated by ','. */
+static char *payload(tval_type type, const char *spec, size_t *len)
+{
+    tval_writer w;
+    uint32_t count = 0;
+    const char *s;
+
+    tval_writer_init(&w, 64);
+    tval_write_u32(&w, 0);
+    for (s = spec; s != NULL;) {
+        size_t n = strcspn(s, ","), wl;
+        char *item = word(s, n, &wl);
+
+        if (type == TVAL_ZSET) {
+            char *colon = strchr(item, ':');
+            tval_write_double(&w, strtod(item, NULL));
+            tval_write_str(&w, colon + 1, strlen(colon + 1));
+        } else {
+            tval_write_str(&w, item, wl);
+        }
+        free(item);
+        count++;
+        s = s[n] == ',' ? s + n + 1 : NULL;
+    }
+    w.buf[0] = (char)(count & 0xff);
+    w.buf[1] = (char)(count >> 8);
+    return tval_writer_take(&w, len);
+}
+
+static void start_cell(const tcase *t, cell *c)
+{
+    cell_init(c);
+    if (t->before == NULL)
+        return;
+    c->exists = true;
+    c->ttl_known = true;
+    c->read_typed = true;
+    c->type = t->type;
+    if (strcmp(t->before, "=str") == 0) {
+        c->type = TVAL_STRING;
+        c->value = xstrdup("v");
+        c->len = 1;
+    } else if (strcmp(t->before, "=bad") == 0) {
+        c->value = xmemdup0("\5\0\0\0\1\0\0\0a", 9);
+        c->len = 9;
+    } else {
+        c->value = payload(t->type, t->before, &c->len);
+    }
+}
+
+static cell_fn *fn_of(const char *name)
+{
+    static const struct {
+        const char *name;
+        cell_fn *fn;
+    } fns[] = {
+        {"LPUSH", cell_lpush},         {"RPUSH", cell_rpush},     {"LPUSHX", cell_lpushx},
+        {"RPUSHX", cell_rpushx},       {"LPOP", cell_lpop},       {"RPOP", cell_rpop},
+        {"LLEN", cell_llen},           {"LINDEX", cell_lindex},   {"LRANGE", cell_lrange},
+        {"LSET", cell_lset},           {"LTRIM", cell_ltrim},     {"LREM", cell_lrem},
+        {"LINSERT", cell_linsert},     {"LPOS", cell_lpos},       {"LMOVE", cell_lmove},
+        {"RPOPLPUSH", cell_rpoplpush}, {"ZADD", cell_zadd},       {"ZREM", cell_zrem},
+        {"ZPOPMIN", cell_zpopmin},     {"ZPOPMAX", cell_zpopmax}, {"ZSCORE", cell_zscore},
+        {"ZRANGE", cell_zrange},       {"ZCARD", cell_zcard},
+    };
+
+    for (size_t i = 0; i < N(fns); i++) {
+        if (strcasecmp(fns[i].name, name) == 0)
+            return fns[i].fn;
+    }
+    ck_abort_msg("no function for %s", name);
+    return NULL;
+}
+
+START_TEST(test_table)
+{
+    const tcase *t = &cases[_i];
+    resp_arg argv[16];
+    int argc = split(t->cmd, argv, 16);
+    cell_ctx x = {t->proto ? t->proto : 2, NOW, false};
+    struct evbuffer *out = evbuffer_new();
+    cell c, before;
+    bool ok;
+    size_t rlen;
+    char *reply;
+
+    start_cell(t, &c);
+    start_cell(t, &before);
+    ok = fn_of(argv[0].ptr)(&c, &x, argv, argc, out);
+    rlen = evbuffer_get_length(out);
+    reply = xmalloc(rlen + 1);
+    evbuffer_remove(out, reply, rlen);
+    reply[rlen] = '\0';
+    ck_assert_msg(rlen == strlen(t->reply) && memcmp(reply, t->reply, rlen) == 0,
+                  "%s: reply %s, want %s (%zu bytes)", t->cmd, reply, t->reply, rlen);
+    ck_assert_msg(ok == !t->fail, "%s: returned %d", t->cmd, ok);
+    if (t->fail || t->same) {
+        ck_assert_msg(!c.dirty, "%s: dirty", t->cmd);
+        ck_assert(c.exists == before.exists && c.len == before.len);
+        ck_assert(c.len == 0 || memcmp(c.value, before.value, c.len) == 0);
+    } else if (t->after == NULL) {
+        ck_assert_msg(c.dirty && !c.exists, "%s: not deleted", t->cmd);
+    } else {
+        size_t len;
+        char *want = payload(t->type, t->after, &len);
+
+        ck_assert_msg(c.dirty && c.exists && c.type == t->type, "%s: not written", t->cmd);
+        ck_assert_msg(c.len == len && memcmp(c.value, want, len) == 0, "%s: wrong value", t->cmd);
+        free(want);
+    }
+    free(reply);
+    cell_free(&c);
+    cell_free(&before);
+    evbuffer_free(out);
+    for (int i = 0; i < argc; i++)
+        free((char *)argv[i].ptr);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("zset_list");
+    TCase *tc = tcase_create("zset_list");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_loop_test(tc, test_table, 0, N(cases));
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
