@@ -76,6 +76,11 @@ static void take_value(cell *c, char *buf, size_t len)
     c->dirty = true;
 }
 
+void cell_take_value(cell *c, char *buf, size_t len)
+{
+    take_value(c, buf, len);
+}
+
 static void copy_value(cell *c, const void *p, size_t len)
 {
     take_value(c, xmemdup0(p, len), len);

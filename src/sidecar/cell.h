@@ -52,6 +52,9 @@ void cell_init(cell *c); /* a missing key */
 /* The key as read: it exists with this value; TTL unknown; not dirty. */
 void cell_set_read(cell *c, const void *value, size_t len);
 void cell_free(cell *c);
+/* The value becomes buf (len bytes and a NUL, xmalloc'ed, now the cell's): dirty; a key
+ * created this way has no TTL, as in Redis. For the commands of other modules (cell_bits.c). */
+void cell_take_value(cell *c, char *buf, size_t len);
 
 /* The TTL in ms a Put of c should carry: 0 for none. *expired when the TTL set by the
  * block is already past at now_ms, in which case the key is to be deleted instead. */
