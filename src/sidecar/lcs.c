@@ -99,13 +99,16 @@ bool lcs_fill(lcs_job *j, uint64_t cells)
     for (; rows > 0 && j->row <= j->alen; rows--, j->row++) {
         const uint16_t *up = j->t + (j->row - 1) * w;
         uint16_t *cur = j->t + j->row * w;
-        unsigned char ch = j->a[j->row - 1];
+        const unsigned char *b = j->b, ch = j->a[j->row - 1];
+        unsigned left = 0, diag = up[0];
 
+        /* the neighbours in locals and no branch on the bytes (compiled to conditional
+         * moves): several times faster on bytes that match at random */
         for (size_t k = 1; k <= j->blen; k++) {
-            if (j->b[k - 1] == ch)
-                cur[k] = (uint16_t)(up[k - 1] + 1);
-            else
-                cur[k] = up[k] > cur[k - 1] ? up[k] : cur[k - 1];
+            unsigned above = up[k], best = above > left ? above : left;
+            left = b[k - 1] == ch ? diag + 1 : best;
+            cur[k] = (uint16_t)left;
+            diag = above;
         }
     }
     return j->row > j->alen;
