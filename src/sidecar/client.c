@@ -406,6 +406,14 @@ static void req_free(req *r)
     req_put(c->s, r);
 }
 
+void client_skip_next_reply(req *r)
+{
+    if (r->next != NULL)
+        r->next->skip_reply = true;
+    else
+        r->c->reply_skip_next = true;
+}
+
 void client_drop_after(req *r)
 {
     client *c = r->c;
@@ -430,6 +438,8 @@ void client_drop_after(req *r)
 
 static void append(client *c, req *r)
 {
+    r->skip_reply = c->reply_skip_next;
+    c->reply_skip_next = false;
     r->arg_bytes = REQ_OVERHEAD;
     for (int i = 0; i < r->argc; i++)
         r->arg_bytes += r->argv[i].len + ARG_OVERHEAD;
@@ -674,7 +684,13 @@ static void advance(client *c)
             if (c->head == NULL)
                 c->tail = NULL;
             c->nreqs--;
-            if (r->reply != NULL && evbuffer_get_length(r->reply) <= REPLY_COPY_MAX) {
+            if (r->skip_reply || c->reply_off) {
+                /* CLIENT REPLY OFF or SKIP, as in Redis, errors too: dropped here, where
+                 * replies are committed in request order, and req_free refunds what it
+                 * held. CLIENT REPLY and RESET run alone (CMD_STATE): every request before
+                 * them has left by then, so reply_off is the mode each reply here was made
+                 * under. */
+            } else if (r->reply != NULL && evbuffer_get_length(r->reply) <= REPLY_COPY_MAX) {
                 size_t len = evbuffer_get_length(r->reply);
                 evbuffer_add(out_get(c), evbuffer_pullup(r->reply, -1), len);
             } else if (r->reply != NULL) {

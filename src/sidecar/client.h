@@ -72,6 +72,8 @@ struct client {
     bool reading;     /* the read event is armed */
     bool close_after; /* close once the output is written (QUIT, protocol error, kill) */
     bool protocol_error;
+    bool reply_off;          /* CLIENT REPLY OFF: replies are dropped until CLIENT REPLY ON */
+    bool reply_skip_next;    /* CLIENT REPLY SKIP: the request to be parsed next is silent */
     bool eof;                /* the peer closed its side: finish what it sent, then close */
     bool in_flush;           /* in the sidecar's flushing list */
     bool linked;             /* in the sidecar's client list */
@@ -128,6 +130,10 @@ struct evbuffer *client_buf_get(sidecar *s);
 void client_buf_put(sidecar *s, struct evbuffer *b);
 void client_mem_trim(sidecar *s);
 void client_mem_release(sidecar *s);
+
+/* CLIENT REPLY SKIP, from r's handler: the request after r (parsed or still to come) is
+ * answered into nothing. */
+void client_skip_next_reply(req *r);
 
 /* QUIT: what was queued after r never runs, and the connection closes after r's reply. */
 void client_drop_after(req *r);

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "cas.h"
+#include "cell_bits.h"
 #include "cmd_conn.h"
 #include "cmd_data.h"
 #include "cmd_memory.h"
@@ -270,6 +271,127 @@ static const cmd_arg a_config_set[] = {
 static const cmd_arg a_scan[] = {{.name = "cursor", .type = CMD_ARG_INTEGER}, END};
 static const cmd_arg a_pattern_one[] = {{.name = "pattern", .type = CMD_ARG_PATTERN}, END};
 
+/* bits, SUBSTR, LCS, CLIENT REPLY */
+static const cmd_arg a_setbit[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "offset", .type = CMD_ARG_INTEGER},
+    {.name = "value", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_getbit[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "offset", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_bit_unit[] = {
+    {.name = "byte", .type = CMD_ARG_PURE_TOKEN, .token = "BYTE"},
+    {.name = "bit", .type = CMD_ARG_PURE_TOKEN, .token = "BIT"},
+    END,
+};
+static const cmd_arg a_bitcount_range[] = {
+    {.name = "start", .type = CMD_ARG_INTEGER},
+    {.name = "end", .type = CMD_ARG_INTEGER},
+    {.name = "unit", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_bit_unit},
+    END,
+};
+static const cmd_arg a_bitcount[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "range", .type = CMD_ARG_BLOCK, .flags = OPT, .sub = a_bitcount_range},
+    END,
+};
+static const cmd_arg a_bitpos_end[] = {
+    {.name = "end", .type = CMD_ARG_INTEGER},
+    {.name = "unit", .type = CMD_ARG_ONEOF, .flags = OPT, .sub = a_bit_unit},
+    END,
+};
+static const cmd_arg a_bitpos_range[] = {
+    {.name = "start", .type = CMD_ARG_INTEGER},
+    {.name = "end-unit-block", .type = CMD_ARG_BLOCK, .flags = OPT, .sub = a_bitpos_end},
+    END,
+};
+static const cmd_arg a_bitpos[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "bit", .type = CMD_ARG_INTEGER},
+    {.name = "range", .type = CMD_ARG_BLOCK, .flags = OPT, .sub = a_bitpos_range},
+    END,
+};
+static const cmd_arg a_bf_get[] = {
+    {.name = "encoding", .type = CMD_ARG_STRING},
+    {.name = "offset", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_bf_set[] = {
+    {.name = "encoding", .type = CMD_ARG_STRING},
+    {.name = "offset", .type = CMD_ARG_INTEGER},
+    {.name = "value", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_bf_incrby[] = {
+    {.name = "encoding", .type = CMD_ARG_STRING},
+    {.name = "offset", .type = CMD_ARG_INTEGER},
+    {.name = "increment", .type = CMD_ARG_INTEGER},
+    END,
+};
+static const cmd_arg a_bf_overflow[] = {
+    {.name = "wrap", .type = CMD_ARG_PURE_TOKEN, .token = "WRAP"},
+    {.name = "sat", .type = CMD_ARG_PURE_TOKEN, .token = "SAT"},
+    {.name = "fail", .type = CMD_ARG_PURE_TOKEN, .token = "FAIL"},
+    END,
+};
+static const cmd_arg a_bf_operation[] = {
+    {.name = "get-block", .type = CMD_ARG_BLOCK, .token = "GET", .sub = a_bf_get},
+    {.name = "set-block", .type = CMD_ARG_BLOCK, .token = "SET", .sub = a_bf_set},
+    {.name = "incrby-block", .type = CMD_ARG_BLOCK, .token = "INCRBY", .sub = a_bf_incrby},
+    {.name = "overflow-block", .type = CMD_ARG_ONEOF, .token = "OVERFLOW", .sub = a_bf_overflow},
+    END,
+};
+static const cmd_arg a_bitfield[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "operation", .type = CMD_ARG_ONEOF, .flags = OPT | MULTI, .sub = a_bf_operation},
+    END,
+};
+static const cmd_arg a_bitfield_ro[] = {
+    {.name = "key", .type = CMD_ARG_KEY},
+    {.name = "get-block",
+     .type = CMD_ARG_BLOCK,
+     .token = "GET",
+     .flags = OPT | MULTI,
+     .sub = a_bf_get},
+    END,
+};
+static const cmd_arg a_bitop_operation[] = {
+    {.name = "and", .type = CMD_ARG_PURE_TOKEN, .token = "AND"},
+    {.name = "or", .type = CMD_ARG_PURE_TOKEN, .token = "OR"},
+    {.name = "xor", .type = CMD_ARG_PURE_TOKEN, .token = "XOR"},
+    {.name = "not", .type = CMD_ARG_PURE_TOKEN, .token = "NOT"},
+    END,
+};
+static const cmd_arg a_bitop[] = {
+    {.name = "operation", .type = CMD_ARG_ONEOF, .sub = a_bitop_operation},
+    {.name = "destkey", .type = CMD_ARG_KEY},
+    {.name = "key", .type = CMD_ARG_KEY, .flags = MULTI},
+    END,
+};
+static const cmd_arg a_lcs[] = {
+    {.name = "key1", .type = CMD_ARG_KEY},
+    {.name = "key2", .type = CMD_ARG_KEY},
+    {.name = "len", .type = CMD_ARG_PURE_TOKEN, .token = "LEN", .flags = OPT},
+    {.name = "idx", .type = CMD_ARG_PURE_TOKEN, .token = "IDX", .flags = OPT},
+    {.name = "min-match-len", .type = CMD_ARG_INTEGER, .token = "MINMATCHLEN", .flags = OPT},
+    {.name = "withmatchlen", .type = CMD_ARG_PURE_TOKEN, .token = "WITHMATCHLEN", .flags = OPT},
+    END,
+};
+static const cmd_arg a_client_reply_mode[] = {
+    {.name = "on", .type = CMD_ARG_PURE_TOKEN, .token = "ON"},
+    {.name = "off", .type = CMD_ARG_PURE_TOKEN, .token = "OFF"},
+    {.name = "skip", .type = CMD_ARG_PURE_TOKEN, .token = "SKIP"},
+    END,
+};
+static const cmd_arg a_client_reply[] = {
+    {.name = "action", .type = CMD_ARG_ONEOF, .sub = a_client_reply_mode},
+    END,
+};
+
 /* vector sets and NoriKV's vector API (cmd_vector.c) */
 static const cmd_arg a_vec_values[] = {
     {.name = "num", .type = CMD_ARG_INTEGER},
@@ -516,6 +638,16 @@ static const cmd_def client_subs[] = {
      .complexity = "O(N) where N is the number of client connections",
      .summary = "Terminates open connections.",
      .args = a_kill},
+    {.name = "CLIENT|REPLY",
+     .arity = 3,
+     .flags = CMD_STATE | CMD_FAST | CMD_LOADING,
+     .proc = cmd_client_reply,
+     .group = "connection",
+     .since = "3.2.0",
+     .complexity = "O(1)",
+     .summary = "Instructs the sidecar whether to reply to commands: OFF until ON (which answers "
+                "OK), SKIP for the next command only; errors are dropped too.",
+     .args = a_client_reply},
     {.name = "CLIENT|HELP",
      .arity = 2,
      .flags = LOCAL_FAST,
@@ -1220,6 +1352,57 @@ static const cmd_def table[] = {
            a_key),
     ON_KEY("PTTL", 2, CMD_READ | CMD_FAST, cell_ttl, "generic", "2.6.0",
            "TTL in milliseconds, with the same limits as TTL.", a_key),
+
+    /* bits of a key's value (cell_bits.c), SUBSTR and LCS */
+    ON_KEY("SETBIT", 4, CMD_WRITE | CMD_SMALL_REPLY, cell_setbit, "bitmap", "2.2.0",
+           "Sets or clears a bit of a key's value, padding with zero bytes; returns the bit's "
+           "old value. Offsets from 8388608 (past NoriKV's 1 MiB values) are refused." NOTE_CREATE
+               NOTE_TTL,
+           a_setbit),
+    ON_KEY("GETBIT", 3, CMD_READ | CMD_FAST | CMD_SMALL_REPLY, cell_getbit, "bitmap", "2.2.0",
+           "Returns a bit of a key's value (0 past its end); a linearizable read.", a_getbit),
+    ON_KEY_C("BITCOUNT", -2, CMD_READ | CMD_SMALL_REPLY, cell_bitcount, "bitmap", "2.6.0", "O(N)",
+             "Counts the bits set in a key's value, or in a range of bytes or bits; a "
+             "linearizable read.",
+             a_bitcount),
+    ON_KEY_C("BITPOS", -3, CMD_READ | CMD_SMALL_REPLY, cell_bitpos, "bitmap", "2.8.7", "O(N)",
+             "Returns the first bit set or clear in a key's value, or in a range of bytes or "
+             "bits; a linearizable read.",
+             a_bitpos),
+    ON_KEY_C("BITFIELD", -2, CMD_WRITE, cell_bitfield, "bitmap", "3.2.0",
+             "O(1) for each subcommand specified",
+             "Gets, sets and increments integer fields of a key's value, with WRAP, SAT or FAIL "
+             "on overflow, all under one compare-and-swap (no write if only GETs). Fields past "
+             "NoriKV's 1 MiB values are refused." NOTE_CREATE NOTE_TTL,
+             a_bitfield),
+    ON_KEY_C("BITFIELD_RO", -2, CMD_READ | CMD_FAST, cell_bitfield_ro, "bitmap", "6.0.0",
+             "O(1) for each subcommand specified",
+             "Gets integer fields of a key's value (GET only); a linearizable read.",
+             a_bitfield_ro),
+    REFUSED("BITOP", -4,
+            "NoriKV has no writes across keys (BITOP stores what it computes from other keys "
+            "under a key of its own)",
+            a_bitop),
+    ON_KEY_C("SUBSTR", 4, CMD_READ, cell_getrange, "string", "1.0.0", "O(N)",
+             "Returns a substring of a key's value, as GETRANGE (its old name); a linearizable "
+             "read.",
+             a_getrange),
+    {.name = "LCS",
+     .arity = -3,
+     .flags = CMD_READ,
+     .first_key = 1,
+     .last_key = 2,
+     .key_step = 1,
+     .proc = cmd_lcs,
+     .group = "string",
+     .since = "7.0.0",
+     .complexity = "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+     .summary = "Returns the longest common subsequence of two keys' values (LEN: its length; "
+                "IDX: the matches). Each key is a linearizable read of its own, not a snapshot "
+                "across the two. Values whose table, (length1 + 1) * (length2 + 1), is over "
+                "16777216 cells are refused; tables are filled one at a time, in slices, other "
+                "clients served in between.",
+     .args = a_lcs},
 
     /* NoriKV-native commands */
     {.name = "NORI.PUT",

@@ -205,6 +205,8 @@ void cmd_reset(req *r)
     tx_reset(c);
     pubsub_client_reset(c);
     monitor_stop(c);
+    c->reply_off = false; /* (a SKIP that silenced this very request still does, as in Redis) */
+    c->reply_skip_next = false;
     resp_add_simple(reply(r), "RESET");
     req_done(r);
 }
@@ -372,6 +374,28 @@ void cmd_client_list(req *r)
     req_done(r);
 }
 
+/* CLIENT REPLY ON|OFF|SKIP: replies are dropped where they are committed to the output,
+ * in request order (client.c, advance). OFF and SKIP answer nothing themselves. */
+void cmd_client_reply(req *r)
+{
+    client *c = r->c;
+    const char *mode = r->argv[2].ptr;
+
+    if (strcasecmp(mode, "ON") == 0) {
+        c->reply_off = false;
+        r->skip_reply = false; /* ON answers even as the request a SKIP silenced, as Redis */
+        resp_add_simple(reply(r), "OK");
+    } else if (strcasecmp(mode, "OFF") == 0) {
+        c->reply_off = true;
+    } else if (strcasecmp(mode, "SKIP") == 0) {
+        if (!c->reply_off)
+            client_skip_next_reply(r);
+    } else {
+        reply_error(r, "ERR syntax error");
+    }
+    req_done(r);
+}
+
 void cmd_client_help(req *r)
 {
     static const char *const help[] = {
@@ -388,6 +412,8 @@ void cmd_client_help(req *r)
         "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, SKIPME (YES|NO).",
         "LIST",
         "    Return information about client connections.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
         "SETINFO <option> <value>",
         "    Set client meta attr: LIB-NAME, LIB-VER.",
         "SETNAME <name>",

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 
 #include "cas.h"
 #include "cmd.h"
 #include "clock.h"
+#include "lcs.h"
 #include "xalloc.h"
 
 static kv_consistency level_of(const req *r)
@@ -159,6 +161,7 @@ typedef struct fanout {
     bool starting;         /* inside fanout_go's loop */
     int written;           /* MGET: reply positions whose value is in the reply already */
     bool failed, too_big;
+    bool wrongtype;        /* LCS: a key of another type (the failure, with no kv_result) */
     kv_result first_error; /* its message lives in error_text */
     char error_text[512];
     /* MGET of a key named more than once: one part per distinct key, and reply position k
@@ -740,4 +743,219 @@ void cmd_nori_del(req *r)
     }
     kv_del_args a = {r->argv[1].ptr, r->argv[1].len, o.idem, o.has_version ? &o.version : NULL, 0};
     r->op = kv_del(r->c->s->kv, &a, on_nori_del, r);
+}
+
+/* ---- LCS ----------------------------------------------------------------------------
+ * Two linearizable reads, one per key, at once (not a snapshot across the keys: a write
+ * between them shows in one and not the other), then Redis' table. A table over
+ * LCS_MAX_CELLS is refused. One that fits in a slice is filled at once; a bigger one waits
+ * its turn in the sidecar's one queue of tables (s->lcs) and is filled a slice per loop
+ * pass, so that other clients are served in between and at most one big table exists. */
+
+/* Cells filled in one go: about a millisecond of the loop. */
+#define LCS_SLICE_CELLS (256u * 1024)
+
+typedef struct lcs_task {
+    req *r;
+    lcs_job *job; /* its table, made when its turn comes */
+    bool queued;  /* in s->lcs's queue */
+    TAILQ_ENTRY(lcs_task) link;
+} lcs_task;
+
+typedef struct lcs_runner {
+    struct event *tick;
+    bool ticking;                 /* inside on_lcs_tick: it frees the runner itself */
+    TAILQ_HEAD(, lcs_task) queue; /* the first one is being filled */
+} lcs_runner;
+
+static void lcs_runner_free_if_idle(sidecar *s)
+{
+    lcs_runner *q = s->lcs;
+
+    if (q == NULL || q->ticking || !TAILQ_EMPTY(&q->queue))
+        return;
+    event_free(q->tick);
+    free(q);
+    s->lcs = NULL;
+}
+
+static void lcs_task_free(void *p)
+{
+    lcs_task *t = p;
+    sidecar *s = t->r->c->s;
+
+    if (t->queued) { /* the client went away while it waited or ran */
+        TAILQ_REMOVE(&s->lcs->queue, t, link);
+        t->queued = false;
+        lcs_runner_free_if_idle(s);
+    }
+    lcs_free(t->job);
+    free(t);
+}
+
+/* The table is full (or could not be made): the reply, and the request ends. */
+static void lcs_answer(lcs_task *t)
+{
+    req *r = t->r;
+    lcs_opts o;
+
+    if (t->job == NULL) {
+        reply_error(r, "ERR Insufficient memory, failed allocating transient memory for LCS");
+    } else {
+        lcs_parse_opts(r->argv, r->argc, &o, reply(r)); /* parsed once already: no error */
+        lcs_reply(t->job, &o, r->c->proto, reply(r));
+    }
+    lcs_free(t->job);
+    t->job = NULL;
+    req_done(r);
+}
+
+static lcs_job *lcs_task_job(const lcs_task *t)
+{
+    const req *r = t->r;
+
+    return lcs_new(r->parts[0].value, r->parts[0].len, r->parts[1].value, r->parts[1].len);
+}
+
+static void lcs_arm(lcs_runner *q)
+{
+    static const struct timeval now = {0, 0}; /* after the loop polled the others */
+
+    evtimer_add(q->tick, &now);
+}
+
+static void on_lcs_tick(evutil_socket_t fd, short what, void *arg)
+{
+    sidecar *s = arg;
+    lcs_runner *q = s->lcs;
+    lcs_task *t = TAILQ_FIRST(&q->queue);
+
+    (void)fd;
+    (void)what;
+    q->ticking = true;
+    if (t != NULL) {
+        if (t->job == NULL)
+            t->job = lcs_task_job(t);
+        if (t->job == NULL || lcs_fill(t->job, LCS_SLICE_CELLS)) {
+            TAILQ_REMOVE(&q->queue, t, link);
+            t->queued = false;
+            lcs_answer(t); /* may start more requests, and queue more tables */
+        }
+    }
+    q->ticking = false;
+    if (TAILQ_EMPTY(&q->queue))
+        lcs_runner_free_if_idle(s);
+    else
+        lcs_arm(q);
+}
+
+static void lcs_enqueue(lcs_task *t)
+{
+    sidecar *s = t->r->c->s;
+
+    if (s->lcs == NULL) {
+        s->lcs = xcalloc(1, sizeof(*s->lcs));
+        TAILQ_INIT(&s->lcs->queue);
+        s->lcs->tick = evtimer_new(s->base, on_lcs_tick, s);
+        if (s->lcs->tick == NULL) {
+            fprintf(stderr, "lcs: cannot make a timer: aborting\n");
+            abort();
+        }
+        lcs_arm(s->lcs);
+    }
+    TAILQ_INSERT_TAIL(&s->lcs->queue, t, link);
+    t->queued = true;
+}
+
+static void lcs_reads_done(req *r)
+{
+    fanout *f = r->scratch;
+    uint64_t cells = lcs_cells(r->parts[0].len, r->parts[1].len);
+    lcs_task *t;
+
+    if (f->failed && f->wrongtype) {
+        reply_error(r, "WRONGTYPE Operation against a key holding the wrong kind of value");
+        req_done(r);
+        return;
+    }
+    if (f->failed) {
+        fanout_reply_failure(r);
+        req_done(r);
+        return;
+    }
+    if (cells > LCS_MAX_CELLS) {
+        reply_errorf(r,
+                     "ERR LCS of values of %zu and %zu bytes needs a table of %llu cells, over "
+                     "the sidecar's budget of %llu cells (compare shorter strings)",
+                     r->parts[0].len, r->parts[1].len, (unsigned long long)cells,
+                     (unsigned long long)LCS_MAX_CELLS);
+        req_done(r);
+        return;
+    }
+    /* the fanout is done with: the task takes its place */
+    free(f);
+    t = xcalloc(1, sizeof(*t));
+    t->r = r;
+    r->scratch = t;
+    r->scratch_free = lcs_task_free;
+    if (cells > LCS_SLICE_CELLS) {
+        lcs_enqueue(t);
+        return;
+    }
+    t->job = lcs_task_job(t);
+    if (t->job != NULL)
+        lcs_fill(t->job, cells);
+    lcs_answer(t);
+}
+
+/* A key of another type than string: LCS answers WRONGTYPE (in the task's place, before
+ * the reads are done the scratch is the fanout: its first failure wins, as any). */
+static void lcs_wrongtype(req *r, bool wrong)
+{
+    fanout *f = r->scratch;
+
+    if (wrong && !f->failed) {
+        f->failed = true;
+        f->wrongtype = true;
+    }
+}
+
+static void on_lcs_read(const kv_result *res, void *arg)
+{
+    req_part *p = arg;
+    req *r = p->r;
+
+    tval v;
+
+    p->op = NULL;
+    if (res->err != KV_OK) {
+        fanout_fail(r->scratch, res);
+    } else {
+        /* a missing key is an empty string, as in Redis; a typed one is its payload */
+        p->found = found_live(res, &v);
+        p->len = p->found ? v.len : 0;
+        p->value = xmemdup0(p->found ? v.payload : "", p->len);
+        lcs_wrongtype(r, p->found && v.type != TVAL_STRING);
+    }
+    fanout_part_done(r);
+}
+
+static void start_lcs_read(req *r, req_part *p)
+{
+    kv_get_args a = {r->argv[p->i].ptr, r->argv[p->i].len, KV_LINEARIZABLE, 0};
+
+    p->op = kv_get(r->c->s->kv, &a, on_lcs_read, p);
+}
+
+void cmd_lcs(req *r)
+{
+    static const int keys[2] = {1, 2};
+    lcs_opts o;
+
+    if (!lcs_parse_opts(r->argv, r->argc, &o, reply(r))) {
+        r->failed = true;
+        req_done(r);
+        return;
+    }
+    fanout_start(r, keys, 2, start_lcs_read, lcs_reads_done);
 }

@@ -68,6 +68,7 @@ struct req {
     bool in_proc;     /* its handler is running: a req_done() now is seen by start()'s caller */
     bool by_key;      /* started under ordering = key (order.h) */
     bool counted;     /* running past its start: counted in the client's order_running */
+    bool skip_reply;  /* CLIENT REPLY SKIP came just before it: its reply is dropped */
     size_t arg_bytes; /* its arguments (HOLD_ARGS) */
     size_t reserve;   /* while running: the largest reply it may bring (HOLD_RESERVED) */
     size_t done_len;  /* once done and until sent: its reply's size (HOLD_DONE) */

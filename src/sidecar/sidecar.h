@@ -26,6 +26,7 @@
 typedef struct client client;
 typedef struct cas_block cas_block;
 struct evbuffer;
+struct lcs_runner;
 struct pubsub;
 struct req;
 
@@ -76,6 +77,7 @@ typedef struct sidecar {
     struct latency_monitor *latency;          /* LATENCY's series (latency.c), NULL: none yet */
     uint64_t startup_memory;                  /* used_memory once started (MEMORY STATS) */
     struct metrics *metrics;                  /* the HTTP listener of [metrics], NULL when off */
+    struct lcs_runner *lcs; /* LCS tables being filled, one at a time (cmd_data.c), NULL: none */
     log_limit reject_log, auth_log;
     client_mem mem;
     /* malloc_trim, done once the commands stop after a burst (sidecar.c, on_cron) */

@@ -13,7 +13,9 @@ of before) and after thousands of connections (under 4 KiB each after a 4 KiB SE
 within 10% of before once they closed), the cost of pub/sub at scale (a SUBSCRIBE of
 150,000 channels, PSUBSCRIBE of megabyte patterns then view changes, PUBSUB CHANNELS with
 a 200 KB pattern over 30,000 channels: each answered within seconds, RSS bounded, every
-PING of another client within 1 s, and the subscriptions in CLIENT LIST's tot-mem), and
+PING of another client within 1 s, and the subscriptions in CLIENT LIST's tot-mem), LCS at
+its table budget from several clients at once (one table at a time, PING answered
+meanwhile) and over it (refused), and
 the Redis semantics that slipped (a key repeated in MSET or DEL, CLIENT KILL of the
 calling connection).
 
@@ -23,6 +25,7 @@ Usage: python3 tests/e2e/test_abuse.py [-v] [NAME-SUBSTRING ...]; see harness.py
 import http.client
 import json
 import os
+import random
 import re
 import resource
 import socket
@@ -674,6 +677,72 @@ def abuse_mget_big_values():
         with s.conn() as c:
             over = int(info_field(c.cmd("INFO", "stats").decode(), "replies_over_max"))
         eq(over, n, "INFO stats replies_over_max")
+    finally:
+        stop(s.proc)
+
+
+@test
+def abuse_lcs_at_budget():
+    """LCS of two values of 4095 bytes, the largest table the sidecar fills (16M cells, 32
+    MiB, about 0.1 s of CPU), from four clients at once for two seconds, and LCS of two 1 MiB
+    values from a fifth (refused): each answered right (as redis-server), the refusals
+    within 1 s and the LCS within the time of the tables queued before them (at most eight:
+    LEN and IDX of four clients; 10 s on a loaded machine), one table at a time (RSS below
+    80 MiB over its start), and another client's PING answered promptly meanwhile: the
+    tables are filled a slice per loop pass."""
+    s = Sidecar("lcs-sidecar", E.dn)
+    try:
+        rnd = random.Random(4095)
+        a, b, big = key("lcsbudget", "a"), key("lcsbudget", "b"), key("lcsbudget", "big")
+        x = bytes(rnd.choice(b"ab") for _ in range(4095))
+        y = bytes(rnd.choice(b"ab") for _ in range(4095))
+        with s.conn() as c, E.redis().conn() as r:
+            for k, v in ((a, x), (b, y), (big, os.urandom(MIB))):
+                eq(c.cmd("SET", k, v), "OK", "SET of " + k)
+            r.cmd("SET", a, x)
+            r.cmd("SET", b, y)
+            want = (r.cmd("LCS", a, b, "LEN"), r.cmd("LCS", a, b, "IDX", "MINMATCHLEN", 8))
+        rss0 = _rss(s.proc.pid)
+        peak = [rss0]
+        took, refusals, errors = [], [], []
+        stop_at = time.monotonic() + 2
+
+        def run(refused):
+            try:
+                with s.conn(timeout=30) as c:
+                    while time.monotonic() < stop_at:
+                        t = time.monotonic()
+                        if refused:
+                            got = c.cmd("LCS", big, big)
+                            check(isinstance(got, Error) and "over the sidecar's budget" in got,
+                                  "LCS of two 1 MiB values to be refused", str(got)[:200])
+                        else:
+                            got = (c.cmd("LCS", a, b, "LEN"),
+                                   c.cmd("LCS", a, b, "IDX", "MINMATCHLEN", 8))
+                            eq(got, want, "LCS LEN and IDX of 4095 bytes against redis-server")
+                        (refusals if refused else took).append(time.monotonic() - t)
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        p = Pinger(s.sock)
+        threads = [threading.Thread(target=run, args=(i == 4,), daemon=True) for i in range(5)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            peak[0] = max(peak[0], _rss(s.proc.pid))
+            time.sleep(0.01)
+        p.stop("LCS at the table budget from four clients, and refused from a fifth",
+               most=STALL)
+        check(not errors, "every LCS answered right", errors[:1])
+        print("    %d LCS answered, the slowest in %.0f ms; %d refused, the slowest in %.0f ms; "
+              "RSS %d -> %d MiB" % (len(took), max(took) * 1e3, len(refusals),
+                                    max(refusals) * 1e3, rss0 // MIB, peak[0] // MIB))
+        check(max(refusals) < STALL, "each LCS over the budget refused within %.0f s" % STALL,
+              "%.2f s" % max(refusals))
+        check(max(took) < 10 * STALL, "each LCS LEN and IDX within %.0f s" % (10 * STALL),
+              "%.2f s" % max(took))
+        check(peak[0] - rss0 < 80 * MIB, "RSS to grow less than 80 MiB (one table of 32 MiB "
+              "at a time)", "%d MiB" % ((peak[0] - rss0) // MIB))
     finally:
         stop(s.proc)
 

@@ -15,8 +15,8 @@ at the end is answered as missing.
 The names are spelled out so that the corpus stays valid when the command table changes.
 The cases are the commands of every kind: reads, writes, fan-outs with repeated keys,
 read-modify-writes, transactions, connection state, introspection, CLIENT KILL of itself,
-QUIT in a pipeline, the attacks of issue 14 in small, and pipelines ordered by key whose
-operations finish out of order.
+QUIT in a pipeline, the attacks of issue 14 in small, pipelines ordered by key whose
+operations finish out of order, the bit commands, LCS and CLIENT REPLY.
 """
 
 import os
@@ -109,6 +109,18 @@ CASES = {
     "bykey-small": case(BYKEY | SMALL, req("SET", "k0", "1"), req("SET", "k1", "1"),
                         req("GET", "k0"), req("SET", "k2", "1"), req("MGET", "k0", "k1", "k2"),
                         req("QUIT"), req("SET", "k0", "after")),
+    "bits": case(0, req("SETBIT", "k0", "7", "1"), req("GETBIT", "k0", "7"),
+                 req("BITCOUNT", "k0", "0", "-1", "BIT"), req("BITPOS", "k0", "1", "0"),
+                 req("BITFIELD", "k0", "OVERFLOW", "SAT", "INCRBY", "i8", "#1", "200"),
+                 req("BITFIELD_RO", "k0", "GET", "u8", "0"), req("SUBSTR", "k0", "0", "-1"),
+                 req("SETBIT", "k1", "8388608", "1"), req("BITOP", "AND", "k2", "k0", "k1")),
+    "lcs": case(MANUAL, req("SET", "k0", "ohmytext"), done(FOUND), req("SET", "k1", "mynewtext"),
+                done(FOUND), req("LCS", "k0", "k1", "IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"),
+                done(FOUND, 4 + FOUND), req("LCS", "k0", "k2", "LEN"), done(MISS, 4 + FAIL),
+                req("LCS", "k0", "k1", "LEN", "IDX")),
+    "client-reply": case(BYKEY, req("CLIENT|REPLY", "SKIP"), req("GET", "k0"),
+                         req("CLIENT|REPLY", "OFF"), req("SET", "k0", "1"), req("GET"),
+                         req("CLIENT|REPLY", "ON"), req("GET", "k0"), req("CLIENT|REPLY", "x")),
 }
 
 
