@@ -544,13 +544,15 @@ static void on_del_read(const kv_result *res, void *arg)
 {
     req_part *p = arg;
     req *r = p->r;
+    tval v;
 
     p->op = NULL;
     if (res->err != KV_OK) {
         on_del_done(res, p);
         return;
     }
-    p->found = res->found;
+
+    p->found = found_live(res, &v); /* an expired typed value is deleted, not counted */
     kv_del_args d = {r->argv[p->i].ptr, r->argv[p->i].len, NULL, NULL, 0};
     p->op = kv_del(r->c->s->kv, &d, on_del_done, p);
 }

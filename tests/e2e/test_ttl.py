@@ -105,6 +105,9 @@ def ttl_expired_value_is_missing():
             c.cmd("TYPE", k), c.cmd("MGET", k, k)], [None, 0, -2, 0, "none", [None, None]],
            "GET, EXISTS, TTL, STRLEN, TYPE, MGET after it expired")
         eq(c.cmd("INCR", k), 1, "INCR of the expired key starts at 1")
+        eq(c.cmd("SET", k, "v", "PX", 200), "OK", "SET PX 200")
+        time.sleep(0.3)
+        eq(c.cmd("DEL", k), 0, "DEL of an expired key counts none")
 
 
 @test
