@@ -1130,6 +1130,41 @@ START_TEST(group_watch_alone)
 }
 END_TEST
 
+/* The group's write fails, not for a version: every block of the group gets that error,
+ * and none of their commands is written. */
+START_TEST(group_write_fails)
+{
+    static const char *const lines[] = {NULL, "INCR wf", "INCRBY wf 5", "INCR wf"};
+    uint64_t ops0;
+    long long final;
+
+    start(1, 4, NULL);
+    set_key("wf", "0");
+    ops0 = kv_ops();
+    queue_group("INCR wf", lines, 4);
+    /* the lone INCR's read and write, then the group's read and write: its Put held */
+    if (failure[0] == '\0' && reach_ops(ops0 + 4)) {
+        tn_control_ok(&dn, "fail 0 1 INVALID_ARGUMENT");
+        tn_control_ok(&dn, "latency 0 0");
+    }
+    expect_int(&conns[0], "INCR (alone)", 1);
+    for (int i = 1; i < 4; i++) {
+        expect_text(&conns[i], lines[i], '-', "");
+        NOTE_UNLESS(strcmp(conns[i].lone_reply.text, conns[1].lone_reply.text) == 0 &&
+                        strstr(conns[i].lone_reply.text, "injected fault") != NULL,
+                    "%s on conn %d: '%s', not the group's write's error ('%s')", lines[i], i,
+                    conns[i].lone_reply.text, conns[1].lone_reply.text);
+    }
+    if (failure[0] == '\0') {
+        printf("%-20s every block answered '-%s'\n", "group write fails", conns[1].lone_reply.text);
+        tn_control_ok(&dn, "clear");
+    }
+    final = failure[0] == '\0' ? get_counter("wf") : -1;
+    NOTE_UNLESS(final == 1, "the key reads %lld, not 1 (the lone INCR only)", final);
+    finish();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cas");
@@ -1150,6 +1185,7 @@ int main(void)
     tcase_add_test(tc, group_client_gone);
     tcase_add_test(tc, group_deadlines);
     tcase_add_test(tc, group_watch_alone);
+    tcase_add_test(tc, group_write_fails);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

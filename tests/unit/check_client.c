@@ -589,6 +589,28 @@ START_TEST(test_blocks_on_one_key_queue)
 }
 END_TEST
 
+/* Blocks that queued on one key while another ran are one group when their turn comes:
+ * one read for them all, each answered with its own reply, in order. */
+START_TEST(test_blocks_on_one_key_group)
+{
+    pipeline("STRLEN k", "STRLEN k", "GETRANGE k 0 0", "STRLEN k", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    ck_assert_uint_eq(S.st.cas_waits, 3);
+    fake_kv_found(0, "abc");
+    expect_wire(":3\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(1, FAKE_GET, "k");
+    fake_kv_found(1, "abcd");
+    expect_wire(":4\r\n$1\r\na\r\n:4\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    ck_assert_uint_eq(S.st.cas_rounds, 2);
+    ck_assert_uint_eq(S.st.cas_groups, 1);
+    ck_assert_uint_eq(S.st.cas_merged_blocks, 3);
+    ck_assert_uint_eq(S.cas_keys.count, 0);
+}
+END_TEST
+
 /* A client that goes away with one block running and one waiting on the same key: the
  * running read is detached, the waiting block leaves the queue, nothing more starts. */
 START_TEST(test_blocks_abandoned)
@@ -1812,6 +1834,7 @@ int main(void)
     tcase_add_test(bp, test_max_pending);
     tcase_add_test(order, test_incr_reads_then_writes);
     tcase_add_test(order, test_blocks_on_one_key_queue);
+    tcase_add_test(order, test_blocks_on_one_key_group);
     tcase_add_test(gone, test_blocks_abandoned);
     tcase_add_test(order, test_multi_exec);
     tcase_add_test(bp, test_backlog_bounds_running_reads);
