@@ -976,6 +976,7 @@ START_TEST(group_conflict)
                                         "INCR race"};
     uint32_t shard;
     uint64_t ops0, c0;
+    grpc_channel *ch;
     tn_result res;
     int leader;
     long long final;
@@ -991,7 +992,9 @@ START_TEST(group_conflict)
         tn_control_ok(&dn, "latency 0 0");
         leader = tn_leader(&dn, shard);
         ck_assert_int_gt(leader, 0);
-        tn_put(tn_channel(&dn, leader), "race", "100", NULL, NULL, 0, &res);
+        ch = tn_channel(&dn, leader);
+        tn_put(ch, "race", "100", NULL, NULL, 0, &res);
+        grpc_channel_destroy(ch);
         ck_assert_msg(res.status == GRPC_STATUS_OK, "the outside Put: %s", res.details);
         tn_result_free(&res);
     }
