@@ -1168,6 +1168,53 @@ START_TEST(group_write_fails)
 }
 END_TEST
 
+/* The key's value read through connection 0 is missing: GET answers nil. */
+static void expect_missing(const char *key)
+{
+    char line[128];
+    rval v;
+
+    snprintf(line, sizeof(line), "GET %s", key);
+    v = lone(&conns[0], line);
+    EXPECT(failure[0] != '\0' || (v.type == '$' && v.n == -1), "%s: reply '%c' %lld '%s', not nil",
+           line, v.type, v.n, v.text);
+}
+
+/*
+ * TTLs in a group are as if each block had run alone: a block after one that set a TTL does
+ * not know it (NoriKV would not have told it: TTL answers its error), the group writes the
+ * TTL of the last block that changed the key (the SET's PX 1500, the blocks after it only
+ * reading), and a block that rewrites the value without a TTL drops it (INCR after the SET).
+ */
+START_TEST(group_ttl)
+{
+    static const char *const kept[] = {NULL, "SET t1 7 PX 1500 GET", "TTL t1", "STRLEN t1"};
+    static const char *const dropped[] = {NULL, "SET t2 7 PX 1500 GET", "INCR t2"};
+
+    start(1, 4, NULL);
+    set_key("t1", "5");
+    set_key("t2", "5");
+    queue_group("INCR t1", kept, 4);
+    if (failure[0] == '\0')
+        tn_control_ok(&dn, "latency 0 0");
+    expect_int(&conns[0], "INCR t1 (alone)", 6);
+    expect_text(&conns[1], kept[1], '$', "6");
+    expect_text(&conns[2], kept[2], '-', "ERR TTL is not supported");
+    expect_int(&conns[3], kept[3], 1);
+    queue_group("INCR t2", dropped, 3);
+    if (failure[0] == '\0')
+        tn_control_ok(&dn, "latency 0 0");
+    expect_int(&conns[0], "INCR t2 (alone)", 6);
+    expect_text(&conns[1], dropped[1], '$', "6");
+    expect_int(&conns[2], dropped[2], 8);
+    NOTE_UNLESS(SUM(cas_groups) == 2, "%" PRIu64 " groups, not 2", SUM(cas_groups));
+    run_for(2000);
+    expect_missing("t1");
+    NOTE_UNLESS(get_counter("t2") == 8, "t2 is not 8 two seconds after its group");
+    finish();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cas");
@@ -1189,6 +1236,7 @@ int main(void)
     tcase_add_test(tc, group_deadlines);
     tcase_add_test(tc, group_watch_alone);
     tcase_add_test(tc, group_write_fails);
+    tcase_add_test(tc, group_ttl);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
