@@ -22,8 +22,10 @@
 /*
  * A group holds at most CAS_GROUP_MAX blocks, and stops taking blocks once their replies
  * reach CAS_GROUP_REPLY_BYTES (the block that crosses it stays in, so one block always
- * runs): a group holds every reply until its write is acknowledged, and a few hundred
- * blocks already make one write carry a few hundred clients' commands.
+ * runs; those after it go back to the head of the queue): a group holds every reply until
+ * its write is acknowledged, and computes them all again on a redo. 256 is far more than a
+ * key's queue holds between two rounds at a few hundred clients (50 clients make groups of
+ * about 25), so it bounds a pathological queue, not the common case.
  */
 #define CAS_GROUP_MAX         256
 #define CAS_GROUP_REPLY_BYTES (1u << 20)
@@ -63,8 +65,8 @@ typedef struct cas_key {
     TAILQ_HEAD(, cas_block) waiters;
     cas_block **group; /* a slot is NULL once its block left (answered, gone, timed out) */
     int ngroup, nlive, gcap;
-    bool watching; /* the group is one block with a WATCH */
-    bool answering;
+    bool watching;  /* the group is one block with a WATCH */
+    bool answering; /* its blocks are being answered: the last one leaving ends nothing */
     int rounds;
     cell c;
     bool dirty;          /* a block of the group changed the key */
