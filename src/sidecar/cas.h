@@ -8,7 +8,9 @@
  * Two limits of NoriKV show through: a missing key has no version to match, so creating
  * it is an unconditional Put (two writers creating one key at once can both win), and a
  * Delete's condition is ignored by today's server. Blocks on the same key from this
- * sidecar's clients run one after another, so they never race each other.
+ * sidecar's clients queue, so they never race each other, and those queued when the key's
+ * turn comes share its rounds: one read and one write for a group of blocks, each block
+ * answered as if it had run alone.
  */
 #ifndef NORIKV_CAS_H
 #define NORIKV_CAS_H
@@ -29,7 +31,8 @@ typedef struct cas_watch {
 /*
  * A block for request r on key (NULL: a block of keyless commands, run without the
  * cluster), of up to nsteps commands. It becomes r's scratch and is freed with r; a
- * client that goes away abandons it cleanly, and the next block waiting on the key runs.
+ * client that goes away abandons it cleanly: it leaves the key's queue or its group, and
+ * the rest go on.
  */
 cas_block *cas_block_new(req *r, const resp_arg *key, int nsteps);
 /* Adds a command; the block owns argv when owned (a queued MULTI command), else argv
@@ -39,7 +42,8 @@ void cas_block_add(cas_block *b, cell_fn *fn, resp_arg *argv, int argc, bool own
  * Runs the block and answers r, then calls req_done(r): one command's own reply, or with
  * as_array (EXEC) the array of every command's reply. With watch, the key must still be
  * at the watched version: if it is not, or changes before the write, the answer is a
- * null array and nothing is written (Redis' optimistic locking); the block is not redone.
+ * null array and nothing is written (Redis' optimistic locking); the block is not redone,
+ * and it runs alone, never in a group.
  */
 void cas_run(cas_block *b, bool as_array, const cas_watch *watch);
 

@@ -54,12 +54,17 @@ void cell_set_read(cell *c, const void *value, size_t len, int64_t now_ms)
     c->len = v.len;
 }
 
+bool cell_is_typed(const cell *c, bool typed_strings)
+{
+    return c->type != TVAL_STRING || typed_strings || tval_looks_typed(c->value, c->len);
+}
+
 const char *cell_stored(const cell *c, bool typed_strings, size_t *len, char **owned)
 {
     char *buf;
 
     *owned = NULL;
-    if (c->type == TVAL_STRING && !typed_strings && !tval_looks_typed(c->value, c->len)) {
+    if (!cell_is_typed(c, typed_strings)) {
         *len = c->len;
         return c->value;
     }

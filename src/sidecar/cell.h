@@ -64,6 +64,8 @@ void cell_free(cell *c);
  * false, and a payload that does not start with the magic), else the header and the
  * payload in a new buffer, returned in *owned for the caller to free (else *owned NULL). */
 const char *cell_stored(const cell *c, bool typed_strings, size_t *len, char **owned);
+/* Whether c's value is stored in the typed format (cell_stored's choice). */
+bool cell_is_typed(const cell *c, bool typed_strings);
 
 /* For the type modules (cell_*.c). The key exists of another type than want: WRONGTYPE is
  * the reply and the result false. */

@@ -102,9 +102,10 @@
       "Seconds a client may stay idle (nothing read from it or written to it) before it is "       \
       "disconnected; 0 keeps idle clients forever. Subscribers are never idle, as in Redis.")      \
     X(sidecar, cas_max_rounds, INT, 1, 1000, "16", true,                                           \
-      "Most rounds of one read-modify-write such as INCR or a MULTI block on one key, each a "     \
-      "read and a write conditional on nobody having changed the key meanwhile; one that "         \
-      "loses this many races in a row answers CONFLICT.")                                          \
+      "Most rounds of one read-modify-write such as INCR or a MULTI block on one key (or of a "    \
+      "group of them that queued on the key and share their rounds), each a read and a write "     \
+      "conditional on nobody having changed the key meanwhile; one that loses this many races "    \
+      "in a row answers CONFLICT.")                                                                \
     X(sidecar, drain_accept_ms, INT, 0, 600000, "0", true,                                         \
       "Milliseconds the listeners keep accepting new clients after SIGTERM, so that late "         \
       "clients of a terminating pod are still served; 0 closes them at once. The socket file "     \

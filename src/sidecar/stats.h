@@ -35,6 +35,8 @@
     X(cas_conflicts, "rounds whose conditional write found the key changed")                       \
     X(cas_exhausted, "read-modify-writes that gave up with CONFLICT after cas_max_rounds")         \
     X(cas_waits, "read-modify-writes that waited for another on the same key")                     \
+    X(cas_groups, "groups of read-modify-writes on one key that shared their rounds (2 or more)")  \
+    X(cas_merged_blocks, "read-modify-writes that ran in such a group")                            \
     X(cas_watch_aborts, "EXECs answered nil because the watched key changed")
 
 /*

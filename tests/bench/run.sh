@@ -2,7 +2,8 @@
 # Benchmark (not a test): on this machine, in one go, a three-node norikv-devnode, the
 # sidecar in front of it and a local redis-server; then
 #   - redis-benchmark through the sidecar: GET, SET, MGET (10 keys) with 1, 50 and 200
-#     clients, pipelines 1 and 16; GET with 1000 clients;
+#     clients, pipelines 1 and 16; GET with 1000 clients; INCR with 50 clients, on distinct
+#     keys and all on one key (the hot key: its INCRs queue and share rounds, cas.c);
 #   - norikv-cli bench straight to the devnode at the same concurrency (GET: mix 1:0,
 #     SET: mix 0:1), the direct-client baseline (and SET at 16, the pipelined runs' peer);
 #   - redis-benchmark PING_MBULK against the sidecar and against redis-server;
@@ -19,7 +20,7 @@
 # both orderings. It prints one table and a summary of the figures issue-style targets are
 # about, as ratios against the direct client and redis-server measured in the same run.
 # The runs the summary compares (GET and SET at 50 and 1 clients against the direct client,
-# the lean client, 1000 clients, pipelines by key) are taken BENCH_ROUNDS times (default 3),
+# the lean client, 1000 clients, pipelines by key, INCR on one key) are taken BENCH_ROUNDS times (default 3),
 # each with its baseline, and the summary shows medians.
 # Loopback and Unix sockets only; everything it starts is stopped on any exit. Run from the
 # build directory: tests/bench/run.sh  (BENCH_SCALE=0.5 halves the request counts,
@@ -159,13 +160,16 @@ rows="$dir/rows"   # test target clients pipeline ops/s p50 p99 srv_us gen_us dn
 : > "$rows"
 mget_keys=$(for _ in $(seq 10); do printf 'key:__rand_int__ '; done)
 
-# bench_redis LABEL TARGET SOCKET SERVER_PID CLIENTS PIPELINE REQUESTS ARGS...
+# bench_redis LABEL TARGET SOCKET SERVER_PID CLIENTS PIPELINE REQUESTS ARGS...: the keys'
+# __rand_int__ drawn from 10,000 numbers; with one_key=yes left as it is, so that every
+# request names one key (-t incr: counter:__rand_int__)
 bench_redis() {
     local label=$1 target=$2 s=$3 spid=$4 c=$5 p=$6 req=$7
     shift 7
-    local out line
+    local out line rand=(-r 10000)
+    [ "${one_key:-}" = yes ] && rand=()
     measure_start "$spid"
-    out=$(timeout 300 redis-benchmark -s "$s" -c "$c" -P "$p" -n "$req" -r 10000 --csv "$@" 2>&1) || {
+    out=$(timeout 300 redis-benchmark -s "$s" -c "$c" -P "$p" -n "$req" "${rand[@]}" --csv "$@" 2>&1) || {
         echo "run.sh: redis-benchmark $label -c $c -P $p failed: $out" >&2; exit 1; }
     measure_end "$req"
     # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
@@ -252,6 +256,8 @@ for c in 1 50 200; do
     bench_direct GET 1:0 "$c" "$req"
 done
 bench_redis GET sidecar "$sock" "$sidecar" 1000 1 "$(n 40000)" -t get
+bench_redis INCR sidecar "$sock" "$sidecar" 50 1 "$(n 20000)" -t incr
+one_key=yes bench_redis INCR_1KEY sidecar "$sock" "$sidecar" 50 1 "$(n 20000)" -t incr
 bench_direct SET 0:1 16 "$(n 20000)"
 for o in $orderings; do
     set_ordering "$o"
@@ -283,6 +289,7 @@ for _ in $(seq 2 "$ROUNDS"); do
     done
     rtt RTT_GET sidecar "$sock" "$sidecar" GET bench:rtt
     bench_redis GET sidecar "$sock" "$sidecar" 1000 1 "$(n 40000)" -t get
+    one_key=yes bench_redis INCR_1KEY sidecar "$sock" "$sidecar" 50 1 "$(n 20000)" -t incr
     bench_direct SET 0:1 16 "$(n 20000)"
     for o in $orderings; do
         set_ordering "$o"
@@ -352,6 +359,8 @@ awk -v ms="$mem_side" -v mr="$mem_redis" -v orderings="$orderings" '
             row("--pipe 100k SETs, ordering=" os[i] " (ops/s; direct at 50)", ops["PIPE_" os[i] " sidecar 1 pipe"], ops["PIPESET direct 50 -"], "%.0f")
         }
         row("GET ops/s, 1000 clients / 50 clients", ops["GET sidecar 1000 1"], ops["GET sidecar 50 1"], "%.0f")
+        row("hot-key INCR ops/s at 50 clients / SET on distinct keys", ops["INCR_1KEY sidecar 50 1"], ops["SET sidecar 50 1"], "%.0f")
+        row("INCR ops/s at 50 clients: one key / distinct keys", ops["INCR_1KEY sidecar 50 1"], ops["INCR sidecar 50 1"], "%.0f")
         row("PING ops/s at 50 clients (sidecar / redis-server)", ops["PING_MBULK sidecar 50 1"], ops["PING_MBULK redis-server 50 1"], "%.0f")
         n = kv(ms, "n")
         row("KiB per idle connection (sidecar / redis-server)", (kv(ms, "idle_kib") - kv(ms, "before_kib")) / n, (kv(mr, "idle_kib") - kv(mr, "before_kib")) / n, "%.2f")

@@ -183,6 +183,7 @@ def metrics_scraped_and_parsed():
     # for the counters that do not move between the two reads
     for field, family in (("keyspace_hits", "norikv_sidecar_keyspace_hits_total"),
                           ("cas_rounds", "norikv_sidecar_cas_rounds_total"),
+                          ("cas_merged_blocks", "norikv_sidecar_cas_merged_blocks_total"),
                           ("nodes_marked_down", "norikv_pool_nodes_marked_down_total"),
                           ("watch_streams", "norikv_topology_watch_streams_total")):
         eq(value(fams, family), float(info_field(info, field)), "%s against INFO %s" % (

@@ -14,7 +14,8 @@ Usage: python3 tests/e2e/test_ttl.py [-v] [NAME-SUBSTRING ...]; see harness.py.
 import sys
 import time
 
-from harness import E, Error, Sidecar, check, eq, key, same_as_redis, test, main
+from harness import (E, Error, Sidecar, check, encode, eq, info_field, key, same_as_redis, test,
+                     main)
 
 _typed = []
 
@@ -91,6 +92,31 @@ def ttl_rate_limiter_resets():
         eq(c.cmd("GET", k), None, "the counter once the window passed")
         eq(c.cmd("INCR", k), 1, "a new window starts at 1")
         eq(c.cmd("TTL", k), -1, "the new counter has no TTL until EXPIRE")
+
+
+@test
+def ttl_kept_by_grouped_increments():
+    # 20 connections INCR one typed key with a TTL at once: the blocks queued on the key run
+    # in groups (one read, one write), and the TTL survives every write, as in Redis
+    k = key("ttl_grouped")
+    merged = int(info_field(typed().info("stats"), "cas_merged_blocks"))
+    with typed().conn() as c:
+        eq(c.cmd("SET", k, "0", "EX", 100), "OK", "SET EX 100")
+    conns = [typed().conn() for _ in range(20)]
+    try:
+        for c in conns:
+            c.send(b"".join(encode("INCR", k) for _ in range(10)))
+        got = sorted(c.reply() for c in conns for _ in range(10))
+    finally:
+        for c in conns:
+            c.close()
+    eq(got, list(range(1, 201)), "each INCR's reply, 1 to 200, once each")
+    with typed().conn() as c:
+        eq(c.cmd("GET", k), b"200", "the counter")
+        check(95 <= c.cmd("TTL", k) <= 100, "its TTL kept by every write", c.cmd("TTL", k))
+    now = int(info_field(typed().info("stats"), "cas_merged_blocks"))
+    check(now > merged, "some of the INCRs to have run in groups (INFO cas_merged_blocks)",
+          (merged, now))
 
 
 @test

@@ -37,7 +37,7 @@
 
 #define NODES     3
 #define MAX_SIDES 2
-#define MAX_CONNS 8
+#define MAX_CONNS 50
 #define WINDOW    48    /* units a connection has sent and not had answered, at most */
 #define CHUNK     16    /* units written at once, when the window has room for them */
 #define RUN_MS    20000 /* a case's load must end within this */
@@ -67,6 +67,14 @@ static void fail_note(const char *fmt, ...)
             fail_note(__VA_ARGS__);                                                                \
             return;                                                                                \
         }                                                                                          \
+    } while (0)
+
+/* Notes a failure, and goes on, when cond is false and nothing failed before: for a case's
+ * own body, which must reach finish() (where the failure is asserted) whatever happens. */
+#define NOTE_UNLESS(cond, ...)                                                                     \
+    do {                                                                                           \
+        if (failure[0] == '\0' && !(cond))                                                         \
+            fail_note(__VA_ARGS__);                                                                \
     } while (0)
 
 /* ---- one RESP reply, as an application reads it --------------------------------------- */
@@ -160,6 +168,7 @@ typedef struct conn {
     bool lone;             /* a lone command waits for its reply */
     bool lone_done;
     rval lone_reply;
+    int64_t lone_at; /* when the lone reply came (clock_now_ms) */
 } conn;
 
 static tn_proc dn;
@@ -235,6 +244,7 @@ static void on_reply(conn *c, const rval *v)
         c->lone = false;
         c->lone_done = true;
         c->lone_reply = *v;
+        c->lone_at = clock_now_ms();
         event_base_loopbreak(base);
         return;
     }
@@ -376,7 +386,8 @@ static void finish(void)
     int status;
 
     for (int i = 0; i < nconns; i++)
-        bufferevent_free(conns[i].bev);
+        if (conns[i].bev != NULL) /* NULL: the case closed it */
+            bufferevent_free(conns[i].bev);
     nconns = 0;
     for (int i = 0; i < nsides; i++) {
         sidecar *s = &sides[i];
@@ -429,6 +440,14 @@ static bool run_until(bool *done, int limit_ms)
         event_base_loop(base, EVLOOP_ONCE);
     event_free(guard);
     return *done;
+}
+
+/* Runs the loop for ms. */
+static void run_for(int ms)
+{
+    bool never = false;
+
+    run_until(&never, ms);
 }
 
 /* One command alone on connection c; its reply, or a null type after a failure. */
@@ -539,11 +558,13 @@ static void report(const char *name, int per_conn, const char *what, long long f
                    int64_t took_ms)
 {
     printf("%-20s %d x %d %s: final %lld, cas_rounds %" PRIu64 ", cas_conflicts %" PRIu64
-           ", cas_waits %" PRIu64 ", cas_exhausted %" PRIu64 " | devnode puts_applied %" PRIu64
+           ", cas_waits %" PRIu64 ", cas_exhausted %" PRIu64 ", cas_groups %" PRIu64
+           ", cas_merged_blocks %" PRIu64 " | devnode puts_applied %" PRIu64
            ", duplicate_applies %" PRIu64 ", idempotent_replays %" PRIu64 ", replies_lost %" PRIu64
            ", not_leader %" PRIu64 " | %" PRId64 " ms\n",
            name, nconns, per_conn, what, final, SUM(cas_rounds), SUM(cas_conflicts), SUM(cas_waits),
-           SUM(cas_exhausted), tn_stat(&dn, "puts_applied"), tn_stat(&dn, "duplicate_applies"),
+           SUM(cas_exhausted), SUM(cas_groups), SUM(cas_merged_blocks),
+           tn_stat(&dn, "puts_applied"), tn_stat(&dn, "duplicate_applies"),
            tn_stat(&dn, "idempotent_replays"), tn_stat(&dn, "replies_lost"),
            tn_stat(&dn, "not_leader"), took_ms);
     fflush(stdout);
@@ -551,8 +572,9 @@ static void report(const char *name, int per_conn, const char *what, long long f
 
 /*
  * What every case asserts: the final value, nothing applied twice, no read-modify-write
- * given up; with one sidecar, no conflict at all (its blocks on a key queue behind each
- * other, so only another writer could make one lose) and one round per block.
+ * given up; one round per group (a block alone, or blocks merged) and per conflict; with
+ * one sidecar, no conflict at all (its blocks on a key queue behind each other, so only
+ * another writer could make one lose).
  */
 static void verify(long long final, long long want, int blocks)
 {
@@ -563,9 +585,11 @@ static void verify(long long final, long long want, int blocks)
            tn_stat(&dn, "duplicate_applies"));
     EXPECT(SUM(cas_exhausted) == 0, "%" PRIu64 " read-modify-writes gave up (CONFLICT)",
            SUM(cas_exhausted));
-    EXPECT(SUM(cas_rounds) == (uint64_t)blocks + SUM(cas_conflicts),
-           "%" PRIu64 " rounds for %d blocks and %" PRIu64 " conflicts", SUM(cas_rounds), blocks,
-           SUM(cas_conflicts));
+    EXPECT(SUM(cas_rounds) ==
+               (uint64_t)blocks - SUM(cas_merged_blocks) + SUM(cas_groups) + SUM(cas_conflicts),
+           "%" PRIu64 " rounds for %d blocks, %" PRIu64 " of them in %" PRIu64
+           " groups, and %" PRIu64 " conflicts",
+           SUM(cas_rounds), blocks, SUM(cas_merged_blocks), SUM(cas_groups), SUM(cas_conflicts));
     EXPECT(SUM(cas_waits) > 0, "no block ever waited for another on the key");
     if (nsides == 1)
         EXPECT(SUM(cas_conflicts) == 0,
@@ -588,12 +612,14 @@ START_TEST(plain)
     final = load(W_INCR, "counter", PER_CONN, 1);
     report("plain", PER_CONN, "INCR", final, clock_now_ms() - t0);
     verify(final, 8 * PER_CONN, 8 * PER_CONN);
+    if (failure[0] == '\0' && SUM(cas_merged_blocks) == 0)
+        fail_note("8 connections on one key, and no two of their INCRs ever shared a round");
     finish();
 }
 END_TEST
 
 /* Moves the key's shard to the next node every `every`, up to max times, while the load
- * runs. */
+ * runs (5 x that of plain: its INCRs in groups of 8 are done in a few hundred ms). */
 typedef struct mover {
     struct event *ev;
     struct timeval every;
@@ -636,11 +662,11 @@ START_TEST(leader_moves)
     m.ev = evtimer_new(base, on_move, &m);
     evtimer_add(m.ev, &m.every);
     t0 = clock_now_ms();
-    final = load(W_INCR, "counter", PER_CONN, 1);
+    final = load(W_INCR, "counter", 5 * PER_CONN, 1);
     event_free(m.ev);
-    report("leader moves", PER_CONN, "INCR", final, clock_now_ms() - t0);
+    report("leader moves", 5 * PER_CONN, "INCR", final, clock_now_ms() - t0);
     printf("%-20s the shard %u moved %d times during the load\n", "", m.shard, m.moves);
-    verify(final, 8 * PER_CONN, 8 * PER_CONN);
+    verify(final, 8 * 5 * PER_CONN, 8 * 5 * PER_CONN);
     if (failure[0] == '\0' && m.moves < 3)
         fail_note("the load ended after %d leader moves; the case wants 3 at least", m.moves);
     if (failure[0] == '\0' && tn_stat(&dn, "not_leader") == 0)
@@ -649,8 +675,9 @@ START_TEST(leader_moves)
 }
 END_TEST
 
-/* Retries of lost replies wait 5-10 ms, not the default 100-200: the INCRs of one key run
- * one after another, and 10% of 1600 Puts lost would wait half a minute in all. */
+/* Retries of lost replies wait 5-10 ms, not the default 100-200: the groups of one key run
+ * one after another, and 10% of their ~1000 Puts lost would wait 15 s in all. The load is
+ * 5 x that of plain: its groups of 8 make 1000 Puts, enough to lose 50 replies. */
 static const char *const quick_retries[] = {"retry.initial_delay_ms", "5", "retry.jitter_ms", "5",
                                             NULL};
 
@@ -668,9 +695,9 @@ START_TEST(lost_replies)
         free(answer);
     }
     t0 = clock_now_ms();
-    final = load(W_INCR, "counter", PER_CONN, 1);
-    report("lost replies 10%", PER_CONN, "INCR", final, clock_now_ms() - t0);
-    verify(final, 8 * PER_CONN, 8 * PER_CONN);
+    final = load(W_INCR, "counter", 5 * PER_CONN, 1);
+    report("lost replies 10%", 5 * PER_CONN, "INCR", final, clock_now_ms() - t0);
+    verify(final, 8 * 5 * PER_CONN, 8 * 5 * PER_CONN);
     if (failure[0] == '\0' && tn_stat(&dn, "replies_lost") < 50)
         fail_note("only %" PRIu64 " replies lost", tn_stat(&dn, "replies_lost"));
     if (failure[0] == '\0' && tn_stat(&dn, "idempotent_replays") < tn_stat(&dn, "replies_lost"))
@@ -722,6 +749,472 @@ START_TEST(multi_one_key)
 }
 END_TEST
 
+/* ---- groups: blocks queued on one key sharing one read and one write ------------------ */
+
+/* Sends one command on c without waiting; its reply lands in c->lone_reply. */
+static void send_lone(conn *c, const char *line)
+{
+    c->lone = true;
+    c->lone_done = false;
+    add_request(bufferevent_get_output(c->bev), line);
+}
+
+/* Runs the loop until c's lone reply came (10 s at most); false after a failure. */
+static bool wait_lone(conn *c, const char *what)
+{
+    if (failure[0] != '\0')
+        return false;
+    if (!c->lone_done && !run_until(&c->lone_done, 10000))
+        fail_note("%s on conn %d: no reply within 10 s", what, c->id);
+    return failure[0] == '\0';
+}
+
+/* Runs the loop until the sum of a counter of the sidecars reaches want (5 s at most). */
+static bool reach_at(size_t field, const char *name, uint64_t want)
+{
+    int64_t until = clock_now_ms() + 5000;
+
+    while (failure[0] == '\0' && sum_at(field) < want && clock_now_ms() < until)
+        run_for(10);
+    if (failure[0] == '\0' && sum_at(field) < want)
+        fail_note("%s stayed at %" PRIu64 ", short of %" PRIu64, name, sum_at(field), want);
+    return failure[0] == '\0';
+}
+#define REACH(field, want) reach_at(offsetof(stats, field), #field, (want))
+
+/* Operations the first sidecar's cluster client has started. */
+static uint64_t kv_ops(void)
+{
+    kv_stats st;
+
+    kv_get_stats(sides[0].kv, &st);
+    return st.retries_operations;
+}
+
+/* Runs the loop until the first sidecar's client has started want operations (5 s). */
+static bool reach_ops(uint64_t want)
+{
+    int64_t until = clock_now_ms() + 5000;
+
+    while (failure[0] == '\0' && kv_ops() < want && clock_now_ms() < until)
+        run_for(5);
+    if (failure[0] == '\0' && kv_ops() < want)
+        fail_note("the cluster client started %" PRIu64 " operations, short of %" PRIu64, kv_ops(),
+                  want);
+    return failure[0] == '\0';
+}
+
+/* The application closes connection i and the sidecar sees it at once, as when the peer
+ * resets it (an EOF alone would still have what it sent run and answered). */
+static void kill_conn(int i)
+{
+    char addr[32];
+    client *c;
+
+    snprintf(addr, sizeof(addr), "check_cas:%d", i);
+    bufferevent_free(conns[i].bev);
+    conns[i].bev = NULL;
+    for (int k = 0; k < nsides; k++)
+        LIST_FOREACH(c, &sides[k].clients, link)
+    if (strcmp(c->addr, addr) == 0) {
+        client_close(c);
+        return;
+    }
+    fail_note("no client of the sidecar is %s", addr);
+}
+
+/*
+ * The devnode delays every call by 300 ms while conn 0 sends first (its block runs alone,
+ * its read held) and conns 1..n-1 send lines[i] one after another, each queued on the key
+ * before the next is sent: when conn 0's block is done they are one group, in this order.
+ * Leaves the delay on.
+ */
+static void queue_group(const char *first, const char *const *lines, int n)
+{
+    uint64_t r0 = SUM(cas_rounds), w0 = SUM(cas_waits);
+
+    if (failure[0] != '\0')
+        return;
+    tn_control_ok(&dn, "latency 0 300");
+    send_lone(&conns[0], first);
+    if (!REACH(cas_rounds, r0 + 1))
+        return;
+    for (int i = 1; i < n; i++) {
+        send_lone(&conns[i], lines[i]);
+        if (!REACH(cas_waits, w0 + (uint64_t)i))
+            return;
+    }
+}
+
+/* c's lone reply is the integer want. */
+static void expect_int(conn *c, const char *what, long long want)
+{
+    if (!wait_lone(c, what))
+        return;
+    EXPECT(c->lone_reply.type == ':' && c->lone_reply.n == want,
+           "%s on conn %d: reply '%c' %lld '%s', not :%lld", what, c->id, c->lone_reply.type,
+           c->lone_reply.n, c->lone_reply.text, want);
+}
+
+/* c's lone reply is a simple string or an error starting with text. */
+static void expect_text(conn *c, const char *what, char type, const char *text)
+{
+    if (!wait_lone(c, what))
+        return;
+    EXPECT(c->lone_reply.type == type && strncmp(c->lone_reply.text, text, strlen(text)) == 0,
+           "%s on conn %d: reply '%c%s', not '%c%s...'", what, c->id, c->lone_reply.type,
+           c->lone_reply.text, type, text);
+}
+
+/* 50 connections on one key, through one sidecar: the INCRs waiting while one runs share
+ * their rounds, so 50 (and then 50 x 20) increments take a handful of rounds and Puts, and
+ * still every INCR answers a value of its own. */
+START_TEST(hot_key)
+{
+    uint64_t puts0, r0;
+    long long final;
+    int64_t t0;
+    unsigned char got[51] = {0};
+
+    start(1, 50, NULL);
+    set_key("hot", "0");
+    puts0 = tn_stat(&dn, "puts_applied");
+    r0 = SUM(cas_rounds);
+    for (int i = 0; i < 50; i++)
+        send_lone(&conns[i], "INCR hot");
+    for (int i = 0; i < 50 && failure[0] == '\0'; i++) {
+        conn *c = &conns[i];
+        if (!wait_lone(c, "INCR hot"))
+            break;
+        if (c->lone_reply.type != ':' || c->lone_reply.n < 1 || c->lone_reply.n > 50 ||
+            got[c->lone_reply.n]) {
+            fail_note("conn %d: INCR answered '%c' %lld '%s': not a new value in 1..50", i,
+                      c->lone_reply.type, c->lone_reply.n, c->lone_reply.text);
+            break;
+        }
+        got[c->lone_reply.n] = 1;
+    }
+    final = failure[0] == '\0' ? get_counter("hot") : -1;
+    printf("%-20s 50 x 1 INCR: final %lld, cas_rounds %" PRIu64 ", devnode puts_applied %" PRIu64
+           ", cas_groups %" PRIu64 ", cas_merged_blocks %" PRIu64 "\n",
+           "hot key", final, SUM(cas_rounds) - r0, tn_stat(&dn, "puts_applied") - puts0,
+           SUM(cas_groups), SUM(cas_merged_blocks));
+    if (failure[0] == '\0' && final != 50)
+        fail_note("50 INCRs left the counter at %lld", final);
+    if (failure[0] == '\0' && SUM(cas_rounds) - r0 > 10)
+        fail_note("50 INCRs on one key took %" PRIu64 " rounds; a group shares one",
+                  SUM(cas_rounds) - r0);
+    if (failure[0] == '\0' && tn_stat(&dn, "puts_applied") - puts0 > 10)
+        fail_note("50 INCRs on one key made %" PRIu64 " Puts",
+                  tn_stat(&dn, "puts_applied") - puts0);
+    if (failure[0] == '\0' && SUM(cas_merged_blocks) < 40)
+        fail_note("only %" PRIu64 " of 50 INCRs ran in a group", SUM(cas_merged_blocks));
+
+    t0 = clock_now_ms();
+    final = load(W_INCR, "hot-load", 20, 1);
+    report("hot key", 20, "INCR", final, clock_now_ms() - t0);
+    verify(final, 50 * 20, 50 * 20 + 50);
+    if (failure[0] == '\0' && SUM(cas_rounds) > (50 * 20 + 50) / 5)
+        fail_note("1050 INCRs on one key took %" PRIu64 " rounds, not a fifth as many",
+                  SUM(cas_rounds));
+    finish();
+}
+END_TEST
+
+/* A group mixing GETSET, INCR and APPEND: the INCR that meets "abc" answers its error and
+ * changes nothing, the blocks after it see the value as the blocks before it left it; one
+ * read and one write for the whole group. */
+START_TEST(group_mixed)
+{
+    static const char *const lines[] = {NULL,
+                                        "INCR mixed",
+                                        "GETSET mixed abc",
+                                        "INCR mixed",
+                                        "APPEND mixed d",
+                                        "GETSET mixed 20",
+                                        "INCRBY mixed 5",
+                                        "INCR mixed"};
+    uint64_t r0, g0, m0;
+    long long final;
+
+    start(1, 8, NULL);
+    set_key("mixed", "10");
+    r0 = SUM(cas_rounds);
+    g0 = SUM(cas_groups);
+    m0 = SUM(cas_merged_blocks);
+    queue_group("INCR mixed", lines, 8);
+    if (failure[0] == '\0')
+        tn_control_ok(&dn, "latency 0 0");
+    expect_int(&conns[0], "INCR (alone)", 11);
+    expect_int(&conns[1], "INCR", 12);
+    expect_text(&conns[2], "GETSET abc", '$', "12");
+    expect_text(&conns[3], "INCR of abc", '-', "ERR value is not an integer or out of range");
+    expect_int(&conns[4], "APPEND d", 4);
+    expect_text(&conns[5], "GETSET 20", '$', "abcd");
+    expect_int(&conns[6], "INCRBY 5", 25);
+    expect_int(&conns[7], "INCR", 26);
+    final = failure[0] == '\0' ? get_counter("mixed") : -1;
+    printf("%-20s final %lld, cas_rounds %" PRIu64 ", cas_groups %" PRIu64
+           ", cas_merged_blocks %" PRIu64 "\n",
+           "group mixed", final, SUM(cas_rounds) - r0, SUM(cas_groups) - g0,
+           SUM(cas_merged_blocks) - m0);
+    NOTE_UNLESS(final == 26, "the key reads %lld, not 26", final);
+    NOTE_UNLESS((SUM(cas_rounds) - r0 == 2 && SUM(cas_groups) - g0 == 1 &&
+                 SUM(cas_merged_blocks) - m0 == 7),
+                "%" PRIu64 " rounds, %" PRIu64 " groups of %" PRIu64
+                " blocks: not the lone INCR and one group of 7",
+                SUM(cas_rounds) - r0, SUM(cas_groups) - g0, SUM(cas_merged_blocks) - m0);
+    finish();
+}
+END_TEST
+
+/* Another writer changes the key between a group's read and its write: the write loses,
+ * and the whole group is redone from what that writer left, every reply with it. */
+START_TEST(group_conflict)
+{
+    static const char *const lines[] = {NULL, "INCR race", "INCR race", "INCRBY race 10",
+                                        "INCR race"};
+    uint32_t shard;
+    uint64_t ops0, c0;
+    grpc_channel *ch;
+    tn_result res;
+    int leader;
+    long long final;
+
+    start(1, 5, NULL);
+    set_key("race", "0");
+    shard = route_shard("race", 4, (uint32_t)sides[0].cfg.cluster.total_shards);
+    ops0 = kv_ops();
+    c0 = SUM(cas_conflicts);
+    queue_group("INCR race", lines, 5);
+    /* the lone INCR's read and write, then the group's read and write: its Put held */
+    if (failure[0] == '\0' && reach_ops(ops0 + 4)) {
+        tn_control_ok(&dn, "latency 0 0");
+        leader = tn_leader(&dn, shard);
+        ck_assert_int_gt(leader, 0);
+        ch = tn_channel(&dn, leader);
+        tn_put(ch, "race", "100", NULL, NULL, 0, &res);
+        grpc_channel_destroy(ch);
+        ck_assert_msg(res.status == GRPC_STATUS_OK, "the outside Put: %s", res.details);
+        tn_result_free(&res);
+    }
+    expect_int(&conns[0], "INCR (alone)", 1);
+    expect_int(&conns[1], "INCR", 101);
+    expect_int(&conns[2], "INCR", 102);
+    expect_int(&conns[3], "INCRBY 10", 112);
+    expect_int(&conns[4], "INCR", 113);
+    final = failure[0] == '\0' ? get_counter("race") : -1;
+    printf("%-20s final %lld, cas_conflicts %" PRIu64 "\n", "group conflict", final,
+           SUM(cas_conflicts) - c0);
+    NOTE_UNLESS(final == 113, "the key reads %lld, not 113", final);
+    NOTE_UNLESS(SUM(cas_conflicts) - c0 == 1, "%" PRIu64 " conflicts, not the one of the group",
+                SUM(cas_conflicts) - c0);
+    finish();
+}
+END_TEST
+
+/* A client that goes away while its block is in a group: the others are answered as if it
+ * had never sent it. */
+START_TEST(group_client_gone)
+{
+    static const char *const lines[] = {NULL,        "INCR gone", "INCR gone",
+                                        "INCR gone", "INCR gone", "INCR gone"};
+    uint64_t ops0;
+    long long final;
+
+    start(1, 6, NULL);
+    set_key("gone", "0");
+    ops0 = kv_ops();
+    queue_group("INCR gone", lines, 6);
+    /* the lone INCR's read and write, then the group's read, held */
+    if (failure[0] == '\0' && reach_ops(ops0 + 3)) {
+        kill_conn(3);
+        tn_control_ok(&dn, "latency 0 0");
+    }
+    expect_int(&conns[0], "INCR (alone)", 1);
+    expect_int(&conns[1], "INCR", 2);
+    expect_int(&conns[2], "INCR", 3);
+    expect_int(&conns[4], "INCR", 4);
+    expect_int(&conns[5], "INCR", 5);
+    final = failure[0] == '\0' ? get_counter("gone") : -1;
+    NOTE_UNLESS(final == 5, "the key reads %lld, not 5", final);
+    NOTE_UNLESS(SUM(cas_merged_blocks) == 5, "%" PRIu64 " blocks merged, not the group of 5",
+                SUM(cas_merged_blocks));
+    finish();
+}
+END_TEST
+
+/*
+ * Each block of a group keeps its own deadline (cluster.timeout_ms 1750, every call 500 ms):
+ * conn 1's INCR, queued at once, is answered TIMEOUT when its 1750 ms are up, in the middle
+ * of its group's write; conn 2's, queued 600 ms later, gets that write's outcome. The write
+ * still carries conn 1's INCR, as a lone INCR's write may land after its TIMEOUT.
+ */
+static const char *const short_deadline[] = {"cluster.timeout_ms", "1750", NULL};
+
+START_TEST(group_deadlines)
+{
+    uint64_t r0, w0;
+    int64_t t1 = 0, t2 = 0;
+    bool never = false;
+    long long final;
+
+    start(1, 3, short_deadline);
+    set_key("dl", "0");
+    r0 = SUM(cas_rounds);
+    w0 = SUM(cas_waits);
+    tn_control_ok(&dn, "latency 0 500");
+    send_lone(&conns[0], "INCR dl");
+    if (REACH(cas_rounds, r0 + 1)) {
+        t1 = clock_now_ms();
+        send_lone(&conns[1], "INCR dl");
+    }
+    if (REACH(cas_waits, w0 + 1)) {
+        run_until(&never, 600);
+        t2 = clock_now_ms();
+        send_lone(&conns[2], "INCR dl");
+    }
+    REACH(cas_waits, w0 + 2);
+    expect_int(&conns[0], "INCR (alone)", 1);
+    expect_text(&conns[1], "INCR", '-', "TIMEOUT");
+    expect_int(&conns[2], "INCR", 3);
+    if (failure[0] == '\0')
+        printf("%-20s conn 1 answered after %" PRId64 " ms, conn 2 after %" PRId64 " ms\n",
+               "group deadlines", conns[1].lone_at - t1, conns[2].lone_at - t2);
+    NOTE_UNLESS(conns[1].lone_at - t1 <= 1750 + 150,
+                "conn 1's TIMEOUT came %" PRId64 " ms after its INCR, past its 1750 ms",
+                conns[1].lone_at - t1);
+    NOTE_UNLESS(conns[1].lone_at < conns[2].lone_at,
+                "conn 1's TIMEOUT waited for its group's write");
+    tn_control_ok(&dn, "latency 0 0");
+    final = failure[0] == '\0' ? get_counter("dl") : -1;
+    NOTE_UNLESS(final == 3, "the key reads %lld, not 3", final);
+    finish();
+}
+END_TEST
+
+/* An EXEC with a WATCH runs alone, its place in the queue kept: the INCR before it is a
+ * group of one, and so is the INCR after it; its watch sees the key changed by the blocks
+ * before it and answers a null array. */
+START_TEST(group_watch_alone)
+{
+    static const char *const lines[] = {NULL, "INCR w", "EXEC", "INCR w"};
+    uint64_t r0, m0, a0;
+    rval v;
+
+    start(1, 4, NULL);
+    set_key("w", "0");
+    v = lone(&conns[2], "WATCH w");
+    NOTE_UNLESS(v.type == '+', "WATCH: reply '%c%s'", v.type, v.text);
+    v = lone(&conns[2], "MULTI");
+    NOTE_UNLESS(v.type == '+', "MULTI: reply '%c%s'", v.type, v.text);
+    v = lone(&conns[2], "INCR w");
+    NOTE_UNLESS(v.type == '+' && strcmp(v.text, "QUEUED") == 0, "INCR in MULTI: reply '%c%s'",
+                v.type, v.text);
+    r0 = SUM(cas_rounds);
+    m0 = SUM(cas_merged_blocks);
+    a0 = SUM(cas_watch_aborts);
+    queue_group("INCR w", lines, 4);
+    if (failure[0] == '\0')
+        tn_control_ok(&dn, "latency 0 0");
+    expect_int(&conns[0], "INCR (alone)", 1);
+    expect_int(&conns[1], "INCR", 2);
+    if (wait_lone(&conns[2], "EXEC"))
+        NOTE_UNLESS(conns[2].lone_reply.type == '*' && conns[2].lone_reply.n == -1,
+                    "EXEC of a changed watched key: reply '%c' %lld, not a null array",
+                    conns[2].lone_reply.type, conns[2].lone_reply.n);
+    expect_int(&conns[3], "INCR", 3);
+    NOTE_UNLESS((SUM(cas_rounds) - r0 == 4 && SUM(cas_merged_blocks) == m0 &&
+                 SUM(cas_watch_aborts) - a0 == 1),
+                "%" PRIu64 " rounds, %" PRIu64 " blocks merged, %" PRIu64
+                " watch aborts: not four blocks alone and one abort",
+                SUM(cas_rounds) - r0, SUM(cas_merged_blocks) - m0, SUM(cas_watch_aborts) - a0);
+    finish();
+}
+END_TEST
+
+/* The group's write fails, not for a version: every block of the group gets that error,
+ * and none of their commands is written. */
+START_TEST(group_write_fails)
+{
+    static const char *const lines[] = {NULL, "INCR wf", "INCRBY wf 5", "INCR wf"};
+    uint64_t ops0;
+    long long final;
+
+    start(1, 4, NULL);
+    set_key("wf", "0");
+    ops0 = kv_ops();
+    queue_group("INCR wf", lines, 4);
+    /* the lone INCR's read and write, then the group's read and write: its Put held */
+    if (failure[0] == '\0' && reach_ops(ops0 + 4)) {
+        tn_control_ok(&dn, "fail 0 1 INVALID_ARGUMENT");
+        tn_control_ok(&dn, "latency 0 0");
+    }
+    expect_int(&conns[0], "INCR (alone)", 1);
+    for (int i = 1; i < 4; i++) {
+        expect_text(&conns[i], lines[i], '-', "");
+        NOTE_UNLESS(strcmp(conns[i].lone_reply.text, conns[1].lone_reply.text) == 0 &&
+                        strstr(conns[i].lone_reply.text, "injected fault") != NULL,
+                    "%s on conn %d: '%s', not the group's write's error ('%s')", lines[i], i,
+                    conns[i].lone_reply.text, conns[1].lone_reply.text);
+    }
+    if (failure[0] == '\0') {
+        printf("%-20s every block answered '-%s'\n", "group write fails", conns[1].lone_reply.text);
+        tn_control_ok(&dn, "clear");
+    }
+    final = failure[0] == '\0' ? get_counter("wf") : -1;
+    NOTE_UNLESS(final == 1, "the key reads %lld, not 1 (the lone INCR only)", final);
+    finish();
+}
+END_TEST
+
+/* The key's value read through connection 0 is missing: GET answers nil. */
+static void expect_missing(const char *key)
+{
+    char line[128];
+    rval v;
+
+    snprintf(line, sizeof(line), "GET %s", key);
+    v = lone(&conns[0], line);
+    EXPECT(failure[0] != '\0' || (v.type == '$' && v.n == -1), "%s: reply '%c' %lld '%s', not nil",
+           line, v.type, v.n, v.text);
+}
+
+/*
+ * TTLs in a group are as if each block had run alone: a block after one that set a TTL does
+ * not know it (NoriKV would not have told it: TTL answers its error), the group writes the
+ * TTL of the last block that changed the key (the SET's PX 1500, the blocks after it only
+ * reading), and a block that rewrites the value without a TTL drops it (INCR after the SET).
+ */
+START_TEST(group_ttl)
+{
+    static const char *const kept[] = {NULL, "SET t1 7 PX 1500 GET", "TTL t1", "STRLEN t1"};
+    static const char *const dropped[] = {NULL, "SET t2 7 PX 1500 GET", "INCR t2"};
+
+    start(1, 4, NULL);
+    set_key("t1", "5");
+    set_key("t2", "5");
+    queue_group("INCR t1", kept, 4);
+    if (failure[0] == '\0')
+        tn_control_ok(&dn, "latency 0 0");
+    expect_int(&conns[0], "INCR t1 (alone)", 6);
+    expect_text(&conns[1], kept[1], '$', "6");
+    expect_text(&conns[2], kept[2], '-', "ERR TTL is not supported");
+    expect_int(&conns[3], kept[3], 1);
+    queue_group("INCR t2", dropped, 3);
+    if (failure[0] == '\0')
+        tn_control_ok(&dn, "latency 0 0");
+    expect_int(&conns[0], "INCR t2 (alone)", 6);
+    expect_text(&conns[1], dropped[1], '$', "6");
+    expect_int(&conns[2], dropped[2], 8);
+    NOTE_UNLESS(SUM(cas_groups) == 2, "%" PRIu64 " groups, not 2", SUM(cas_groups));
+    run_for(2000);
+    expect_missing("t1");
+    NOTE_UNLESS(get_counter("t2") == 8, "t2 is not 8 two seconds after its group");
+    finish();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cas");
@@ -736,6 +1229,14 @@ int main(void)
     tcase_add_test(tc, lost_replies);
     tcase_add_test(tc, two_sidecars);
     tcase_add_test(tc, multi_one_key);
+    tcase_add_test(tc, hot_key);
+    tcase_add_test(tc, group_mixed);
+    tcase_add_test(tc, group_conflict);
+    tcase_add_test(tc, group_client_gone);
+    tcase_add_test(tc, group_deadlines);
+    tcase_add_test(tc, group_watch_alone);
+    tcase_add_test(tc, group_write_fails);
+    tcase_add_test(tc, group_ttl);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -589,6 +589,28 @@ START_TEST(test_blocks_on_one_key_queue)
 }
 END_TEST
 
+/* Blocks that queued on one key while another ran are one group when their turn comes:
+ * one read for them all, each answered with its own reply, in order. */
+START_TEST(test_blocks_on_one_key_group)
+{
+    pipeline("STRLEN k", "STRLEN k", "GETRANGE k 0 0", "STRLEN k", NULL);
+    expect_wire("");
+    ck_assert_int_eq(fake_kv_count(), 1);
+    ck_assert_uint_eq(S.st.cas_waits, 3);
+    fake_kv_found(0, "abc");
+    expect_wire(":3\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    assert_op(1, FAKE_GET, "k");
+    fake_kv_found(1, "abcd");
+    expect_wire(":4\r\n$1\r\na\r\n:4\r\n");
+    ck_assert_int_eq(fake_kv_count(), 2);
+    ck_assert_uint_eq(S.st.cas_rounds, 2);
+    ck_assert_uint_eq(S.st.cas_groups, 1);
+    ck_assert_uint_eq(S.st.cas_merged_blocks, 3);
+    ck_assert_uint_eq(S.cas_keys.count, 0);
+}
+END_TEST
+
 /* A client that goes away with one block running and one waiting on the same key: the
  * running read is detached, the waiting block leaves the queue, nothing more starts. */
 START_TEST(test_blocks_abandoned)
@@ -1611,6 +1633,38 @@ static size_t drain_wire(void)
     return n;
 }
 
+/* A group stops taking blocks once their replies reach 1 MiB: of three 600,000-byte
+ * GETRANGEs queued on a key, two share a read; the third goes back to the head of the queue
+ * and reads on its own after them. */
+START_TEST(test_group_reply_budget)
+{
+    size_t n = 600000, bulk = n + 11; /* "$600000\r\n" ... "\r\n" */
+    char *big = malloc(n + 1);
+
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'a', n);
+    big[n] = '\0';
+    pipeline("STRLEN k", "GETRANGE k 0 -1", "GETRANGE k 0 -1", "GETRANGE k 0 -1", NULL);
+    pump();
+    ck_assert_int_eq(fake_kv_count(), 1);
+    fake_kv_found(0, big);
+    ck_assert_uint_eq(drain_wire(), strlen(":600000\r\n"));
+    ck_assert_int_eq(fake_kv_count(), 2);
+    fake_kv_found(1, big);
+    ck_assert_uint_eq(drain_wire(), 2 * bulk);
+    ck_assert_int_eq(fake_kv_count(), 3);
+    assert_op(2, FAKE_GET, "k");
+    ck_assert_uint_eq(S.st.cas_groups, 1);
+    ck_assert_uint_eq(S.st.cas_merged_blocks, 2);
+    fake_kv_found(2, big);
+    ck_assert_uint_eq(drain_wire(), bulk);
+    ck_assert_int_eq(fake_kv_count(), 3);
+    ck_assert_uint_eq(S.st.cas_rounds, 3);
+    ck_assert_uint_eq(S.cas_keys.count, 0);
+    free(big);
+}
+END_TEST
+
 /* norikv:[a...at]opology matches norikv:topology, but deciding it takes more than
  * PUBSUB_PATTERN_BUDGET steps: it never delivers, and takes nothing from a cheap pattern
  * subscribed in the same command. */
@@ -1812,6 +1866,8 @@ int main(void)
     tcase_add_test(bp, test_max_pending);
     tcase_add_test(order, test_incr_reads_then_writes);
     tcase_add_test(order, test_blocks_on_one_key_queue);
+    tcase_add_test(order, test_blocks_on_one_key_group);
+    tcase_add_test(order, test_group_reply_budget);
     tcase_add_test(gone, test_blocks_abandoned);
     tcase_add_test(order, test_multi_exec);
     tcase_add_test(bp, test_backlog_bounds_running_reads);
