@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "cmd.h"
+#include "dict.h"
 #include "xalloc.h"
 
 typedef struct cas_step {
@@ -269,7 +270,7 @@ static void on_written(const kv_result *res, void *arg)
 cell_ctx cas_ctx(const req *r)
 {
     cell_ctx x = {r->c->proto, clock_unix_ms(),
-                  strcmp(r->c->s->cfg.sidecar.string_format, "typed") == 0};
+                  strcmp(r->c->s->cfg.sidecar.string_format, "typed") == 0, dict_seed()};
 
     return x;
 }

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "cas.h"
+#include "cell_hash_set.h"
 #include "cmd_conn.h"
 #include "cmd_data.h"
 #include "cmd_vector.h"
@@ -637,6 +638,17 @@ static const cmd_def pubsub_subs[] = {
         .proc = cmd_cas, .cell = fn, .group = grp, .since = ver, .complexity = "O(1)",             \
         .summary = text, .args = arguments                                                         \
     }
+/* ON_KEY with its complexity: the hash and set commands read and write the whole value. */
+#define ON_KEY_N(cmd, n, flag, fn, grp, ver, cplx, text, arguments)                                \
+    {                                                                                              \
+        .name = cmd, .arity = n, .flags = flag, .first_key = 1, .last_key = 1, .key_step = 1,      \
+        .proc = cmd_cas, .cell = fn, .group = grp, .since = ver, .complexity = cplx,               \
+        .summary = text, .args = arguments                                                         \
+    }
+#define COLL_N "O(N) where N is the size of the value and of the arguments"
+#define NOTE_COLL                                                                                  \
+    " A write that would make the value exceed NoriKV's 1 MiB answers an error and changes "       \
+    "nothing."
 #define NOTE_CREATE                                                                                \
     " A missing key is created by an unconditional write (NoriKV has no put-if-absent: two "       \
     "clients creating it at once can both win). Through two sidecars at once, today's NoriKV "     \
@@ -657,6 +669,8 @@ static const cmd_def pubsub_subs[] = {
 /* The families whose rows live in .def files: their argument lists and subcommands. */
 #define CMD_DEF_ARGS
 #include "cmd_keyspace.def"
+#include "cmd_hash.def"
+#include "cmd_set.def"
 #undef CMD_DEF_ARGS
 
 static const cmd_def table[] = {
@@ -1301,6 +1315,8 @@ static const cmd_def table[] = {
 /* the .def files' rows */
 #define CMD_DEF_ROWS
 #include "cmd_keyspace.def"
+#include "cmd_hash.def"
+#include "cmd_set.def"
 #undef CMD_DEF_ROWS
 };
 

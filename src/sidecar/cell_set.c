@@ -1,0 +1,221 @@
+/*
+ * cell_set: Redis' set commands on one key's value (cell_hash_set.h). A set is kept as its
+ * members in insertion order (Redis orders small sets of integers numerically and big
+ * sets at random: clients must not rely on an order), decoded and encoded whole by coll.c;
+ * every command is O(size of the set + its arguments).
+ */
+#include <limits.h>
+#include <stdlib.h>
+
+#include "cell_hash_set.h"
+#include "coll.h"
+#include "parse.h"
+
+#define ERR_SYNTAX "ERR syntax error"
+
+static bool fail(struct evbuffer *out, const char *text)
+{
+    resp_add_error(out, text);
+    return false;
+}
+
+/* SADD (add) and SREM (!add): how many members were added or removed. */
+static bool change(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, bool add,
+                   struct evbuffer *out)
+{
+    coll co;
+    long long n = 0;
+    bool ok = true;
+
+    if (!coll_load(&co, c, TVAL_SET, add ? (size_t)(argc - 2) : 0, out))
+        return false;
+    for (int i = 2; i < argc; i++) {
+        coll_item *it = coll_find(&co, argv[i].ptr, argv[i].len);
+        if (add && it == NULL) {
+            coll_add(&co, argv[i].ptr, argv[i].len, NULL, 0);
+            n++;
+        } else if (!add && it != NULL) {
+            coll_del(&co, it);
+            n++;
+        }
+    }
+    if (n > 0)
+        ok = coll_store(&co, c, x, out);
+    coll_free(&co);
+    if (ok)
+        resp_add_int(out, n);
+    return ok;
+}
+
+bool cell_sadd(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return change(c, x, argv, argc, true, out);
+}
+
+bool cell_srem(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return change(c, x, argv, argc, false, out);
+}
+
+/* SISMEMBER (one member, an integer) and SMISMEMBER (an array of them). */
+static bool is_member(cell *c, const resp_arg *argv, int argc, bool many, struct evbuffer *out)
+{
+    coll co;
+
+    if (!coll_load(&co, c, TVAL_SET, 0, out))
+        return false;
+    if (many)
+        resp_add_array(out, argc - 2);
+    for (int i = 2; i < argc; i++)
+        resp_add_int(out, coll_find(&co, argv[i].ptr, argv[i].len) != NULL ? 1 : 0);
+    coll_free(&co);
+    return true;
+}
+
+bool cell_sismember(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
+                    struct evbuffer *out)
+{
+    (void)x;
+    return is_member(c, argv, argc, false, out);
+}
+
+bool cell_smismember(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
+                     struct evbuffer *out)
+{
+    (void)x;
+    return is_member(c, argv, argc, true, out);
+}
+
+/* The members of the items given (all of co when pick is NULL) as a set reply. */
+static void add_members(const coll *co, const size_t *pick, size_t n, int proto,
+                        struct evbuffer *out)
+{
+    resp_add_set(out, proto, (long)n);
+    for (size_t i = 0; i < n; i++) {
+        const coll_item *it = &co->items[pick != NULL ? pick[i] : i];
+        resp_add_bulk(out, it->k, it->klen);
+    }
+}
+
+bool cell_smembers(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    coll co;
+
+    (void)argv;
+    (void)argc;
+    if (!coll_load(&co, c, TVAL_SET, 0, out))
+        return false;
+    add_members(&co, NULL, co.live, x->proto, out);
+    coll_free(&co);
+    return true;
+}
+
+bool cell_scard(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    coll co;
+
+    (void)x;
+    (void)argv;
+    (void)argc;
+    if (!coll_load(&co, c, TVAL_SET, 0, out))
+        return false;
+    resp_add_int(out, (long long)co.live);
+    coll_free(&co);
+    return true;
+}
+
+/* SPOP key count: count distinct members at random, removed (the whole set when count is
+ * its size or more: the key is deleted). */
+static bool spop_count(cell *c, const cell_ctx *x, const resp_arg *a, struct evbuffer *out)
+{
+    coll co;
+    long long l;
+    size_t n, *pick;
+    coll_rng g;
+    bool ok;
+
+    if (!parse_redis_ll(a->ptr, a->len, &l))
+        return fail(out, "ERR value is not an integer or out of range");
+    if (l < 0)
+        return fail(out, "ERR value is out of range, must be positive");
+    if (!coll_load(&co, c, TVAL_SET, 0, out))
+        return false;
+    if (l == 0 || co.live == 0) {
+        resp_add_set(out, x->proto, 0);
+        coll_free(&co);
+        return true;
+    }
+    n = (unsigned long long)l < co.live ? (size_t)l : co.live;
+    coll_rng_init(&g, x->seed);
+    pick = coll_sample(&g, co.live, n);
+    for (size_t i = 0; i < n; i++)
+        coll_del(&co, &co.items[pick[i]]);
+    /* the reply first: the members point into the value a store replaces (smaller than
+     * it was, it fits) */
+    add_members(&co, pick, n, x->proto, out);
+    ok = coll_store(&co, c, x, out);
+    free(pick);
+    coll_free(&co);
+    return ok;
+}
+
+bool cell_spop(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    coll co;
+    coll_rng g;
+    coll_item *it;
+    bool ok;
+
+    if (argc == 3)
+        return spop_count(c, x, &argv[2], out);
+    if (argc > 3)
+        return fail(out, ERR_SYNTAX);
+    if (!coll_load(&co, c, TVAL_SET, 0, out))
+        return false;
+    if (co.live == 0) {
+        resp_add_null(out, x->proto);
+        coll_free(&co);
+        return true;
+    }
+    coll_rng_init(&g, x->seed);
+    it = &co.items[coll_rand_below(&g, co.live)];
+    coll_del(&co, it);
+    resp_add_bulk(out, it->k, it->klen); /* first: it points into the value stored over */
+    ok = coll_store(&co, c, x, out);
+    coll_free(&co);
+    return ok;
+}
+
+bool cell_srandmember(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
+                      struct evbuffer *out)
+{
+    coll co;
+    long long l = 0;
+    coll_rng g;
+    bool ok = true;
+
+    if (argc > 3)
+        return fail(out, ERR_SYNTAX);
+    if (argc == 3 && !coll_arg_count(&argv[2], &l, out))
+        return false;
+    if (!coll_load(&co, c, TVAL_SET, 0, out))
+        return false;
+    if (argc == 3) {
+        ok = coll_random_reply(&co, x, l, false, out);
+    } else if (co.live == 0) {
+        resp_add_null(out, x->proto);
+    } else {
+        const coll_item *it;
+        coll_rng_init(&g, x->seed);
+        it = &co.items[coll_rand_below(&g, co.live)];
+        resp_add_bulk(out, it->k, it->klen);
+    }
+    coll_free(&co);
+    return ok;
+}
+
+bool cell_sscan(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    (void)x;
+    return coll_scan_command(c, TVAL_SET, argv, argc, out);
+}
