@@ -134,9 +134,7 @@ static bool spop_count(cell *c, const cell_ctx *x, const resp_arg *a, struct evb
     coll_rng g;
     bool ok;
 
-    if (!parse_redis_ll(a->ptr, a->len, &l))
-        return fail(out, "ERR value is not an integer or out of range");
-    if (l < 0)
+    if (!parse_redis_ll(a->ptr, a->len, &l) || l < 0) /* one error for both, as Redis */
         return fail(out, "ERR value is out of range, must be positive");
     if (!coll_load(&co, c, TVAL_SET, 0, out))
         return false;

@@ -227,7 +227,7 @@ START_TEST(test_set_basics)
     expect(&c, 2, "SRANDMEMBER s 10", "*3\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nc\r\n");
     expect(&c, 2, "SRANDMEMBER s 1 2", "-ERR syntax error\r\n");
     expect(&c, 2, "SPOP s -1", "-ERR value is out of range, must be positive\r\n");
-    expect(&c, 2, "SPOP s x", "-ERR value is not an integer or out of range\r\n");
+    expect(&c, 2, "SPOP s x", "-ERR value is out of range, must be positive\r\n");
     expect(&c, 2, "SPOP s 1 2", "-ERR syntax error\r\n");
     expect(&c, 2, "SSCAN s 0 MATCH [ac]", "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\nc\r\n");
     ck_assert(run(&c, 2, "SPOP s", &got));
