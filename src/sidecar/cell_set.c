@@ -10,6 +10,7 @@
 #include "cell_hash_set.h"
 #include "coll.h"
 #include "parse.h"
+#include "xalloc.h"
 
 #define ERR_SYNTAX "ERR syntax error"
 
@@ -216,4 +217,102 @@ bool cell_sscan(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, stru
 {
     (void)x;
     return coll_scan_command(c, TVAL_SET, argv, argc, out);
+}
+
+/* ---- SINTER, SUNION, SDIFF, SINTERCARD: several keys read apart (cmd_data.c) ---------- */
+
+/* Whether it is in every set of sets[0 .. n-1] but skip. */
+static bool in_all(const coll *sets, int n, int skip, const coll_item *it)
+{
+    for (int j = 0; j < n; j++) {
+        if (j != skip && coll_find(&sets[j], it->k, it->klen) == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* The members chosen, as a set reply. */
+static void add_picked(coll_item *const *picked, size_t n, int proto, struct evbuffer *out)
+{
+    resp_add_set(out, proto, (long)n);
+    for (size_t i = 0; i < n; i++)
+        resp_add_bulk(out, picked[i]->k, picked[i]->klen);
+}
+
+/* Adds the members of set that acc lacks to acc (and to picked, when not NULL). */
+static void gather(coll *acc, const coll *set, coll_item **picked, size_t *k)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        const coll_item *it = &set->items[i];
+        if (coll_find(acc, it->k, it->klen) != NULL)
+            continue;
+        coll_item *added = coll_add(acc, it->k, it->klen, NULL, 0);
+        if (picked != NULL)
+            picked[(*k)++] = added;
+    }
+}
+
+/* The result of op on the loaded sets, into picked (room for every member of every set):
+ * how many; a SINTERCARD stops at limit (0: none). */
+static size_t combine(coll *sets, int n, set_op op, long long limit, coll *acc, coll_item **picked)
+{
+    size_t k = 0;
+    int small = 0;
+
+    if (op == SET_UNION) {
+        for (int j = 0; j < n; j++)
+            gather(acc, &sets[j], picked, &k);
+        return k;
+    }
+    if (op == SET_DIFF) { /* the other sets' members in acc, then the first's not there */
+        for (int j = 1; j < n; j++)
+            gather(acc, &sets[j], NULL, &k);
+        for (size_t i = 0; i < sets[0].n; i++) {
+            if (coll_find(acc, sets[0].items[i].k, sets[0].items[i].klen) == NULL)
+                picked[k++] = &sets[0].items[i];
+        }
+        return k;
+    }
+    for (int j = 1; j < n; j++) { /* the intersection walks the smallest set */
+        if (sets[j].live < sets[small].live)
+            small = j;
+    }
+    for (size_t i = 0; i < sets[small].n; i++) {
+        if (limit > 0 && k >= (size_t)limit)
+            break;
+        if (in_all(sets, n, small, &sets[small].items[i]))
+            picked[k++] = &sets[small].items[i];
+    }
+    return k;
+}
+
+bool cell_set_combine(const cell *cells, int n, set_op op, long long limit, int proto,
+                      struct evbuffer *out)
+{
+    coll *sets = xcalloc((size_t)n, sizeof(*sets)), acc;
+    coll_item **picked;
+    size_t total = 0, k;
+    int loaded = 0;
+
+    while (loaded < n && coll_load(&sets[loaded], &cells[loaded], TVAL_SET, 0, out))
+        total += sets[loaded++].live;
+    if (loaded < n) { /* WRONGTYPE, or a malformed value: the reply */
+        for (int j = 0; j < loaded; j++)
+            coll_free(&sets[j]);
+        free(sets);
+        return false;
+    }
+    picked = xcalloc(total > 0 ? total : 1, sizeof(*picked));
+    coll_load(&acc, &(cell){0}, TVAL_SET, op == SET_UNION || op == SET_DIFF ? total : 0, out);
+    k = combine(sets, n, op, limit, &acc, picked);
+    if (op == SET_INTERCARD)
+        resp_add_int(out, (long long)k);
+    else
+        add_picked(picked, k, proto, out);
+    coll_free(&acc);
+    for (int j = 0; j < n; j++)
+        coll_free(&sets[j]);
+    free(picked);
+    free(sets);
+    return true;
 }

@@ -128,6 +128,31 @@ def set_commands():
 
 
 @test
+def set_algebra():
+    a, b, c, m, st = (key("set_algebra", x) for x in ("a", "b", "c", "missing", "str"))
+    setup = [("DEL", a, b, c, m, st), ("SADD", a, "1", "2", "3", "x", "y"),
+             ("SADD", b, "2", "3", "4", "y", "z"), ("SADD", c, "3", "y", "q"), ("SET", st, "v")]
+    same_sorted(setup + [
+        ("SINTER", a), ("SINTER", a, b), ("SINTER", a, b, c), ("SINTER", a, m), ("SINTER", m),
+        ("SINTER", a, a), ("SUNION", a), ("SUNION", a, b, c), ("SUNION", m, a), ("SUNION", m),
+        ("SDIFF", a, b), ("SDIFF", a, b, c), ("SDIFF", a, m), ("SDIFF", m, a), ("SDIFF", a, a),
+        ("SINTER", a, st), ("SINTER", m, st), ("SUNION", a, st), ("SDIFF", st, a),
+        ("SDIFF", a, st),
+    ], "SINTER SUNION SDIFF")
+    same_as_redis(setup + [
+        ("SINTERCARD", 1, a), ("SINTERCARD", 2, a, b), ("SINTERCARD", 3, a, b, c),
+        ("SINTERCARD", 2, a, b, "LIMIT", 1), ("SINTERCARD", 2, a, b, "LIMIT", 0),
+        ("SINTERCARD", 2, a, b, "limit", 100), ("SINTERCARD", 2, a, m),
+        ("SINTERCARD", 0, a), ("SINTERCARD", -1, a), ("SINTERCARD", "x", a),
+        ("SINTERCARD", 3, a, b), ("SINTERCARD", 1, a, "LIMIT", -1),
+        ("SINTERCARD", 1, a, "LIMIT", "x"), ("SINTERCARD", 1, a, "LIMIT"),
+        ("SINTERCARD", 1, a, "FOO", 1), ("SINTERCARD", 2, a, st), ("SINTERCARD", 1),
+        ("SINTER",), ("SUNION",), ("SDIFF",),
+        ("DEL", a, b, c, st),
+    ], "SINTERCARD, errors", protos=(2, 3))
+
+
+@test
 def resp3_types():
     """RESP3 types the harness' parser folds: SMEMBERS and SPOP count are sets (~), HGETALL a
     map (%), HRANDFIELD WITHVALUES an array of pairs."""
@@ -142,7 +167,8 @@ def resp3_types():
                                 (("SPOP", s, 1), b"~1"), (("SPOP", key("resp3_types", "no"), 2), b"~0"),
                                 (("HRANDFIELD", h, 1, "WITHVALUES"), b"*1"),
                                 (("HGETALL", key("resp3_types", "no")), b"%0"),
-                                (("HSCAN", h, 0), b"*2"), (("HGET", h, "x"), b"_")):
+                                (("HSCAN", h, 0), b"*2"), (("HGET", h, "x"), b"_"),
+                                (("SUNION", s, h + "no"), b"~1"), (("SINTER", h + "no"), b"~0")):
                 c.send(__import__("harness").encode(*args))
                 eq(c.raw_reply_line(), first, "%r: its RESP3 type" % (args,))
                 rest = first[1:]

@@ -396,6 +396,53 @@ START_TEST(test_big_linear)
 }
 END_TEST
 
+/* SINTER, SUNION, SDIFF, SINTERCARD on cells read apart. */
+START_TEST(test_combine)
+{
+    cell k[4];
+    struct evbuffer *out = evbuffer_new();
+    char buf[256];
+    size_t n;
+    static const struct {
+        set_op op;
+        int first, n;
+        long long limit;
+        const char *want;
+    } cases[] = {
+        {SET_INTER, 0, 2, 0, "*2\r\n$1\r\nb\r\n$1\r\nc\r\n"},
+        {SET_INTER, 0, 3, 0, "*0\r\n"}, /* with a missing key */
+        {SET_UNION, 0, 3, 0, "*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n"},
+        {SET_DIFF, 0, 3, 0, "*1\r\n$1\r\na\r\n"},
+        {SET_DIFF, 2, 1, 0, "*0\r\n"}, /* a missing first key */
+        {SET_INTERCARD, 0, 2, 0, ":2\r\n"},
+        {SET_INTERCARD, 0, 2, 1, ":1\r\n"},
+        {SET_INTER, 0, 4, 0, WRONGTYPE}, /* k[3] is a hash */
+        {SET_UNION, 3, 1, 0, WRONGTYPE},
+    };
+
+    for (int i = 0; i < 4; i++)
+        cell_init(&k[i]);
+    expect(&k[0], 2, "SADD a a b c", ":3\r\n");
+    expect(&k[1], 2, "SADD b b c d", ":3\r\n");
+    expect(&k[3], 2, "HSET h f v", ":1\r\n");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool ok =
+            cell_set_combine(&k[cases[i].first], cases[i].n, cases[i].op, cases[i].limit, 2, out);
+        int got = evbuffer_remove(out, buf, sizeof(buf) - 1);
+        n = got > 0 ? (size_t)got : 0;
+        buf[n] = '\0';
+        ck_assert_msg(strcmp(buf, cases[i].want) == 0, "case %zu: %s", i, buf);
+        ck_assert(ok == (cases[i].want[0] != '-'));
+        evbuffer_drain(out, evbuffer_get_length(out));
+    }
+    read_typed(&k[2], TVAL_SET, "\x05", 1); /* malformed */
+    ck_assert(!cell_set_combine(k, 3, SET_UNION, 0, 2, out));
+    evbuffer_free(out);
+    for (int i = 0; i < 4; i++)
+        cell_free(&k[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hash_set");
@@ -412,6 +459,7 @@ int main(void)
     tcase_add_test(tc, test_limit);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_big_linear);
+    tcase_add_test(tc, test_combine);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
