@@ -199,12 +199,16 @@ static bool word_is(const resp_arg *a, const char *w)
     return a->len == strlen(w) && strncasecmp(a->ptr, w, a->len) == 0;
 }
 
-bool coll_scan_opts(const resp_arg *argv, int argc, coll_scan *s, struct evbuffer *out)
+bool coll_scan_opts(const resp_arg *argv, int argc, tval_type type, coll_scan *s,
+                    struct evbuffer *out)
 {
     for (int i = 3; i < argc; i += 2) {
         long long v;
 
-        if (word_is(&argv[i], "COUNT") && i + 1 < argc) {
+        if (type == TVAL_HASH && word_is(&argv[i], "NOVALUES")) {
+            s->novalues = true;
+            i--; /* a word without a value */
+        } else if (word_is(&argv[i], "COUNT") && i + 1 < argc) {
             if (!parse_redis_ll(argv[i + 1].ptr, argv[i + 1].len, &v)) {
                 resp_add_error(out, "ERR value is not an integer or out of range");
                 return false;
@@ -253,13 +257,13 @@ void coll_scan_reply(const coll *co, const coll_scan *s, struct evbuffer *out)
         nmatch += hit[i - from];
     }
     add_cursor(out, to < co->n ? (unsigned long)to : 0);
-    resp_add_array(out, (long)(nmatch * (co->type == TVAL_HASH ? 2 : 1)));
+    resp_add_array(out, (long)(nmatch * (co->type == TVAL_HASH && !s->novalues ? 2 : 1)));
     for (size_t i = from; i < to; i++, k++) {
         const coll_item *it = &co->items[i];
         if (!hit[k])
             continue;
         resp_add_bulk(out, it->k, it->klen);
-        if (co->type == TVAL_HASH)
+        if (co->type == TVAL_HASH && !s->novalues)
             resp_add_bulk(out, it->v, it->vlen);
     }
     free(hit);
@@ -277,7 +281,7 @@ bool coll_scan_command(const cell *c, tval_type type, const resp_arg *argv, int 
     if (!c->exists) {
         coll_scan_empty(out); /* Redis reads no option of a missing key */
         ok = true;
-    } else if (coll_scan_opts(argv, argc, &s, out)) {
+    } else if (coll_scan_opts(argv, argc, type, &s, out)) {
         coll_scan_reply(&co, &s, out);
         ok = true;
     }

@@ -67,20 +67,22 @@ bool coll_store(coll *co, cell *c, const cell_ctx *x, struct evbuffer *out);
 
 /* ---- SCAN ------------------------------------------------------------------------------- */
 
-/* HSCAN and SSCAN: key cursor [MATCH pattern] [COUNT count]. The cursor is the position in
- * stored order to go on from; COUNT items are looked at per call (10 by default), and the
- * next cursor is 0 once the end is reached. */
+/* HSCAN and SSCAN: key cursor [MATCH pattern] [COUNT count] (HSCAN also [NOVALUES]). The cursor is
+ * the position in stored order to go on from; COUNT items are looked at per call (10 by default),
+ * and the next cursor is 0 once the end is reached. */
 typedef struct coll_scan {
     unsigned long cursor;
     long count;
     const char *pat; /* NULL: every item */
     size_t plen;
+    bool novalues; /* HSCAN NOVALUES (Redis 7.4): the fields alone */
 } coll_scan;
 
 /* The cursor (argv[2]): "ERR invalid cursor" as Redis answers, else true. */
 bool coll_scan_cursor(const resp_arg *argv, coll_scan *s, struct evbuffer *out);
-/* The options from argv[3] on. */
-bool coll_scan_opts(const resp_arg *argv, int argc, coll_scan *s, struct evbuffer *out);
+/* The options from argv[3] on, of a scan of type. */
+bool coll_scan_opts(const resp_arg *argv, int argc, tval_type type, coll_scan *s,
+                    struct evbuffer *out);
 /* Replies [next cursor, items]: field and value of each hash item, a set's members. */
 void coll_scan_reply(const coll *co, const coll_scan *s, struct evbuffer *out);
 /* Redis' empty scan reply: cursor 0, no items (a missing key). */

@@ -239,6 +239,10 @@ def scan_cursor():
             cursor, items = c.cmd(cmd, k, 0, "MATCH", "f09*", "COUNT", 1000)
             eq((cursor, items[::per]), (b"0", [b"f09%d" % i for i in range(10)]),
                "%s MATCH" % cmd)
+        # Redis 7.4's NOVALUES (7.2 answers a syntax error): the fields alone
+        eq(c.cmd("HSCAN", h, 0, "COUNT", 3, "NOVALUES"), [b"3", [b"f000", b"f001", b"f002"]],
+           "HSCAN NOVALUES")
+        eq(c.cmd("SSCAN", s, 0, "NOVALUES"), Error("ERR syntax error"), "SSCAN NOVALUES")
         c.cmd("DEL", h, s)
 
 

@@ -195,6 +195,8 @@ START_TEST(test_hash_random_scan)
     expect(&c, 2, "HSCAN h 1 COUNT 1", "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
     expect(&c, 2, "HSCAN h 0 MATCH b*", "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
     expect(&c, 2, "HSCAN h 0 COUNT 0", "-ERR syntax error\r\n");
+    expect(&c, 2, "HSCAN h 0 NOVALUES COUNT 1", "*2\r\n$1\r\n1\r\n*1\r\n$1\r\na\r\n");
+    expect(&c, 2, "HSCAN h 1 MATCH * NOVALUES", "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nb\r\n");
     expect(&c, 2, "HSCAN h x", "-ERR invalid cursor\r\n");
     expect(&c, 2, "HSCAN h 0 FOO", "-ERR syntax error\r\n");
     expect(&c, 2, "HSCAN h 99", "*2\r\n$1\r\n0\r\n*0\r\n"); /* past the end */
@@ -230,6 +232,7 @@ START_TEST(test_set_basics)
     expect(&c, 2, "SPOP s x", "-ERR value is out of range, must be positive\r\n");
     expect(&c, 2, "SPOP s 1 2", "-ERR syntax error\r\n");
     expect(&c, 2, "SSCAN s 0 MATCH [ac]", "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\nc\r\n");
+    expect(&c, 2, "SSCAN s 0 NOVALUES", "-ERR syntax error\r\n"); /* HSCAN's alone */
     ck_assert(run(&c, 2, "SPOP s", &got));
     ck_assert_int_eq(strncmp(got, "$1\r\n", 4), 0);
     free(got);
