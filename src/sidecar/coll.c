@@ -134,19 +134,6 @@ const char *coll_copy(coll *co, const char *p, size_t len)
     return co->own[co->nown++];
 }
 
-coll_item **coll_list(const coll *co, size_t *n)
-{
-    coll_item **a = xcalloc(co->live > 0 ? co->live : 1, sizeof(*a));
-    size_t k = 0;
-
-    for (size_t i = 0; i < co->n; i++) {
-        if (!co->items[i].dead)
-            a[k++] = &co->items[i];
-    }
-    *n = k;
-    return a;
-}
-
 bool coll_store(coll *co, cell *c, const cell_ctx *x, struct evbuffer *out)
 {
     tval_writer w;
@@ -178,7 +165,16 @@ bool coll_store(coll *co, cell *c, const cell_ctx *x, struct evbuffer *out)
 
 /* ---- SCAN ------------------------------------------------------------------------------ */
 
-bool coll_scan_cursor(const resp_arg *argv, coll_scan *s, struct evbuffer *out)
+typedef struct coll_scan {
+    unsigned long cursor;
+    long count;
+    const char *pat; /* NULL: every item */
+    size_t plen;
+    bool novalues; /* HSCAN NOVALUES: the fields alone */
+} coll_scan;
+
+/* The cursor (argv[2]): "ERR invalid cursor" as Redis answers, else true. */
+static bool scan_cursor(const resp_arg *argv, coll_scan *s, struct evbuffer *out)
 {
     char *end;
     const char *p = argv[2].ptr;
@@ -199,8 +195,9 @@ static bool word_is(const resp_arg *a, const char *w)
     return a->len == strlen(w) && strncasecmp(a->ptr, w, a->len) == 0;
 }
 
-bool coll_scan_opts(const resp_arg *argv, int argc, tval_type type, coll_scan *s,
-                    struct evbuffer *out)
+/* The options from argv[3] on, of a scan of type. */
+static bool scan_opts(const resp_arg *argv, int argc, tval_type type, coll_scan *s,
+                      struct evbuffer *out)
 {
     for (int i = 3; i < argc; i += 2) {
         long long v;
@@ -236,13 +233,15 @@ static void add_cursor(struct evbuffer *out, unsigned long cursor)
     resp_add_bulkf(out, "%lu", cursor);
 }
 
-void coll_scan_empty(struct evbuffer *out)
+/* Redis' empty scan reply: cursor 0, no items (a missing key). */
+static void scan_empty(struct evbuffer *out)
 {
     add_cursor(out, 0);
     resp_add_array(out, 0);
 }
 
-void coll_scan_reply(const coll *co, const coll_scan *s, struct evbuffer *out)
+/* Replies [next cursor, items]: field and value of each hash item, a set's members. */
+static void scan_reply(const coll *co, const coll_scan *s, struct evbuffer *out)
 {
     size_t from = s->cursor < co->n ? (size_t)s->cursor : co->n;
     size_t to = co->n - from > (size_t)s->count ? from + (size_t)s->count : co->n;
@@ -276,13 +275,13 @@ bool coll_scan_command(const cell *c, tval_type type, const resp_arg *argv, int 
     coll_scan s;
     bool ok = false;
 
-    if (!coll_scan_cursor(argv, &s, out) || !coll_load(&co, c, type, 0, out))
+    if (!scan_cursor(argv, &s, out) || !coll_load(&co, c, type, 0, out))
         return false;
     if (!c->exists) {
-        coll_scan_empty(out); /* Redis reads no option of a missing key */
+        scan_empty(out); /* Redis reads no option of a missing key */
         ok = true;
-    } else if (coll_scan_opts(argv, argc, type, &s, out)) {
-        coll_scan_reply(&co, &s, out);
+    } else if (scan_opts(argv, argc, type, &s, out)) {
+        scan_reply(&co, &s, out);
         ok = true;
     }
     coll_free(&co);

@@ -53,9 +53,6 @@ void coll_set_value(coll *co, coll_item *it, const char *v, size_t vlen);
 void coll_del(coll *co, coll_item *it);
 /* A copy of len bytes that lives as long as co. */
 const char *coll_copy(coll *co, const char *p, size_t len);
-/* The live items, in stored order, in a new array (*n of them): the caller frees it. */
-coll_item **coll_list(const coll *co, size_t *n);
-
 /*
  * Writes co back into c: deleted when empty, else the new payload, unless it is over the
  * largest value NoriKV stores: then that error is the reply, c is unchanged and the
@@ -67,28 +64,10 @@ bool coll_store(coll *co, cell *c, const cell_ctx *x, struct evbuffer *out);
 
 /* ---- SCAN ------------------------------------------------------------------------------- */
 
-/* HSCAN and SSCAN: key cursor [MATCH pattern] [COUNT count] (HSCAN also [NOVALUES]). The cursor is
- * the position in stored order to go on from; COUNT items are looked at per call (10 by default),
- * and the next cursor is 0 once the end is reached. */
-typedef struct coll_scan {
-    unsigned long cursor;
-    long count;
-    const char *pat; /* NULL: every item */
-    size_t plen;
-    bool novalues; /* HSCAN NOVALUES (Redis 7.4): the fields alone */
-} coll_scan;
-
-/* The cursor (argv[2]): "ERR invalid cursor" as Redis answers, else true. */
-bool coll_scan_cursor(const resp_arg *argv, coll_scan *s, struct evbuffer *out);
-/* The options from argv[3] on, of a scan of type. */
-bool coll_scan_opts(const resp_arg *argv, int argc, tval_type type, coll_scan *s,
-                    struct evbuffer *out);
-/* Replies [next cursor, items]: field and value of each hash item, a set's members. */
-void coll_scan_reply(const coll *co, const coll_scan *s, struct evbuffer *out);
-/* Redis' empty scan reply: cursor 0, no items (a missing key). */
-void coll_scan_empty(struct evbuffer *out);
-
-/* HSCAN or SSCAN on c, whole: cursor, key, options, reply, in Redis' order of checks. */
+/* HSCAN or SSCAN on c, whole: cursor, key, options, reply, in Redis' order of checks:
+ * key cursor [MATCH pattern] [COUNT count] (HSCAN also [NOVALUES], Redis 7.4). The cursor
+ * is the position in stored order to go on from; COUNT items are looked at per call (10
+ * by default), and the next cursor is 0 once the end is reached. */
 bool coll_scan_command(const cell *c, tval_type type, const resp_arg *argv, int argc,
                        struct evbuffer *out);
 
@@ -106,7 +85,8 @@ uint64_t coll_rand_below(coll_rng *g, uint64_t n);
 /* k distinct positions of [0, n), k <= n, in random order, into a new array. */
 size_t *coll_sample(coll_rng *g, size_t n, size_t k);
 
-/* HRANDFIELD's and SRANDMEMBER's reply to a count l (Redis' cases): l >= 0 distinct items
+/* HRANDFIELD's and SRANDMEMBER's reply to a count l on co as loaded (no item removed: a
+ * position is an item), Redis' cases: l >= 0 distinct items
  * (the whole collection in stored order when l is its size or more), l < 0 -l items that
  * may repeat, at most 2^20 of them (more: an error, the result false). */
 bool coll_random_reply(const coll *co, const cell_ctx *x, long long l, bool withvalues,
