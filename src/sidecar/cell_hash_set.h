@@ -17,8 +17,13 @@ cell_fn cell_sadd, cell_srem, cell_sismember, cell_smismember, cell_smembers, ce
 /* SINTER, SUNION, SDIFF and SINTERCARD on values read apart (cells[0 .. n-1], in key order,
  * missing ones included): the reply, or the first key's error (WRONGTYPE, malformed) and
  * false. SINTERCARD answers the count, at most limit (0: no limit). */
-typedef enum set_op { SET_INTER, SET_UNION, SET_DIFF, SET_INTERCARD } set_op;
-bool cell_set_combine(const cell *cells, int n, set_op op, long long limit, int proto,
+typedef enum cell_set_op {
+    CELL_SET_INTER,
+    CELL_SET_UNION,
+    CELL_SET_DIFF,
+    CELL_SET_INTERCARD
+} cell_set_op;
+bool cell_set_combine(const cell *cells, int n, cell_set_op op, long long limit, int proto,
                       struct evbuffer *out);
 
 #endif

@@ -254,17 +254,18 @@ static void gather(coll *acc, const coll *set, coll_item **picked, size_t *k)
 
 /* The result of op on the loaded sets, into picked (room for every member of every set):
  * how many; a SINTERCARD stops at limit (0: none). */
-static size_t combine(coll *sets, int n, set_op op, long long limit, coll *acc, coll_item **picked)
+static size_t combine(coll *sets, int n, cell_set_op op, long long limit, coll *acc,
+                      coll_item **picked)
 {
     size_t k = 0;
     int small = 0;
 
-    if (op == SET_UNION) {
+    if (op == CELL_SET_UNION) {
         for (int j = 0; j < n; j++)
             gather(acc, &sets[j], picked, &k);
         return k;
     }
-    if (op == SET_DIFF) { /* the other sets' members in acc, then the first's not there */
+    if (op == CELL_SET_DIFF) { /* the other sets' members in acc, then the first's not there */
         for (int j = 1; j < n; j++)
             gather(acc, &sets[j], NULL, &k);
         for (size_t i = 0; i < sets[0].n; i++) {
@@ -286,7 +287,7 @@ static size_t combine(coll *sets, int n, set_op op, long long limit, coll *acc, 
     return k;
 }
 
-bool cell_set_combine(const cell *cells, int n, set_op op, long long limit, int proto,
+bool cell_set_combine(const cell *cells, int n, cell_set_op op, long long limit, int proto,
                       struct evbuffer *out)
 {
     coll *sets = xcalloc((size_t)n, sizeof(*sets)), acc;
@@ -303,9 +304,10 @@ bool cell_set_combine(const cell *cells, int n, set_op op, long long limit, int 
         return false;
     }
     picked = xcalloc(total > 0 ? total : 1, sizeof(*picked));
-    coll_load(&acc, &(cell){0}, TVAL_SET, op == SET_UNION || op == SET_DIFF ? total : 0, out);
+    coll_load(&acc, &(cell){0}, TVAL_SET, op == CELL_SET_UNION || op == CELL_SET_DIFF ? total : 0,
+              out);
     k = combine(sets, n, op, limit, &acc, picked);
-    if (op == SET_INTERCARD)
+    if (op == CELL_SET_INTERCARD)
         resp_add_int(out, (long long)k);
     else
         add_picked(picked, k, proto, out);

@@ -519,15 +519,15 @@ static bool sintercard_args(req *r, long long *numkeys, long long *limit)
     return true;
 }
 
-static set_op op_of(const req *r)
+static cell_set_op op_of(const req *r)
 {
     switch (toupper((unsigned char)r->cmd->name[1])) {
     case 'U':
-        return SET_UNION;
+        return CELL_SET_UNION;
     case 'D':
-        return SET_DIFF;
+        return CELL_SET_DIFF;
     default:
-        return strlen(r->cmd->name) > 6 ? SET_INTERCARD : SET_INTER;
+        return strlen(r->cmd->name) > 6 ? CELL_SET_INTERCARD : CELL_SET_INTER;
     }
 }
 
@@ -535,7 +535,7 @@ static set_op op_of(const req *r)
 static void sets_finish(req *r)
 {
     fanout *f = r->scratch;
-    set_op op = op_of(r);
+    cell_set_op op = op_of(r);
     long long numkeys, limit = 0;
     int64_t now = clock_unix_ms();
     cell *cells;
@@ -545,7 +545,7 @@ static void sets_finish(req *r)
         req_done(r);
         return;
     }
-    if (op == SET_INTERCARD)
+    if (op == CELL_SET_INTERCARD)
         sintercard_args(r, &numkeys, &limit); /* checked before the reads */
     cells = xcalloc((size_t)(r->nparts > 0 ? r->nparts : 1), sizeof(*cells));
     for (int i = 0; i < r->nparts; i++) {
