@@ -30,11 +30,11 @@ allowed() { # layer -> folders whose headers it may include
     esac
 }
 
-headers_of() { # folder -> the header names it offers
+headers_of() { # folder -> the header names it offers (.h, and the table rows of .def files)
     case $1 in
     gen) echo "norikv.pb-c.h" ;;
     api) echo "kv.h" ;;
-    *) for h in "$1"/*.h; do [ -f "$h" ] && basename "$h"; done ;;
+    *) for h in "$1"/*.h "$1"/*.def; do [ -f "$h" ] && basename "$h"; done ;;
     esac
 }
 

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "cmd.h"
+#include "dict.h"
 #include "xalloc.h"
 
 /*
@@ -473,8 +474,10 @@ static void on_written(const kv_result *res, void *arg)
 
 cell_ctx cas_ctx(const req *r)
 {
+    /* no seed: the commands run outside a block (SET's blind write, MSET) pick nothing at
+     * random; run_block draws one per block */
     cell_ctx x = {r->c->proto, clock_unix_ms(),
-                  strcmp(r->c->s->cfg.sidecar.string_format, "typed") == 0};
+                  strcmp(r->c->s->cfg.sidecar.string_format, "typed") == 0, 0};
 
     return x;
 }
@@ -482,7 +485,7 @@ cell_ctx cas_ctx(const req *r)
 /* A block's commands, in order, on c. */
 static void run_block(cas_block *b, cell *c, int64_t now_ms, bool typed_strings)
 {
-    cell_ctx x = {b->r->c->proto, now_ms, typed_strings};
+    cell_ctx x = {b->r->c->proto, now_ms, typed_strings, dict_seed()};
 
     for (int i = 0; i < b->nsteps; i++) {
         cas_step *st = &b->steps[i];

@@ -26,8 +26,8 @@
     "the key's value is plain (not in the typed format), and NoriKV does not expose a key's "      \
     "remaining time to live"
 
-#define INT_CHARS_MAX   20   /* "-9223372036854775808" */
-#define FLOAT_CHARS_MAX 5120 /* longest float argument + 1, and the formatted result */
+#define INT_CHARS_MAX   20 /* "-9223372036854775808" */
+#define FLOAT_CHARS_MAX CELL_FLOAT_CHARS_MAX
 
 /* ---- the cell ------------------------------------------------------------------------ */
 
@@ -245,7 +245,7 @@ static bool arg_ll(const resp_arg *a, long long *v, struct evbuffer *out)
 
 /* Redis' float syntax: what strtold reads, the whole of it, no leading blank, not NaN,
  * not out of range (infinity itself is accepted, as Redis does). */
-static bool str_to_ld(const char *p, size_t len, long double *out)
+bool cell_parse_ld(const char *p, size_t len, long double *out)
 {
     char buf[FLOAT_CHARS_MAX], *end;
     long double v;
@@ -265,7 +265,7 @@ static bool str_to_ld(const char *p, size_t len, long double *out)
 }
 
 /* Redis' human float format: 17 decimals, trailing zeros and dot removed, no "-0". */
-static size_t ld_to_str(char *buf, size_t cap, long double v)
+size_t cell_format_ld(char *buf, size_t cap, long double v)
 {
     int n = snprintf(buf, cap, "%.17Lf", v);
     size_t len = n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
@@ -720,13 +720,13 @@ bool cell_incrbyfloat(cell *c, const cell_ctx *x, const resp_arg *argv, int argc
     (void)argc;
     if (!is_string(c, out))
         return false;
-    if ((c->exists && !str_to_ld(c->value, c->len, &v)) ||
-        !str_to_ld(argv[2].ptr, argv[2].len, &by))
+    if ((c->exists && !cell_parse_ld(c->value, c->len, &v)) ||
+        !cell_parse_ld(argv[2].ptr, argv[2].len, &by))
         return fail(out, ERR_NOT_FLOAT);
     v += by;
     if (isnan(v) || isinf(v))
         return fail(out, "ERR increment would produce NaN or Infinity");
-    n = ld_to_str(buf, sizeof(buf), v);
+    n = cell_format_ld(buf, sizeof(buf), v);
     copy_value(c, buf, n);
     resp_add_bulk(out, buf, n);
     return true;

@@ -42,6 +42,7 @@ typedef struct cell_ctx {
     int proto;
     int64_t now_ms;
     bool typed_strings;
+    uint64_t seed; /* random, for the commands that pick at random (SPOP, HRANDFIELD...) */
 } cell_ctx;
 
 /*
@@ -77,6 +78,12 @@ size_t cell_payload_max(const cell_ctx *x, tval_type type);
 void cell_take(cell *c, tval_type type, char *buf, size_t len);
 /* The key is gone, and with it any TTL (a collection left empty goes this way). */
 void cell_remove(cell *c);
+
+/* Redis' float syntax for arguments and stored numbers (what strtold reads, all of it, not
+ * NaN), and its human format for results (17 decimals at most, no trailing zeros). */
+bool cell_parse_ld(const char *p, size_t len, long double *v);
+size_t cell_format_ld(char *buf, size_t cap, long double v);
+#define CELL_FLOAT_CHARS_MAX 5120 /* the longest float argument + 1, and a formatted result */
 
 /* The TTL in ms a Put of c should carry: 0 for none. *expired when the TTL set by the
  * block is already past at now_ms, in which case the key is to be deleted instead. */

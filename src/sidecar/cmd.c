@@ -15,6 +15,7 @@
 
 #include "cas.h"
 #include "cell_bits.h"
+#include "cell_hash_set.h"
 #include "cmd_conn.h"
 #include "cmd_data.h"
 #include "cmd_memory.h"
@@ -983,6 +984,10 @@ static const cmd_def memory_subs[] = {
         .proc = cmd_cas, .cell = fn, .group = grp, .since = ver, .complexity = cx,                 \
         .summary = text, .args = arguments                                                         \
     }
+#define COLL_N "O(N) where N is the size of the value and of the arguments"
+#define NOTE_COLL                                                                                  \
+    " A write that would make the value exceed NoriKV's 1 MiB answers an error and changes "       \
+    "nothing."
 #define NOTE_CREATE                                                                                \
     " A missing key is created by an unconditional write (NoriKV has no put-if-absent: two "       \
     "clients creating it at once can both win). Through two sidecars at once, today's NoriKV "     \
@@ -1005,6 +1010,8 @@ static const cmd_def memory_subs[] = {
 #include "cmd_keyspace.def"
 #include "cmd_list.def"
 #include "cmd_zset.def"
+#include "cmd_hash.def"
+#include "cmd_set.def"
 #undef CMD_DEF_ARGS
 
 static const cmd_def table[] = {
@@ -1746,6 +1753,8 @@ static const cmd_def table[] = {
 #include "cmd_keyspace.def"
 #include "cmd_list.def"
 #include "cmd_zset.def"
+#include "cmd_hash.def"
+#include "cmd_set.def"
 #undef CMD_DEF_ROWS
 };
 

@@ -7,6 +7,7 @@
  */
 #include "cmd_data.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <sys/queue.h>
 
 #include "cas.h"
+#include "cell_hash_set.h"
 #include "cmd.h"
 #include "clock.h"
 #include "lcs.h"
@@ -462,6 +464,135 @@ void cmd_exists(req *r)
     int *keys = key_slots(r), n = every_key(r, 1, 1, keys);
 
     fanout_start(r, keys, n, start_get, reads_finish);
+    free(keys);
+}
+
+/* ---- SINTER, SUNION, SDIFF, SINTERCARD: each key read (linearizable) concurrently ---- */
+
+static void on_set_read(const kv_result *res, void *arg)
+{
+    req_part *p = arg;
+    req *r = p->r;
+    fanout *f = r->scratch;
+
+    p->op = NULL;
+    if (res->err != KV_OK) {
+        fanout_fail(f, res);
+    } else if (res->found) {
+        r->c->s->st.keyspace_hits++;
+        p->found = true;
+        p->len = res->value_len;
+        p->value = xmemdup0(res->value, res->value_len);
+    } else {
+        r->c->s->st.keyspace_misses++;
+    }
+    fanout_part_done(r);
+}
+
+static void start_set_read(req *r, req_part *p)
+{
+    kv_get_args a = {r->argv[p->i].ptr, r->argv[p->i].len, level_of(r), 0};
+
+    p->op = kv_get(r->c->s->kv, &a, on_set_read, p);
+}
+
+/* SINTERCARD's numkeys and LIMIT, as Redis checks them; the error is r's reply. */
+static bool sintercard_args(req *r, long long *numkeys, long long *limit)
+{
+    *limit = 0;
+    if (!arg_ll(r, 1, numkeys) || *numkeys < 1) {
+        reply_error(r, "ERR numkeys should be greater than 0");
+        return false;
+    }
+    if (*numkeys > r->argc - 2) {
+        reply_error(r, "ERR Number of keys can't be greater than number of args");
+        return false;
+    }
+    for (int j = 2 + (int)*numkeys; j < r->argc; j++) {
+        if (strcasecmp(r->argv[j].ptr, "LIMIT") == 0 && j + 1 < r->argc) {
+            if (!arg_ll(r, ++j, limit) || *limit < 0) {
+                reply_error(r, "ERR LIMIT can't be negative");
+                return false;
+            }
+        } else {
+            reply_error(r, "ERR syntax error");
+            return false;
+        }
+    }
+    return true;
+}
+
+static cell_set_op op_of(const req *r)
+{
+    switch (toupper((unsigned char)r->cmd->name[1])) {
+    case 'U':
+        return CELL_SET_UNION;
+    case 'D':
+        return CELL_SET_DIFF;
+    default:
+        return strlen(r->cmd->name) > 6 ? CELL_SET_INTERCARD : CELL_SET_INTER;
+    }
+}
+
+/* Every key read: the sets combined (cell_set.c), or the first failure. */
+static void sets_finish(req *r)
+{
+    fanout *f = r->scratch;
+    cell_set_op op = op_of(r);
+    long long numkeys, limit = 0;
+    int64_t now = clock_unix_ms();
+    cell *cells;
+
+    if (f->failed) {
+        fanout_reply_failure(r);
+        req_done(r);
+        return;
+    }
+    if (op == CELL_SET_INTERCARD)
+        sintercard_args(r, &numkeys, &limit); /* checked before the reads */
+    cells = xcalloc((size_t)(r->nparts > 0 ? r->nparts : 1), sizeof(*cells));
+    for (int i = 0; i < r->nparts; i++) {
+        req_part *p = &r->parts[i];
+        cell_init(&cells[i]);
+        if (p->found)
+            cell_set_read(&cells[i], p->value, p->len, now);
+        free(p->value);
+        p->value = NULL;
+    }
+    if (!cell_set_combine(cells, r->nparts, op, limit, r->c->proto, reply(r)))
+        r->failed = true;
+    else if (reply_full(r))
+        reply_over_max(r, "ask for fewer or smaller sets");
+    for (int i = 0; i < r->nparts; i++)
+        cell_free(&cells[i]);
+    free(cells);
+    req_done(r);
+}
+
+/* SINTER, SUNION, SDIFF: each key is read on its own, so the result is not a snapshot of
+ * the keys at one moment (NoriKV has no reads across keys). */
+void cmd_set_combine(req *r)
+{
+    int *keys = key_slots(r), n = every_key(r, 1, 1, keys);
+
+    fanout_start(r, keys, n, start_set_read, sets_finish);
+    free(keys);
+}
+
+void cmd_sintercard(req *r)
+{
+    long long numkeys, limit;
+    int *keys;
+
+    if (!sintercard_args(r, &numkeys, &limit)) {
+        r->failed = true;
+        req_done(r);
+        return;
+    }
+    keys = key_slots(r);
+    for (int k = 0; k < (int)numkeys; k++)
+        keys[k] = 2 + k;
+    fanout_start(r, keys, (int)numkeys, start_set_read, sets_finish);
     free(keys);
 }
 

@@ -8,6 +8,6 @@
 #include "req.h"
 
 cmd_proc cmd_get, cmd_set, cmd_setex, cmd_psetex, cmd_del, cmd_exists, cmd_mget, cmd_mset,
-    cmd_nori_put, cmd_nori_get, cmd_nori_del, cmd_lcs;
+    cmd_nori_put, cmd_nori_get, cmd_nori_del, cmd_lcs, cmd_set_combine, cmd_sintercard;
 
 #endif

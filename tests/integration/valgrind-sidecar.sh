@@ -99,6 +99,19 @@ check nori-vinsert 1 $R nori.vinsert nv p 1 2
 check nori-vsearch p $R nori.vsearch nv 1 values 1 2 withvectors
 check nori-vget 2 $R nori.vget nv p
 check nori-vdrop 1 $R nori.vdrop nv
+check hset 2 $R hset h a 1 b 2
+check hincrby 11 $R hincrby h a 10
+check hgetall 11 $R hgetall h
+check hscan b $R hscan h 0 match 'b*'
+check hrandfield a $R hrandfield h -5 withvalues
+check hdel 2 $R hdel h a b
+check sadd 3 $R sadd ss1 x y z
+check sadd-2 2 $R sadd ss2 y w
+check spop 2 $R scard "$($R spop ss1 1 >/dev/null; echo ss1)"
+check sunion w $R sunion ss1 ss2
+check sintercard 0 $R sintercard 2 ss1 nope
+check set-wrongtype WRONGTYPE $R get ss2
+check smove-refused 'not supported' $R smove ss1 ss2 y
 # subscribers (RESP2, RESP3 by pattern) that get an event, then leave while subscribed
 $R subscribe norikv:topology other > "$dir/sub.out" 2>&1 &
 sub=$!

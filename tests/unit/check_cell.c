@@ -637,7 +637,7 @@ START_TEST(test_table)
     const tcase *t = &cases[_i];
     resp_arg argv[16];
     int argc = split(t->cmd, argv, 16);
-    cell_ctx x = {t->proto ? t->proto : 2, NOW, t->typed};
+    cell_ctx x = {t->proto ? t->proto : 2, NOW, t->typed, 0};
     struct evbuffer *out = evbuffer_new();
     cell c;
     bool ok;
@@ -767,7 +767,7 @@ static const struct seq {
 START_TEST(test_seq)
 {
     const struct seq *s = &seqs[_i];
-    cell_ctx x = {2, NOW, false};
+    cell_ctx x = {2, NOW, false, 0};
     struct evbuffer *out = evbuffer_new();
     cell c;
     size_t n;

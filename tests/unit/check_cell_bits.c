@@ -232,7 +232,7 @@ START_TEST(test_table)
     const tcase *t = &cases[_i];
     resp_arg argv[24];
     int argc = split(t->cmd, argv, 24);
-    cell_ctx x = {t->proto ? t->proto : 2, 0, false};
+    cell_ctx x = {t->proto ? t->proto : 2, 0, false, 0};
     struct evbuffer *out = evbuffer_new();
     size_t n;
     char *got;
@@ -267,7 +267,7 @@ static long long run_one(const char *line, bool *is_nil)
 {
     resp_arg argv[16];
     int argc = split(line, argv, 16);
-    cell_ctx x = {2, 0, false};
+    cell_ctx x = {2, 0, false, 0};
     struct evbuffer *out = evbuffer_new();
     cell c;
     char buf[128] = "", *nl;

@@ -278,7 +278,7 @@ START_TEST(test_table)
     const tcase *t = &cases[_i];
     resp_arg argv[16];
     int argc = split(t->cmd, argv, 16);
-    cell_ctx x = {t->proto ? t->proto : 2, NOW, false};
+    cell_ctx x = {t->proto ? t->proto : 2, NOW, false, 0};
     struct evbuffer *out = evbuffer_new();
     cell c, before;
     bool ok;

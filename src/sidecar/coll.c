@@ -1,0 +1,410 @@
+/*
+ * coll: a hash's or a set's payload decoded into items with an index, and what the hash
+ * and set commands share (coll.h).
+ */
+#include "coll.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "glob.h"
+#include "parse.h"
+#include "xalloc.h"
+
+/* The glob steps one SCAN call may spend on MATCH (an item not decided within them does
+ * not match): a pattern and an item of a MiB each cannot stall the sidecar. */
+#define SCAN_GLOB_BUDGET (64L * 1024 * 1024)
+
+/* ---- the collection -------------------------------------------------------------------- */
+
+static bool malformed(tval_type type, struct evbuffer *out)
+{
+    resp_add_errorf(out,
+                    "ERR the value of this key is malformed: its payload does not decode as a "
+                    "%s (README, \"The typed value format\")",
+                    tval_type_name(type));
+    return false;
+}
+
+void coll_free(coll *co)
+{
+    for (size_t i = 0; i < co->nown; i++)
+        free(co->own[i]);
+    free(co->own);
+    free(co->items);
+    dict_release(&co->idx);
+    memset(co, 0, sizeof(*co));
+}
+
+static void index_item(coll *co, coll_item *it)
+{
+    dict_add(&co->idx, &it->de, it->k, it->klen);
+}
+
+bool coll_load(coll *co, const cell *c, tval_type type, size_t extra, struct evbuffer *out)
+{
+    tval_reader r;
+    uint32_t count = 0;
+    size_t per = type == TVAL_HASH ? 8 : 4; /* the fewest bytes an item takes */
+
+    memset(co, 0, sizeof(*co));
+    co->type = type;
+    co->bytes = 4;
+    dict_init(&co->idx, dict_seed());
+    if (!cell_want(c, type, out))
+        return false;
+    if (c->exists) {
+        tval_reader_init(&r, c->value, c->len);
+        if (!tval_read_u32(&r, &count) || count > c->len / per) {
+            coll_free(co);
+            return malformed(type, out);
+        }
+        co->bytes = c->len;
+    }
+    co->cap = count + extra;
+    co->items = xcalloc(co->cap > 0 ? co->cap : 1, sizeof(*co->items));
+    for (uint32_t i = 0; i < count; i++) {
+        coll_item *it = &co->items[i];
+        if (!tval_read_str(&r, &it->k, &it->klen) ||
+            (type == TVAL_HASH && !tval_read_str(&r, &it->v, &it->vlen)) ||
+            dict_find(&co->idx, it->k, it->klen) != NULL) {
+            coll_free(co);
+            return malformed(type, out);
+        }
+        index_item(co, it);
+        co->n++;
+    }
+    if (c->exists && !tval_reader_done(&r)) {
+        coll_free(co);
+        return malformed(type, out);
+    }
+    co->live = co->n;
+    return true;
+}
+
+coll_item *coll_find(const coll *co, const char *k, size_t klen)
+{
+    dict_entry *e = dict_find(&co->idx, k, klen);
+
+    return e != NULL ? dict_item(e, coll_item, de) : NULL;
+}
+
+static size_t item_cost(const coll *co, const coll_item *it)
+{
+    return TVAL_STR_COST(it->klen) + (co->type == TVAL_HASH ? TVAL_STR_COST(it->vlen) : 0);
+}
+
+coll_item *coll_add(coll *co, const char *k, size_t klen, const char *v, size_t vlen)
+{
+    coll_item *it;
+
+    if (co->n >= co->cap)
+        abort(); /* the caller reserved too little: a bug */
+    it = &co->items[co->n++];
+    *it = (coll_item){.k = k, .klen = klen, .v = v, .vlen = vlen};
+    index_item(co, it);
+    co->live++;
+    co->bytes += item_cost(co, it);
+    return it;
+}
+
+void coll_set_value(coll *co, coll_item *it, const char *v, size_t vlen)
+{
+    co->bytes = co->bytes - it->vlen + vlen;
+    it->v = v;
+    it->vlen = vlen;
+}
+
+void coll_del(coll *co, coll_item *it)
+{
+    dict_remove(&co->idx, &it->de);
+    it->dead = true;
+    co->live--;
+    co->bytes -= item_cost(co, it);
+}
+
+const char *coll_copy(coll *co, const char *p, size_t len)
+{
+    co->own = xrealloc(co->own, (co->nown + 1) * sizeof(*co->own));
+    co->own[co->nown] = xmemdup0(p, len);
+    return co->own[co->nown++];
+}
+
+bool coll_store(coll *co, cell *c, const cell_ctx *x, struct evbuffer *out)
+{
+    tval_writer w;
+    char *buf;
+    size_t len;
+
+    if (co->live == 0) {
+        cell_remove(c);
+        return true;
+    }
+    if (co->bytes > cell_payload_max(x, co->type)) {
+        resp_add_error(out, COLL_ERR_LIMIT);
+        return false;
+    }
+    tval_writer_init(&w, co->bytes);
+    tval_write_u32(&w, (uint32_t)co->live);
+    for (size_t i = 0; i < co->n; i++) {
+        const coll_item *it = &co->items[i];
+        if (it->dead)
+            continue;
+        tval_write_str(&w, it->k, it->klen);
+        if (co->type == TVAL_HASH)
+            tval_write_str(&w, it->v, it->vlen);
+    }
+    buf = tval_writer_take(&w, &len);
+    cell_take(c, co->type, buf, len);
+    return true;
+}
+
+/* ---- SCAN ------------------------------------------------------------------------------ */
+
+typedef struct coll_scan {
+    unsigned long cursor;
+    long count;
+    const char *pat; /* NULL: every item */
+    size_t plen;
+    bool novalues; /* HSCAN NOVALUES: the fields alone */
+} coll_scan;
+
+/* The cursor (argv[2]): "ERR invalid cursor" as Redis answers, else true. */
+static bool scan_cursor(const resp_arg *argv, coll_scan *s, struct evbuffer *out)
+{
+    char *end;
+    const char *p = argv[2].ptr;
+
+    memset(s, 0, sizeof(*s));
+    s->count = 10;
+    errno = 0;
+    s->cursor = strtoul(p, &end, 10);
+    if (isspace((unsigned char)p[0]) || *end != '\0' || errno == ERANGE) {
+        resp_add_error(out, "ERR invalid cursor");
+        return false;
+    }
+    return true;
+}
+
+static bool word_is(const resp_arg *a, const char *w)
+{
+    return a->len == strlen(w) && strncasecmp(a->ptr, w, a->len) == 0;
+}
+
+/* The options from argv[3] on, of a scan of type. */
+static bool scan_opts(const resp_arg *argv, int argc, tval_type type, coll_scan *s,
+                      struct evbuffer *out)
+{
+    for (int i = 3; i < argc; i += 2) {
+        long long v;
+
+        if (type == TVAL_HASH && word_is(&argv[i], "NOVALUES")) {
+            s->novalues = true;
+            i--; /* a word without a value */
+        } else if (word_is(&argv[i], "COUNT") && i + 1 < argc) {
+            if (!parse_redis_ll(argv[i + 1].ptr, argv[i + 1].len, &v)) {
+                resp_add_error(out, "ERR value is not an integer or out of range");
+                return false;
+            }
+            if (v < 1) {
+                resp_add_error(out, "ERR syntax error");
+                return false;
+            }
+            s->count = (long)v;
+        } else if (word_is(&argv[i], "MATCH") && i + 1 < argc) {
+            bool all = argv[i + 1].len == 1 && argv[i + 1].ptr[0] == '*';
+            s->pat = all ? NULL : argv[i + 1].ptr;
+            s->plen = argv[i + 1].len;
+        } else {
+            resp_add_error(out, "ERR syntax error");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void add_cursor(struct evbuffer *out, unsigned long cursor)
+{
+    resp_add_array(out, 2);
+    resp_add_bulkf(out, "%lu", cursor);
+}
+
+/* Redis' empty scan reply: cursor 0, no items (a missing key). */
+static void scan_empty(struct evbuffer *out)
+{
+    add_cursor(out, 0);
+    resp_add_array(out, 0);
+}
+
+/* Replies [next cursor, items]: field and value of each hash item, a set's members. */
+static void scan_reply(const coll *co, const coll_scan *s, struct evbuffer *out)
+{
+    size_t from = s->cursor < co->n ? (size_t)s->cursor : co->n;
+    size_t to = co->n - from > (size_t)s->count ? from + (size_t)s->count : co->n;
+    size_t nmatch = 0, k = 0;
+    bool *hit = xcalloc(to - from + 1, sizeof(*hit));
+    long budget = SCAN_GLOB_BUDGET;
+
+    for (size_t i = from; i < to; i++) {
+        const coll_item *it = &co->items[i];
+        hit[i - from] =
+            s->pat == NULL || glob_match(s->pat, s->plen, it->k, it->klen, false, &budget) == 1;
+        nmatch += hit[i - from];
+    }
+    add_cursor(out, to < co->n ? (unsigned long)to : 0);
+    resp_add_array(out, (long)(nmatch * (co->type == TVAL_HASH && !s->novalues ? 2 : 1)));
+    for (size_t i = from; i < to; i++, k++) {
+        const coll_item *it = &co->items[i];
+        if (!hit[k])
+            continue;
+        resp_add_bulk(out, it->k, it->klen);
+        if (co->type == TVAL_HASH && !s->novalues)
+            resp_add_bulk(out, it->v, it->vlen);
+    }
+    free(hit);
+}
+
+bool coll_scan_command(const cell *c, tval_type type, const resp_arg *argv, int argc,
+                       struct evbuffer *out)
+{
+    coll co;
+    coll_scan s;
+    bool ok = false;
+
+    if (!scan_cursor(argv, &s, out) || !coll_load(&co, c, type, 0, out))
+        return false;
+    if (!c->exists) {
+        scan_empty(out); /* Redis reads no option of a missing key */
+        ok = true;
+    } else if (scan_opts(argv, argc, type, &s, out)) {
+        scan_reply(&co, &s, out);
+        ok = true;
+    }
+    coll_free(&co);
+    return ok;
+}
+
+/* ---- random ---------------------------------------------------------------------------- */
+
+void coll_rng_init(coll_rng *g, uint64_t seed)
+{
+    g->s = seed;
+}
+
+static uint64_t next64(coll_rng *g)
+{
+    uint64_t z = (g->s += 0x9E3779B97F4A7C15ULL);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t coll_rand_below(coll_rng *g, uint64_t n)
+{
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n, v;
+
+    do {
+        v = next64(g);
+    } while (v >= limit);
+    return v % n;
+}
+
+size_t *coll_sample(coll_rng *g, size_t n, size_t k)
+{
+    size_t *p = xcalloc(n > 0 ? n : 1, sizeof(*p));
+
+    for (size_t i = 0; i < n; i++)
+        p[i] = i;
+    for (size_t i = 0; i < k; i++) {
+        size_t j = i + (size_t)coll_rand_below(g, n - i), t = p[i];
+        p[i] = p[j];
+        p[j] = t;
+    }
+    return p;
+}
+
+/* The most items a negative count may ask HRANDFIELD or SRANDMEMBER for (repetitions
+ * allowed): Redis would build the reply until the client's output limit closes it; the
+ * sidecar refuses it before. */
+#define RANDOM_PICKS_MAX (1L << 20)
+
+/* One random item: the field or member, and with values its value (a pair in RESP3). */
+static void add_field(const coll_item *it, bool withvalues, int proto, struct evbuffer *out)
+{
+    if (withvalues && proto > 2)
+        resp_add_array(out, 2);
+    resp_add_bulk(out, it->k, it->klen);
+    if (withvalues)
+        resp_add_bulk(out, it->v, it->vlen);
+}
+
+bool coll_random_reply(const coll *co, const cell_ctx *x, long long l, bool withvalues,
+                       struct evbuffer *out)
+{
+    unsigned long long count = l >= 0 ? (unsigned long long)l : 0ULL - (unsigned long long)l;
+    size_t size = co->live, reply_n;
+    long mul = withvalues && x->proto == 2 ? 2 : 1;
+    coll_rng g;
+
+    coll_rng_init(&g, x->seed);
+    if (count == 0 || size == 0) {
+        resp_add_array(out, 0);
+        return true;
+    }
+    if (l < 0 || count == 1) {
+        if (count > (unsigned long long)RANDOM_PICKS_MAX) {
+            resp_add_errorf(out, "ERR count is over the sidecar's limit of %ld random picks",
+                            RANDOM_PICKS_MAX);
+            return false;
+        }
+        resp_add_array(out, (long)count * mul);
+        while (count-- > 0)
+            add_field(&co->items[coll_rand_below(&g, size)], withvalues, x->proto, out);
+        return true;
+    }
+    reply_n = count < size ? (size_t)count : size;
+    resp_add_array(out, (long)reply_n * mul);
+    if (reply_n == size) {
+        for (size_t i = 0; i < size; i++)
+            add_field(&co->items[i], withvalues, x->proto, out);
+    } else {
+        size_t *pick = coll_sample(&g, size, reply_n);
+        for (size_t i = 0; i < reply_n; i++)
+            add_field(&co->items[pick[i]], withvalues, x->proto, out);
+        free(pick);
+    }
+    return true;
+}
+
+/* ---- arguments ------------------------------------------------------------------------- */
+
+bool coll_arg_count(const resp_arg *a, long long *v, struct evbuffer *out)
+{
+    if (!parse_redis_ll(a->ptr, a->len, v)) {
+        resp_add_error(out, "ERR value is not an integer or out of range");
+        return false;
+    }
+    if (*v < -LONG_MAX) {
+        resp_add_errorf(out, "ERR value is out of range, value must between %ld and %ld", -LONG_MAX,
+                        LONG_MAX);
+        return false;
+    }
+    return true;
+}
+
+bool coll_fail_arity(const resp_arg *name, struct evbuffer *out)
+{
+    char n[32];
+    size_t i;
+
+    for (i = 0; i < name->len && i + 1 < sizeof(n); i++)
+        n[i] = (char)tolower((unsigned char)name->ptr[i]);
+    n[i] = '\0';
+    resp_add_errorf(out, "ERR wrong number of arguments for '%s' command", n);
+    return false;
+}
