@@ -870,8 +870,8 @@ static void add_pick(const zitem *it, bool scores, const cell_ctx *x, struct evb
 }
 
 /* Redis' cases for a count l: none for 0; for l < 0 (or 1), -l members drawn with
- * repetition; for l > 1, min(l, size) distinct members, in stored order as Redis answers
- * for its small sets. */
+ * repetition; for l >= size the whole set, highest first; else l distinct members, lowest
+ * first, as Redis answers for its small sets. */
 static bool zrandom(const zset *z, long long l, bool scores, const cell_ctx *x,
                     struct evbuffer *out)
 {
@@ -898,6 +898,11 @@ static bool zrandom(const zset *z, long long l, bool scores, const cell_ctx *x,
     }
     need = count < z->n ? (size_t)count : z->n;
     resp_add_array(out, (long)need * mul);
+    if (need == z->n) { /* the whole set, highest first, as Redis iterates it */
+        for (size_t i = z->n; i-- > 0;)
+            add_pick(&z->items[i], scores, x, out);
+        return true;
+    }
     /* selection sampling (Knuth's algorithm S): each subset of need members equally likely,
      * one pass, no memory */
     for (size_t i = 0; i < z->n && need > 0; i++) {

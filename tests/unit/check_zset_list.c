@@ -237,9 +237,9 @@ static const tcase cases[] = {
     {"ZREMRANGEBYLEX k x y", Z, BEFORE(LEX), ERR(LEXERR)},
     {"ZREMRANGEBYSCORE k 0 2", Z, BEFORE("=bad"), ERR(MALFORMED)},
     /* ---- ZRANDMEMBER (deterministic cases: the whole set, or a set of one) ---- */
-    {"ZRANDMEMBER k 5", Z, BEFORE(ABC), R("*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"), SAME},
+    {"ZRANDMEMBER k 5", Z, BEFORE(ABC), R("*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n"), SAME},
     {"ZRANDMEMBER k 3 WITHSCORES", Z, BEFORE("1:a,2:b"), P3,
-     R("*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2\r\n"), SAME},
+     R("*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n"), SAME},
     {"ZRANDMEMBER k -3", Z, BEFORE("1:a"), R("*3\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"), SAME},
     {"ZRANDMEMBER k -2 WITHSCORES", Z, BEFORE("1:a"),
      R("*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n1\r\n"), SAME},
