@@ -100,6 +100,9 @@ cell_fn cell_get, cell_set, cell_setex, cell_psetex, cell_getset, cell_getdel, c
 cell_fn cell_lpush, cell_rpush, cell_lpushx, cell_rpushx, cell_lpop, cell_rpop, cell_llen,
     cell_lindex, cell_lrange, cell_lset, cell_ltrim, cell_lrem, cell_linsert, cell_lpos, cell_lmove,
     cell_rpoplpush, cell_zadd, cell_zincrby, cell_zrem, cell_zcard, cell_zscore, cell_zmscore,
-    cell_zrank, cell_zrevrank, cell_zrange, cell_zrevrange, cell_zpopmin, cell_zpopmax;
+    cell_zrank, cell_zrevrank, cell_zrange, cell_zrevrange, cell_zpopmin, cell_zpopmax,
+    cell_zrangebyscore, cell_zrevrangebyscore, cell_zrangebylex, cell_zrevrangebylex, cell_zcount,
+    cell_zlexcount, cell_zremrangebyrank, cell_zremrangebyscore, cell_zremrangebylex,
+    cell_zrandmember, cell_zscan;
 
 #endif

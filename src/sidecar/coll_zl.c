@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dict.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -119,4 +120,28 @@ bool zl_read_strs(const cell *c, size_t extra, zl_str **items, size_t *n, struct
     }
     *n = count;
     return true;
+}
+
+void zl_rng_init(zl_rng *g)
+{
+    g->s = dict_seed();
+}
+
+static uint64_t next64(zl_rng *g)
+{
+    uint64_t z = (g->s += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t zl_rand_below(zl_rng *g, uint64_t n)
+{
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n, v;
+
+    do {
+        v = next64(g);
+    } while (v >= limit);
+    return v % n;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/buffer.h>
 
@@ -46,5 +47,15 @@ bool zl_malformed(struct evbuffer *out);
  * is xmalloc'ed with room for extra more, NULL-free even when empty. A malformed payload:
  * the error is the reply and the result false. */
 bool zl_read_strs(const cell *c, size_t extra, zl_str **items, size_t *n, struct evbuffer *out);
+
+/* A random generator for one command (ZRANDMEMBER), seeded from the kernel's random source
+ * (dict_seed): splitmix64. */
+typedef struct zl_rng {
+    uint64_t s;
+} zl_rng;
+
+void zl_rng_init(zl_rng *g);
+/* Uniform in [0, n), n > 0, without modulo bias. */
+uint64_t zl_rand_below(zl_rng *g, uint64_t n);
 
 #endif

@@ -4,7 +4,8 @@
 Every list and sorted-set command, its options and its errors, compared word for word with
 a local redis-server in RESP2 and RESP3 (same_as_redis); what deliberately differs written
 out: refusals (blocking commands, moves and stores across keys), NoriKV's 1 MiB limit.
-TYPE of each kind, MULTI/EXEC on one key, 20 concurrent connections pushing to one list,
+ZRANDMEMBER and ZSCAN by what their replies must hold (membership, counts, every member
+once). TYPE of each kind, MULTI/EXEC on one key, 20 concurrent connections pushing to one list,
 and a list used as a queue by producers and consumers: every item consumed exactly once.
 
 Usage: python3 tests/e2e/test_zsets_lists.py [-v] [NAME-SUBSTRING ...]; see harness.py.
@@ -141,6 +142,130 @@ def zset_commands_as_redis():
         ("ZREM", k, "a"), ("ZPOPMIN", k), ("DEL", k), ("ZADD", k, 1, "a"), ("GET", k), ("LPUSH", k, "x"),
         ("TYPE", k),
     ])
+
+
+@test
+def zset_ranges_as_redis():
+    l = lambda k: k + "lex"  # noqa: E731 - a second key beside k
+    run_same("zset_ranges", lambda k: [
+        ("DEL", l(k)),
+        ("ZADD", k, 1, "a", 2, "b", 3, "c", "3.5", "d", "inf", "e", "-inf", "f"),
+        ("ZRANGEBYSCORE", k, "-inf", "+inf"), ("ZRANGEBYSCORE", k, "-inf", "+inf", "WITHSCORES"),
+        ("ZRANGEBYSCORE", k, "(1", 3), ("ZRANGEBYSCORE", k, 1, "(3"), ("ZRANGEBYSCORE", k, "(1", "(1"),
+        ("ZRANGEBYSCORE", k, 3, 1), ("ZRANGEBYSCORE", k, "inf", "inf"), ("ZRANGEBYSCORE", k, " 2", "3e0"),
+        ("ZRANGEBYSCORE", k, "", "(1"), ("ZRANGEBYSCORE", k, "(x", 3), ("ZRANGEBYSCORE", k, 1, "nan"),
+        ("ZRANGEBYSCORE", k, "-inf", "+inf", "LIMIT", 1, 2), ("ZRANGEBYSCORE", k, 0, 10, "LIMIT", 0, 0),
+        ("ZRANGEBYSCORE", k, 0, 10, "LIMIT", -1, 2), ("ZRANGEBYSCORE", k, 0, 10, "LIMIT", 2, -1),
+        ("ZRANGEBYSCORE", k, 0, 10, "LIMIT", 10, 1), ("ZRANGEBYSCORE", k, 0, 10, "LIMIT", 1),
+        ("ZRANGEBYSCORE", k, 0, 10, "LIMIT", "a", 1), ("ZRANGEBYSCORE", k, 0, 10, "REV"),
+        ("ZRANGEBYSCORE", k, 0, 10, "BYLEX"), ("ZRANGEBYSCORE", k, 0, 10, "WITHSCORES", "LIMIT", 1, 1),
+        ("ZREVRANGEBYSCORE", k, "+inf", "-inf", "WITHSCORES"), ("ZREVRANGEBYSCORE", k, 3, "(1", "LIMIT", 1, 1),
+        ("ZREVRANGEBYSCORE", k, "(1", 3), ("ZREVRANGEBYSCORE", k, "+inf", "-inf", "LIMIT", 4, 10),
+        ("ZRANGE", k, "(1", 3, "BYSCORE"), ("ZRANGE", k, 3, "(1", "BYSCORE", "REV", "WITHSCORES", "LIMIT", 0, 2),
+        ("ZRANGE", k, 0, 1, "LIMIT", 0, 1), ("ZRANGE", k, 0, 1, "LIMIT", 1, -1), ("ZRANGE", k, 0, -1, "BYSCORE"),
+        ("ZRANGE", k, "-", "+", "BYLEX", "WITHSCORES"), ("ZRANGE", k, 0, 1, "BYSCORE", "BYLEX"),
+        ("ZRANGE", k, 0, 1, "REV", "REV"), ("ZRANGE", k, "x", 1, "BYSCORE"), ("ZRANGE", k, "x", 1),
+        ("ZREVRANGE", k, 0, 1, "LIMIT", 0, 1), ("ZREVRANGE", k, 0, 1, "BYSCORE"),
+        ("ZRANGE", k + "x", 0, 1, "BYSCORE"), ("ZRANGEBYSCORE", k + "x", 0, 1), ("ZRANGEBYSCORE", k + "x", "x", 1),
+        ("ZCOUNT", k, "-inf", "+inf"), ("ZCOUNT", k, "(1", 3), ("ZCOUNT", k, 5, 1), ("ZCOUNT", k, "x", 1),
+        ("ZCOUNT", k + "x", 0, 1), ("ZCOUNT", k, "(3.5", "inf"),
+        ("ZRANGEBYLEX", k, "[b", "[d"), ("ZLEXCOUNT", k, "-", "(c"),  # scores differ: Redis' walk
+        ("ZADD", l(k), 0, "a", 0, "b", 0, "c", 0, "d", 0, "e", 0, ""),
+        ("ZRANGEBYLEX", l(k), "-", "+"), ("ZRANGEBYLEX", l(k), "[b", "(d"), ("ZRANGEBYLEX", l(k), "(b", "[b"),
+        ("ZRANGEBYLEX", l(k), "+", "-"), ("ZRANGEBYLEX", l(k), "-", "[c", "LIMIT", 1, 1),
+        ("ZRANGEBYLEX", l(k), "[a", "[z", "LIMIT", 1, -1), ("ZRANGEBYLEX", l(k), "[", "(b"),
+        ("ZRANGEBYLEX", l(k), "a", "[b"), ("ZRANGEBYLEX", l(k), "-", "+x"), ("ZRANGEBYLEX", l(k), "", "+"),
+        ("ZRANGEBYLEX", l(k), "-", "+", "WITHSCORES"), ("ZRANGEBYLEX", l(k), "-", "+", "LIMIT", 0),
+        ("ZREVRANGEBYLEX", l(k), "+", "-", "LIMIT", 1, 2), ("ZREVRANGEBYLEX", l(k), "(d", "[a"),
+        ("ZREVRANGEBYLEX", l(k), "[a", "[d"), ("ZRANGE", l(k), "[d", "[b", "BYLEX", "REV"),
+        ("ZRANGE", l(k), "[b", "[d", "BYLEX", "LIMIT", 1, 5), ("ZRANGEBYLEX", l(k) + "x", "-", "+"),
+        ("ZLEXCOUNT", l(k), "-", "+"), ("ZLEXCOUNT", l(k), "[b", "(d"), ("ZLEXCOUNT", l(k), "b", "+"),
+        ("ZLEXCOUNT", l(k) + "x", "-", "+"),
+        ("ZREMRANGEBYSCORE", k, "(1", 3), ("ZRANGE", k, 0, -1, "WITHSCORES"), ("ZREMRANGEBYSCORE", k, 5, 1),
+        ("ZREMRANGEBYSCORE", k, "x", 1), ("ZREMRANGEBYRANK", k, 0, 0), ("ZREMRANGEBYRANK", k, -1, -1),
+        ("ZREMRANGEBYRANK", k, 5, 10), ("ZREMRANGEBYRANK", k, "x", 1), ("ZRANGE", k, 0, -1, "WITHSCORES"),
+        ("ZREMRANGEBYLEX", l(k), "[b", "(d"), ("ZRANGE", l(k), 0, -1), ("ZREMRANGEBYLEX", l(k), "x", "+"),
+        ("ZREMRANGEBYLEX", l(k), "-", "+"), ("EXISTS", l(k)), ("ZREMRANGEBYRANK", k, 0, -1), ("EXISTS", k),
+        ("ZREMRANGEBYRANK", k, 0, -1), ("ZREMRANGEBYSCORE", k, 0, 1), ("ZREMRANGEBYLEX", k, "-", "+"),
+        ("ZADD", k, 1, "a", 2, "b", "2.5", "c"),
+        ("ZRANDMEMBER", k, 100), ("ZRANDMEMBER", k, 3, "WITHSCORES"), ("ZRANDMEMBER", k, 0),
+        ("ZRANDMEMBER", k, 1, "FOO"), ("ZRANDMEMBER", k, 1, "WITHSCORES", "x"), ("ZRANDMEMBER", k, "x"),
+        ("ZRANDMEMBER", k, "4611686018427387904", "WITHSCORES"),
+        ("ZRANDMEMBER", k, "-9223372036854775808"), ("ZRANDMEMBER", k + "x"), ("ZRANDMEMBER", k + "x", 5),
+        ("ZRANDMEMBER", k + "x", -5, "WITHSCORES"), ("ZADD", l(k), 7, "only"),
+        ("ZRANDMEMBER", l(k)), ("ZRANDMEMBER", l(k), -3, "WITHSCORES"), ("ZRANDMEMBER", l(k), 1),
+        ("ZSCAN", k, 0), ("ZSCAN", k, 0, "MATCH", "[ab]*"), ("ZSCAN", k, 0, "COUNT", 100, "MATCH", "*"),
+        ("ZSCAN", k, 0, "MATCH", "z*"), ("ZSCAN", k + "x", 0), ("ZSCAN", k + "x", 0, "COUNT", 0),
+        ("ZSCAN", k, "x"), ("ZSCAN", k, " 1"), ("ZSCAN", k, 0, "COUNT", 0), ("ZSCAN", k, 0, "COUNT", "x"),
+        ("ZSCAN", k, 0, "MATCH"), ("ZSCAN", k, 0, "FOO", 1), ("ZSCAN", k, 0, "TYPE", "zset"),
+        ("SET", k, "s"), ("ZRANGEBYSCORE", k, 0, 1), ("ZRANGE", k, "-", "+", "BYLEX"), ("ZCOUNT", k, 0, 1),
+        ("ZCOUNT", k, "x", 1), ("ZLEXCOUNT", k, "-", "+"), ("ZREMRANGEBYRANK", k, 0, 1),
+        ("ZREMRANGEBYSCORE", k, 0, 1), ("ZREMRANGEBYLEX", k, "-", "+"), ("ZRANDMEMBER", k),
+        ("ZRANDMEMBER", k, 2), ("ZSCAN", k, 0), ("ZSCAN", k, "x"), ("ZSCAN", k, 0, "COUNT", 0),
+        ("GET", k), ("DEL", l(k)),
+        ("ZRANGEBYSCORE", k), ("ZCOUNT", k, 1), ("ZREMRANGEBYLEX", k, "-", "+", "x"), ("ZSCAN", k),
+    ])
+
+
+@test
+def zset_random_and_scan():
+    k, one = key("zset_random"), key("zset_random", "ten")
+    members = {b"m%d" % i: i for i in range(200)}
+    with E.sc.conn() as c:
+        c.cmd("DEL", k, one)
+        c.cmd("ZADD", k, *[x for m, i in members.items() for x in (i, m)])
+        c.cmd("ZADD", one, *[x for i in range(10) for x in (i, "t%d" % i)])
+        check(c.cmd("ZRANDMEMBER", k) in members, "ZRANDMEMBER: a member", "")
+        got = c.cmd("ZRANDMEMBER", k, 50)
+        eq(len(got), 50, "ZRANDMEMBER 50: how many")
+        eq(len(set(got)), 50, "ZRANDMEMBER 50: distinct")
+        check(set(got) <= set(members), "ZRANDMEMBER 50: members", repr(got[:5]))
+        got = c.cmd("ZRANDMEMBER", k, 40, "WITHSCORES")
+        pairs = list(zip(got[::2], got[1::2]))
+        eq(len(set(m for m, _ in pairs)), 40, "ZRANDMEMBER 40 WITHSCORES: distinct members")
+        for m, sc in pairs:
+            eq(int(sc), members[m], "ZRANDMEMBER WITHSCORES: %r's score" % m)
+        eq(sorted(c.cmd("ZRANDMEMBER", k, 500)), sorted(members), "ZRANDMEMBER over the size")
+        got = c.cmd("ZRANDMEMBER", one, -3000)
+        eq(len(got), 3000, "ZRANDMEMBER -3000: how many")
+        eq(set(got), {b"t%d" % i for i in range(10)}, "ZRANDMEMBER -3000: every member drawn")
+        check(max(got.count(m) for m in set(got)) < 600, "ZRANDMEMBER -3000: roughly uniform",
+              repr({m: got.count(m) for m in set(got)}))
+        seen = set(tuple(sorted(c.cmd("ZRANDMEMBER", one, 3))) for _ in range(30))
+        check(len(seen) > 5, "ZRANDMEMBER 3: different draws", repr(seen))
+
+        for count, pattern, want in ((7, None, set(members)), (1, None, set(members)),
+                                     (33, "m1*", {m for m in members if m.startswith(b"m1")})):
+            cursor, found, calls = b"0", [], 0
+            while True:
+                args = ["ZSCAN", k, cursor, "COUNT", count] + (["MATCH", pattern] if pattern else [])
+                cursor, items = c.cmd(*args)
+                calls += 1
+                for m, sc in zip(items[::2], items[1::2]):
+                    eq(int(sc), members[m], "ZSCAN: %r's score" % m)
+                    found.append(m)
+                if cursor == b"0" or calls > 1000:
+                    break
+            eq(sorted(found), sorted(want), "ZSCAN COUNT %d MATCH %s: each member once" % (count, pattern))
+            eq(calls, (200 + count - 1) // count, "ZSCAN COUNT %d: calls" % count)
+
+    with E.sc.conn() as c:
+        c.cmd("HELLO", 3)
+        got = c.cmd("ZRANDMEMBER", k, 5, "WITHSCORES")
+        eq(len(got), 5, "ZRANDMEMBER WITHSCORES (RESP3): pairs")
+        for m, sc in got:
+            eq(sc, float(members[m]), "ZRANDMEMBER WITHSCORES (RESP3): %r's score" % m)
+        got = c.cmd("ZRANDMEMBER", one, -4, "WITHSCORES")
+        check(len(got) == 4 and all(len(p) == 2 and p[1] == float(p[0][1:]) for p in got),
+              "ZRANDMEMBER -4 WITHSCORES (RESP3): pairs", repr(got))
+        cursor, items = c.cmd("ZSCAN", one, 0, "COUNT", 4)
+        eq((cursor, items[:2]), (b"4", [b"t0", b"0"]), "ZSCAN (RESP3): bulk strings, position cursor")
+        c.cmd("DEL", k, one)
+        # Redis 7.2 writes a score as its shortest round-trip text (7.0, the reference
+        # server here, wrote %.17g: 0.10000000000000001)
+        c.cmd("ZADD", one, "0.1", "p")
+        eq(c.cmd("ZSCAN", one, 0), [b"0", [b"p", b"0.1"]], "ZSCAN's score text (7.2)")
+        c.cmd("DEL", one)
 
 
 @test
