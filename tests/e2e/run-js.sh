@@ -127,7 +127,9 @@ if [ -z "${NORIKV_SERVER:-}" ]; then
     ctl="$dir/ctl.sock"
 fi
 sock="$dir/sidecar.sock"
-"$SIDECAR" --sidecar.listen="$sock" --cluster.nodes="$nodes" > "$dir/sidecar.log" 2>&1 &
+# NORIKV_SIDECAR_ARGS: more options for the sidecar (apps-*.sh: the typed string format)
+# shellcheck disable=SC2086
+"$SIDECAR" --sidecar.listen="$sock" --cluster.nodes="$nodes" ${NORIKV_SIDECAR_ARGS:-} > "$dir/sidecar.log" 2>&1 &
 sidecar=$!
 i=0
 while [ $i -lt 150 ] && ! grep -q 'ready: clients on' "$dir/sidecar.log"; do
