@@ -422,6 +422,10 @@ def reserve_ports(count):
 # Devnode options every cluster of the run starts with (tests/e2e/friendly.sh runs the
 # suite again with "--profile friendly"); a test's own switches come after and win.
 PROFILE_ARGS = os.environ.get("NORIKV_E2E_DEVNODE_ARGS", "").split()
+# Sidecar options every sidecar of the run starts with (tests/e2e/typed.sh runs the data
+# topics again with "--sidecar.string_format=typed"); a test's own options come after and win.
+SIDECAR_ARGS = os.environ.get("NORIKV_E2E_SIDECAR_ARGS", "").split()
+TYPED = "--sidecar.string_format=typed" in SIDECAR_ARGS  # strings stored typed, TTLs known
 # The real profile's timings (writes answered on a 150 ms commit tick, 250 ms of NOT_LEADER
 # from a fresh shard, 500 ms before it listens) are the server's; the suite runs with them
 # off unless a profile is named, and `make check-real` runs it against the server itself.
@@ -632,7 +636,7 @@ class Sidecar:
         self.sock = os.path.join(_tmp, "%s.sock" % name)
         self.log = os.path.join(_tmp, "%s-%d.log" % (name, Sidecar.count))
         self.args = [SIDECAR, "--sidecar.listen=" + self.sock, "--cluster.nodes=" + devnode.nodes]
-        self.args += list(opts)
+        self.args += SIDECAR_ARGS + list(opts)
         self.proc = spawn(self.args, self.log)
         if ready:
             self.wait_ready()
