@@ -21,9 +21,6 @@
 #define ERR_TYPE                                                                                   \
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "    \
     "i64 is."
-#define ERR_TOO_FAR                                                                                \
-    "ERR bit offset is out of range for NoriKV: values are at most 1048576 bytes (bit offsets "    \
-    "below 8388608)"
 
 static bool fail(struct evbuffer *out, const char *text)
 {
@@ -62,10 +59,19 @@ static bool bit_offset(const resp_arg *a, unsigned width, uint64_t *off, struct 
 }
 
 /* Whether a write reaching bit `last` keeps the value within what NoriKV holds. */
-static bool reach_fits(uint64_t last, struct evbuffer *out)
+/* A write reaching bit last keeps the value within what NoriKV stores (with the typed
+ * format's header when strings are typed, cell.h cell_payload_max). */
+static bool reach_fits(uint64_t last, const cell_ctx *x, struct evbuffer *out)
 {
-    if ((last >> 3) + 1 > CELL_VALUE_LIMIT)
-        return fail(out, ERR_TOO_FAR);
+    size_t max = cell_payload_max(x, TVAL_STRING);
+
+    if ((last >> 3) + 1 > max) {
+        resp_add_errorf(out,
+                        "ERR bit offset is out of range for NoriKV: values are at most %zu "
+                        "bytes (bit offsets below %zu)",
+                        max, max * 8);
+        return false;
+    }
     return true;
 }
 
@@ -100,13 +106,12 @@ bool cell_setbit(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
     unsigned old;
     unsigned char mask;
 
-    (void)x;
     (void)argc;
     if (!bit_offset(&argv[2], 0, &off, out))
         return false;
     if (!parse_redis_ll(argv[3].ptr, argv[3].len, &on) || (on & ~1LL) != 0)
         return fail(out, ERR_BIT);
-    if (!reach_fits(off, out) || !cell_want(c, TVAL_STRING, out))
+    if (!reach_fits(off, x, out) || !cell_want(c, TVAL_STRING, out))
         return false;
     old = bit_at(c, off);
     grow_to(c, (size_t)(off >> 3) + 1);
@@ -518,7 +523,7 @@ static bool bitfield(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
     if (ok)
         ok = cell_want(c, TVAL_STRING, out);
     if (ok && p.writes)
-        ok = reach_fits(p.reach, out);
+        ok = reach_fits(p.reach, x, out);
     if (ok) {
         if (p.writes)
             grow_to(c, (size_t)(p.reach >> 3) + 1);

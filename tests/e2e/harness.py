@@ -426,6 +426,9 @@ PROFILE_ARGS = os.environ.get("NORIKV_E2E_DEVNODE_ARGS", "").split()
 # topics again with "--sidecar.string_format=typed"); a test's own options come after and win.
 SIDECAR_ARGS = os.environ.get("NORIKV_E2E_SIDECAR_ARGS", "").split()
 TYPED = "--sidecar.string_format=typed" in SIDECAR_ARGS  # strings stored typed, TTLs known
+# The longest string a SET stores: NoriKV's 1 MiB, less the typed format's 24-byte header
+# when strings are typed
+VALUE_MAX = 1048576 - (24 if TYPED else 0)
 # The real profile's timings (writes answered on a 150 ms commit tick, 250 ms of NOT_LEADER
 # from a fresh shard, 500 ms before it listens) are the server's; the suite runs with them
 # off unless a profile is named, and `make check-real` runs it against the server itself.

@@ -18,8 +18,8 @@ import time
 
 import redis
 
-from harness import (E, Error, Fail, REDIS_BENCHMARK, RUN, TEST_TIMEOUT, check, encode, eq, key,
-                     run, test, main)
+from harness import (E, Error, Fail, REDIS_BENCHMARK, RUN, TEST_TIMEOUT, VALUE_MAX, check, encode,
+                     eq, key, run, test, main)
 
 
 @test
@@ -122,7 +122,7 @@ def py_binary_values():
 @test
 def py_value_1mib():
     c = E.sc.client()
-    v = os.urandom(1 << 20)
+    v = os.urandom(VALUE_MAX)  # 1 MiB, less a typed string's header when strings are typed
     k = key("mib")
     eq(c.set(k, v), True, "SET of a 1 MiB value")
     got = c.get(k)

@@ -11,7 +11,7 @@ Usage: python3 tests/e2e/test_commands.py [-v] [NAME-SUBSTRING ...]; see harness
 import sys
 import time
 
-from harness import (E, cli_ok, key, test, main)
+from harness import (E, TYPED, check, cli_ok, key, test, main)
 
 
 @test
@@ -148,6 +148,10 @@ def cli_ttl_missing_or_refused():
     cli_ok(E.sc.cli("TTL", m), "-2\n", "TTL of a missing key")
     cli_ok(E.sc.cli("PTTL", m), "-2\n", "PTTL of a missing key")
     cli_ok(E.sc.cli("SET", k, "v", "EX", "100"), "OK\n", "SET k v EX 100")
+    if TYPED:  # the TTL is in the value: as Redis
+        ttl = E.sc.cli("TTL", k)
+        check(ttl.rc == 0 and ttl.out in ("100\n", "99\n"), "TTL of a typed key", ttl)
+        return
     plain = ("the key's value is plain (not in the typed format), and NoriKV does not expose "
              "a key's remaining time to live\n\n")
     cli_ok(E.sc.cli("TTL", k), "ERR TTL is not supported on this key: " + plain,

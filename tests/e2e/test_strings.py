@@ -18,13 +18,13 @@ Usage: python3 tests/e2e/test_strings.py [-v] [NAME-SUBSTRING ...]; see harness.
 import random
 import sys
 
-from harness import (E, Conn, Error, Sidecar, check, encode, eq, key, same_as_redis, stop, test,
-                     main)
+from harness import (E, VALUE_MAX, Conn, Error, Sidecar, check, encode, eq, key, same_as_redis,
+                     stop, test, main)
 
 PROTOS = (2, 3)
-LIMIT = 1048576  # NoriKV's largest value (CELL_VALUE_LIMIT)
-TOO_FAR = ("ERR bit offset is out of range for NoriKV: values are at most 1048576 bytes (bit "
-           "offsets below 8388608)")
+LIMIT = VALUE_MAX  # NoriKV's largest value (CELL_VALUE_LIMIT), less a typed string's header
+TOO_FAR = ("ERR bit offset is out of range for NoriKV: values are at most %d bytes (bit "
+           "offsets below %d)" % (LIMIT, 8 * LIMIT))
 
 
 def fresh(*keys):
@@ -243,11 +243,11 @@ def strings_lcs_budget():
         big = "x" * LIMIT
         eq(c.cmd("SET", a, big), "OK", "SET of 1 MiB")
         eq(c.cmd("SET", b, "x" * 14), "OK", "SET of 14 bytes")
-        # (1048576 + 1) * (14 + 1) = 15728655 cells: within the budget
+        # (LIMIT + 1) * (14 + 1) <= 15728655 cells: within the budget
         eq(c.cmd("LCS", a, b), b"x" * 14, "LCS of 1 MiB and 14 bytes")
         got = c.cmd("LCS", a, a, "LEN")
         check(isinstance(got, Error) and got.startswith(
-            "ERR LCS of values of 1048576 and 1048576 bytes needs a table of"),
+            "ERR LCS of values of %d and %d bytes needs a table of" % (LIMIT, LIMIT)),
             "LCS of two 1 MiB values to be refused", got)
 
 
@@ -272,7 +272,7 @@ def strings_limits():
         eq(c.cmd("BITFIELD", k, "GET", "u8", 8 * LIMIT - 8, "GET", "u8", 8 * LIMIT),
            [255, 0], "BITFIELD GET at and past 1 MiB")
         c.cmd("DEL", k)
-        eq(c.cmd("BITFIELD", k, "OVERFLOW", "FAIL", "SET", "u8", "#1048576", 1), TOO_FAR,
+        eq(c.cmd("BITFIELD", k, "OVERFLOW", "FAIL", "SET", "u8", "#%d" % LIMIT, 1), TOO_FAR,
            "BITFIELD with a # offset past 1 MiB")
         eq(c.cmd("EXISTS", k), 0, "the key after a refused BITFIELD")
         eq(c.cmd("BITOP", "AND", d, s1, s1),

@@ -9,4 +9,4 @@ export NORIKV_E2E_SIDECAR_ARGS
 d="$srcdir/tests/e2e"
 exec sh "$d/rerun.sh" "typed strings" "$d/test_commands.py" "$d/test_strings.py" \
     "$d/test_cas.py" "$d/test_hashes_sets.py" "$d/test_zsets_lists.py" "$d/test_clients.py" \
-    "$d/test_protocol.py" "$d/test_ttl.py"
+    "$d/test_protocol.py"
