@@ -15,7 +15,7 @@ import sys
 import time
 
 from harness import (E, Error, Sidecar, check, encode, eq, info_field, key, same_as_redis, test,
-                     main)
+                     wait_for, main)
 
 _typed = []
 
@@ -73,7 +73,8 @@ def ttl_same_as_redis():
             ("PERSIST", m), ("EXPIRE", m, 10), ("TTL", m), ("EXPIRE", k, 10, "NX", "XX"),
             ("EXPIRE", k, 10, "GT", "LT"), ("EXPIRE", k, 10, "FOO"), ("EXPIRE", k, -1),
             ("EXISTS", k), ("TYPE", k)]
-    same_as_redis(cmds, "TTL commands on typed strings", protos=(2, 3), sc=typed())
+    same_as_redis(cmds, "TTL commands on typed strings", protos=(2, 3), sc=typed(),
+                  near=("TTL",))
 
 
 @test
@@ -121,19 +122,33 @@ def ttl_kept_by_grouped_increments():
 
 @test
 def ttl_expired_value_is_missing():
-    # the header's expiry is authoritative: past it the key reads as missing at once
-    k = key("ttl_expired")
+    # the header's expiry is authoritative: past it the key reads as missing at once, even
+    # where NoriKV still holds the value (here a copy of the stored bytes put back with
+    # NORI.PUT, without a NoriKV TTL)
+    k, k2, k3 = key("ttl_expired"), key("ttl_expired", "copy"), key("ttl_expired", "del")
     with typed().conn() as c:
-        eq(c.cmd("SET", k, "v", "PX", 300), "OK", "SET PX 300")
-        eq(c.cmd("GET", k), b"v", "GET before it expires")
-        time.sleep(0.45)
-        eq([c.cmd("GET", k), c.cmd("EXISTS", k), c.cmd("TTL", k), c.cmd("STRLEN", k),
-            c.cmd("TYPE", k), c.cmd("MGET", k, k)], [None, 0, -2, 0, "none", [None, None]],
+        t0 = time.monotonic()
+        eq(c.cmd("SET", k, "v", "PX", 3000), "OK", "SET PX 3000")
+        stored = []
+
+        def read():
+            r = c.cmd("NORI.GET", k)
+            if isinstance(r, list) and r and r[0]:
+                stored.append(r[0])
+            return bool(stored)
+        wait_for(read, 1.5, "the typed value to be visible")  # the real server applies late
+        for copy in (k2, k3):
+            r = c.cmd("NORI.PUT", copy, stored[0])
+            check(not isinstance(r, Error), "NORI.PUT of the stored bytes, without a TTL", r)
+        wait_for(lambda: c.cmd("GET", k2) == b"v", 1.5, "GET of the copy before it expires")
+        time.sleep(max(0.0, 3.2 - (time.monotonic() - t0)))
+        eq([c.cmd("GET", k2), c.cmd("EXISTS", k2), c.cmd("TTL", k2), c.cmd("STRLEN", k2),
+            c.cmd("TYPE", k2), c.cmd("MGET", k2, k2)], [None, 0, -2, 0, "none", [None, None]],
            "GET, EXISTS, TTL, STRLEN, TYPE, MGET after it expired")
-        eq(c.cmd("INCR", k), 1, "INCR of the expired key starts at 1")
-        eq(c.cmd("SET", k, "v", "PX", 200), "OK", "SET PX 200")
-        time.sleep(0.3)
-        eq(c.cmd("DEL", k), 0, "DEL of an expired key counts none")
+        r = c.cmd("NORI.GET", k2)
+        check(isinstance(r, list) and r[0] == stored[0], "NoriKV still holds the copy", r)
+        eq(c.cmd("DEL", k3), 0, "DEL of an expired key counts none")
+        eq(c.cmd("INCR", k2), 1, "INCR of the expired key starts at 1")
 
 
 @test
