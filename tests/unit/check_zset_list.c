@@ -26,9 +26,9 @@
 #define LEXERR    "-ERR min or max not valid string range item\r\n"
 #define ABC       "1:a,2:b,3:c"
 #define LEX       "0:a,0:b,0:c,0:d"
-#define MALFORMED                                                                                  \
-    "-ERR the value of this key is malformed (not a valid payload of its type in the typed "       \
-    "format)\r\n"
+#define MALFORMED(type)                                                                            \
+    "-ERR the value of this key is malformed: its payload does not decode as a " type              \
+    " (README, \"The typed value format\")\r\n"
 
 /*
  * One case. The command line is split on spaces ('' an empty argument, @N N 'x' bytes).
@@ -66,7 +66,7 @@ static const tcase cases[] = {
     {"RPUSHX k a b", L, BEFORE("x"), R(":3\r\n"), AFTER("x,a,b")},
     {"LPUSH k a", L, BEFORE("=str"), ERR(WRONGTYPE)},
     {"RPUSHX k a", L, BEFORE("=str"), ERR(WRONGTYPE)},
-    {"RPUSH k a", L, BEFORE("=bad"), ERR(MALFORMED)},
+    {"RPUSH k a", L, BEFORE("=bad"), ERR(MALFORMED("list"))},
     {"RPUSH k ''", L, R(":1\r\n"), AFTER("")},
     {"RPUSH k @1048560", L, ERR(TOOBIG)},
     {"RPUSH k @1048500", L, R(":1\r\n"), AFTER("@1048500")},
@@ -85,7 +85,7 @@ static const tcase cases[] = {
     {"LPOP k x", L, ERR("-ERR value is out of range, must be positive\r\n")},
     {"LPOP k 1 2", L, ERR("-ERR wrong number of arguments for 'lpop' command\r\n")},
     {"LPOP k", L, BEFORE("=str"), ERR(WRONGTYPE)},
-    {"LPOP k", L, BEFORE("=bad"), ERR(MALFORMED)},
+    {"LPOP k", L, BEFORE("=bad"), ERR(MALFORMED("list"))},
     /* ---- LLEN LINDEX LRANGE ---- */
     {"LLEN k", L, R(":0\r\n"), SAME},
     {"LLEN k", L, BEFORE("a,b"), R(":2\r\n"), SAME},
@@ -152,7 +152,7 @@ static const tcase cases[] = {
     {"ZADD k INCR 2 a", Z, BEFORE("1:a"), P3, R(",3\r\n"), AFTER("3:a")},
     {"ZADD k XX 1 a", Z, R(":0\r\n"), SAME},
     {"ZADD k 1 a", Z, BEFORE("=str"), ERR(WRONGTYPE)},
-    {"ZADD k 1 a", Z, BEFORE("=bad"), ERR(MALFORMED)},
+    {"ZADD k 1 a", Z, BEFORE("=bad"), ERR(MALFORMED("zset"))},
     {"ZADD k 1 @1048560", Z, ERR(TOOBIG)},
     {"ZADD k nan a", Z, ERR(NOFLOAT)},
     {"ZADD k INCR -inf a", Z, BEFORE("inf:a"),
@@ -164,7 +164,7 @@ static const tcase cases[] = {
     {"ZSCORE k a", Z, BEFORE("1.5:a"), R("$3\r\n1.5\r\n"), SAME},
     {"ZRANGE k 0 -1 REV WITHSCORES", Z, BEFORE("1:a,2:b"), P3,
      R("*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n"), SAME},
-    {"ZCARD k", Z, BEFORE("=bad"), ERR(MALFORMED)},
+    {"ZCARD k", Z, BEFORE("=bad"), ERR(MALFORMED("zset"))},
     /* ---- ranges of scores and of members ---- */
     {"ZRANGEBYSCORE k 1 2", Z, BEFORE(ABC), R("*2\r\n$1\r\na\r\n$1\r\nb\r\n"), SAME},
     {"ZRANGEBYSCORE k (1 +inf WITHSCORES", Z, BEFORE(ABC),
@@ -235,7 +235,7 @@ static const tcase cases[] = {
     {"ZREMRANGEBYLEX k [a (c", Z, BEFORE(LEX), R(":2\r\n"), AFTER("0:c,0:d")},
     {"ZREMRANGEBYLEX k - +", Z, BEFORE(LEX), R(":4\r\n"), DELETED},
     {"ZREMRANGEBYLEX k x y", Z, BEFORE(LEX), ERR(LEXERR)},
-    {"ZREMRANGEBYSCORE k 0 2", Z, BEFORE("=bad"), ERR(MALFORMED)},
+    {"ZREMRANGEBYSCORE k 0 2", Z, BEFORE("=bad"), ERR(MALFORMED("zset"))},
     /* ---- ZRANDMEMBER (deterministic cases: the whole set, or a set of one) ---- */
     {"ZRANDMEMBER k 5", Z, BEFORE(ABC), R("*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n"), SAME},
     {"ZRANDMEMBER k 3 WITHSCORES", Z, BEFORE("1:a,2:b"), P3,
