@@ -168,39 +168,52 @@ bool cell_hincrbyfloat(cell *c, const cell_ctx *x, const resp_arg *argv, int arg
 
 /* ---- reads ----------------------------------------------------------------------------- */
 
-bool cell_hget(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
-{
-    coll co;
-    coll_item *it;
+enum { F_VALUE, F_STRLEN, F_EXISTS };
 
-    (void)argc;
-    if (!coll_load(&co, c, TVAL_HASH, 0, out))
-        return false;
-    it = coll_find(&co, argv[2].ptr, argv[2].len);
-    if (it != NULL)
-        resp_add_bulk(out, it->v, it->vlen);
-    else
-        resp_add_null(out, x->proto);
-    coll_free(&co);
-    return true;
-}
-
-bool cell_hmget(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+/* HGET, HMGET (many: an array), HSTRLEN and HEXISTS: what the hash has at each field given,
+ * the field's value, its length or whether it is there. */
+static bool hget_fields(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, int what,
+                        bool many, struct evbuffer *out)
 {
     coll co;
 
     if (!coll_load(&co, c, TVAL_HASH, 0, out))
         return false;
-    resp_add_array(out, argc - 2);
+    if (many)
+        resp_add_array(out, argc - 2);
     for (int i = 2; i < argc; i++) {
-        coll_item *it = coll_find(&co, argv[i].ptr, argv[i].len);
-        if (it != NULL)
+        const coll_item *it = coll_find(&co, argv[i].ptr, argv[i].len);
+        if (what == F_STRLEN)
+            resp_add_int(out, it != NULL ? (long long)it->vlen : 0);
+        else if (what == F_EXISTS)
+            resp_add_int(out, it != NULL ? 1 : 0);
+        else if (it != NULL)
             resp_add_bulk(out, it->v, it->vlen);
         else
             resp_add_null(out, x->proto);
     }
     coll_free(&co);
     return true;
+}
+
+bool cell_hget(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return hget_fields(c, x, argv, argc, F_VALUE, false, out);
+}
+
+bool cell_hmget(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return hget_fields(c, x, argv, argc, F_VALUE, true, out);
+}
+
+bool cell_hstrlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return hget_fields(c, x, argv, argc, F_STRLEN, false, out);
+}
+
+bool cell_hexists(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return hget_fields(c, x, argv, argc, F_EXISTS, false, out);
 }
 
 bool cell_hlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
@@ -213,34 +226,6 @@ bool cell_hlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
     if (!coll_load(&co, c, TVAL_HASH, 0, out))
         return false;
     resp_add_int(out, (long long)co.live);
-    coll_free(&co);
-    return true;
-}
-
-bool cell_hstrlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
-{
-    coll co;
-    coll_item *it;
-
-    (void)x;
-    (void)argc;
-    if (!coll_load(&co, c, TVAL_HASH, 0, out))
-        return false;
-    it = coll_find(&co, argv[2].ptr, argv[2].len);
-    resp_add_int(out, it != NULL ? (long long)it->vlen : 0);
-    coll_free(&co);
-    return true;
-}
-
-bool cell_hexists(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
-{
-    coll co;
-
-    (void)x;
-    (void)argc;
-    if (!coll_load(&co, c, TVAL_HASH, 0, out))
-        return false;
-    resp_add_int(out, coll_find(&co, argv[2].ptr, argv[2].len) != NULL ? 1 : 0);
     coll_free(&co);
     return true;
 }
