@@ -13,15 +13,6 @@
 #include "coll.h"
 #include "parse.h"
 
-#define ERR_NOT_INT "ERR value is not an integer or out of range"
-#define ERR_SYNTAX  "ERR syntax error"
-
-static bool fail(struct evbuffer *out, const char *text)
-{
-    resp_add_error(out, text);
-    return false;
-}
-
 /* ---- writes ---------------------------------------------------------------------------- */
 
 /* HSET and HMSET: field value pairs; HSET answers how many fields are new, HMSET OK. */
@@ -119,18 +110,18 @@ bool cell_hincrby(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, st
     bool ok;
 
     (void)argc;
-    if (!parse_redis_ll(argv[3].ptr, argv[3].len, &by))
-        return fail(out, ERR_NOT_INT);
+    if (!coll_arg_ll(&argv[3], &by, out))
+        return false;
     if (!coll_load(&co, c, TVAL_HASH, 1, out))
         return false;
     it = coll_find(&co, argv[2].ptr, argv[2].len);
     if (it != NULL && !parse_redis_ll(it->v, it->vlen, &v)) {
         coll_free(&co);
-        return fail(out, "ERR hash value is not an integer");
+        return coll_fail(out, "ERR hash value is not an integer");
     }
     if (__builtin_add_overflow(v, by, &v)) {
         coll_free(&co);
-        return fail(out, "ERR increment or decrement would overflow");
+        return coll_fail(out, "ERR increment or decrement would overflow");
     }
     n = snprintf(buf, sizeof(buf), "%lld", v);
     ok = put_number(&co, c, x, &argv[2], it, buf, (size_t)n, out);
@@ -152,20 +143,20 @@ bool cell_hincrbyfloat(cell *c, const cell_ctx *x, const resp_arg *argv, int arg
 
     (void)argc;
     if (!cell_parse_ld(argv[3].ptr, argv[3].len, &by))
-        return fail(out, "ERR value is not a valid float");
+        return coll_fail(out, COLL_ERR_NOT_FLOAT);
     if (isnan(by) || isinf(by))
-        return fail(out, "ERR value is NaN or Infinity");
+        return coll_fail(out, "ERR value is NaN or Infinity");
     if (!coll_load(&co, c, TVAL_HASH, 1, out))
         return false;
     it = coll_find(&co, argv[2].ptr, argv[2].len);
     if (it != NULL && !cell_parse_ld(it->v, it->vlen, &v)) {
         coll_free(&co);
-        return fail(out, "ERR hash value is not a float");
+        return coll_fail(out, "ERR hash value is not a float");
     }
     v += by;
     if (isnan(v) || isinf(v)) {
         coll_free(&co);
-        return fail(out, "ERR increment would produce NaN or Infinity");
+        return coll_fail(out, "ERR increment would produce NaN or Infinity");
     }
     n = cell_format_ld(buf, sizeof(buf), v);
     ok = put_number(&co, c, x, &argv[2], it, buf, n, out);
@@ -177,39 +168,52 @@ bool cell_hincrbyfloat(cell *c, const cell_ctx *x, const resp_arg *argv, int arg
 
 /* ---- reads ----------------------------------------------------------------------------- */
 
-bool cell_hget(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
-{
-    coll co;
-    coll_item *it;
+enum { F_VALUE, F_STRLEN, F_EXISTS };
 
-    (void)argc;
-    if (!coll_load(&co, c, TVAL_HASH, 0, out))
-        return false;
-    it = coll_find(&co, argv[2].ptr, argv[2].len);
-    if (it != NULL)
-        resp_add_bulk(out, it->v, it->vlen);
-    else
-        resp_add_null(out, x->proto);
-    coll_free(&co);
-    return true;
-}
-
-bool cell_hmget(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+/* HGET, HMGET (many: an array), HSTRLEN and HEXISTS: what the hash has at each field given,
+ * the field's value, its length or whether it is there. */
+static bool hget_fields(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, int what,
+                        bool many, struct evbuffer *out)
 {
     coll co;
 
     if (!coll_load(&co, c, TVAL_HASH, 0, out))
         return false;
-    resp_add_array(out, argc - 2);
+    if (many)
+        resp_add_array(out, argc - 2);
     for (int i = 2; i < argc; i++) {
-        coll_item *it = coll_find(&co, argv[i].ptr, argv[i].len);
-        if (it != NULL)
+        const coll_item *it = coll_find(&co, argv[i].ptr, argv[i].len);
+        if (what == F_STRLEN)
+            resp_add_int(out, it != NULL ? (long long)it->vlen : 0);
+        else if (what == F_EXISTS)
+            resp_add_int(out, it != NULL ? 1 : 0);
+        else if (it != NULL)
             resp_add_bulk(out, it->v, it->vlen);
         else
             resp_add_null(out, x->proto);
     }
     coll_free(&co);
     return true;
+}
+
+bool cell_hget(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return hget_fields(c, x, argv, argc, F_VALUE, false, out);
+}
+
+bool cell_hmget(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return hget_fields(c, x, argv, argc, F_VALUE, true, out);
+}
+
+bool cell_hstrlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return hget_fields(c, x, argv, argc, F_STRLEN, false, out);
+}
+
+bool cell_hexists(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    return hget_fields(c, x, argv, argc, F_EXISTS, false, out);
 }
 
 bool cell_hlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
@@ -222,34 +226,6 @@ bool cell_hlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
     if (!coll_load(&co, c, TVAL_HASH, 0, out))
         return false;
     resp_add_int(out, (long long)co.live);
-    coll_free(&co);
-    return true;
-}
-
-bool cell_hstrlen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
-{
-    coll co;
-    coll_item *it;
-
-    (void)x;
-    (void)argc;
-    if (!coll_load(&co, c, TVAL_HASH, 0, out))
-        return false;
-    it = coll_find(&co, argv[2].ptr, argv[2].len);
-    resp_add_int(out, it != NULL ? (long long)it->vlen : 0);
-    coll_free(&co);
-    return true;
-}
-
-bool cell_hexists(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
-{
-    coll co;
-
-    (void)x;
-    (void)argc;
-    if (!coll_load(&co, c, TVAL_HASH, 0, out))
-        return false;
-    resp_add_int(out, coll_find(&co, argv[2].ptr, argv[2].len) != NULL ? 1 : 0);
     coll_free(&co);
     return true;
 }
@@ -307,13 +283,13 @@ bool cell_hrandfield(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
     coll_rng g;
 
     if (argc >= 3) {
-        if (!coll_arg_count(&argv[2], &l, out))
+        if (!coll_arg_range(&argv[2], -LONG_MAX, LONG_MAX, NULL, &l, out))
             return false;
         if (argc > 4 || (argc == 4 && strcasecmp(argv[3].ptr, "withvalues") != 0))
-            return fail(out, ERR_SYNTAX);
+            return coll_fail(out, COLL_ERR_SYNTAX);
         withvalues = argc == 4;
         if (withvalues && (l < -LONG_MAX / 2 || l > LONG_MAX / 2))
-            return fail(out, "ERR value is out of range");
+            return coll_fail(out, "ERR value is out of range");
     }
     if (!coll_load(&co, c, TVAL_HASH, 0, out))
         return false;
@@ -322,7 +298,7 @@ bool cell_hrandfield(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
     } else if (co.live == 0) {
         resp_add_null(out, x->proto);
     } else {
-        coll_rng_init(&g, x->seed);
+        coll_rng_init(&g, x);
         coll_item *it = &co.items[coll_rand_below(&g, co.live)];
         resp_add_bulk(out, it->k, it->klen);
     }

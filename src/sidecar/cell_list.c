@@ -10,25 +10,26 @@
 #include <string.h>
 
 #include "cell.h"
-#include "coll_zl.h"
+#include "coll.h"
 #include "xalloc.h"
 
 #define LEFT  0
 #define RIGHT 1
 
 /* The key holds a list (or nothing); its elements in *items (NULL on error). */
-static bool read_list(const cell *c, size_t extra, zl_str **items, size_t *n, struct evbuffer *out)
+static bool read_list(const cell *c, size_t extra, coll_str **items, size_t *n,
+                      struct evbuffer *out)
 {
     *items = NULL;
     *n = 0;
     if (!cell_want(c, TVAL_LIST, out))
         return false;
-    return zl_read_strs(c, extra, items, n, out);
+    return coll_read_strs(c, extra, items, n, out);
 }
 
 /* The list becomes items[0..n): written as one payload, the key deleted when n is 0; an
  * error, and the cell unchanged, when it would not fit a NoriKV value. */
-static bool write_list(cell *c, const cell_ctx *x, const zl_str *items, size_t n,
+static bool write_list(cell *c, const cell_ctx *x, const coll_str *items, size_t n,
                        struct evbuffer *out)
 {
     size_t len = 4;
@@ -41,7 +42,7 @@ static bool write_list(cell *c, const cell_ctx *x, const zl_str *items, size_t n
     }
     for (size_t i = 0; i < n; i++)
         len += TVAL_STR_COST(items[i].len);
-    if (n > UINT32_MAX || !zl_fits(x, TVAL_LIST, len, out))
+    if (n > UINT32_MAX || !coll_fits(x, TVAL_LIST, len, out))
         return false;
     tval_writer_init(&w, len);
     tval_write_u32(&w, (uint32_t)n);
@@ -52,7 +53,7 @@ static bool write_list(cell *c, const cell_ctx *x, const zl_str *items, size_t n
     return true;
 }
 
-static void reply_str(struct evbuffer *out, const zl_str *s)
+static void reply_str(struct evbuffer *out, const coll_str *s)
 {
     resp_add_bulk(out, s->p, s->len);
 }
@@ -65,33 +66,13 @@ static long long list_index(long long i, size_t n)
     return i < 0 || i >= (long long)n ? -1 : i;
 }
 
-/* Redis' inclusive range start..end clipped to n elements; false when empty. */
-static bool list_range(long long start, long long end, size_t n, size_t *from, size_t *to)
-{
-    long long len = (long long)n;
-
-    if (start < 0)
-        start += len;
-    if (end < 0)
-        end += len;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= len)
-        return false;
-    if (end >= len)
-        end = len - 1;
-    *from = (size_t)start;
-    *to = (size_t)end;
-    return true;
-}
-
 /* ---- LPUSH RPUSH LPUSHX RPUSHX ----------------------------------------------------------- */
 
 static bool push(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, int where, bool xx,
                  struct evbuffer *out)
 {
     size_t m = (size_t)argc - 2, n;
-    zl_str *items;
+    coll_str *items;
     bool ok;
 
     if (!cell_want(c, TVAL_LIST, out))
@@ -105,10 +86,10 @@ static bool push(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, int
     if (where == LEFT) {
         memmove(items + m, items, n * sizeof(*items));
         for (size_t i = 0; i < m; i++) /* each pushed at the head in turn */
-            items[m - 1 - i] = (zl_str){argv[2 + i].ptr, argv[2 + i].len};
+            items[m - 1 - i] = (coll_str){argv[2 + i].ptr, argv[2 + i].len};
     } else {
         for (size_t i = 0; i < m; i++)
-            items[n + i] = (zl_str){argv[2 + i].ptr, argv[2 + i].len};
+            items[n + i] = (coll_str){argv[2 + i].ptr, argv[2 + i].len};
     }
     ok = write_list(c, x, items, n + m, out);
     free(items);
@@ -145,14 +126,11 @@ static bool pop(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, int 
     bool has_count = argc == 3, ok;
     long long count = 1;
     size_t n, k;
-    zl_str *items;
+    coll_str *items;
 
-    if (argc > 3) {
-        resp_add_errorf(out, "ERR wrong number of arguments for '%s' command",
-                        where == LEFT ? "lpop" : "rpop");
-        return false;
-    }
-    if (has_count && !zl_arg_range(&argv[2], 0, LLONG_MAX, ZL_ERR_POSITIVE, &count, out))
+    if (argc > 3)
+        return coll_fail_arity(&argv[0], out);
+    if (has_count && !coll_arg_range(&argv[2], 0, LLONG_MAX, COLL_ERR_POSITIVE, &count, out))
         return false;
     if (!c->exists) {
         if (has_count)
@@ -192,7 +170,7 @@ bool cell_rpop(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
 
 bool cell_llen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
 {
-    zl_str *items;
+    coll_str *items;
     size_t n;
 
     (void)x;
@@ -207,7 +185,7 @@ bool cell_llen(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
 
 bool cell_lindex(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
 {
-    zl_str *items;
+    coll_str *items;
     size_t n;
     long long i;
 
@@ -216,7 +194,7 @@ bool cell_lindex(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
         resp_add_null(out, x->proto);
         return true;
     }
-    if (!cell_want(c, TVAL_LIST, out) || !zl_arg_ll(&argv[2], &i, out) ||
+    if (!cell_want(c, TVAL_LIST, out) || !coll_arg_ll(&argv[2], &i, out) ||
         !read_list(c, 0, &items, &n, out))
         return false;
     i = list_index(i, n);
@@ -231,15 +209,15 @@ bool cell_lindex(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
 bool cell_lrange(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
 {
     long long start, end;
-    zl_str *items;
+    coll_str *items;
     size_t n, from, to;
 
     (void)x;
     (void)argc;
-    if (!zl_arg_ll(&argv[2], &start, out) || !zl_arg_ll(&argv[3], &end, out) ||
+    if (!coll_arg_ll(&argv[2], &start, out) || !coll_arg_ll(&argv[3], &end, out) ||
         !read_list(c, 0, &items, &n, out))
         return false;
-    if (!list_range(start, end, n, &from, &to)) {
+    if (!coll_range(start, end, n, &from, &to)) {
         resp_add_array(out, 0);
     } else {
         resp_add_array(out, (long)(to - from + 1));
@@ -254,23 +232,23 @@ bool cell_lrange(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
 
 bool cell_lset(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
 {
-    zl_str *items;
+    coll_str *items;
     size_t n;
     long long i;
     bool ok;
 
     (void)argc;
     if (!c->exists)
-        return zl_fail(out, "ERR no such key");
-    if (!cell_want(c, TVAL_LIST, out) || !zl_arg_ll(&argv[2], &i, out) ||
+        return coll_fail(out, "ERR no such key");
+    if (!cell_want(c, TVAL_LIST, out) || !coll_arg_ll(&argv[2], &i, out) ||
         !read_list(c, 0, &items, &n, out))
         return false;
     i = list_index(i, n);
     if (i < 0) {
         free(items);
-        return zl_fail(out, "ERR index out of range");
+        return coll_fail(out, "ERR index out of range");
     }
-    items[i] = (zl_str){argv[3].ptr, argv[3].len};
+    items[i] = (coll_str){argv[3].ptr, argv[3].len};
     ok = write_list(c, x, items, n, out);
     free(items);
     if (ok)
@@ -281,15 +259,15 @@ bool cell_lset(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
 bool cell_ltrim(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
 {
     long long start, end;
-    zl_str *items;
+    coll_str *items;
     size_t n, from = 0, to = 0;
     bool ok = true;
 
     (void)argc;
-    if (!zl_arg_ll(&argv[2], &start, out) || !zl_arg_ll(&argv[3], &end, out) ||
+    if (!coll_arg_ll(&argv[2], &start, out) || !coll_arg_ll(&argv[3], &end, out) ||
         !read_list(c, 0, &items, &n, out))
         return false;
-    if (!list_range(start, end, n, &from, &to))
+    if (!coll_range(start, end, n, &from, &to))
         ok = write_list(c, x, items, 0, out);
     else if (from > 0 || to + 1 < n)
         ok = write_list(c, x, items + from, to - from + 1, out);
@@ -303,18 +281,18 @@ bool cell_lrem(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
 {
     const resp_arg *e = &argv[3];
     long long count;
-    zl_str *items;
+    coll_str *items;
     size_t n, kept = 0, removed = 0, limit;
     bool ok = true;
 
     (void)argc;
-    if (!zl_arg_range(&argv[2], -LLONG_MAX, LLONG_MAX, NULL, &count, out) ||
+    if (!coll_arg_range(&argv[2], -LLONG_MAX, LLONG_MAX, NULL, &count, out) ||
         !read_list(c, 0, &items, &n, out))
         return false;
     limit = count == 0 ? n : (size_t)llabs(count) < n ? (size_t)llabs(count) : n;
     if (count >= 0) {
         for (size_t i = 0; i < n; i++) {
-            if (removed < limit && zl_str_eq(items[i].p, items[i].len, e->ptr, e->len))
+            if (removed < limit && coll_str_eq(items[i].p, items[i].len, e->ptr, e->len))
                 removed++;
             else
                 items[kept++] = items[i];
@@ -322,7 +300,7 @@ bool cell_lrem(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
     } else { /* from the tail: keep the survivors packed at the end, then slide them down */
         kept = n;
         for (size_t i = n; i-- > 0;) {
-            if (removed < limit && zl_str_eq(items[i].p, items[i].len, e->ptr, e->len))
+            if (removed < limit && coll_str_eq(items[i].p, items[i].len, e->ptr, e->len))
                 removed++;
             else
                 items[--kept] = items[i];
@@ -341,17 +319,17 @@ bool cell_lrem(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
 bool cell_linsert(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
 {
     const resp_arg *pivot = &argv[3];
-    zl_str *items;
+    coll_str *items;
     size_t n, i;
     bool after, ok;
 
     (void)argc;
-    if (zl_arg_is(&argv[2], "AFTER"))
+    if (coll_arg_is(&argv[2], "AFTER"))
         after = true;
-    else if (zl_arg_is(&argv[2], "BEFORE"))
+    else if (coll_arg_is(&argv[2], "BEFORE"))
         after = false;
     else
-        return zl_fail(out, ZL_ERR_SYNTAX);
+        return coll_fail(out, COLL_ERR_SYNTAX);
     if (!c->exists) {
         resp_add_int(out, 0);
         return true;
@@ -359,7 +337,7 @@ bool cell_linsert(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, st
     if (!read_list(c, 1, &items, &n, out))
         return false;
     for (i = 0; i < n; i++) {
-        if (zl_str_eq(items[i].p, items[i].len, pivot->ptr, pivot->len))
+        if (coll_str_eq(items[i].p, items[i].len, pivot->ptr, pivot->len))
             break;
     }
     if (i == n) {
@@ -370,7 +348,7 @@ bool cell_linsert(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, st
     if (after)
         i++;
     memmove(items + i + 1, items + i, (n - i) * sizeof(*items));
-    items[i] = (zl_str){argv[4].ptr, argv[4].len};
+    items[i] = (coll_str){argv[4].ptr, argv[4].len};
     ok = write_list(c, x, items, n + 1, out);
     free(items);
     if (ok)
@@ -385,28 +363,29 @@ bool cell_lpos(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
     const resp_arg *e = &argv[2];
     long long rank = 1, count = -1, maxlen = 0, matches = 0, found = -1, nfound = 0;
     struct evbuffer *list;
-    zl_str *items;
+    coll_str *items;
     size_t n;
 
     for (int j = 3; j < argc; j++) {
         bool more = j + 1 < argc;
 
-        if (zl_arg_is(&argv[j], "RANK") && more) {
-            if (!zl_arg_range(&argv[++j], -LLONG_MAX, LLONG_MAX, NULL, &rank, out))
+        if (coll_arg_is(&argv[j], "RANK") && more) {
+            if (!coll_arg_range(&argv[++j], -LLONG_MAX, LLONG_MAX, NULL, &rank, out))
                 return false;
             if (rank == 0)
-                return zl_fail(out, "ERR RANK can't be zero: use 1 to start from the first "
-                                    "match, 2 from the second ... or use negative to start from "
-                                    "the end of the list");
-        } else if (zl_arg_is(&argv[j], "COUNT") && more) {
-            if (!zl_arg_range(&argv[++j], 0, LLONG_MAX, "ERR COUNT can't be negative", &count, out))
+                return coll_fail(out, "ERR RANK can't be zero: use 1 to start from the first "
+                                      "match, 2 from the second ... or use negative to start from "
+                                      "the end of the list");
+        } else if (coll_arg_is(&argv[j], "COUNT") && more) {
+            if (!coll_arg_range(&argv[++j], 0, LLONG_MAX, "ERR COUNT can't be negative", &count,
+                                out))
                 return false;
-        } else if (zl_arg_is(&argv[j], "MAXLEN") && more) {
-            if (!zl_arg_range(&argv[++j], 0, LLONG_MAX, "ERR MAXLEN can't be negative", &maxlen,
-                              out))
+        } else if (coll_arg_is(&argv[j], "MAXLEN") && more) {
+            if (!coll_arg_range(&argv[++j], 0, LLONG_MAX, "ERR MAXLEN can't be negative", &maxlen,
+                                out))
                 return false;
         } else {
-            return zl_fail(out, ZL_ERR_SYNTAX);
+            return coll_fail(out, COLL_ERR_SYNTAX);
         }
     }
     if (!c->exists) {
@@ -422,7 +401,7 @@ bool cell_lpos(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
     for (size_t k = 0; k < n && (maxlen == 0 || (long long)k < maxlen); k++) {
         size_t i = rank > 0 ? k : n - 1 - k;
 
-        if (!zl_str_eq(items[i].p, items[i].len, e->ptr, e->len))
+        if (!coll_str_eq(items[i].p, items[i].len, e->ptr, e->len))
             continue;
         if (++matches < llabs(rank))
             continue;
@@ -452,11 +431,11 @@ bool cell_lpos(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
 static bool move(cell *c, const cell_ctx *x, const resp_arg *argv, int from, int to,
                  const char *cmd, struct evbuffer *out)
 {
-    zl_str *items, e;
+    coll_str *items, e;
     size_t n;
     bool ok;
 
-    if (!zl_str_eq(argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len)) {
+    if (!coll_str_eq(argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len)) {
         resp_add_errorf(out,
                         "ERR %s is not supported across two keys: NoriKV cannot write two keys "
                         "in one atomic step (the source and destination must be the same key)",
@@ -488,9 +467,9 @@ static bool move(cell *c, const cell_ctx *x, const resp_arg *argv, int from, int
 
 static bool where_arg(const resp_arg *a, int *where)
 {
-    if (zl_arg_is(a, "LEFT"))
+    if (coll_arg_is(a, "LEFT"))
         *where = LEFT;
-    else if (zl_arg_is(a, "RIGHT"))
+    else if (coll_arg_is(a, "RIGHT"))
         *where = RIGHT;
     else
         return false;
@@ -503,7 +482,7 @@ bool cell_lmove(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, stru
 
     (void)argc;
     if (!where_arg(&argv[3], &from) || !where_arg(&argv[4], &to))
-        return zl_fail(out, ZL_ERR_SYNTAX);
+        return coll_fail(out, COLL_ERR_SYNTAX);
     return move(c, x, argv, from, to, "LMOVE", out);
 }
 

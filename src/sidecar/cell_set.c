@@ -9,16 +9,7 @@
 
 #include "cell_hash_set.h"
 #include "coll.h"
-#include "parse.h"
 #include "xalloc.h"
-
-#define ERR_SYNTAX "ERR syntax error"
-
-static bool fail(struct evbuffer *out, const char *text)
-{
-    resp_add_error(out, text);
-    return false;
-}
 
 /* SADD (add) and SREM (!add): how many members were added or removed. */
 static bool change(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, bool add,
@@ -135,8 +126,9 @@ static bool spop_count(cell *c, const cell_ctx *x, const resp_arg *a, struct evb
     coll_rng g;
     bool ok;
 
-    if (!parse_redis_ll(a->ptr, a->len, &l) || l < 0) /* one error for both, as Redis */
-        return fail(out, "ERR value is out of range, must be positive");
+    /* one error for a non-integer and a negative one, as Redis */
+    if (!coll_arg_range(a, 0, LLONG_MAX, COLL_ERR_POSITIVE, &l, out))
+        return false;
     if (!coll_load(&co, c, TVAL_SET, 0, out))
         return false;
     if (l == 0 || co.live == 0) {
@@ -145,7 +137,7 @@ static bool spop_count(cell *c, const cell_ctx *x, const resp_arg *a, struct evb
         return true;
     }
     n = (unsigned long long)l < co.live ? (size_t)l : co.live;
-    coll_rng_init(&g, x->seed);
+    coll_rng_init(&g, x);
     pick = coll_sample(&g, co.live, n);
     for (size_t i = 0; i < n; i++)
         coll_del(&co, &co.items[pick[i]]);
@@ -168,7 +160,7 @@ bool cell_spop(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
     if (argc == 3)
         return spop_count(c, x, &argv[2], out);
     if (argc > 3)
-        return fail(out, ERR_SYNTAX);
+        return coll_fail(out, COLL_ERR_SYNTAX);
     if (!coll_load(&co, c, TVAL_SET, 0, out))
         return false;
     if (co.live == 0) {
@@ -176,7 +168,7 @@ bool cell_spop(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
         coll_free(&co);
         return true;
     }
-    coll_rng_init(&g, x->seed);
+    coll_rng_init(&g, x);
     it = &co.items[coll_rand_below(&g, co.live)];
     coll_del(&co, it);
     resp_add_bulk(out, it->k, it->klen); /* first: it points into the value stored over */
@@ -194,8 +186,8 @@ bool cell_srandmember(cell *c, const cell_ctx *x, const resp_arg *argv, int argc
     bool ok = true;
 
     if (argc > 3)
-        return fail(out, ERR_SYNTAX);
-    if (argc == 3 && !coll_arg_count(&argv[2], &l, out))
+        return coll_fail(out, COLL_ERR_SYNTAX);
+    if (argc == 3 && !coll_arg_range(&argv[2], -LONG_MAX, LONG_MAX, NULL, &l, out))
         return false;
     if (!coll_load(&co, c, TVAL_SET, 0, out))
         return false;
@@ -205,7 +197,7 @@ bool cell_srandmember(cell *c, const cell_ctx *x, const resp_arg *argv, int argc
         resp_add_null(out, x->proto);
     } else {
         const coll_item *it;
-        coll_rng_init(&g, x->seed);
+        coll_rng_init(&g, x);
         it = &co.items[coll_rand_below(&g, co.live)];
         resp_add_bulk(out, it->k, it->klen);
     }

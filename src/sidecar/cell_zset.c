@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cell.h"
-#include "coll_zl.h"
+#include "coll.h"
 #include "dict.h"
 #include "glob.h"
 #include "xalloc.h"
@@ -50,11 +50,8 @@ static bool read_zset(const cell *c, size_t extra, zset *z, struct evbuffer *out
     memset(z, 0, sizeof(*z));
     if (!cell_want(c, TVAL_ZSET, out))
         return false;
-    if (c->exists) {
-        tval_reader_init(&r, c->value, c->len);
-        if (!tval_read_u32(&r, &count) || count > c->len / 12)
-            return zl_malformed(out);
-    }
+    if (c->exists && !coll_reader_init(&r, c, 12, &count)) /* a score and a length */
+        return coll_malformed(TVAL_ZSET, out);
     z->items = xcalloc((size_t)count + extra + 1, sizeof(*z->items));
     for (uint32_t i = 0; i < count; i++) {
         zitem *it = &z->items[i];
@@ -62,12 +59,12 @@ static bool read_zset(const cell *c, size_t extra, zset *z, struct evbuffer *out
         if (!tval_read_double(&r, &it->score) || isnan(it->score) ||
             !tval_read_str(&r, &it->m, &it->len)) {
             free(z->items);
-            return zl_malformed(out);
+            return coll_malformed(TVAL_ZSET, out);
         }
     }
     if (c->exists && !tval_reader_done(&r)) {
         free(z->items);
-        return zl_malformed(out);
+        return coll_malformed(TVAL_ZSET, out);
     }
     z->n = count;
     return true;
@@ -120,7 +117,7 @@ static bool write_zset(cell *c, const cell_ctx *x, zset *z, bool sort, struct ev
         cell_remove(c);
         return true;
     }
-    if (k > UINT32_MAX || !zl_fits(x, TVAL_ZSET, len, out))
+    if (k > UINT32_MAX || !coll_fits(x, TVAL_ZSET, len, out))
         return false;
     if (z->indexed) { /* the entries move when sorted */
         dict_release(&z->index);
@@ -143,8 +140,8 @@ static bool write_zset(cell *c, const cell_ctx *x, zset *z, bool sort, struct ev
 
 static bool arg_score(const resp_arg *a, double *v, struct evbuffer *out)
 {
-    if (!zl_parse_double(a->ptr, a->len, v))
-        return zl_fail(out, ZL_ERR_NOT_FLOAT);
+    if (!coll_parse_double(a->ptr, a->len, v))
+        return coll_fail(out, COLL_ERR_NOT_FLOAT);
     return true;
 }
 
@@ -183,7 +180,7 @@ static bool zadd(cell *c, const cell_ctx *x, const resp_arg *argv, int from, siz
             if (f & Z_INCR) {
                 score += it->score;
                 if (isnan(score)) {
-                    zl_fail(out, "ERR resulting score is not a number (NaN)");
+                    coll_fail(out, "ERR resulting score is not a number (NaN)");
                     goto done;
                 }
             }
@@ -236,20 +233,20 @@ bool cell_zadd(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struc
     for (; i < argc; i++) {
         size_t k = 0;
 
-        while (k < sizeof(opts) / sizeof(opts[0]) && !zl_arg_is(&argv[i], opts[k].name))
+        while (k < sizeof(opts) / sizeof(opts[0]) && !coll_arg_is(&argv[i], opts[k].name))
             k++;
         if (k == sizeof(opts) / sizeof(opts[0]))
             break;
         f |= opts[k].flag;
     }
     if ((argc - i) % 2 != 0 || argc == i)
-        return zl_fail(out, ZL_ERR_SYNTAX);
+        return coll_fail(out, COLL_ERR_SYNTAX);
     if ((f & Z_INCR) && argc - i > 2)
-        return zl_fail(out, "ERR INCR option supports a single increment-element pair");
+        return coll_fail(out, "ERR INCR option supports a single increment-element pair");
     if ((f & Z_NX) && (f & Z_XX))
-        return zl_fail(out, "ERR XX and NX options at the same time are not compatible");
+        return coll_fail(out, "ERR XX and NX options at the same time are not compatible");
     if (((f & Z_GT) && (f & Z_NX)) || ((f & Z_LT) && (f & Z_NX)) || ((f & Z_GT) && (f & Z_LT)))
-        return zl_fail(out, "ERR GT, LT, and/or NX options at the same time are not compatible");
+        return coll_fail(out, "ERR GT, LT, and/or NX options at the same time are not compatible");
     return zadd(c, x, argv, i, (size_t)(argc - i) / 2, f, out);
 }
 
@@ -311,7 +308,7 @@ bool cell_zscore(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, str
     if (!read_zset(c, 0, &z, out))
         return false;
     for (i = 0; i < z.n; i++) {
-        if (zl_str_eq(z.items[i].m, z.items[i].len, argv[2].ptr, argv[2].len))
+        if (coll_str_eq(z.items[i].m, z.items[i].len, argv[2].ptr, argv[2].len))
             break;
     }
     if (i < z.n)
@@ -350,12 +347,12 @@ static bool zrank(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, bo
     zset z;
     size_t i;
 
-    if (argc > 4 || (argc == 4 && !zl_arg_is(&argv[3], "WITHSCORE")))
-        return zl_fail(out, ZL_ERR_SYNTAX);
+    if (argc > 4 || (argc == 4 && !coll_arg_is(&argv[3], "WITHSCORE")))
+        return coll_fail(out, COLL_ERR_SYNTAX);
     if (!read_zset(c, 0, &z, out))
         return false;
     for (i = 0; i < z.n; i++) {
-        if (zl_str_eq(z.items[i].m, z.items[i].len, argv[2].ptr, argv[2].len))
+        if (coll_str_eq(z.items[i].m, z.items[i].len, argv[2].ptr, argv[2].len))
             break;
     }
     if (i == z.n) {
@@ -403,27 +400,6 @@ static void reply_members(const zset *z, size_t from, size_t to, bool rev, bool 
         if (scores)
             resp_add_double(out, x->proto, it->score);
     }
-}
-
-/* Redis' rule for a range of indexes start..end of a set of len members (negative from the
- * end): false when it holds none, else *from..*to, ascending. */
-static bool rank_range(long long start, long long end, size_t n, size_t *from, size_t *to)
-{
-    long long len = (long long)n;
-
-    if (start < 0)
-        start += len;
-    if (end < 0)
-        end += len;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= len)
-        return false;
-    if (end >= len)
-        end = len - 1;
-    *from = (size_t)start;
-    *to = (size_t)end;
-    return true;
 }
 
 /* One end of a lex range: '-' (inf -1) below every member, '+' (inf 1) above, or bytes. */
@@ -486,10 +462,10 @@ static bool parse_spec(const resp_arg *min, const resp_arg *max, bool lex, zspec
     s->lex = lex;
     if (lex) {
         if (!parse_lex_end(min, &s->lmin, &s->minex) || !parse_lex_end(max, &s->lmax, &s->maxex))
-            return zl_fail(out, "ERR min or max not valid string range item");
+            return coll_fail(out, "ERR min or max not valid string range item");
     } else if (!parse_score_end(min, &s->min, &s->minex) ||
                !parse_score_end(max, &s->max, &s->maxex)) {
-        return zl_fail(out, "ERR min or max is not a float");
+        return coll_fail(out, "ERR min or max is not a float");
     }
     return true;
 }
@@ -634,36 +610,37 @@ static bool zrange(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, i
     zset z;
 
     for (int i = 4; i < argc; i++) {
-        if (zl_arg_is(&argv[i], "WITHSCORES")) {
+        if (coll_arg_is(&argv[i], "WITHSCORES")) {
             scores = true;
-        } else if (zl_arg_is(&argv[i], "LIMIT") && argc - i - 1 >= 2) {
-            if (!zl_arg_ll(&argv[i + 1], &offset, out) || !zl_arg_ll(&argv[i + 2], &limit, out))
+        } else if (coll_arg_is(&argv[i], "LIMIT") && argc - i - 1 >= 2) {
+            if (!coll_arg_ll(&argv[i + 1], &offset, out) || !coll_arg_ll(&argv[i + 2], &limit, out))
                 return false;
             i += 2;
-        } else if (dir == ZD_AUTO && zl_arg_is(&argv[i], "REV")) {
+        } else if (dir == ZD_AUTO && coll_arg_is(&argv[i], "REV")) {
             dir = ZD_REV;
-        } else if (type == ZR_AUTO && zl_arg_is(&argv[i], "BYLEX")) {
+        } else if (type == ZR_AUTO && coll_arg_is(&argv[i], "BYLEX")) {
             type = ZR_LEX;
-        } else if (type == ZR_AUTO && zl_arg_is(&argv[i], "BYSCORE")) {
+        } else if (type == ZR_AUTO && coll_arg_is(&argv[i], "BYSCORE")) {
             type = ZR_SCORE;
         } else {
-            return zl_fail(out, ZL_ERR_SYNTAX);
+            return coll_fail(out, COLL_ERR_SYNTAX);
         }
     }
     if (type == ZR_AUTO)
         type = ZR_RANK;
     /* Redis tells a LIMIT apart by its count: LIMIT x -1 passes, as if not given */
     if (limit != -1 && type == ZR_RANK)
-        return zl_fail(out, "ERR syntax error, LIMIT is only supported in combination with "
-                            "either BYSCORE or BYLEX");
+        return coll_fail(out, "ERR syntax error, LIMIT is only supported in combination with "
+                              "either BYSCORE or BYLEX");
     if (scores && type == ZR_LEX)
-        return zl_fail(out, "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        return coll_fail(out,
+                         "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
     if (dir == ZD_REV && type != ZR_RANK) { /* the range is given as max min */
         minidx = 3;
         maxidx = 2;
     }
     if (type == ZR_RANK) {
-        if (!zl_arg_ll(&argv[minidx], &start, out) || !zl_arg_ll(&argv[maxidx], &end, out))
+        if (!coll_arg_ll(&argv[minidx], &start, out) || !coll_arg_ll(&argv[maxidx], &end, out))
             return false;
     } else if (!parse_spec(&argv[minidx], &argv[maxidx], type == ZR_LEX, &s, out)) {
         return false;
@@ -672,7 +649,7 @@ static bool zrange(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, i
         return false;
     if (type != ZR_RANK) {
         reply_by(&z, &s, offset, limit, dir == ZD_REV, scores, x, out);
-    } else if (!rank_range(start, end, z.n, &from, &to)) {
+    } else if (!coll_range(start, end, z.n, &from, &to)) {
         resp_add_array(out, 0);
     } else if (dir == ZD_REV) { /* indexes count from the highest */
         reply_members(&z, z.n - 1 - to, z.n - 1 - from, true, scores, x, out);
@@ -758,7 +735,7 @@ static bool zremrange(cell *c, const cell_ctx *x, const resp_arg *argv, int type
     zset z;
 
     if (type == ZR_RANK) {
-        if (!zl_arg_ll(&argv[2], &start, out) || !zl_arg_ll(&argv[3], &end, out))
+        if (!coll_arg_ll(&argv[2], &start, out) || !coll_arg_ll(&argv[3], &end, out))
             return false;
     } else if (!parse_spec(&argv[2], &argv[3], type == ZR_LEX, &s, out)) {
         return false;
@@ -768,7 +745,7 @@ static bool zremrange(cell *c, const cell_ctx *x, const resp_arg *argv, int type
     if (type == ZR_RANK) {
         size_t to;
 
-        if (rank_range(start, end, z.n, &from, &to))
+        if (coll_range(start, end, z.n, &from, &to))
             k = to - from + 1;
     } else {
         from = first_in(&z, &s);
@@ -816,8 +793,8 @@ static bool zpop(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, boo
     zset z;
 
     if (argc > 3)
-        return zl_fail(out, ZL_ERR_SYNTAX);
-    if (argc == 3 && !zl_arg_range(&argv[2], 0, LLONG_MAX, ZL_ERR_POSITIVE, &count, out))
+        return coll_fail(out, COLL_ERR_SYNTAX);
+    if (argc == 3 && !coll_arg_range(&argv[2], 0, LLONG_MAX, COLL_ERR_POSITIVE, &count, out))
         return false;
     if (!read_zset(c, 0, &z, out))
         return false;
@@ -855,11 +832,6 @@ bool cell_zpopmax(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, st
 
 /* ---- ZRANDMEMBER --------------------------------------------------------------------------- */
 
-/* The most members a negative count may ask for (repetitions allowed): Redis would build
- * the reply until the client's output limit closes the connection; the sidecar refuses it
- * before, as for SRANDMEMBER and HRANDFIELD. */
-#define RANDOM_PICKS_MAX (1L << 20)
-
 static void add_pick(const zitem *it, bool scores, const cell_ctx *x, struct evbuffer *out)
 {
     if (scores && x->proto >= 3)
@@ -878,22 +850,18 @@ static bool zrandom(const zset *z, long long l, bool scores, const cell_ctx *x,
     unsigned long long count = l >= 0 ? (unsigned long long)l : 0ULL - (unsigned long long)l;
     long mul = scores && x->proto < 3 ? 2 : 1;
     size_t need;
-    zl_rng g;
+    coll_rng g;
 
     if (count == 0 || z->n == 0) {
         resp_add_array(out, 0);
         return true;
     }
-    zl_rng_init(&g);
+    coll_rng_init(&g, x);
     if (l < 0 || count == 1) {
-        if (count > (unsigned long long)RANDOM_PICKS_MAX) {
-            resp_add_errorf(out, "ERR count is over the sidecar's limit of %ld random picks",
-                            RANDOM_PICKS_MAX);
+        if (!coll_picks_start(count, mul, out))
             return false;
-        }
-        resp_add_array(out, (long)count * mul);
         while (count-- > 0)
-            add_pick(&z->items[zl_rand_below(&g, z->n)], scores, x, out);
+            add_pick(&z->items[coll_rand_below(&g, z->n)], scores, x, out);
         return true;
     }
     need = count < z->n ? (size_t)count : z->n;
@@ -906,7 +874,7 @@ static bool zrandom(const zset *z, long long l, bool scores, const cell_ctx *x,
     /* selection sampling (Knuth's algorithm S): each subset of need members equally likely,
      * one pass, no memory */
     for (size_t i = 0; i < z->n && need > 0; i++) {
-        if (zl_rand_below(&g, z->n - i) < need) {
+        if (coll_rand_below(&g, z->n - i) < need) {
             add_pick(&z->items[i], scores, x, out);
             need--;
         }
@@ -922,13 +890,13 @@ bool cell_zrandmember(cell *c, const cell_ctx *x, const resp_arg *argv, int argc
     zset z;
 
     if (argc >= 3) {
-        if (!zl_arg_range(&argv[2], -LLONG_MAX, LLONG_MAX, NULL, &l, out))
+        if (!coll_arg_range(&argv[2], -LLONG_MAX, LLONG_MAX, NULL, &l, out))
             return false;
-        if (argc > 4 || (argc == 4 && !zl_arg_is(&argv[3], "WITHSCORES")))
-            return zl_fail(out, ZL_ERR_SYNTAX);
+        if (argc > 4 || (argc == 4 && !coll_arg_is(&argv[3], "WITHSCORES")))
+            return coll_fail(out, COLL_ERR_SYNTAX);
         scores = argc == 4;
         if (scores && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2))
-            return zl_fail(out, "ERR value is out of range");
+            return coll_fail(out, "ERR value is out of range");
     }
     if (!read_zset(c, 0, &z, out))
         return false;
@@ -937,10 +905,10 @@ bool cell_zrandmember(cell *c, const cell_ctx *x, const resp_arg *argv, int argc
     } else if (z.n == 0) {
         resp_add_null(out, x->proto);
     } else {
-        zl_rng g;
+        coll_rng g;
 
-        zl_rng_init(&g);
-        add_pick(&z.items[zl_rand_below(&g, z.n)], false, x, out);
+        coll_rng_init(&g, x);
+        add_pick(&z.items[coll_rand_below(&g, z.n)], false, x, out);
     }
     zset_free(&z);
     return ok;
@@ -980,7 +948,7 @@ bool cell_zscan(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, stru
 
     (void)x;
     if (!parse_cursor(&argv[2], &cursor))
-        return zl_fail(out, "ERR invalid cursor");
+        return coll_fail(out, "ERR invalid cursor");
     if (!read_zset(c, 0, &z, out))
         return false;
     /* as in Redis, the options are read only once the key is known to be a sorted set */
@@ -992,22 +960,22 @@ bool cell_zscan(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, stru
         return true;
     }
     for (int i = 3; i < argc; i++) {
-        if (zl_arg_is(&argv[i], "COUNT") && argc - i >= 2) {
-            if (!zl_arg_ll(&argv[i + 1], &count, out)) {
+        if (coll_arg_is(&argv[i], "COUNT") && argc - i >= 2) {
+            if (!coll_arg_ll(&argv[i + 1], &count, out)) {
                 zset_free(&z);
                 return false;
             }
             if (count < 1) {
                 zset_free(&z);
-                return zl_fail(out, ZL_ERR_SYNTAX);
+                return coll_fail(out, COLL_ERR_SYNTAX);
             }
             i++;
-        } else if (zl_arg_is(&argv[i], "MATCH") && argc - i >= 2) {
+        } else if (coll_arg_is(&argv[i], "MATCH") && argc - i >= 2) {
             pat = argv[i + 1].len == 1 && argv[i + 1].ptr[0] == '*' ? NULL : &argv[i + 1];
             i++;
         } else {
             zset_free(&z);
-            return zl_fail(out, ZL_ERR_SYNTAX);
+            return coll_fail(out, COLL_ERR_SYNTAX);
         }
     }
     from = cursor < z.n ? (size_t)cursor : z.n;
@@ -1022,7 +990,7 @@ bool cell_zscan(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, stru
         if (m < 0) {
             free(hits);
             zset_free(&z);
-            return zl_fail(out, "ERR ZSCAN pattern too costly to match: use a simpler pattern");
+            return coll_fail(out, "ERR ZSCAN pattern too costly to match: use a simpler pattern");
         }
         if (m == 1)
             hits[k++] = i;

@@ -1,12 +1,14 @@
 /*
- * coll: a hash's or a set's payload decoded into items with an index, and what the hash
- * and set commands share (coll.h).
+ * coll: a hash's or a set's payload decoded into items with an index, a list-shaped
+ * payload read into slices, and what the collection commands share (coll.h). Owns nothing
+ * past a call but a coll, freed by coll_free.
  */
 #include "coll.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,9 +21,15 @@
  * not match): a pattern and an item of a MiB each cannot stall the sidecar. */
 #define SCAN_GLOB_BUDGET (64L * 1024 * 1024)
 
-/* ---- the collection -------------------------------------------------------------------- */
+/* ---- any collection's payload ----------------------------------------------------------- */
 
-static bool malformed(tval_type type, struct evbuffer *out)
+bool coll_reader_init(tval_reader *r, const cell *c, size_t per, uint32_t *count)
+{
+    tval_reader_init(r, c->value, c->len);
+    return tval_read_u32(r, count) && *count <= c->len / per;
+}
+
+bool coll_malformed(tval_type type, struct evbuffer *out)
 {
     resp_add_errorf(out,
                     "ERR the value of this key is malformed: its payload does not decode as a "
@@ -29,6 +37,44 @@ static bool malformed(tval_type type, struct evbuffer *out)
                     tval_type_name(type));
     return false;
 }
+
+bool coll_fits(const cell_ctx *x, tval_type type, size_t len, struct evbuffer *out)
+{
+    if (len > cell_payload_max(x, type))
+        return coll_fail(out, COLL_ERR_LIMIT);
+    return true;
+}
+
+bool coll_read_strs(const cell *c, size_t extra, coll_str **items, size_t *n, struct evbuffer *out)
+{
+    tval_reader r;
+    uint32_t count;
+
+    *items = NULL;
+    *n = 0;
+    if (!c->exists) {
+        *items = xmalloc((extra + 1) * sizeof(**items));
+        return true;
+    }
+    /* every item takes 4 bytes at least */
+    if (!coll_reader_init(&r, c, 4, &count))
+        return coll_malformed(c->type, out);
+    *items = xmalloc(((size_t)count + extra + 1) * sizeof(**items));
+    for (uint32_t i = 0; i < count; i++) {
+        if (!tval_read_str(&r, &(*items)[i].p, &(*items)[i].len))
+            break;
+        (*n)++;
+    }
+    if (*n < count || !tval_reader_done(&r)) {
+        free(*items);
+        *items = NULL;
+        *n = 0;
+        return coll_malformed(c->type, out);
+    }
+    return true;
+}
+
+/* ---- the collection -------------------------------------------------------------------- */
 
 void coll_free(coll *co)
 {
@@ -58,10 +104,9 @@ bool coll_load(coll *co, const cell *c, tval_type type, size_t extra, struct evb
     if (!cell_want(c, type, out))
         return false;
     if (c->exists) {
-        tval_reader_init(&r, c->value, c->len);
-        if (!tval_read_u32(&r, &count) || count > c->len / per) {
+        if (!coll_reader_init(&r, c, per, &count)) {
             coll_free(co);
-            return malformed(type, out);
+            return coll_malformed(type, out);
         }
         co->bytes = c->len;
     }
@@ -73,14 +118,14 @@ bool coll_load(coll *co, const cell *c, tval_type type, size_t extra, struct evb
             (type == TVAL_HASH && !tval_read_str(&r, &it->v, &it->vlen)) ||
             dict_find(&co->idx, it->k, it->klen) != NULL) {
             coll_free(co);
-            return malformed(type, out);
+            return coll_malformed(type, out);
         }
         index_item(co, it);
         co->n++;
     }
     if (c->exists && !tval_reader_done(&r)) {
         coll_free(co);
-        return malformed(type, out);
+        return coll_malformed(type, out);
     }
     co->live = co->n;
     return true;
@@ -144,10 +189,8 @@ bool coll_store(coll *co, cell *c, const cell_ctx *x, struct evbuffer *out)
         cell_remove(c);
         return true;
     }
-    if (co->bytes > cell_payload_max(x, co->type)) {
-        resp_add_error(out, COLL_ERR_LIMIT);
+    if (!coll_fits(x, co->type, co->bytes, out))
         return false;
-    }
     tval_writer_init(&w, co->bytes);
     tval_write_u32(&w, (uint32_t)co->live);
     for (size_t i = 0; i < co->n; i++) {
@@ -190,11 +233,6 @@ static bool scan_cursor(const resp_arg *argv, coll_scan *s, struct evbuffer *out
     return true;
 }
 
-static bool word_is(const resp_arg *a, const char *w)
-{
-    return a->len == strlen(w) && strncasecmp(a->ptr, w, a->len) == 0;
-}
-
 /* The options from argv[3] on, of a scan of type. */
 static bool scan_opts(const resp_arg *argv, int argc, tval_type type, coll_scan *s,
                       struct evbuffer *out)
@@ -202,26 +240,21 @@ static bool scan_opts(const resp_arg *argv, int argc, tval_type type, coll_scan 
     for (int i = 3; i < argc; i += 2) {
         long long v;
 
-        if (type == TVAL_HASH && word_is(&argv[i], "NOVALUES")) {
+        if (type == TVAL_HASH && coll_arg_is(&argv[i], "NOVALUES")) {
             s->novalues = true;
             i--; /* a word without a value */
-        } else if (word_is(&argv[i], "COUNT") && i + 1 < argc) {
-            if (!parse_redis_ll(argv[i + 1].ptr, argv[i + 1].len, &v)) {
-                resp_add_error(out, "ERR value is not an integer or out of range");
+        } else if (coll_arg_is(&argv[i], "COUNT") && i + 1 < argc) {
+            if (!coll_arg_ll(&argv[i + 1], &v, out))
                 return false;
-            }
-            if (v < 1) {
-                resp_add_error(out, "ERR syntax error");
-                return false;
-            }
+            if (v < 1)
+                return coll_fail(out, COLL_ERR_SYNTAX);
             s->count = (long)v;
-        } else if (word_is(&argv[i], "MATCH") && i + 1 < argc) {
+        } else if (coll_arg_is(&argv[i], "MATCH") && i + 1 < argc) {
             bool all = argv[i + 1].len == 1 && argv[i + 1].ptr[0] == '*';
             s->pat = all ? NULL : argv[i + 1].ptr;
             s->plen = argv[i + 1].len;
         } else {
-            resp_add_error(out, "ERR syntax error");
-            return false;
+            return coll_fail(out, COLL_ERR_SYNTAX);
         }
     }
     return true;
@@ -290,9 +323,9 @@ bool coll_scan_command(const cell *c, tval_type type, const resp_arg *argv, int 
 
 /* ---- random ---------------------------------------------------------------------------- */
 
-void coll_rng_init(coll_rng *g, uint64_t seed)
+void coll_rng_init(coll_rng *g, const cell_ctx *x)
 {
-    g->s = seed;
+    g->s = x->seed;
 }
 
 static uint64_t next64(coll_rng *g)
@@ -328,10 +361,16 @@ size_t *coll_sample(coll_rng *g, size_t n, size_t k)
     return p;
 }
 
-/* The most items a negative count may ask HRANDFIELD or SRANDMEMBER for (repetitions
- * allowed): Redis would build the reply until the client's output limit closes it; the
- * sidecar refuses it before. */
-#define RANDOM_PICKS_MAX (1L << 20)
+bool coll_picks_start(unsigned long long count, long mul, struct evbuffer *out)
+{
+    if (count > (unsigned long long)COLL_RANDOM_PICKS_MAX) {
+        resp_add_errorf(out, "ERR count is over the sidecar's limit of %ld random picks",
+                        COLL_RANDOM_PICKS_MAX);
+        return false;
+    }
+    resp_add_array(out, (long)count * mul);
+    return true;
+}
 
 /* One random item: the field or member, and with values its value (a pair in RESP3). */
 static void add_field(const coll_item *it, bool withvalues, int proto, struct evbuffer *out)
@@ -351,18 +390,14 @@ bool coll_random_reply(const coll *co, const cell_ctx *x, long long l, bool with
     long mul = withvalues && x->proto == 2 ? 2 : 1;
     coll_rng g;
 
-    coll_rng_init(&g, x->seed);
+    coll_rng_init(&g, x);
     if (count == 0 || size == 0) {
         resp_add_array(out, 0);
         return true;
     }
     if (l < 0 || count == 1) {
-        if (count > (unsigned long long)RANDOM_PICKS_MAX) {
-            resp_add_errorf(out, "ERR count is over the sidecar's limit of %ld random picks",
-                            RANDOM_PICKS_MAX);
+        if (!coll_picks_start(count, mul, out))
             return false;
-        }
-        resp_add_array(out, (long)count * mul);
         while (count-- > 0)
             add_field(&co->items[coll_rand_below(&g, size)], withvalues, x->proto, out);
         return true;
@@ -381,20 +416,12 @@ bool coll_random_reply(const coll *co, const cell_ctx *x, long long l, bool with
     return true;
 }
 
-/* ---- arguments ------------------------------------------------------------------------- */
+/* ---- arguments and errors --------------------------------------------------------------- */
 
-bool coll_arg_count(const resp_arg *a, long long *v, struct evbuffer *out)
+bool coll_fail(struct evbuffer *out, const char *text)
 {
-    if (!parse_redis_ll(a->ptr, a->len, v)) {
-        resp_add_error(out, "ERR value is not an integer or out of range");
-        return false;
-    }
-    if (*v < -LONG_MAX) {
-        resp_add_errorf(out, "ERR value is out of range, value must between %ld and %ld", -LONG_MAX,
-                        LONG_MAX);
-        return false;
-    }
-    return true;
+    resp_add_error(out, text);
+    return false;
 }
 
 bool coll_fail_arity(const resp_arg *name, struct evbuffer *out)
@@ -407,4 +434,73 @@ bool coll_fail_arity(const resp_arg *name, struct evbuffer *out)
     n[i] = '\0';
     resp_add_errorf(out, "ERR wrong number of arguments for '%s' command", n);
     return false;
+}
+
+bool coll_arg_is(const resp_arg *a, const char *word)
+{
+    return a->len == strlen(word) && strncasecmp(a->ptr, word, a->len) == 0;
+}
+
+bool coll_str_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+bool coll_arg_ll(const resp_arg *a, long long *v, struct evbuffer *out)
+{
+    if (!parse_redis_ll(a->ptr, a->len, v))
+        return coll_fail(out, COLL_ERR_NOT_INT);
+    return true;
+}
+
+bool coll_arg_range(const resp_arg *a, long long lo, long long hi, const char *msg, long long *v,
+                    struct evbuffer *out)
+{
+    if (!parse_redis_ll(a->ptr, a->len, v))
+        return coll_fail(out, msg != NULL ? msg : COLL_ERR_NOT_INT);
+    if (*v < lo || *v > hi) {
+        if (msg != NULL)
+            return coll_fail(out, msg);
+        resp_add_errorf(out, "ERR value is out of range, value must between %lld and %lld", lo, hi);
+        return false;
+    }
+    return true;
+}
+
+bool coll_parse_double(const char *p, size_t len, double *v)
+{
+    char buf[CELL_FLOAT_CHARS_MAX], *end;
+    double d;
+
+    if (len == 0 || len >= sizeof(buf) || memchr(p, '\0', len) != NULL)
+        return false;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    errno = 0;
+    d = strtod(buf, &end);
+    if (isspace((unsigned char)buf[0]) || *end != '\0' || isnan(d))
+        return false;
+    if (errno == ERANGE && (isinf(d) || d == 0))
+        return false;
+    *v = d;
+    return true;
+}
+
+bool coll_range(long long start, long long end, size_t n, size_t *from, size_t *to)
+{
+    long long len = (long long)n;
+
+    if (start < 0)
+        start += len;
+    if (end < 0)
+        end += len;
+    if (start < 0)
+        start = 0;
+    if (start > end || start >= len)
+        return false;
+    if (end >= len)
+        end = len - 1;
+    *from = (size_t)start;
+    *to = (size_t)end;
+    return true;
 }

@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 
 #include "cell.h"
+#include "cellcase.h"
 #include "xalloc.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -485,10 +486,7 @@ static const tcase cases[] = {
 
 /* ---- the harness ------------------------------------------------------------------------ */
 
-static const struct {
-    const char *name;
-    cell_fn *fn;
-} fns[] = {
+static const cellcase_fn fns[] = {
     {"GET", cell_get},
     {"SET", cell_set},
     {"SETEX", cell_setex},
@@ -523,59 +521,6 @@ static const struct {
     {"SELECT", cell_select},
     {"UNWATCH", cell_unwatch},
 };
-
-static cell_fn *fn_of(const char *name)
-{
-    for (size_t i = 0; i < N(fns); i++) {
-        if (strcasecmp(fns[i].name, name) == 0)
-            return fns[i].fn;
-    }
-    ck_abort_msg("no function for %s", name);
-    return NULL;
-}
-
-/* One argument from a token: '' is empty, @N is N 'x' bytes. */
-static resp_arg make_arg(const char *tok, size_t len)
-{
-    resp_arg a;
-
-    if (len == 2 && memcmp(tok, "''", 2) == 0) {
-        a.len = 0;
-    } else if (tok[0] == '@') {
-        a.len = strtoul(tok + 1, NULL, 10);
-    } else {
-        a.len = len;
-    }
-    a.ptr = malloc(a.len + 1);
-    ck_assert_ptr_nonnull(a.ptr);
-    if (tok[0] == '@')
-        memset(a.ptr, 'x', a.len);
-    else if (a.len > 0)
-        memcpy(a.ptr, tok, a.len);
-    a.ptr[a.len] = '\0';
-    return a;
-}
-
-static int split(const char *line, resp_arg *argv, int max)
-{
-    int argc = 0;
-
-    while (*line != '\0') {
-        size_t n = strcspn(line, " ");
-
-        ck_assert_int_lt(argc, max);
-        argv[argc++] = make_arg(line, n);
-        line += n;
-        line += *line == ' ';
-    }
-    return argc;
-}
-
-static void free_args(resp_arg *argv, int argc)
-{
-    for (int i = 0; i < argc; i++)
-        free(argv[i].ptr);
-}
 
 /* fill 'x' bytes then len bytes of s, in a fresh buffer */
 static char *filled(size_t fill, const char *s, size_t len)
@@ -622,29 +567,18 @@ static void check_cell(const tcase *t, const cell *c, bool has, const char *val,
     free(want);
 }
 
-static void check_reply(const tcase *t, struct evbuffer *out)
-{
-    size_t n = evbuffer_get_length(out);
-    char *got = (char *)evbuffer_pullup(out, -1);
-
-    ck_assert_msg(n == t->reply_len && memcmp(got, t->reply, n) == 0,
-                  "%s: reply %.*s (%zu bytes), want %s", t->cmd, (int)(n > 200 ? 200 : n),
-                  got ? got : "", n, t->reply);
-}
-
 START_TEST(test_table)
 {
     const tcase *t = &cases[_i];
-    resp_arg argv[16];
-    int argc = split(t->cmd, argv, 16);
     cell_ctx x = {t->proto ? t->proto : 2, NOW, t->typed, 0};
-    struct evbuffer *out = evbuffer_new();
     cell c;
+    size_t n;
+    char *reply;
     bool ok;
 
     start_cell(t, &c);
-    ok = fn_of(argv[0].ptr)(&c, &x, argv, argc, out);
-    check_reply(t, out);
+    reply = cellcase_run(fns, N(fns), &c, &x, t->cmd, &n, &ok);
+    cellcase_check_reply(t->cmd, reply, n, t->reply, t->reply_len);
     ck_assert_msg(ok == !t->fail, "%s: returned %d", t->cmd, ok);
     ck_assert_msg(!c.exists || c.type == (t->fail || t->same ? t->type : t->a_type), "%s: type %d",
                   t->cmd, c.type);
@@ -654,8 +588,7 @@ START_TEST(test_table)
         check_cell(t, &c, t->a_has, t->after, t->a_fill, t->after_len, t->a_dirty, t->a_known,
                    t->a_exp);
     cell_free(&c);
-    evbuffer_free(out);
-    free_args(argv, argc);
+    free(reply);
 }
 END_TEST
 
@@ -776,11 +709,11 @@ START_TEST(test_seq)
     if (s->has)
         cell_set_read(&c, s->val, strlen(s->val), NOW);
     for (int i = 0; i < 6 && s->cmds[i] != NULL; i++) {
-        resp_arg argv[16];
-        int argc = split(s->cmds[i], argv, 16);
+        bool ok;
+        char *reply = cellcase_run(fns, N(fns), &c, &x, s->cmds[i], &n, &ok);
 
-        fn_of(argv[0].ptr)(&c, &x, argv, argc, out);
-        free_args(argv, argc);
+        evbuffer_add(out, reply, n);
+        free(reply);
     }
     n = evbuffer_get_length(out);
     ck_assert_msg(n == strlen(s->replies) && memcmp(evbuffer_pullup(out, -1), s->replies, n) == 0,

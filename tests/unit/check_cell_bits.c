@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 
 #include "cell_bits.h"
+#include "cellcase.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -178,39 +179,10 @@ static const tcase cases[] = {
     {"BITFIELD_RO k SET u8 0 1 GET u64 0", ERR(BADTYPE)}, /* parsed whole first */
 };
 
-static const struct {
-    const char *name;
-    cell_fn *fn;
-} fns[] = {
+static const cellcase_fn fns[] = {
     {"SETBIT", cell_setbit}, {"GETBIT", cell_getbit},     {"BITCOUNT", cell_bitcount},
     {"BITPOS", cell_bitpos}, {"BITFIELD", cell_bitfield}, {"BITFIELD_RO", cell_bitfield_ro},
 };
-
-static cell_fn *fn_of(const char *name)
-{
-    for (size_t i = 0; i < N(fns); i++) {
-        if (strcasecmp(fns[i].name, name) == 0)
-            return fns[i].fn;
-    }
-    ck_abort_msg("no function for %s", name);
-    return NULL;
-}
-
-static int split(const char *line, resp_arg *argv, int max)
-{
-    int argc = 0;
-
-    while (*line != '\0') {
-        size_t n = strcspn(line, " ");
-
-        if (argc >= max || (argv[argc].ptr = strndup(line, n)) == NULL)
-            ck_abort_msg("%s: cannot split", line);
-        argv[argc++].len = n;
-        line += n;
-        line += *line == ' ';
-    }
-    return argc;
-}
 
 static void check_cell(const char *cmd, const cell *c, bool has, const char *val, size_t len,
                        size_t zeros, bool dirty)
@@ -230,10 +202,7 @@ static void check_cell(const char *cmd, const cell *c, bool has, const char *val
 START_TEST(test_table)
 {
     const tcase *t = &cases[_i];
-    resp_arg argv[24];
-    int argc = split(t->cmd, argv, 24);
     cell_ctx x = {t->proto ? t->proto : 2, 0, false, 0};
-    struct evbuffer *out = evbuffer_new();
     size_t n;
     char *got;
     cell c;
@@ -242,21 +211,15 @@ START_TEST(test_table)
     cell_init(&c);
     if (t->has)
         cell_set_read(&c, t->val, t->vlen, 0);
-    ok = fn_of(argv[0].ptr)(&c, &x, argv, argc, out);
-    n = evbuffer_get_length(out);
-    got = (char *)evbuffer_pullup(out, -1);
-    ck_assert_msg(n == t->reply_len && memcmp(got, t->reply, n) == 0,
-                  "%s: reply %.*s (%zu bytes), want %s", t->cmd, (int)(n > 200 ? 200 : n),
-                  got ? got : "", n, t->reply);
+    got = cellcase_run(fns, N(fns), &c, &x, t->cmd, &n, &ok);
+    cellcase_check_reply(t->cmd, got, n, t->reply, t->reply_len);
     ck_assert_msg(ok == !t->fail, "%s: returned %d", t->cmd, ok);
     if (t->fail || t->same)
         check_cell(t->cmd, &c, t->has, t->val, t->vlen, 0, false);
     else
         check_cell(t->cmd, &c, true, t->after, t->a_len, t->a_zeros, true);
     cell_free(&c);
-    evbuffer_free(out);
-    for (int i = 0; i < argc; i++)
-        free(argv[i].ptr);
+    free(got);
 }
 END_TEST
 
@@ -265,28 +228,25 @@ END_TEST
 /* Runs one BITFIELD line on an empty cell; the integers of its reply (nil: *is_nil). */
 static long long run_one(const char *line, bool *is_nil)
 {
-    resp_arg argv[16];
-    int argc = split(line, argv, 16);
     cell_ctx x = {2, 0, false, 0};
-    struct evbuffer *out = evbuffer_new();
     cell c;
-    char buf[128] = "", *nl;
+    char *reply, *nl;
+    size_t n;
     long long v = 0;
+    bool ok;
 
     cell_init(&c);
-    if (!cell_bitfield(&c, &x, argv, argc, out))
+    reply = cellcase_run(fns, N(fns), &c, &x, line, &n, &ok);
+    if (!ok)
         ck_abort_msg("%s failed", line);
-    evbuffer_copyout(out, buf, sizeof(buf) - 1);
     /* the reply is "*2\r\n:old\r\n" then the INCRBY's ":new\r\n" or "$-1\r\n" */
-    nl = strstr(buf, "\r\n");
+    nl = strstr(reply, "\r\n");
     nl = strstr(nl + 2, "\r\n");
     *is_nil = strncmp(nl + 2, "$-1", 3) == 0;
     if (!*is_nil)
         v = strtoll(nl + 3, NULL, 10);
     cell_free(&c);
-    evbuffer_free(out);
-    for (int i = 0; i < argc; i++)
-        free(argv[i].ptr);
+    free(reply);
     return v;
 }
 

@@ -13,6 +13,7 @@
 
 #include "cell.h"
 #include "cell_hash_set.h"
+#include "cellcase.h"
 #include "coll.h"
 #include "xalloc.h"
 
@@ -27,12 +28,7 @@ static cell_ctx ctx(int proto)
     return x;
 }
 
-typedef struct cmdmap {
-    const char *name;
-    cell_fn *fn;
-} cmdmap;
-
-static const cmdmap cmds[] = {
+static const cellcase_fn cmds[] = {
     {"HSET", cell_hset},
     {"HMSET", cell_hset},
     {"HSETNX", cell_hsetnx},
@@ -63,36 +59,15 @@ static const cmdmap cmds[] = {
     {"TYPE", cell_type},
 };
 
-/* Runs a command line (split on spaces; the key is argv[1]) on c; the reply into *reply
+/* Runs a command line (cellcase.h; the key is argv[1]) on c; the reply into *reply
  * (malloc'ed, NUL-terminated); the result is the function's. */
 static bool run(cell *c, int proto, const char *line, char **reply)
 {
-    char *copy = xmemdup0(line, strlen(line)), *save = NULL;
-    resp_arg *argv = xcalloc(strlen(line) / 2 + 2, sizeof(*argv));
-    int argc = 0;
-    cell_fn *fn = NULL;
-    struct evbuffer *out = evbuffer_new();
     cell_ctx x = ctx(proto);
-    bool ok;
     size_t n;
+    bool ok;
 
-    for (char *w = strtok_r(copy, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
-        argv[argc].ptr = w;
-        argv[argc++].len = strcmp(w, "''") == 0 ? 0 : strlen(w);
-    }
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        if (strcmp(cmds[i].name, argv[0].ptr) == 0)
-            fn = cmds[i].fn;
-    }
-    ck_assert_msg(fn != NULL, "no command %s", argv[0].ptr);
-    ok = fn(c, &x, argv, argc, out);
-    n = evbuffer_get_length(out);
-    *reply = xmalloc(n + 1);
-    evbuffer_remove(out, *reply, n);
-    (*reply)[n] = '\0';
-    evbuffer_free(out);
-    free(argv);
-    free(copy);
+    *reply = cellcase_run(cmds, sizeof(cmds) / sizeof(cmds[0]), c, &x, line, &n, &ok);
     return ok;
 }
 

@@ -13,6 +13,7 @@
 #include <event2/buffer.h>
 
 #include "cell.h"
+#include "cellcase.h"
 #include "xalloc.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -26,9 +27,9 @@
 #define LEXERR    "-ERR min or max not valid string range item\r\n"
 #define ABC       "1:a,2:b,3:c"
 #define LEX       "0:a,0:b,0:c,0:d"
-#define MALFORMED                                                                                  \
-    "-ERR the value of this key is malformed (not a valid payload of its type in the typed "       \
-    "format)\r\n"
+#define MALFORMED(type)                                                                            \
+    "-ERR the value of this key is malformed: its payload does not decode as a " type              \
+    " (README, \"The typed value format\")\r\n"
 
 /*
  * One case. The command line is split on spaces ('' an empty argument, @N N 'x' bytes).
@@ -66,7 +67,7 @@ static const tcase cases[] = {
     {"RPUSHX k a b", L, BEFORE("x"), R(":3\r\n"), AFTER("x,a,b")},
     {"LPUSH k a", L, BEFORE("=str"), ERR(WRONGTYPE)},
     {"RPUSHX k a", L, BEFORE("=str"), ERR(WRONGTYPE)},
-    {"RPUSH k a", L, BEFORE("=bad"), ERR(MALFORMED)},
+    {"RPUSH k a", L, BEFORE("=bad"), ERR(MALFORMED("list"))},
     {"RPUSH k ''", L, R(":1\r\n"), AFTER("")},
     {"RPUSH k @1048560", L, ERR(TOOBIG)},
     {"RPUSH k @1048500", L, R(":1\r\n"), AFTER("@1048500")},
@@ -85,7 +86,7 @@ static const tcase cases[] = {
     {"LPOP k x", L, ERR("-ERR value is out of range, must be positive\r\n")},
     {"LPOP k 1 2", L, ERR("-ERR wrong number of arguments for 'lpop' command\r\n")},
     {"LPOP k", L, BEFORE("=str"), ERR(WRONGTYPE)},
-    {"LPOP k", L, BEFORE("=bad"), ERR(MALFORMED)},
+    {"LPOP k", L, BEFORE("=bad"), ERR(MALFORMED("list"))},
     /* ---- LLEN LINDEX LRANGE ---- */
     {"LLEN k", L, R(":0\r\n"), SAME},
     {"LLEN k", L, BEFORE("a,b"), R(":2\r\n"), SAME},
@@ -152,7 +153,7 @@ static const tcase cases[] = {
     {"ZADD k INCR 2 a", Z, BEFORE("1:a"), P3, R(",3\r\n"), AFTER("3:a")},
     {"ZADD k XX 1 a", Z, R(":0\r\n"), SAME},
     {"ZADD k 1 a", Z, BEFORE("=str"), ERR(WRONGTYPE)},
-    {"ZADD k 1 a", Z, BEFORE("=bad"), ERR(MALFORMED)},
+    {"ZADD k 1 a", Z, BEFORE("=bad"), ERR(MALFORMED("zset"))},
     {"ZADD k 1 @1048560", Z, ERR(TOOBIG)},
     {"ZADD k nan a", Z, ERR(NOFLOAT)},
     {"ZADD k INCR -inf a", Z, BEFORE("inf:a"),
@@ -164,7 +165,7 @@ static const tcase cases[] = {
     {"ZSCORE k a", Z, BEFORE("1.5:a"), R("$3\r\n1.5\r\n"), SAME},
     {"ZRANGE k 0 -1 REV WITHSCORES", Z, BEFORE("1:a,2:b"), P3,
      R("*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n"), SAME},
-    {"ZCARD k", Z, BEFORE("=bad"), ERR(MALFORMED)},
+    {"ZCARD k", Z, BEFORE("=bad"), ERR(MALFORMED("zset"))},
     /* ---- ranges of scores and of members ---- */
     {"ZRANGEBYSCORE k 1 2", Z, BEFORE(ABC), R("*2\r\n$1\r\na\r\n$1\r\nb\r\n"), SAME},
     {"ZRANGEBYSCORE k (1 +inf WITHSCORES", Z, BEFORE(ABC),
@@ -235,7 +236,7 @@ static const tcase cases[] = {
     {"ZREMRANGEBYLEX k [a (c", Z, BEFORE(LEX), R(":2\r\n"), AFTER("0:c,0:d")},
     {"ZREMRANGEBYLEX k - +", Z, BEFORE(LEX), R(":4\r\n"), DELETED},
     {"ZREMRANGEBYLEX k x y", Z, BEFORE(LEX), ERR(LEXERR)},
-    {"ZREMRANGEBYSCORE k 0 2", Z, BEFORE("=bad"), ERR(MALFORMED)},
+    {"ZREMRANGEBYSCORE k 0 2", Z, BEFORE("=bad"), ERR(MALFORMED("zset"))},
     /* ---- ZRANDMEMBER (deterministic cases: the whole set, or a set of one) ---- */
     {"ZRANDMEMBER k 5", Z, BEFORE(ABC), R("*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n"), SAME},
     {"ZRANDMEMBER k 3 WITHSCORES", Z, BEFORE("1:a,2:b"), P3,
@@ -278,39 +279,6 @@ static const tcase cases[] = {
 
 /* ---- building and reading values ------------------------------------------------------ */
 
-static char *word(const char *p, size_t n, size_t *len)
-{
-    if (n > 0 && p[0] == '@') {
-        size_t k = (size_t)strtoul(p + 1, NULL, 10);
-        char *b = xmalloc(k + 1);
-
-        memset(b, 'x', k);
-        b[k] = '\0';
-        *len = k;
-        return b;
-    }
-    if (n == 2 && memcmp(p, "''", 2) == 0)
-        n = 0;
-    *len = n;
-    return xmemdup0(p, n);
-}
-
-static int split(const char *line, resp_arg *argv, int max)
-{
-    int argc = 0;
-
-    while (*line != '\0' && argc < max) {
-        size_t n = strcspn(line, " ");
-
-        argv[argc].ptr = word(line, n, &argv[argc].len);
-        argc++;
-        line += n;
-        while (*line == ' ')
-            line++;
-    }
-    return argc;
-}
-
 /* The payload a spec stands for (tval.h); spec items separated by ','. */
 static char *payload(tval_type type, const char *spec, size_t *len)
 {
@@ -322,7 +290,7 @@ static char *payload(tval_type type, const char *spec, size_t *len)
     tval_write_u32(&w, 0);
     for (s = spec; s != NULL;) {
         size_t n = strcspn(s, ","), wl;
-        char *item = word(s, n, &wl);
+        char *item = cellcase_word(s, n, &wl);
 
         if (type == TVAL_ZSET) {
             char *colon = strchr(item, ':');
@@ -361,63 +329,47 @@ static void start_cell(const tcase *t, cell *c)
     }
 }
 
-static cell_fn *fn_of(const char *name)
-{
-    static const struct {
-        const char *name;
-        cell_fn *fn;
-    } fns[] = {
-        {"LPUSH", cell_lpush},
-        {"RPUSH", cell_rpush},
-        {"LPUSHX", cell_lpushx},
-        {"RPUSHX", cell_rpushx},
-        {"LPOP", cell_lpop},
-        {"RPOP", cell_rpop},
-        {"LLEN", cell_llen},
-        {"LINDEX", cell_lindex},
-        {"LRANGE", cell_lrange},
-        {"LSET", cell_lset},
-        {"LTRIM", cell_ltrim},
-        {"LREM", cell_lrem},
-        {"LINSERT", cell_linsert},
-        {"LPOS", cell_lpos},
-        {"LMOVE", cell_lmove},
-        {"RPOPLPUSH", cell_rpoplpush},
-        {"ZADD", cell_zadd},
-        {"ZREM", cell_zrem},
-        {"ZPOPMIN", cell_zpopmin},
-        {"ZPOPMAX", cell_zpopmax},
-        {"ZSCORE", cell_zscore},
-        {"ZRANGE", cell_zrange},
-        {"ZCARD", cell_zcard},
-        {"ZRANGEBYSCORE", cell_zrangebyscore},
-        {"ZREVRANGEBYSCORE", cell_zrevrangebyscore},
-        {"ZRANGEBYLEX", cell_zrangebylex},
-        {"ZREVRANGEBYLEX", cell_zrevrangebylex},
-        {"ZCOUNT", cell_zcount},
-        {"ZLEXCOUNT", cell_zlexcount},
-        {"ZREMRANGEBYRANK", cell_zremrangebyrank},
-        {"ZREMRANGEBYSCORE", cell_zremrangebyscore},
-        {"ZREMRANGEBYLEX", cell_zremrangebylex},
-        {"ZRANDMEMBER", cell_zrandmember},
-        {"ZSCAN", cell_zscan},
-    };
-
-    for (size_t i = 0; i < N(fns); i++) {
-        if (strcasecmp(fns[i].name, name) == 0)
-            return fns[i].fn;
-    }
-    ck_abort_msg("no function for %s", name);
-    return NULL;
-}
+static const cellcase_fn fns[] = {
+    {"LPUSH", cell_lpush},
+    {"RPUSH", cell_rpush},
+    {"LPUSHX", cell_lpushx},
+    {"RPUSHX", cell_rpushx},
+    {"LPOP", cell_lpop},
+    {"RPOP", cell_rpop},
+    {"LLEN", cell_llen},
+    {"LINDEX", cell_lindex},
+    {"LRANGE", cell_lrange},
+    {"LSET", cell_lset},
+    {"LTRIM", cell_ltrim},
+    {"LREM", cell_lrem},
+    {"LINSERT", cell_linsert},
+    {"LPOS", cell_lpos},
+    {"LMOVE", cell_lmove},
+    {"RPOPLPUSH", cell_rpoplpush},
+    {"ZADD", cell_zadd},
+    {"ZREM", cell_zrem},
+    {"ZPOPMIN", cell_zpopmin},
+    {"ZPOPMAX", cell_zpopmax},
+    {"ZSCORE", cell_zscore},
+    {"ZRANGE", cell_zrange},
+    {"ZCARD", cell_zcard},
+    {"ZRANGEBYSCORE", cell_zrangebyscore},
+    {"ZREVRANGEBYSCORE", cell_zrevrangebyscore},
+    {"ZRANGEBYLEX", cell_zrangebylex},
+    {"ZREVRANGEBYLEX", cell_zrevrangebylex},
+    {"ZCOUNT", cell_zcount},
+    {"ZLEXCOUNT", cell_zlexcount},
+    {"ZREMRANGEBYRANK", cell_zremrangebyrank},
+    {"ZREMRANGEBYSCORE", cell_zremrangebyscore},
+    {"ZREMRANGEBYLEX", cell_zremrangebylex},
+    {"ZRANDMEMBER", cell_zrandmember},
+    {"ZSCAN", cell_zscan},
+};
 
 START_TEST(test_table)
 {
     const tcase *t = &cases[_i];
-    resp_arg argv[16];
-    int argc = split(t->cmd, argv, 16);
     cell_ctx x = {t->proto ? t->proto : 2, NOW, false, 0};
-    struct evbuffer *out = evbuffer_new();
     cell c, before;
     bool ok;
     size_t rlen;
@@ -425,13 +377,8 @@ START_TEST(test_table)
 
     start_cell(t, &c);
     start_cell(t, &before);
-    ok = fn_of(argv[0].ptr)(&c, &x, argv, argc, out);
-    rlen = evbuffer_get_length(out);
-    reply = xmalloc(rlen + 1);
-    evbuffer_remove(out, reply, rlen);
-    reply[rlen] = '\0';
-    ck_assert_msg(rlen == strlen(t->reply) && memcmp(reply, t->reply, rlen) == 0,
-                  "%s: reply %s, want %s (%zu bytes)", t->cmd, reply, t->reply, rlen);
+    reply = cellcase_run(fns, N(fns), &c, &x, t->cmd, &rlen, &ok);
+    cellcase_check_reply(t->cmd, reply, rlen, t->reply, strlen(t->reply));
     ck_assert_msg(ok == !t->fail, "%s: returned %d", t->cmd, ok);
     if (t->fail || t->same) {
         ck_assert_msg(!c.dirty, "%s: dirty", t->cmd);
@@ -450,9 +397,6 @@ START_TEST(test_table)
     free(reply);
     cell_free(&c);
     cell_free(&before);
-    evbuffer_free(out);
-    for (int i = 0; i < argc; i++)
-        free((char *)argv[i].ptr);
 }
 END_TEST
 
