@@ -682,6 +682,44 @@ def abuse_mget_big_values():
 
 
 @test
+def abuse_hot_big_list():
+    # 100 connections each pipeline 10 LSETs on one list of ~1 MiB: every command decodes
+    # and encodes the whole value, and the blocks waiting on the key run in groups, each in
+    # one pass of the loop. A group stops at 16 MiB of values worked on (cas.c), so another
+    # client's PING waits for at most ~16 blocks (before that budget: a group of 100, whose
+    # pass held the loop for 228 ms here).
+    k = key("abuse_hot_big_list")
+    with E.sc.conn() as c:
+        for i in range(16):
+            eq(c.cmd("RPUSH", k, *[("%04d" % i) + "x" * 56 for _ in range(1000)]),
+               (i + 1) * 1000, "RPUSH of 1,000 elements")
+        rss0 = _rss(E.sc.proc.pid)
+        conns = [E.sc.conn(timeout=120) for _ in range(100)]
+        try:
+            p = Pinger(E.sc.sock)
+            t0 = time.monotonic()
+            for n, cc in enumerate(conns):
+                cc.send(b"".join(encode("LSET", k, n, "y%05d" % j) for j in range(10)))
+            got = [cc.reply() for cc in conns for _ in range(10)]
+            took = time.monotonic() - t0
+            rss1 = _rss(E.sc.proc.pid)
+            p.stop("1,000 LSETs on a 1 MiB list from 100 connections", most=STALL)
+        finally:
+            for cc in conns:
+                cc.close()
+        print("    1,000 LSETs in %.2f s; RSS %d -> %d MiB" % (took, rss0 // MIB, rss1 // MIB))
+        eq(got, ["OK"] * 1000, "every LSET answered OK")
+        eq(c.cmd("LRANGE", k, 0, 2), [b"y00009", b"y00009", b"y00009"],
+           "each connection's last LSET kept")
+        eq(c.cmd("LLEN", k), 16000, "LLEN after")
+        check(took < 60, "the 1,000 LSETs within 60 s", took)
+        if not os.environ.get("NORIKV_SANITIZERS"):  # ASan keeps freed memory its own way
+            check(rss1 - rss0 < 256 * MIB, "RSS to grow less than 256 MiB",
+                  "%d MiB" % ((rss1 - rss0) // MIB))
+        c.cmd("DEL", k)
+
+
+@test
 def abuse_lcs_at_budget():
     """LCS of two values of 4095 bytes, the largest table the sidecar fills (16M cells, 32
     MiB, about 0.1 s of CPU), from four clients at once for two seconds, and LCS of two 1 MiB
