@@ -44,14 +44,15 @@ static void on_get(const kv_result *res, void *arg)
     req *r = arg;
     stats *st = &r->c->s->st;
     tval v;
+    bool live = res->err == KV_OK && found_live(res, &v);
 
     r->op = NULL;
     if (res->err != KV_OK) {
         reply_kv_error(r, res, NULL);
-    } else if (found_live(res, &v) && v.type != TVAL_STRING) {
+    } else if (live && v.type != TVAL_STRING) {
         st->keyspace_hits++;
         reply_error(r, "WRONGTYPE Operation against a key holding the wrong kind of value");
-    } else if (found_live(res, &v)) {
+    } else if (live) {
         st->keyspace_hits++;
         resp_add_bulk(reply(r), v.payload, v.len);
     } else {
