@@ -5,8 +5,8 @@
 #
 # For each node count in NORIKV_SERVER_NODES_LIST (default "1 3"): check_devnode's server
 # cases (one node only: they are one node's), check_kv's real-server cases, every e2e topic
-# (tests/e2e/test_*.py) and the Node.js clients (ioredis.sh, node-redis.sh). A test that
-# needs the devnode (its control socket, vectors, TLS, leader moves) is skipped and says
+# (tests/e2e/test_*.py) and the Node.js clients (ioredis.sh, node-redis.sh, apps-*.sh). A
+# test that needs the devnode (its control socket, vectors, TLS, leader moves) is skipped and says
 # why. Each run prints one line; the end is a table of passed / failed / skipped. Logs stay
 # in $NORIKV_REAL_LOGS (default ./real-logs). Three nodes are given each other as seeds; when
 # no shard of theirs elects a leader within 15 s, that column says so and only test_commands
@@ -99,7 +99,7 @@ for n in ${NORIKV_SERVER_NODES_LIST:-1 3}; do
         fi
         ./tests/integration/check_kv > "$logs/check_kv-$n.log" 2>&1
         record check_kv "$n" "$(check_counts "$logs/check_kv-$n.log")"
-        for js in ioredis node-redis; do
+        for js in ioredis node-redis apps-ioredis apps-node-redis; do
             sh "$srcdir/tests/e2e/$js.sh" > "$logs/$js-$n.log" 2>&1
             rc=$?
             if [ $rc -eq 77 ]; then
