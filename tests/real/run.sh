@@ -6,8 +6,8 @@
 # For each node count in NORIKV_SERVER_NODES_LIST (default "1 3"): check_devnode's server
 # cases (one node only: they are one node's), check_kv's real-server cases, every e2e topic
 # (tests/e2e/test_*.py) and the Node.js clients (ioredis.sh, node-redis.sh, apps-*.sh). A
-# test that needs the devnode (its control socket, vectors, TLS, leader moves) is skipped and says
-# why. Each run prints one line; the end is a table of passed / failed / skipped. Logs stay
+# test that needs the devnode (its control socket, vectors, TLS, leader moves) is skipped and
+# says why. Each run prints one line; the end is a table of passed / failed / skipped. Logs stay
 # in $NORIKV_REAL_LOGS (default ./real-logs). Three nodes are given each other as seeds; when
 # no shard of theirs elects a leader within 15 s, that column says so and only test_commands
 # runs, to show what a user of such a cluster sees.
