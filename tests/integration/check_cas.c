@@ -833,12 +833,10 @@ static void kill_conn(int i)
 static void queue_group(const char *first, const char *const *lines, int n, int hold_ms)
 {
     uint64_t r0 = SUM(cas_rounds), w0 = SUM(cas_waits);
-    char cmd[32];
 
     if (failure[0] != '\0')
         return;
-    snprintf(cmd, sizeof(cmd), "latency 0 %d", hold_ms);
-    tn_control_ok(&dn, cmd);
+    tn_control_ok(&dn, "latency 0 %d", hold_ms);
     send_lone(&conns[0], first);
     if (!REACH(cas_rounds, r0 + 1))
         return;
