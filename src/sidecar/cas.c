@@ -27,13 +27,13 @@
  * those after it go back to the head of the queue): a group holds every reply until its
  * write is acknowledged, computes them all again on a redo, and runs in one pass of the
  * loop, each block costing about the size of the value (a collection is decoded and
- * encoded whole: 16 blocks on a 1 MiB list take ~40 ms, not 256 of them ~0.6 s). 256 is
+ * encoded whole: 8 blocks on a 1 MiB list take ~20 ms, not 256 of them ~0.6 s). 256 is
  * far more than a key's queue holds between two rounds at a few hundred clients (50
  * clients make groups of about 25), so it bounds a pathological queue, not the common case.
  */
 #define CAS_GROUP_MAX         256
 #define CAS_GROUP_REPLY_BYTES (1u << 20)
-#define CAS_GROUP_WORK_BYTES  (16u << 20)
+#define CAS_GROUP_WORK_BYTES  (8u << 20)
 
 typedef struct cas_step {
     cell_fn *fn;
