@@ -437,26 +437,37 @@ bool cell_getrange(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, s
     return true;
 }
 
-bool cell_ttl(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+/* The TTL readers' common part: 1 when the key is missing or has no TTL (-2 or -1
+ * answered), -1 when its TTL cannot be read (the error answered), 0 when the caller answers. */
+static int ttl_answered(const cell *c, const resp_arg *argv, struct evbuffer *out)
 {
-    bool ms = argv[0].len > 0 && (argv[0].ptr[0] == 'p' || argv[0].ptr[0] == 'P');
-    int64_t left;
     char n[32];
 
-    (void)argc;
     if (!c->exists) {
         resp_add_int(out, -2);
-        return true;
+        return 1;
     }
     if (!c->ttl_known) {
         name_of(&argv[0], true, n, sizeof(n));
         resp_add_errorf(out, "ERR %s is not supported on this key: " NO_TTL_READ, n);
-        return false;
+        return -1;
     }
     if (c->expire_at == 0) {
         resp_add_int(out, -1);
-        return true;
+        return 1;
     }
+    return 0;
+}
+
+bool cell_ttl(cell *c, const cell_ctx *x, const resp_arg *argv, int argc, struct evbuffer *out)
+{
+    bool ms = argv[0].len > 0 && (argv[0].ptr[0] == 'p' || argv[0].ptr[0] == 'P');
+    int answered = ttl_answered(c, argv, out);
+    int64_t left;
+
+    (void)argc;
+    if (answered != 0)
+        return answered > 0;
     left = c->expire_at - x->now_ms;
     if (left < 0)
         left = 0;
@@ -469,23 +480,13 @@ bool cell_expiretime(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
                      struct evbuffer *out)
 {
     bool ms = argv[0].len > 0 && (argv[0].ptr[0] == 'p' || argv[0].ptr[0] == 'P');
-    char n[32];
+    int answered = ttl_answered(c, argv, out);
 
     (void)x;
     (void)argc;
-    if (!c->exists) {
-        resp_add_int(out, -2);
-        return true;
-    }
-    if (!c->ttl_known) {
-        name_of(&argv[0], true, n, sizeof(n));
-        resp_add_errorf(out, "ERR %s is not supported on this key: " NO_TTL_READ, n);
-        return false;
-    }
-    if (c->expire_at == 0)
-        resp_add_int(out, -1);
-    else
-        resp_add_int(out, ms ? c->expire_at : c->expire_at / 1000);
+    if (answered != 0)
+        return answered > 0;
+    resp_add_int(out, ms ? c->expire_at : c->expire_at / 1000);
     return true;
 }
 
