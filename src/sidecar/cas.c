@@ -22,7 +22,7 @@
 
 /*
  * A group holds at most CAS_GROUP_MAX blocks, and stops taking blocks once their replies
- * reach CAS_GROUP_REPLY_BYTES, or once the values its blocks ran on reach
+ * reach CAS_GROUP_REPLY_BYTES, or once the values its blocks ran on and their arguments reach
  * CAS_GROUP_WORK_BYTES (the block that crosses either stays in, so one block always runs;
  * those after it go back to the head of the queue): a group holds every reply until its
  * write is acknowledged, computes them all again on a redo, and runs in one pass of the
@@ -34,6 +34,19 @@
 #define CAS_GROUP_MAX         256
 #define CAS_GROUP_REPLY_BYTES (1u << 20)
 #define CAS_GROUP_WORK_BYTES  (8u << 20)
+
+/*
+ * A block's work: for each of its commands, the value it runs on, its arguments, and
+ * CAS_STEP_COST for running a command at all (about a microsecond, what decoding that many
+ * bytes of a collection costs). A transaction (EXEC: a block of several commands, as many
+ * as query_buffer_limit lets a client queue) runs in one pass of the loop on one value, so
+ * it is bounded on its own: past CAS_BLOCK_WORK_BYTES of work, or max_reply of replies, it
+ * is discarded whole, the value left as it was read, and EXEC answers why. 32 MiB is about
+ * 30 commands on a 1 MiB collection (~0.2 s of the loop), or 100,000 on a small value; one
+ * command is bounded by its own arguments, its value and max_reply.
+ */
+#define CAS_BLOCK_WORK_BYTES (32u << 20)
+#define CAS_STEP_COST        256
 
 typedef struct cas_step {
     cell_fn *fn;
@@ -52,6 +65,8 @@ struct cas_block {
     cas_step *steps;
     int nsteps, cap;
     bool as_array;
+    size_t arg_bytes; /* its commands' arguments, and CAS_STEP_COST for each */
+    enum { KEPT, OVER_WORK, OVER_REPLY } discarded; /* by its last run, and why */
     bool watching;
     cas_watch watch;
     int64_t deadline_ms;
@@ -126,6 +141,9 @@ void cas_block_add(cas_block *b, cell_fn *fn, resp_arg *argv, int argc, bool own
     st->argc = argc;
     st->owned = owned;
     st->reply = evbuffer_new();
+    b->arg_bytes += CAS_STEP_COST;
+    for (int i = 0; i < argc; i++)
+        b->arg_bytes += argv[i].len;
 }
 
 /* ---- the key's record ----------------------------------------------------------------- */
@@ -213,6 +231,24 @@ static void answer(cas_block *b)
 {
     struct evbuffer *out = reply(b->r);
 
+    if (b->discarded == OVER_WORK) {
+        reply_errorf(b->r,
+                     "EXECABORT Transaction discarded: its commands would work on more than "
+                     "%u bytes of values and arguments in one round (NoriKV runs a "
+                     "transaction as one compare-and-swap of its key); nothing of it was "
+                     "applied: split it, or use a pipeline without MULTI",
+                     CAS_BLOCK_WORK_BYTES);
+        finish(b);
+        return;
+    }
+    if (b->discarded == OVER_REPLY) {
+        reply_errorf(b->r,
+                     "EXECABORT Transaction discarded: its replies would be over max_reply "
+                     "(%ld bytes); nothing of it was applied",
+                     b->s->cfg.sidecar.max_reply);
+        finish(b);
+        return;
+    }
     if (b->as_array)
         resp_add_array(out, b->nsteps);
     for (int i = 0; i < b->nsteps; i++) {
@@ -481,21 +517,55 @@ cell_ctx cas_ctx(const req *r)
     /* no seed: the commands run outside a block (SET's blind write, MSET) pick nothing at
      * random; run_block draws one per block */
     cell_ctx x = {r->c->proto, clock_unix_ms(),
-                  strcmp(r->c->s->cfg.sidecar.string_format, "typed") == 0, 0};
+                  strcmp(r->c->s->cfg.sidecar.string_format, "typed") == 0, 0,
+                  (size_t)r->c->s->cfg.sidecar.max_reply};
 
     return x;
+}
+
+/* A transaction past its budget (CAS_BLOCK_WORK_BYTES): c back to saved (taken), every
+ * reply let go, and why, for EXEC's answer. */
+static void discard(cas_block *b, cell *c, cell *saved, int why)
+{
+    cell_free(c);
+    *c = *saved;
+    cell_init(saved);
+    for (int i = 0; i < b->nsteps; i++)
+        evbuffer_drain(b->steps[i].reply, evbuffer_get_length(b->steps[i].reply));
+    b->discarded = why;
 }
 
 /* A block's commands, in order, on c. */
 static void run_block(cas_block *b, cell *c, int64_t now_ms, bool typed_strings)
 {
-    cell_ctx x = {b->r->c->proto, now_ms, typed_strings, dict_seed()};
+    size_t max_reply = (size_t)b->s->cfg.sidecar.max_reply, work = b->arg_bytes, held = 0;
+    cell_ctx x = {b->r->c->proto, now_ms, typed_strings, dict_seed(), max_reply};
+    bool bounded = b->nsteps > 1; /* a transaction: discarded whole past its budget */
+    cell saved;
 
+    b->discarded = KEPT;
+    cell_init(&saved);
+    if (bounded) {
+        saved = *c;
+        saved.value = c->exists ? xmemdup0(c->value, c->len) : NULL;
+    }
     for (int i = 0; i < b->nsteps; i++) {
         cas_step *st = &b->steps[i];
         evbuffer_drain(st->reply, evbuffer_get_length(st->reply));
+        work += c->len + TVAL_HEADER_LEN;
+        if (bounded && work > CAS_BLOCK_WORK_BYTES) {
+            discard(b, c, &saved, OVER_WORK);
+            return;
+        }
         st->ok = st->fn(c, &x, st->argv, st->argc, st->reply);
+        held += evbuffer_get_length(st->reply);
+        if (bounded && held > max_reply) {
+            b->s->st.replies_over_max++;
+            discard(b, c, &saved, OVER_REPLY);
+            return;
+        }
     }
+    cell_free(&saved);
 }
 
 /*
@@ -545,7 +615,7 @@ static bool compute(cas_key *q, const void *value, size_t len, bool found)
         cas_block *b = q->group[i];
         if (b == NULL)
             continue;
-        work += q->c.len + TVAL_HEADER_LEN; /* the value this block works on */
+        work += q->c.len + TVAL_HEADER_LEN + b->arg_bytes; /* the value and arguments */
         run_block(b, &q->c, now_ms, q->typed_strings);
         settle(q);
         for (int k = 0; k < b->nsteps; k++)

@@ -78,6 +78,15 @@ const char *cell_stored(const cell *c, bool typed_strings, size_t *len, char **o
     return buf;
 }
 
+bool cell_reply_over(const cell_ctx *x, struct evbuffer *out, const char *hint)
+{
+    if (x->reply_max == 0 || evbuffer_get_length(out) <= x->reply_max)
+        return false;
+    evbuffer_drain(out, evbuffer_get_length(out));
+    resp_add_errorf(out, "ERR reply over max_reply (%zu bytes): %s", x->reply_max, hint);
+    return true;
+}
+
 size_t cell_payload_max(const cell_ctx *x, tval_type type)
 {
     if (type == TVAL_STRING && !x->typed_strings)

@@ -42,14 +42,15 @@ typedef struct cell_ctx {
     int proto;
     int64_t now_ms;
     bool typed_strings;
-    uint64_t seed; /* random, for the commands that pick at random (SPOP, HRANDFIELD...) */
+    uint64_t seed;    /* random, for the commands that pick at random (SPOP, HRANDFIELD...) */
+    size_t reply_max; /* max_reply: the most one reply may hold (0: no bound) */
 } cell_ctx;
 
 /*
  * Runs one command, argv[0] its name, on c and appends its reply (a value, or an error in
- * Redis' words) to out. On error c is unchanged and the result is false. A command that
- * only reads leaves dirty as it was. Keyless commands allowed in a transaction (PING,
- * ECHO) ignore c.
+ * Redis' words) to out, a buffer of that reply alone. On error c is unchanged and the result is
+ * false. A command that only reads leaves dirty as it was. Keyless commands allowed in a
+ * transaction (PING, ECHO) ignore c.
  */
 typedef bool cell_fn(cell *c, const cell_ctx *x, const resp_arg *argv, int argc,
                      struct evbuffer *out);
@@ -71,6 +72,11 @@ bool cell_is_typed(const cell *c, bool typed_strings);
 /* For the type modules (cell_*.c). The key exists of another type than want: WRONGTYPE is
  * the reply and the result false. */
 bool cell_want(const cell *c, tval_type want, struct evbuffer *out);
+/* Whether out, a command's reply being built, has grown past x->reply_max: then it holds
+ * Redis' error for that instead, and the result is true. The commands that repeat items as
+ * often as a client asks (HMGET, a negative count of HRANDFIELD, SRANDMEMBER, ZRANDMEMBER)
+ * check it after each item, so a reply is never built far past max_reply. */
+bool cell_reply_over(const cell_ctx *x, struct evbuffer *out, const char *hint);
 /* The largest payload of this type a Put can carry (NoriKV's limit less any header). */
 size_t cell_payload_max(const cell_ctx *x, tval_type type);
 /* The value becomes buf (len bytes and a NUL, xmalloc'ed, now the cell's) of this type; a

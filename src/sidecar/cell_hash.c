@@ -191,6 +191,10 @@ static bool hget_fields(cell *c, const cell_ctx *x, const resp_arg *argv, int ar
             resp_add_bulk(out, it->v, it->vlen);
         else
             resp_add_null(out, x->proto);
+        if (cell_reply_over(x, out, "ask for fewer fields")) { /* HMGET k f f f ... */
+            coll_free(&co);
+            return false;
+        }
     }
     coll_free(&co);
     return true;

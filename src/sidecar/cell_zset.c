@@ -860,8 +860,11 @@ static bool zrandom(const zset *z, long long l, bool scores, const cell_ctx *x,
     if (l < 0 || count == 1) {
         if (!coll_picks_start(count, mul, out))
             return false;
-        while (count-- > 0)
+        while (count-- > 0) {
             add_pick(&z->items[coll_rand_below(&g, z->n)], scores, x, out);
+            if (cell_reply_over(x, out, "ask for fewer random picks"))
+                return false;
+        }
         return true;
     }
     need = count < z->n ? (size_t)count : z->n;

@@ -398,8 +398,11 @@ bool coll_random_reply(const coll *co, const cell_ctx *x, long long l, bool with
     if (l < 0 || count == 1) {
         if (!coll_picks_start(count, mul, out))
             return false;
-        while (count-- > 0)
+        while (count-- > 0) {
             add_field(&co->items[coll_rand_below(&g, size)], withvalues, x->proto, out);
+            if (cell_reply_over(x, out, "ask for fewer random picks"))
+                return false;
+        }
         return true;
     }
     reply_n = count < size ? (size_t)count : size;

@@ -721,6 +721,89 @@ def abuse_hot_big_list():
 
 
 @test
+def abuse_multi_work_budget():
+    # A transaction runs in one pass of the loop on one value, each command decoding it
+    # whole: 60,000 queued HLENs of a ~1 MiB hash (a 2 MB MULTI, well under
+    # query_buffer_limit) would hold the loop for minutes. Past 32 MiB of values and
+    # arguments worked on (cas.c CAS_BLOCK_WORK_BYTES) EXEC is discarded whole, the hash
+    # left as it was; 20 such commands still run.
+    k, small = key("abuse_multi_work", "hash"), key("abuse_multi_work", "counter")
+    with E.sc.conn(timeout=120) as c:
+        for i in range(18):
+            eq(c.cmd("HSET", k, *[x for j in range(1000) for x in ("f%02d%04d" % (i, j),
+                                                                    "v" * 40)]),
+               1000, "HSET of 1,000 fields")
+        eq(c.cmd("HLEN", k), 18000, "HLEN of the ~1 MiB hash")
+        p = Pinger(E.sc.sock)
+        t0 = time.monotonic()
+        c.send(encode("MULTI") + encode("HSET", k, "extra", "1") +
+               encode("HLEN", k) * 60000 + encode("EXEC"))
+        replies = [c.reply() for _ in range(60003)]
+        took = time.monotonic() - t0
+        p.stop("EXEC of 60,000 HLENs of a 1 MiB hash", most=STALL)
+        print("    EXEC of 60,000 HLENs of a 1 MiB hash: answered in %.2f s" % took)
+        eq(replies[:3], ["OK", "QUEUED", "QUEUED"], "MULTI and the queued commands")
+        check(isinstance(replies[-1], Error) and replies[-1].startswith("EXECABORT") and
+              "33554432 bytes" in replies[-1], "EXEC discarded past the work budget",
+              str(replies[-1])[:200])
+        check(took < 30, "the refusal within 30 s", took)
+        eq(c.cmd("HEXISTS", k, "extra"), 0, "nothing of the discarded transaction applied")
+        c.send(encode("MULTI") + encode("HSET", k, "extra", "1") + encode("HLEN", k) * 20 +
+               encode("EXEC"))
+        got = [c.reply() for _ in range(23)][-1]
+        eq(got, [1] + [18001] * 20, "EXEC of 20 commands on the 1 MiB hash")
+        # 150,000 commands on a small value: the per-command cost counts too
+        c.send(encode("MULTI") + encode("INCR", small) * 150000 + encode("EXEC"))
+        got = [c.reply() for _ in range(150002)][-1]
+        check(isinstance(got, Error) and got.startswith("EXECABORT"),
+              "EXEC of 150,000 INCRs discarded", str(got)[:200])
+        eq(c.cmd("GET", small), None, "none of the INCRs applied")
+        c.send(encode("MULTI") + encode("INCR", small) * 50000 + encode("EXEC"))
+        got = [c.reply() for _ in range(50002)][-1]
+        eq((len(got), got[-1]), (50000, 50000), "EXEC of 50,000 INCRs")
+        c.cmd("DEL", k, small)
+
+
+@test
+def abuse_repeated_reply_items():
+    # Replies that repeat a stored item as often as the client asks: HRANDFIELD,
+    # SRANDMEMBER and ZRANDMEMBER with a count of -1,000,000 (the cap is 2^20 picks) on a
+    # collection of one 512 KiB item would be ~500 GB, HMGET naming a 512 KiB field 200,000
+    # times ~100 GB. Each stops once its reply passes max_reply (64 MiB), answering
+    # Redis' over-max_reply error, in well under a second of the loop each.
+    h, hv, st, z = (key("abuse_repeat", t) for t in ("hash", "hashv", "set", "zset"))
+    big = b"x" * (512 * 1024)
+    with E.sc.conn(timeout=120) as c:
+        eq(c.cmd("HSET", h, big, "v"), 1, "HSET of a 512 KiB field")
+        eq(c.cmd("HSET", hv, "f", big), 1, "HSET of a 512 KiB value")
+        eq(c.cmd("SADD", st, big), 1, "SADD of a 512 KiB member")
+        eq(c.cmd("ZADD", z, 1, big), 1, "ZADD of a 512 KiB member")
+        rss0 = _rss(E.sc.proc.pid)
+        p = Pinger(E.sc.sock)
+        cases = (("HRANDFIELD", h, -1000000), ("HRANDFIELD", hv, -1000000, "WITHVALUES"),
+                 ("SRANDMEMBER", st, -1000000), ("ZRANDMEMBER", z, -1000000, "WITHSCORES"),
+                 ("HMGET", hv) + ("f",) * 200000)
+        for args in cases:
+            t0 = time.monotonic()
+            got = c.cmd(*args)
+            took = time.monotonic() - t0
+            check(isinstance(got, Error) and "over max_reply" in got,
+                  "%s to answer the over-max_reply error" % args[0], str(got)[:200])
+            check(took < 10, "%s answered within 10 s" % args[0], took)
+            print("    %s of ~%d items: refused in %.2f s" % (args[0], abs(args[2]) if
+                                                          isinstance(args[2], int) else
+                                                          len(args) - 2, took))
+        rss1 = _rss(E.sc.proc.pid)
+        p.stop("replies repeating a 512 KiB item a million times", most=STALL)
+        if not os.environ.get("NORIKV_SANITIZERS"):
+            check(rss1 - rss0 < 256 * MIB, "RSS to grow less than 256 MiB",
+                  "%d MiB" % ((rss1 - rss0) // MIB))
+        eq(len(c.cmd("HRANDFIELD", h, -100)), 100, "HRANDFIELD -100 still answers")
+        eq(len(c.cmd("HMGET", hv, *(["f"] * 100))), 100, "HMGET of 100 fields still answers")
+        c.cmd("DEL", h, hv, st, z)
+
+
+@test
 def abuse_lcs_at_budget():
     """LCS of two values of 4095 bytes, the largest table the sidecar fills (16M cells, 32
     MiB, about 0.1 s of CPU), from four clients at once for two seconds, and LCS of two 1 MiB
