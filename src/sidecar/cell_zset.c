@@ -919,9 +919,10 @@ bool cell_zrandmember(cell *c, const cell_ctx *x, const resp_arg *argv, int argc
 
 /* ---- ZSCAN ----------------------------------------------------------------------------------- */
 
-/* Steps a MATCH pattern may take per byte of the set and of the pattern: ample for any
- * pattern a person writes, and ZSCAN stays linear in what it reads. */
-#define ZSCAN_GLOB_STEPS 64
+/* Steps a MATCH pattern may take per byte of the set and of the pattern, as for HSCAN and
+ * SSCAN (coll.c): ample for any pattern a person writes, and ZSCAN stays linear in what it
+ * reads. */
+#define ZSCAN_GLOB_STEPS 8
 
 /* Redis' parseScanCursorOrReply: what strtoul reads, all of it up to the first NUL, no
  * leading blank, no overflow (so "" is 0 and "-1" the largest cursor, as in Redis). */

@@ -17,9 +17,12 @@
 #include "parse.h"
 #include "xalloc.h"
 
-/* The glob steps one SCAN call may spend on MATCH (an item not decided within them does
- * not match): a pattern and an item of a MiB each cannot stall the sidecar. */
-#define SCAN_GLOB_BUDGET (64L * 1024 * 1024)
+/* The glob steps a SCAN call may spend on MATCH, per byte of the value and of the pattern
+ * (past them the scan answers an error rather than leave out an item it could not decide):
+ * ample for any pattern a person writes (a few stars cost a few steps per byte), and a scan
+ * costs what a read of its value does, which is what a group of blocks on a key is budgeted
+ * by (cas.c). */
+#define SCAN_GLOB_STEPS 8
 
 /* ---- any collection's payload ----------------------------------------------------------- */
 
@@ -273,19 +276,26 @@ static void scan_empty(struct evbuffer *out)
     resp_add_array(out, 0);
 }
 
-/* Replies [next cursor, items]: field and value of each hash item, a set's members. */
-static void scan_reply(const coll *co, const coll_scan *s, struct evbuffer *out)
+/* Replies [next cursor, items]: field and value of each hash item, a set's members; false,
+ * with the error, when MATCH ran past its budget. */
+static bool scan_reply(const coll *co, const coll_scan *s, size_t value_len, struct evbuffer *out)
 {
     size_t from = s->cursor < co->n ? (size_t)s->cursor : co->n;
     size_t to = co->n - from > (size_t)s->count ? from + (size_t)s->count : co->n;
     size_t nmatch = 0, k = 0;
     bool *hit = xcalloc(to - from + 1, sizeof(*hit));
-    long budget = SCAN_GLOB_BUDGET;
+    long budget = SCAN_GLOB_STEPS * (long)(value_len + s->plen + 1);
 
     for (size_t i = from; i < to; i++) {
         const coll_item *it = &co->items[i];
-        hit[i - from] =
-            s->pat == NULL || glob_match(s->pat, s->plen, it->k, it->klen, false, &budget) == 1;
+        int m = s->pat == NULL ? 1 : glob_match(s->pat, s->plen, it->k, it->klen, false, &budget);
+        if (m < 0) {
+            free(hit);
+            resp_add_errorf(out, "ERR %s pattern too costly to match: use a simpler pattern",
+                            co->type == TVAL_HASH ? "HSCAN" : "SSCAN");
+            return false;
+        }
+        hit[i - from] = m == 1;
         nmatch += hit[i - from];
     }
     add_cursor(out, to < co->n ? (unsigned long)to : 0);
@@ -299,6 +309,7 @@ static void scan_reply(const coll *co, const coll_scan *s, struct evbuffer *out)
             resp_add_bulk(out, it->v, it->vlen);
     }
     free(hit);
+    return true;
 }
 
 bool coll_scan_command(const cell *c, tval_type type, const resp_arg *argv, int argc,
@@ -314,8 +325,7 @@ bool coll_scan_command(const cell *c, tval_type type, const resp_arg *argv, int 
         scan_empty(out); /* Redis reads no option of a missing key */
         ok = true;
     } else if (scan_opts(argv, argc, type, &s, out)) {
-        scan_reply(&co, &s, out);
-        ok = true;
+        ok = scan_reply(&co, &s, c->len, out);
     }
     coll_free(&co);
     return ok;

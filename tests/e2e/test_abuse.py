@@ -804,6 +804,51 @@ def abuse_repeated_reply_items():
 
 
 @test
+def abuse_scan_match_costly():
+    # HSCAN, SSCAN and ZSCAN of ~500 KB collections with a MATCH pattern that costs the
+    # product of the lengths on every item (a star, then 600 bytes no item has in that
+    # order: each of an item's 1,000 bytes starts another try), from 50 connections at once,
+    # so the scans of one key run in groups in one pass of the loop. A scan's pattern may
+    # take 8 steps per byte of the value and of the pattern, past which it answers an error
+    # (as ZSCAN did) rather than leave out items it could not decide, and a group's work
+    # counts the pattern with the value (cas.c). Before, HSCAN and SSCAN could spend 64M
+    # steps each (~0.1 s), and answered as if those items did not match; another client's
+    # PING waited up to 6.4 s.
+    h, st, z = (key("abuse_scan_match", t) for t in ("hash", "set", "zset"))
+    pat = "*" + "a" * 600 + "b"
+    with E.sc.conn(timeout=120) as c:
+        names = ["%s%04d" % ("a" * 1000, j) for j in range(500)]
+        eq(c.cmd("HSET", h, *[x for n in names for x in (n, "v")]), 500, "HSET")
+        eq(c.cmd("SADD", st, *names), 500, "SADD")
+        eq(c.cmd("ZADD", z, *[x for n in names for x in (1, n)]), 500, "ZADD")
+        conns = [E.sc.conn(timeout=120) for _ in range(50)]
+        try:
+            p = Pinger(E.sc.sock)
+            t0 = time.monotonic()
+            for n, cc in enumerate(conns):
+                k, cmd = ((h, "HSCAN"), (st, "SSCAN"), (z, "ZSCAN"))[n % 3]
+                cc.send(encode(cmd, k, 0, "MATCH", pat, "COUNT", 1000) * 2)
+            got = [cc.reply() for cc in conns for _ in range(2)]
+            took = time.monotonic() - t0
+            print("    100 scans in %.2f s" % took)
+            time.sleep(0.2)  # a few PINGs after too, so the median is of enough of them
+            p.stop("100 HSCAN/SSCAN/ZSCAN with a costly MATCH", most=STALL)
+        finally:
+            for cc in conns:
+                cc.close()
+        check(all(isinstance(g, Error) and "pattern too costly to match" in g for g in got),
+              "each scan refused as too costly", str(got[:3])[:300])
+        want = sorted(b"a" * 1000 + b"%04d" % j for j in range(10, 20))
+        eq(sorted(c.cmd("HSCAN", h, 0, "MATCH", "*a*a*001?", "COUNT", 1000, "NOVALUES")[1]),
+           want, "HSCAN with a pattern of a few stars still matches")
+        eq(sorted(c.cmd("SSCAN", st, 0, "MATCH", "*a*a*001?", "COUNT", 1000)[1]), want,
+           "SSCAN with a pattern of a few stars still matches")
+        eq(sorted(c.cmd("ZSCAN", z, 0, "MATCH", "*a*a*001?", "COUNT", 1000)[1][::2]), want,
+           "ZSCAN with a pattern of a few stars still matches")
+        c.cmd("DEL", h, st, z)
+
+
+@test
 def abuse_lcs_at_budget():
     """LCS of two values of 4095 bytes, the largest table the sidecar fills (16M cells, 32
     MiB, about 0.1 s of CPU), from four clients at once for two seconds, and LCS of two 1 MiB
