@@ -390,6 +390,7 @@ static void req_free(req *r)
     if (r->counted)
         order_running_remove(&c->running, r);
     client_refund(c, HOLD_DONE, r->done_len);
+    client_refund(c, HOLD_READS, r->kept);
     /* an operation still out finishes without telling us */
     kv_op_detach(r->op);
     for (int i = 0; i < r->nparts; i++) {

@@ -36,6 +36,8 @@ struct pubsub_sub;
  *                  transaction is sent as one request, and reading must go on until EXEC
  *   HOLD_SUBS      its pub/sub channels and patterns (pubsub.c)
  *   HOLD_CONN      the connection's state: its name, the key it watches
+ *   HOLD_READS     values read from the cluster that its running requests keep until they
+ *                  answer (the sets of SINTER, MGET's values out of order, LCS's strings)
  */
 typedef enum hold_kind {
     HOLD_ARGS,
@@ -44,6 +46,7 @@ typedef enum hold_kind {
     HOLD_MULTI,
     HOLD_SUBS,
     HOLD_CONN,
+    HOLD_READS,
     HOLD_KINDS
 } hold_kind;
 

@@ -270,24 +270,33 @@ bool cmd_small_reply(const req *r)
     return true;
 }
 
-bool cmd_arg_redacted(const cmd_def *d, const resp_arg *argv, int argc, int i)
+void cmd_redact_init(cmd_redact *x, const cmd_def *d, const resp_arg *argv, int argc)
 {
-    if (d == NULL || i < 1)
+    *x = (cmd_redact){d, argv, argc, 2, 0};
+}
+
+bool cmd_redacted(cmd_redact *x, int i)
+{
+    if (x->d == NULL || i < 1)
         return false;
-    if (d->proc == cmd_auth)
-        return argc <= 3; /* Redis redacts before it checks the count */
-    if (d->proc != cmd_hello)
+    if (x->d->proc == cmd_auth)
+        return x->argc <= 3; /* Redis redacts before it checks the count */
+    if (x->d->proc != cmd_hello)
         return false;
-    for (int j = 2; j < argc && j < i; j++) {
-        if (strcasecmp(argv[j].ptr, "AUTH") == 0 && j + 2 < argc) {
-            if (i == j + 1 || i == j + 2)
-                return true;
-            j += 2;
-        } else if (strcasecmp(argv[j].ptr, "SETNAME") == 0 && j + 1 < argc) {
-            j++;
+    /* HELLO protover [AUTH user pass] [SETNAME name] ..., parsed up to i (and no further:
+     * an index asked later resumes here) */
+    while (x->next < x->argc && x->next < i) {
+        int j = x->next;
+        if (strcasecmp(x->argv[j].ptr, "AUTH") == 0 && j + 2 < x->argc) {
+            x->auth = j;
+            x->next = j + 3;
+        } else if (strcasecmp(x->argv[j].ptr, "SETNAME") == 0 && j + 1 < x->argc) {
+            x->next = j + 2;
+        } else {
+            x->next = j + 1;
         }
     }
-    return false;
+    return x->auth > 0 && i > x->auth && i <= x->auth + 2;
 }
 
 bool cmd_check(req *r)

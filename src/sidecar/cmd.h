@@ -88,9 +88,18 @@ const cmd_def *cmd_find(const resp_arg *argv, int argc, int *index);
 /* Whether r's reply is small whatever the cluster holds: CMD_SMALL_REPLY, and for SET only
  * without its GET option. */
 bool cmd_small_reply(const req *r);
-/* Whether argument i of a request of d is a password, which MONITOR and SLOWLOG show as
- * "(redacted)" as Redis does: AUTH's, HELLO's after AUTH. */
-bool cmd_arg_redacted(const cmd_def *d, const resp_arg *argv, int argc, int i);
+/* Which arguments of a request of d are passwords, which MONITOR and SLOWLOG show as
+ * "(redacted)" as Redis does: AUTH's, HELLO's after AUTH. One pass over the arguments:
+ * cmd_redact_init, then cmd_redacted for ascending i (some may be skipped), O(argc) in all. */
+typedef struct cmd_redact {
+    const cmd_def *d;
+    const resp_arg *argv;
+    int argc;
+    int next; /* HELLO: the next argument its options are parsed from */
+    int auth; /* HELLO: the last AUTH before next whose two arguments follow it (0: none) */
+} cmd_redact;
+void cmd_redact_init(cmd_redact *x, const cmd_def *d, const resp_arg *argv, int argc);
+bool cmd_redacted(cmd_redact *x, int i);
 bool cmd_check(req *r);
 size_t cmd_count(void);
 const cmd_def *cmd_at(size_t i);

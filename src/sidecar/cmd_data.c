@@ -172,6 +172,7 @@ typedef struct fanout {
      * kept until then). NULL when every key is distinct: position k is part k. */
     int *slot, *last;
     int npos;
+    bool first_again; /* SDIFF: its first key named again, which makes the result empty */
 } fanout;
 
 /* Starts parts while the window has room, unless the request already failed; finishes
@@ -258,12 +259,12 @@ static void fanout_reply_failure(req *r)
     }
 }
 
-/* Argument indices first, first + step, ... below argc: n of them into out. */
-static int every_key(const req *r, int first, int step, int *out)
+/* Argument indices first, first + step, ... below end: n of them into out. */
+static int every_key(int first, int end, int step, int *out)
 {
     int n = 0;
 
-    for (int i = first; i < r->argc; i += step)
+    for (int i = first; i < end; i += step)
         out[n++] = i;
     return n;
 }
@@ -299,9 +300,9 @@ static int int_cmp(const void *a, const void *b)
  * the same key twice in one command leaves the later value, as in Redis), else its
  * first; in argument order. O(n log n), whatever the request repeats.
  */
-static int distinct_keys(const req *r, int first, int step, bool keep_last, int *out)
+static int distinct_keys(const req *r, int first, int end, int step, bool keep_last, int *out)
 {
-    int n = every_key(r, first, step, out), m = 0;
+    int n = every_key(first, end, step, out), m = 0;
     key_ref *refs = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*refs));
 
     for (int k = 0; k < n; k++)
@@ -325,6 +326,27 @@ static int *key_slots(const req *r)
     return xcalloc((size_t)(r->argc > 1 ? r->argc : 1), sizeof(int));
 }
 
+/* Keeps a copy of the value read for p until its request answers (or is freed, client.c),
+ * in the client's ledger (HOLD_READS). */
+static void part_keep(req_part *p, const void *value, size_t len)
+{
+    p->len = len;
+    p->value = xmemdup0(value, len);
+    p->r->kept += len;
+    client_charge(p->r->c, HOLD_READS, len);
+}
+
+/* Frees what part_keep kept for p, if anything. */
+static void part_drop(req_part *p)
+{
+    if (p->value == NULL)
+        return;
+    free(p->value);
+    p->value = NULL;
+    p->r->kept -= p->len;
+    client_refund(p->r->c, HOLD_READS, p->len);
+}
+
 /* MGET's values go into the reply in key order as soon as every key before them is done,
  * so that a value is held once, and the reply is refused once it passes max_reply. */
 static void mget_write_ready(req *r)
@@ -342,10 +364,8 @@ static void mget_write_ready(req *r)
             resp_add_bulk(b, p->value, p->len);
         else
             resp_add_null(b, r->c->proto);
-        if (f->slot == NULL || f->last[j] == f->written) {
-            free(p->value);
-            p->value = NULL;
-        }
+        if (f->slot == NULL || f->last[j] == f->written)
+            part_drop(p);
         f->written++;
         if (reply_full(r)) {
             f->too_big = true;
@@ -377,8 +397,7 @@ static void on_mget(const kv_result *res, void *arg)
             if (reply_full(r))
                 f->too_big = f->failed = true;
         } else if (!exists) {
-            p->len = v.len;
-            p->value = xmemdup0(v.payload, v.len);
+            part_keep(p, v.payload, v.len);
         }
     } else {
         st->keyspace_misses++;
@@ -395,10 +414,11 @@ static void reads_finish(req *r)
 
     if (f->failed) {
         fanout_reply_failure(r);
-    } else if (r->cmd->proc != cmd_mget) {
+    } else if (r->cmd->proc != cmd_mget) { /* EXISTS: each position counts */
         long long n = 0;
-        for (int i = 0; i < r->nparts; i++)
-            n += r->parts[i].found;
+        int npos = f->slot != NULL ? f->npos : r->nparts;
+        for (int k = 0; k < npos; k++)
+            n += r->parts[f->slot != NULL ? f->slot[k] : k].found;
         resp_add_int(reply(r), n);
     }
     req_done(r);
@@ -411,9 +431,9 @@ static void start_get(req *r, req_part *p)
     p->op = kv_get(r->c->s->kv, &a, on_mget, p);
 }
 
-/* The reply position of each key of an MGET that names one more than once: slot[k] is the
- * part (an index into distinct, the first occurrences in argument order) of position k,
- * last[j] the last position of part j. */
+/* The reply position of each key of an MGET (or EXISTS) that names one more than once:
+ * slot[k] is the part (an index into distinct, the first occurrences in argument order) of
+ * position k, last[j] the last position of part j. */
 static void mget_map_repeats(const req *r, const int *distinct, int m, fanout *f)
 {
     int n = f->npos;
@@ -446,7 +466,7 @@ static void mget_map_repeats(const req *r, const int *distinct, int m, fanout *f
 /* MGET: a key named more than once is read once, and answered at each of its positions. */
 void cmd_mget(req *r)
 {
-    int *keys = key_slots(r), n = r->argc - 1, m = distinct_keys(r, 1, 1, false, keys);
+    int *keys = key_slots(r), n = r->argc - 1, m = distinct_keys(r, 1, r->argc, 1, false, keys);
 
     resp_add_array(reply(r), n);
     if (m == n) {
@@ -459,16 +479,27 @@ void cmd_mget(req *r)
     free(keys);
 }
 
-/* EXISTS counts a key as often as it is named, as Redis does. */
+/* EXISTS counts a key as often as it is named, as Redis does, and reads it once. */
 void cmd_exists(req *r)
 {
-    int *keys = key_slots(r), n = every_key(r, 1, 1, keys);
+    int *keys = key_slots(r), n = r->argc - 1, m = distinct_keys(r, 1, r->argc, 1, false, keys);
 
-    fanout_start(r, keys, n, start_get, reads_finish);
+    if (m == n) {
+        fanout_start(r, keys, n, start_get, reads_finish);
+    } else {
+        fanout *f = fanout_new(r, keys, m, n, start_get, reads_finish);
+        mget_map_repeats(r, keys, m, f);
+        fanout_go(r);
+    }
     free(keys);
 }
 
-/* ---- SINTER, SUNION, SDIFF, SINTERCARD: each key read (linearizable) concurrently ---- */
+/*
+ * ---- SINTER, SUNION, SDIFF, SINTERCARD: each key read (linearizable) concurrently ----
+ * Each distinct key is read once, and the sets are combined once every one is read: the
+ * values held meanwhile (in the client's ledger) stop at max_reply, past which the command
+ * is refused.
+ */
 
 static void on_set_read(const kv_result *res, void *arg)
 {
@@ -482,8 +513,10 @@ static void on_set_read(const kv_result *res, void *arg)
     } else if (res->found) {
         r->c->s->st.keyspace_hits++;
         p->found = true;
-        p->len = res->value_len;
-        p->value = xmemdup0(res->value, res->value_len);
+        if (r->kept + res->value_len > (size_t)r->c->s->cfg.sidecar.max_reply)
+            f->too_big = f->failed = true; /* no more reads start */
+        else if (!f->failed)
+            part_keep(p, res->value, res->value_len);
     } else {
         r->c->s->st.keyspace_misses++;
     }
@@ -544,6 +577,14 @@ static void sets_finish(req *r)
     int64_t now = clock_unix_ms();
     cell *cells;
 
+    if (f->too_big) {
+        reply_errorf(r,
+                     "ERR the sets read would hold more than max_reply (%ld bytes): ask "
+                     "for fewer or smaller sets",
+                     r->c->s->cfg.sidecar.max_reply);
+        req_done(r);
+        return;
+    }
     if (f->failed) {
         fanout_reply_failure(r);
         req_done(r);
@@ -551,16 +592,19 @@ static void sets_finish(req *r)
     }
     if (op == CELL_SET_INTERCARD)
         sintercard_args(r, &numkeys, &limit); /* checked before the reads */
-    cells = xcalloc((size_t)(r->nparts > 0 ? r->nparts : 1), sizeof(*cells));
+    cells = xcalloc((size_t)r->nparts + 1, sizeof(*cells));
     for (int i = 0; i < r->nparts; i++) {
         req_part *p = &r->parts[i];
         cell_init(&cells[i]);
         if (p->found)
             cell_set_read(&cells[i], p->value, p->len, now);
-        free(p->value);
-        p->value = NULL;
+        part_drop(p);
     }
-    if (!cell_set_combine(cells, r->nparts, op, limit, r->c->proto, reply(r)))
+    /* SDIFF k ... k ...: the first set less itself, empty once the types are checked (a
+     * view of the first cell, not freed apart) */
+    if (f->first_again)
+        cells[r->nparts] = cells[0];
+    if (!cell_set_combine(cells, r->nparts + f->first_again, op, limit, r->c->proto, reply(r)))
         r->failed = true;
     else if (reply_full(r))
         reply_over_max(r, "ask for fewer or smaller sets");
@@ -570,31 +614,38 @@ static void sets_finish(req *r)
     req_done(r);
 }
 
+/* Reads each distinct key of r's argv[first .. end - 1] once and combines them: a set named
+ * again changes no result but SDIFF's, when it is its first key (as in Redis). */
+static void set_combine_keys(req *r, int first, int end)
+{
+    int *keys = key_slots(r), n = distinct_keys(r, first, end, 1, false, keys);
+    fanout *f = fanout_new(r, keys, n, 0, start_set_read, sets_finish);
+
+    if (op_of(r) == CELL_SET_DIFF)
+        for (int i = first + 1; i < end && !f->first_again; i++)
+            f->first_again = r->argv[i].len == r->argv[first].len &&
+                             memcmp(r->argv[i].ptr, r->argv[first].ptr, r->argv[i].len) == 0;
+    fanout_go(r);
+    free(keys);
+}
+
 /* SINTER, SUNION, SDIFF: each key is read on its own, so the result is not a snapshot of
  * the keys at one moment (NoriKV has no reads across keys). */
 void cmd_set_combine(req *r)
 {
-    int *keys = key_slots(r), n = every_key(r, 1, 1, keys);
-
-    fanout_start(r, keys, n, start_set_read, sets_finish);
-    free(keys);
+    set_combine_keys(r, 1, r->argc);
 }
 
 void cmd_sintercard(req *r)
 {
     long long numkeys, limit;
-    int *keys;
 
     if (!sintercard_args(r, &numkeys, &limit)) {
         r->failed = true;
         req_done(r);
         return;
     }
-    keys = key_slots(r);
-    for (int k = 0; k < (int)numkeys; k++)
-        keys[k] = 2 + k;
-    fanout_start(r, keys, (int)numkeys, start_set_read, sets_finish);
-    free(keys);
+    set_combine_keys(r, 2, 2 + (int)numkeys);
 }
 
 static void on_mset(const kv_result *res, void *arg)
@@ -653,7 +704,7 @@ void cmd_mset(req *r)
         return;
     }
     keys = key_slots(r);
-    n = distinct_keys(r, 1, 2, true, keys);
+    n = distinct_keys(r, 1, r->argc, 2, true, keys);
     fanout_start(r, keys, n, start_put, mset_finish);
     free(keys);
 }
@@ -699,7 +750,7 @@ static void start_del(req *r, req_part *p)
 /* DEL and UNLINK count a key named twice once, as Redis does. */
 void cmd_del(req *r)
 {
-    int *keys = key_slots(r), n = distinct_keys(r, 1, 1, false, keys);
+    int *keys = key_slots(r), n = distinct_keys(r, 1, r->argc, 1, false, keys);
 
     fanout_start(r, keys, n, start_del, reads_finish);
     free(keys);
@@ -1067,8 +1118,7 @@ static void on_lcs_read(const kv_result *res, void *arg)
     } else {
         /* a missing key is an empty string, as in Redis; a typed one is its payload */
         p->found = found_live(res, &v);
-        p->len = p->found ? v.len : 0;
-        p->value = xmemdup0(p->found ? v.payload : "", p->len);
+        part_keep(p, p->found ? v.payload : "", p->found ? v.len : 0);
         lcs_wrongtype(r, p->found && v.type != TVAL_STRING);
     }
     fanout_part_done(r);

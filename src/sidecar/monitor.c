@@ -60,6 +60,8 @@ static void add_repr(struct evbuffer *b, const char *p, size_t len)
 static void add_line(struct evbuffer *b, const client *from, int64_t now_us, const cmd_def *d,
                      const resp_arg *argv, int argc)
 {
+    cmd_redact x;
+
     evbuffer_add_printf(b, "+%lld.%06lld ", (long long)(now_us / 1000000),
                         (long long)(now_us % 1000000));
     /* Redis names a Unix client by its server's socket, a TCP one by its peer */
@@ -67,10 +69,11 @@ static void add_line(struct evbuffer *b, const client *from, int64_t now_us, con
         evbuffer_add_printf(b, "[0 unix:%s] ", from->s->cfg.sidecar.listen);
     else
         evbuffer_add_printf(b, "[0 %s] ", from->addr);
+    cmd_redact_init(&x, d, argv, argc);
     for (int i = 0; i < argc; i++) {
         if (i > 0)
             evbuffer_add(b, " ", 1);
-        if (cmd_arg_redacted(d, argv, argc, i))
+        if (cmd_redacted(&x, i))
             evbuffer_add(b, "\"(redacted)\"", 12);
         else
             add_repr(b, argv[i].ptr, argv[i].len);

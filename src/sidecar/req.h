@@ -70,6 +70,7 @@ struct req {
     bool counted;     /* running past its start: counted in the client's order_running */
     bool skip_reply;  /* CLIENT REPLY SKIP came just before it: its reply is dropped */
     size_t arg_bytes; /* its arguments (HOLD_ARGS) */
+    size_t kept;      /* values its parts keep until it answers (HOLD_READS, cmd_data.c) */
     size_t reserve;   /* while running: the largest reply it may bring (HOLD_RESERVED) */
     size_t done_len;  /* once done and until sent: its reply's size (HOLD_DONE) */
 };

@@ -57,7 +57,9 @@ static slowlog_entry *entry_new(slowlog *l, const req *r, uint64_t usec)
     slowlog_entry *e = xcalloc(1, sizeof(*e));
     int argc = r->argc > SLOWLOG_MAX_ARGC ? SLOWLOG_MAX_ARGC : r->argc;
     char text[64];
+    cmd_redact x;
 
+    cmd_redact_init(&x, r->cmd, r->argv, r->argc);
     e->id = l->next_id++;
     e->time = (long long)time(NULL);
     e->usec = usec > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)usec;
@@ -69,7 +71,7 @@ static slowlog_entry *entry_new(slowlog *l, const req *r, uint64_t usec)
         if (argc != r->argc && i == argc - 1) {
             int n = snprintf(text, sizeof(text), "... (%d more arguments)", r->argc - argc + 1);
             e->argv[i] = arg_text(text, (size_t)n);
-        } else if (cmd_arg_redacted(r->cmd, r->argv, r->argc, i)) {
+        } else if (cmd_redacted(&x, i)) {
             e->argv[i] = arg_text("(redacted)", 10);
         } else if (a->len > SLOWLOG_MAX_ARG) {
             int n = snprintf(text, sizeof(text), "... (%zu more bytes)", a->len - SLOWLOG_MAX_ARG);

@@ -15,7 +15,9 @@ within 10% of before once they closed), the cost of pub/sub at scale (a SUBSCRIB
 a 200 KB pattern over 30,000 channels: each answered within seconds, RSS bounded, every
 PING of another client within 1 s, and the subscriptions in CLIENT LIST's tot-mem), LCS at
 its table budget from several clients at once (one table at a time, PING answered
-meanwhile) and over it (refused), and
+meanwhile) and over it (refused), SINTER/SUNION/SDIFF/SINTERCARD and EXISTS naming a 1 MiB
+key thousands of times (each key read once, the sets held stopping at max_reply), HELLO
+with 300,000 arguments while a monitor reads (its redaction one pass), and
 the Redis semantics that slipped (a key repeated in MSET or DEL, CLIENT KILL of the
 calling connection).
 
@@ -846,6 +848,118 @@ def abuse_scan_match_costly():
         eq(sorted(c.cmd("ZSCAN", z, 0, "MATCH", "*a*a*001?", "COUNT", 1000)[1][::2]), want,
            "ZSCAN with a pattern of a few stars still matches")
         c.cmd("DEL", h, st, z)
+
+
+@test
+def abuse_set_combine_repeated_keys():
+    """SINTER, SUNION, SDIFF and SINTERCARD naming a set of ~1 MiB 2,000 times, and EXISTS
+    naming a 1 MiB string 100,000 times: each distinct key is read once (before, every
+    repetition was read and its copy held until the last: 2 GiB for one SINTER), so each
+    answers as naming it once within 2 s, RSS grows less than 64 MiB and another client's
+    PING stays prompt; the values one combination holds stop at max_reply (3 MiB here):
+    SUNION of four such sets is refused, of two answered."""
+    s = Sidecar("setcomb-sidecar", E.dn, "--sidecar.max_reply=3m")
+    try:
+        rep = 2000
+        k, st = key("setcomb", "k"), key("setcomb", "str")
+        others = [key("setcomb", "o%d" % i) for i in range(3)]
+        members = [b"m%07d" % i for i in range(80000)]  # 12 bytes each encoded: ~960 KB
+        with s.conn(timeout=30) as c:
+            for kk in [k] + others:
+                for i in range(0, len(members), 10000):
+                    eq(c.cmd("SADD", kk, *members[i:i + 10000]), 10000, "SADD of 10,000")
+            eq(c.cmd("SET", st, os.urandom(MIB - 64)), "OK", "SET of ~1 MiB")
+            want = sorted(c.cmd("SMEMBERS", k))
+            eq(len(want), len(members), "SCARD of the set")
+            rss0 = _rss(s.proc.pid)
+            peak = [rss0]
+            p = Pinger(s.sock)
+            took = {}
+
+            def timed(name, *args):
+                t = time.monotonic()
+                got = c.cmd(*args)
+                took[name] = time.monotonic() - t
+                peak[0] = max(peak[0], _rss(s.proc.pid))
+                return got
+
+            eq(sorted(timed("SINTER", "SINTER", *[k] * rep)), want, "SINTER of k x %d" % rep)
+            eq(sorted(timed("SUNION", "SUNION", *[k] * rep)), want, "SUNION of k x %d" % rep)
+            eq(timed("SDIFF", "SDIFF", *[k] * rep), [], "SDIFF of k x %d" % rep)
+            eq(timed("SINTERCARD", "SINTERCARD", rep, *[k] * rep), len(members),
+               "SINTERCARD of k x %d" % rep)
+            eq(timed("SINTERCARD LIMIT", "SINTERCARD", rep, *[k] * rep, "LIMIT", 10), 10,
+               "SINTERCARD of k x %d LIMIT 10" % rep)
+            eq(timed("EXISTS", "EXISTS", *[st] * 100000), 100000, "EXISTS of a 1 MiB string x "
+               "100,000")
+            got = timed("SUNION over", "SUNION", k, *others)
+            check(isinstance(got, Error) and "would hold more than max_reply" in got,
+                  "SUNION of four sets of ~1 MiB over max_reply (3 MiB) to be refused",
+                  str(got)[:200])
+            eq(sorted(timed("SUNION two", "SUNION", k, others[0], k)), want,
+               "SUNION of two sets of ~1 MiB (k named twice)")
+            p.stop("SINTER, SUNION, SDIFF, SINTERCARD and EXISTS naming a 1 MiB key thousands "
+                   "of times", most=STALL)
+            c.cmd("DEL", k, st, *others)
+        print("    " + ", ".join("%s %.0f ms" % (n, t * 1e3) for n, t in took.items()) +
+              "; RSS %d -> %d MiB" % (rss0 // MIB, peak[0] // MIB))
+        for n, t in took.items():
+            check(t < 2, "%s within 2 s" % n, "%.2f s" % t)
+        if not os.environ.get("NORIKV_SANITIZERS"):  # ASan keeps freed memory its own way
+            check(peak[0] - rss0 < 64 * MIB, "RSS to grow less than 64 MiB",
+                  "%d MiB" % ((peak[0] - rss0) // MIB))
+    finally:
+        stop(s.proc)
+
+
+@test
+def abuse_monitor_hello_many_args():
+    """HELLO 3 with 300,000 more arguments while a monitor reads: its line names every
+    argument, the AUTH at the end redacted, within 2 s (the redaction was O(arguments^2)
+    for HELLO: minutes), and another client's PING stays prompt; a plain HELLO's line is
+    as before."""
+    s = Sidecar("monhello-sidecar", E.dn)
+    try:
+        n = 300000
+        rss0 = _rss(s.proc.pid)
+        with s.conn(timeout=30) as m, s.conn(timeout=30) as a:
+            eq(m.cmd("MONITOR"), "OK", "MONITOR")
+            a.cmd("HELLO", "3", "AUTH", "default", "secret")
+            line = m.reply()
+            check(isinstance(line, str) and line.endswith(
+                '"HELLO" "3" "AUTH" "(redacted)" "(redacted)"'), "a plain HELLO's monitor line",
+                line)
+            p = Pinger(s.sock)
+            attack = encode("HELLO", "3", *["x"] * n, "AUTH", "user", "pass")
+            took, t0 = [], time.monotonic()
+            # for a second at least, so that the other client's PINGs are a sample
+            while len(took) < 2 or time.monotonic() - t0 < 1:
+                t = time.monotonic()
+                a.send(attack)
+                got = a.reply()
+                check(isinstance(got, Error), "HELLO with 300,000 stray arguments to be an "
+                      "error", str(got)[:200])
+                line = m.reply()
+                while isinstance(line, str) and line.endswith('"PING"'):  # the other client's
+                    line = m.reply()
+                took.append(time.monotonic() - t)
+                check(isinstance(line, str) and '"HELLO" "3" "x" "x"' in line and line.endswith(
+                    '"x" "AUTH" "(redacted)" "(redacted)"'), "the monitor line of the long "
+                    "HELLO", line[:80] + " ... " + line[-80:])
+                eq(line.count('"x"'), n, "arguments \"x\" in the monitor line")
+            p.stop("HELLO with 300,000 arguments, watched by a monitor, %d times" % len(took),
+                   most=STALL)
+            rss1 = _rss(s.proc.pid)
+        print("    HELLO with %d arguments answered and its monitor line read in %.0f ms at "
+              "most (%d times); RSS %d -> %d MiB" % (n + 5, max(took) * 1e3, len(took),
+                                                     rss0 // MIB, rss1 // MIB))
+        check(max(took) < 2, "each HELLO answered and its monitor line read within 2 s",
+              "%.2f s" % max(took))
+        if not os.environ.get("NORIKV_SANITIZERS"):
+            check(rss1 - rss0 < 64 * MIB, "RSS to grow less than 64 MiB",
+                  "%d MiB" % ((rss1 - rss0) // MIB))
+    finally:
+        stop(s.proc)
 
 
 @test

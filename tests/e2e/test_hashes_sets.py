@@ -138,6 +138,11 @@ def set_algebra():
         ("SDIFF", a, b), ("SDIFF", a, b, c), ("SDIFF", a, m), ("SDIFF", m, a), ("SDIFF", a, a),
         ("SINTER", a, st), ("SINTER", m, st), ("SUNION", a, st), ("SDIFF", st, a),
         ("SDIFF", a, st),
+        # a key named again (read once): no change but SDIFF's first key again (empty)
+        ("SMEMBERS", a), ("SINTER", a, a, a), ("SINTER", a, b, a, b), ("SUNION", a, b, a),
+        ("SUNION", m, m), ("SDIFF", a, b, a), ("SDIFF", a, a, b), ("SDIFF", b, a, a),
+        ("SDIFF", a, b, b, c), ("SDIFF", m, m), ("SDIFF", st, st), ("SDIFF", a, st, a),
+        ("SDIFF", a, m, a), ("SINTER", a, st, a), ("SUNION", st, st),
     ], "SINTER SUNION SDIFF")
     same_as_redis(setup + [
         ("SINTERCARD", 1, a), ("SINTERCARD", 2, a, b), ("SINTERCARD", 3, a, b, c),
@@ -148,6 +153,9 @@ def set_algebra():
         ("SINTERCARD", 1, a, "LIMIT", "x"), ("SINTERCARD", 1, a, "LIMIT"),
         ("SINTERCARD", 1, a, "FOO", 1), ("SINTERCARD", 2, a, st), ("SINTERCARD", 1),
         ("SINTER",), ("SUNION",), ("SDIFF",),
+        ("SINTERCARD", 2, a, a), ("SINTERCARD", 3, a, b, a), ("SINTERCARD", 2, a, a, "LIMIT", 2),
+        ("SINTERCARD", 2, a, a, a), ("SINTERCARD", 2, a, a, "LIMIT", 1, "LIMIT", 3),
+        ("EXISTS", a, a), ("EXISTS", a, m, a, st, m, a), ("EXISTS", m, m),
         ("DEL", a, b, c, st),
     ], "SINTERCARD, errors", protos=(2, 3))
 
