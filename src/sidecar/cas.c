@@ -72,6 +72,7 @@ struct cas_block {
     int64_t deadline_ms;
     struct cas_key *queue; /* its key's record, waiting there or in its group; NULL: on none */
     int slot;              /* its place in the group; -1 while waiting */
+    size_t held;           /* charged to its client as HOLD_CAS (charge_group) */
     TAILQ_ENTRY(cas_block) wait_link;
 };
 
@@ -101,6 +102,7 @@ typedef struct cas_key {
 } cas_key;
 
 static void block_free(void *p);
+static void block_charge(cas_block *b, size_t n);
 static void on_pause_done(evutil_socket_t fd, short what, void *arg);
 static void on_expiry(evutil_socket_t fd, short what, void *arg);
 static void start_round(cas_key *q);
@@ -146,6 +148,51 @@ void cas_block_add(cas_block *b, cell_fn *fn, resp_arg *argv, int argc, bool own
         b->arg_bytes += argv[i].len;
 }
 
+/* ---- the ledger ------------------------------------------------------------------------
+ * What a group holds from its compute until its write is acknowledged is charged to the
+ * clients of its blocks (HOLD_CAS, client.h), so that a client with many rounds in flight
+ * (under ordering = key, up to max_pending writes to distinct keys of a megabyte each) is
+ * seen to hold them. The rule, cheap and summing to what the group holds: each block is
+ * charged its own replies (the steps' buffers, moved into its reply when it is answered)
+ * and an equal share of what the group holds for all of them, the key's value as computed
+ * (the cell) and the bytes given to the write (the Put's copy, until it is answered). A
+ * block alone on its key, the case of many keys in flight, carries its value whole. The
+ * shares are set when the write goes out and kept through a redo's pause (the cell is
+ * still held); a block that leaves the group (answered, timed out, its client gone) gives
+ * its charge back then, and the shares of those left are not raised. */
+
+/* b's charge becomes n bytes. */
+static void block_charge(cas_block *b, size_t n)
+{
+    client *c = b->r->c;
+
+    if (n == b->held)
+        return;
+    client_refund(c, HOLD_CAS, b->held);
+    client_charge(c, HOLD_CAS, n);
+    b->held = n;
+}
+
+/* The group's write goes out, put_len bytes given to it (0 for a Delete). */
+static void charge_group(cas_key *q, size_t put_len)
+{
+    size_t shared = (q->c.value != NULL ? q->c.len + 1 : 0) + put_len, share;
+
+    if (q->nlive == 0)
+        return;
+    share = (shared + (size_t)q->nlive - 1) / (size_t)q->nlive;
+    for (int i = 0; i < q->ngroup; i++) {
+        cas_block *b = q->group[i];
+        size_t replies = 0;
+
+        if (b == NULL)
+            continue;
+        for (int k = 0; k < b->nsteps; k++)
+            replies += evbuffer_get_length(b->steps[k].reply);
+        block_charge(b, share + replies);
+    }
+}
+
 /* ---- the key's record ----------------------------------------------------------------- */
 
 static cas_key *key_new(sidecar *s, const char *key, size_t klen)
@@ -186,6 +233,7 @@ static void release_key(cas_block *b)
 {
     cas_key *q = b->queue;
 
+    block_charge(b, 0);
     if (q == NULL)
         return;
     b->queue = NULL;
@@ -422,6 +470,10 @@ static void end_group(cas_key *q)
     q->op = NULL;
     evtimer_del(q->expiry);
     evtimer_del(q->pause);
+    /* the value is charged to nobody once the group's blocks are gone: the next group
+     * reads its own */
+    cell_free(&q->c);
+    cell_init(&q->c);
     q->ngroup = q->nlive = 0;
     if (TAILQ_EMPTY(&q->waiters)) {
         key_free(q);
@@ -437,6 +489,7 @@ static void cut_group(cas_key *q, int keep)
         cas_block *b = q->group[i];
         if (b == NULL)
             continue;
+        block_charge(b, 0); /* charged by an earlier round of the group, if any */
         b->slot = -1;
         TAILQ_INSERT_HEAD(&q->waiters, b, wait_link);
         q->nlive--;
@@ -648,6 +701,7 @@ static void write_back(cas_key *q)
         }
         /* The condition goes along, though today's server ignores it on Delete. */
         kv_del_args d = {q->key, q->klen, NULL, if_match, left};
+        charge_group(q, 0);
         q->op = kv_del(kv, &d, on_written, q);
         return;
     }
@@ -658,6 +712,7 @@ static void write_back(cas_key *q)
     size_t len;
     const char *value = cell_stored(&q->c, q->typed_strings, &len, &owned);
     kv_put_args a = {q->key, q->klen, value, len, ttl, NULL, if_match, left};
+    charge_group(q, len);
     q->op = kv_put(kv, &a, on_written, q);
     free(owned); /* kv_put copies the value */
 }

@@ -32,7 +32,10 @@
 
 /* the most a reply without a stored value takes: an error with its cause */
 #define SMALL_REPLY 4096
-#define READ_CHUNK  (16 * 1024)
+/* ... and what one element per argument of it may take besides: RESP2's bulk form of a
+ * double with 17 digits and an exponent ("$23\r\n-1.2345678901234567e+308\r\n") */
+#define REPLY_PER_ARG 32
+#define READ_CHUNK    (16 * 1024)
 /* The read buffer all clients share: a client keeps only what it has not parsed yet. */
 #define RBUF_SIZE (64 * 1024)
 /* Requests parsed between two runs of the queue, and per loop pass for one client: a
@@ -118,7 +121,7 @@ void client_set_name(client *c, const char *name, size_t len)
 
 size_t client_mem_total(const client *c)
 {
-    size_t n = qbuf_size(c) + out_len(c);
+    size_t n = qbuf_size(c) + resp_parser_held(c->parser) + out_len(c);
 
     for (int k = 0; k < HOLD_KINDS; k++)
         if (k != HOLD_RESERVED) /* a bound on replies to come, not memory */
@@ -487,17 +490,20 @@ static void enqueue_error(client *c, const char *text)
  * never answers a stored value (SET, DEL, INCR, ...: a status, a number or an error), at
  * most one NoriKV value per key for a command with keys, max_reply for one without (EXEC)
  * or whose reply its keys do not bound (CMD_LARGE_REPLY: VSIM), and never more than
- * max_reply, above which a reply is an error.
+ * max_reply, above which a reply is an error. Each of the first two also gets
+ * REPLY_PER_ARG per argument: a reply may have a number, a nil or a score for each (SMISMEMBER
+ * and ZMSCORE of a million members answer megabytes).
  */
 static size_t reply_reserve(const req *r)
 {
     const struct cmd_def *d = r->cmd;
     size_t keys = 1, cap = (size_t)r->c->s->cfg.sidecar.max_reply;
+    size_t per_arg = (size_t)r->argc * REPLY_PER_ARG;
 
     if (d == NULL || (d->flags & CMD_LOCAL))
         return 0;
     if (cmd_small_reply(r))
-        return SMALL_REPLY < cap ? SMALL_REPLY : cap;
+        return SMALL_REPLY + per_arg < cap ? SMALL_REPLY + per_arg : cap;
     if (d->first_key <= 0 || (d->flags & CMD_LARGE_REPLY))
         return cap;
     if (d->key_step > 0 && r->argc > d->first_key) {
@@ -509,14 +515,17 @@ static size_t reply_reserve(const req *r)
     }
     if (keys > cap / (KV_VALUE_LIMIT + 64))
         return cap;
-    return keys * (KV_VALUE_LIMIT + 64);
+    keys *= KV_VALUE_LIMIT + 64;
+    return keys + per_arg < cap ? keys + per_arg : cap;
 }
 
-/* Whether a request may start: while the replies waiting and those the running requests
- * may bring fit in reply_backlog; the one that starts may then go over by its own worth. */
+/* Whether a request may start: while the replies waiting, those the running requests may
+ * bring and what their compare-and-swap rounds hold fit in reply_backlog; the one that
+ * starts may then go over by its own worth. (A round's bytes are charged once its read
+ * is back, so requests started together are all let start; those after wait for them.) */
 static bool may_start(const client *c)
 {
-    size_t replies = c->hold[HOLD_DONE] + out_len(c) + c->hold[HOLD_RESERVED];
+    size_t replies = c->hold[HOLD_DONE] + out_len(c) + c->hold[HOLD_RESERVED] + c->hold[HOLD_CAS];
 
     return replies <= (size_t)c->s->cfg.sidecar.reply_backlog;
 }
@@ -1097,12 +1106,13 @@ void client_describe(const client *c, struct evbuffer *out)
     evbuffer_add_printf(
         out,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 "
-        "sub=%d psub=%d ssub=0 multi=%d qbuf=%zu qbuf-free=%zu obl=0 oll=0 omem=%zu "
-        "tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s "
-        "lib-ver=%s pending=%d\n",
+        "sub=%d psub=%d ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
+        "obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d "
+        "lib-name=%s lib-ver=%s pending=%d\n",
         (unsigned long long)c->id, c->addr, c->unix_socket ? c->s->cfg.sidecar.listen : "-", c->fd,
         c->name ? c->name : "", (long long)((now - c->created_ms) / 1000),
         (long long)((now - c->last_active_ms) / 1000), flags, sub, psub,
-        c->tx.in_multi ? c->tx.nqueued : -1, c->qlen, qcap - c->qlen, out_len(c),
-        client_mem_total(c), cmd, c->proto, c->lib_name, c->lib_ver, c->nreqs);
+        c->tx.in_multi ? c->tx.nqueued : -1, c->qlen, qcap - c->qlen, resp_parser_held(c->parser),
+        c->hold[HOLD_MULTI], out_len(c), client_mem_total(c), cmd, c->proto, c->lib_name,
+        c->lib_ver, c->nreqs);
 }

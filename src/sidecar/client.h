@@ -26,12 +26,17 @@ struct pubsub_sub;
 
 /*
  * A client's memory ledger: what it makes the sidecar hold, by kind. Charged and refunded
- * by client_charge / client_refund only; the limits and CLIENT LIST read it, with the two
- * kinds measured where they live (the unparsed query buffer, the output).
+ * by client_charge / client_refund only; the limits and CLIENT LIST read it, with the three
+ * kinds measured where they live (the unparsed query buffer, the request the parser has
+ * not finished: resp_parser_held, and the output).
  *   HOLD_ARGS      the arguments of its requests, queued or running   } held against
  *   HOLD_DONE      replies finished and not yet moved to the output   } reply_backlog
  *   HOLD_RESERVED  the largest replies its running requests may bring: none starts above
  *                  reply_backlog (client.c, may_start)
+ *   HOLD_CAS       what its requests' compare-and-swap rounds hold until the write is
+ *                  acknowledged: their replies and a share of their key's value (cas.c,
+ *                  charge_group); no request starts while this, with the replies, is
+ *                  above reply_backlog
  *   HOLD_MULTI     the commands MULTI queued, against query_buffer_limit (tx.c): a
  *                  transaction is sent as one request, and reading must go on until EXEC
  *   HOLD_SUBS      its pub/sub channels and patterns (pubsub.c)
@@ -43,6 +48,7 @@ typedef enum hold_kind {
     HOLD_ARGS,
     HOLD_DONE,
     HOLD_RESERVED,
+    HOLD_CAS,
     HOLD_MULTI,
     HOLD_SUBS,
     HOLD_CONN,
@@ -121,8 +127,8 @@ void client_refund(client *c, hold_kind k, size_t n);
 void client_hold_set(client *c, hold_kind k, size_t n);
 /* CLIENT SETNAME, HELLO SETNAME, RESET: the name (len 0: none), charged to the client. */
 void client_set_name(client *c, const char *name, size_t len);
-/* Everything the client holds: the ledger, its own query buffer and its output (CLIENT
- * LIST's tot-mem). */
+/* Everything the client holds: the ledger, its own query buffer, the request being parsed
+ * and its output (CLIENT LIST's tot-mem). */
 size_t client_mem_total(const client *c);
 
 /* Connections' memory (sidecar.h, client_mem): the housekeeping timer gives back what the

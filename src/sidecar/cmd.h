@@ -25,8 +25,10 @@ enum cmd_flag {
     CMD_LOADING = 1 << 7, /* allowed while the sidecar drains */
     CMD_TX = 1 << 8,      /* runs at once inside MULTI (the others are queued) */
     CMD_PUBSUB = 1 << 9,  /* allowed in RESP2 subscribe mode */
-    /* answers a status, a number, a version or an error, never a stored value, so it holds
-     * little of the reply backlog while it runs (see cmd_small_reply) */
+    /* answers a status, a number, a version or an error, or one such per argument
+     * (SMISMEMBER), never a stored value, so it holds little of the reply backlog while it
+     * runs: SMALL_REPLY and a few bytes per argument (see cmd_small_reply, and client.c's
+     * reply_reserve) */
     CMD_SMALL_REPLY = 1 << 10,
     /* its reply is not bounded by the values of its keys (VSIM: as many matches as COUNT
      * asks), so it is counted as if it could bring max_reply */

@@ -583,6 +583,12 @@ void resp_bulk_commit(resp_parser *p, size_t n)
         p->state = PS_CRLF;
 }
 
+size_t resp_parser_held(const resp_parser *p)
+{
+    /* req_bytes sums the arguments' lengths; each has a NUL besides */
+    return p->req_bytes + (size_t)p->argc + (size_t)p->argv_cap * sizeof(*p->argv) + p->line_cap;
+}
+
 /* ---- replies -------------------------------------------------------------------------- */
 
 /* Decimal digits of v into dst (at least 20 bytes); returns their count. */

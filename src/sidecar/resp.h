@@ -68,6 +68,12 @@ resp_status resp_parse(resp_parser *p, const resp_limits *lim, const char *buf, 
 bool resp_bulk_window(resp_parser *p, char **dst, size_t *want);
 void resp_bulk_commit(resp_parser *p, size_t n);
 
+/* The bytes the parser holds for the request it has not finished: every argument allocated
+ * so far at its allocated size (a bulk is allocated whole when its length line arrives,
+ * however little of its data came yet), the argument array, and a length or inline line
+ * split across feeds. 0 between requests. Redis' CLIENT LIST argv-mem. */
+size_t resp_parser_held(const resp_parser *p);
+
 void resp_argv_free(resp_arg *argv, int argc);
 
 /* ---- replies ------------------------------------------------------------------------

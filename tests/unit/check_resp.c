@@ -455,6 +455,41 @@ START_TEST(test_free_partial)
 }
 END_TEST
 
+/* What a partial request holds is told: each argument at its allocated size from its length
+ * line on (a bulk of 100,000 bytes of which 3 came), the array, and nothing once the
+ * request is handed over. */
+START_TEST(test_held)
+{
+    static const char in[] = "*3\r\n$3\r\nSET\r\n$100000\r\nabc";
+    resp_parser *p = resp_parser_new();
+    size_t used;
+    resp_arg *argv;
+    int argc;
+    const char *err;
+    char *rest = malloc(100000 - 3 + 2);
+
+    ck_assert_uint_eq(resp_parser_held(p), 0);
+    ck_assert_int_eq(resp_parse(p, &lim_default, in, 4, &used, &argv, &argc, &err), RESP_AGAIN);
+    ck_assert_uint_eq(resp_parser_held(p), 0); /* a count alone allocates nothing */
+    ck_assert_int_eq(
+        resp_parse(p, &lim_default, in + 4, sizeof(in) - 1 - 4, &used, &argv, &argc, &err),
+        RESP_AGAIN);
+    ck_assert_uint_ge(resp_parser_held(p), 3 + 1 + 100000 + 1 + 3 * sizeof(resp_arg));
+    ck_assert_uint_le(resp_parser_held(p), 3 + 1 + 100000 + 1 + 8 * sizeof(resp_arg));
+    memset(rest, 'x', 100000 - 3);
+    memcpy(rest + 100000 - 3, "\r\n", 2);
+    ck_assert_int_eq(resp_parse(p, &lim_default, rest, 100000 - 3 + 2, &used, &argv, &argc, &err),
+                     RESP_AGAIN);
+    ck_assert_int_eq(resp_parse(p, &lim_default, "$1\r\nv\r\n", 7, &used, &argv, &argc, &err),
+                     RESP_OK);
+    ck_assert_int_eq(argc, 3);
+    ck_assert_uint_eq(resp_parser_held(p), 0);
+    resp_argv_free(argv, argc);
+    resp_parser_free(p);
+    free(rest);
+}
+END_TEST
+
 /* ---- the bulk window --------------------------------------------------------------- */
 
 START_TEST(test_bulk_window)
@@ -797,6 +832,7 @@ int main(void)
     tcase_add_test(parse, test_flood_fails_early);
     tcase_add_test(parse, test_many_args);
     tcase_add_test(parse, test_free_partial);
+    tcase_add_test(parse, test_held);
     suite_add_tcase(s, parse);
     tcase_add_test(window, test_bulk_window);
     tcase_add_test(window, test_bulk_window_edges);
