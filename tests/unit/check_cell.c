@@ -570,7 +570,7 @@ static void check_cell(const tcase *t, const cell *c, bool has, const char *val,
 START_TEST(test_table)
 {
     const tcase *t = &cases[_i];
-    cell_ctx x = {t->proto ? t->proto : 2, NOW, t->typed, 0};
+    cell_ctx x = {t->proto ? t->proto : 2, NOW, t->typed, 0, 0};
     cell c;
     size_t n;
     char *reply;
@@ -700,7 +700,7 @@ static const struct seq {
 START_TEST(test_seq)
 {
     const struct seq *s = &seqs[_i];
-    cell_ctx x = {2, NOW, false, 0};
+    cell_ctx x = {2, NOW, false, 0, 0};
     struct evbuffer *out = evbuffer_new();
     cell c;
     size_t n;

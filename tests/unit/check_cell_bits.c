@@ -202,7 +202,7 @@ static void check_cell(const char *cmd, const cell *c, bool has, const char *val
 START_TEST(test_table)
 {
     const tcase *t = &cases[_i];
-    cell_ctx x = {t->proto ? t->proto : 2, 0, false, 0};
+    cell_ctx x = {t->proto ? t->proto : 2, 0, false, 0, 0};
     size_t n;
     char *got;
     cell c;
@@ -228,7 +228,7 @@ END_TEST
 /* Runs one BITFIELD line on an empty cell; the integers of its reply (nil: *is_nil). */
 static long long run_one(const char *line, bool *is_nil)
 {
-    cell_ctx x = {2, 0, false, 0};
+    cell_ctx x = {2, 0, false, 0, 0};
     cell c;
     char *reply, *nl;
     size_t n;

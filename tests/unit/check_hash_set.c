@@ -24,7 +24,7 @@
 
 static cell_ctx ctx(int proto)
 {
-    cell_ctx x = {proto, NOW, false, 42};
+    cell_ctx x = {proto, NOW, false, 42, 0};
     return x;
 }
 
@@ -311,6 +311,52 @@ START_TEST(test_limit)
 }
 END_TEST
 
+/* Replies that repeat an item as often as the client asks stop once they pass reply_max:
+ * the error instead, nothing changed; under it they answer whole. */
+#define V64 "0123456789012345678901234567890123456789012345678901234567890123"
+
+static char *run_with(cell *c, const cell_ctx *x, const char *line, bool *ok)
+{
+    size_t n;
+
+    return cellcase_run(cmds, sizeof(cmds) / sizeof(cmds[0]), c, x, line, &n, ok);
+}
+
+START_TEST(test_reply_max)
+{
+    cell_ctx x = {2, NOW, false, 42, 1000};
+    const char *over = "-ERR reply over max_reply (1000 bytes): ";
+    const char *refused[] = {
+        "HMGET h " V64 " " V64 " " V64 " " V64 " " V64 " " V64 " " V64 " " V64 " " V64 " " V64
+        " " V64 " " V64 " " V64 " " V64 " " V64 " " V64 " " V64 " " V64 " " V64 " " V64,
+        "HRANDFIELD h -20", "HRANDFIELD h -20 WITHVALUES", "SRANDMEMBER s -20"};
+    cell h, st;
+    bool ok;
+    char *got;
+
+    cell_init(&h);
+    cell_init(&st);
+    expect(&h, 2, "HSET h " V64 " " V64, ":1\r\n");
+    expect(&st, 2, "SADD s " V64, ":1\r\n");
+    h.dirty = st.dirty = false;
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        got = run_with(refused[i][0] == 'S' ? &st : &h, &x, refused[i], &ok);
+        ck_assert_msg(!ok && strncmp(got, over, strlen(over)) == 0, "%.40s: got %.200s", refused[i],
+                      got);
+        free(got);
+    }
+    ck_assert(!h.dirty && !st.dirty);
+    got = run_with(&h, &x, "HMGET h " V64 " " V64 " " V64 " " V64 " " V64 " " V64, &ok);
+    ck_assert_msg(ok && strncmp(got, "*6\r\n$64\r\n", 9) == 0, "HMGET of 6: %.200s", got);
+    free(got);
+    got = run_with(&st, &x, "SRANDMEMBER s -10", &ok);
+    ck_assert_msg(ok && strncmp(got, "*10\r\n$64\r\n", 10) == 0, "SRANDMEMBER -10: %.200s", got);
+    free(got);
+    cell_free(&h);
+    cell_free(&st);
+}
+END_TEST
+
 START_TEST(test_malformed)
 {
     static const struct {
@@ -440,6 +486,7 @@ int main(void)
     tcase_add_test(tc, test_spop_distinct);
     tcase_add_test(tc, test_wrongtype);
     tcase_add_test(tc, test_limit);
+    tcase_add_test(tc, test_reply_max);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_big_linear);
     tcase_add_test(tc, test_combine);

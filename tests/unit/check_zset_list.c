@@ -369,7 +369,7 @@ static const cellcase_fn fns[] = {
 START_TEST(test_table)
 {
     const tcase *t = &cases[_i];
-    cell_ctx x = {t->proto ? t->proto : 2, NOW, false, 0};
+    cell_ctx x = {t->proto ? t->proto : 2, NOW, false, 0, 0};
     cell c, before;
     bool ok;
     size_t rlen;
