@@ -496,10 +496,20 @@ void cmd_exists(req *r)
 
 /*
  * ---- SINTER, SUNION, SDIFF, SINTERCARD: each key read (linearizable) concurrently ----
- * Each distinct key is read once, and the sets are combined once every one is read: the
- * values held meanwhile (in the client's ledger) stop at max_reply, past which the command
- * is refused.
+ * Each distinct key is read once, and the sets are combined once every one is read, in one
+ * pass of the loop: the values held meanwhile (in the client's ledger) stop at
+ * SETS_READ_MAX or max_reply, whichever is less, past which the command is refused. The sets
+ * are decoded whole to be combined (several times their size for small members), so 16 MiB
+ * of them is ~0.1 s of the loop and ~100 MB for a moment.
  */
+#define SETS_READ_MAX ((size_t)16 << 20)
+
+static size_t sets_read_max(const req *r)
+{
+    size_t max_reply = (size_t)r->c->s->cfg.sidecar.max_reply;
+
+    return max_reply < SETS_READ_MAX ? max_reply : SETS_READ_MAX;
+}
 
 static void on_set_read(const kv_result *res, void *arg)
 {
@@ -513,7 +523,7 @@ static void on_set_read(const kv_result *res, void *arg)
     } else if (res->found) {
         r->c->s->st.keyspace_hits++;
         p->found = true;
-        if (r->kept + res->value_len > (size_t)r->c->s->cfg.sidecar.max_reply)
+        if (r->kept + res->value_len > sets_read_max(r))
             f->too_big = f->failed = true; /* no more reads start */
         else if (!f->failed)
             part_keep(p, res->value, res->value_len);
@@ -579,9 +589,9 @@ static void sets_finish(req *r)
 
     if (f->too_big) {
         reply_errorf(r,
-                     "ERR the sets read would hold more than max_reply (%ld bytes): ask "
-                     "for fewer or smaller sets",
-                     r->c->s->cfg.sidecar.max_reply);
+                     "ERR the sets read would hold more than %zu bytes (the smaller of "
+                     "max_reply and 16 MiB): ask for fewer or smaller sets",
+                     sets_read_max(r));
         req_done(r);
         return;
     }
