@@ -576,8 +576,8 @@ cell_ctx cas_ctx(const req *r)
     return x;
 }
 
-/* A transaction past its budget (CAS_BLOCK_WORK_BYTES): c back to saved (taken), every
- * reply let go, and why, for EXEC's answer. */
+/* A transaction past its budget (CAS_BLOCK_WORK_BYTES, or max_reply of replies): c back
+ * to saved (taken), every reply let go, and why, for EXEC's answer. */
 static void discard(cas_block *b, cell *c, cell *saved, int why)
 {
     cell_free(c);
