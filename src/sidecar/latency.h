@@ -43,6 +43,6 @@ typedef struct latency_monitor {
 void latency_note(sidecar *s, latency_event ev, uint64_t ms);
 
 cmd_proc cmd_latency_latest, cmd_latency_history, cmd_latency_reset, cmd_latency_doctor,
-    cmd_latency_help;
+    cmd_latency_histogram, cmd_latency_help;
 
 #endif

@@ -105,6 +105,27 @@ double stats_latency_percentile(const cmd_stat *cs, double pct)
     return (double)lat_upper(STATS_LAT_BUCKETS - 1);
 }
 
+size_t stats_latency_cdf(const cmd_stat *cs, uint64_t *upto_us, uint64_t *count)
+{
+    uint64_t seen = 0;
+    size_t n = 0;
+    int b = 0;
+
+    if (cs->lat == NULL)
+        return 0;
+    /* bucket b holds values up to lat_upper(b), and a power of two starts a bucket */
+    for (int k = 0; k < STATS_CDF_POINTS && b < STATS_LAT_BUCKETS; k++) {
+        uint64_t bound = (uint64_t)1 << k, before = seen;
+        while (b < STATS_LAT_BUCKETS && (lat_upper(b) < bound || k == STATS_CDF_POINTS - 1))
+            seen += cs->lat[b++];
+        if (seen > before) {
+            upto_us[n] = bound;
+            count[n++] = seen;
+        }
+    }
+    return n;
+}
+
 void stats_count_error(stats *st, const char *text, size_t len)
 {
     size_t n = 0;

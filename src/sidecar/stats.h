@@ -90,6 +90,11 @@ void stats_record_latency(cmd_stat *cs, uint64_t usec);
 /* The latency below which pct percent of the command's calls took, in microseconds (the
  * upper end of its histogram bucket); 0 before any call. */
 double stats_latency_percentile(const cmd_stat *cs, double pct);
+/* LATENCY HISTOGRAM's cumulative distribution, as Redis answers it: for each power of two
+ * of microseconds K (1, 2, 4, ...) at which the count grows, the calls that took less than
+ * K (K into upto_us[n], the count into count[n]); returns n, at most STATS_CDF_POINTS. */
+#define STATS_CDF_POINTS 64
+size_t stats_latency_cdf(const cmd_stat *cs, uint64_t *upto_us, uint64_t *count);
 /* An error reply: text is the error without its "-", kind its first word. */
 void stats_count_error(stats *st, const char *text, size_t len);
 

@@ -7,7 +7,7 @@ for line with redis-server's; a monitor that never reads while another client pi
 200,000 commands (closed, RSS bounded, the other client's PING prompt); SLOWLOG's entries
 (arguments cut at 32 and 128 bytes, address, name, the passwords) and CONFIG GET/SET of
 slowlog-log-slower-than and slowlog-max-len compared with redis-server's; LATENCY LATEST and
-HISTORY after GETs slowed by the devnode; MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE;
+HISTORY after GETs slowed by the devnode; LATENCY HISTOGRAM's shape as redis-server's; MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE;
 INFO cpu; INFO commandstats rows of commands only rejected or failed, as redis-server's; the
 pre-AUTH limits' wording.
 
@@ -283,6 +283,65 @@ def slowlog_duration_and_config():
     check(bad is not None and "Unknown option" in bad, "a key CONFIG SET cannot change refused",
           bad)
     eq(res.config_get("slowlog-max-len"), {"slowlog-max-len": "128"}, "unchanged")
+
+
+def _pairs(x):
+    """A map reply as (key, value) pairs, keys as bytes: RESP3's map or RESP2's flat array."""
+    items = list(x.items()) if isinstance(x, dict) else list(zip(x[::2], x[1::2]))
+    return [(k.encode() if isinstance(k, str) else k, v) for k, v in items]
+
+
+def _histogram_shape(conn, names):
+    """LATENCY HISTOGRAM names... after three PINGs and an ECHO on a connection of its own:
+    the names answered (in order), each entry's keys, whether it has calls, and whether its
+    cumulative counts rise to its calls at rising bounds; and the bounds of each."""
+    for _ in range(3):
+        conn.cmd("PING")
+    conn.cmd("ECHO", "x")
+    shape, bounds = [], []
+    for name, entry in _pairs(conn.cmd("LATENCY", "HISTOGRAM", *names)):
+        entry = dict(_pairs(entry))
+        hist = _pairs(entry[b"histogram_usec"])
+        counts = [h[1] for h in hist]
+        bounds.append([int(h[0]) for h in hist])
+        shape.append((name, sorted(entry), entry[b"calls"] >= 1,
+                      bounds[-1] == sorted(set(bounds[-1])) and counts == sorted(counts) and
+                      counts[-1] == entry[b"calls"]))
+    return shape, bounds
+
+
+@test
+def latency_histogram():
+    # Redis 7's LATENCY HISTOGRAM, which redis_exporter reads for its latency histograms:
+    # the same shape as redis-server's, only the named commands with calls (a name twice,
+    # twice, in RESP2), in RESP2 and RESP3; the sidecar's bounds are powers of two of
+    # microseconds.
+    for proto, names in ((2, ("ping", "nosuchcommand", "PING", "echo")),
+                         (3, ("ping", "nosuchcommand", "echo"))):
+        s = Sidecar("hist%d-sidecar" % proto, E.dn)
+        try:
+            with s.conn() as c, E.redis().conn() as r:
+                if proto == 3:
+                    c.cmd("HELLO", 3)
+                    r.cmd("HELLO", 3)
+                r.cmd("CONFIG", "RESETSTAT")
+                mine, bounds = _histogram_shape(c, names)
+                eq(mine, _histogram_shape(r, names)[0],
+                   "LATENCY HISTOGRAM's shape (RESP%d)" % proto)
+                check(all(b > 0 and b & (b - 1) == 0 for bs in bounds for b in bs),
+                      "the bounds powers of two of microseconds", bounds)
+        finally:
+            stop(s.proc)
+    s = Sidecar("hist-sidecar", E.dn)
+    try:
+        with s.conn() as c:
+            c.cmd("PING")
+            names = [n for n, _ in _pairs(c.cmd("LATENCY", "HISTOGRAM"))]
+            check(b"ping" in names and b"echo" not in names and len(set(names)) == len(names),
+                  "LATENCY HISTOGRAM alone: every command with calls (PING; not ECHO), once",
+                  names)
+    finally:
+        stop(s.proc)
 
 
 @test
