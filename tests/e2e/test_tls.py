@@ -96,7 +96,10 @@ def tls_server_name_override():
 def _refused(sc, what, causes):
     """Commands through sc fail, with a cause holding one of the words in causes, and sc
     gets no cluster view."""
-    wait_for(lambda: os.path.exists(sc.sock), 10, "the sidecar's socket")
+    def answers():  # the socket file appears at bind, a moment before it accepts
+        with Conn(sc.sock, timeout=5) as c:
+            return c.cmd("PING") == "PONG"
+    wait_for(answers, 10, "the sidecar's socket to answer PING")
     c = sc.client()
     try:
         got = c.set(key("refused"), "v")

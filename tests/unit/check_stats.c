@@ -68,6 +68,33 @@ START_TEST(test_percentiles)
 }
 END_TEST
 
+/* LATENCY HISTOGRAM's points: the calls below each power of two of microseconds, only
+ * where the count grows, the last one every call (the largest value included). */
+START_TEST(test_latency_cdf)
+{
+    static const uint64_t took[] = {0, 1, 3, 100, 1000, 1023, 1024, UINT64_MAX};
+    static const uint64_t want_upto[] = {1, 2, 4, 128, 1024, 2048};
+    static const uint64_t want_count[] = {1, 2, 3, 4, 6, 7};
+    uint64_t upto[STATS_CDF_POINTS], count[STATS_CDF_POINTS];
+    cmd_stat cs;
+    size_t n;
+
+    memset(&cs, 0, sizeof(cs));
+    ck_assert_uint_eq(stats_latency_cdf(&cs, upto, count), 0);
+    for (size_t i = 0; i < sizeof(took) / sizeof(took[0]); i++)
+        stats_record_latency(&cs, took[i]);
+    n = stats_latency_cdf(&cs, upto, count);
+    ck_assert_uint_eq(n, 7);
+    for (size_t i = 0; i < 6; i++) {
+        ck_assert_uint_eq(upto[i], want_upto[i]);
+        ck_assert_uint_eq(count[i], want_count[i]);
+    }
+    ck_assert_uint_eq(count[6], 8); /* the largest, in the last bucket */
+    ck_assert(upto[6] > 2048);
+    free(cs.lat);
+}
+END_TEST
+
 START_TEST(test_prom_buckets)
 {
     cmd_stat cs;
@@ -207,6 +234,7 @@ static Suite *stats_suite(void)
 
     tcase_add_loop_test(tc, test_one_value, 0, (int)N(values));
     tcase_add_test(tc, test_percentiles);
+    tcase_add_test(tc, test_latency_cdf);
     tcase_add_test(tc, test_prom_buckets);
     tcase_add_test(tc, test_prom_buckets_fine);
     tcase_add_test(tc, test_process);
