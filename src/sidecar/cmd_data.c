@@ -463,12 +463,11 @@ static void mget_map_repeats(const req *r, const int *distinct, int m, fanout *f
     free(refs);
 }
 
-/* MGET: a key named more than once is read once, and answered at each of its positions. */
-void cmd_mget(req *r)
+/* MGET and EXISTS: each distinct key read once, its answer at each of its positions. */
+static void read_each_once(req *r)
 {
     int *keys = key_slots(r), n = r->argc - 1, m = distinct_keys(r, 1, r->argc, 1, false, keys);
 
-    resp_add_array(reply(r), n);
     if (m == n) {
         fanout_start(r, keys, n, start_get, reads_finish);
     } else {
@@ -479,19 +478,17 @@ void cmd_mget(req *r)
     free(keys);
 }
 
+/* MGET: a key named more than once is read once, and answered at each of its positions. */
+void cmd_mget(req *r)
+{
+    resp_add_array(reply(r), r->argc - 1);
+    read_each_once(r);
+}
+
 /* EXISTS counts a key as often as it is named, as Redis does, and reads it once. */
 void cmd_exists(req *r)
 {
-    int *keys = key_slots(r), n = r->argc - 1, m = distinct_keys(r, 1, r->argc, 1, false, keys);
-
-    if (m == n) {
-        fanout_start(r, keys, n, start_get, reads_finish);
-    } else {
-        fanout *f = fanout_new(r, keys, m, n, start_get, reads_finish);
-        mget_map_repeats(r, keys, m, f);
-        fanout_go(r);
-    }
-    free(keys);
+    read_each_once(r);
 }
 
 /*
