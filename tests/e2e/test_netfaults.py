@@ -40,9 +40,10 @@ from harness import (DEVNODE, E, FAST_TIMINGS, PROFILE_ARGS, RUN, SERVER, SIDECA
 
 PROBE_INTERVAL_MS = 500  # the sidecar's default
 # What a latency bound allows besides the sidecar's own: this client's scheduling on a
-# 2-core machine running the rest of make -j2 check (a CI run once measured 672.7 ms
-# against 650 ms for the first GET of a black-holed cluster; 588.6 ms when quiet).
-SLACK_S = 0.100
+# 2-core machine running the rest of make -j2 check (CI runs once measured 672.7 ms
+# against 650 ms for the first GET of a black-holed cluster, 588.6 ms when quiet, and
+# 155.4 ms against 150 ms for a GET of a refused cluster, 11 ms at most when quiet).
+SLACK_S = 0.200
 # Under the sanitizers (about three times the CPU a call) the sidecar's part of each bound
 # is tripled: that run is for the memory errors they would find.
 SLACK = 3 if os.environ.get("NORIKV_SANITIZERS") else 1
